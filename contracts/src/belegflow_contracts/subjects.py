@@ -1,0 +1,103 @@
+"""Subject names, streams and consumer names. Every subject carries the tenant and a version."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from belegflow_contracts.types import normalize_tenant
+
+_DEVICE_CHARS: Final = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+def _device(device: str) -> str:
+    name = device.strip().lower()
+    if not name or len(name) > 64 or not set(name) <= _DEVICE_CHARS:
+        raise ValueError(f"device name {device!r} is not a valid subject token")
+    return name
+
+
+def ingested(tenant: str) -> str:
+    return f"docs.{normalize_tenant(tenant)}.ingested.v1"
+
+
+def recognized(tenant: str) -> str:
+    return f"docs.{normalize_tenant(tenant)}.recognized.v1"
+
+
+def matched(tenant: str) -> str:
+    return f"docs.{normalize_tenant(tenant)}.matched.v1"
+
+
+def accrued(tenant: str) -> str:
+    return f"docs.{normalize_tenant(tenant)}.accrued.v1"
+
+
+def tms_export(tenant: str) -> str:
+    return f"export.{normalize_tenant(tenant)}.tms.v1"
+
+
+def suppliers(tenant: str) -> str:
+    return f"md.{normalize_tenant(tenant)}.suppliers.v1"
+
+
+def accruals(tenant: str) -> str:
+    return f"md.{normalize_tenant(tenant)}.accruals.v1"
+
+
+def masterdata_applied(tenant: str, kind: str) -> str:
+    return f"md.{normalize_tenant(tenant)}.{kind}.applied.v1"
+
+
+def device_upload(tenant: str, device: str) -> str:
+    return f"edge.{normalize_tenant(tenant)}.{_device(device)}.upload.v1"
+
+
+def device_receipt(tenant: str, device: str) -> str:
+    return f"edge.{normalize_tenant(tenant)}.{_device(device)}.receipt.v1"
+
+
+def dlq(service: str) -> str:
+    return f"dlq.{service}.v1"
+
+
+# Wildcard filters the consumers subscribe with (one durable consumer per service and subject).
+ALL_INGESTED: Final = "docs.*.ingested.v1"
+ALL_RECOGNIZED: Final = "docs.*.recognized.v1"
+ALL_MATCHED: Final = "docs.*.matched.v1"
+ALL_ACCRUED: Final = "docs.*.accrued.v1"
+ALL_DOCS: Final = "docs.*.*.v1"
+ALL_TMS_EXPORTS: Final = "export.*.tms.v1"
+ALL_SUPPLIERS: Final = "md.*.suppliers.v1"
+ALL_ACCRUALS: Final = "md.*.accruals.v1"
+ALL_DEVICE_UPLOADS: Final = "edge.*.*.upload.v1"
+ALL_DLQ: Final = "dlq.*.v1"
+
+
+@dataclass(frozen=True, slots=True)
+class StreamSpec:
+    name: str
+    subjects: tuple[str, ...]
+    max_age_days: int
+    description: str
+
+
+# EXPORT keeps long so integrators can replay; DLQ keeps long so nothing is forgotten.
+STREAMS: Final = (
+    StreamSpec("EDGE", ("edge.>",), 30, "device uploads and receipts"),
+    StreamSpec("DOCS", ("docs.>",), 30, "pipeline events"),
+    StreamSpec("MD", ("md.>",), 365, "master data from TMS/ERP"),
+    StreamSpec("EXPORT", ("export.>",), 3650, "exports for integrators"),
+    StreamSpec("DLQ", ("dlq.>",), 365, "messages services gave up on"),
+)
+
+KV_BUCKETS: Final = ("device-config", "device-masterdata")
+
+S3_BUCKETS: Final = ("originals", "work", "exports", "archive")
+
+MSG_ID_HEADER: Final = "Nats-Msg-Id"
+
+
+def msg_id(document_id: object, event: str, revision: int) -> str:
+    """The publish id of a pipeline event: what it is, so a repeated publish is a no-op."""
+    return f"{document_id}:{event}:{revision}"
