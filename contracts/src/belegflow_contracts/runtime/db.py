@@ -1,0 +1,155 @@
+"""Postgres pool, versioned SQL migrations under an advisory lock, and the tracking/outbox table."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+import asyncpg
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
+
+_TRACKING_SQL = """
+CREATE TABLE IF NOT EXISTS {schema}.processed_messages (
+    consumer     text        NOT NULL,
+    message_id   text        NOT NULL,
+    processed_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (consumer, message_id)
+);
+CREATE TABLE IF NOT EXISTS {schema}.outbox (
+    id           bigserial   PRIMARY KEY,
+    subject      text        NOT NULL,
+    msg_id       text        NOT NULL,
+    stream       text        NOT NULL,
+    payload      bytea       NOT NULL,
+    headers      jsonb       NOT NULL DEFAULT '{{}}',
+    source       text,
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    published_at timestamptz
+);
+CREATE INDEX IF NOT EXISTS outbox_unpublished ON {schema}.outbox (id) WHERE published_at IS NULL;
+CREATE INDEX IF NOT EXISTS outbox_source ON {schema}.outbox (source);
+"""
+
+
+async def create_pool(dsn: str, schema: str, *, min_size: int = 1, max_size: int = 5) -> asyncpg.Pool:
+    """A pool whose connections see only the service's own schema first."""
+    pool: asyncpg.Pool = await asyncpg.create_pool(
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        command_timeout=30,
+        server_settings={"search_path": schema, "application_name": f"belegflow-{schema}"},
+    )
+    return pool
+
+
+def _lock_key(schema: str) -> int:
+    return int.from_bytes(hashlib.sha256(f"belegflow-migrate:{schema}".encode()).digest()[:8], "big", signed=True)
+
+
+async def migrate(pool: asyncpg.Pool, schema: str, migrations: Traversable) -> list[str]:
+    """Apply ``NNNN_name.sql`` files not applied yet, in order, under an advisory lock; return what ran."""
+    applied: list[str] = []
+    async with pool.acquire() as conn:
+        await conn.execute("SELECT pg_advisory_lock($1)", _lock_key(schema))
+        try:
+            await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+            await conn.execute(
+                f"CREATE TABLE IF NOT EXISTS {schema}.schema_migrations ("
+                "version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+            )
+            await conn.execute(_TRACKING_SQL.format(schema=schema))
+            done = {r["version"] for r in await conn.fetch(f"SELECT version FROM {schema}.schema_migrations")}
+            files = sorted(
+                (f for f in migrations.iterdir() if f.name.endswith(".sql")), key=lambda f: f.name
+            )
+            for file in files:
+                version = file.name.removesuffix(".sql")
+                if version in done:
+                    continue
+                async with conn.transaction():
+                    await conn.execute(file.read_text(encoding="utf-8"))
+                    await conn.execute(f"INSERT INTO {schema}.schema_migrations (version) VALUES ($1)", version)
+                applied.append(version)
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock($1)", _lock_key(schema))
+    return applied
+
+
+def migrations_of(package: str) -> Traversable:
+    return resources.files(package).joinpath("migrations")
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A message to publish after the transaction that produced it commits."""
+
+    subject: str
+    msg_id: str
+    stream: str
+    payload: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+async def claim_message(conn: asyncpg.Connection, consumer: str, message_id: str) -> bool:
+    """Record ``(consumer, message_id)``; False when it was processed before (or concurrently).
+
+    Must run inside the transaction that applies the message's effects: a concurrent duplicate
+    blocks on the row until the first commits, then sees the conflict.
+    """
+    row = await conn.fetchrow(
+        "INSERT INTO processed_messages (consumer, message_id) VALUES ($1, $2) "
+        "ON CONFLICT DO NOTHING RETURNING 1",
+        consumer,
+        message_id,
+    )
+    return row is not None
+
+
+async def add_outbox(conn: asyncpg.Connection, out: Outgoing, *, source: str) -> int:
+    """Store an outgoing message in the same transaction as the effects that produced it."""
+    row_id: int = await conn.fetchval(
+        "INSERT INTO outbox (subject, msg_id, stream, payload, headers, source) "
+        "VALUES ($1, $2, $3, $4, $5::jsonb, $6) RETURNING id",
+        out.subject,
+        out.msg_id,
+        out.stream,
+        out.payload,
+        json.dumps(out.headers),
+        source,
+    )
+    return row_id
+
+
+def _outgoing(row: Any) -> tuple[int, Outgoing]:
+    headers = row["headers"]
+    return row["id"], Outgoing(
+        subject=row["subject"],
+        msg_id=row["msg_id"],
+        stream=row["stream"],
+        payload=bytes(row["payload"]),
+        headers=json.loads(headers) if isinstance(headers, str) else dict(headers),
+    )
+
+
+async def outbox_for_source(conn: asyncpg.Connection, source: str) -> list[tuple[int, Outgoing]]:
+    """What a processed message produced, so a redelivery re-publishes the stored outcome."""
+    rows = await conn.fetch("SELECT * FROM outbox WHERE source = $1 ORDER BY id", source)
+    return [_outgoing(r) for r in rows]
+
+
+async def unpublished(conn: asyncpg.Connection, limit: int = 100) -> list[tuple[int, Outgoing]]:
+    rows = await conn.fetch(
+        "SELECT * FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED", limit
+    )
+    return [_outgoing(r) for r in rows]
+
+
+async def mark_published(conn: asyncpg.Connection, ids: list[int]) -> None:
+    if ids:
+        await conn.execute("UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", ids)

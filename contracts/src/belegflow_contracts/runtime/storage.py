@@ -1,0 +1,98 @@
+"""S3 object storage with claim checks: content-addressed keys, hashes verified on every read."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from typing import TYPE_CHECKING
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from belegflow_contracts.runtime.errors import IntegrityError, TransientError
+from belegflow_contracts.types import ObjectRef
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+    from belegflow_contracts.runtime.settings import ServiceSettings
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def content_key(tenant: str, sha256: str, suffix: str) -> str:
+    """``<tenant>/<aa>/<sha256><suffix>``: writing the same bytes twice lands on the same key."""
+    return f"{tenant}/{sha256[:2]}/{sha256}{suffix}"
+
+
+class ObjectStore:
+    """Thin async wrapper over boto3; every call states its timeout and retries."""
+
+    def __init__(self, client: S3Client) -> None:
+        self._client = client
+
+    @classmethod
+    def from_settings(cls, settings: ServiceSettings) -> ObjectStore:
+        client = boto3.client(
+            "s3",
+            endpoint_url=settings.s3_endpoint_url,
+            aws_access_key_id=settings.s3_access_key_id,
+            aws_secret_access_key=settings.s3_secret_access_key,
+            region_name=settings.s3_region,
+            config=Config(
+                connect_timeout=5,
+                read_timeout=30,
+                retries={"max_attempts": 3, "mode": "standard"},
+                s3={"addressing_style": "path"},
+                request_checksum_calculation="when_required",
+                response_checksum_validation="when_required",
+            ),
+        )
+        return cls(client)
+
+    async def put(self, bucket: str, key: str, data: bytes, *, content_type: str) -> ObjectRef:
+        try:
+            await asyncio.to_thread(
+                self._client.put_object, Bucket=bucket, Key=key, Body=data, ContentType=content_type
+            )
+        except (BotoCoreError, ClientError) as exc:
+            raise TransientError(f"S3 put {bucket}/{key} failed: {exc}") from exc
+        return ObjectRef(bucket=bucket, key=key, sha256=sha256_hex(data), size=len(data))
+
+    async def put_content_addressed(
+        self, bucket: str, tenant: str, data: bytes, *, suffix: str, content_type: str
+    ) -> ObjectRef:
+        return await self.put(bucket, content_key(tenant, sha256_hex(data), suffix), data, content_type=content_type)
+
+    async def get_bytes(self, bucket: str, key: str) -> bytes | None:
+        """The object's bytes, or ``None`` when it does not exist."""
+        try:
+            response = await asyncio.to_thread(self._client.get_object, Bucket=bucket, Key=key)
+            body: bytes = await asyncio.to_thread(response["Body"].read)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in {"NoSuchKey", "404", "NotFound"}:
+                return None
+            raise TransientError(f"S3 get {bucket}/{key} failed: {exc}") from exc
+        except BotoCoreError as exc:
+            raise TransientError(f"S3 get {bucket}/{key} failed: {exc}") from exc
+        return body
+
+    async def get_verified(self, ref: ObjectRef) -> bytes:
+        """Read a claim check; a missing object is transient (eventual consistency), a bad hash permanent."""
+        data = await self.get_bytes(ref.bucket, ref.key)
+        if data is None:
+            raise TransientError(f"S3 object {ref.bucket}/{ref.key} not found")
+        actual = sha256_hex(data)
+        if actual != ref.sha256:
+            raise IntegrityError(bucket=ref.bucket, key=ref.key, expected=ref.sha256, actual=actual)
+        return data
+
+    async def ensure_buckets(self, buckets: tuple[str, ...]) -> None:
+        for bucket in buckets:
+            try:
+                await asyncio.to_thread(self._client.head_bucket, Bucket=bucket)
+            except ClientError:
+                await asyncio.to_thread(self._client.create_bucket, Bucket=bucket)
