@@ -1,0 +1,3 @@
+"""belegflow export service: TMS transfer XML, DATEV, archive and integrator subjects."""
+
+__all__: list[str] = []
