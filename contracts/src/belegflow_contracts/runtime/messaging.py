@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 log = get_logger(__name__)
 
 DUPLICATE_WINDOW = timedelta(hours=2)
+MAX_DELIVER = 8  # deliveries before a message goes to the DLQ
 _STREAM_OF_PREFIX = {spec.subjects[0].split(".")[0]: spec.name for spec in subjects.STREAMS}
 
 
@@ -48,7 +49,7 @@ def jstream(name: str) -> JStream:
 
 
 def consumer(
-    durable: str, *, max_deliver: int, ack_wait_s: float = 30.0, batch_size: int = 1
+    durable: str, *, max_deliver: int = MAX_DELIVER, ack_wait_s: float = 30.0, batch_size: int = 1
 ) -> dict[str, Any]:
     """Subscriber arguments for a durable pull consumer shared by all replicas of a service."""
     return {
@@ -199,7 +200,7 @@ async def dead_letter(broker: NatsBroker, service: str, msg: NatsMessage, *, rea
     log.error("dead-lettered", reason=reason, subject=raw.subject, document_id=document_id, tenant=tenant)
 
 
-def error_policy(broker: NatsBroker, service: str, *, max_deliver: int) -> type[BaseMiddleware]:
+def error_policy(broker: NatsBroker, service: str, *, max_deliver: int = MAX_DELIVER) -> type[BaseMiddleware]:
     """Middleware: a bad payload or permanent error goes to the DLQ at once; others retry with backoff."""
 
     class ErrorPolicy(BaseMiddleware):

@@ -28,7 +28,6 @@ class ServiceSettings(BaseSettings):
     otel_exporter: OtelExporter = OtelExporter.CONSOLE
     otel_endpoint: str | None = Field(default=None, description="OTLP/HTTP endpoint when otel_exporter=otlp")
     metrics_port: int | None = Field(default=None, description="Prometheus metrics port; off when unset")
-    max_deliver: int = Field(default=8, ge=1, description="deliveries before a message goes to the DLQ")
 
 
 class DatabaseSettings(ServiceSettings):

@@ -1,0 +1,94 @@
+"""What every service does at start and stop: logging, tracing, broker, topology, database, outbox relay."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import nats
+from faststream.nats import NatsBroker
+from faststream.nats.opentelemetry import NatsTelemetryMiddleware
+
+from belegflow_contracts.runtime import db
+from belegflow_contracts.runtime.logging import configure_logging, get_logger
+from belegflow_contracts.runtime.messaging import ensure_topology, error_policy, relay_outbox
+from belegflow_contracts.runtime.settings import DatabaseSettings, ServiceSettings
+from belegflow_contracts.runtime.storage import ObjectStore
+from belegflow_contracts.runtime.telemetry import configure_tracing
+
+if TYPE_CHECKING:
+    import asyncpg
+    from faststream.nats import NatsRouter
+
+log = get_logger(__name__)
+
+
+def build_broker(service: str, router: NatsRouter, *, nats_url: str = "nats://127.0.0.1:4222") -> NatsBroker:
+    """The service's broker: tracing through message headers, the error policy, its subscribers."""
+    broker = NatsBroker(
+        nats_url,
+        middlewares=(NatsTelemetryMiddleware(),),
+        logger=logging.getLogger(f"belegflow.{service}.broker"),
+        log_level=logging.DEBUG,  # per-message "Received/Processed" lines only when debugging
+        graceful_timeout=15.0,
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=1,
+    )
+    broker.add_middleware(error_policy(broker, service))
+    broker.include_router(router)
+    return broker
+
+
+@dataclass
+class Runtime:
+    """The live resources of one service process."""
+
+    service: str
+    settings: ServiceSettings
+    broker: NatsBroker
+    objects: ObjectStore
+    pool: asyncpg.Pool | None = None
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @property
+    def db(self) -> asyncpg.Pool:
+        if self.pool is None:
+            raise RuntimeError(f"{self.service} has no database")
+        return self.pool
+
+
+async def start(
+    service: str, settings: ServiceSettings, broker: NatsBroker, *, migrations: str | None = None
+) -> Runtime:
+    """Prepare everything the handlers need; the caller then starts the broker's subscribers."""
+    configure_logging(service, settings.log_level)
+    configure_tracing(service, settings)
+    nc = await nats.connect(settings.nats_url, connect_timeout=10, max_reconnect_attempts=5)
+    try:
+        await ensure_topology(nc.jetstream())
+    finally:
+        await nc.close()
+    runtime = Runtime(service=service, settings=settings, broker=broker, objects=ObjectStore.from_settings(settings))
+    if migrations is not None:
+        if not isinstance(settings, DatabaseSettings):
+            raise TypeError(f"{service} has migrations but its settings have no database_url")
+        runtime.pool = await db.create_pool(settings.database_url, service)
+        applied = await db.migrate(runtime.pool, service, db.migrations_of(migrations))
+        log.info("schema ready", schema=service, applied=applied)
+    await broker.connect()
+    if runtime.pool is not None:
+        runtime.tasks.append(asyncio.create_task(relay_outbox(runtime.pool, broker)))
+    return runtime
+
+
+async def stop(runtime: Runtime) -> None:
+    for task in runtime.tasks:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    await runtime.broker.stop()
+    if runtime.pool is not None:
+        await runtime.pool.close()

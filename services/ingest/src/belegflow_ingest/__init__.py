@@ -1,0 +1,3 @@
+"""belegflow ingest service: every document enters here."""
+
+__all__: list[str] = []

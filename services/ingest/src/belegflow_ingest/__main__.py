@@ -1,0 +1,5 @@
+"""``python -m belegflow_ingest`` runs the service."""
+
+from belegflow_ingest.app import main
+
+main()

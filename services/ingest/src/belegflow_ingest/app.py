@@ -1,0 +1,53 @@
+"""Ingest wiring: broker, HTTP app, lifespan. No decisions here."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import uvicorn
+from fastapi import FastAPI
+from faststream.nats import NatsBroker
+
+from belegflow_contracts.runtime import service
+
+from belegflow_ingest.handlers import router
+from belegflow_ingest.http import api
+from belegflow_ingest.inbox import watch
+from belegflow_ingest.settings import Settings
+
+SERVICE = "ingest"
+
+
+def build_broker(nats_url: str = "nats://127.0.0.1:4222") -> NatsBroker:
+    return service.build_broker(SERVICE, router, nats_url=nats_url)
+
+
+def create_app(settings: Settings) -> FastAPI:
+    broker = build_broker(settings.nats_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        rt = await service.start(SERVICE, settings, broker, migrations="belegflow_ingest")
+        broker.context.set_global("runtime", rt)
+        broker.context.set_global("settings", settings)
+        app.state.runtime = rt
+        app.state.settings = settings
+        await broker.start()
+        if settings.inbox_dir is not None:
+            rt.tasks.append(asyncio.create_task(watch(rt, settings, settings.inbox_dir)))
+        try:
+            yield
+        finally:
+            await service.stop(rt)
+
+    app = FastAPI(title="belegflow ingest", version="1", lifespan=lifespan)
+    app.include_router(api)
+    return app
+
+
+def main() -> None:
+    settings = Settings()  # type: ignore[call-arg]  # required values come from the environment
+    uvicorn.run(create_app(settings), host=settings.http_host, port=settings.http_port, log_config=None,
+                access_log=False)

@@ -1,0 +1,102 @@
+"""Ingest's pure decisions: what a byte string is, whether it is admitted, how a document's status moves."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from belegflow_contracts.messages import MediaType
+from belegflow_contracts.types import normalize_tenant
+
+from belegflow_ingest.errors import (
+    AdmissionError,
+    EmptyDocumentError,
+    InvalidTenantError,
+    TooLargeError,
+    UnsupportedTypeError,
+)
+
+_SUFFIX = {
+    MediaType.PDF: ".pdf",
+    MediaType.PNG: ".png",
+    MediaType.JPEG: ".jpg",
+    MediaType.TIFF: ".tif",
+    MediaType.XML: ".xml",
+}
+_XML_START = re.compile(rb"^\s*<(\?xml|[A-Za-z_][\w.-]*:?[\w.-]*[\s>/])")
+
+
+def sniff(data: bytes) -> MediaType | None:
+    """The document type from its first bytes; never from a file name a sender chose."""
+    head = data[:1024]
+    if head.startswith(b"%PDF-") or b"%PDF-" in head[:1024]:
+        return MediaType.PDF
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return MediaType.PNG
+    if head.startswith(b"\xff\xd8\xff"):
+        return MediaType.JPEG
+    if head.startswith((b"II*\x00", b"MM\x00*")):
+        return MediaType.TIFF
+    text = head.removeprefix(b"\xef\xbb\xbf")
+    if _XML_START.match(text):
+        return MediaType.XML
+    return None
+
+
+def suffix_for(media_type: MediaType) -> str:
+    return _SUFFIX[media_type]
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    tenant: str
+    media_type: MediaType
+
+
+def admit(tenant: str, data: bytes, *, limit: int) -> Admission:
+    """Decide whether a document enters the pipeline; raise the specific reason when not."""
+    try:
+        tenant = normalize_tenant(tenant)
+    except ValueError as exc:
+        raise InvalidTenantError(str(exc)) from exc
+    if not data:
+        raise EmptyDocumentError("document is empty (0 bytes)")
+    if len(data) > limit:
+        raise TooLargeError(size=len(data), limit=limit)
+    media_type = sniff(data)
+    if media_type is None:
+        raise UnsupportedTypeError(
+            "unsupported document type: the content is not PDF, PNG, JPEG, TIFF or e-invoice XML"
+        )
+    if media_type is MediaType.PDF and b"%%EOF" not in data[-2048:]:
+        raise AdmissionError("PDF is truncated: no end-of-file marker (%%EOF)")
+    return Admission(tenant=tenant, media_type=media_type)
+
+
+class Status(StrEnum):
+    """A document's lifecycle; it only moves forward (events may arrive out of order)."""
+
+    INGESTED = "ingested"
+    RECOGNIZED = "recognized"
+    MATCHED = "matched"
+    ACCRUED = "accrued"
+    EXPORTED = "exported"
+    FAILED = "failed"
+
+
+_RANK = {
+    Status.INGESTED: 0,
+    Status.RECOGNIZED: 1,
+    Status.MATCHED: 2,
+    Status.ACCRUED: 3,
+    Status.EXPORTED: 4,
+    Status.FAILED: 5,
+}
+
+
+def advance(current: Status, event: Status) -> Status:
+    """The status after ``event``: later steps win, a failure wins only over unfinished work."""
+    if current is Status.EXPORTED:
+        return current
+    return event if _RANK[event] > _RANK[current] else current

@@ -1,0 +1,155 @@
+"""Ingest's subscribers: device uploads in, and the read model fed by every later pipeline event."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING, Annotated, Any
+
+from faststream import Context
+from faststream.nats import NatsRouter
+from faststream.nats.annotations import NatsMessage
+
+from belegflow_contracts import subjects
+from belegflow_contracts.messages import (
+    AccruedV1,
+    DeadLetterV1,
+    DeviceReceiptV1,
+    Level,
+    MatchedV1,
+    ProtocolEntryV1,
+    ReceiptStatus,
+    RecognizedV1,
+    Source,
+    TmsExportV1,
+)
+from belegflow_contracts.runtime.errors import PermanentError
+from belegflow_contracts.runtime.logging import bind_document
+from belegflow_contracts.runtime.messaging import consumer, jstream, message_id, outgoing, run_once
+from belegflow_contracts.runtime.service import Runtime  # noqa: TC001 - resolved at run time by the DI
+
+from belegflow_ingest import store
+from belegflow_ingest.domain import Status
+from belegflow_ingest.errors import AdmissionError
+from belegflow_ingest.intake import take_in
+from belegflow_ingest.settings import Settings  # noqa: TC001 - resolved at run time by the DI
+
+if TYPE_CHECKING:
+    from uuid import UUID
+
+    import asyncpg
+
+    from belegflow_contracts.runtime import Outgoing
+
+router = NatsRouter()
+RuntimeDep = Annotated[Runtime, Context("runtime")]
+SettingsDep = Annotated[Settings, Context("settings")]
+
+SEQUENCE_HEADER = "Belegflow-Sequence"
+FILENAME_HEADER = "Belegflow-Filename"
+SHA256_HEADER = "Belegflow-Sha256"
+
+
+async def _project(
+    rt: Runtime,
+    msg: NatsMessage,
+    consumer_name: str,
+    document_id: UUID,
+    status: Status,
+    protocol: list[ProtocolEntryV1],
+    updates: dict[str, Any],
+) -> None:
+    async def effects(conn: asyncpg.Connection) -> list[Outgoing]:
+        await store.apply_event(conn, document_id, status, protocol=protocol, updates=updates)
+        return []
+
+    await run_once(rt.db, rt.broker, consumer_name=consumer_name, message_id=message_id(msg), effects=effects)
+
+
+@router.subscriber(subjects.ALL_RECOGNIZED, stream=jstream("DOCS"), **consumer("ingest-recognized"))
+async def on_recognized(event: RecognizedV1, msg: NatsMessage, rt: RuntimeDep) -> None:
+    bind_document(tenant=event.tenant, document_id=str(event.document_id))
+    fields = event.fields.model_dump(mode="json", exclude_none=True)
+    updates = {"reader": event.reader, "fields": {"fields": fields, "lines": [
+        line.model_dump(mode="json") for line in event.lines]}, "revision": event.revision}
+    await _project(rt, msg, "ingest-recognized", event.document_id, Status.RECOGNIZED, event.protocol, updates)
+
+
+@router.subscriber(subjects.ALL_MATCHED, stream=jstream("DOCS"), **consumer("ingest-matched"))
+async def on_matched(event: MatchedV1, msg: NatsMessage, rt: RuntimeDep) -> None:
+    bind_document(tenant=event.tenant, document_id=str(event.document_id))
+    supplier = event.supplier.model_dump(mode="json") if event.supplier else None
+    updates = {"supplier": {"supplier": supplier, "decision": event.decision.value, "reasons": event.reasons}}
+    await _project(rt, msg, "ingest-matched", event.document_id, Status.MATCHED, event.protocol, updates)
+
+
+@router.subscriber(subjects.ALL_ACCRUED, stream=jstream("DOCS"), **consumer("ingest-accrued"))
+async def on_accrued(event: AccruedV1, msg: NatsMessage, rt: RuntimeDep) -> None:
+    bind_document(tenant=event.tenant, document_id=str(event.document_id))
+    updates = {"assignments": [a.model_dump(mode="json") for a in event.assignments]}
+    await _project(rt, msg, "ingest-accrued", event.document_id, Status.ACCRUED, event.protocol, updates)
+
+
+@router.subscriber(subjects.ALL_TMS_EXPORTS, stream=jstream("EXPORT"), **consumer("ingest-tms"))
+async def on_tms_export(event: TmsExportV1, msg: NatsMessage, rt: RuntimeDep) -> None:
+    bind_document(tenant=event.tenant, document_id=str(event.document_id))
+    updates = {"export": {"tms": event.xml_ref.model_dump(mode="json"), "exported_at": event.exported_at.isoformat(),
+                          "revision": event.revision}}
+    await _project(rt, msg, "ingest-tms", event.document_id, Status.EXPORTED, event.protocol, updates)
+
+
+@router.subscriber(subjects.ALL_DLQ, stream=jstream("DLQ"), **consumer("ingest-dlq"))
+async def on_dead_letter(event: DeadLetterV1, msg: NatsMessage, rt: RuntimeDep) -> None:
+    """A step gave up on a document: its protocol says so and why, and it shows as failed."""
+    if not event.document_id:
+        return
+    from uuid import UUID
+
+    try:
+        document_id = UUID(event.document_id)
+    except ValueError:
+        return
+    entry = ProtocolEntryV1(
+        step=event.service,
+        at=event.at,
+        level=Level.ERROR,
+        message=f"{event.service} gave up: {event.reason}",
+        data={"subject": event.subject, "error_type": event.error_type, "deliveries": str(event.deliveries)},
+    )
+    await _project(rt, msg, "ingest-dlq", document_id, Status.FAILED, [entry], {})
+
+
+@router.subscriber(subjects.ALL_DEVICE_UPLOADS, stream=jstream("EDGE"), **consumer("ingest-device-uploads"))
+async def on_device_upload(body: bytes, msg: NatsMessage, rt: RuntimeDep, settings: SettingsDep) -> None:
+    """A device sends a document's bytes over its own subject; ingest answers with a receipt."""
+    _, tenant, device, *_ = msg.raw_message.subject.split(".")
+    headers = msg.headers or {}
+    try:
+        sequence = int(headers.get(SEQUENCE_HEADER, ""))
+    except ValueError:
+        raise PermanentError(f"device upload without a valid {SEQUENCE_HEADER} header") from None
+    claimed = str(headers.get(SHA256_HEADER, ""))
+    actual = hashlib.sha256(body).hexdigest()
+    receipt: DeviceReceiptV1
+    if claimed != actual:
+        receipt = DeviceReceiptV1(tenant=tenant, device=device, sequence=sequence, sha256=actual,
+                                  status=ReceiptStatus.REJECTED,
+                                  reason=f"hash mismatch: header says {claimed or 'nothing'}, bytes are {actual}")
+    else:
+        try:
+            result = await take_in(rt, tenant=tenant, data=body, filename=str(headers.get(FILENAME_HEADER, "")),
+                                   source=Source.DEVICE, limit=settings.max_upload_bytes, device=device,
+                                   device_sequence=sequence)
+        except AdmissionError as exc:
+            receipt = DeviceReceiptV1(tenant=tenant, device=device, sequence=sequence, sha256=actual,
+                                      status=ReceiptStatus.REJECTED, reason=exc.message)
+        else:
+            receipt = DeviceReceiptV1(tenant=tenant, device=device, sequence=sequence, sha256=actual,
+                                      status=ReceiptStatus.DUPLICATE if result.duplicate else ReceiptStatus.ACCEPTED,
+                                      document_id=result.document_id)
+
+    async def effects(conn: asyncpg.Connection) -> list[Outgoing]:
+        return [outgoing(subjects.device_receipt(tenant, device), receipt,
+                         msg_id=f"receipt:{tenant}:{device}:{sequence}:{actual}")]
+
+    await run_once(rt.db, rt.broker, consumer_name="ingest-device-uploads", message_id=message_id(msg),
+                   effects=effects)

@@ -1,0 +1,127 @@
+"""Ingest's HTTP API: upload a document, read its status, fields and protocol (OpenAPI at /docs)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Header, HTTPException, Query, Request, UploadFile
+from fastapi.responses import JSONResponse
+from opentelemetry import trace
+from pydantic import BaseModel, Field
+
+from belegflow_contracts.messages import Source
+
+from belegflow_ingest import store
+from belegflow_ingest.errors import AdmissionError, TooLargeError
+from belegflow_ingest.intake import take_in
+
+if TYPE_CHECKING:
+    from belegflow_contracts.runtime.service import Runtime
+
+    from belegflow_ingest.settings import Settings
+
+api = APIRouter()
+tracer = trace.get_tracer("belegflow.ingest.http")
+
+
+class UploadResult(BaseModel):
+    id: UUID
+    tenant: str
+    sha256: str
+    media_type: str
+    duplicate: bool = Field(description="true when the tenant had these exact bytes already")
+    status_url: str
+    trace_id: str | None = None
+
+
+class Problem(BaseModel):
+    code: str
+    detail: str
+
+
+def _runtime(request: Request) -> Runtime:
+    rt: Runtime = request.app.state.runtime
+    return rt
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+async def _read_limited(file: UploadFile, limit: int) -> bytes:
+    """Read at most ``limit`` bytes; one more means the upload is too large and is not kept."""
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await file.read(1024 * 1024):
+        size += len(chunk)
+        if size > limit:
+            raise TooLargeError(size=size, limit=limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@api.post(
+    "/v1/documents",
+    status_code=201,
+    response_model=UploadResult,
+    responses={200: {"model": UploadResult}, 400: {"model": Problem}, 413: {"model": Problem},
+               415: {"model": Problem}},
+)
+async def upload(
+    request: Request,
+    file: UploadFile,
+    tenant: Annotated[str, Header(alias="X-Tenant", description="tenant (Mandant)")],
+) -> Any:
+    """Upload one document (multipart field ``file``). 201 when new, 200 when the bytes are known."""
+    rt, settings = _runtime(request), _settings(request)
+    with tracer.start_as_current_span("ingest upload") as span:
+        try:
+            data = await _read_limited(file, settings.max_upload_bytes)
+            result = await take_in(rt, tenant=tenant, data=data, filename=file.filename or "upload",
+                                   source=Source.UPLOAD, limit=settings.max_upload_bytes)
+        except AdmissionError as exc:
+            return JSONResponse(status_code=exc.status_code, content={"code": exc.code, "detail": exc.message})
+        body = UploadResult(
+            id=result.document_id,
+            tenant=result.tenant,
+            sha256=result.sha256,
+            media_type=result.media_type.value,
+            duplicate=result.duplicate,
+            status_url=f"/v1/documents/{result.document_id}",
+            trace_id=format(span.get_span_context().trace_id, "032x"),
+        )
+    return JSONResponse(status_code=200 if result.duplicate else 201, content=body.model_dump(mode="json"))
+
+
+@api.get("/v1/documents/{document_id}", responses={404: {"model": Problem}})
+async def get_document(request: Request, document_id: UUID) -> Any:
+    """A document's status, fields, supplier, accrual assignments, export and protocol."""
+    async with _runtime(request).db.acquire() as conn:
+        doc = await store.get_document(conn, document_id)
+    if doc is None:
+        raise HTTPException(status_code=404, detail=f"document {document_id} not found")
+    return doc
+
+
+@api.get("/v1/documents")
+async def list_documents(
+    request: Request,
+    tenant: Annotated[str, Header(alias="X-Tenant")],
+    status: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Any:
+    async with _runtime(request).db.acquire() as conn:
+        return await store.list_documents(conn, tenant.lower(), status=status, limit=limit, offset=offset)
+
+
+@api.get("/healthz")
+async def healthz(request: Request) -> dict[str, str]:
+    rt = _runtime(request)
+    async with rt.db.acquire() as conn:
+        await conn.fetchval("SELECT 1")
+    if not await rt.broker.ping(timeout=2.0):
+        raise HTTPException(status_code=503, detail="not connected to NATS")
+    return {"status": "ok"}

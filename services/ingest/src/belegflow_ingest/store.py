@@ -1,0 +1,134 @@
+"""Ingest's SQL: documents, their protocol and the read model. Nothing else in ingest touches asyncpg."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from belegflow_contracts.messages import ProtocolEntryV1
+
+from belegflow_ingest.domain import Status, advance
+
+if TYPE_CHECKING:
+    import asyncpg
+
+
+@dataclass(frozen=True, slots=True)
+class NewDocument:
+    id: UUID
+    tenant: str
+    sha256: str
+    size: int
+    media_type: str
+    filename: str
+    source: str
+    bucket: str
+    object_key: str
+    received_at: datetime
+    device: str | None = None
+    device_sequence: int | None = None
+
+
+async def find_by_hash(conn: asyncpg.Connection, tenant: str, sha256: str) -> UUID | None:
+    doc_id: UUID | None = await conn.fetchval(
+        "SELECT id FROM documents WHERE tenant = $1 AND sha256 = $2", tenant, sha256
+    )
+    return doc_id
+
+
+async def insert_document(conn: asyncpg.Connection, doc: NewDocument) -> bool:
+    """Insert unless the tenant has these bytes already; False for a duplicate."""
+    row = await conn.fetchrow(
+        """
+        INSERT INTO documents (id, tenant, sha256, size, media_type, filename, source, device, device_sequence,
+                               bucket, object_key, status, received_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+        ON CONFLICT (tenant, sha256) DO NOTHING
+        RETURNING id
+        """,
+        doc.id,
+        doc.tenant,
+        doc.sha256,
+        doc.size,
+        doc.media_type,
+        doc.filename,
+        doc.source,
+        doc.device,
+        doc.device_sequence,
+        doc.bucket,
+        doc.object_key,
+        Status.INGESTED.value,
+        doc.received_at,
+    )
+    return row is not None
+
+
+async def add_protocol(conn: asyncpg.Connection, document_id: UUID, entries: list[ProtocolEntryV1]) -> None:
+    await conn.executemany(
+        "INSERT INTO protocol (document_id, step, at, level, message, data) VALUES ($1, $2, $3, $4, $5, $6::jsonb)",
+        [(document_id, e.step, e.at, e.level.value, e.message, json.dumps(e.data)) for e in entries],
+    )
+
+
+async def apply_event(
+    conn: asyncpg.Connection,
+    document_id: UUID,
+    event: Status,
+    *,
+    protocol: list[ProtocolEntryV1],
+    updates: dict[str, Any],
+) -> bool:
+    """Move the document's status forward, set the event's columns, append its protocol section."""
+    current = await conn.fetchval("SELECT status FROM documents WHERE id = $1 FOR UPDATE", document_id)
+    if current is None:
+        return False
+    allowed = {"reader", "fields", "supplier", "assignments", "export", "revision"}
+    if unknown := set(updates) - allowed:
+        raise ValueError(f"not read-model columns: {sorted(unknown)}")
+    columns = ["status = $2", "updated_at = now()"]
+    values: list[Any] = [document_id, advance(Status(current), event).value]
+    for name, value in updates.items():
+        values.append(json.dumps(value) if name in {"fields", "supplier", "assignments", "export"} else value)
+        cast = "::jsonb" if name in {"fields", "supplier", "assignments", "export"} else ""
+        columns.append(f"{name} = ${len(values)}{cast}")
+    await conn.execute(f"UPDATE documents SET {', '.join(columns)} WHERE id = $1", *values)  # noqa: S608
+    await add_protocol(conn, document_id, protocol)
+    return True
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+async def get_document(conn: asyncpg.Connection, document_id: UUID) -> dict[str, Any] | None:
+    row = await conn.fetchrow("SELECT * FROM documents WHERE id = $1", document_id)
+    if row is None:
+        return None
+    entries = await conn.fetch(
+        "SELECT step, at, level, message, data FROM protocol WHERE document_id = $1 ORDER BY at, id", document_id
+    )
+    doc = dict(row)
+    for key in ("fields", "supplier", "assignments", "export"):
+        doc[key] = _json(doc[key])
+    doc["protocol"] = [{**dict(e), "data": _json(e["data"])} for e in entries]
+    return doc
+
+
+async def list_documents(
+    conn: asyncpg.Connection, tenant: str, *, status: str | None, limit: int, offset: int
+) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        """
+        SELECT id, tenant, filename, sha256, media_type, source, status, received_at, updated_at
+        FROM documents WHERE tenant = $1 AND ($2::text IS NULL OR status = $2)
+        ORDER BY received_at DESC, id LIMIT $3 OFFSET $4
+        """,
+        tenant,
+        status,
+        limit,
+        offset,
+    )
+    return [dict(r) for r in rows]
