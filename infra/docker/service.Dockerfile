@@ -1,0 +1,49 @@
+# syntax=docker/dockerfile:1
+# One image per belegflow service, built from the repository root:
+#   docker build -f infra/docker/service.Dockerfile --build-arg SERVICE=ingest -t belegflow/ingest .
+# SERVICE: ingest | ocr | matching | accrual | export. The operator CLI uses SERVICE=ops PACKAGE_DIR=infra.
+# SYSTEM_PACKAGES: extra Debian packages for the runtime image (e.g. tesseract-ocr for the OCR worker).
+# SERVICE_EXTRAS: optional extras of the service package (e.g. gpu for the OCR worker).
+
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+
+FROM ${PYTHON_IMAGE} AS build
+ARG SERVICE
+ARG PACKAGE_DIR=services/${SERVICE}
+ARG SERVICE_EXTRAS=""
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+RUN test -n "${SERVICE}" || { echo "build arg SERVICE is required (ingest|ocr|matching|accrual|export)" >&2; exit 1; }
+RUN python -m venv /opt/venv
+ENV PATH=/opt/venv/bin:${PATH}
+COPY contracts/ /src/contracts/
+COPY ${PACKAGE_DIR}/ /src/package/
+# One resolve for both, so the service's belegflow-contracts dependency is the local one, never an index's.
+RUN pip install "/src/contracts" "/src/package${SERVICE_EXTRAS:+[${SERVICE_EXTRAS}]}" \
+    && python -c "import importlib; importlib.import_module('belegflow_${SERVICE}')"
+
+FROM ${PYTHON_IMAGE} AS runtime
+ARG SERVICE
+ARG SYSTEM_PACKAGES=""
+RUN if [ -n "${SYSTEM_PACKAGES}" ]; then \
+        apt-get update \
+        && apt-get install -y --no-install-recommends ${SYSTEM_PACKAGES} \
+        && rm -rf /var/lib/apt/lists/*; \
+    fi
+# Fixed numeric ids, so Kubernetes' runAsNonRoot can verify them and volume ownership is predictable.
+RUN groupadd --system --gid 10001 belegflow \
+    && useradd --system --uid 10001 --gid belegflow --home-dir /app --no-create-home \
+        --shell /usr/sbin/nologin belegflow \
+    && mkdir -p /app /data/inbox /data/exports \
+    && chown -R belegflow:belegflow /app /data
+COPY --from=build /opt/venv /opt/venv
+ENV PATH=/opt/venv/bin:${PATH} \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    SERVICE_MODULE=belegflow_${SERVICE}
+LABEL org.opencontainers.image.title="belegflow-${SERVICE}"
+WORKDIR /app
+USER 10001:10001
+# Exec form cannot expand a build arg; the shell expands it once and exec hands PID 1 to Python,
+# so SIGTERM reaches the service directly and it can drain its consumers.
+CMD ["sh", "-c", "exec python -m \"$SERVICE_MODULE\""]
