@@ -8,6 +8,10 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from belegflow_export.domain import build_tms_xml, export_key, validate_tms_xml
+from belegflow_export.errors import TmsDataError, TmsXmlInvalidError
+from lxml import etree
+
 from belegflow_contracts.messages import (
     NO_ACCRUAL,
     AccruedV1,
@@ -20,9 +24,6 @@ from belegflow_contracts.messages import (
 )
 from belegflow_contracts.types import ObjectRef
 from belegflow_contracts.xsd import TMS_TRANSFER_V1_NAMESPACE
-from belegflow_export.domain import build_tms_xml, export_key, validate_tms_xml
-from belegflow_export.errors import TmsDataError, TmsXmlInvalidError
-from lxml import etree
 
 NS = {"t": TMS_TRANSFER_V1_NAMESPACE}
 DOC_ID = UUID("3f2b8c1e-0d4a-4e5b-9c6d-7e8f9a0b1c2d")
@@ -54,9 +55,7 @@ def _event(**changes: Any) -> AccruedV1:
         "document_id": DOC_ID,
         "tenant": "acme",
         "revision": 2,
-        "original": ObjectRef(
-            bucket="originals", key="acme/ab/ab.pdf", sha256="ab" * 32, size=1234
-        ),
+        "original": ObjectRef(bucket="originals", key="acme/ab/ab.pdf", sha256="ab" * 32, size=1234),
         "invoice": InvoiceV1(
             invoice_number="RE-2024-0815",
             invoice_date=date(2024, 5, 2),
@@ -122,9 +121,7 @@ def test_touchless_invoice_builds_valid_xml() -> None:
 
 
 def test_output_is_deterministic() -> None:
-    assert build_tms_xml(_event(), exported_at=EXPORTED_AT) == build_tms_xml(
-        _event(), exported_at=EXPORTED_AT
-    )
+    assert build_tms_xml(_event(), exported_at=EXPORTED_AT) == build_tms_xml(_event(), exported_at=EXPORTED_AT)
 
 
 def test_exported_at_is_written_in_utc() -> None:
@@ -140,10 +137,7 @@ def test_amounts_are_exact_decimals_with_two_places() -> None:
     assert _texts(xml, "t:header/t:netAmount") == ["1000.10"]
     assert _texts(xml, "t:header/t:grossAmount") == ["1190.12"]
     assert _texts(xml, "t:lines/t:line/t:netAmount") == ["800.10", "200.00"]
-    header = [
-        Decimal(_texts(xml, f"t:header/t:{name}")[0])
-        for name in ("netAmount", "taxAmount", "grossAmount")
-    ]
+    header = [Decimal(_texts(xml, f"t:header/t:{name}")[0]) for name in ("netAmount", "taxAmount", "grossAmount")]
     assert header == [Decimal("1000.10"), Decimal("190.02"), Decimal("1190.12")]
 
 
@@ -171,9 +165,7 @@ def test_lines_carry_accrual_numbers_and_xxx() -> None:
 
 
 def test_line_without_assignment_gets_xxx() -> None:
-    event = _event(
-        assignments=[LineAssignmentV1(position=1, reference=None, accrual_number="A-1")]
-    )
+    event = _event(assignments=[LineAssignmentV1(position=1, reference=None, accrual_number="A-1")])
     xml = build_tms_xml(event, exported_at=EXPORTED_AT)
     validate_tms_xml(xml)
     assert _texts(xml, "t:lines/t:line/t:accrualNumber") == ["A-1", NO_ACCRUAL]
@@ -200,9 +192,7 @@ def test_assignment_without_invoice_line_is_kept() -> None:
             amount=Decimal("1000.10"),
         )
     ]
-    xml = build_tms_xml(
-        _event(invoice=invoice, assignments=assignments), exported_at=EXPORTED_AT
-    )
+    xml = build_tms_xml(_event(invoice=invoice, assignments=assignments), exported_at=EXPORTED_AT)
     validate_tms_xml(xml)
     assert _texts(xml, "t:lines/t:line/t:accrualNumber") == ["A-9"]
     assert _texts(xml, "t:lines/t:line/t:netAmount") == ["1000.10"]
@@ -211,9 +201,7 @@ def test_assignment_without_invoice_line_is_kept() -> None:
 def test_review_without_supplier_and_amounts_is_valid() -> None:
     # GIVEN a review event where matching found no supplier and recognition no amounts
     invoice = InvoiceV1(invoice_number=None, currency="eur")
-    event = _event(
-        invoice=invoice, supplier=None, decision=Decision.REVIEW, assignments=[]
-    )
+    event = _event(invoice=invoice, supplier=None, decision=Decision.REVIEW, assignments=[])
     xml = build_tms_xml(event, exported_at=EXPORTED_AT)
     validate_tms_xml(xml)
     assert _root(xml).find("t:supplier", NS) is None
@@ -223,13 +211,7 @@ def test_review_without_supplier_and_amounts_is_valid() -> None:
 
 def test_control_characters_from_ocr_do_not_break_the_xml() -> None:
     invoice = _event().invoice.model_copy(
-        update={
-            "lines": [
-                InvoiceLineV1(
-                    position=1, description="Fracht\x0cSeite 2", net_amount=Decimal(1)
-                )
-            ]
-        }
+        update={"lines": [InvoiceLineV1(position=1, description="Fracht\x0cSeite 2", net_amount=Decimal(1))]}
     )
     event = _event(invoice=invoice, decision=Decision.REVIEW, assignments=[])
     xml = build_tms_xml(event, exported_at=EXPORTED_AT)
@@ -253,9 +235,7 @@ def test_touchless_without_supplier_and_invoice_number_is_refused() -> None:
 
 def test_touchless_with_inconsistent_sums_is_refused() -> None:
     invoice = _event().invoice.model_copy(update={"gross_amount": Decimal("1190.13")})
-    with pytest.raises(
-        TmsDataError, match=r"net 1000.10 \+ tax 190.02 != gross 1190.13"
-    ):
+    with pytest.raises(TmsDataError, match=r"net 1000.10 \+ tax 190.02 != gross 1190.13"):
         build_tms_xml(_event(invoice=invoice), exported_at=EXPORTED_AT)
 
 
@@ -295,9 +275,7 @@ def _without(xml: bytes, xpath: str) -> bytes:
 
 def test_missing_required_element_fails_with_its_place() -> None:
     # GIVEN a transfer whose header lost its currency
-    broken = _without(
-        build_tms_xml(_event(), exported_at=EXPORTED_AT), "t:header/t:currency"
-    )
+    broken = _without(build_tms_xml(_event(), exported_at=EXPORTED_AT), "t:header/t:currency")
     # WHEN it is validated
     with pytest.raises(TmsXmlInvalidError) as caught:
         validate_tms_xml(broken)
@@ -344,16 +322,14 @@ def test_error_path_names_the_line() -> None:
     amounts[1].text = "200.001"
     with pytest.raises(TmsXmlInvalidError) as caught:
         validate_tms_xml(etree.tostring(root))
-    assert [e.path for e in caught.value.errors] == [
-        "/tmsTransfer/lines/line[2]/netAmount"
-    ]
+    assert [e.path for e in caught.value.errors] == ["/tmsTransfer/lines/line[2]/netAmount"]
 
 
 def test_duplicate_line_positions_fail_validation() -> None:
     root = _root(build_tms_xml(_event(), exported_at=EXPORTED_AT))
     positions = root.findall("t:lines/t:line/t:position", NS)
     positions[1].text = positions[0].text
-    with pytest.raises(TmsXmlInvalidError, match="[Dd]uplicate"):
+    with pytest.raises(TmsXmlInvalidError, match=r"[Dd]uplicate"):
         validate_tms_xml(etree.tostring(root))
 
 
@@ -383,8 +359,7 @@ def test_xxe_is_refused_without_reading_the_file(tmp_path: Any) -> None:
 
 def test_entity_expansion_bomb_is_refused() -> None:
     xml = (
-        b'<?xml version="1.0"?><!DOCTYPE t [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>'
-        b"<t>&b;</t>"
+        b'<?xml version="1.0"?><!DOCTYPE t [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]><t>&b;</t>'
     )
     with pytest.raises(TmsXmlInvalidError, match="DOCTYPE"):
         validate_tms_xml(xml)
@@ -412,8 +387,6 @@ def test_export_key_is_per_tenant_document_and_revision() -> None:
         ("ac/me", DOC_ID, 1, "tenant"),
     ],
 )
-def test_export_key_rejects_bad_input(
-    tenant: str, document_id: Any, revision: int, message: str
-) -> None:
+def test_export_key_rejects_bad_input(tenant: str, document_id: Any, revision: int, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         export_key(tenant, document_id, revision)

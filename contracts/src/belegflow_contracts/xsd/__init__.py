@@ -27,7 +27,5 @@ def tms_transfer_v1_xsd_path() -> Path:
     resource = resources.files(__name__).joinpath(TMS_TRANSFER_V1_FILE)
     # Installed wheels and source checkouts are plain directories; a zipped install has no path.
     if not isinstance(resource, Path):
-        raise FileNotFoundError(
-            f"{TMS_TRANSFER_V1_FILE} is not on the filesystem (zipped install?)"
-        )
+        raise FileNotFoundError(f"{TMS_TRANSFER_V1_FILE} is not on the filesystem (zipped install?)")
     return resource

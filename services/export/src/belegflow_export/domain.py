@@ -15,11 +15,11 @@ from functools import cache
 from typing import TYPE_CHECKING, Final
 from uuid import UUID
 
+from lxml import etree
+
 from belegflow_contracts.messages import NO_ACCRUAL, Decision
 from belegflow_contracts.types import normalize_iban, normalize_tenant, normalize_vat_id
 from belegflow_contracts.xsd import TMS_TRANSFER_V1_NAMESPACE, tms_transfer_v1_xsd
-from lxml import etree
-
 from belegflow_export.errors import (
     TmsDataError,
     TmsDataProblem,
@@ -85,9 +85,7 @@ def _amount(field: str, value: Decimal | None, problems: _Problems) -> str | Non
     try:
         cents = value.quantize(_CENT)
     except InvalidOperation:
-        problems.add(
-            field, f"amount {value} cannot be written as a decimal with two places"
-        )
+        problems.add(field, f"amount {value} cannot be written as a decimal with two places")
         return None
     if cents != value:
         problems.add(
@@ -124,9 +122,7 @@ def _check_touchless(event: AccruedV1, problems: _Problems) -> None:
         problems.add("invoice.gross_amount", f"net {net} + tax {tax} != gross {gross}")
 
 
-def _build_supplier(
-    root: etree._Element, supplier: SupplierMatchV1, problems: _Problems
-) -> None:
+def _build_supplier(root: etree._Element, supplier: SupplierMatchV1, problems: _Problems) -> None:
     element = etree.SubElement(root, f"{{{_NS}}}supplier")
     _sub(element, "supplierNumber", _text(supplier.supplier_number))
     _sub(element, "name", _text(supplier.name))
@@ -170,16 +166,12 @@ def _build_lines(root: etree._Element, event: AccruedV1, problems: _Problems) ->
     lines: dict[int, InvoiceLineV1] = {}
     for line in event.invoice.lines:
         if line.position in lines:
-            problems.add(
-                f"invoice.lines[{line.position}]", "position occurs more than once"
-            )
+            problems.add(f"invoice.lines[{line.position}]", "position occurs more than once")
         lines[line.position] = line
     assignments: dict[int, LineAssignmentV1] = {}
     for assignment in event.assignments:
         if assignment.position in assignments:
-            problems.add(
-                f"assignments[{assignment.position}]", "position occurs more than once"
-            )
+            problems.add(f"assignments[{assignment.position}]", "position occurs more than once")
         assignments[assignment.position] = assignment
 
     container = etree.SubElement(root, f"{{{_NS}}}lines")
@@ -191,11 +183,7 @@ def _build_lines(root: etree._Element, event: AccruedV1, problems: _Problems) ->
         description = _text(invoice_line.description) if invoice_line else None
         _sub(element, "description", description or "")
         # The amount read on the line is what the supplier billed; the assignment's is a fallback.
-        net = (
-            invoice_line.net_amount
-            if invoice_line and invoice_line.net_amount is not None
-            else None
-        )
+        net = invoice_line.net_amount if invoice_line and invoice_line.net_amount is not None else None
         if net is None and assigned is not None:
             net = assigned.amount
         _sub(
@@ -229,9 +217,7 @@ def build_tms_xml(event: AccruedV1, *, exported_at: datetime) -> bytes:
     _sub(header, "documentId", str(event.document_id))
     _sub(header, "tenant", event.tenant)
     _sub(header, "revision", str(event.revision))
-    stamp = (
-        exported_at.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
-    )
+    stamp = exported_at.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
     _sub(header, "exportedAt", f"{stamp}Z")
     _sub(header, "invoiceNumber", _text(invoice.invoice_number))
     _sub(
@@ -241,12 +227,8 @@ def build_tms_xml(event: AccruedV1, *, exported_at: datetime) -> bytes:
     )
     _sub(header, "dueDate", invoice.due_date.isoformat() if invoice.due_date else None)
     _sub(header, "currency", (_text(invoice.currency) or "").upper())
-    _sub(
-        header, "netAmount", _amount("invoice.net_amount", invoice.net_amount, problems)
-    )
-    _sub(
-        header, "taxAmount", _amount("invoice.tax_amount", invoice.tax_amount, problems)
-    )
+    _sub(header, "netAmount", _amount("invoice.net_amount", invoice.net_amount, problems))
+    _sub(header, "taxAmount", _amount("invoice.tax_amount", invoice.tax_amount, problems))
     _sub(
         header,
         "grossAmount",
@@ -261,9 +243,7 @@ def build_tms_xml(event: AccruedV1, *, exported_at: datetime) -> bytes:
 
     if problems.items:
         raise TmsDataError(problems.items, document_id=str(event.document_id))
-    xml: bytes = etree.tostring(
-        root, encoding="UTF-8", xml_declaration=True, pretty_print=True
-    )
+    xml: bytes = etree.tostring(root, encoding="UTF-8", xml_declaration=True, pretty_print=True)
     return xml
 
 
@@ -278,30 +258,20 @@ def _readable_path(tree: etree._ElementTree, raw: str | None) -> str | None:
         found = tree.xpath(raw)
     except etree.XPathError:
         return raw
-    if (
-        not isinstance(found, list)
-        or not found
-        or not isinstance(found[0], etree._Element)
-    ):
+    if not isinstance(found, list) or not found or not isinstance(found[0], etree._Element):
         return raw
     steps: list[str] = []
     node: etree._Element | None = found[0]
     while node is not None:
         name = etree.QName(node).localname
         parent = node.getparent()
-        same = (
-            [sibling for sibling in parent if sibling.tag == node.tag]
-            if parent is not None
-            else [node]
-        )
+        same = [sibling for sibling in parent if sibling.tag == node.tag] if parent is not None else [node]
         steps.append(f"{name}[{same.index(node) + 1}]" if len(same) > 1 else name)
         node = parent
     return "/" + "/".join(reversed(steps))
 
 
-def _log_lines(
-    tree: etree._ElementTree, log: etree._ListErrorLog
-) -> list[XmlErrorLine]:
+def _log_lines(tree: etree._ElementTree, log: etree._ListErrorLog) -> list[XmlErrorLine]:
     return [
         XmlErrorLine(
             line=entry.line,
@@ -322,16 +292,12 @@ def validate_tms_xml(xml: bytes) -> None:
         root = etree.fromstring(xml, _safe_parser())
     except etree.XMLSyntaxError as exc:
         line, column = exc.position
-        raise TmsXmlInvalidError(
-            [XmlErrorLine(line=line, column=column, message=str(exc.msg))]
-        ) from exc
+        raise TmsXmlInvalidError([XmlErrorLine(line=line, column=column, message=str(exc.msg))]) from exc
     tree = root.getroottree()
     # A DOCTYPE has no business in a transfer and is how entity attacks arrive; refuse it outright.
     doctype: str = tree.docinfo.doctype  # type: ignore[union-attr]  # missing from lxml-stubs
     if doctype or tree.docinfo.internalDTD is not None:
-        raise TmsXmlInvalidError(
-            [XmlErrorLine(line=1, column=0, message="a DOCTYPE is not allowed")]
-        )
+        raise TmsXmlInvalidError([XmlErrorLine(line=1, column=0, message="a DOCTYPE is not allowed")])
     try:
         # assertValid carries its own error log; the schema's shared log would race between threads.
         _tms_schema().assertValid(tree)
@@ -351,9 +317,7 @@ def export_key(tenant: str, document_id: UUID | str, revision: int) -> str:
     if revision < 1:
         raise ValueError(f"revision must be >= 1, got {revision}")
     try:
-        document = (
-            document_id if isinstance(document_id, UUID) else UUID(str(document_id))
-        )
+        document = document_id if isinstance(document_id, UUID) else UUID(str(document_id))
     except ValueError as exc:
         raise ValueError(f"document id {document_id!r} is not a UUID") from exc
     return f"{normalize_tenant(tenant)}/tms/{document}-r{revision}.xml"

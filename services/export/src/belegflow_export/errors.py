@@ -57,9 +57,7 @@ class ExportError(PermanentError):
 class TmsXmlInvalidError(ExportError):
     """A TMS transfer XML is not well-formed, carries a DOCTYPE, or is invalid against tms-transfer-v1.xsd."""
 
-    def __init__(
-        self, errors: Sequence[XmlErrorLine], *, document_id: str | None = None
-    ) -> None:
+    def __init__(self, errors: Sequence[XmlErrorLine], *, document_id: str | None = None) -> None:
         self.errors: tuple[XmlErrorLine, ...] = tuple(errors)
         super().__init__(
             _summary("TMS transfer XML is invalid", self.errors),
@@ -70,9 +68,7 @@ class TmsXmlInvalidError(ExportError):
 class TmsDataError(ExportError):
     """An accrued event cannot become a TMS transfer, e.g. touchless without an invoice number."""
 
-    def __init__(
-        self, problems: Sequence[TmsDataProblem], *, document_id: str | None = None
-    ) -> None:
+    def __init__(self, problems: Sequence[TmsDataProblem], *, document_id: str | None = None) -> None:
         self.problems: tuple[TmsDataProblem, ...] = tuple(problems)
         super().__init__(
             _summary("event cannot be exported to the TMS", self.problems),
