@@ -1,0 +1,97 @@
+"""Errors recognition raises for input it cannot read; each says whether retrying could help."""
+
+from __future__ import annotations
+
+
+class RecognitionError(Exception):
+    """Base of every recognition error; ``permanent`` errors go to the DLQ, the others are retried."""
+
+    permanent: bool = True
+
+    def __init__(self, message: str, *, filename: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.filename = filename
+
+    def details(self) -> dict[str, str]:
+        """Structured fields for the protocol and the DLQ reason."""
+        data = {k: str(v) for k, v in vars(self).items() if k != "message" and v is not None}
+        data["error_type"] = type(self).__name__
+        data["permanent"] = str(self.permanent).lower()
+        return data
+
+
+class EmptyDocumentError(RecognitionError):
+    def __init__(self, *, filename: str) -> None:
+        super().__init__(f"{filename}: the file is empty (0 bytes)", filename=filename)
+
+
+class UnsupportedMediaTypeError(RecognitionError):
+    def __init__(self, *, filename: str, media_type: str | None) -> None:
+        shown = media_type or "unknown"
+        super().__init__(f"{filename}: no reader can read this file (type {shown})", filename=filename)
+        self.media_type = media_type
+
+
+class EncryptedPdfError(RecognitionError):
+    def __init__(self, *, filename: str) -> None:
+        super().__init__(f"{filename}: the PDF is encrypted with a password; cannot read it", filename=filename)
+
+
+class CorruptPdfError(RecognitionError):
+    def __init__(self, *, filename: str, detail: str) -> None:
+        super().__init__(f"{filename}: the PDF is damaged and cannot be read ({detail})", filename=filename)
+        self.detail = detail
+
+
+class TruncatedPdfError(CorruptPdfError):
+    """The file stops before its end-of-file marker: usually an interrupted upload or copy."""
+
+    def __init__(self, *, filename: str, size: int) -> None:
+        super().__init__(filename=filename, detail=f"truncated: no %%EOF marker at the end of {size} bytes")
+        self.size = size
+
+
+class TooManyPagesError(RecognitionError):
+    def __init__(self, *, filename: str, pages: int, limit: int) -> None:
+        super().__init__(f"{filename}: {pages} pages exceed the limit of {limit}", filename=filename)
+        self.pages = pages
+        self.limit = limit
+
+
+class PageSizeError(RecognitionError):
+    """A page so large (or so small) that no invoice looks like it; rendering it could exhaust memory."""
+
+    def __init__(self, *, filename: str, page: int, width: float, height: float, limit: float) -> None:
+        super().__init__(
+            f"{filename}: page {page} measures {width:.0f} x {height:.0f} pt, outside 1..{limit:.0f} pt",
+            filename=filename,
+        )
+        self.page = page
+        self.width = width
+        self.height = height
+        self.limit = limit
+
+
+class ReaderFailedError(RecognitionError):
+    """A reader broke on input it had accepted; transient because it may be a resource problem."""
+
+    permanent = False
+
+    def __init__(self, *, filename: str, reader: str, detail: str) -> None:
+        super().__init__(f"{filename}: reader {reader} failed: {detail}", filename=filename)
+        self.reader = reader
+        self.detail = detail
+
+
+__all__ = [
+    "CorruptPdfError",
+    "EmptyDocumentError",
+    "EncryptedPdfError",
+    "PageSizeError",
+    "ReaderFailedError",
+    "RecognitionError",
+    "TooManyPagesError",
+    "TruncatedPdfError",
+    "UnsupportedMediaTypeError",
+]

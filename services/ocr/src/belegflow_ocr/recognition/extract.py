@@ -1,0 +1,55 @@
+"""Recognises one file and returns its fields, lines and protocol as plain JSON (for the CLI)."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from belegflow_ocr.recognition.model import Recognition
+from belegflow_ocr.recognition.registry import ReaderRegistry, default_registry
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return value
+
+
+def recognition_to_json(recognition: Recognition, *, file: str, sha256: str) -> dict[str, object]:
+    """``{"file", "sha256", "reader", "fields", "lines", "protocol"}``; a field not found is ``null``."""
+    fields: dict[str, object] = {}
+    for name in type(recognition.fields).model_fields:
+        field = getattr(recognition.fields, name)
+        fields[name] = (
+            None
+            if field is None
+            else {
+                "value": _plain(field.value),
+                "confidence": field.confidence,
+                "page": field.page,
+                "bbox": list(field.bbox) if field.bbox is not None else None,
+            }
+        )
+    return {
+        "file": file,
+        "sha256": sha256,
+        "reader": recognition.reader,
+        "fields": fields,
+        "lines": [line.model_dump(mode="json") for line in recognition.lines],
+        "protocol": [entry.model_dump(mode="json") for entry in recognition.protocol],
+    }
+
+
+def extract_to_json(path: str | Path, *, registry: ReaderRegistry | None = None) -> dict[str, object]:
+    """Reads ``path``, recognises it with the best reader, and returns the JSON-ready result.
+
+    Raises a ``RecognitionError`` subclass for input no reader can read (empty, encrypted, damaged ...).
+    """
+    file = Path(path)
+    data = file.read_bytes()
+    recognition = (registry or default_registry()).recognize(data, filename=file.name)
+    return recognition_to_json(recognition, file=str(path), sha256=hashlib.sha256(data).hexdigest())

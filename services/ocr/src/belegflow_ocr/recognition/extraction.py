@@ -1,0 +1,672 @@
+"""Reads invoice fields and table lines from positioned words: labels, their values beside or below."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from statistics import median
+
+from belegflow_contracts.messages import (
+    AmountFieldV1,
+    DateFieldV1,
+    InvoiceFieldsV1,
+    InvoiceLineV1,
+    TextFieldV1,
+)
+from belegflow_ocr.recognition.layout import Line, Segment, build_lines, rounded, union
+from belegflow_ocr.recognition.model import BBox, PageInfo, ProtocolLog, Word
+from belegflow_ocr.recognition.parsing import (
+    find_amounts,
+    find_dates,
+    find_ibans,
+    find_vat_ids,
+    parse_amount,
+    parse_quantity,
+)
+from belegflow_ocr.recognition.validation import amounts_consistent, validate
+
+Value = str | date | Decimal
+Parser = Callable[[str], list[tuple[Value, int, int]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    value: Value
+    confidence: float
+    page: int | None
+    bbox: BBox | None
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    pattern: re.Pattern[str]
+    weight: float
+    name: str
+
+
+def _labels(*specs: tuple[str, float]) -> tuple[Label, ...]:
+    return tuple(Label(re.compile(r"^\s*(?:" + p + r")\s*[:.#]?", re.IGNORECASE), w, p) for p, w in specs)
+
+
+INVOICE_NUMBER = _labels(
+    (r"Rechnungs\s*-?\s*(?:nummer|nr\.?|no\.?)", 1.0),
+    (r"Rechnung\s+(?:Nr\.?|Nummer|No\.?)", 1.0),
+    (r"Invoice\s*(?:No\.?|Number|Nr\.?|#)", 1.0),
+    (r"Beleg\s*-?\s*(?:nummer|nr\.?)", 0.8),
+    (r"Re\.?\s*-?\s*Nr\.?", 0.9),
+)
+INVOICE_DATE = _labels(
+    (r"Rechnungs\s*-?\s*datum", 1.0),
+    (r"Invoice\s+date", 1.0),
+    (r"Belegdatum", 0.9),
+    (r"Datum", 0.9),
+    (r"Date", 0.85),
+)
+DUE_DATE = _labels(
+    (r"F[äa]llig(?:keitsdatum|keit|\s+am|\s+bis)?", 1.0),
+    (r"(?:bitte\s+)?zahlbar\s+(?:bis|am)(?:\s+zum)?", 1.0),
+    (r"Zahlungsziel", 0.9),
+    (r"Due\s+(?:date|by|on)", 1.0),
+    (r"Payable\s+by", 0.9),
+)
+NET = _labels(
+    (r"Summe\s+netto|Nettosumme|Nettobetrag|Gesamt\s+netto|Net\s+amount|Net\s+total|Total\s+net", 1.0),
+    (r"Netto(?:\s+gesamt)?|Net", 0.9),
+    (r"Zwischensumme|Subtotal|Warenwert", 0.75),
+)
+_PCT = r"\d{1,2}(?:[.,]\d{1,2})?\s*%"
+TAX = _labels(
+    (
+        rf"(?:zzgl\.?|zuzüglich|plus|inkl\.?|enthaltene)?\s*(?:{_PCT}\s*)?"
+        r"(?:MwSt\.?|Mehrwertsteuer|USt\.?(?![-\s]*Id)|Umsatzsteuer(?![-\s]*Id)|VAT(?!\s*(?:ID|No|Reg|number)))"
+        rf"(?:\s*\(?{_PCT}\)?)?",
+        1.0,
+    ),
+)
+GROSS = _labels(
+    (r"Rechnungsbetrag|Gesamtbetrag|Bruttobetrag|Endbetrag|Summe\s+brutto|Gesamtsumme|Invoice\s+total", 1.0),
+    (r"Zu\s+zahlen(?:der\s+Betrag)?|Amount\s+due|Total\s+(?:amount|due|EUR)|Brutto|Total", 0.9),
+)
+_IBAN_LABEL = re.compile(r"\bIBAN\b", re.IGNORECASE)
+_VAT_LABEL = re.compile(r"USt[\s.-]*Id[\s.-]*(?:Nr)?|Umsatzsteuer[\s-]*Id|VAT\s*(?:ID|No|Reg)|Tax\s+ID", re.IGNORECASE)
+_RECIPIENT_HINT = re.compile(r"\b(?:Ihre|Your|Kunden|Customer)\b", re.IGNORECASE)
+_PLZ_CITY = re.compile(r"^(?:D\s?-\s?)?(?P<plz>\d{5})\s+(?P<city>[A-ZÄÖÜ][\w.\-ßäöü ]*[\wß.])$")
+_STREET = re.compile(
+    r"(?:\s\d+\s?[a-zA-Z]?(?:\s?-\s?\d+)?$)|(?:stra(?:ß|ss)e|str\.|weg|platz|allee|damm|ring|gasse|ufer|kai)\b",
+    re.IGNORECASE,
+)
+_SEPARATORS = re.compile(r"\s*[·•|]\s*|\s+[-–]\s+|,\s+")
+_SKIP_NAME = re.compile(
+    r"^(?:Firma|Herrn?|Frau|An|To|z\.\s?Hd\.?.*|Attn\.?.*|Bill\s+to:?|Rechnungsempfänger:?|Kreditorenbuchhaltung|"
+    r"Buchhaltung|Abteilung.*|Postfach.*)$",
+    re.IGNORECASE,
+)
+_LEGAL_FORM = re.compile(
+    r"\b(?:GmbH|AG|KG|OHG|UG|e\.\s?K\.|e\.\s?V\.|SE|KGaA|GbR|Ltd\.?|Inc\.?|B\.V\.|S\.A\.|S\.r\.l\.|mbH)(?:\W|$)"
+)
+_TITLE = re.compile(r"^(?:Rechnung|Invoice|Gutschrift|Credit\s+note|Proforma.*)$", re.IGNORECASE)
+_CURRENCIES = (("EUR", re.compile(r"€|\bEUR\b")), ("USD", re.compile(r"\$|\bUSD\b")),
+               ("CHF", re.compile(r"\bCHF\b")), ("GBP", re.compile(r"£|\bGBP\b")))  # fmt: skip
+
+
+# --- value parsers -------------------------------------------------------------------------------
+
+
+def _parse_number(text: str) -> list[tuple[Value, int, int]]:
+    """An invoice number: the tokens after the label up to the first plain word or date."""
+    parts: list[str] = []
+    start = end = -1
+    dates = find_dates(text)
+    for m in re.finditer(r"\S+", text):
+        token = m.group().strip(":#,;")
+        if not token:
+            continue
+        in_date = any(s <= m.start() < e for _, s, e in dates)
+        if in_date or (re.search(r"[a-zäöüß]{2}", token) and not re.search(r"\d", token)):
+            break
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9\-/._]*", token):
+            break
+        parts.append(token)
+        start = m.start() if start < 0 else start
+        end = m.end()
+    value = "".join(parts).rstrip(".")
+    if not value or not re.search(r"\d", value):
+        return []
+    return [(value, start, end)]
+
+
+def _parse_dates(text: str) -> list[tuple[Value, int, int]]:
+    return [(d, s, e) for d, s, e in find_dates(text)]
+
+
+def _parse_last_amount(text: str) -> list[tuple[Value, int, int]]:
+    amounts = find_amounts(text)
+    return [(amounts[-1][0], amounts[-1][1], amounts[-1][2])] if amounts else []
+
+
+# --- geometry helpers ----------------------------------------------------------------------------
+
+
+def _span_box(segment: Segment, start: int, end: int) -> BBox:
+    """Box of the words of ``segment`` that the characters start..end of its text fall on."""
+    boxes = []
+    pos = 0
+    for word in segment.words:
+        w_end = pos + len(word.text)
+        if pos < end and start < w_end:
+            boxes.append(word.bbox)
+        pos = w_end + 1
+    return rounded(union(boxes) if boxes else segment.bbox)
+
+
+def _below(lines: Sequence[Line], line: Line, segment: Segment, depth: int = 2) -> Iterable[Segment]:
+    """Segments under ``segment`` (overlapping it horizontally) in the next lines of the same page."""
+    for found, other in enumerate(lines[line.index + 1 : line.index + 1 + depth], start=1):
+        if other.page != line.page or other.top - line.bottom > 2.5 * max(line.height, other.height) * found:
+            return
+        for seg in other.segments:
+            if seg.x0 < segment.x1 + 2 and seg.x1 > segment.x0 - 2:
+                yield seg
+
+
+def _labelled(
+    lines: Sequence[Line],
+    labels: Sequence[Label],
+    parse: Parser,
+    *,
+    skip: set[int] | None = None,
+    rightmost: bool = False,
+) -> list[Candidate]:
+    """Values of a labelled field: after the label, right of it on the same line, or below it."""
+    found: list[Candidate] = []
+    for line in lines:
+        if skip and line.index in skip:
+            continue
+        for si, seg in enumerate(line.segments):
+            for label in labels:
+                m = label.pattern.match(seg.text)
+                if not m:
+                    continue
+                label_text = m.group().strip()
+                rest = seg.text[m.end() :]
+                hits = [(v, s + m.end(), e + m.end()) for v, s, e in parse(rest)]
+                if hits:
+                    v, s, e = hits[-1] if rightmost else hits[0]
+                    found.append(Candidate(v, 0.95 * label.weight, seg.page, _span_box(seg, s, e),
+                                           f"label {label_text!r}, same cell"))  # fmt: skip
+                    break
+                right = list(line.segments[si + 1 :])
+                if rightmost:
+                    right.reverse()
+                got = False
+                for other in right[:1] if not rightmost else right:
+                    hits = parse(other.text)
+                    if hits:
+                        v, s, e = hits[-1] if rightmost else hits[0]
+                        found.append(Candidate(v, 0.9 * label.weight, other.page, _span_box(other, s, e),
+                                               f"label {label_text!r}, right of it"))  # fmt: skip
+                        got = True
+                        break
+                if not got:
+                    for other in _below(lines, line, seg):
+                        hits = parse(other.text)
+                        if hits:
+                            v, s, e = hits[0]
+                            found.append(Candidate(v, 0.8 * label.weight, other.page, _span_box(other, s, e),
+                                                   f"label {label_text!r}, below it"))  # fmt: skip
+                            break
+                break
+    return found
+
+
+# --- choosing ------------------------------------------------------------------------------------
+
+
+def _show(value: Value) -> str:
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
+def _choose(name: str, candidates: list[Candidate], log: ProtocolLog) -> Candidate | None:
+    """Best candidate; several candidates agreeing on one value make it more certain."""
+    if not candidates:
+        log.info(f"{name}: not found", field=name, candidates=0)
+        return None
+    by_value: dict[Value, list[Candidate]] = {}
+    for c in candidates:
+        by_value.setdefault(c.value, []).append(c)
+
+    def strength(group: list[Candidate]) -> float:
+        best = max(c.confidence for c in group)
+        return min(0.99, best + 0.04 * (len(group) - 1))
+
+    value, group = max(by_value.items(), key=lambda kv: strength(kv[1]))
+    best = max(group, key=lambda c: c.confidence)
+    winner = Candidate(value, round(strength(group), 3), best.page, best.bbox, best.source)
+    considered = "; ".join(f"{_show(c.value)} ({c.confidence:.2f}, {c.source}, p{c.page})" for c in candidates)
+    reason = best.source + (f", {len(group)} places agree" if len(group) > 1 else "")
+    log.info(
+        f"{name}: {_show(value)} - {reason} (confidence {winner.confidence:.2f}, {len(candidates)} candidates)",
+        field=name,
+        value=_show(value),
+        confidence=f"{winner.confidence:.2f}",
+        reason=reason,
+        candidates=considered,
+    )
+    return winner
+
+
+def _text_field(c: Candidate | None) -> TextFieldV1 | None:
+    return TextFieldV1(value=str(c.value), confidence=c.confidence, page=c.page, bbox=c.bbox) if c else None
+
+
+def _date_field(c: Candidate | None) -> DateFieldV1 | None:
+    if c is None or not isinstance(c.value, date):
+        return None
+    return DateFieldV1(value=c.value, confidence=c.confidence, page=c.page, bbox=c.bbox)
+
+
+def _amount_field(c: Candidate | None) -> AmountFieldV1 | None:
+    if c is None or not isinstance(c.value, Decimal):
+        return None
+    return AmountFieldV1(value=c.value, confidence=c.confidence, page=c.page, bbox=c.bbox)
+
+
+# --- fields --------------------------------------------------------------------------------------
+
+
+def _id_candidates(lines: Sequence[Line], finder: Callable[[str], list[object]], label: re.Pattern[str],
+                   what: str) -> list[Candidate]:  # fmt: skip
+    """IBANs or VAT IDs anywhere; a label in front (same cell or the cell before) makes them likelier."""
+    found = []
+    for line in lines:
+        for si, seg in enumerate(line.segments):
+            for match in finder(seg.text):
+                value, start, end = match.value, match.start, match.end  # type: ignore[attr-defined]
+                before = seg.text[:start]
+                prev = line.segments[si - 1].text if si else ""
+                labelled = bool(label.search(before[-40:])) or (not before.strip() and bool(label.search(prev)))
+                conf, source = (0.9, f"{what} label") if labelled else (0.6, f"{what} pattern without label")
+                if _RECIPIENT_HINT.search(before[-40:] or prev):
+                    conf, source = 0.2, f"{what} of the recipient"
+                found.append(Candidate(value, conf, seg.page, _span_box(seg, start, end), source))
+    return found
+
+
+def _currency(lines: Sequence[Line], log: ProtocolLog) -> Candidate | None:
+    found: list[Candidate] = []
+    for line in lines:
+        for seg in line.segments:
+            for code, pattern in _CURRENCIES:
+                for m in pattern.finditer(seg.text):
+                    found.append(Candidate(code, 0.8, seg.page, _span_box(seg, m.start(), m.end()),
+                                           f"{m.group()!r} in the text"))  # fmt: skip
+    if not found:
+        found.append(Candidate("EUR", 0.5, None, None, "no currency printed, EUR assumed"))
+    return _choose("currency", found, log)
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    name: Segment | None
+    street: Segment | None
+    postal_code: str
+    city: str
+    place: Segment
+    top: float
+    page: int
+    x0: float
+    source: str
+
+
+def _address_blocks(lines: Sequence[Line]) -> list[Address]:
+    """Address blocks written one part per line: name, (department), street, postcode and city."""
+    blocks = []
+    for line in lines:
+        for seg in line.segments:
+            m = _PLZ_CITY.match(seg.text)
+            if not m or _SEPARATORS.search(seg.text):
+                continue
+            stack: list[Segment] = []
+            cursor, last = line, seg
+            size = seg.size
+            for upper in reversed(lines[: line.index]):
+                if upper.page != line.page or len(stack) >= 4:
+                    break
+                gap = last.bbox[1] - upper.bottom
+                if gap > 1.2 * size:
+                    break
+                if gap < -0.5:
+                    continue
+                aligned = [s for s in upper.segments if abs(s.x0 - seg.x0) < 4]
+                if not aligned:
+                    break
+                above = aligned[0]
+                if above.size < 0.75 * size or _SEPARATORS.search(above.text):
+                    break
+                stack.append(above)
+                cursor, last = upper, above
+            del cursor
+            stack.reverse()
+            street = stack[-1] if stack and _STREET.search(stack[-1].text) else None
+            names = [s for s in stack[: -1 if street else None] if not _SKIP_NAME.match(s.text.strip())]
+            names = [s for s in names if not re.search(r"\d{3,}|@|Tel|Fax", s.text)]
+            blocks.append(Address(names[0] if names else None, street, m.group("plz"), m.group("city"), seg,
+                                  (stack[0] if stack else seg).bbox[1], seg.page, seg.x0, "address block"))  # fmt: skip
+    return blocks
+
+
+@dataclass(frozen=True, slots=True)
+class InlineAddress:
+    name: str | None
+    street: str | None
+    postal_code: str
+    city: str
+    segment: Segment
+    source: str
+
+
+def _inline_addresses(lines: Sequence[Line]) -> list[tuple[InlineAddress, Line]]:
+    """Addresses on one line, parts separated by '·', '|' or commas (sender line, footer)."""
+    found = []
+    for line in lines:
+        for seg in line.segments:
+            parts = [p.strip() for p in _SEPARATORS.split(seg.text) if p.strip()]
+            if len(parts) < 2:
+                continue
+            for k, part in enumerate(parts):
+                m = _PLZ_CITY.match(part)
+                if not m:
+                    continue
+                street = parts[k - 1] if k >= 1 and _STREET.search(parts[k - 1]) else None
+                name_idx = k - 2 if street else k - 1
+                name = parts[name_idx] if name_idx >= 0 and not _PLZ_CITY.match(parts[name_idx]) else None
+                if name and ":" in name:
+                    name = name.split(":", 1)[1].strip() or None
+                found.append((InlineAddress(name, street, m.group("plz"), m.group("city"), seg, "inline address"),
+                              line))  # fmt: skip
+                break
+    return found
+
+
+def _parties(
+    lines: Sequence[Line], pages: Sequence[PageInfo], log: ProtocolLog
+) -> tuple[dict[str, Candidate | None], Candidate | None]:
+    """Supplier (letterhead, sender line, footer) and recipient (address window) of the first page."""
+    first = pages[0]
+    blocks = _address_blocks(lines)
+    inline = _inline_addresses(lines)
+    upper_left = [b for b in blocks if b.page == 1 and b.top < 0.45 * first.height and b.x0 < 0.5 * first.width]
+    recipient_block = max(upper_left, key=lambda b: b.top) if upper_left else None
+    sender_line = None
+    if recipient_block is not None:
+        above = [(a, ln) for a, ln in inline if ln.page == 1 and ln.bottom <= recipient_block.top + 1
+                 and recipient_block.top - ln.bottom < 40]  # fmt: skip
+        if above:
+            sender_line = above[-1][0]
+
+    supplier: dict[str, list[Candidate]] = {k: [] for k in ("name", "street", "postal_code", "city")}
+
+    def add(key: str, value: str | None, conf: float, seg: Segment, source: str) -> None:
+        if value:
+            supplier[key].append(Candidate(value.strip(), conf, seg.page, rounded(seg.bbox), source))
+
+    for b in blocks:
+        if b is recipient_block:
+            continue
+        footer = b.top > 0.75 * first.height
+        where = "footer address block" if footer else "letterhead address block"
+        conf = 0.75 if footer else 0.8
+        if b.name is not None:
+            add("name", b.name.text, conf + (0.05 if _LEGAL_FORM.search(b.name.text) else 0), b.name, where)
+        if b.street is not None:
+            add("street", b.street.text, conf, b.street, where)
+        add("postal_code", b.postal_code, conf, b.place, where)
+        add("city", b.city, conf, b.place, where)
+    for a, ln in inline:
+        is_sender = a is sender_line
+        where = "sender line above the address window" if is_sender else "address line in the footer"
+        conf = 0.85 if is_sender else 0.75
+        if not is_sender and ln.page == 1 and ln.top < 0.6 * first.height:
+            continue
+        add("name", a.name, conf, a.segment, where)
+        add("street", a.street, conf, a.segment, where)
+        add("postal_code", a.postal_code, conf, a.segment, where)
+        add("city", a.city, conf, a.segment, where)
+    # The largest type at the top of page 1 is usually the supplier's name (logo text).
+    top_segs = [s for ln in lines if ln.page == 1 and ln.top < 0.15 * first.height for s in ln.segments
+                if not _TITLE.match(s.text.strip()) and re.search(r"[A-Za-zÄÖÜäöü]{3}", s.text)]  # fmt: skip
+    body = median(w.size or w.height for ln in lines for w in ln.words)
+    if top_segs:
+        biggest = max(top_segs, key=lambda s: s.size)
+        if biggest.size >= 1.25 * body:
+            conf = 0.75 if _LEGAL_FORM.search(biggest.text) else 0.55
+            add("name", biggest.text, conf, biggest, "largest type at the top of page 1")
+
+    chosen = {key: _choose(f"supplier_{key}", cands, log) for key, cands in supplier.items()}
+    recipient = None
+    if recipient_block is not None and recipient_block.name is not None:
+        conf = 0.85 if sender_line is not None else 0.75
+        seg = recipient_block.name
+        recipient = Candidate(seg.text.strip(), conf, seg.page, rounded(seg.bbox),
+                              "first line of the address window")  # fmt: skip
+    chosen_recipient = _choose("recipient_name", [recipient] if recipient else [], log)
+    return chosen, chosen_recipient
+
+
+# --- table lines ---------------------------------------------------------------------------------
+
+_COLUMNS = {
+    "position": re.compile(r"^(?:Pos\.?|Position|Nr\.?|#|Lfd\.?\s*Nr\.?)$", re.IGNORECASE),
+    "description": re.compile(
+        r"^(?:Beschreibung|Bezeichnung|Leistung|Leistungsbeschreibung|Artikel|Text|Description|Item|Service)$",
+        re.IGNORECASE,
+    ),
+    "quantity": re.compile(r"^(?:Menge|Anzahl|Anz\.?|Stk\.?|Stück|Qty\.?|Quantity)$", re.IGNORECASE),
+    "unit_price": re.compile(
+        r"^(?:Einzelpreis|E-Preis|EP|Preis|Stückpreis|Unit\s+price|Price|Rate)(?:\s*\(?(?:€|EUR)\)?)?$",
+        re.IGNORECASE,
+    ),
+    "net_amount": re.compile(
+        r"^(?:Gesamt|Gesamtpreis|Betrag|Netto|Nettobetrag|Summe|GP|Amount|Total|Net\s+amount)(?:\s*\(?(?:€|EUR)\)?)?$",
+        re.IGNORECASE,
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Table:
+    header: Line
+    columns: dict[str, tuple[float, float]]
+
+
+def _find_tables(lines: Sequence[Line]) -> list[_Table]:
+    tables = []
+    for line in lines:
+        columns: dict[str, tuple[float, float]] = {}
+        for seg in line.segments:
+            for kind, pattern in _COLUMNS.items():
+                if kind not in columns and pattern.match(seg.text.strip()):
+                    columns[kind] = (seg.x0, seg.x1)
+                    break
+        if len(columns) >= 3 and "description" in columns and "net_amount" in columns:
+            tables.append(_Table(line, columns))
+    return tables
+
+
+def _column_of(segment: Segment, columns: dict[str, tuple[float, float]]) -> str:
+    """Text starts under its header's left edge, numbers end under its right edge (right-aligned)."""
+
+    def distance(span: tuple[float, float]) -> float:
+        return min(abs(segment.x0 - span[0]), abs(segment.x1 - span[1]))
+
+    return min(columns, key=lambda k: distance(columns[k]))
+
+
+def _table_lines(lines: Sequence[Line], log: ProtocolLog) -> tuple[list[InvoiceLineV1], set[int]]:
+    """Rows under each table header until the totals; lines without amounts continue the row above."""
+    result: list[InvoiceLineV1] = []
+    used: set[int] = set()
+    stop_labels = [*NET, *GROSS, *TAX]
+    for table in _find_tables(lines):
+        used.add(table.header.index)
+        rows: list[tuple[dict[str, str], list[Line]]] = []
+        last_bottom = table.header.bottom
+        for line in lines[table.header.index + 1 :]:
+            if line.page != table.header.page:
+                break
+            if line.top - last_bottom > 3.0 * line.height:
+                break
+            if any(lb.pattern.match(s.text) for s in line.segments[:2] for lb in stop_labels):
+                break
+            cells: dict[str, list[str]] = {}
+            for seg in line.segments:
+                cells.setdefault(_column_of(seg, table.columns), []).append(seg.text)
+            texts = {k: " ".join(v) for k, v in cells.items()}
+            has_amount = parse_amount(texts.get("net_amount", "")) is not None
+            if has_amount:
+                rows.append((texts, [line]))
+            elif rows:
+                rows[-1][1].append(line)
+            else:
+                continue
+            used.add(line.index)
+            last_bottom = line.bottom
+        for texts, row_lines in rows:
+            position = len(result) + 1
+            pos_text = texts.get("position", "")
+            if re.fullmatch(r"\d{1,4}\.?", pos_text.strip()):
+                position = int(pos_text.strip().rstrip("."))
+            box = rounded(union(ln.bbox for ln in row_lines))
+            result.append(
+                InvoiceLineV1(
+                    position=max(position, 1),
+                    description=texts.get("description", "").strip() or row_lines[0].text,
+                    quantity=parse_quantity(texts.get("quantity", "")),
+                    unit_price=parse_amount(texts.get("unit_price", "")),
+                    net_amount=parse_amount(texts.get("net_amount", "")),
+                    reference_text=" ".join(ln.text for ln in row_lines),
+                    page=row_lines[0].page,
+                    bbox=box,
+                )
+            )
+        log.info(
+            f"lines: table on page {table.header.page} with columns {', '.join(table.columns)}, {len(rows)} rows",
+            header=table.header.text,
+            rows=len(rows),
+        )
+    if not result:
+        log.info("lines: no table header found, no invoice lines read")
+    return result, used
+
+
+# --- amounts -------------------------------------------------------------------------------------
+
+
+def _amounts(lines: Sequence[Line], skip: set[int], log: ProtocolLog) -> dict[str, Candidate | None]:
+    """Net, tax and gross; a combination where net + tax = gross beats higher single scores."""
+    found = {
+        name: _labelled(lines, labels, _parse_last_amount, skip=skip, rightmost=True)
+        for name, labels in (("net_amount", NET), ("tax_amount", TAX), ("gross_amount", GROSS))
+    }
+    # Totals sit below the table; of equal labels the last one on the page is the sum.
+    for name, cands in found.items():
+        found[name] = [
+            Candidate(c.value, min(0.99, c.confidence + 0.01 * i), c.page, c.bbox, c.source)
+            for i, c in enumerate(cands)
+        ]
+    best: tuple[Candidate, Candidate, Candidate] | None = None
+    for n in found["net_amount"]:
+        for t in found["tax_amount"]:
+            for g in found["gross_amount"]:
+                values = (n.value, t.value, g.value)
+                if all(isinstance(v, Decimal) for v in values) and amounts_consistent(*values):  # type: ignore[arg-type]
+                    score = n.confidence + t.confidence + g.confidence
+                    if best is None or score > sum(c.confidence for c in best):
+                        best = (n, t, g)
+    if best is not None:
+        for name, pick in zip(("net_amount", "tax_amount", "gross_amount"), best, strict=True):
+            rest = [c for c in found[name] if c.value != pick.value]
+            found[name] = [pick, *rest] if pick.confidence >= max((c.confidence for c in rest), default=0) else [
+                Candidate(pick.value, max(c.confidence for c in rest) + 0.01, pick.page, pick.bbox,
+                          pick.source + ", fits net + tax = gross"), *rest]  # fmt: skip
+    chosen = {name: _choose(name, cands, log) for name, cands in found.items()}
+    net, tax, gross = chosen["net_amount"], chosen["tax_amount"], chosen["gross_amount"]
+    # Two of three printed: the third follows, though with no place on the page.
+    if net is None and tax is not None and gross is not None:
+        chosen["net_amount"] = _derived("net_amount", Decimal(str(gross.value)) - Decimal(str(tax.value)), log)
+    elif tax is None and net is not None and gross is not None:
+        chosen["tax_amount"] = _derived("tax_amount", Decimal(str(gross.value)) - Decimal(str(net.value)), log)
+    elif gross is None and net is not None and tax is not None:
+        chosen["gross_amount"] = _derived("gross_amount", Decimal(str(net.value)) + Decimal(str(tax.value)), log)
+    return chosen
+
+
+def _derived(name: str, value: Decimal, log: ProtocolLog) -> Candidate:
+    log.warning(f"{name}: not printed, derived from the other two amounts as {value}", field=name, value=value)
+    return Candidate(value, 0.5, None, None, "derived")
+
+
+# --- dates ---------------------------------------------------------------------------------------
+
+
+def _due_from_terms(lines: Sequence[Line], invoice_date: date | None) -> list[Candidate]:
+    """'zahlbar innerhalb von 30 Tagen' / 'within 30 days': due date counted from the invoice date."""
+    if invoice_date is None:
+        return []
+    found = []
+    for line in lines:
+        for seg in line.segments:
+            m = re.search(r"(?:innerhalb\s+(?:von\s+)?|within\s+)(\d{1,3})\s+(?:Tagen|days)", seg.text, re.I)
+            if m:
+                due = invoice_date + timedelta(days=int(m.group(1)))
+                found.append(Candidate(due, 0.6, seg.page, _span_box(seg, m.start(), m.end()),
+                                       f"payment terms {m.group()!r}"))  # fmt: skip
+    return found
+
+
+def extract_fields(
+    words: Sequence[Word], pages: Sequence[PageInfo], log: ProtocolLog, *, today: date | None = None
+) -> tuple[InvoiceFieldsV1, list[InvoiceLineV1]]:
+    """All fields and lines of an invoice from its positioned words, validated, with the protocol."""
+    lines = build_lines(words)
+    if not lines or not pages:
+        return InvoiceFieldsV1(), []
+    invoice_lines, table_rows = _table_lines(lines, log)
+
+    number = _choose("invoice_number", _labelled(lines, INVOICE_NUMBER, _parse_number), log)
+    date_cands = _labelled(lines, INVOICE_DATE, _parse_dates)
+    if not date_cands:
+        date_cands = [Candidate(d, 0.35, ln.page, rounded(ln.bbox), "first date on page 1, unlabelled")
+                      for ln in lines[:40] if ln.page == 1 for d, _, _ in find_dates(ln.text)][:1]  # fmt: skip
+    invoice_date = _choose("invoice_date", date_cands, log)
+    due_cands = _labelled(lines, DUE_DATE, _parse_dates)
+    if not due_cands:
+        due_cands = _due_from_terms(lines, invoice_date.value if invoice_date else None)  # type: ignore[arg-type]
+    due = _choose("due_date", due_cands, log)
+    currency = _currency(lines, log)
+    amounts = _amounts(lines, table_rows, log)
+    party, recipient = _parties(lines, pages, log)
+    iban = _choose("supplier_iban", _id_candidates(lines, find_ibans, _IBAN_LABEL, "IBAN"), log)  # type: ignore[arg-type]
+    vat = _choose("supplier_vat_id", _id_candidates(lines, find_vat_ids, _VAT_LABEL, "VAT ID"), log)  # type: ignore[arg-type]
+
+    fields = InvoiceFieldsV1(
+        invoice_number=_text_field(number),
+        invoice_date=_date_field(invoice_date),
+        due_date=_date_field(due),
+        currency=_text_field(currency),
+        net_amount=_amount_field(amounts["net_amount"]),
+        tax_amount=_amount_field(amounts["tax_amount"]),
+        gross_amount=_amount_field(amounts["gross_amount"]),
+        supplier_name=_text_field(party["name"]),
+        supplier_street=_text_field(party["street"]),
+        supplier_postal_code=_text_field(party["postal_code"]),
+        supplier_city=_text_field(party["city"]),
+        supplier_iban=_text_field(iban),
+        supplier_vat_id=_text_field(vat),
+        recipient_name=_text_field(recipient),
+    )
+    return validate(fields, invoice_lines, log, today=today), invoice_lines

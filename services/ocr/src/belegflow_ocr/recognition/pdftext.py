@@ -1,0 +1,217 @@
+"""Reads the text layer of a born-digital PDF into positioned words with pypdfium2."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+
+from belegflow_contracts.messages import InvoiceFieldsV1, MediaType
+from belegflow_ocr.errors import (
+    CorruptPdfError,
+    EmptyDocumentError,
+    EncryptedPdfError,
+    PageSizeError,
+    TooManyPagesError,
+    TruncatedPdfError,
+)
+from belegflow_ocr.recognition.extraction import extract_fields
+from belegflow_ocr.recognition.layout import build_lines
+from belegflow_ocr.recognition.model import (
+    PageInfo,
+    ProtocolLog,
+    Recognition,
+    RecognitionStatus,
+    Word,
+)
+from belegflow_ocr.recognition.readers import BaseReader
+from belegflow_ocr.recognition.sniff import sniff_media_type
+
+# Acrobat looks for %%EOF in the last KiB; we allow some trailing junk beyond that.
+_EOF_WINDOW = 2048
+# Fewer readable characters than this on all pages: a scan with a stray header, not a text layer.
+_MIN_TEXT_CHARS = 20
+_MIN_READABLE_RATIO = 0.6
+
+
+@dataclass(frozen=True, slots=True)
+class PdfLimits:
+    max_pages: int = 200
+    # 14 400 pt (200 in) is the largest page the PDF spec allows without UserUnit scaling.
+    max_page_side: float = 14_400.0
+
+
+@dataclass(frozen=True, slots=True)
+class TextLayer:
+    pages: list[PageInfo]
+    words: list[Word]
+    chars: int
+    readable: int
+
+    @property
+    def usable(self) -> bool:
+        return self.readable >= _MIN_TEXT_CHARS and self.readable >= _MIN_READABLE_RATIO * max(self.chars, 1)
+
+
+def _is_readable(ch: str) -> bool:
+    if ch.isspace():
+        return False
+    category = unicodedata.category(ch)
+    # Private use and unassigned code points come from fonts without a usable ToUnicode map.
+    return category[0] in "LNPS" and category not in ("Co", "Cn") and ch != "\ufffd"
+
+
+def _open(data: bytes, *, filename: str) -> object:
+    if not data:
+        raise EmptyDocumentError(filename=filename)
+    if sniff_media_type(data) != MediaType.PDF.value:
+        raise CorruptPdfError(filename=filename, detail="no %PDF- header")
+    if b"%%EOF" not in data[-_EOF_WINDOW:]:
+        raise TruncatedPdfError(filename=filename, size=len(data))
+    try:
+        return pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        code = getattr(exc, "err_code", None)
+        if code in (pdfium_c.FPDF_ERR_PASSWORD, pdfium_c.FPDF_ERR_SECURITY):
+            raise EncryptedPdfError(filename=filename) from exc
+        raise CorruptPdfError(filename=filename, detail=str(exc)) from exc
+
+
+def _page_words(textpage: object, page_no: int, left: float, top: float) -> tuple[list[Word], int, int]:
+    """Groups characters into words; a word ends at white space or a jump in position."""
+    words: list[Word] = []
+    count: int = textpage.count_chars()  # type: ignore[attr-defined]
+    readable = 0
+    buf: list[str] = []
+    box: list[float] = []
+    size = 0.0
+
+    def flush() -> None:
+        nonlocal buf, box
+        if buf:
+            words.append(Word("".join(buf), page_no, (box[0], box[1], box[2], box[3]), size))
+        buf, box = [], []
+
+    for i in range(count):
+        ch = chr(pdfium_c.FPDFText_GetUnicode(textpage, i))
+        if ch.isspace() or ch in "\x00\x02\ufffe":
+            flush()
+            continue
+        if _is_readable(ch):
+            readable += 1
+        c_left, c_bottom, c_right, c_top = textpage.get_charbox(i, loose=True)  # type: ignore[attr-defined]
+        x0, y0, x1, y1 = c_left - left, top - c_top, c_right - left, top - c_bottom
+        if box:
+            height = box[3] - box[1]
+            same_line = abs((y0 + y1) / 2 - (box[1] + box[3]) / 2) < height * 0.5
+            # A gap wider than a space means a new word even where the PDF has no space character.
+            adjacent = -height * 0.5 <= x0 - box[2] <= height * 0.25
+            if not (same_line and adjacent):
+                flush()
+        if not box:
+            box = [x0, y0, x1, y1]
+            size = float(pdfium_c.FPDFText_GetFontSize(textpage, i))
+        else:
+            box = [min(box[0], x0), min(box[1], y0), max(box[2], x1), max(box[3], y1)]
+        buf.append(ch)
+    flush()
+    return words, count, readable
+
+
+def read_text_layer(data: bytes, *, filename: str, limits: PdfLimits | None = None) -> TextLayer:
+    """Positioned words of every page; raises a specific error for empty, damaged or absurd PDFs."""
+    limits = limits or PdfLimits()
+    pdf = _open(data, filename=filename)
+    try:
+        page_count: int = len(pdf)  # type: ignore[arg-type]
+        if page_count == 0:
+            raise CorruptPdfError(filename=filename, detail="no pages")
+        if page_count > limits.max_pages:
+            raise TooManyPagesError(filename=filename, pages=page_count, limit=limits.max_pages)
+        pages: list[PageInfo] = []
+        words: list[Word] = []
+        chars = readable = 0
+        for index in range(page_count):
+            page = pdf[index]  # type: ignore[index]
+            try:
+                left, bottom, right, top = (float(v) for v in page.get_cropbox())
+                width, height = right - left, top - bottom
+                if not (1.0 <= width <= limits.max_page_side and 1.0 <= height <= limits.max_page_side):
+                    raise PageSizeError(
+                        filename=filename, page=index + 1, width=width, height=height, limit=limits.max_page_side
+                    )
+                pages.append(PageInfo(number=index + 1, width=width, height=height))
+                textpage = page.get_textpage()
+                try:
+                    page_words, n, r = _page_words(textpage, index + 1, left, top)
+                finally:
+                    textpage.close()
+                words.extend(page_words)
+                chars += n
+                readable += r
+            finally:
+                page.close()
+        return TextLayer(pages=pages, words=words, chars=chars, readable=readable)
+    finally:
+        pdf.close()  # type: ignore[attr-defined]
+
+
+class PdfTextReader(BaseReader):
+    """Born-digital PDFs: reads the text layer; a PDF without one is left to OCR."""
+
+    name = "pdf-text"
+
+    def __init__(self, limits: PdfLimits | None = None) -> None:
+        super().__init__()
+        self.limits = limits or PdfLimits()
+
+    def score(self, data: bytes, media_type: str) -> int:
+        # Below the e-invoice readers (a PDF carrying XML is read from the XML), above OCR.
+        return 50 if media_type == MediaType.PDF.value and sniff_media_type(data) == MediaType.PDF.value else 0
+
+    def read(self, data: bytes, *, filename: str) -> Recognition:
+        log = ProtocolLog()
+        layer = read_text_layer(data, filename=filename, limits=self.limits)
+        text = "\n".join(_page_text(layer.words, page.number) for page in layer.pages)
+        if not layer.usable:
+            log.warning(
+                f"pdf-text: no usable text layer ({layer.readable} readable of {layer.chars} chars on "
+                f"{len(layer.pages)} pages) - OCR needed, no OCR engine configured; fields left empty",
+                chars=layer.chars,
+                readable=layer.readable,
+                pages=len(layer.pages),
+            )
+            return Recognition(
+                reader=self.name,
+                status=RecognitionStatus.NO_TEXT_LAYER,
+                fields=InvoiceFieldsV1(),
+                lines=[],
+                protocol=log.entries,
+                words=layer.words,
+                text=text,
+                pages=layer.pages,
+            )
+        log.info(
+            f"pdf-text: born-digital, {layer.readable} chars on {len(layer.pages)} pages - OCR skipped",
+            chars=layer.chars,
+            words=len(layer.words),
+            pages=len(layer.pages),
+        )
+        fields, lines = extract_fields(layer.words, layer.pages, log)
+        return Recognition(
+            reader=self.name,
+            status=RecognitionStatus.RECOGNIZED,
+            fields=fields,
+            lines=lines,
+            protocol=log.entries,
+            words=layer.words,
+            text=text,
+            pages=layer.pages,
+        )
+
+
+def _page_text(words: list[Word], page: int) -> str:
+
+    return "\n".join(line.text for line in build_lines(w for w in words if w.page == page))

@@ -1,0 +1,64 @@
+"""Picks the reader with the highest score for a document and runs it."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+
+from belegflow_ocr.errors import EmptyDocumentError, ReaderFailedError, RecognitionError, UnsupportedMediaTypeError
+from belegflow_ocr.recognition.model import ProtocolLog, Recognition
+from belegflow_ocr.recognition.pdftext import PdfTextReader
+from belegflow_ocr.recognition.readers import Reader
+from belegflow_ocr.recognition.sniff import sniff_media_type
+
+ReaderFactory = Callable[[], Reader]
+
+
+class ReaderRegistry:
+    """Holds reader factories; each document gets fresh reader instances (they own temp files)."""
+
+    def __init__(self, factories: Sequence[ReaderFactory]) -> None:
+        self._factories = list(factories)
+
+    def register(self, factory: ReaderFactory) -> None:
+        self._factories.append(factory)
+
+    def scores(self, data: bytes, media_type: str) -> list[tuple[str, int, ReaderFactory]]:
+        """Every reader's score, best first (the first registered wins a tie)."""
+        rated = []
+        for factory in self._factories:
+            reader = factory()
+            rated.append((reader.name, reader.score(data, media_type), factory))
+        return sorted(rated, key=lambda r: -r[1])
+
+    def select(self, data: bytes, media_type: str, *, filename: str = "document") -> tuple[ReaderFactory, str]:
+        """The best reader and why it was chosen; no reader with a positive score is an error."""
+        rated = self.scores(data, media_type)
+        if not rated or rated[0][1] <= 0:
+            raise UnsupportedMediaTypeError(filename=filename, media_type=media_type or None)
+        name, score, factory = rated[0]
+        others = ", ".join(f"{n} {s}" for n, s, _ in rated[1:]) or "none"
+        return factory, f"reader: {name} chosen for {media_type} (score {score}; others: {others})"
+
+    def recognize(self, data: bytes, *, filename: str, media_type: str | None = None) -> Recognition:
+        """Sniffs the type from the bytes (a given ``media_type`` is only a fallback) and reads."""
+        if not data:
+            raise EmptyDocumentError(filename=filename)
+        sniffed = sniff_media_type(data)
+        effective = sniffed or media_type or ""
+        factory, why = self.select(data, effective, filename=filename)
+        log = ProtocolLog()
+        log.info(why, media_type=effective, sniffed=sniffed, declared=media_type, size=len(data))
+        with factory() as reader:
+            try:
+                result = reader.read(data, filename=filename)
+            except RecognitionError:
+                raise
+            except (MemoryError, OSError) as exc:
+                raise ReaderFailedError(filename=filename, reader=reader.name, detail=repr(exc)) from exc
+        return dataclasses.replace(result, protocol=[*log.entries, *result.protocol])
+
+
+def default_registry() -> ReaderRegistry:
+    """Readers available in this build: the PDF text layer (e-invoice and OCR readers join later)."""
+    return ReaderRegistry([PdfTextReader])

@@ -1,0 +1,167 @@
+"""Checks what extraction read (IBAN, VAT ID, dates, sums) and lowers confidence where a check fails."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from belegflow_contracts.messages import AmountFieldV1, InvoiceFieldsV1, InvoiceLineV1
+from belegflow_contracts.types import iban_checksum_ok
+from belegflow_ocr.recognition.model import ProtocolLog
+from belegflow_ocr.recognition.parsing import vat_id_ok
+
+# A failed check caps the field's confidence here, so review always sees it.
+FAILED_CHECK_CONFIDENCE = 0.3
+# Sums that disagree leave the amounts usable but doubtful.
+MISMATCH_CONFIDENCE = 0.5
+EARLIEST_PLAUSIBLE = date(2000, 1, 1)
+# Invoices dated ahead happen (issued on delivery day), more than a few weeks is a misread.
+FUTURE_TOLERANCE = timedelta(days=62)
+CENT = Decimal("0.01")
+
+
+def amounts_consistent(net: Decimal, tax: Decimal, gross: Decimal) -> bool:
+    return abs(net + tax - gross) <= CENT / 2
+
+
+def _cap(fields: InvoiceFieldsV1, name: str, limit: float) -> InvoiceFieldsV1:
+    current = getattr(fields, name)
+    if current is None or current.confidence <= limit:
+        return fields
+    return fields.model_copy(update={name: current.model_copy(update={"confidence": limit})})
+
+
+def _boost(fields: InvoiceFieldsV1, name: str, by: float) -> InvoiceFieldsV1:
+    current = getattr(fields, name)
+    if current is None:
+        return fields
+    raised = min(0.99, round(current.confidence + by, 3))
+    return fields.model_copy(update={name: current.model_copy(update={"confidence": raised})})
+
+
+def validate(
+    fields: InvoiceFieldsV1, lines: list[InvoiceLineV1], log: ProtocolLog, *, today: date | None = None
+) -> InvoiceFieldsV1:
+    """Runs every check; each failure lowers the field's confidence and says why in the protocol."""
+    today = today or date.today()
+    fields = _check_iban(fields, log)
+    fields = _check_vat_id(fields, log)
+    fields = _check_dates(fields, log, today)
+    fields = _check_sums(fields, log)
+    fields = _check_lines(fields, lines, log)
+    return fields
+
+
+def _check_iban(fields: InvoiceFieldsV1, log: ProtocolLog) -> InvoiceFieldsV1:
+    if fields.supplier_iban is None:
+        return fields
+    iban = fields.supplier_iban.value
+    if iban_checksum_ok(iban):
+        log.info(f"supplier_iban: {iban} passes the mod-97 check", field="supplier_iban", check="iban", ok=True)
+        return fields
+    log.warning(
+        f"supplier_iban: {iban} fails the IBAN mod-97 check sum (misread or mistyped) - confidence lowered",
+        field="supplier_iban",
+        check="iban",
+        ok=False,
+        value=iban,
+    )
+    return _cap(fields, "supplier_iban", FAILED_CHECK_CONFIDENCE)
+
+
+def _check_vat_id(fields: InvoiceFieldsV1, log: ProtocolLog) -> InvoiceFieldsV1:
+    if fields.supplier_vat_id is None:
+        return fields
+    vat_id = fields.supplier_vat_id.value
+    ok, why = vat_id_ok(vat_id)
+    if ok:
+        log.info(f"supplier_vat_id: {vat_id} {why}", field="supplier_vat_id", check="vat_id", ok=True)
+        return fields
+    log.warning(
+        f"supplier_vat_id: {vat_id} fails the {why} - confidence lowered",
+        field="supplier_vat_id",
+        check="vat_id",
+        ok=False,
+        value=vat_id,
+    )
+    return _cap(fields, "supplier_vat_id", FAILED_CHECK_CONFIDENCE)
+
+
+def _check_dates(fields: InvoiceFieldsV1, log: ProtocolLog, today: date) -> InvoiceFieldsV1:
+    invoice_date = fields.invoice_date
+    if invoice_date is not None:
+        value = invoice_date.value
+        if not EARLIEST_PLAUSIBLE <= value <= today + FUTURE_TOLERANCE:
+            log.warning(
+                f"invoice_date: {value.isoformat()} is implausible (before {EARLIEST_PLAUSIBLE.isoformat()} or "
+                f"more than {FUTURE_TOLERANCE.days} days after {today.isoformat()}) - confidence lowered",
+                field="invoice_date",
+                check="date",
+                ok=False,
+            )
+            fields = _cap(fields, "invoice_date", FAILED_CHECK_CONFIDENCE)
+    due = fields.due_date
+    if due is not None and invoice_date is not None and due.value < invoice_date.value:
+        log.warning(
+            f"due_date: {due.value.isoformat()} lies before the invoice date "
+            f"{invoice_date.value.isoformat()} - dropped",
+            field="due_date",
+            check="date",
+            ok=False,
+        )
+        fields = fields.model_copy(update={"due_date": None})
+    return fields
+
+
+def _check_sums(fields: InvoiceFieldsV1, log: ProtocolLog) -> InvoiceFieldsV1:
+    net, tax, gross = fields.net_amount, fields.tax_amount, fields.gross_amount
+    if net is None or tax is None or gross is None:
+        missing = [n for n, f in (("net", net), ("tax", tax), ("gross", gross)) if f is None]
+        log.warning(f"amounts: cannot check net + tax = gross, missing {', '.join(missing)}", check="sum", ok=False)
+        return fields
+    if amounts_consistent(net.value, tax.value, gross.value):
+        rate = (tax.value / net.value * 100).quantize(Decimal("0.1")) if net.value else Decimal(0)
+        log.info(
+            f"amounts: net {net.value} + tax {tax.value} = gross {gross.value} (tax rate {rate} %)",
+            check="sum",
+            ok=True,
+        )
+        for name in ("net_amount", "tax_amount", "gross_amount"):
+            fields = _boost(fields, name, 0.05)
+        return fields
+    log.warning(
+        f"amounts: net {net.value} + tax {tax.value} = {net.value + tax.value}, not gross {gross.value} - "
+        "confidence lowered",
+        check="sum",
+        ok=False,
+    )
+    for name in ("net_amount", "tax_amount", "gross_amount"):
+        fields = _cap(fields, name, MISMATCH_CONFIDENCE)
+    return fields
+
+
+def _check_lines(fields: InvoiceFieldsV1, lines: list[InvoiceLineV1], log: ProtocolLog) -> InvoiceFieldsV1:
+    for line in lines:
+        if line.quantity is not None and line.unit_price is not None and line.net_amount is not None:
+            expected = (line.quantity * line.unit_price).quantize(CENT)
+            if abs(expected - line.net_amount) > CENT:
+                log.warning(
+                    f"line {line.position}: {line.quantity} x {line.unit_price} = {expected}, not {line.net_amount}",
+                    check="line",
+                    ok=False,
+                    position=line.position,
+                )
+    amounts = [line.net_amount for line in lines if line.net_amount is not None]
+    net: AmountFieldV1 | None = fields.net_amount
+    if not amounts or net is None:
+        return fields
+    total = sum(amounts, Decimal(0))
+    if abs(total - net.value) <= CENT / 2:
+        log.info(f"lines: {len(amounts)} line amounts sum to the net amount {net.value}", check="lines", ok=True)
+        return fields
+    log.warning(
+        f"lines: {len(amounts)} line amounts sum to {total}, not the net amount {net.value} - confidence lowered",
+        check="lines",
+        ok=False,
+    )
+    return _cap(fields, "net_amount", MISMATCH_CONFIDENCE + 0.1)
