@@ -182,7 +182,7 @@ def _pg_user() -> str | None:
     try:
         pwd.getpwnam(PG_SYSTEM_USER)
     except KeyError:
-        subprocess.run(["useradd", "--system", "--no-create-home", PG_SYSTEM_USER], check=True)  # noqa: S607
+        subprocess.run(["useradd", "--system", "--no-create-home", PG_SYSTEM_USER], check=True)  # noqa: S603, S607
     return PG_SYSTEM_USER
 
 
@@ -221,14 +221,14 @@ def _start_postgres(state: StackState, home: Path) -> int:
     )
     pid = int((data / "postmaster.pid").read_text().split()[0])
     _wait_port(state.pg_port, what="postgres")
-    subprocess.run(  # noqa: S603
-        [str(_pg_bin("psql")), "-h", "127.0.0.1", "-p", str(state.pg_port), "-U", state.pg_superuser, "-d",
-         "postgres", "-tAc", f"SELECT 1 FROM pg_database WHERE datname='{DB_NAME}'"],
+    psql = [str(_pg_bin("psql")), "-h", "127.0.0.1", "-p", str(state.pg_port), "-U", state.pg_superuser]
+    exists = subprocess.run(  # noqa: S603
+        [*psql, "-d", "postgres", "-tAc", f"SELECT 1 FROM pg_database WHERE datname='{DB_NAME}'"],
         check=True, capture_output=True,
-    ).stdout.strip() or subprocess.run(  # noqa: S603
-        [str(_pg_bin("createdb")), "-h", "127.0.0.1", "-p", str(state.pg_port), "-U", state.pg_superuser, DB_NAME],
-        check=True, capture_output=True,
-    )
+    ).stdout.strip()
+    if not exists:
+        subprocess.run([*psql, "-d", "postgres", "-c", f"CREATE DATABASE {DB_NAME}"], check=True,  # noqa: S603
+                       capture_output=True)
     return pid
 
 

@@ -6,12 +6,16 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import asyncpg
+import asyncpg.pool
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
+
+# What a store function takes: a plain connection or one borrowed from a pool.
+Connection: TypeAlias = "asyncpg.Connection[asyncpg.Record] | asyncpg.pool.PoolConnectionProxy[asyncpg.Record]"
 
 _TRACKING_SQL = """
 CREATE TABLE IF NOT EXISTS {schema}.processed_messages (
@@ -98,7 +102,7 @@ class Outgoing:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-async def claim_message(conn: asyncpg.Connection, consumer: str, message_id: str) -> bool:
+async def claim_message(conn: Connection, consumer: str, message_id: str) -> bool:
     """Record ``(consumer, message_id)``; False when it was processed before (or concurrently).
 
     Must run inside the transaction that applies the message's effects: a concurrent duplicate
@@ -113,7 +117,7 @@ async def claim_message(conn: asyncpg.Connection, consumer: str, message_id: str
     return row is not None
 
 
-async def add_outbox(conn: asyncpg.Connection, out: Outgoing, *, source: str) -> int:
+async def add_outbox(conn: Connection, out: Outgoing, *, source: str) -> int:
     """Store an outgoing message in the same transaction as the effects that produced it."""
     row_id: int = await conn.fetchval(
         "INSERT INTO outbox (subject, msg_id, stream, payload, headers, source) "
@@ -139,19 +143,19 @@ def _outgoing(row: Any) -> tuple[int, Outgoing]:
     )
 
 
-async def outbox_for_source(conn: asyncpg.Connection, source: str) -> list[tuple[int, Outgoing]]:
+async def outbox_for_source(conn: Connection, source: str) -> list[tuple[int, Outgoing]]:
     """What a processed message produced, so a redelivery re-publishes the stored outcome."""
     rows = await conn.fetch("SELECT * FROM outbox WHERE source = $1 ORDER BY id", source)
     return [_outgoing(r) for r in rows]
 
 
-async def unpublished(conn: asyncpg.Connection, limit: int = 100) -> list[tuple[int, Outgoing]]:
+async def unpublished(conn: Connection, limit: int = 100) -> list[tuple[int, Outgoing]]:
     rows = await conn.fetch(
         "SELECT * FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED", limit
     )
     return [_outgoing(r) for r in rows]
 
 
-async def mark_published(conn: asyncpg.Connection, ids: list[int]) -> None:
+async def mark_published(conn: Connection, ids: list[int]) -> None:
     if ids:
         await conn.execute("UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", ids)

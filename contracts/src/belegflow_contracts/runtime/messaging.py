@@ -120,7 +120,7 @@ async def run_once(
     *,
     consumer_name: str,
     message_id: str,
-    effects: Callable[[asyncpg.Connection], Awaitable[list[db.Outgoing]]],
+    effects: Callable[[db.Connection], Awaitable[list[db.Outgoing]]],
 ) -> bool:
     """Apply a message's effects exactly once; (re)publish what they produced. True if applied now.
 

@@ -11,7 +11,6 @@ from fastapi import FastAPI
 from faststream.nats import NatsBroker
 
 from belegflow_contracts.runtime import service
-
 from belegflow_ingest.handlers import router
 from belegflow_ingest.http import api
 from belegflow_ingest.inbox import watch

@@ -8,7 +8,6 @@ from enum import StrEnum
 
 from belegflow_contracts.messages import MediaType
 from belegflow_contracts.types import normalize_tenant
-
 from belegflow_ingest.errors import (
     AdmissionError,
     EmptyDocumentError,

@@ -25,20 +25,18 @@ from belegflow_contracts.messages import (
 from belegflow_contracts.runtime.errors import PermanentError
 from belegflow_contracts.runtime.logging import bind_document
 from belegflow_contracts.runtime.messaging import consumer, jstream, message_id, outgoing, run_once
-from belegflow_contracts.runtime.service import Runtime  # noqa: TC001 - resolved at run time by the DI
-
+from belegflow_contracts.runtime.service import Runtime
 from belegflow_ingest import store
 from belegflow_ingest.domain import Status
 from belegflow_ingest.errors import AdmissionError
 from belegflow_ingest.intake import take_in
-from belegflow_ingest.settings import Settings  # noqa: TC001 - resolved at run time by the DI
+from belegflow_ingest.settings import Settings
 
 if TYPE_CHECKING:
     from uuid import UUID
 
-    import asyncpg
-
     from belegflow_contracts.runtime import Outgoing
+    from belegflow_contracts.runtime.db import Connection
 
 router = NatsRouter()
 RuntimeDep = Annotated[Runtime, Context("runtime")]
@@ -58,7 +56,7 @@ async def _project(
     protocol: list[ProtocolEntryV1],
     updates: dict[str, Any],
 ) -> None:
-    async def effects(conn: asyncpg.Connection) -> list[Outgoing]:
+    async def effects(conn: Connection) -> list[Outgoing]:
         await store.apply_event(conn, document_id, status, protocol=protocol, updates=updates)
         return []
 
@@ -147,7 +145,7 @@ async def on_device_upload(body: bytes, msg: NatsMessage, rt: RuntimeDep, settin
                                       status=ReceiptStatus.DUPLICATE if result.duplicate else ReceiptStatus.ACCEPTED,
                                       document_id=result.document_id)
 
-    async def effects(conn: asyncpg.Connection) -> list[Outgoing]:
+    async def effects(conn: Connection) -> list[Outgoing]:
         return [outgoing(subjects.device_receipt(tenant, device), receipt,
                          msg_id=f"receipt:{tenant}:{device}:{sequence}:{actual}")]
 

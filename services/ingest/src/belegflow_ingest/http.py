@@ -11,14 +11,12 @@ from opentelemetry import trace
 from pydantic import BaseModel, Field
 
 from belegflow_contracts.messages import Source
-
 from belegflow_ingest import store
 from belegflow_ingest.errors import AdmissionError, TooLargeError
 from belegflow_ingest.intake import take_in
 
 if TYPE_CHECKING:
     from belegflow_contracts.runtime.service import Runtime
-
     from belegflow_ingest.settings import Settings
 
 api = APIRouter()

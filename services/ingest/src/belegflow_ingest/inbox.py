@@ -9,13 +9,11 @@ from typing import TYPE_CHECKING
 from belegflow_contracts.messages import Source
 from belegflow_contracts.runtime.errors import TransientError
 from belegflow_contracts.runtime.logging import get_logger
-
 from belegflow_ingest.errors import AdmissionError
 from belegflow_ingest.intake import take_in
 
 if TYPE_CHECKING:
     from belegflow_contracts.runtime.service import Runtime
-
     from belegflow_ingest.settings import Settings
 
 log = get_logger(__name__)

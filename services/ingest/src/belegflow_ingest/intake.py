@@ -15,7 +15,6 @@ from belegflow_contracts.runtime.errors import TransientError
 from belegflow_contracts.runtime.logging import bind_document, get_logger
 from belegflow_contracts.runtime.messaging import outgoing, publish
 from belegflow_contracts.runtime.storage import content_key, sha256_hex
-
 from belegflow_ingest import store
 from belegflow_ingest.domain import admit, suffix_for
 

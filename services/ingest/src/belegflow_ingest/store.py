@@ -9,11 +9,10 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from belegflow_contracts.messages import ProtocolEntryV1
-
 from belegflow_ingest.domain import Status, advance
 
 if TYPE_CHECKING:
-    import asyncpg
+    from belegflow_contracts.runtime.db import Connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,14 +31,14 @@ class NewDocument:
     device_sequence: int | None = None
 
 
-async def find_by_hash(conn: asyncpg.Connection, tenant: str, sha256: str) -> UUID | None:
+async def find_by_hash(conn: Connection, tenant: str, sha256: str) -> UUID | None:
     doc_id: UUID | None = await conn.fetchval(
         "SELECT id FROM documents WHERE tenant = $1 AND sha256 = $2", tenant, sha256
     )
     return doc_id
 
 
-async def insert_document(conn: asyncpg.Connection, doc: NewDocument) -> bool:
+async def insert_document(conn: Connection, doc: NewDocument) -> bool:
     """Insert unless the tenant has these bytes already; False for a duplicate."""
     row = await conn.fetchrow(
         """
@@ -66,7 +65,7 @@ async def insert_document(conn: asyncpg.Connection, doc: NewDocument) -> bool:
     return row is not None
 
 
-async def add_protocol(conn: asyncpg.Connection, document_id: UUID, entries: list[ProtocolEntryV1]) -> None:
+async def add_protocol(conn: Connection, document_id: UUID, entries: list[ProtocolEntryV1]) -> None:
     await conn.executemany(
         "INSERT INTO protocol (document_id, step, at, level, message, data) VALUES ($1, $2, $3, $4, $5, $6::jsonb)",
         [(document_id, e.step, e.at, e.level.value, e.message, json.dumps(e.data)) for e in entries],
@@ -74,7 +73,7 @@ async def add_protocol(conn: asyncpg.Connection, document_id: UUID, entries: lis
 
 
 async def apply_event(
-    conn: asyncpg.Connection,
+    conn: Connection,
     document_id: UUID,
     event: Status,
     *,
@@ -94,7 +93,7 @@ async def apply_event(
         values.append(json.dumps(value) if name in {"fields", "supplier", "assignments", "export"} else value)
         cast = "::jsonb" if name in {"fields", "supplier", "assignments", "export"} else ""
         columns.append(f"{name} = ${len(values)}{cast}")
-    await conn.execute(f"UPDATE documents SET {', '.join(columns)} WHERE id = $1", *values)  # noqa: S608
+    await conn.execute(f"UPDATE documents SET {', '.join(columns)} WHERE id = $1", *values)
     await add_protocol(conn, document_id, protocol)
     return True
 
@@ -103,7 +102,7 @@ def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
-async def get_document(conn: asyncpg.Connection, document_id: UUID) -> dict[str, Any] | None:
+async def get_document(conn: Connection, document_id: UUID) -> dict[str, Any] | None:
     row = await conn.fetchrow("SELECT * FROM documents WHERE id = $1", document_id)
     if row is None:
         return None
@@ -118,7 +117,7 @@ async def get_document(conn: asyncpg.Connection, document_id: UUID) -> dict[str,
 
 
 async def list_documents(
-    conn: asyncpg.Connection, tenant: str, *, status: str | None, limit: int, offset: int
+    conn: Connection, tenant: str, *, status: str | None, limit: int, offset: int
 ) -> list[dict[str, Any]]:
     rows = await conn.fetch(
         """

@@ -1,0 +1,355 @@
+"""``belegflow``: the operator CLI (local stack, services, master data, upload, extraction, DLQ)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import httpx
+import typer
+
+from belegflow_ops import processes, stack
+from belegflow_ops.settings import OpsSettings
+
+app = typer.Typer(no_args_is_help=True, help="belegflow operator CLI")
+stack_app = typer.Typer(no_args_is_help=True, help="the embedded local stack (NATS, Postgres, S3)")
+services_app = typer.Typer(no_args_is_help=True, help="the five service processes on the local stack")
+md_app = typer.Typer(no_args_is_help=True, help="master data")
+dlq_app = typer.Typer(no_args_is_help=True, help="dead letters")
+app.add_typer(stack_app, name="stack")
+app.add_typer(services_app, name="services")
+app.add_typer(md_app, name="masterdata")
+app.add_typer(dlq_app, name="dlq")
+
+TenantOpt = Annotated[str, typer.Option("--tenant", "-t", help="tenant (Mandant)")]
+
+
+def _settings() -> OpsSettings:
+    return OpsSettings()
+
+
+def _state(settings: OpsSettings) -> stack.StackState:
+    state = stack.load_state(settings.home.resolve())
+    if state is None or not stack.is_running(state):
+        typer.echo(f"no running stack under {settings.home}: run `belegflow stack up` first", err=True)
+        raise typer.Exit(2)
+    return state
+
+
+def _nats_url(settings: OpsSettings) -> str:
+    return settings.nats_url or _state(settings).nats_url
+
+
+def _ingest_url(settings: OpsSettings) -> str:
+    if settings.ingest_url:
+        return settings.ingest_url.rstrip("/")
+    services = processes.ServiceSet.load(settings.home.resolve())
+    if services is None:
+        typer.echo("no ingest URL: set BELEGFLOW_INGEST_URL or run `belegflow services up`", err=True)
+        raise typer.Exit(2)
+    return services.ingest_url
+
+
+def _init(state: stack.StackState) -> None:
+    from belegflow_ops.setup import Targets, init_all
+
+    asyncio.run(init_all(Targets(state.nats_url, state.admin_dsn, state.s3_url, state.s3_access_key,
+                                 state.s3_secret_key, state.role_passwords)))
+
+
+# --- stack ---------------------------------------------------------------------------------------
+
+
+@stack_app.command("up")
+def stack_up() -> None:
+    """Start NATS (JetStream), Postgres and S3 on free ports; create roles, schemas, streams, buckets."""
+    settings = _settings()
+    try:
+        state = stack.up(settings.home, sync_interval=settings.nats_sync_interval)
+        _init(state)
+    except stack.StackError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"stack running under {state.home} (JetStream sync_interval: {state.sync_interval})")
+    typer.echo(f"  NATS      {state.nats_url}\n  Postgres  {state.admin_dsn}\n  S3        {state.s3_url}")
+    typer.echo(f"settings per service: {state.home}/env/<service>.env")
+
+
+@stack_app.command("down")
+def stack_down() -> None:
+    """Stop the services and the stack; state stays on disk."""
+    settings = _settings()
+    services = processes.ServiceSet.load(settings.home.resolve())
+    if services is not None:
+        processes.stop_all(services)
+    stack.down(settings.home)
+    typer.echo("stack stopped")
+
+
+@stack_app.command("status")
+def stack_status() -> None:
+    settings = _settings()
+    state = stack.load_state(settings.home.resolve())
+    if state is None:
+        typer.echo("no stack")
+        raise typer.Exit(1)
+    for name, pid in state.pids.items():
+        typer.echo(f"{name:9} pid {pid:<8} {'running' if stack._alive(pid) else 'stopped'}")
+    services = processes.ServiceSet.load(settings.home.resolve())
+    for name, pid in (services.pids if services else {}).items():
+        typer.echo(f"{name:9} pid {pid:<8} {'running' if stack._alive(pid) else 'stopped'}")
+    if not stack.is_running(state):
+        raise typer.Exit(1)
+
+
+@stack_app.command("env")
+def stack_env(service: Annotated[str, typer.Argument(help="ingest|ocr|matching|accrual|export")]) -> None:
+    """Print the environment a service needs against the local stack."""
+    if service not in stack.SERVICES:
+        typer.echo(f"unknown service {service!r}; one of {', '.join(stack.SERVICES)}", err=True)
+        raise typer.Exit(2)
+    for key, value in _state(_settings()).service_env(service).items():
+        typer.echo(f"{key}={value}")
+
+
+@stack_app.command("init")
+def stack_init() -> None:
+    """Initialise external servers named by BELEGFLOW_* URLs (compose, Kubernetes): roles, streams, buckets."""
+    from belegflow_ops.setup import Targets, init_all
+
+    s = _settings()
+    if not (s.nats_url and s.s3_endpoint_url and s.s3_access_key_id and s.s3_secret_access_key):
+        typer.echo("set BELEGFLOW_NATS_URL, BELEGFLOW_S3_ENDPOINT_URL, BELEGFLOW_S3_ACCESS_KEY_ID and "
+                   "BELEGFLOW_S3_SECRET_ACCESS_KEY (and BELEGFLOW_ADMIN_DATABASE_URL for the database)", err=True)
+        raise typer.Exit(2)
+    asyncio.run(init_all(Targets(s.nats_url, s.admin_database_url, s.s3_endpoint_url, s.s3_access_key_id,
+                                 s.s3_secret_access_key, s.role_passwords)))
+    typer.echo("initialised")
+
+
+# --- services ------------------------------------------------------------------------------------
+
+
+@services_app.command("up")
+def services_up(
+    out: Annotated[Path, typer.Option(help="folder the export service writes files to")] = Path("out"),
+    inbox: Annotated[Path, typer.Option(help="watched inbox folder (<inbox>/<tenant>/<file>)")] = Path("inbox"),
+) -> None:
+    """Start ingest, ocr, matching, accrual and export against the local stack."""
+    settings = _settings()
+    state = _state(settings)
+    old = processes.ServiceSet.load(Path(state.home))
+    if old is not None:
+        processes.stop_all(old)
+    services = processes.start_all(state, export_dir=out, inbox_dir=inbox)
+    typer.echo(f"services running; ingest at {services.ingest_url} (OpenAPI: {services.ingest_url}/docs)")
+    typer.echo(f"logs: {state.home}/logs/<service>.log")
+
+
+@services_app.command("down")
+def services_down() -> None:
+    services = processes.ServiceSet.load(_settings().home.resolve())
+    if services is not None:
+        processes.stop_all(services)
+    typer.echo("services stopped")
+
+
+# --- master data ---------------------------------------------------------------------------------
+
+
+@md_app.command("import")
+def md_import(
+    kind: Annotated[str, typer.Argument(help="suppliers | accruals")],
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    tenant: TenantOpt,
+    timeout: Annotated[float, typer.Option(help="seconds to wait for the owner to apply it")] = 30.0,
+) -> None:
+    """Import a CSV or JSON file; all rows or none. A bad row is named and nothing is imported."""
+    from belegflow_contracts.masterdata import MasterDataFileError
+    from belegflow_ops.masterdata import import_file
+
+    if kind not in ("suppliers", "accruals"):
+        typer.echo(f"unknown master data kind {kind!r}: use suppliers or accruals", err=True)
+        raise typer.Exit(2)
+    md_kind: Literal["suppliers", "accruals"] = "suppliers" if kind == "suppliers" else "accruals"
+    try:
+        applied = asyncio.run(import_file(md_kind, file, tenant=tenant, nats_url=_nats_url(_settings()),
+                                          timeout_s=timeout))
+    except MasterDataFileError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    except (TimeoutError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    if applied.error:
+        typer.echo(f"error: {kind} from {file} refused: {applied.error}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"imported {applied.applied} {kind} from {file} for tenant {applied.tenant}")
+
+
+# --- documents -----------------------------------------------------------------------------------
+
+
+def upload_file(client: httpx.Client, base: str, tenant: str, path: Path) -> dict[str, Any]:
+    with path.open("rb") as fh:
+        response = client.post(f"{base}/v1/documents", files={"file": (path.name, fh)},
+                               headers={"X-Tenant": tenant})
+    body: dict[str, Any] = response.json()
+    if response.status_code >= 400:
+        raise ValueError(f"{path.name}: {response.status_code} {body.get('code')}: {body.get('detail')}")
+    return body
+
+
+@app.command("upload")
+def upload(files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False)], tenant: TenantOpt) -> None:
+    """Upload documents to ingest over HTTP."""
+    base = _ingest_url(_settings())
+    failed = 0
+    with httpx.Client(timeout=60) as client:
+        for path in files:
+            try:
+                body = upload_file(client, base, tenant, path)
+            except ValueError as exc:
+                typer.echo(f"error: {exc}", err=True)
+                failed += 1
+                continue
+            typer.echo(f"{path.name}: {'duplicate of ' if body['duplicate'] else ''}{body['id']}")
+    raise typer.Exit(1 if failed else 0)
+
+
+@app.command("extract")
+def extract(
+    files: Annotated[list[Path], typer.Argument(help="PDF, image or e-invoice XML files")],
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object per document and line")] = False,
+) -> None:
+    """Run recognition on files with no server at all."""
+    from belegflow_ocr import extract_to_json
+
+    status = 0
+    for path in files:
+        try:
+            result = extract_to_json(path)
+        except (OSError, ValueError) as exc:
+            typer.echo(f"error: {path}: {exc}", err=True)
+            status = 1
+            continue
+        if as_json:
+            typer.echo(json.dumps(result, ensure_ascii=False))
+        else:
+            typer.echo(f"{path} ({result['reader']})")
+            for name, field in result["fields"].items():
+                if field:
+                    typer.echo(f"  {name:22} {field['value']}  ({field['confidence']:.2f})")
+    raise typer.Exit(status)
+
+
+@app.command("schemas")
+def schemas(
+    check: Annotated[bool, typer.Option("--check", help="fail when the checked-in files drift")] = False,
+    root: Annotated[Path, typer.Option(help="contracts folder")] = Path("contracts"),
+) -> None:
+    """Write (or check) JSON Schema per contract and AsyncAPI per service, generated from the code."""
+    from belegflow_ops.schemas import drift, write
+
+    if check:
+        problems = drift(root)
+        for problem in problems:
+            typer.echo(f"drift: {problem}", err=True)
+        raise typer.Exit(1 if problems else 0)
+    for path in write(root):
+        typer.echo(f"wrote {path}")
+
+
+# --- dead letters --------------------------------------------------------------------------------
+
+
+@dlq_app.command("list")
+def dlq_list() -> None:
+    """Show the dead letters with their reasons."""
+    from belegflow_ops.dlq import read_dead_letters
+
+    for seq, letter in asyncio.run(read_dead_letters(_nats_url(_settings()))):
+        typer.echo(f"#{seq} {letter.at:%Y-%m-%d %H:%M:%S} {letter.service:9} {letter.subject}  "
+                   f"doc={letter.document_id or '-'}\n    {letter.reason.splitlines()[0][:200]}")
+
+
+@dlq_app.command("redrive")
+def dlq_redrive(
+    sequence: Annotated[list[int], typer.Argument(help="DLQ stream sequence numbers (see `dlq list`)")],
+) -> None:
+    """Publish dead letters again to the subject they came from."""
+    from belegflow_ops.dlq import redrive
+
+    for seq, subject in asyncio.run(redrive(_nats_url(_settings()), sequence)):
+        typer.echo(f"#{seq} re-driven to {subject}")
+
+
+# --- the whole way, for `make run` ---------------------------------------------------------------
+
+
+@app.command("demo")
+def demo(
+    samples: Annotated[Path, typer.Option(help="folder with invoices/ and masterdata/")] = Path("samples"),
+    out: Annotated[Path, typer.Option(help="where exports are written")] = Path("out"),
+    tenant: TenantOpt = "demo",
+    timeout: Annotated[float, typer.Option(help="seconds to wait for all exports")] = 180.0,
+    keep_running: Annotated[bool, typer.Option("--keep-running/--stop", help="leave the stack up")] = True,
+) -> None:
+    """Start everything, import the sample master data, upload the sample invoices, show what became of them."""
+    stack_up()
+    services_up(out=out, inbox=Path(_settings().home) / "inbox")
+    md_import("suppliers", samples / "masterdata" / "suppliers.csv", tenant, 60.0)
+    md_import("accruals", samples / "masterdata" / "accruals.csv", tenant, 60.0)
+    base = _ingest_url(_settings())
+    invoices = sorted((samples / "invoices").glob("*.pdf"))
+    ids: dict[str, str] = {}
+    with httpx.Client(timeout=60) as client:
+        for path in invoices:
+            ids[path.name] = upload_file(client, base, tenant, path)["id"]
+        docs = _wait_final(client, base, ids, timeout)
+    _print_table(docs)
+    typer.echo(f"\nexports in {out.resolve()}; ingest API at {base}/docs")
+    if not keep_running:
+        stack_down()
+    if any(d.get("status") != "exported" for d in docs.values()):
+        raise typer.Exit(1)
+
+
+def _wait_final(client: httpx.Client, base: str, ids: dict[str, str], timeout: float) -> dict[str, dict[str, Any]]:
+    deadline = time.monotonic() + timeout
+    docs: dict[str, dict[str, Any]] = {}
+    while time.monotonic() < deadline:
+        for name, doc_id in ids.items():
+            docs[name] = client.get(f"{base}/v1/documents/{doc_id}").json()
+        if all(d.get("status") in ("exported", "failed") for d in docs.values()):
+            break
+        time.sleep(0.5)
+    return docs
+
+
+def _print_table(docs: dict[str, dict[str, Any]]) -> None:
+    rows = [("file", "status", "invoice no", "date", "gross", "supplier", "matched by", "accruals")]
+    for name, doc in docs.items():
+        fields = ((doc.get("fields") or {}).get("fields")) or {}
+        supplier = ((doc.get("supplier") or {}).get("supplier")) or {}
+        accruals = ",".join(a["accrual_number"] for a in (doc.get("assignments") or []))
+        rows.append((
+            name, str(doc.get("status")), str((fields.get("invoice_number") or {}).get("value", "-")),
+            str((fields.get("invoice_date") or {}).get("value", "-")),
+            str((fields.get("gross_amount") or {}).get("value", "-")),
+            f"{supplier.get('supplier_number', '-')} {supplier.get('name', '')}".strip(),
+            str(supplier.get("matched_by", "-")), accruals or "-",
+        ))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for i, row in enumerate(rows):
+        typer.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
+        if i == 0:
+            typer.echo("  ".join("-" * w for w in widths))
+
+
+def main() -> None:  # pragma: no cover
+    sys.exit(app())

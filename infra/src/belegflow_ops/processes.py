@@ -1,0 +1,121 @@
+"""Start, stop and kill the five service processes against a stack (for `make run`, tests and benchmarks)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from belegflow_ops.stack import SERVICES, StackState, _alive, free_port
+
+
+@dataclass
+class ServiceSet:
+    home: Path
+    ingest_port: int
+    export_dir: Path
+    inbox_dir: Path
+    pids: dict[str, int] = field(default_factory=dict)
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    @property
+    def ingest_url(self) -> str:
+        return f"http://127.0.0.1:{self.ingest_port}"
+
+    def save(self) -> None:
+        (self.home / "services.json").write_text(json.dumps({
+            "ingest_port": self.ingest_port, "export_dir": str(self.export_dir), "inbox_dir": str(self.inbox_dir),
+            "pids": self.pids}, indent=2))
+
+    @classmethod
+    def load(cls, home: Path) -> ServiceSet | None:
+        path = home / "services.json"
+        if not path.exists():
+            return None
+        data = json.loads(path.read_text())
+        return cls(home=home, ingest_port=data["ingest_port"], export_dir=Path(data["export_dir"]),
+                   inbox_dir=Path(data["inbox_dir"]), pids={k: int(v) for k, v in data["pids"].items()})
+
+
+def service_env(state: StackState, services: ServiceSet, service: str, extra: dict[str, str] | None) -> dict[str, str]:
+    env = {**os.environ, **state.service_env(service)}
+    env.setdefault("BELEGFLOW_OTEL_EXPORTER", "console")
+    if service == "ingest":
+        env["BELEGFLOW_HTTP_HOST"] = "127.0.0.1"
+        env["BELEGFLOW_HTTP_PORT"] = str(services.ingest_port)
+        env["BELEGFLOW_INBOX_DIR"] = str(services.inbox_dir)
+    if service == "export":
+        env["BELEGFLOW_EXPORT_DIR"] = str(services.export_dir)
+    env.update(extra or {})
+    return env
+
+
+def start_one(state: StackState, services: ServiceSet, service: str, *, extra_env: dict[str, str] | None = None) -> int:
+    log = services.home / "logs" / f"{service}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as out:
+        proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", f"belegflow_{service}"],
+            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env=service_env(state, services, service, extra_env), start_new_session=True,
+        )
+    services.pids[service] = proc.pid
+    services.procs[service] = proc
+    services.save()
+    return proc.pid
+
+
+def start_all(
+    state: StackState, *, export_dir: Path, inbox_dir: Path, extra_env: dict[str, str] | None = None,
+    ingest_port: int | None = None,
+) -> ServiceSet:
+    home = Path(state.home)
+    services = ServiceSet(home=home, ingest_port=ingest_port or free_port(), export_dir=export_dir.resolve(),
+                          inbox_dir=inbox_dir.resolve())
+    for service in SERVICES:
+        start_one(state, services, service, extra_env=extra_env)
+    wait_ready(services)
+    return services
+
+
+def wait_ready(services: ServiceSet, *, timeout_s: float = 60.0) -> None:
+    """Ingest answers /healthz once its database and broker are up; the others must still be running."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        for name, pid in services.pids.items():
+            if not _alive(pid):
+                log = services.home / "logs" / f"{name}.log"
+                tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+                raise RuntimeError(f"service {name} exited during start; log tail:\n{tail}")
+        try:
+            if httpx.get(f"{services.ingest_url}/healthz", timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"ingest did not become healthy within {timeout_s:.0f} s")
+
+
+def kill(services: ServiceSet, service: str, *, sig: int = signal.SIGKILL) -> None:
+    pid = services.pids.get(service)
+    if pid and _alive(pid):
+        os.kill(pid, sig)
+        deadline = time.monotonic() + 15
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+
+def stop_all(services: ServiceSet) -> None:
+    for service in services.pids:
+        kill(services, service, sig=signal.SIGTERM)
+    for service in services.pids:
+        kill(services, service, sig=signal.SIGKILL)
+    services.pids = {}
+    services.save()

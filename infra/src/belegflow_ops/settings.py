@@ -1,0 +1,24 @@
+"""Operator CLI settings: where the local stack lives, or which external servers to use instead."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class OpsSettings(BaseSettings):
+    """Read once by the CLI. With no URLs set, the embedded stack under ``home`` is used."""
+
+    model_config = SettingsConfigDict(env_prefix="BELEGFLOW_", extra="ignore", frozen=True)
+
+    home: Path = Field(default=Path(".belegflow"), description="state folder of the embedded stack")
+    nats_url: str | None = None
+    admin_database_url: str | None = Field(default=None, description="superuser DSN, to create roles/schemas")
+    s3_endpoint_url: str | None = None
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
+    ingest_url: str | None = Field(default=None, description="ingest HTTP base URL")
+    role_passwords: dict[str, str] = Field(default_factory=dict, description="JSON: {service: password}")
+    nats_sync_interval: str = Field(default="always", description="JetStream sync_interval of the local server")

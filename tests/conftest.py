@@ -1,0 +1,108 @@
+"""Fixtures that start the real thing: NATS with JetStream, Postgres and S3 from packages, and the services."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import nats
+import pytest
+from nats.js.api import ConsumerConfig, DeliverPolicy
+
+from belegflow_ops import processes, setup, stack
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLES = REPO / "samples"
+
+
+@pytest.fixture(scope="session")
+def stack_state(tmp_path_factory: pytest.TempPathFactory) -> Iterator[stack.StackState]:
+    home = tmp_path_factory.mktemp("belegflow-stack")
+    state = stack.up(home, sync_interval="always")
+    try:
+        asyncio.run(setup.init_all(setup.Targets(state.nats_url, state.admin_dsn, state.s3_url, state.s3_access_key,
+                                                 state.s3_secret_key, state.role_passwords)))
+        yield state
+    finally:
+        stack.down(home)
+
+
+@pytest.fixture(scope="session")
+def services(stack_state: stack.StackState, tmp_path_factory: pytest.TempPathFactory) -> Iterator[processes.ServiceSet]:
+    out = tmp_path_factory.mktemp("out")
+    inbox = tmp_path_factory.mktemp("inbox")
+    running = processes.start_all(
+        stack_state, export_dir=out, inbox_dir=inbox,
+        extra_env={"BELEGFLOW_OTEL_EXPORTER": "none", "BELEGFLOW_MAX_UPLOAD_BYTES": str(2 * 1024 * 1024),
+                   "BELEGFLOW_INBOX_POLL_S": "0.5"},
+    )
+    try:
+        yield running
+    finally:
+        processes.stop_all(running)
+
+
+@pytest.fixture
+def tenant() -> str:
+    """Every test its own tenant: tests share the stack, never each other's data."""
+    return f"t{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+async def nc(stack_state: stack.StackState) -> AsyncIterator[nats.NATS]:
+    client = await nats.connect(stack_state.nats_url)
+    try:
+        yield client
+    finally:
+        await client.close()
+
+
+async def stream_messages(nc: nats.NATS, stream: str, subject: str, *, expect: int, timeout_s: float) -> list[Any]:
+    """All messages of ``subject`` in ``stream`` (from the start); waits until ``expect`` arrived or time is up."""
+    js = nc.jetstream()
+    sub = await js.subscribe(subject, stream=stream, ordered_consumer=True,
+                             config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL))
+    got: list[Any] = []
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    try:
+        while len(got) < expect and loop.time() < deadline:
+            try:
+                got.append(await sub.next_msg(timeout=max(0.1, min(1.0, deadline - loop.time()))))
+            except nats.errors.TimeoutError:
+                continue
+        # anything beyond what was expected (a duplicate) shows up within a short grace period
+        while True:
+            try:
+                got.append(await sub.next_msg(timeout=1.0))
+            except nats.errors.TimeoutError:
+                break
+    finally:
+        await sub.unsubscribe()
+    return got
+
+
+async def import_masterdata(state: stack.StackState, tenant: str) -> None:
+    from belegflow_ops.masterdata import import_file
+
+    for kind in ("suppliers", "accruals"):
+        applied = await import_file(kind, SAMPLES / "masterdata" / f"{kind}.csv", tenant=tenant,
+                                    nats_url=state.nats_url, timeout_s=60)
+        assert applied.error is None, applied.error
+        assert applied.applied > 0
+
+
+def upload(services: processes.ServiceSet, tenant: str, path: Path) -> httpx.Response:
+    with path.open("rb") as fh:
+        return httpx.post(f"{services.ingest_url}/v1/documents", files={"file": (path.name, fh)},
+                          headers={"X-Tenant": tenant}, timeout=60)
+
+
+def truth(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(path.with_suffix(".truth.json").read_text())
+    return data
