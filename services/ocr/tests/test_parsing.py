@@ -1,0 +1,52 @@
+"""Amounts, dates, IBANs and VAT IDs in the notations invoices use."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from belegflow_ocr.recognition.parsing import find_ibans, find_vat_ids, parse_amount, parse_date, parse_quantity
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1.234,56 €", "1234.56"),
+        ("EUR 1,234.56", "1234.56"),
+        ("1234,56", "1234.56"),
+        ("12.345.678,90", "12345678.90"),
+        ("-45,00", "-45.00"),
+        ("19 %", None),
+        ("20457 Hamburg", None),
+    ],
+)
+def test_amounts(text: str, expected: str | None) -> None:
+    assert parse_amount(text) == (Decimal(expected) if expected else None)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["14.03.2024", "14. März 2024", "2024-03-14", "14 March 2024", "March 14, 2024", "Datum: 14.03.24"],
+)
+def test_dates(text: str) -> None:
+    assert parse_date(text) == date(2024, 3, 14)
+
+
+def test_impossible_date_is_no_date() -> None:
+    assert parse_date("31.02.2024") is None
+
+
+def test_quantities() -> None:
+    assert parse_quantity("3") == Decimal(3)
+    assert parse_quantity("1,5") == Decimal("1.5")
+
+
+def test_iban_in_groups_is_compacted_to_its_country_length() -> None:
+    found = find_ibans("IBAN: DE34 2005 0550 1234 5678 90 BIC HASPDEHHXXX")
+    assert [m.value for m in found] == ["DE34200505501234567890"]
+
+
+def test_vat_ids() -> None:
+    assert [m.value for m in find_vat_ids("USt-IdNr.: DE 118 654 320")] == ["DE118654320"]
+    assert [m.value for m in find_vat_ids("VAT ATU12345678")] == ["ATU12345678"]

@@ -1,0 +1,114 @@
+"""Validation lowers confidence and says why when IBAN, VAT ID, dates or sums do not check out."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from belegflow_ocr.recognition import ProtocolLog, validate
+
+from belegflow_contracts.messages import (
+    AmountFieldV1,
+    DateFieldV1,
+    InvoiceFieldsV1,
+    InvoiceLineV1,
+    Level,
+    TextFieldV1,
+)
+
+TODAY = date(2024, 6, 1)
+
+
+def _text(value: str) -> TextFieldV1:
+    return TextFieldV1(value=value, confidence=0.9, page=1, bbox=(10, 10, 100, 20))
+
+
+def _amount(value: str) -> AmountFieldV1:
+    return AmountFieldV1(value=Decimal(value), confidence=0.9, page=1)
+
+
+def _date(value: date) -> DateFieldV1:
+    return DateFieldV1(value=value, confidence=0.9, page=1)
+
+
+def _warnings(log: ProtocolLog, check: str) -> list[str]:
+    return [e.message for e in log.entries if e.level is Level.WARNING and e.data.get("check") == check]
+
+
+def test_bad_iban_lowers_confidence() -> None:
+    # GIVEN an IBAN with a wrong check sum
+    fields = InvoiceFieldsV1(supplier_iban=_text("DE35200505501234567890"))
+    log = ProtocolLog()
+    # WHEN validated
+    checked = validate(fields, [], log, today=TODAY)
+    # THEN its confidence is capped and the protocol says why
+    assert checked.supplier_iban is not None
+    assert checked.supplier_iban.confidence <= 0.3
+    assert "mod-97" in _warnings(log, "iban")[0]
+
+
+def test_good_iban_keeps_confidence() -> None:
+    fields = InvoiceFieldsV1(supplier_iban=_text("DE34200505501234567890"))
+    checked = validate(fields, [], ProtocolLog(), today=TODAY)
+    assert checked.supplier_iban is not None
+    assert checked.supplier_iban.confidence == 0.9
+
+
+def test_german_vat_id_with_wrong_check_digit_lowers_confidence() -> None:
+    # GIVEN DE118654320 (valid) changed in its last digit
+    log = ProtocolLog()
+    checked = validate(InvoiceFieldsV1(supplier_vat_id=_text("DE118654321")), [], log, today=TODAY)
+    assert checked.supplier_vat_id is not None
+    assert checked.supplier_vat_id.confidence <= 0.3
+    assert "check digit" in _warnings(log, "vat_id")[0]
+
+
+def test_vat_id_with_bad_format_lowers_confidence() -> None:
+    log = ProtocolLog()
+    checked = validate(InvoiceFieldsV1(supplier_vat_id=_text("DE12345")), [], log, today=TODAY)
+    assert checked.supplier_vat_id is not None
+    assert checked.supplier_vat_id.confidence <= 0.3
+    assert "format" in _warnings(log, "vat_id")[0]
+
+
+def test_due_date_before_invoice_date_is_dropped() -> None:
+    fields = InvoiceFieldsV1(invoice_date=_date(date(2024, 3, 14)), due_date=_date(date(2024, 3, 1)))
+    log = ProtocolLog()
+    checked = validate(fields, [], log, today=TODAY)
+    assert checked.due_date is None
+    assert _warnings(log, "date")
+
+
+def test_implausible_invoice_date_lowers_confidence() -> None:
+    log = ProtocolLog()
+    checked = validate(InvoiceFieldsV1(invoice_date=_date(date(2031, 1, 1))), [], log, today=TODAY)
+    assert checked.invoice_date is not None
+    assert checked.invoice_date.confidence <= 0.3
+
+
+def test_net_plus_tax_not_gross_lowers_all_three() -> None:
+    fields = InvoiceFieldsV1(net_amount=_amount("100.00"), tax_amount=_amount("19.00"), gross_amount=_amount("120.00"))
+    log = ProtocolLog()
+    checked = validate(fields, [], log, today=TODAY)
+    for field in (checked.net_amount, checked.tax_amount, checked.gross_amount):
+        assert field is not None
+        assert field.confidence <= 0.5
+    assert "not gross 120.00" in _warnings(log, "sum")[0]
+
+
+def test_consistent_sums_raise_confidence() -> None:
+    fields = InvoiceFieldsV1(net_amount=_amount("100.00"), tax_amount=_amount("19.00"), gross_amount=_amount("119.00"))
+    checked = validate(fields, [], ProtocolLog(), today=TODAY)
+    assert checked.gross_amount is not None
+    assert checked.gross_amount.confidence > 0.9
+
+
+def test_line_sum_not_net_lowers_net_confidence() -> None:
+    fields = InvoiceFieldsV1(net_amount=_amount("100.00"))
+    lines = [InvoiceLineV1(position=1, description="Fracht", net_amount=Decimal("60.00")),
+             InvoiceLineV1(position=2, description="Zoll", net_amount=Decimal("30.00"))]  # fmt: skip
+    log = ProtocolLog()
+    checked = validate(fields, lines, log, today=TODAY)
+    assert checked.net_amount is not None
+    assert checked.net_amount.confidence <= 0.6
+    assert "sum to 90.00" in _warnings(log, "lines")[0]
