@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import nats
 from faststream.nats import NatsBroker
@@ -66,6 +68,10 @@ async def start(
     """Prepare everything the handlers need; the caller then starts the broker's subscribers."""
     configure_logging(service, settings.log_level)
     configure_tracing(service, settings)
+    if settings.metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        start_http_server(settings.metrics_port)
     nc = await nats.connect(settings.nats_url, connect_timeout=10, max_reconnect_attempts=5)
     try:
         await ensure_topology(nc.jetstream())
@@ -82,6 +88,35 @@ async def start(
     if runtime.pool is not None:
         runtime.tasks.append(asyncio.create_task(relay_outbox(runtime.pool, broker)))
     return runtime
+
+
+def serve(
+    service: str,
+    settings: ServiceSettings,
+    broker: NatsBroker,
+    *,
+    migrations: str | None = None,
+    context: Callable[[Runtime], dict[str, Any]] | None = None,
+) -> None:
+    """Run a service without HTTP until SIGTERM/SIGINT; then drain and stop."""
+
+    async def run() -> None:
+        rt = await start(service, settings, broker, migrations=migrations)
+        broker.context.set_global("runtime", rt)
+        broker.context.set_global("settings", settings)
+        for key, value in (context(rt) if context else {}).items():
+            broker.context.set_global(key, value)
+        await broker.start()
+        log.info("service started")
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stopping.set)
+        await stopping.wait()
+        log.info("service stopping")
+        await stop(rt)
+
+    asyncio.run(run())
 
 
 async def stop(runtime: Runtime) -> None:

@@ -1,0 +1,48 @@
+# belegflow: `make run` starts everything and processes samples/, `make test` runs every check.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+UV := $(VENV)/bin/uv
+PACKAGES := -e ./contracts[runtime] -e ./services/ingest -e ./services/ocr -e ./services/matching \
+            -e ./services/accrual -e ./services/export -e ./infra[local]
+STAMP := $(VENV)/.installed
+SOURCES := contracts/src services/*/src infra/src
+
+.PHONY: install run test lint typecheck unit e2e schemas bench samples down clean
+
+install: $(STAMP)
+
+$(STAMP): contracts/pyproject.toml services/*/pyproject.toml infra/pyproject.toml requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade uv
+	$(UV) pip install --python $(PY) --quiet $(PACKAGES) -r requirements-dev.txt
+	touch $@
+
+run: install
+	$(VENV)/bin/belegflow demo --samples samples --out out
+
+down: install
+	$(VENV)/bin/belegflow stack down
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+typecheck: install
+	$(VENV)/bin/mypy $(SOURCES) bench samples
+
+test: install lint typecheck
+	$(VENV)/bin/belegflow schemas --check
+	$(VENV)/bin/pytest
+
+schemas: install
+	$(VENV)/bin/belegflow schemas
+
+samples: install
+	$(PY) samples/generate.py
+
+bench: install
+	$(PY) -m bench.pipeline
+
+clean:
+	-$(VENV)/bin/belegflow stack down
+	rm -rf .belegflow out

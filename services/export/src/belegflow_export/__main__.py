@@ -1,0 +1,5 @@
+"""``python -m belegflow_export`` runs the service."""
+
+from belegflow_export.app import main
+
+main()

@@ -1,0 +1,5 @@
+"""``python -m belegflow_ocr`` runs the service."""
+
+from belegflow_ocr.app import main
+
+main()

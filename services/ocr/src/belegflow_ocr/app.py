@@ -1,0 +1,33 @@
+"""ocr wiring: broker, recognition worker pool, lifespan. No decisions here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from faststream.nats import NatsBroker
+
+from belegflow_contracts.runtime import service
+from belegflow_ocr.handlers import router
+from belegflow_ocr.settings import Settings
+from belegflow_ocr.worker import RecognitionPool
+
+SERVICE = "ocr"
+
+
+def build_broker(nats_url: str = "nats://127.0.0.1:4222") -> NatsBroker:
+    return service.build_broker(SERVICE, router, nats_url=nats_url)
+
+
+def main() -> None:
+    settings = Settings()  # type: ignore[call-arg]  # required values come from the environment
+    pool = RecognitionPool(
+        workers=settings.ocr_workers, timeout_s=settings.ocr_timeout_s, memory_mb=settings.ocr_memory_mb
+    )
+
+    def context(_: service.Runtime) -> dict[str, Any]:
+        return {"recognition_pool": pool}
+
+    try:
+        service.serve(SERVICE, settings, build_broker(settings.nats_url), context=context)
+    finally:
+        pool.close()
