@@ -4,6 +4,7 @@
 # SERVICE: ingest | ocr | matching | accrual | export. The operator CLI uses SERVICE=ops PACKAGE_DIR=infra.
 # SYSTEM_PACKAGES: extra Debian packages for the runtime image (e.g. tesseract-ocr for the OCR worker).
 # SERVICE_EXTRAS: optional extras of the service package (e.g. gpu for the OCR worker).
+# LOCAL_DEPS: other packages of this repository the package needs (space-separated directories).
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
@@ -11,15 +12,20 @@ FROM ${PYTHON_IMAGE} AS build
 ARG SERVICE
 ARG PACKAGE_DIR=services/${SERVICE}
 ARG SERVICE_EXTRAS=""
+ARG LOCAL_DEPS=""
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN test -n "${SERVICE}" || { echo "build arg SERVICE is required (ingest|ocr|matching|accrual|export)" >&2; exit 1; }
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:${PATH}
+# Sources only (see service.Dockerfile.dockerignore); this stage is thrown away.
 COPY contracts/ /src/contracts/
-COPY ${PACKAGE_DIR}/ /src/package/
-# One resolve for both, so the service's belegflow-contracts dependency is the local one, never an index's.
-RUN pip install "/src/contracts" "/src/package${SERVICE_EXTRAS:+[${SERVICE_EXTRAS}]}" \
+COPY services/ /src/services/
+COPY infra/ /src/infra/
+# One resolve for all local packages, so a belegflow-* dependency is always the local one, never an index's.
+RUN set -- "/src/contracts" "/src/${PACKAGE_DIR}${SERVICE_EXTRAS:+[${SERVICE_EXTRAS}]}"; \
+    for dep in ${LOCAL_DEPS}; do set -- "$@" "/src/${dep}"; done; \
+    pip install "$@" \
     && python -c "import importlib; importlib.import_module('belegflow_${SERVICE}')"
 
 FROM ${PYTHON_IMAGE} AS runtime

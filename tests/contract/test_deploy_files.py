@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import re
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ class BuiltService:
     package: str
     package_dir: Path
     dockerfile: str
+    local_deps: tuple[str, ...]
     env: dict[str, str]
 
     @property
@@ -86,6 +88,7 @@ def built_services(compose_file: Path) -> list[BuiltService]:
                 package=package,
                 package_dir=REPO / package_dir,
                 dockerfile=str(build.get("dockerfile", "Dockerfile")),
+                local_deps=tuple(args.get("LOCAL_DEPS", "").split()),
                 env=_as_mapping(spec.get("environment"), what=f"{name}.environment"),
             )
         )
@@ -144,6 +147,23 @@ def test_built_service_has_its_package(service: BuiltService) -> None:
     assert (service.package_dir / "src" / f"belegflow_{service.package}").is_dir()
     assert (service.package_dir / "pyproject.toml").is_file()
     assert service.dockerfile == DOCKERFILE
+
+
+@pytest.mark.parametrize("service", _BUILT, ids=_BUILT_IDS)
+def test_local_dependencies_are_built_from_the_repository(service: BuiltService) -> None:
+    # A belegflow-* dependency left to the index would fail the build, or install someone else's package.
+    project = tomllib.loads((service.package_dir / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    requirements = [*project.get("dependencies", [])]
+    needed = {
+        re.split(r"[\s\[<>=~!;]", requirement, maxsplit=1)[0]
+        for requirement in requirements
+        if requirement.startswith("belegflow-") and not requirement.startswith("belegflow-contracts")
+    }
+    provided = {
+        tomllib.loads((REPO / dep / "pyproject.toml").read_text(encoding="utf-8"))["project"]["name"]
+        for dep in service.local_deps
+    }
+    assert needed <= provided, f"{service.name}: add {sorted(needed - provided)} to LOCAL_DEPS"
 
 
 @pytest.mark.parametrize("service", _BUILT, ids=_BUILT_IDS)
