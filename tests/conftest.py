@@ -87,11 +87,11 @@ async def stream_messages(nc: nats.NATS, stream: str, subject: str, *, expect: i
     return got
 
 
-async def import_masterdata(state: stack.StackState, tenant: str) -> None:
+async def import_masterdata(state: stack.StackState, tenant: str, folder: Path = SAMPLES / "masterdata") -> None:
     from belegflow_ops.masterdata import import_file
 
     for kind in ("suppliers", "accruals"):
-        applied = await import_file(kind, SAMPLES / "masterdata" / f"{kind}.csv", tenant=tenant,
+        applied = await import_file(kind, folder / f"{kind}.csv", tenant=tenant,
                                     nats_url=state.nats_url, timeout_s=60)
         assert applied.error is None, applied.error
         assert applied.applied > 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 from faststream import Context
@@ -24,6 +25,12 @@ RuntimeDep = Annotated[Runtime, Context("runtime")]
 PoolDep = Annotated[RecognitionPool, Context("recognition_pool")]
 
 
+async def _in_progress(msg: NatsMessage, *, every_s: float = 10.0) -> None:
+    while True:
+        await asyncio.sleep(every_s)
+        await msg.in_progress()
+
+
 def _items(product: dict[str, object], key: str) -> list[object]:
     value = product.get(key, [])
     if not isinstance(value, list):
@@ -31,7 +38,7 @@ def _items(product: dict[str, object], key: str) -> list[object]:
     return value
 
 
-@router.subscriber(subjects.ALL_INGESTED, stream=jstream("DOCS"), **consumer("ocr-ingested", ack_wait_s=300))
+@router.subscriber(subjects.ALL_INGESTED, stream=jstream("DOCS"), **consumer("ocr-ingested", ack_wait_s=30))
 async def on_ingested(event: IngestedV1, msg: NatsMessage, rt: RuntimeDep, pool: PoolDep) -> None:
     """Recognise once per revision: the work product in S3 is the record, a redelivery re-publishes it."""
     bind_document(tenant=event.tenant, document_id=str(event.document_id))
@@ -39,12 +46,16 @@ async def on_ingested(event: IngestedV1, msg: NatsMessage, rt: RuntimeDep, pool:
     stored = await store.load_work_product(rt.objects, key)
     if stored is None:
         data = await store.read_original(rt.objects, event.original)
+        # tell JetStream we are alive so a long recognition is not redelivered to another replica
+        heartbeat = asyncio.create_task(_in_progress(msg))
         try:
             recognition = await pool.recognize(data, filename=event.filename, media_type=event.media_type.value)
         except RecognitionError as exc:
             if exc.permanent:
                 raise PermanentError(f"recognition failed: {exc}", document_id=str(event.document_id)) from exc
             raise TransientError(f"recognition failed, will retry: {exc}") from exc
+        finally:
+            heartbeat.cancel()
         product = recognition.work_product()
         ref = await store.save_work_product(rt.objects, key, product)
         log.info("recognized", reader=recognition.reader, status=str(recognition.status))

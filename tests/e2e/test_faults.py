@@ -1,0 +1,60 @@
+"""Services killed mid-stream (SIGKILL, no goodbye) lose nothing and export nothing twice."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from pathlib import Path
+
+import asyncpg
+import nats
+import pytest
+
+from belegflow_contracts.messages import TmsExportV1
+from belegflow_ops import processes, stack
+from samples.generate import generate
+from tests.conftest import import_masterdata, stream_messages, upload
+
+pytestmark = pytest.mark.e2e
+
+
+async def _exports_so_far(nc: nats.NATS, tenant: str) -> int:
+    js = nc.jetstream()
+    info = await js.stream_info("EXPORT", subjects_filter=f"export.{tenant}.tms.v1")
+    return int((info.state.subjects or {}).get(f"export.{tenant}.tms.v1", 0))
+
+
+async def test_killed_services_restart_and_every_document_is_exported_exactly_once(
+    services: processes.ServiceSet, stack_state: stack.StackState, nc: nats.NATS, tenant: str, tmp_path: Path
+) -> None:
+    # GIVEN 16 invoices and their master data
+    pdfs = generate(tmp_path / "invoices", seed=991, count=16, masterdata_dir=tmp_path / "md")
+    await import_masterdata(stack_state, tenant, tmp_path / "md")
+
+    # WHEN they are uploaded and, while they flow, services are killed with SIGKILL and restarted
+    ids = set()
+    for pdf in pdfs:
+        response = upload(services, tenant, pdf)
+        assert response.status_code == 201, response.text
+        ids.add(response.json()["id"])
+    kills = []
+    for victim in ("ocr", "matching", "export", "accrual"):
+        await asyncio.sleep(0.7)
+        processes.kill(services, victim, sig=signal.SIGKILL)
+        kills.append((victim, await _exports_so_far(nc, tenant)))
+        processes.start_one(stack_state, services, victim,
+                            extra_env={"BELEGFLOW_OTEL_EXPORTER": "none",
+                                       "BELEGFLOW_MAX_UPLOAD_BYTES": str(2 * 1024 * 1024)})
+    # the kills really happened mid-stream, not after everything was done
+    assert kills[0][1] < len(pdfs), kills
+
+    # THEN every document is exported exactly once: one message each, one row each, one file each
+    msgs = await stream_messages(nc, "EXPORT", f"export.{tenant}.tms.v1", expect=len(pdfs), timeout_s=240)
+    exported = [str(TmsExportV1.model_validate_json(m.data).document_id) for m in msgs]
+    assert sorted(exported) == sorted(ids)
+    conn = await asyncpg.connect(stack_state.database_url("export"))
+    try:
+        assert await conn.fetchval("SELECT count(*) FROM export.tms_exports WHERE tenant = $1", tenant) == len(pdfs)
+    finally:
+        await conn.close()
+    assert len(list((services.export_dir / tenant).rglob("*.xml"))) == len(pdfs)
