@@ -15,6 +15,8 @@ from belegflow_contracts.messages import AccruedV1, ProtocolEntryV1, TmsExportV1
 from belegflow_contracts.runtime.logging import bind_document, get_logger
 from belegflow_contracts.runtime.messaging import consumer, jstream, message_id, outgoing, run_once
 from belegflow_contracts.runtime.service import Runtime
+from belegflow_contracts.runtime.storage import sha256_hex
+from belegflow_contracts.types import ObjectRef
 from belegflow_export import store
 from belegflow_export.domain import build_tms_xml, export_key, validate_tms_xml
 from belegflow_export.files import write_atomically
@@ -40,7 +42,8 @@ async def on_accrued(event: AccruedV1, msg: NatsMessage, rt: RuntimeDep, setting
     key = export_key(event.tenant, event.document_id, event.revision)
 
     async def effects(conn: Connection) -> list[Outgoing]:
-        ref = await rt.objects.put(EXPORTS, key, xml, content_type="application/xml")
+        # record first: a revision exported before keeps the XML it was published with
+        ref = ObjectRef(bucket=EXPORTS, key=key, sha256=sha256_hex(xml), size=len(xml))
         fresh = await store.record_export(
             conn, document_id=event.document_id, revision=event.revision, tenant=event.tenant,
             invoice_number=event.invoice.invoice_number,
@@ -50,6 +53,7 @@ async def on_accrued(event: AccruedV1, msg: NatsMessage, rt: RuntimeDep, setting
         if not fresh:
             log.warning("revision exported before; not exported again", revision=event.revision)
             return []
+        await rt.objects.put(EXPORTS, key, xml, content_type="application/xml")
         if settings.export_dir is not None:
             await asyncio.to_thread(write_atomically, settings.export_dir, key, xml)
         accruals = ", ".join(a.accrual_number for a in event.assignments) or "none"
