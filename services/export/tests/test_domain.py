@@ -8,8 +8,6 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from belegflow_export.domain import build_tms_xml, export_key, validate_tms_xml
-from belegflow_export.errors import TmsDataError, TmsXmlInvalidError
 from lxml import etree
 
 from belegflow_contracts.messages import (
@@ -24,6 +22,8 @@ from belegflow_contracts.messages import (
 )
 from belegflow_contracts.types import ObjectRef
 from belegflow_contracts.xsd import TMS_TRANSFER_V1_NAMESPACE
+from belegflow_export.domain import build_tms_xml, export_key, validate_tms_xml
+from belegflow_export.errors import TmsDataError, TmsXmlInvalidError
 
 NS = {"t": TMS_TRANSFER_V1_NAMESPACE}
 DOC_ID = UUID("3f2b8c1e-0d4a-4e5b-9c6d-7e8f9a0b1c2d")

@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from reportlab.pdfgen.canvas import Canvas
+
 from belegflow_ocr.errors import (
     CorruptPdfError,
     EmptyDocumentError,
@@ -24,7 +26,6 @@ from belegflow_ocr.recognition import (
     default_registry,
     extract_to_json,
 )
-from reportlab.pdfgen.canvas import Canvas
 
 
 def _pdf(*, pages: int = 1, size: tuple[float, float] = (595.0, 842.0), text: str | None = "Rechnung 1",

@@ -9,6 +9,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+
 from belegflow_ocr.recognition import extract_to_json
 
 KEY_FIELDS = [

@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+
 from belegflow_ocr.recognition.parsing import find_ibans, find_vat_ids, parse_amount, parse_date, parse_quantity
 
 

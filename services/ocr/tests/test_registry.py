@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from belegflow_contracts.messages import InvoiceFieldsV1
 from belegflow_ocr.errors import UnsupportedMediaTypeError
 from belegflow_ocr.recognition import (
     BaseReader,
@@ -15,8 +17,6 @@ from belegflow_ocr.recognition import (
     Recognition,
     RecognitionStatus,
 )
-
-from belegflow_contracts.messages import InvoiceFieldsV1
 
 WORKDIRS: list[Path] = []
 

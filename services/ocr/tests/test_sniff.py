@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from belegflow_ocr.recognition import sniff_media_type
 
 

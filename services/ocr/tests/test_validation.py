@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from belegflow_ocr.recognition import ProtocolLog, validate
-
 from belegflow_contracts.messages import (
     AmountFieldV1,
     DateFieldV1,
@@ -15,6 +13,7 @@ from belegflow_contracts.messages import (
     Level,
     TextFieldV1,
 )
+from belegflow_ocr.recognition import ProtocolLog, validate
 
 TODAY = date(2024, 6, 1)
 

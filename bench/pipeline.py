@@ -1,0 +1,163 @@
+"""Pipeline benchmark: born-digital PDFs through the whole running pipeline, beside raw JetStream.
+
+Prints documents per second and p50/p95 latency from upload to export, and the same figures for raw
+JetStream publish + consume of as many messages on the same machine in the same run (the ratio is the
+figure), with the local server's ``sync_interval: always`` and with NATS's default, to show its cost.
+
+    python -m bench.pipeline --documents 60
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import nats
+from nats.aio.msg import Msg
+from nats.js.api import StreamConfig
+
+from belegflow_contracts.messages import TmsExportV1
+from belegflow_ops import processes, setup, stack
+from belegflow_ops.masterdata import import_file
+from samples.generate import generate
+
+
+@dataclass(frozen=True)
+class Figures:
+    name: str
+    count: int
+    seconds: float
+    latencies: list[float]
+
+    @property
+    def per_second(self) -> float:
+        return self.count / self.seconds
+
+    def pct(self, q: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000
+
+    def row(self) -> str:
+        return (f"{self.name:38} {self.count:6d} {self.per_second:10.1f} {self.pct(0.5):10.1f} "
+                f"{self.pct(0.95):10.1f}")
+
+
+async def pipeline(services: processes.ServiceSet, state: stack.StackState, pdfs: list[Path], md: Path) -> Figures:
+    tenant = f"bench{int(time.time())}"
+    for kind in ("suppliers", "accruals"):
+        await import_file(kind, md / f"{kind}.csv", tenant=tenant, nats_url=state.nats_url)
+    nc = await nats.connect(state.nats_url)
+    arrived: dict[str, float] = {}
+    done = asyncio.Event()
+
+    async def on_export(msg: Msg) -> None:
+        export = TmsExportV1.model_validate_json(msg.data)
+        arrived[str(export.document_id)] = time.perf_counter()
+        if len(arrived) >= len(pdfs):
+            done.set()
+
+    sub = await nc.subscribe(f"export.{tenant}.tms.v1", cb=on_export)
+    sent: dict[str, float] = {}
+    start = time.perf_counter()
+    async with httpx.AsyncClient(base_url=services.ingest_url, timeout=60) as client:
+        for pdf in pdfs:
+            t0 = time.perf_counter()
+            response = await client.post("/v1/documents", files={"file": (pdf.name, pdf.read_bytes())},
+                                         headers={"X-Tenant": tenant})
+            response.raise_for_status()
+            sent[response.json()["id"]] = t0
+    await asyncio.wait_for(done.wait(), timeout=600)
+    elapsed = max(arrived.values()) - start
+    await sub.unsubscribe()
+    await nc.close()
+    return Figures("pipeline upload→export", len(pdfs), elapsed, [arrived[i] - sent[i] for i in sent])
+
+
+async def raw_jetstream(url: str, count: int, payload: bytes, name: str) -> Figures:
+    """Publish ``count`` messages with acks while a pull consumer takes them; latency = publish → consume."""
+    nc = await nats.connect(url)
+    js = nc.jetstream()
+    stream = f"BENCH{int(time.time() * 1000)}"
+    await js.add_stream(StreamConfig(name=stream, subjects=[f"{stream.lower()}.>"]))
+    psub = await js.pull_subscribe(f"{stream.lower()}.x", durable="bench")
+    sent: dict[int, float] = {}
+    got: list[float] = []
+
+    async def consume() -> None:
+        while len(got) < count:
+            try:
+                msgs = await psub.fetch(1, timeout=1)
+            except nats.errors.TimeoutError:
+                continue
+            for msg in msgs:
+                got.append(time.perf_counter() - sent[int(msg.headers["i"])])  # type: ignore[index]
+                await msg.ack()
+
+    start = time.perf_counter()
+    consumer = asyncio.create_task(consume())
+    for i in range(count):
+        sent[i] = time.perf_counter()
+        await js.publish(f"{stream.lower()}.x", payload, headers={"i": str(i), "Nats-Msg-Id": f"{stream}-{i}"})
+    await consumer
+    elapsed = time.perf_counter() - start
+    await js.delete_stream(stream)
+    await nc.close()
+    return Figures(name, count, elapsed, got)
+
+
+def default_sync_nats(home: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """A second NATS server with JetStream's default sync_interval, for the comparison only."""
+    port, monitor = stack.free_port(), stack.free_port()
+    conf = home / "nats-default.conf"
+    conf.write_text(f'listen: 127.0.0.1:{port}\nhttp: 127.0.0.1:{monitor}\n'
+                    f'jetstream {{ store_dir: "{home / "js-default"}" }}\n')
+    proc = subprocess.Popen([stack._bin("nats-server"), "-c", str(conf)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    stack._wait_port(port, what="nats-server (default sync)", proc=proc)
+    return proc, f"nats://127.0.0.1:{port}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--documents", type=int, default=60)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="belegflow-bench-") as tmp:
+        home = Path(tmp)
+        pdfs = generate(home / "pdfs", seed=2024, count=args.documents, masterdata_dir=home / "md")
+        state = stack.up(home / "stack", sync_interval="always")
+        asyncio.run(setup.init_all(setup.Targets(state.nats_url, state.admin_dsn, state.s3_url, state.s3_access_key,
+                                                 state.s3_secret_key, state.role_passwords)))
+        services = processes.start_all(state, export_dir=home / "out", inbox_dir=home / "inbox",
+                                       extra_env={"BELEGFLOW_OTEL_EXPORTER": "none", "BELEGFLOW_LOG_LEVEL": "WARNING"})
+        other, default_url = default_sync_nats(home)
+        try:
+            results = [asyncio.run(pipeline(services, state, pdfs, home / "md"))]
+            payload = b"x" * 1500  # about the size of a pipeline event
+            results.append(asyncio.run(raw_jetstream(state.nats_url, len(pdfs), payload,
+                                                     "raw JetStream, sync_interval always")))
+            results.append(asyncio.run(raw_jetstream(default_url, len(pdfs), payload,
+                                                     "raw JetStream, default sync_interval")))
+        finally:
+            other.terminate()
+            processes.stop_all(services)
+            stack.down(home / "stack")
+    print(f"{'':38} {'count':>6} {'per s':>10} {'p50 ms':>10} {'p95 ms':>10}")
+    for figures in results:
+        print(figures.row())
+    pipe, always, default = results
+    print(f"\npipeline / raw JetStream (always): {pipe.per_second / always.per_second:.4f} x throughput, "
+          f"{pipe.pct(0.5) / always.pct(0.5):.0f} x p50 latency")
+    print(f"sync_interval always / default: {always.per_second / default.per_second:.2f} x throughput, "
+          f"{always.pct(0.5) / default.pct(0.5):.2f} x p50 latency")
+    print(f"median of pipeline latencies: {statistics.median(pipe.latencies):.3f} s over {pipe.count} documents")
+
+
+if __name__ == "__main__":
+    main()
