@@ -239,8 +239,8 @@ def accrue(
             if chosen is None and reference is None:
                 found = ", ".join(r.value for r in refs if r.usable and r.kind is not RefKind.TOKEN)
                 why.append(
-                    f"no accrual of supplier {supplier.supplier_number} has "
-                    + (f"reference {found}" if found else "any reference on the line")
+                    f"no accrual of supplier {supplier.supplier_number} has reference {found}" if found
+                    else f"nothing on the line is a reference of an accrual of supplier {supplier.supplier_number}"
                 )
         if chosen is not None:
             used.add(chosen.accrual_number)

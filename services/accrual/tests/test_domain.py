@@ -1,0 +1,239 @@
+"""Tests of accrual's decisions: reference shapes and check digits, line-by-line assignment, XXX."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from belegflow_accrual.domain import (
+    AccrualRecord,
+    RefKind,
+    accrue,
+    check_batch,
+    container_check_ok,
+    find_references,
+    iso6346_check_digit,
+    line_references,
+    lookup_keys,
+    mawb_check_ok,
+    next_status,
+    normalize_reference,
+)
+from belegflow_accrual.errors import BatchRefusedError
+from belegflow_contracts.messages import (
+    NO_ACCRUAL,
+    AccrualStatus,
+    AccrualV1,
+    Decision,
+    InvoiceLineV1,
+    InvoiceV1,
+    MatchedV1,
+    MatchKey,
+    SupplierMatchV1,
+)
+from belegflow_contracts.types import ObjectRef
+
+AT = datetime(2024, 5, 17, 10, 0, tzinfo=UTC)
+DOC = UUID("3f2b8c1e-0d4a-4e5b-9c6d-7e8f9a0b1c2d")
+OTHER_DOC = UUID("11111111-2222-3333-4444-555555555555")
+SUPPLIER = SupplierMatchV1(supplier_number="70001", name="Spedition Nordlicht GmbH", matched_by=MatchKey.IBAN,
+                           confidence=0.99)
+
+
+def _accrual(number: str, reference: str, amount: str = "100.00", **changes: Any) -> AccrualRecord:
+    values: dict[str, Any] = {
+        "accrual_number": number, "supplier_number": "70001", "reference": normalize_reference(reference),
+        "amount": Decimal(amount), "currency": "EUR", "status": AccrualStatus.OPEN,
+    }
+    values.update(changes)
+    return AccrualRecord(**values)
+
+
+def _event(lines: list[InvoiceLineV1], *, supplier: SupplierMatchV1 | None = SUPPLIER, revision: int = 1
+           ) -> MatchedV1:
+    return MatchedV1(
+        document_id=DOC, tenant="acme", revision=revision,
+        original=ObjectRef(bucket="originals", key="acme/ab/ab.pdf", sha256="ab" * 32, size=10),
+        invoice=InvoiceV1(invoice_number="RE-1", lines=lines), supplier=supplier, decision=Decision.TOUCHLESS,
+    )
+
+
+def _line(position: int, reference_text: str = "", description: str = "Fracht", amount: str | None = "100.00"
+          ) -> InvoiceLineV1:
+    return InvoiceLineV1(position=position, description=description, reference_text=reference_text,
+                         net_amount=Decimal(amount) if amount is not None else None)
+
+
+def _accrue(event: MatchedV1, accruals: list[AccrualRecord], *, send_accruals: bool = True) -> Any:
+    references = {line.position: line_references(line) for line in event.invoice.lines}
+    return accrue(event, references, accruals, send_accruals=send_accruals, at=AT)
+
+
+# --- shapes and check digits ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("number", "ok"), [
+    ("020-12345675", True),   # 1234567 mod 7 = 5
+    ("02012345675", True),
+    ("020-12345676", False),
+    ("176-98765435", True),   # 9876543 mod 7 = 5
+    ("176-9876543", False),   # too short
+])
+def test_mawb_mod_7(number: str, ok: bool) -> None:
+    assert mawb_check_ok(number) is ok
+
+
+@pytest.mark.parametrize(("code", "ok"), [
+    ("CSQU3054383", True),    # the example of ISO 6346
+    ("CSQU 305438 3", True),
+    ("CSQU305438-3", True),
+    ("CSQU3054384", False),
+    ("MSCU5501845", True),
+    ("CSQX3054383", False),   # category must be U, J or Z
+])
+def test_iso_6346_check_digit(code: str, ok: bool) -> None:
+    assert container_check_ok(code) is ok
+
+
+def test_iso_6346_check_digit_ten_becomes_zero() -> None:
+    # a remainder of 10 is written as 0 (and such serials are best avoided, but they exist)
+    assert iso6346_check_digit("CSQU305438") == 3
+    assert all(0 <= iso6346_check_digit(f"ABCU{n:06d}") <= 9 for n in range(0, 200))
+
+
+def test_shapes_are_recognised_in_free_text() -> None:
+    # GIVEN a line text with a container, a MAWB and a position number, written as people write them
+    refs = find_references("Seefracht Cont. CSQU 305438-3, AWB 020-1234 5675; Pos. SE-2024/0815")
+    # WHEN references are found THEN each is recognised with its kind and check result
+    shaped = {r.kind: r for r in refs if r.kind is not RefKind.TOKEN}
+    assert shaped[RefKind.CONTAINER].value == "CSQU3054383"
+    assert shaped[RefKind.CONTAINER].check_ok is True
+    assert shaped[RefKind.MAWB].value == "020-12345675"
+    assert shaped[RefKind.MAWB].check_ok is True
+    assert "02012345675" in shaped[RefKind.MAWB].keys  # filed with or without the hyphen
+    assert shaped[RefKind.POSITION].value == "SE-2024/0815"
+
+
+def test_a_misread_check_digit_is_not_used() -> None:
+    # GIVEN a MAWB whose check digit is wrong
+    refs = find_references("AWB 020-12345676")
+    mawb = next(r for r in refs if r.kind is RefKind.MAWB)
+    # THEN it is found but not usable, and not looked up
+    assert mawb.check_ok is False
+    assert not mawb.usable
+    assert "020-12345676" not in lookup_keys({1: refs})
+
+
+def test_reference_with_inner_space_matches_its_normalised_form() -> None:
+    refs = find_references("Auftrag ref 4711")
+    assert "REF4711" in {k for r in refs for k in r.keys}
+    assert normalize_reference(" ab 12\tc ") == "AB12C"
+
+
+# --- assignment -----------------------------------------------------------------------------------
+
+
+def test_each_line_takes_the_open_accrual_with_its_reference() -> None:
+    # GIVEN a collective invoice with two referenced lines and one without
+    event = _event([_line(1, "Container MSCU 550184 5"), _line(2, description="Pos 4909-5450 Zoll"),
+                    _line(3, description="Bearbeitungsgebühr")])
+    accruals = [_accrual("AC-1", "MSCU5501845", "811.77"), _accrual("AC-2", "4909-5450")]
+    # WHEN assigned
+    outcome = _accrue(event, accruals)
+    # THEN line by line, and the line without reference gets XXX
+    numbers = [(a.position, a.reference, a.accrual_number) for a in outcome.accrued.assignments]
+    assert numbers == [(1, "MSCU5501845", "AC-1"), (2, "4909-5450", "AC-2"), (3, None, NO_ACCRUAL)]
+    assert outcome.taken == [("AC-1", 1), ("AC-2", 2)]
+    assert outcome.accrued.assignments[0].amount == Decimal("811.77")
+    assert all(e.step == "accrual" for e in outcome.accrued.protocol)
+    assert outcome.accrued.protocol[0].message == "line 1: reference MSCU5501845 -> accrual AC-1 " \
+        "(line amount 100.00, accrual amount 811.77)"
+
+
+def test_no_supplier_means_xxx_everywhere() -> None:
+    event = _event([_line(1, "MSCU5501845")], supplier=None)
+    outcome = _accrue(event, [_accrual("AC-1", "MSCU5501845")])
+    assert [a.accrual_number for a in outcome.accrued.assignments] == [NO_ACCRUAL]
+    assert outcome.taken == []
+    assert "no supplier identified" in outcome.accrued.protocol[0].message
+
+
+def test_an_assigned_or_resolved_accrual_is_never_assigned_again() -> None:
+    # GIVEN the reference's accruals are taken by another invoice or resolved
+    event = _event([_line(1, "MSCU5501845"), _line(2, "4909-5450")])
+    accruals = [
+        _accrual("AC-1", "MSCU5501845", status=AccrualStatus.ASSIGNED, assigned_document=OTHER_DOC,
+                 assigned_revision=1, assigned_line=4),
+        _accrual("AC-2", "4909-5450", status=AccrualStatus.RESOLVED),
+    ]
+    # WHEN assigned
+    outcome = _accrue(event, accruals)
+    # THEN both lines get XXX, and the protocol says why
+    assert [a.accrual_number for a in outcome.accrued.assignments] == [NO_ACCRUAL, NO_ACCRUAL]
+    assert outcome.taken == []
+    assert f"already assigned to document {OTHER_DOC} line 4" in outcome.accrued.protocol[0].message
+    assert "accrual AC-2 is resolved" in outcome.accrued.protocol[1].message
+
+
+def test_one_accrual_is_taken_by_one_line_only() -> None:
+    # GIVEN two lines with the same reference and one accrual for it
+    event = _event([_line(1, "4909-5450"), _line(2, "4909-5450")])
+    outcome = _accrue(event, [_accrual("AC-2", "4909-5450")])
+    # THEN the first line takes it, the second explains
+    assert [a.accrual_number for a in outcome.accrued.assignments] == ["AC-2", NO_ACCRUAL]
+    assert "taken by an earlier line" in outcome.accrued.protocol[1].message
+
+
+def test_the_accrual_with_the_lines_amount_is_preferred() -> None:
+    event = _event([_line(1, "4909-5450", amount="250.00")])
+    accruals = [_accrual("AC-1", "4909-5450", "100.00"), _accrual("AC-2", "4909-5450", "250.00")]
+    assert _accrue(event, accruals).accrued.assignments[0].accrual_number == "AC-2"
+
+
+def test_a_new_revision_takes_back_what_the_earlier_one_held() -> None:
+    # GIVEN revision 1 of this document took the accrual
+    accrual = _accrual("AC-1", "MSCU5501845", status=AccrualStatus.ASSIGNED, assigned_document=DOC,
+                       assigned_revision=1, assigned_line=1)
+    # WHEN revision 2 arrives THEN it may take it again
+    outcome = _accrue(_event([_line(1, "MSCU5501845")], revision=2), [accrual])
+    assert outcome.taken == [("AC-1", 1)]
+
+
+def test_accrual_in_another_currency_is_not_assigned() -> None:
+    outcome = _accrue(_event([_line(1, "4909-5450")]), [_accrual("AC-1", "4909-5450", currency="USD")])
+    assert outcome.accrued.assignments[0].accrual_number == NO_ACCRUAL
+    assert "is in USD" in outcome.accrued.protocol[0].message
+
+
+def test_send_accruals_is_carried_and_protocolled() -> None:
+    outcome = _accrue(_event([_line(1, "4909-5450")]), [_accrual("AC-1", "4909-5450")], send_accruals=False)
+    assert outcome.accrued.send_accruals is False
+    assert "not sent to the TMS" in outcome.accrued.protocol[-1].message
+
+
+# --- batches --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("current", "incoming", "result"), [
+    (None, AccrualStatus.OPEN, AccrualStatus.OPEN),
+    (AccrualStatus.OPEN, AccrualStatus.RESOLVED, AccrualStatus.RESOLVED),
+    (AccrualStatus.ASSIGNED, AccrualStatus.OPEN, AccrualStatus.ASSIGNED),
+    (AccrualStatus.ASSIGNED, AccrualStatus.RESOLVED, AccrualStatus.RESOLVED),
+    (AccrualStatus.RESOLVED, AccrualStatus.OPEN, AccrualStatus.RESOLVED),
+])
+def test_master_data_never_reopens_an_accrual(current: AccrualStatus | None, incoming: AccrualStatus,
+                                              result: AccrualStatus) -> None:
+    assert next_status(current, incoming) is result
+
+
+def test_batch_with_an_accrual_twice_is_refused() -> None:
+    records = [
+        AccrualV1(accrual_number="AC-1", supplier_number="70001", reference="X1", amount=Decimal(1)),
+        AccrualV1(accrual_number="AC-1", supplier_number="70001", reference="X2", amount=Decimal(2)),
+    ]
+    with pytest.raises(BatchRefusedError, match="accrual AC-1: occurs twice"):
+        check_batch(records)
