@@ -38,7 +38,7 @@ def generate() -> dict[str, str]:
         broker = module.build_broker()
         spec = AsyncAPI(broker, title=f"belegflow {service}", version="1.0.0",
                         description=f"Subjects the {service} service consumes and publishes")
-        files[f"asyncapi/{service}.json"] = _dump(json.loads(spec.to_json()))
+        files[f"asyncapi/{service}.json"] = _dump(json.loads(spec.to_specification().to_json()))
     return files
 
 
