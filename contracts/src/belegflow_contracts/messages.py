@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from belegflow_contracts.types import Contract, Iban, Money, ObjectRef, Tenant, VatId
 
@@ -213,6 +213,9 @@ class AccruedV1(DocumentEventV1):
 
 class TmsExportV1(Contract):
     """``export.<tenant>.tms.v1``: the TMS transfer XML of one invoice revision (published once)."""
+
+    # the XML travels byte for byte, trailing newline included
+    model_config = ConfigDict(str_strip_whitespace=False)
 
     document_id: UUID
     tenant: Tenant

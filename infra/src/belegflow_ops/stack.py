@@ -17,6 +17,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 SERVICES = ("ingest", "ocr", "matching", "accrual", "export")
 DB_SERVICES = ("ingest", "matching", "accrual", "export")
@@ -186,6 +187,16 @@ def _pg_user() -> str | None:
     return PG_SYSTEM_USER
 
 
+def _as_user(user: str | None) -> dict[str, Any]:
+    """Run as ``user`` with its own group only: root's group would shadow the 'other' bits on folders."""
+    if user is None:
+        return {}
+    import pwd
+
+    entry = pwd.getpwnam(user)
+    return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
+
+
 def _start_postgres(state: StackState, home: Path) -> int:
     data = home / "pg" / "data"
     user = _pg_user()
@@ -204,7 +215,7 @@ def _start_postgres(state: StackState, home: Path) -> int:
         subprocess.run(  # noqa: S603
             [str(_pg_bin("initdb")), "-D", str(data), "-U", state.pg_superuser, "--auth=trust", "--encoding=UTF8",
              "--locale=C"],
-            check=True, capture_output=True, user=user,
+            check=True, capture_output=True, **_as_user(user),
         )
     sockdir = home / "pg"
     opts = (
@@ -217,7 +228,7 @@ def _start_postgres(state: StackState, home: Path) -> int:
         shutil.chown(log, user, user)
     subprocess.run(  # noqa: S603
         [str(_pg_bin("pg_ctl")), "-D", str(data), "-o", opts, "-l", str(log), "-w", "-t", "60", "start"],
-        check=True, capture_output=True, user=user,
+        check=True, capture_output=True, **_as_user(user),
     )
     pid = int((data / "postmaster.pid").read_text().split()[0])
     _wait_port(state.pg_port, what="postgres")
@@ -237,7 +248,7 @@ def _stop_postgres(home: Path) -> None:
     if (data / "postmaster.pid").exists():
         subprocess.run(  # noqa: S603
             [str(_pg_bin("pg_ctl")), "-D", str(data), "-m", "fast", "-w", "stop"],
-            capture_output=True, user=_pg_user(), check=False,
+            capture_output=True, check=False, **_as_user(_pg_user()),
         )
 
 
