@@ -228,22 +228,28 @@ def extract(
 ) -> None:
     """Run recognition on files with no server at all."""
     from belegflow_ocr import extract_to_json
+    from belegflow_ocr.errors import RecognitionError
 
     status = 0
     for path in files:
         try:
             result = extract_to_json(path)
-        except (OSError, ValueError) as exc:
+        except (OSError, RecognitionError) as exc:
+            # one line per input, so a batch stays parseable; the error says what is wrong with this file
+            if as_json:
+                typer.echo(json.dumps({"file": str(path), "error": str(exc), "error_type": type(exc).__name__}))
             typer.echo(f"error: {path}: {exc}", err=True)
             status = 1
             continue
         if as_json:
             typer.echo(json.dumps(result, ensure_ascii=False))
-        else:
-            typer.echo(f"{path} ({result['reader']})")
-            for name, field in result["fields"].items():
-                if field:
-                    typer.echo(f"  {name:22} {field['value']}  ({field['confidence']:.2f})")
+            continue
+        typer.echo(f"{path} ({result['reader']})")
+        fields = result["fields"]
+        assert isinstance(fields, dict)
+        for name, field in fields.items():
+            if field:
+                typer.echo(f"  {name:22} {field['value']}  ({field['confidence']:.2f})")
     raise typer.Exit(status)
 
 
