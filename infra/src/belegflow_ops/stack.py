@@ -6,6 +6,7 @@ the command that started it; ``down`` stops them. External servers can be used i
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import secrets
@@ -89,11 +90,11 @@ def _bin(name: str) -> str:
 
 
 def _pg_bin(name: str) -> Path:
-    try:
-        from pgserver._commands import POSTGRES_BIN_PATH
-    except ImportError as exc:  # pragma: no cover - depends on the install
-        raise StackError("pgserver is not installed: it ships the Postgres binaries") from exc
-    return Path(POSTGRES_BIN_PATH) / name
+    """Postgres binaries shipped by the pgserver wheel (found without importing it: its import has side effects)."""
+    spec = importlib.util.find_spec("pgserver")
+    if spec is None or not spec.submodule_search_locations:
+        raise StackError("pgserver is not installed: it ships the Postgres binaries (make install)")
+    return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin" / name
 
 
 def _wait_port(port: int, *, what: str, timeout_s: float = 30.0, proc: subprocess.Popen[bytes] | None = None) -> None:
