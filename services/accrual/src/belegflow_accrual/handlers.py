@@ -13,9 +13,9 @@ from belegflow_accrual import domain, store
 from belegflow_accrual.errors import BatchRefusedError
 from belegflow_accrual.settings import Settings
 from belegflow_contracts import subjects
-from belegflow_contracts.messages import AccrualBatchV1, MasterDataAppliedV1, MatchedV1
-from belegflow_contracts.runtime.errors import PermanentError
+from belegflow_contracts.messages import AccrualBatchV1, MatchedV1
 from belegflow_contracts.runtime.logging import bind_document, get_logger
+from belegflow_contracts.runtime.masterdata import apply_batch
 from belegflow_contracts.runtime.messaging import consumer, jstream, message_id, outgoing, run_once
 from belegflow_contracts.runtime.service import Runtime
 
@@ -31,23 +31,14 @@ log = get_logger(__name__)
 
 @router.subscriber(subjects.ALL_ACCRUALS, stream=jstream("MD"), **consumer("accrual-accruals"))
 async def on_accruals(batch: AccrualBatchV1, msg: NatsMessage, rt: RuntimeDep) -> None:
-    """Apply an accrual batch all or nothing; a refusal is recorded and answered like a success."""
-    if msg.raw_message.subject != subjects.accruals(batch.tenant):
-        raise PermanentError(f"batch for tenant {batch.tenant} arrived on {msg.raw_message.subject}")
+    """Apply a accrual batch all or nothing; a refusal is recorded and answered like a success."""
 
-    async def effects(conn: Connection) -> list[Outgoing]:
-        try:
-            domain.check_batch(batch.records)
-            result = MasterDataAppliedV1(batch_id=batch.batch_id, tenant=batch.tenant, kind="accruals",
-                                         applied=await store.apply_accruals(conn, batch))
-        except BatchRefusedError as exc:
-            log.warning("accrual batch refused", batch_id=str(batch.batch_id), error=str(exc))
-            result = MasterDataAppliedV1(batch_id=batch.batch_id, tenant=batch.tenant, kind="accruals",
-                                         applied=0, error=f"batch refused, nothing applied: {exc}")
-        return [outgoing(subjects.masterdata_applied(batch.tenant, "accruals"), result,
-                         msg_id=f"applied:{batch.batch_id}")]
+    async def apply(conn: Connection) -> int:
+        domain.check_batch(batch.records)
+        return await store.apply_accruals(conn, batch)
 
-    await run_once(rt.db, rt.broker, consumer_name="accrual-accruals", message_id=message_id(msg), effects=effects)
+    await apply_batch(rt, msg, kind="accruals", tenant=batch.tenant, batch_id=batch.batch_id,
+                      consumer_name="accrual-accruals", apply=apply, refusals=(BatchRefusedError,))
 
 
 @router.subscriber(subjects.ALL_MATCHED, stream=jstream("DOCS"), **consumer("accrual-matched"))

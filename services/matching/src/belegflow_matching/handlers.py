@@ -10,9 +10,9 @@ from faststream.nats import NatsRouter
 from faststream.nats.annotations import NatsMessage
 
 from belegflow_contracts import subjects
-from belegflow_contracts.messages import MasterDataAppliedV1, RecognizedV1, SupplierBatchV1
-from belegflow_contracts.runtime.errors import PermanentError
+from belegflow_contracts.messages import RecognizedV1, SupplierBatchV1
 from belegflow_contracts.runtime.logging import bind_document, get_logger
+from belegflow_contracts.runtime.masterdata import apply_batch
 from belegflow_contracts.runtime.messaging import consumer, jstream, message_id, outgoing, run_once
 from belegflow_contracts.runtime.service import Runtime
 from belegflow_matching import domain, store
@@ -32,22 +32,13 @@ log = get_logger(__name__)
 @router.subscriber(subjects.ALL_SUPPLIERS, stream=jstream("MD"), **consumer("matching-suppliers"))
 async def on_suppliers(batch: SupplierBatchV1, msg: NatsMessage, rt: RuntimeDep) -> None:
     """Apply a supplier batch all or nothing; a refusal is recorded and answered like a success."""
-    if msg.raw_message.subject != subjects.suppliers(batch.tenant):
-        raise PermanentError(f"batch for tenant {batch.tenant} arrived on {msg.raw_message.subject}")
 
-    async def effects(conn: Connection) -> list[Outgoing]:
-        try:
-            domain.check_batch(batch.records)
-            result = MasterDataAppliedV1(batch_id=batch.batch_id, tenant=batch.tenant, kind="suppliers",
-                                         applied=await store.apply_suppliers(conn, batch))
-        except BatchRefusedError as exc:
-            log.warning("supplier batch refused", batch_id=str(batch.batch_id), error=str(exc))
-            result = MasterDataAppliedV1(batch_id=batch.batch_id, tenant=batch.tenant, kind="suppliers",
-                                         applied=0, error=f"batch refused, nothing applied: {exc}")
-        return [outgoing(subjects.masterdata_applied(batch.tenant, "suppliers"), result,
-                         msg_id=f"applied:{batch.batch_id}")]
+    async def apply(conn: Connection) -> int:
+        domain.check_batch(batch.records)
+        return await store.apply_suppliers(conn, batch)
 
-    await run_once(rt.db, rt.broker, consumer_name="matching-suppliers", message_id=message_id(msg), effects=effects)
+    await apply_batch(rt, msg, kind="suppliers", tenant=batch.tenant, batch_id=batch.batch_id,
+                      consumer_name="matching-suppliers", apply=apply, refusals=(BatchRefusedError,))
 
 
 @router.subscriber(subjects.ALL_RECOGNIZED, stream=jstream("DOCS"), **consumer("matching-recognized"))
