@@ -141,8 +141,13 @@ async def on_device_upload(body: bytes, msg: NatsMessage, rt: RuntimeDep, settin
             receipt = DeviceReceiptV1(tenant=tenant, device=device, sequence=sequence, sha256=actual,
                                       status=ReceiptStatus.REJECTED, reason=exc.message)
         else:
+            duplicate = result.duplicate
+            if duplicate:
+                # the device's own resend (a lost receipt) is still its acceptance, not someone else's copy
+                async with rt.db.acquire() as conn:
+                    duplicate = await store.device_origin(conn, result.document_id) != (device, sequence)
             receipt = DeviceReceiptV1(tenant=tenant, device=device, sequence=sequence, sha256=actual,
-                                      status=ReceiptStatus.DUPLICATE if result.duplicate else ReceiptStatus.ACCEPTED,
+                                      status=ReceiptStatus.DUPLICATE if duplicate else ReceiptStatus.ACCEPTED,
                                       document_id=result.document_id)
 
     async def effects(conn: Connection) -> list[Outgoing]:

@@ -38,6 +38,12 @@ async def find_by_hash(conn: Connection, tenant: str, sha256: str) -> UUID | Non
     return doc_id
 
 
+async def device_origin(conn: Connection, document_id: UUID) -> tuple[str | None, int | None]:
+    """Which device and sequence number first sent a document (``None`` for other sources)."""
+    row = await conn.fetchrow("SELECT device, device_sequence FROM documents WHERE id = $1", document_id)
+    return (row["device"], row["device_sequence"]) if row else (None, None)
+
+
 async def insert_document(conn: Connection, doc: NewDocument) -> bool:
     """Insert unless the tenant has these bytes already; False for a duplicate."""
     row = await conn.fetchrow(
