@@ -28,7 +28,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 
 typecheck: install
-	$(VENV)/bin/mypy $(SOURCES) bench samples
+	$(VENV)/bin/mypy $(SOURCES) bench samples tests services/*/tests contracts/tests infra/tests
 
 test: install lint typecheck
 	$(VENV)/bin/belegflow schemas --check

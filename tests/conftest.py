@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import nats
 import pytest
+from nats.aio.client import Client as NATS
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from belegflow_ops import processes, setup, stack
@@ -54,7 +55,7 @@ def tenant() -> str:
 
 
 @pytest.fixture
-async def nc(stack_state: stack.StackState) -> AsyncIterator[nats.NATS]:
+async def nc(stack_state: stack.StackState) -> AsyncIterator[NATS]:
     client = await nats.connect(stack_state.nats_url)
     try:
         yield client
@@ -62,7 +63,7 @@ async def nc(stack_state: stack.StackState) -> AsyncIterator[nats.NATS]:
         await client.close()
 
 
-async def stream_messages(nc: nats.NATS, stream: str, subject: str, *, expect: int, timeout_s: float) -> list[Any]:
+async def stream_messages(nc: NATS, stream: str, subject: str, *, expect: int, timeout_s: float) -> list[Any]:
     """All messages of ``subject`` in ``stream`` (from the start); waits until ``expect`` arrived or time is up."""
     js = nc.jetstream()
     sub = await js.subscribe(subject, stream=stream, ordered_consumer=True,

@@ -7,8 +7,8 @@ import signal
 from pathlib import Path
 
 import asyncpg
-import nats
 import pytest
+from nats.aio.client import Client as NATS
 
 from belegflow_contracts.messages import TmsExportV1
 from belegflow_ops import processes, stack
@@ -18,14 +18,14 @@ from tests.conftest import import_masterdata, stream_messages, upload
 pytestmark = pytest.mark.e2e
 
 
-async def _exports_so_far(nc: nats.NATS, tenant: str) -> int:
+async def _exports_so_far(nc: NATS, tenant: str) -> int:
     js = nc.jetstream()
     info = await js.stream_info("EXPORT", subjects_filter=f"export.{tenant}.tms.v1")
     return int((info.state.subjects or {}).get(f"export.{tenant}.tms.v1", 0))
 
 
 async def test_killed_services_restart_and_every_document_is_exported_exactly_once(
-    services: processes.ServiceSet, stack_state: stack.StackState, nc: nats.NATS, tenant: str, tmp_path: Path
+    services: processes.ServiceSet, stack_state: stack.StackState, nc: NATS, tenant: str, tmp_path: Path
 ) -> None:
     # GIVEN 40 invoices and their master data
     pdfs = generate(tmp_path / "invoices", seed=991, count=40, masterdata_dir=tmp_path / "md")

@@ -6,8 +6,8 @@ import asyncio
 import hashlib
 import json
 
-import nats
 import pytest
+from nats.aio.client import Client as NATS
 
 from belegflow_ops import processes, stack
 from tests.conftest import SAMPLES, import_masterdata, stream_messages
@@ -15,7 +15,7 @@ from tests.conftest import SAMPLES, import_masterdata, stream_messages
 pytestmark = pytest.mark.e2e
 
 
-async def send_from_device(nc: nats.NATS, tenant: str, device: str, sequence: int, data: bytes,
+async def send_from_device(nc: NATS, tenant: str, device: str, sequence: int, data: bytes,
                            *, sha256: str | None = None) -> None:
     headers = {"Belegflow-Sequence": str(sequence), "Belegflow-Filename": f"scan-{sequence}.pdf",
                "Belegflow-Sha256": sha256 or hashlib.sha256(data).hexdigest(),
@@ -24,7 +24,7 @@ async def send_from_device(nc: nats.NATS, tenant: str, device: str, sequence: in
 
 
 async def test_device_upload_is_answered_accepted_then_duplicate_then_rejected(
-    services: processes.ServiceSet, stack_state: stack.StackState, nc: nats.NATS, tenant: str
+    services: processes.ServiceSet, stack_state: stack.StackState, nc: NATS, tenant: str
 ) -> None:
     pdf = (SAMPLES / "invoices" / "invoice-05-din.pdf").read_bytes()
     # GIVEN a device that sends an invoice, sends it again as a resend, and another device sends the same bytes
@@ -46,7 +46,7 @@ async def test_device_upload_is_answered_accepted_then_duplicate_then_rejected(
 
 
 async def test_inbox_folder_takes_documents_in_and_sets_bad_ones_aside(
-    services: processes.ServiceSet, stack_state: stack.StackState, nc: nats.NATS, tenant: str
+    services: processes.ServiceSet, stack_state: stack.StackState, nc: NATS, tenant: str
 ) -> None:
     # GIVEN master data, and a PDF and a text file dropped into <inbox>/<tenant>/
     await import_masterdata(stack_state, tenant)

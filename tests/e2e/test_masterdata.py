@@ -10,8 +10,8 @@ import uuid
 from pathlib import Path
 
 import asyncpg
-import nats
 import pytest
+from nats.aio.client import Client as NATS
 
 from belegflow_ops import processes, stack
 from tests.conftest import SAMPLES, stream_messages
@@ -59,7 +59,7 @@ async def test_a_file_with_a_bad_row_is_refused_whole_and_the_row_is_named(
 
 
 async def test_a_batch_with_a_conflict_is_refused_whole_over_the_subject(
-    services: processes.ServiceSet, stack_state: stack.StackState, nc: nats.NATS, tenant: str
+    services: processes.ServiceSet, stack_state: stack.StackState, nc: NATS, tenant: str
 ) -> None:
     # GIVEN a batch in which two suppliers claim the same IBAN
     iban = "DE89370400440532013000"

@@ -8,9 +8,9 @@ from typing import Any
 
 import asyncpg
 import httpx
-import nats
 import pytest
 from lxml import etree
+from nats.aio.client import Client as NATS
 
 from belegflow_contracts.messages import TmsExportV1
 from belegflow_contracts.xsd import tms_transfer_v1_xsd
@@ -34,7 +34,7 @@ def text(doc: etree._Element, path: str) -> str | None:
 
 
 async def test_uploaded_pdf_arrives_as_tms_xml_on_the_export_subject(
-    services: processes.ServiceSet, stack_state: stack.StackState, nc: nats.NATS, tenant: str
+    services: processes.ServiceSet, stack_state: stack.StackState, nc: NATS, tenant: str
 ) -> None:
     # GIVEN master data for the tenant and a born-digital invoice whose truth we know
     await import_masterdata(stack_state, tenant)
@@ -76,7 +76,7 @@ async def test_uploaded_pdf_arrives_as_tms_xml_on_the_export_subject(
 
 
 async def test_trace_travels_through_all_five_services(
-    services: processes.ServiceSet, stack_state: stack.StackState, nc: nats.NATS, tenant: str
+    services: processes.ServiceSet, stack_state: stack.StackState, nc: NATS, tenant: str
 ) -> None:
     # GIVEN an upload whose trace id ingest reports
     await import_masterdata(stack_state, tenant)
@@ -97,7 +97,7 @@ async def test_trace_travels_through_all_five_services(
 
 
 async def test_supplier_found_by_vat_id_and_unknown_references_get_xxx(
-    services: processes.ServiceSet, stack_state: stack.StackState, nc: nats.NATS, tenant: str
+    services: processes.ServiceSet, stack_state: stack.StackState, nc: NATS, tenant: str
 ) -> None:
     # GIVEN the invoices whose truth says a line has no accrual, or whose IBAN master data lacks
     await import_masterdata(stack_state, tenant)
@@ -171,7 +171,7 @@ async def test_upload_with_an_invalid_tenant_is_refused(services: processes.Serv
 
 
 async def test_message_failing_its_contract_goes_to_the_dlq_and_the_consumer_keeps_going(
-    services: processes.ServiceSet, stack_state: stack.StackState, nc: nats.NATS, tenant: str
+    services: processes.ServiceSet, stack_state: stack.StackState, nc: NATS, tenant: str
 ) -> None:
     # GIVEN a message on the recognized subject that does not satisfy RecognizedV1
     js = nc.jetstream()
@@ -190,7 +190,7 @@ async def test_message_failing_its_contract_goes_to_the_dlq_and_the_consumer_kee
     assert len(msgs) == 1
 
 
-async def _dead_letters_for(nc: nats.NATS, service: str, tenant: str, *, timeout_s: float) -> list[dict[str, Any]]:
+async def _dead_letters_for(nc: NATS, service: str, tenant: str, *, timeout_s: float) -> list[dict[str, Any]]:
     import asyncio
 
     loop = asyncio.get_running_loop()

@@ -119,7 +119,7 @@ def test_wrong_total_lowers_amount_confidence(generator: ModuleType, tmp_path: P
     invoice = generator.build_invoices(seed=7, count=1)[0]
     invoice.layout = layout
     original = type(invoice).gross
-    type(invoice).gross = property(lambda inv: original.fget(inv) + 1)  # type: ignore[attr-defined]
+    type(invoice).gross = property(lambda inv: original.fget(inv) + 1)
     try:
         path = tmp_path / f"{layout}.pdf"
         generator.render(invoice, path)

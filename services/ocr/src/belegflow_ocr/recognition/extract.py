@@ -6,6 +6,7 @@ import hashlib
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from belegflow_ocr.recognition.model import Recognition
 from belegflow_ocr.recognition.registry import ReaderRegistry, default_registry
@@ -19,7 +20,7 @@ def _plain(value: object) -> object:
     return value
 
 
-def recognition_to_json(recognition: Recognition, *, file: str, sha256: str) -> dict[str, object]:
+def recognition_to_json(recognition: Recognition, *, file: str, sha256: str) -> dict[str, Any]:
     """``{"file", "sha256", "reader", "fields", "lines", "protocol"}``; a field not found is ``null``."""
     fields: dict[str, object] = {}
     for name in type(recognition.fields).model_fields:
@@ -44,7 +45,7 @@ def recognition_to_json(recognition: Recognition, *, file: str, sha256: str) -> 
     }
 
 
-def extract_to_json(path: str | Path, *, registry: ReaderRegistry | None = None) -> dict[str, object]:
+def extract_to_json(path: str | Path, *, registry: ReaderRegistry | None = None) -> dict[str, Any]:
     """Reads ``path``, recognises it with the best reader, and returns the JSON-ready result.
 
     Raises a ``RecognitionError`` subclass for input no reader can read (empty, encrypted, damaged ...).
