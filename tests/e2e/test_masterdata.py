@@ -76,3 +76,36 @@ async def test_a_batch_with_a_conflict_is_refused_whole_over_the_subject(
     assert answer["applied"] == 0
     assert iban in answer["error"]
     assert await supplier_count(stack_state, tenant) == 0
+
+
+async def test_dead_letters_are_listed_and_can_be_re_driven(
+    services: processes.ServiceSet, stack_state: stack.StackState, nc: NATS, tenant: str
+) -> None:
+    # GIVEN a supplier batch that is not a valid SupplierBatchV1 (no records), dead-lettered by matching
+    bad = {"batch_id": str(uuid.uuid4()), "tenant": tenant, "source": "erp"}
+    await nc.jetstream().publish(f"md.{tenant}.suppliers.v1", json.dumps(bad).encode(),
+                                 headers={"Nats-Msg-Id": f"bad-batch-{tenant}"})
+    first = await _letters(nc, tenant, expect=1)
+    # WHEN an operator lists and re-drives it
+    listed = cli(stack_state, "dlq", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert f"md.{tenant}.suppliers.v1" in listed.stdout
+    seq = next(line.split()[0].lstrip("#") for line in listed.stdout.splitlines()
+               if f"md.{tenant}.suppliers.v1" in line)
+    redriven = cli(stack_state, "dlq", "redrive", seq)
+    assert redriven.returncode == 0, redriven.stderr
+    # THEN the same payload went back to its subject (and, still invalid, is dead-lettered again)
+    again = await _letters(nc, tenant, expect=2)
+    assert len(first) == 1
+    assert len(again) == 2
+    assert again[0]["payload"] == again[1]["payload"]
+    assert "records" in again[1]["reason"]
+
+
+async def _letters(nc: NATS, tenant: str, *, expect: int) -> list[dict[str, str]]:
+    for _ in range(60):
+        msgs = await stream_messages(nc, "DLQ", "dlq.matching.v1", expect=10_000, timeout_s=0.2)
+        mine = [letter for letter in (json.loads(m.data) for m in msgs) if letter.get("tenant") == tenant]
+        if len(mine) >= expect:
+            return mine
+    return mine
