@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 import nats
 from faststream.nats import NatsBroker
 from faststream.nats.opentelemetry import NatsTelemetryMiddleware
+from faststream.nats.prometheus import NatsPrometheusMiddleware
+from prometheus_client import REGISTRY
 
 from belegflow_contracts.runtime import db
 from belegflow_contracts.runtime.logging import configure_logging, get_logger
@@ -32,7 +34,11 @@ def build_broker(service: str, router: NatsRouter, *, nats_url: str = "nats://12
     """The service's broker: tracing through message headers, the error policy, its subscribers."""
     broker = NatsBroker(
         nats_url,
-        middlewares=(NatsTelemetryMiddleware(),),
+        middlewares=(
+            NatsTelemetryMiddleware(),
+            # messages received/processed, sizes and durations per subject, on BELEGFLOW_METRICS_PORT
+            NatsPrometheusMiddleware(registry=REGISTRY, app_name=f"belegflow-{service}", metrics_prefix="belegflow"),
+        ),
         logger=logging.getLogger(f"belegflow.{service}.broker"),
         log_level=logging.DEBUG,  # per-message "Received/Processed" lines only when debugging
         graceful_timeout=15.0,
