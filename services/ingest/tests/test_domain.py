@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from belegflow_contracts.media import sniff
 from belegflow_contracts.messages import MediaType
-from belegflow_ingest.domain import Status, admit, advance, sniff
+from belegflow_ingest.domain import Status, admit, advance
 from belegflow_ingest.errors import (
     AdmissionError,
     EmptyDocumentError,
@@ -27,6 +28,7 @@ PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
         (b"MM\x00*\x00\x08", MediaType.TIFF),
         (b'\xef\xbb\xbf<?xml version="1.0"?><Invoice/>', MediaType.XML),
         (b"  <rsm:CrossIndustryInvoice xmlns:rsm='x'>", MediaType.XML),
+        ("\ufeff<?xml version='1.0'?><Invoice/>".encode("utf-16-le"), MediaType.XML),
         (b"PK\x03\x04 a zip file", None),
         (b"Rechnung 123", None),
     ],

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from belegflow_contracts.media import sniff
 from belegflow_contracts.messages import MediaType
 from belegflow_contracts.types import normalize_tenant
 from belegflow_ingest.errors import (
@@ -23,24 +23,6 @@ _SUFFIX = {
     MediaType.TIFF: ".tif",
     MediaType.XML: ".xml",
 }
-_XML_START = re.compile(rb"^\s*<(\?xml|[A-Za-z_][\w.-]*:?[\w.-]*[\s>/])")
-
-
-def sniff(data: bytes) -> MediaType | None:
-    """The document type from its first bytes; never from a file name a sender chose."""
-    head = data[:1024]
-    if head.startswith(b"%PDF-") or b"%PDF-" in head[:1024]:
-        return MediaType.PDF
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return MediaType.PNG
-    if head.startswith(b"\xff\xd8\xff"):
-        return MediaType.JPEG
-    if head.startswith((b"II*\x00", b"MM\x00*")):
-        return MediaType.TIFF
-    text = head.removeprefix(b"\xef\xbb\xbf")
-    if _XML_START.match(text):
-        return MediaType.XML
-    return None
 
 
 def suffix_for(media_type: MediaType) -> str:
