@@ -23,7 +23,6 @@ class ServiceSet:
     export_dir: Path
     inbox_dir: Path
     pids: dict[str, int] = field(default_factory=dict)
-    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     @property
     def ingest_url(self) -> str:
@@ -67,7 +66,6 @@ def start_one(state: StackState, services: ServiceSet, service: str, *, extra_en
             env=service_env(state, services, service, extra_env), start_new_session=True,
         )
     services.pids[service] = proc.pid
-    services.procs[service] = proc
     services.save()
     return proc.pid
 

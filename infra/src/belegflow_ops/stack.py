@@ -126,11 +126,11 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _spawn(cmd: list[str], log: Path, *, user: str | None = None) -> subprocess.Popen[bytes]:
+def _spawn(cmd: list[str], log: Path) -> subprocess.Popen[bytes]:
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as out:
         return subprocess.Popen(  # noqa: S603 - our own binaries, no shell
-            cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True, user=user
+            cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
         )
 
 

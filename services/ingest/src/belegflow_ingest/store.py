@@ -15,6 +15,11 @@ if TYPE_CHECKING:
     from belegflow_contracts.runtime.db import Connection
 
 
+# read-model columns an event may set
+_JSON_COLUMNS = frozenset({"fields", "supplier", "assignments", "export"})
+_PLAIN_COLUMNS = frozenset({"reader", "revision"})
+
+
 @dataclass(frozen=True, slots=True)
 class NewDocument:
     id: UUID
@@ -90,14 +95,14 @@ async def apply_event(
     current = await conn.fetchval("SELECT status FROM documents WHERE id = $1 FOR UPDATE", document_id)
     if current is None:
         return False
-    allowed = {"reader", "fields", "supplier", "assignments", "export", "revision"}
-    if unknown := set(updates) - allowed:
+    if unknown := set(updates) - _JSON_COLUMNS - _PLAIN_COLUMNS:
         raise ValueError(f"not read-model columns: {sorted(unknown)}")
     columns = ["status = $2", "updated_at = now()"]
     values: list[Any] = [document_id, advance(Status(current), event).value]
     for name, value in updates.items():
-        values.append(json.dumps(value) if name in {"fields", "supplier", "assignments", "export"} else value)
-        cast = "::jsonb" if name in {"fields", "supplier", "assignments", "export"} else ""
+        is_json = name in _JSON_COLUMNS
+        values.append(json.dumps(value) if is_json else value)
+        cast = "::jsonb" if is_json else ""
         columns.append(f"{name} = ${len(values)}{cast}")
     await conn.execute(f"UPDATE documents SET {', '.join(columns)} WHERE id = $1", *values)
     await add_protocol(conn, document_id, protocol)
@@ -116,7 +121,7 @@ async def get_document(conn: Connection, document_id: UUID) -> dict[str, Any] | 
         "SELECT step, at, level, message, data FROM protocol WHERE document_id = $1 ORDER BY at, id", document_id
     )
     doc = dict(row)
-    for key in ("fields", "supplier", "assignments", "export"):
+    for key in _JSON_COLUMNS:
         doc[key] = _json(doc[key])
     doc["protocol"] = [{**dict(e), "data": _json(e["data"])} for e in entries]
     return doc
