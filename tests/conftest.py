@@ -88,6 +88,18 @@ async def stream_messages(nc: NATS, stream: str, subject: str, *, expect: int, t
     return got
 
 
+async def dead_letters(nc: NATS, service: str, tenant: str, *, expect: int, timeout_s: float) -> list[dict[str, Any]]:
+    """The tenant's dead letters from ``dlq.<service>.v1``, once ``expect`` are there or time is up."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while True:
+        msgs = await stream_messages(nc, "DLQ", f"dlq.{service}.v1", expect=10_000, timeout_s=0.2)
+        mine = [letter for letter in (json.loads(m.data) for m in msgs) if letter.get("tenant") == tenant]
+        if len(mine) >= expect or loop.time() > deadline:
+            return mine
+        await asyncio.sleep(0.3)
+
+
 async def import_masterdata(state: stack.StackState, tenant: str, folder: Path = SAMPLES / "masterdata") -> None:
     from belegflow_ops.masterdata import import_file
 

@@ -14,7 +14,7 @@ import pytest
 from nats.aio.client import Client as NATS
 
 from belegflow_ops import processes, stack
-from tests.conftest import SAMPLES, stream_messages
+from tests.conftest import SAMPLES, dead_letters, stream_messages
 
 pytestmark = pytest.mark.e2e
 
@@ -85,7 +85,7 @@ async def test_dead_letters_are_listed_and_can_be_re_driven(
     bad = {"batch_id": str(uuid.uuid4()), "tenant": tenant, "source": "erp"}
     await nc.jetstream().publish(f"md.{tenant}.suppliers.v1", json.dumps(bad).encode(),
                                  headers={"Nats-Msg-Id": f"bad-batch-{tenant}"})
-    first = await _letters(nc, tenant, expect=1)
+    first = await dead_letters(nc, "matching", tenant, expect=1, timeout_s=30)
     # WHEN an operator lists and re-drives it
     listed = cli(stack_state, "dlq", "list")
     assert listed.returncode == 0, listed.stderr
@@ -95,17 +95,8 @@ async def test_dead_letters_are_listed_and_can_be_re_driven(
     redriven = cli(stack_state, "dlq", "redrive", seq)
     assert redriven.returncode == 0, redriven.stderr
     # THEN the same payload went back to its subject (and, still invalid, is dead-lettered again)
-    again = await _letters(nc, tenant, expect=2)
+    again = await dead_letters(nc, "matching", tenant, expect=2, timeout_s=30)
     assert len(first) == 1
     assert len(again) == 2
     assert again[0]["payload"] == again[1]["payload"]
     assert "records" in again[1]["reason"]
-
-
-async def _letters(nc: NATS, tenant: str, *, expect: int) -> list[dict[str, str]]:
-    for _ in range(60):
-        msgs = await stream_messages(nc, "DLQ", "dlq.matching.v1", expect=10_000, timeout_s=0.2)
-        mine = [letter for letter in (json.loads(m.data) for m in msgs) if letter.get("tenant") == tenant]
-        if len(mine) >= expect:
-            return mine
-    return mine

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import asyncpg
 import httpx
@@ -15,7 +14,7 @@ from nats.aio.client import Client as NATS
 from belegflow_contracts.messages import TmsExportV1
 from belegflow_contracts.xsd import tms_transfer_v1_xsd
 from belegflow_ops import processes, stack
-from tests.conftest import SAMPLES, import_masterdata, stream_messages, truth, upload
+from tests.conftest import SAMPLES, dead_letters, import_masterdata, stream_messages, truth, upload
 
 pytestmark = pytest.mark.e2e
 NS = {"t": "urn:belegflow:tms-transfer:1"}
@@ -178,7 +177,7 @@ async def test_message_failing_its_contract_goes_to_the_dlq_and_the_consumer_kee
     await js.publish(f"docs.{tenant}.recognized.v1", json.dumps({"document_id": "nope", "tenant": tenant}).encode(),
                      headers={"Nats-Msg-Id": f"bad-{tenant}"})
     # WHEN matching consumes it THEN a dead letter with the reason appears
-    letters = await _dead_letters_for(nc, "matching", tenant, timeout_s=30)
+    letters = await dead_letters(nc, "matching", tenant, expect=1, timeout_s=30)
     assert len(letters) == 1
     assert letters[0]["subject"] == f"docs.{tenant}.recognized.v1"
     assert "contract validation failed" in letters[0]["reason"]
@@ -188,20 +187,6 @@ async def test_message_failing_its_contract_goes_to_the_dlq_and_the_consumer_kee
     assert upload(services, tenant, SAMPLES / "invoices" / "invoice-04-compact.pdf").status_code == 201
     msgs = await stream_messages(nc, "EXPORT", f"export.{tenant}.tms.v1", expect=1, timeout_s=90)
     assert len(msgs) == 1
-
-
-async def _dead_letters_for(nc: NATS, service: str, tenant: str, *, timeout_s: float) -> list[dict[str, Any]]:
-    import asyncio
-
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_s
-    while True:
-        msgs = await stream_messages(nc, "DLQ", f"dlq.{service}.v1", expect=10_000, timeout_s=0.5)
-        letters = [json.loads(m.data) for m in msgs]
-        mine = [letter for letter in letters if letter.get("tenant") == tenant]
-        if mine or loop.time() > deadline:
-            return mine
-        await asyncio.sleep(0.5)
 
 
 async def test_service_roles_cannot_touch_other_schemas(stack_state: stack.StackState) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import random
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -165,8 +166,6 @@ def backoff_s(deliveries: int) -> float:
 
 
 def _document_fields(payload: bytes) -> tuple[str | None, str | None]:
-    import json
-
     try:
         data = json.loads(payload)
     except ValueError:

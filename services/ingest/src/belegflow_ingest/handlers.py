@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from typing import TYPE_CHECKING, Annotated, Any
+from uuid import UUID
 
 from faststream import Context
 from faststream.nats import NatsRouter
@@ -33,8 +34,6 @@ from belegflow_ingest.intake import take_in
 from belegflow_ingest.settings import Settings
 
 if TYPE_CHECKING:
-    from uuid import UUID
-
     from belegflow_contracts.runtime import Outgoing
     from belegflow_contracts.runtime.db import Connection
 
@@ -100,8 +99,6 @@ async def on_dead_letter(event: DeadLetterV1, msg: NatsMessage, rt: RuntimeDep) 
     """A step gave up on a document: its protocol says so and why, and it shows as failed."""
     if not event.document_id:
         return
-    from uuid import UUID
-
     try:
         document_id = UUID(event.document_id)
     except ValueError:
