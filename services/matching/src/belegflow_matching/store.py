@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import asyncpg
 
@@ -107,6 +107,21 @@ async def apply_suppliers(conn: Connection, batch: SupplierBatchV1) -> int:
     return len(batch.records)
 
 
+async def _suppliers_where(
+    conn: Connection, tenant: str, column: Literal["vat_id", "name_key"], value: str | None
+) -> tuple[SupplierRecord, ...]:
+    """The tenant's suppliers with ``column = value``, in supplier-number order; none for a missing key."""
+    if value is None:
+        return ()
+    rows = await conn.fetch(
+        f"SELECT {_SUPPLIER_COLUMNS} FROM suppliers s WHERE s.tenant = $1 AND s.{column} = $2 "
+        "ORDER BY s.supplier_number",
+        tenant,
+        value,
+    )
+    return tuple(_record(r) for r in rows)
+
+
 async def find_candidates(conn: Connection, tenant: str, keys: Keys) -> Candidates:
     """The suppliers each key points to; the domain decides which one counts."""
     by_iban = None
@@ -119,24 +134,8 @@ async def find_candidates(conn: Connection, tenant: str, keys: Keys) -> Candidat
             keys.iban,
         )
         by_iban = _record(row) if row is not None else None
-    by_vat: tuple[SupplierRecord, ...] = ()
-    if keys.vat_id is not None:
-        rows = await conn.fetch(
-            f"SELECT {_SUPPLIER_COLUMNS} FROM suppliers s WHERE s.tenant = $1 AND s.vat_id = $2 "
-            "ORDER BY s.supplier_number",
-            tenant,
-            keys.vat_id,
-        )
-        by_vat = tuple(_record(r) for r in rows)
-    by_name: tuple[SupplierRecord, ...] = ()
-    if keys.name is not None:
-        rows = await conn.fetch(
-            f"SELECT {_SUPPLIER_COLUMNS} FROM suppliers s WHERE s.tenant = $1 AND s.name_key = $2 "
-            "ORDER BY s.supplier_number",
-            tenant,
-            keys.name,
-        )
-        by_name = tuple(_record(r) for r in rows)
+    by_vat = await _suppliers_where(conn, tenant, "vat_id", keys.vat_id)
+    by_name = await _suppliers_where(conn, tenant, "name_key", keys.name)
     return Candidates(by_iban=by_iban, by_vat=by_vat, by_name=by_name)
 
 
