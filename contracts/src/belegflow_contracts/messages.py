@@ -326,3 +326,183 @@ class DeviceReceiptV1(Contract):
     status: ReceiptStatus
     document_id: UUID | None = None
     reason: str | None = None
+
+
+# --- edge devices: pairing, number ranges, sync (see edge/README.md) -------------------------
+
+
+class DeviceState(StrEnum):
+    RELEASED = "released"
+    """An operator released the slot; a pairing code is waiting for a device."""
+    PAIRED = "paired"
+    REVOKED = "revoked"
+
+
+class SyncKind(StrEnum):
+    FULL = "full"
+    DOCUMENTS = "documents"
+    MASTERDATA = "masterdata"
+
+
+class SyncResult(StrEnum):
+    RUNNING = "running"
+    SUCCESS = "success"
+    PARTIAL = "partial"
+    FAILED = "failed"
+    NOTHING_NEW = "nothing_new"
+
+
+class PairingRequestV1(Contract):
+    """``POST /v1/devices/pair``: a device presents the one-time code an operator gave it."""
+
+    code: str = Field(min_length=1, max_length=64, examples=["K7QM-2XWD-9HRT"])
+    hostname: str = Field(default="", max_length=255)
+    agent_version: str = Field(default="", max_length=64)
+
+
+class NatsCredentialsV1(Contract):
+    """How a device reaches NATS: its own user, allowed only below ``edge.<t>.<d>.``."""
+
+    servers: list[str] = Field(min_length=1, examples=[["nats://nats.example.com:4222"]])
+    user: str
+    password: str
+    inbox_prefix: str = Field(examples=["_INBOX.acme.kasse-03"])
+
+
+class NumberBlockV1(Contract):
+    """A block of document numbers of one series, owned by one device; ``first``..``last`` inclusive."""
+
+    series: str = Field(min_length=1, max_length=16, pattern=r"^[A-Z0-9]+$", examples=["BE"])
+    first: int = Field(ge=1)
+    last: int = Field(ge=1)
+
+
+class DeviceConfigV1(Contract):
+    """Settings central gives a device; ``version`` grows with every change."""
+
+    version: int = Field(ge=1)
+    document_types: list[str] = Field(default_factory=lambda: ["invoice", "receipt"])
+    series: dict[str, str] = Field(
+        default_factory=lambda: {"invoice": "ER", "receipt": "BE"}, description="document type -> series"
+    )
+    max_document_bytes: int = Field(default=25 * 1024 * 1024, ge=1)
+    chunk_bytes: int = Field(default=512 * 1024, ge=1024, description="larger documents go up in chunks")
+    block_size: int = Field(default=1000, ge=1)
+    block_threshold: int = Field(default=100, ge=0, description="ask for the next block below this many")
+    sync_interval_s: float = Field(default=60.0, gt=0)
+
+
+class CostCentreV1(Contract):
+    code: str
+    name: str = ""
+
+
+class DeviceSupplierV1(Contract):
+    """What a device needs to pre-select a supplier offline."""
+
+    number: str
+    name: str
+    vat_id: str | None = None
+    iban: str | None = None
+
+
+class DeviceMasterDataV1(Contract):
+    """The master data a device keeps offline; ``version`` is a hash of the content."""
+
+    version: str
+    document_types: list[str] = Field(default_factory=list)
+    cost_centres: list[CostCentreV1] = Field(default_factory=list)
+    suppliers: list[DeviceSupplierV1] = Field(default_factory=list)
+
+
+class PairingResultV1(Contract):
+    """The answer to a successful pairing: everything a device needs to work offline."""
+
+    tenant: Tenant
+    device: str
+    name: str
+    credentials: NatsCredentialsV1
+    blocks: list[NumberBlockV1]
+    config: DeviceConfigV1
+    masterdata: DeviceMasterDataV1
+
+
+class DeviceCaptureV1(Contract):
+    """Header ``Belegflow-Capture`` of a device upload: what the device recorded when it captured."""
+
+    document_type: str
+    description: str = ""
+    captured_at: datetime
+    series: str | None = None
+    document_number: str | None = Field(default=None, examples=["BE-000123"])
+    session_id: UUID | None = None
+
+
+class NumberBlockRequestV1(Contract):
+    """``edge.<t>.<d>.numbers.v1``: the device asks for the next block of a series."""
+
+    series: str
+    remaining: int = Field(ge=0, description="numbers the device has left in this series")
+
+
+class NumberBlockReplyV1(Contract):
+    block: NumberBlockV1 | None = None
+    error: str | None = None
+
+
+class SyncDataRequestV1(Contract):
+    """``edge.<t>.<d>.sync.v1``: the device says which config and master data it holds."""
+
+    config_version: int | None = None
+    masterdata_version: str | None = None
+    backlog: int = Field(default=0, ge=0, description="documents not yet confirmed on the device")
+
+
+class SyncDataReplyV1(Contract):
+    """What changed centrally; ``None`` means the device's copy is current."""
+
+    config: DeviceConfigV1 | None = None
+    masterdata: DeviceMasterDataV1 | None = None
+    error: str | None = None
+
+
+class SessionErrorV1(Contract):
+    sequence: int | None = None
+    document_number: str | None = None
+    reason: str
+
+
+class SyncSessionV1(Contract):
+    """``edge.<t>.<d>.session.v1``: a sync session as the device saw it (reported at start and end)."""
+
+    session_id: UUID
+    tenant: Tenant
+    device: str
+    kind: SyncKind = SyncKind.FULL
+    started_at: datetime
+    ended_at: datetime | None = None
+    backlog: int = Field(default=0, ge=0, description="documents waiting at the start")
+    sent: int = Field(default=0, ge=0)
+    accepted: int = Field(default=0, ge=0)
+    duplicates: int = Field(default=0, ge=0)
+    rejected: int = Field(default=0, ge=0)
+    failed: int = Field(default=0, ge=0)
+    masterdata_updated: bool = False
+    config_updated: bool = False
+    result: SyncResult = SyncResult.RUNNING
+    errors: list[SessionErrorV1] = Field(default_factory=list)
+
+
+class EdgeAckV1(Contract):
+    ok: bool = True
+    error: str | None = None
+
+
+class ReceiptQueryV1(Contract):
+    """``edge.<t>.<d>.receipts.v1``: which of these sequence numbers does central know?"""
+
+    sequences: list[int] = Field(max_length=1000)
+
+
+class ReceiptListV1(Contract):
+    receipts: list[DeviceReceiptV1] = Field(default_factory=list)

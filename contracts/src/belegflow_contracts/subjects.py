@@ -57,6 +57,41 @@ def device_receipt(tenant: str, device: str) -> str:
     return f"edge.{normalize_tenant(tenant)}.{_device(device)}.receipt.v1"
 
 
+def device_chunk(tenant: str, device: str) -> str:
+    return f"edge.{normalize_tenant(tenant)}.{_device(device)}.chunk.v1"
+
+
+def device_numbers(tenant: str, device: str) -> str:
+    return f"edge.{normalize_tenant(tenant)}.{_device(device)}.numbers.v1"
+
+
+def device_sync(tenant: str, device: str) -> str:
+    return f"edge.{normalize_tenant(tenant)}.{_device(device)}.sync.v1"
+
+
+def device_session(tenant: str, device: str) -> str:
+    return f"edge.{normalize_tenant(tenant)}.{_device(device)}.session.v1"
+
+
+def device_receipts(tenant: str, device: str) -> str:
+    return f"edge.{normalize_tenant(tenant)}.{_device(device)}.receipts.v1"
+
+
+def device_prefix(tenant: str, device: str) -> str:
+    """Everything below this belongs to one device; its NATS user may publish nowhere else."""
+    return f"edge.{normalize_tenant(tenant)}.{_device(device)}"
+
+
+def device_inbox(tenant: str, device: str) -> str:
+    """The device's private inbox prefix for replies (its user may subscribe only there)."""
+    return f"_INBOX.{normalize_tenant(tenant)}.{_device(device)}"
+
+
+def device_id(name: str) -> str:
+    """The device id of a slot name: ``KASSE-03`` -> ``kasse-03`` (a subject token)."""
+    return _device(name)
+
+
 def dlq(service: str) -> str:
     return f"dlq.{service}.v1"
 
@@ -71,6 +106,12 @@ ALL_TMS_EXPORTS: Final = "export.*.tms.v1"
 ALL_SUPPLIERS: Final = "md.*.suppliers.v1"
 ALL_ACCRUALS: Final = "md.*.accruals.v1"
 ALL_DEVICE_UPLOADS: Final = "edge.*.*.upload.v1"
+ALL_DEVICE_CHUNKS: Final = "edge.*.*.chunk.v1"
+ALL_DEVICE_RECEIPTS: Final = "edge.*.*.receipt.v1"
+ALL_DEVICE_NUMBERS: Final = "edge.*.*.numbers.v1"
+ALL_DEVICE_SYNC: Final = "edge.*.*.sync.v1"
+ALL_DEVICE_SESSIONS: Final = "edge.*.*.session.v1"
+ALL_DEVICE_RECEIPT_QUERIES: Final = "edge.*.*.receipts.v1"
 ALL_DLQ: Final = "dlq.*.v1"
 
 
@@ -84,7 +125,9 @@ class StreamSpec:
 
 # EXPORT keeps long so integrators can replay; DLQ keeps long so nothing is forgotten.
 STREAMS: Final = (
-    StreamSpec("EDGE", ("edge.>",), 30, "device uploads and receipts"),
+    # only what must survive: uploads, chunks and receipts; the request/reply subjects stay core NATS
+    StreamSpec("EDGE", ("edge.*.*.upload.v1", "edge.*.*.chunk.v1", "edge.*.*.receipt.v1"), 30,
+               "device uploads and receipts"),
     StreamSpec("DOCS", ("docs.>",), 30, "pipeline events"),
     StreamSpec("MD", ("md.>",), 365, "master data from TMS/ERP"),
     StreamSpec("EXPORT", ("export.>",), 3650, "exports for integrators"),
