@@ -68,6 +68,12 @@ class IngestedV1(DocumentEventV1):
     filename: str
     media_type: MediaType
     received_at: datetime
+    ocr_engine: str | None = Field(
+        default=None,
+        description="OCR engine asked for when a recognition is repeated (one of OCR_ENGINES); "
+        "None lets ocr choose. Added in a backward-compatible way: older producers omit it.",
+        examples=["tesseract"],
+    )
 
 
 # --- recognition -----------------------------------------------------------------------------
@@ -128,6 +134,35 @@ class RecognizedV1(DocumentEventV1):
     fields: InvoiceFieldsV1
     lines: list[InvoiceLineV1] = Field(default_factory=list)
     work_product: ObjectRef = Field(description="full recognition output (words, candidates) in S3")
+    manual: bool = Field(
+        default=False,
+        description="true when the fields must be captured by hand (the recognition was cancelled); "
+        "the fields hold only what was found before that, and matching never decides touchless",
+    )
+    manual_reason: str | None = Field(
+        default=None, description="why manual capture is needed", examples=["recognition cancelled: wrong engine"]
+    )
+
+
+# --- recognition control: cancel and repeat ----------------------------------------------------
+
+OCR_ENGINES: tuple[str, ...] = ("ppocr-onnx", "tesseract", "paddle")
+"""OCR engines a repeated recognition may ask for (``IngestedV1.ocr_engine``)."""
+
+
+class RecognitionCancelV1(Contract):
+    """``docs.<tenant>.recognition-cancel.v1``: stop the recognition of one document revision.
+
+    ocr stops it when running (or skips it when not started yet) and publishes ``RecognizedV1`` with
+    ``manual=True`` and what was found so far; matching then sends the document to review.
+    """
+
+    document_id: UUID
+    tenant: Tenant
+    revision: int = Field(ge=1, description="the revision whose recognition is cancelled")
+    reason: str = Field(min_length=1, max_length=500, examples=["scan is unreadable, captured by hand"])
+    requested_by: str = Field(min_length=1, max_length=200, examples=["clerk:mmeyer"])
+    requested_at: datetime
 
 
 # --- matching --------------------------------------------------------------------------------

@@ -92,6 +92,17 @@ def device_id(name: str) -> str:
     return _device(name)
 
 
+# --- recognition control ---------------------------------------------------------------------
+
+
+def recognition_cancel(tenant: str) -> str:
+    """Cancel commands for the ocr service (``RecognitionCancelV1``); in the DOCS stream."""
+    return f"docs.{normalize_tenant(tenant)}.recognition-cancel.v1"
+
+
+ALL_RECOGNITION_CANCELS: Final = "docs.*.recognition-cancel.v1"
+
+
 def dlq(service: str) -> str:
     return f"dlq.{service}.v1"
 

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from belegflow_contracts.media import sniff
-from belegflow_contracts.messages import MediaType
+from belegflow_contracts.messages import OCR_ENGINES, MediaType
+from belegflow_contracts.runtime.errors import BelegflowError
 from belegflow_contracts.types import normalize_tenant
 from belegflow_ingest.errors import (
     AdmissionError,
@@ -81,3 +82,52 @@ def advance(current: Status, event: Status) -> Status:
     if current is Status.EXPORTED:
         return current
     return event if _RANK[event] > _RANK[current] else current
+
+
+# --- recognition control: repeat and cancel ------------------------------------------------------
+
+
+class RecognitionRequestError(BelegflowError):
+    """A repeat or cancel that cannot be done; ``status_code`` and ``code`` are what the API answers."""
+
+    def __init__(self, status_code: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.code = code
+        self.message = message
+
+
+def check_engine(engine: str | None) -> str | None:
+    """The OCR engine a repeat asks for (``None``: ocr chooses); an unknown name is refused."""
+    if engine is None:
+        return None
+    name = engine.strip().lower()
+    if name not in OCR_ENGINES:
+        raise RecognitionRequestError(
+            400, "unknown-engine", f"unknown OCR engine {engine!r}: use one of {', '.join(OCR_ENGINES)} or null"
+        )
+    return name
+
+
+def repeat_revision(status: Status, revision: int) -> int:
+    """The revision a repeated recognition starts; refused while the current one is still being recognised."""
+    if status is Status.INGESTED:
+        raise RecognitionRequestError(
+            409, "recognition-running",
+            f"recognition of revision {revision} has not finished yet: cancel it first, or repeat it once it is done",
+        )
+    return revision + 1
+
+
+def check_cancel(status: Status, revision: int, *, already_cancelled: bool) -> None:
+    """A cancel stops only a recognition that has not finished, and only once per revision."""
+    if already_cancelled:
+        raise RecognitionRequestError(
+            409, "already-cancelled", f"cancel of the recognition of revision {revision} was requested already"
+        )
+    if status is not Status.INGESTED:
+        raise RecognitionRequestError(
+            409, "recognition-finished",
+            f"recognition of revision {revision} has already finished (status {status.value}): nothing to cancel; "
+            "repeat it instead",
+        )

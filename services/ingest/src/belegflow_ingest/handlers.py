@@ -54,9 +54,10 @@ async def _project(
     status: Status,
     protocol: list[ProtocolEntryV1],
     updates: dict[str, Any],
+    revision: int | None = None,
 ) -> None:
     async def effects(conn: Connection) -> list[Outgoing]:
-        await store.apply_event(conn, document_id, status, protocol=protocol, updates=updates)
+        await store.apply_event(conn, document_id, status, protocol=protocol, updates=updates, revision=revision)
         return []
 
     await run_once(rt.db, rt.broker, consumer_name=consumer_name, message_id=message_id(msg), effects=effects)
@@ -68,7 +69,8 @@ async def on_recognized(event: RecognizedV1, msg: NatsMessage, rt: RuntimeDep) -
     fields = event.fields.model_dump(mode="json", exclude_none=True)
     updates = {"reader": event.reader, "fields": {"fields": fields, "lines": [
         line.model_dump(mode="json") for line in event.lines]}, "revision": event.revision}
-    await _project(rt, msg, "ingest-recognized", event.document_id, Status.RECOGNIZED, event.protocol, updates)
+    await _project(rt, msg, "ingest-recognized", event.document_id, Status.RECOGNIZED, event.protocol, updates,
+                   event.revision)
 
 
 @router.subscriber(subjects.ALL_MATCHED, stream=jstream("DOCS"), **consumer("ingest-matched"))
@@ -76,14 +78,16 @@ async def on_matched(event: MatchedV1, msg: NatsMessage, rt: RuntimeDep) -> None
     bind_document(tenant=event.tenant, document_id=str(event.document_id))
     supplier = event.supplier.model_dump(mode="json") if event.supplier else None
     updates = {"supplier": {"supplier": supplier, "decision": event.decision.value, "reasons": event.reasons}}
-    await _project(rt, msg, "ingest-matched", event.document_id, Status.MATCHED, event.protocol, updates)
+    await _project(rt, msg, "ingest-matched", event.document_id, Status.MATCHED, event.protocol, updates,
+                   event.revision)
 
 
 @router.subscriber(subjects.ALL_ACCRUED, stream=jstream("DOCS"), **consumer("ingest-accrued"))
 async def on_accrued(event: AccruedV1, msg: NatsMessage, rt: RuntimeDep) -> None:
     bind_document(tenant=event.tenant, document_id=str(event.document_id))
     updates = {"assignments": [a.model_dump(mode="json") for a in event.assignments]}
-    await _project(rt, msg, "ingest-accrued", event.document_id, Status.ACCRUED, event.protocol, updates)
+    await _project(rt, msg, "ingest-accrued", event.document_id, Status.ACCRUED, event.protocol, updates,
+                   event.revision)
 
 
 @router.subscriber(subjects.ALL_TMS_EXPORTS, stream=jstream("EXPORT"), **consumer("ingest-tms"))
@@ -91,7 +95,7 @@ async def on_tms_export(event: TmsExportV1, msg: NatsMessage, rt: RuntimeDep) ->
     bind_document(tenant=event.tenant, document_id=str(event.document_id))
     updates = {"export": {"tms": event.xml_ref.model_dump(mode="json"), "exported_at": event.exported_at.isoformat(),
                           "revision": event.revision}}
-    await _project(rt, msg, "ingest-tms", event.document_id, Status.EXPORTED, event.protocol, updates)
+    await _project(rt, msg, "ingest-tms", event.document_id, Status.EXPORTED, event.protocol, updates, event.revision)
 
 
 @router.subscriber(subjects.ALL_DLQ, stream=jstream("DLQ"), **consumer("ingest-dlq"))

@@ -90,13 +90,22 @@ async def apply_event(
     *,
     protocol: list[ProtocolEntryV1],
     updates: dict[str, Any],
+    revision: int | None = None,
 ) -> bool:
-    """Move the document's status forward, set the event's columns, append its protocol section."""
-    current = await conn.fetchval("SELECT status FROM documents WHERE id = $1 FOR UPDATE", document_id)
-    if current is None:
+    """Move the document's status forward, set the event's columns, append its protocol section.
+
+    An event of an older ``revision`` than the document's current one only adds its protocol section.
+    """
+    row = await conn.fetchrow("SELECT status, revision FROM documents WHERE id = $1 FOR UPDATE", document_id)
+    if row is None:
         return False
+    current = row["status"]
     if unknown := set(updates) - _JSON_COLUMNS - _PLAIN_COLUMNS:
         raise ValueError(f"not read-model columns: {sorted(unknown)}")
+    if revision is not None and revision < row["revision"]:
+        # a late event of a revision a repeated recognition replaced: history, not the current state
+        await add_protocol(conn, document_id, protocol)
+        return False
     columns = ["status = $2", "updated_at = now()"]
     values: list[Any] = [document_id, advance(Status(current), event).value]
     for name, value in updates.items():
@@ -124,6 +133,7 @@ async def get_document(conn: Connection, document_id: UUID) -> dict[str, Any] | 
     for key in _JSON_COLUMNS:
         doc[key] = _json(doc[key])
     doc["protocol"] = [{**dict(e), "data": _json(e["data"])} for e in entries]
+    doc["recognition_requests"] = await recognition_requests(conn, document_id)
     return doc
 
 
@@ -140,5 +150,78 @@ async def list_documents(
         status,
         limit,
         offset,
+    )
+    return [dict(r) for r in rows]
+
+
+# --- recognition control: repeat and cancel ------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CurrentRevision:
+    """What a repeat or cancel needs to know about a document, read under a row lock."""
+
+    id: UUID
+    tenant: str
+    status: Status
+    revision: int
+    sha256: str
+    size: int
+    media_type: str
+    filename: str
+    source: str
+    bucket: str
+    object_key: str
+    received_at: datetime
+
+
+async def lock_current_revision(conn: Connection, document_id: UUID) -> CurrentRevision | None:
+    """The document's current revision, locked until the transaction ends (repeat and cancel serialise here)."""
+    row = await conn.fetchrow(
+        "SELECT id, tenant, status, revision, sha256, size, media_type, filename, source, bucket, object_key, "
+        "received_at FROM documents WHERE id = $1 FOR UPDATE",
+        document_id,
+    )
+    if row is None:
+        return None
+    return CurrentRevision(**{**dict(row), "status": Status(row["status"])})
+
+
+async def recognition_requested(conn: Connection, document_id: UUID, revision: int, action: str) -> bool:
+    found = await conn.fetchval(
+        "SELECT 1 FROM recognition_requests WHERE document_id = $1 AND revision = $2 AND action = $3",
+        document_id, revision, action,
+    )
+    return found is not None
+
+
+async def add_recognition_request(
+    conn: Connection, document_id: UUID, revision: int, action: str, *, engine: str | None, reason: str,
+    requested_by: str, at: datetime,
+) -> None:
+    await conn.execute(
+        "INSERT INTO recognition_requests (document_id, revision, action, engine, reason, requested_by, requested_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        document_id, revision, action, engine, reason, requested_by, at,
+    )
+
+
+async def start_revision(conn: Connection, document_id: UUID, revision: int) -> None:
+    """The document starts over at ``revision``: recognised, matched and assigned values belong to the old one.
+
+    The last export stays (it names its revision) until the new revision is exported.
+    """
+    await conn.execute(
+        "UPDATE documents SET revision = $2, status = $3, reader = NULL, fields = NULL, supplier = NULL, "
+        "assignments = NULL, updated_at = now() WHERE id = $1",
+        document_id, revision, Status.INGESTED.value,
+    )
+
+
+async def recognition_requests(conn: Connection, document_id: UUID) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        "SELECT revision, action, engine, reason, requested_by, requested_at FROM recognition_requests "
+        "WHERE document_id = $1 ORDER BY id",
+        document_id,
     )
     return [dict(r) for r in rows]

@@ -193,10 +193,14 @@ def identify(keys: Keys, candidates: Candidates) -> Identification:
 
 
 def decide(
-    fields: InvoiceFieldsV1, invoice: InvoiceV1, found: Identification, *, min_confidence: float
+    fields: InvoiceFieldsV1, invoice: InvoiceV1, found: Identification, *, min_confidence: float,
+    manual_reason: str | None = None,
 ) -> tuple[Decision, list[str]]:
-    """Touchless only with a strong supplier key and number, date and gross read surely and adding up."""
-    reasons: list[str] = []
+    """Touchless only with a strong supplier key and number, date and gross read surely and adding up.
+
+    A document marked for manual capture (its recognition was cancelled) always goes to review, with why first.
+    """
+    reasons: list[str] = [manual_reason] if manual_reason is not None else []
     supplier = found.supplier
     if supplier is None:
         reasons.append("no supplier identified from master data")
@@ -315,7 +319,8 @@ def match(event: RecognizedV1, keys: Keys, candidates: Candidates, *, min_confid
     """The whole step on one recognized document: identify, fill, decide, explain."""
     invoice = build_invoice(event, keys)
     found = identify(keys, candidates)
-    decision, reasons = decide(event.fields, invoice, found, min_confidence=min_confidence)
+    decision, reasons = decide(event.fields, invoice, found, min_confidence=min_confidence,
+                               manual_reason=manual_capture_reason(event))
     return MatchedV1(
         document_id=event.document_id,
         tenant=event.tenant,
@@ -327,6 +332,13 @@ def match(event: RecognizedV1, keys: Keys, candidates: Candidates, *, min_confid
         decision=decision,
         reasons=reasons,
     )
+
+
+def manual_capture_reason(event: RecognizedV1) -> str | None:
+    """Why a clerk must capture the document by hand (its recognition was cancelled); ``None`` when not."""
+    if not event.manual:
+        return None
+    return event.manual_reason or "recognition marked the document for manual capture"
 
 
 def check_batch(records: list[SupplierV1]) -> None:
