@@ -4,15 +4,15 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
 PACKAGES := -e ./contracts[runtime] -e ./services/ingest -e ./services/ocr -e ./services/matching \
-            -e ./services/accrual -e ./services/export -e ./infra[local]
+            -e ./services/accrual -e ./services/export -e ./infra[local] -e ./edge
 STAMP := $(VENV)/.installed
-SOURCES := contracts/src services/*/src infra/src
+SOURCES := contracts/src services/*/src infra/src edge/src
 
 .PHONY: install run test lint typecheck unit e2e schemas bench samples down clean
 
 install: $(STAMP)
 
-$(STAMP): contracts/pyproject.toml services/*/pyproject.toml infra/pyproject.toml requirements-dev.txt
+$(STAMP): contracts/pyproject.toml services/*/pyproject.toml infra/pyproject.toml edge/pyproject.toml requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade uv
 	$(UV) pip install --python $(PY) --quiet $(PACKAGES) -r requirements-dev.txt
@@ -28,7 +28,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 
 typecheck: install
-	$(VENV)/bin/mypy $(SOURCES) bench samples tests services/*/tests contracts/tests infra/tests
+	$(VENV)/bin/mypy $(SOURCES) bench samples tests services/*/tests contracts/tests infra/tests edge/tests
 
 test: install lint typecheck
 	$(VENV)/bin/belegflow schemas --check

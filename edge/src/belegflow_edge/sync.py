@@ -1,0 +1,415 @@
+"""One sync session: sessions reported, data and number blocks down, documents up until each has its receipt.
+
+Only a ``DeviceReceiptV1`` from central marks a document done. A receipt that does not come in time is
+asked for over ``receipts.v1``; if central does not know the document, it is sent again (central
+deduplicates by sequence and hash, so a resend is always safe). The session's counts and result are
+kept locally and reported to central at start and end; a session cut off by a crash is closed as
+``failed`` by the next sync, which also reports it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import urllib.parse
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+import nats
+import nats.errors
+from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
+from pydantic import BaseModel, ValidationError
+
+from belegflow_contracts import subjects
+from belegflow_contracts.messages import (
+    DeviceCaptureV1,
+    DeviceReceiptV1,
+    EdgeAckV1,
+    NumberBlockReplyV1,
+    NumberBlockRequestV1,
+    ReceiptListV1,
+    ReceiptQueryV1,
+    ReceiptStatus,
+    SessionErrorV1,
+    SyncDataReplyV1,
+    SyncDataRequestV1,
+    SyncKind,
+    SyncResult,
+    SyncSessionV1,
+)
+from belegflow_edge.errors import CentralUnreachableError, SyncBusyError
+from belegflow_edge.store import Device, Document, Session, Store, utcnow
+
+SEQUENCE_HEADER = "Belegflow-Sequence"
+SHA256_HEADER = "Belegflow-Sha256"
+FILENAME_HEADER = "Belegflow-Filename"
+CAPTURE_HEADER = "Belegflow-Capture"
+CHUNK_HEADER = "Belegflow-Chunk"
+SIZE_HEADER = "Belegflow-Size"
+
+SERVERS_ENV = "BELEGFLOW_EDGE_NATS_SERVERS"
+"""Comma-separated NATS URLs that replace the ones from pairing (a device behind NAT or a relay)."""
+
+# printable ASCII except '%', which starts an escape
+_FILENAME_SAFE = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) not in "%")
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class ConnectionLost(Exception):
+    """Central went away during the session (connection closed, no answer, no responders)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SyncOptions:
+    kind: SyncKind = SyncKind.FULL
+    connect_timeout_s: float = 3.0
+    request_timeout_s: float = 5.0
+    receipt_timeout_s: float = 15.0
+    window: int = 32
+    max_attempts: int = 3
+
+
+def servers_for(device: Device) -> list[str]:
+    override = os.environ.get(SERVERS_ENV, "").strip()
+    if override:
+        return [url.strip() for url in override.split(",") if url.strip()]
+    return device.servers
+
+
+def escape_filename(name: str) -> str:
+    """Headers carry ASCII only: everything else (and '%') is percent-encoded UTF-8."""
+    return urllib.parse.quote(name, safe=_FILENAME_SAFE)
+
+
+async def connect(device: Device, *, timeout_s: float = 3.0,
+                  on_closed: Callable[[], Awaitable[None]] | None = None) -> NATS:
+    """A connection as this device (its own user and inbox prefix); no reconnect: a lost link ends the session."""
+
+    async def quiet(_: Exception) -> None:
+        return None
+
+    async def closed() -> None:
+        if on_closed is not None:
+            await on_closed()
+
+    servers = servers_for(device)
+    try:
+        return await nats.connect(
+            servers, user=device.user, password=device.password, inbox_prefix=device.inbox_prefix.encode(),
+            connect_timeout=timeout_s, allow_reconnect=False, max_reconnect_attempts=0, ping_interval=5,
+            max_outstanding_pings=2, error_cb=quiet, closed_cb=closed, name=f"belegflow-edge {device.device}",
+        )
+    except Exception as exc:
+        raise CentralUnreachableError(f"central is unreachable at {', '.join(servers)}: {exc or type(exc).__name__}"
+                                      ) from exc
+
+
+async def probe(device: Device, *, timeout_s: float = 2.0) -> bool:
+    """Whether central's broker answers right now."""
+    try:
+        nc = await connect(device, timeout_s=timeout_s)
+    except CentralUnreachableError:
+        return False
+    await nc.close()
+    return True
+
+
+class _Sync:
+    def __init__(self, store: Store, options: SyncOptions, session: Session) -> None:
+        self.store = store
+        self.options = options
+        self.session = session
+        self.device = store.device()
+        self.nc: NATS | None = None
+        self.lost: str | None = None
+        self.waiting: dict[int, asyncio.Future[DeviceReceiptV1]] = {}
+        self.done: dict[int, DeviceReceiptV1] = {}
+        self.unflushed: list[DeviceReceiptV1] = []
+        self.unflushed_sent: list[int] = []
+        self.data_errors = False
+        self.worklist = 0
+
+    # --- transport ----------------------------------------------------------------------------
+
+    def _error(self, reason: str, doc: Document | None = None) -> None:
+        self.session.errors.append(SessionErrorV1(sequence=doc.sequence if doc else None,
+                                                  document_number=doc.document_number if doc else None,
+                                                  reason=reason))
+
+    def _lose(self, reason: str) -> ConnectionLost:
+        if self.lost is None:
+            self.lost = reason
+            self._error(f"connection to central lost: {reason}")
+        for fut in self.waiting.values():
+            if not fut.done():
+                fut.set_exception(ConnectionLost(reason))
+        return ConnectionLost(reason)
+
+    async def _on_closed(self) -> None:
+        self._lose("the broker connection closed")
+
+    async def request(self, subject: str, body: BaseModel, answer: type[M]) -> M:
+        if self.lost is not None or self.nc is None:
+            raise ConnectionLost(self.lost or "not connected")
+        try:
+            reply = await self.nc.request(subject, body.model_dump_json().encode(),
+                                          timeout=self.options.request_timeout_s)
+        except nats.errors.NoRespondersError:
+            raise self._lose(f"central does not answer on {subject} (no responders)") from None
+        except nats.errors.TimeoutError:
+            raise self._lose(f"no answer on {subject} within {self.options.request_timeout_s:g} s") from None
+        except (nats.errors.ConnectionClosedError, nats.errors.ConnectionDrainingError, OSError) as exc:
+            raise self._lose(f"{type(exc).__name__} on {subject}") from None
+        try:
+            return answer.model_validate_json(reply.data)
+        except ValidationError as exc:
+            raise self._lose(f"central answered {subject} with something that is not {answer.__name__}: "
+                             f"{exc.errors()[0]['msg']}") from None
+
+    async def report(self, session: Session) -> bool:
+        body = SyncSessionV1(
+            session_id=session.session_id, tenant=self.device.tenant, device=self.device.device, kind=session.kind,
+            started_at=session.started_at, ended_at=session.ended_at, backlog=session.backlog, sent=session.sent,
+            accepted=session.accepted, duplicates=session.duplicates, rejected=session.rejected,
+            failed=session.failed, masterdata_updated=session.masterdata_updated,
+            config_updated=session.config_updated, result=session.result, errors=session.errors[:100],
+        )
+        ack = await self.request(subjects.device_session(self.device.tenant, self.device.device), body, EdgeAckV1)
+        return ack.ok
+
+    # --- data down ----------------------------------------------------------------------------
+
+    async def data_down(self) -> None:
+        config, masterdata = self.device.config, self.device.masterdata
+        reply = await self.request(
+            subjects.device_sync(self.device.tenant, self.device.device),
+            SyncDataRequestV1(config_version=config.version, masterdata_version=masterdata.version,
+                              backlog=self.store.backlog()),
+            SyncDataReplyV1,
+        )
+        if reply.error:
+            self.data_errors = True
+            self._error(f"master data and config: {reply.error}")
+        if reply.config is not None and reply.config != config:
+            self.store.set_config(reply.config)
+            self.session.config_updated = True
+        if reply.masterdata is not None and reply.masterdata != masterdata:
+            self.store.set_masterdata(reply.masterdata)
+            self.session.masterdata_updated = True
+        self.device = self.store.device()
+
+    async def refill_numbers(self) -> None:
+        config = self.device.config
+        for series in sorted(set(config.series.values())):
+            for _ in range(5):
+                left = self.store.remaining().get(series, 0)
+                if left >= config.block_threshold:
+                    break
+                reply = await self.request(subjects.device_numbers(self.device.tenant, self.device.device),
+                                           NumberBlockRequestV1(series=series, remaining=left), NumberBlockReplyV1)
+                if reply.block is None or reply.error:
+                    self.data_errors = True
+                    self._error(f"number block for series {series}: {reply.error or 'central sent none'}")
+                    break
+                if reply.block.series != series or reply.block.first > reply.block.last:
+                    self.data_errors = True
+                    self._error(f"number block for series {series}: central sent {reply.block.model_dump_json()}")
+                    break
+                self.store.add_block(reply.block)
+                self.session.blocks_received += 1
+
+    # --- documents up -------------------------------------------------------------------------
+
+    def _on_receipt_data(self, data: bytes) -> None:
+        try:
+            receipt = DeviceReceiptV1.model_validate_json(data)
+        except ValidationError:
+            return
+        fut = self.waiting.get(receipt.sequence)
+        if fut is not None and not fut.done():
+            fut.set_result(receipt)
+
+    async def _on_receipt(self, msg: Msg) -> None:
+        self._on_receipt_data(msg.data)
+
+    def _headers(self, doc: Document) -> dict[str, str]:
+        capture = DeviceCaptureV1(document_type=doc.document_type, description=doc.description,
+                                  captured_at=doc.captured_at, series=doc.series,
+                                  document_number=doc.document_number, session_id=self.session.session_id)
+        return {
+            SEQUENCE_HEADER: str(doc.sequence),
+            SHA256_HEADER: doc.sha256,
+            FILENAME_HEADER: escape_filename(doc.filename),
+            CAPTURE_HEADER: json.dumps(capture.model_dump(mode="json"), ensure_ascii=True, separators=(",", ":")),
+        }
+
+    async def _publish(self, doc: Document, data: bytes) -> None:
+        assert self.nc is not None
+        js = self.nc.jetstream(timeout=self.options.request_timeout_s)
+        headers = self._headers(doc)
+        chunk = self.device.config.chunk_bytes
+        try:
+            if len(data) <= chunk:
+                await js.publish(subjects.device_upload(self.device.tenant, self.device.device), data,
+                                 headers=headers)
+                return
+            count = (len(data) + chunk - 1) // chunk
+            subject = subjects.device_chunk(self.device.tenant, self.device.device)
+            for index in range(count):
+                if self.lost is not None:
+                    raise ConnectionLost(self.lost)
+                await js.publish(subject, data[index * chunk:(index + 1) * chunk],
+                                 headers={**headers, CHUNK_HEADER: f"{index}/{count}", SIZE_HEADER: str(len(data))})
+        except nats.errors.NoRespondersError:
+            raise self._lose("the broker stores no uploads for this device (no stream answers)") from None
+        except (nats.errors.TimeoutError, nats.errors.ConnectionClosedError, nats.errors.ConnectionDrainingError,
+                OSError) as exc:
+            raise self._lose(f"{type(exc).__name__} while sending sequence {doc.sequence}") from None
+
+    async def _ask(self, sequence: int) -> DeviceReceiptV1 | None:
+        answer = await self.request(subjects.device_receipts(self.device.tenant, self.device.device),
+                                    ReceiptQueryV1(sequences=[sequence]), ReceiptListV1)
+        for receipt in answer.receipts:
+            if receipt.sequence == sequence:
+                return receipt
+        return None
+
+    async def deliver(self, doc: Document, slots: asyncio.Semaphore) -> None:
+        async with slots:
+            if self.lost is not None:
+                return
+            data = self.store.read_verified(doc)
+            if data is None:
+                reason = "local file is corrupted or missing: its SHA-256 no longer matches the capture; not sent"
+                self.store.mark_corrupted(doc.sequence, reason)
+                self._error(reason, doc)
+                return
+            loop = asyncio.get_running_loop()
+            for attempt in range(self.options.max_attempts):
+                fut: asyncio.Future[DeviceReceiptV1] = loop.create_future()
+                self.waiting[doc.sequence] = fut
+                await self._publish(doc, data)
+                if attempt == 0:
+                    self.session.sent += 1
+                self.unflushed_sent.append(doc.sequence)
+                try:
+                    receipt: DeviceReceiptV1 | None = await asyncio.wait_for(
+                        asyncio.shield(fut), self.options.receipt_timeout_s)
+                except TimeoutError:
+                    receipt = await self._ask(doc.sequence)
+                if receipt is not None:
+                    self._record(doc, receipt)
+                    return
+            self._error(f"no receipt after {self.options.max_attempts} attempts", doc)
+
+    def _record(self, doc: Document, receipt: DeviceReceiptV1) -> None:
+        self.waiting.pop(doc.sequence, None)
+        if receipt.sha256 != doc.sha256 and receipt.status is not ReceiptStatus.REJECTED:
+            receipt = receipt.model_copy(update={
+                "status": ReceiptStatus.REJECTED,
+                "reason": f"central confirmed other bytes (sha256 {receipt.sha256}, captured {doc.sha256})"})
+        self.done[doc.sequence] = receipt
+        if receipt.status is ReceiptStatus.ACCEPTED:
+            self.session.accepted += 1
+        elif receipt.status is ReceiptStatus.DUPLICATE:
+            self.session.duplicates += 1
+        else:
+            self.session.rejected += 1
+            self._error(f"rejected by central: {receipt.reason or 'no reason given'}", doc)
+        self.unflushed.append(receipt)
+        if len(self.unflushed) >= 64:
+            self.flush()
+
+    def flush(self) -> None:
+        sent, self.unflushed_sent = self.unflushed_sent, []
+        receipts, self.unflushed = self.unflushed, []
+        self.store.mark_sent(sent)
+        self.store.apply_receipts(receipts)
+
+    async def upload(self) -> None:
+        assert self.nc is not None
+        docs = self.store.pending()
+        self.worklist = len(docs)
+        if not docs:
+            return
+        sub = await self.nc.subscribe(subjects.device_receipt(self.device.tenant, self.device.device),
+                                      cb=self._on_receipt)
+        slots = asyncio.Semaphore(max(1, self.options.window))
+        tasks = [asyncio.create_task(self.deliver(doc, slots)) for doc in docs]
+        try:
+            results = await asyncio.gather(*tasks, return_exceptions=True)
+        finally:
+            self.flush()
+            if self.lost is None:
+                with contextlib.suppress(nats.errors.Error):
+                    await sub.unsubscribe()
+        for result in results:
+            if isinstance(result, BaseException) and not isinstance(result, ConnectionLost):
+                raise result
+
+    # --- the session --------------------------------------------------------------------------
+
+    def finish(self) -> None:
+        session = self.session
+        session.ended_at = utcnow()
+        session.failed = self.worklist - session.accepted - session.duplicates - session.rejected
+        problems = bool(session.rejected or session.failed or self.lost or self.data_errors)
+        changed = session.config_updated or session.masterdata_updated or session.blocks_received > 0
+        confirmed = session.accepted + session.duplicates
+        if not problems:
+            session.result = SyncResult.SUCCESS if self.worklist or changed else SyncResult.NOTHING_NEW
+        elif confirmed or changed:
+            session.result = SyncResult.PARTIAL
+        else:
+            session.result = SyncResult.FAILED
+
+
+async def run_sync(store: Store, options: SyncOptions | None = None) -> Session:
+    """One session, start to end; raises ``SyncBusyError`` when another sync holds this device."""
+    options = options or SyncOptions()
+    with store.sync_lock() as locked:
+        if not locked:
+            raise SyncBusyError()
+        store.device()  # NotPairedError before anything else
+        store.close_interrupted_sessions()
+        session = store.start_session(options.kind)
+        run = _Sync(store, options, session)
+        if options.kind is not SyncKind.MASTERDATA:
+            run.worklist = store.backlog()
+        try:
+            run.nc = await connect(run.device, timeout_s=options.connect_timeout_s, on_closed=run._on_closed)
+        except CentralUnreachableError as exc:
+            run._error(exc.message)
+            run.lost = exc.message
+        try:
+            if run.nc is not None:
+                for earlier in store.unreported_sessions():
+                    if earlier.session_id != session.session_id and await run.report(earlier):
+                        store.mark_reported(earlier.session_id)
+                await run.report(session)
+                if options.kind is not SyncKind.DOCUMENTS:
+                    await run.data_down()
+                await run.refill_numbers()
+                if options.kind is not SyncKind.MASTERDATA:
+                    await run.upload()
+        except ConnectionLost:
+            pass
+        finally:
+            run.finish()
+            session.connection_lost = run.lost is not None
+            store.save_session(session)
+        if run.nc is not None:
+            try:
+                if run.lost is None and await run.report(session):
+                    session.reported = True
+                    store.mark_reported(session.session_id)
+            except ConnectionLost:
+                pass
+            finally:
+                await run.nc.close()
+        return session
