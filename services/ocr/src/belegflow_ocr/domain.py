@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+from functools import cache
+from typing import cast
+
+from belegflow_contracts.messages import InvoiceFieldsV1, Level, ProtocolEntryV1, RecognitionCancelV1
 from belegflow_ocr.recognition import (
     ReaderRegistry,
     Recognition,
@@ -14,10 +20,53 @@ _REGISTRY = default_registry()
 
 
 def recognize(
-    data: bytes, *, filename: str, media_type: str | None = None, registry: ReaderRegistry | None = None
+    data: bytes, *, filename: str, media_type: str | None = None, registry: ReaderRegistry | None = None,
+    ocr_engine: str | None = None,
 ) -> Recognition:
-    """Recognises a document's bytes with the best reader; raises a ``RecognitionError`` for bad input."""
-    return (registry or _REGISTRY).recognize(data, filename=filename, media_type=media_type)
+    """Recognises a document's bytes with the best reader; raises a ``RecognitionError`` for bad input.
+
+    ``ocr_engine`` (from a repeated recognition) asks for one OCR engine instead of the default choice.
+    """
+    if registry is None:
+        registry = _REGISTRY if ocr_engine is None else _registry_for(ocr_engine)
+    return registry.recognize(data, filename=filename, media_type=media_type)
 
 
-__all__ = ["extract_to_json", "recognition_to_json", "recognize"]
+@cache
+def _registry_for(ocr_engine: str) -> ReaderRegistry:
+    # ``default_registry`` takes the engine as keyword ``ocr_engine``; called only when one is asked for
+    build = cast(Callable[..., ReaderRegistry], default_registry)
+    return build(ocr_engine=ocr_engine)
+
+
+# --- cancelled recognition: manual capture -------------------------------------------------------
+
+MANUAL_READER = "manual"
+
+
+def cancelled_work_product(
+    cancel: RecognitionCancelV1, *, found: Recognition | None, stage: str, at: datetime
+) -> dict[str, object]:
+    """The work product of a cancelled recognition: what was found so far (maybe nothing), for manual capture.
+
+    ``stage`` says where the cancel met the recognition (not started, stopped while running, finished).
+    """
+    reason = f"recognition cancelled: {cancel.reason}"
+    product: dict[str, object]
+    if found is None:
+        product = {"reader": MANUAL_READER, "pages": [], "fields": InvoiceFieldsV1().model_dump(mode="json"),
+                   "lines": [], "protocol": [], "words": [], "text": ""}
+    else:
+        product = found.work_product()
+    earlier = product.get("protocol")
+    entry = ProtocolEntryV1(
+        step="ocr", at=at, level=Level.WARNING,
+        message=f"{reason} (requested by {cancel.requested_by}; {stage}) - the document goes to manual capture",
+        data={"requested_by": cancel.requested_by, "reason": cancel.reason, "stage": stage,
+              "revision": str(cancel.revision)},
+    )
+    return {**product, "status": "cancelled", "manual": True, "manual_reason": reason,
+            "protocol": [*(earlier if isinstance(earlier, list) else []), entry.model_dump(mode="json")]}
+
+
+__all__ = ["MANUAL_READER", "cancelled_work_product", "extract_to_json", "recognition_to_json", "recognize"]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import resource
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
+from typing import Any
 
 from belegflow_ocr.domain import recognize
 from belegflow_ocr.errors import RecognitionError
@@ -18,6 +20,21 @@ class WorkerLimitError(RecognitionError):
 
     def __init__(self, message: str, *, filename: str) -> None:
         super().__init__(message, filename=filename)
+
+
+class RecognitionCancelledError(RecognitionError):
+    """The recognition was cancelled on request; the document goes to manual capture (not an error of it)."""
+
+    def __init__(self, *, filename: str, job: str) -> None:
+        super().__init__(f"{filename}: recognition {job} was cancelled", filename=filename)
+        self.job = job
+
+
+class _Job:
+    """A recognition in flight that :meth:`RecognitionPool.cancel` can stop."""
+
+    def __init__(self) -> None:
+        self.cancelled = asyncio.Event()
 
 
 def _limit_memory(limit_mb: int) -> None:
@@ -33,6 +50,7 @@ class RecognitionPool:
         self._timeout_s = timeout_s
         self._memory_mb = memory_mb
         self._pool = self._new_pool()
+        self._jobs: dict[str, _Job] = {}
 
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
@@ -49,25 +67,64 @@ class RecognitionPool:
             process.kill()
         old.shutdown(wait=False, cancel_futures=True)
 
-    async def recognize(self, data: bytes, *, filename: str, media_type: str | None) -> Recognition:
-        loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(self._pool, _recognize, data, filename, media_type)
+    def cancel(self, job: str) -> bool:
+        """Stop the recognition ``job`` if it is in flight here: unstarted it is dropped, running its worker is
+        killed (other jobs of that pool run again on the new one). True when this pool had it."""
+        entry = self._jobs.get(job)
+        if entry is None:
+            return False
+        entry.cancelled.set()
+        return True
+
+    async def recognize(
+        self, data: bytes, *, filename: str, media_type: str | None, ocr_engine: str | None = None,
+        job: str | None = None,
+    ) -> Recognition:
+        """Recognise in a worker; ``job`` names it for :meth:`cancel` (``RecognitionCancelledError`` then)."""
+        if job is not None and job in self._jobs:
+            raise RuntimeError(f"recognition {job} is already running in this pool")
+        entry = _Job()
+        if job is not None:
+            self._jobs[job] = entry
         try:
-            return await asyncio.wait_for(future, timeout=self._timeout_s)
-        except TimeoutError:
-            self._replace()
-            raise WorkerLimitError(f"recognition took longer than {self._timeout_s:.0f} s", filename=filename) from None
-        except BrokenProcessPool:
-            self._replace()
-            raise WorkerLimitError(
-                f"recognition worker died (memory limit {self._memory_mb} MB or crash)", filename=filename
-            ) from None
-        except MemoryError:
-            raise WorkerLimitError(f"recognition exceeded {self._memory_mb} MB", filename=filename) from None
+            while True:
+                executor = self._pool
+                cf: Future[Recognition] = executor.submit(_recognize, data, filename, media_type, ocr_engine)
+                result = asyncio.wrap_future(cf)
+                # a result (or error) nobody awaits any more must not be reported as never retrieved
+                result.add_done_callback(lambda f: f.cancelled() or f.exception())
+                stop = asyncio.ensure_future(entry.cancelled.wait())
+                waiting: set[asyncio.Future[Any]] = {result, stop}
+                try:
+                    done, _ = await asyncio.wait(waiting, timeout=self._timeout_s,
+                                                 return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    stop.cancel()
+                if result in done:
+                    if result.cancelled() or isinstance(result.exception(), BrokenProcessPool):
+                        if executor is not self._pool:
+                            continue  # another job's limit or cancel replaced the pool: not ours, run again
+                        self._replace()
+                        raise WorkerLimitError(
+                            f"recognition worker died (memory limit {self._memory_mb} MB or crash)", filename=filename
+                        )
+                    if isinstance(result.exception(), MemoryError):
+                        raise WorkerLimitError(f"recognition exceeded {self._memory_mb} MB", filename=filename)
+                    return result.result()
+                if entry.cancelled.is_set():
+                    if not cf.cancel():  # already running: kill the worker doing it
+                        self._replace()
+                    raise RecognitionCancelledError(filename=filename, job=job or "?")
+                self._replace()
+                raise WorkerLimitError(f"recognition took longer than {self._timeout_s:.0f} s", filename=filename)
+        finally:
+            if job is not None:
+                with contextlib.suppress(KeyError):
+                    del self._jobs[job]
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _recognize(data: bytes, filename: str, media_type: str | None) -> Recognition:
-    return recognize(data, filename=filename, media_type=media_type)
+def _recognize(data: bytes, filename: str, media_type: str | None, ocr_engine: str | None = None) -> Recognition:
+    return recognize(data, filename=filename, media_type=media_type, ocr_engine=ocr_engine)
