@@ -84,14 +84,61 @@ class ReaderFailedError(RecognitionError):
         self.detail = detail
 
 
+class XmlTooLargeError(RecognitionError):
+    def __init__(self, *, filename: str, size: int, limit: int) -> None:
+        super().__init__(f"{filename}: the XML has {size} bytes, more than the limit of {limit}", filename=filename)
+        self.size = size
+        self.limit = limit
+
+
+class UnsafeXmlError(RecognitionError):
+    """A DOCTYPE or ENTITY declaration: refused before parsing, so nothing is expanded or fetched (XXE, billion
+    laughs)."""
+
+    def __init__(self, *, filename: str, construct: str) -> None:
+        super().__init__(
+            f"{filename}: the XML contains a {construct} declaration; e-invoices never need one, and it could "
+            "expand entities or fetch files (refused, nothing expanded)",
+            filename=filename,
+        )
+        self.construct = construct
+
+
+class MalformedXmlError(RecognitionError):
+    def __init__(self, *, filename: str, line: int, column: int, detail: str) -> None:
+        super().__init__(f"{filename}: the XML is not well-formed at line {line}, column {column}: {detail}",
+                         filename=filename)  # fmt: skip
+        self.line = line
+        self.column = column
+        self.detail = detail
+
+
+class NotAnInvoiceError(RecognitionError):
+    """Well-formed XML of another kind (a bank statement, an order, an XSLT ...)."""
+
+    def __init__(self, *, filename: str, root: str, namespace: str | None) -> None:
+        where = f" in namespace {namespace}" if namespace else " without a namespace"
+        super().__init__(
+            f"{filename}: the XML root element is {root}{where}, not an e-invoice (expected UBL Invoice or "
+            "CreditNote, UN/CEFACT CrossIndustryInvoice or ZUGFeRD 1.0 CrossIndustryDocument)",
+            filename=filename,
+        )
+        self.root = root
+        self.namespace = namespace
+
+
 __all__ = [
     "CorruptPdfError",
     "EmptyDocumentError",
     "EncryptedPdfError",
+    "MalformedXmlError",
+    "NotAnInvoiceError",
     "PageSizeError",
     "ReaderFailedError",
     "RecognitionError",
     "TooManyPagesError",
     "TruncatedPdfError",
+    "UnsafeXmlError",
     "UnsupportedMediaTypeError",
+    "XmlTooLargeError",
 ]

@@ -21,7 +21,10 @@ def _plain(value: object) -> object:
 
 
 def recognition_to_json(recognition: Recognition, *, file: str, sha256: str) -> dict[str, Any]:
-    """``{"file", "sha256", "reader", "fields", "lines", "protocol"}``; a field not found is ``null``."""
+    """``{"file", "sha256", "reader", "fields", "lines", "protocol"}``; a field not found is ``null``.
+
+    Where an e-invoice reader read the document, ``einvoice`` holds its full model as well.
+    """
     fields: dict[str, object] = {}
     for name in type(recognition.fields).model_fields:
         field = getattr(recognition.fields, name)
@@ -42,6 +45,7 @@ def recognition_to_json(recognition: Recognition, *, file: str, sha256: str) -> 
         "fields": fields,
         "lines": [line.model_dump(mode="json") for line in recognition.lines],
         "protocol": [entry.model_dump(mode="json") for entry in recognition.protocol],
+        **({"einvoice": recognition.einvoice} if recognition.einvoice is not None else {}),
     }
 
 

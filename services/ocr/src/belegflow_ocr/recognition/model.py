@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
 from belegflow_contracts.messages import InvoiceFieldsV1, InvoiceLineV1, Level, ProtocolEntryV1
 
@@ -54,6 +55,8 @@ class Recognition:
     words: list[Word]
     text: str
     pages: list[PageInfo] = field(default_factory=list)
+    einvoice: dict[str, Any] | None = None
+    """The full e-invoice model (``EInvoice.to_json()``) where an e-invoice reader read the document."""
 
     def work_product(self) -> dict[str, object]:
         """Everything recognition saw, JSON-ready, for the work product stored beside the original."""
@@ -66,6 +69,7 @@ class Recognition:
             "protocol": [entry.model_dump(mode="json") for entry in self.protocol],
             "words": [w.to_json() for w in self.words],
             "text": self.text,
+            **({"einvoice": self.einvoice} if self.einvoice is not None else {}),
         }
 
 

@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Callable, Sequence
 
 from belegflow_ocr.errors import EmptyDocumentError, ReaderFailedError, RecognitionError, UnsupportedMediaTypeError
+from belegflow_ocr.recognition.einvoice.readers import PdfInvoiceReader, XmlInvoiceReader
 from belegflow_ocr.recognition.model import ProtocolLog, Recognition
 from belegflow_ocr.recognition.pdftext import PdfTextReader
 from belegflow_ocr.recognition.readers import Reader
@@ -60,5 +61,5 @@ class ReaderRegistry:
 
 
 def default_registry() -> ReaderRegistry:
-    """Readers available in this build: the PDF text layer (e-invoice and OCR readers join later)."""
-    return ReaderRegistry([PdfTextReader])
+    """Readers available in this build: e-invoice XML, PDFs carrying e-invoice XML, the PDF text layer."""
+    return ReaderRegistry([XmlInvoiceReader, PdfInvoiceReader, PdfTextReader])

@@ -1,0 +1,244 @@
+"""Readers for the registry: e-invoice XML files, and PDFs that carry one (ZUGFeRD, Factur-X, XRechnung)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+import pypdfium2 as pdfium  # type: ignore[import-untyped, unused-ignore]
+
+from belegflow_contracts.messages import InvoiceFieldsV1, MediaType
+from belegflow_ocr.errors import RecognitionError
+from belegflow_ocr.recognition.einvoice.fields import describe, to_fields
+from belegflow_ocr.recognition.einvoice.model import EInvoice
+from belegflow_ocr.recognition.einvoice.parse import mentions_invoice_namespace, parse_einvoice
+from belegflow_ocr.recognition.einvoice.xmlsafe import XmlLimits, looks_like_xml
+from belegflow_ocr.recognition.model import ProtocolLog, Recognition, RecognitionStatus
+from belegflow_ocr.recognition.pdftext import PdfLimits, PdfTextReader
+from belegflow_ocr.recognition.readers import BaseReader
+from belegflow_ocr.recognition.sniff import sniff_media_type
+
+# File names the standards give the embedded XML, in the order a PDF carrying several is read.
+EMBEDDED_NAMES = ("factur-x.xml", "zugferd-invoice.xml", "xrechnung.xml")
+# Fields compared between the embedded XML and the visible page.
+COMPARED = (
+    "invoice_number",
+    "invoice_date",
+    "due_date",
+    "currency",
+    "net_amount",
+    "tax_amount",
+    "gross_amount",
+    "supplier_iban",
+    "supplier_vat_id",
+)
+
+
+class XmlInvoiceReader(BaseReader):
+    """XRechnung / EN 16931 UBL and CII, ZUGFeRD and Factur-X XML files (also as standalone XML)."""
+
+    name = "einvoice-xml"
+
+    def __init__(self, limits: XmlLimits | None = None) -> None:
+        super().__init__()
+        self.limits = limits or XmlLimits()
+
+    def score(self, data: bytes, media_type: str) -> int:
+        if media_type not in (MediaType.XML.value, "") or not looks_like_xml(data):
+            return 0
+        # Any other XML still comes here, so that it gets a specific error (unsafe, malformed, not an invoice).
+        return 100 if mentions_invoice_namespace(data) else 10
+
+    def read(self, data: bytes, *, filename: str) -> Recognition:
+        log = ProtocolLog()
+        invoice = parse_einvoice(data, filename=filename, limits=self.limits)
+        describe(invoice, log, origin="the XML file")
+        fields, lines = to_fields(invoice, log)
+        return Recognition(
+            reader=self.name,
+            status=RecognitionStatus.RECOGNIZED,
+            fields=fields,
+            lines=lines,
+            protocol=log.entries,
+            words=[],
+            text="",
+            einvoice=invoice.to_json(),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    name: str
+    data: bytes
+
+
+def _is_invoice_name(name: str) -> bool:
+    return name.lower() in EMBEDDED_NAMES
+
+
+def _is_candidate(attachment: Attachment) -> bool:
+    return _is_invoice_name(attachment.name) or mentions_invoice_namespace(attachment.data)
+
+
+def _rank(attachment: Attachment) -> int:
+    name = attachment.name.lower()
+    return EMBEDDED_NAMES.index(name) if name in EMBEDDED_NAMES else len(EMBEDDED_NAMES)
+
+
+def embedded_xml_files(data: bytes) -> list[Attachment]:
+    """The PDF's embedded ``.xml`` files (``/EmbeddedFiles``, where PDF/A-3 ``/AF`` files are also listed),
+    the standard names first; an unreadable PDF has none (the text reader then reports why)."""
+    try:
+        pdf = pdfium.PdfDocument(data)
+    except (pdfium.PdfiumError, ValueError, OSError):
+        return []
+    try:
+        found: list[Attachment] = []
+        for index in range(pdf.count_attachments()):
+            attachment = pdf.get_attachment(index)
+            name = str(attachment.get_name() or "")
+            if not name.lower().endswith(".xml"):
+                continue
+            found.append(Attachment(name=name, data=bytes(attachment.get_data())))
+        found.sort(key=_rank)
+        return found
+    except pdfium.PdfiumError:
+        return []
+    finally:
+        pdf.close()
+
+
+class PdfInvoiceReader(BaseReader):
+    """A PDF with an embedded e-invoice: the XML is the invoice, the visible page is compared with it."""
+
+    name = "einvoice-pdf"
+
+    def __init__(self, xml_limits: XmlLimits | None = None, pdf_limits: PdfLimits | None = None) -> None:
+        super().__init__()
+        self.xml_limits = xml_limits or XmlLimits()
+        self.pdf_limits = pdf_limits or PdfLimits()
+
+    def score(self, data: bytes, media_type: str) -> int:
+        if media_type != MediaType.PDF.value or sniff_media_type(data) != MediaType.PDF.value:
+            return 0
+        # Above the text layer reader (50): the XML is the invoice.
+        return 90 if any(_is_candidate(a) for a in embedded_xml_files(data)) else 0
+
+    def read(self, data: bytes, *, filename: str) -> Recognition:
+        log = ProtocolLog()
+        candidates = [a for a in embedded_xml_files(data) if _is_candidate(a)]
+        invoice: EInvoice | None = None
+        source = ""
+        for attachment in candidates:
+            try:
+                name = f"{filename}/{attachment.name}"
+                invoice = parse_einvoice(attachment.data, filename=name, limits=self.xml_limits)
+            except RecognitionError as exc:
+                log.warning(
+                    f"einvoice: embedded {attachment.name} cannot be read - {exc.message}",
+                    attachment=attachment.name,
+                    size=len(attachment.data),
+                    **exc.details(),
+                )
+                continue
+            source = attachment.name
+            break
+        page = self._read_page(data, filename=filename, log=log)
+        if invoice is None:
+            log.warning(
+                "einvoice: no readable e-invoice embedded; the fields come from the visible page (text layer)",
+                fallback="pdf-text",
+            )
+            if page is None:
+                raise RecognitionError(f"{filename}: neither embedded XML nor page is readable", filename=filename)
+            return Recognition(
+                reader=page.reader,
+                status=page.status,
+                fields=page.fields,
+                lines=page.lines,
+                protocol=[*log.entries, *page.protocol],
+                words=page.words,
+                text=page.text,
+                pages=page.pages,
+            )
+        log.info(f"einvoice: read the embedded {source}", attachment=source,
+                 embedded=", ".join(a.name for a in candidates))  # fmt: skip
+        describe(invoice, log, origin=f"the embedded {source}")
+        fields, lines = to_fields(invoice, log)
+        if page is not None:
+            fields = compare_with_page(fields, page, log)
+        return Recognition(
+            reader=self.name,
+            status=RecognitionStatus.RECOGNIZED,
+            fields=fields,
+            lines=lines,
+            protocol=log.entries,
+            words=page.words if page else [],
+            text=page.text if page else "",
+            pages=page.pages if page else [],
+            einvoice=invoice.to_json(),
+        )
+
+    def _read_page(self, data: bytes, *, filename: str, log: ProtocolLog) -> Recognition | None:
+        try:
+            with PdfTextReader(self.pdf_limits) as reader:
+                return reader.read(data, filename=filename)
+        except RecognitionError as exc:
+            log.warning(f"einvoice: the visible page cannot be read - {exc.message}", **exc.details())
+            return None
+
+
+def _same(a: object, b: object) -> bool:
+    if isinstance(a, Decimal) and isinstance(b, Decimal):
+        return a == b
+    if isinstance(a, date) or isinstance(b, date):
+        return a == b
+    return " ".join(str(a).split()).casefold() == " ".join(str(b).split()).casefold()
+
+
+def compare_with_page(fields: InvoiceFieldsV1, page: Recognition, log: ProtocolLog) -> InvoiceFieldsV1:
+    """Key fields of the XML against the visible page: a disagreement is a warning with both values.
+
+    The XML value stays (it is the legally relevant invoice); where the page shows the same value, the
+    field gets the page's place (page and bbox) so a clerk sees where it stands.
+    """
+    if page.status is not RecognitionStatus.RECOGNIZED:
+        log.info("einvoice: the page has no usable text layer; nothing to compare with the XML")
+        return fields
+    updates: dict[str, object] = {}
+    agreed: list[str] = []
+    missing: list[str] = []
+    for name in COMPARED:
+        mine = getattr(fields, name)
+        theirs = getattr(page.fields, name)
+        if mine is None:
+            continue
+        if theirs is None:
+            missing.append(name)
+            continue
+        if _same(mine.value, theirs.value):
+            agreed.append(name)
+            updates[name] = mine.model_copy(update={"page": theirs.page, "bbox": theirs.bbox})
+        else:
+            log.warning(
+                f"{name}: the embedded XML says {_show(mine.value)}, the visible page says {_show(theirs.value)}; "
+                "the XML value is used",
+                field=name,
+                xml=_show(mine.value),
+                page_value=_show(theirs.value),
+                page=theirs.page,
+            )
+    log.info(
+        f"einvoice: page and XML agree on {len(agreed)} of {len(agreed) + len(missing)} compared fields"
+        + (f" (not found on the page: {', '.join(missing)})" if missing else ""),
+        agreed=", ".join(agreed),
+        not_on_page=", ".join(missing),
+    )
+    return fields.model_copy(update=updates) if updates else fields
+
+
+def _show(value: object) -> str:
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
