@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 import httpx
 import typer
 
-from belegflow_ops import processes, stack
+from belegflow_ops import processes, recognition, stack
 from belegflow_ops.settings import OpsSettings
 
 app = typer.Typer(no_args_is_help=True, help="belegflow operator CLI")
@@ -26,6 +26,10 @@ app.add_typer(md_app, name="masterdata")
 app.add_typer(dlq_app, name="dlq")
 
 TenantOpt = Annotated[str, typer.Option("--tenant", "-t", help="tenant (Mandant)")]
+
+
+def _recognition_ingest_url() -> str:
+    return _ingest_url(_settings())
 
 
 def _settings() -> OpsSettings:
@@ -292,6 +296,11 @@ def dlq_redrive(
 
     for seq, subject in asyncio.run(redrive(_nats_url(_settings()), sequence)):
         typer.echo(f"#{seq} re-driven to {subject}")
+
+
+# --- recognition: repeat and cancel -------------------------------------------------------------
+
+app.add_typer(recognition.build_app(_recognition_ingest_url), name="recognition")
 
 
 # --- the whole way, for `make run` ---------------------------------------------------------------
