@@ -35,7 +35,9 @@ def read_ubl(root: Element) -> EInvoice:
     currency = doc.text(root, "cbc:DocumentCurrencyCode", "BT-5")
     tax_currency = doc.text(root, "cbc:TaxCurrencyCode", "BT-6")
     # An Invoice has cbc:DueDate; the UBL 2.1 CreditNote has none and carries BT-9 in the payment means.
-    due = doc.iso_date(root, "cbc:DueDate", "BT-9") or doc.iso_date(root, "cac:PaymentMeans/cbc:PaymentDueDate", "BT-9")
+    due = doc.iso_date(root, "cbc:DueDate", "BT-9")
+    if due is None and credit:
+        due = doc.iso_date(root, "cac:PaymentMeans/cbc:PaymentDueDate", "BT-9")
     invoice = EInvoice(
         syntax=Syntax.UBL,
         root=root.tag,
