@@ -671,7 +671,10 @@ def t_din5008(doc: Doc, inv: DevInvoice, rng: random.Random) -> None:
     s, lb = inv.supplier, labels_for(inv, rng)
     align = rng.choice(["left", "right"])
     x = 350 if align == "left" else 538
-    for i, (row, size, bold) in enumerate([(s.name, 12.5, True), (s.street, 9, False),
+    name_size = 12.5
+    while doc.width_of(s.name, name_size, bold=True) > 188:
+        name_size -= 0.5
+    for i, (row, size, bold) in enumerate([(s.name, name_size, True), (s.street, 9, False),
                                            (f"{s.postal_code} {s.city}", 9, False), (f"Tel. {s.phone}", 9, False),
                                            (s.email, 9, False)]):  # fmt: skip
         doc.text(x, 50 + (i and 4 + i * 11), row, size, bold=bold, align=align)
@@ -746,7 +749,7 @@ def t_sidebar(doc: Doc, inv: DevInvoice, rng: random.Random) -> None:
     doc.text(57, 240, lb.title, 16, bold=True)
     for i, (label, value) in enumerate(_info_pairs(inv, lb, rng)):
         doc.text(57, 262 + i * 12, f"{label}: {value}", 9)
-    spec = TableSpec((57, 80, 290, 345, 405), size=8, row=24)
+    spec = TableSpec((57, 88, 285, 345, 405), size=8, row=24)
     y = _table(doc, 345, inv, lb, spec)
     sep = rng.choice(["   ", " · ", ", "])
     parts = [f"{lb.net}: {amount(inv, inv.net)}", f"{lb.tax}: {amount(inv, inv.tax)}"]
@@ -789,7 +792,10 @@ def t_multipage(doc: Doc, inv: DevInvoice, rng: random.Random) -> None:
         rest = rest[n:]
     total_pages = len(chunks) + (1 if len(chunks[-1]) > 18 else 0)
     carried = Decimal(0)
-    doc.text(350, 50, s.name, 12.5, bold=True)
+    name_size = 12.5
+    while doc.width_of(s.name, name_size, bold=True) > 188:
+        name_size -= 0.5
+    doc.text(350, 50, s.name, name_size, bold=True)
     for i, row in enumerate([s.street, f"{s.postal_code} {s.city}", f"Tel. {s.phone}"]):
         doc.text(350, 65 + i * 11, row, 9)
     doc.text(57, 127, _sender_line(s, rng), 6.5)

@@ -19,6 +19,7 @@ from belegflow_contracts.messages import (
 from belegflow_ocr.recognition.layout import Line, Segment, build_lines, rounded, union
 from belegflow_ocr.recognition.model import BBox, PageInfo, ProtocolLog, Word
 from belegflow_ocr.recognition.parsing import (
+    Match,
     find_amounts,
     find_dates,
     find_ibans,
@@ -49,7 +50,10 @@ class Label:
 
 
 def _labels(*specs: tuple[str, float]) -> tuple[Label, ...]:
-    return tuple(Label(re.compile(r"^\s*(?:" + p + r")\s*[:.#]?", re.IGNORECASE), w, p) for p, w in specs)
+    """Labels match where a cell or a part of it starts (``pattern.match(text, pos)``), never inside a word."""
+    return tuple(
+        Label(re.compile(r"\s*(?:" + p + r")(?![\wäöüß])\s*[:.#]?", re.IGNORECASE), w, p) for p, w in specs
+    )
 
 
 INVOICE_NUMBER = _labels(
@@ -58,6 +62,7 @@ INVOICE_NUMBER = _labels(
     (r"Invoice\s*(?:No\.?|Number|Nr\.?|#)", 1.0),
     (r"Beleg\s*-?\s*(?:nummer|nr\.?)", 0.8),
     (r"Re\.?\s*-?\s*Nr\.?", 0.9),
+    (r"Bon\s*-?\s*(?:nummer|nr\.?)", 0.8),
 )
 INVOICE_DATE = _labels(
     (r"Rechnungs\s*-?\s*datum", 1.0),
@@ -88,9 +93,16 @@ TAX = _labels(
     ),
 )
 GROSS = _labels(
-    (r"Rechnungsbetrag|Gesamtbetrag|Bruttobetrag|Endbetrag|Summe\s+brutto|Gesamtsumme|Invoice\s+total", 1.0),
+    (r"Rechnungsbetrag|Gesamtbetrag|Bruttobetrag|Endbetrag|Summe\s+brutto|Gesamtsumme|Invoice\s+total|"
+     r"Grand\s+total", 1.0),
     (r"Zu\s+zahlen(?:der\s+Betrag)?|Amount\s+due|Total\s+(?:amount|due|EUR)|Brutto|Total", 0.9),
+    (r"Summe(?!\s*(?:netto|net|der\s+Positionen))", 0.8),
 )
+# Carry-over rows of a table continued on the next page: not an invoice line, and the end of this page's rows.
+_CARRY = re.compile(r"^\s*(?:Übertrag|Uebertrag|Zwischensumme\s+Seite|Carried\s+forward|Brought\s+forward|"
+                    r"Carry\s+over)\b", re.IGNORECASE)  # fmt: skip
+# Parts of one cell: "Netto 100,00 €, zzgl. 19 % USt 19,00 €" holds two labelled values.
+_INLINE_SEP = re.compile(r"[,;·|•]\s+|\s{2,}")
 _IBAN_LABEL = re.compile(r"\bIBAN\b", re.IGNORECASE)
 _VAT_LABEL = re.compile(r"USt[\s.-]*Id[\s.-]*(?:Nr)?|Umsatzsteuer[\s-]*Id|VAT\s*(?:ID|No|Reg)|Tax\s+ID", re.IGNORECASE)
 _RECIPIENT_HINT = re.compile(r"\b(?:Ihre|Your|Kunden|Customer)\b", re.IGNORECASE)
@@ -173,6 +185,14 @@ def _below(lines: Sequence[Line], line: Line, segment: Segment, depth: int = 2) 
                 yield seg
 
 
+def _label_at(text: str, labels: Sequence[Label], pos: int) -> tuple[Label, re.Match[str]] | None:
+    for label in labels:
+        m = label.pattern.match(text, pos)
+        if m:
+            return label, m
+    return None
+
+
 def _labelled(
     lines: Sequence[Line],
     labels: Sequence[Label],
@@ -181,24 +201,35 @@ def _labelled(
     skip: set[int] | None = None,
     rightmost: bool = False,
 ) -> list[Candidate]:
-    """Values of a labelled field: after the label, right of it on the same line, or below it."""
+    """Values of a labelled field: after the label in its cell, right of it on the same line, or below it.
+
+    A label starts a cell or a part of a cell after a separator ("Netto 100,00 €, USt 19,00 €"); its value
+    in the cell ends at the next separator. Only a label that starts its cell looks right of or below it.
+    """
     found: list[Candidate] = []
     for line in lines:
         if skip and line.index in skip:
             continue
         for si, seg in enumerate(line.segments):
-            for label in labels:
-                m = label.pattern.match(seg.text)
-                if not m:
+            text = seg.text
+            for start in [0, *(m.end() for m in _INLINE_SEP.finditer(text))]:
+                hit = _label_at(text, labels, start)
+                if hit is None:
                     continue
+                label, m = hit
                 label_text = m.group().strip()
-                rest = seg.text[m.end() :]
-                hits = [(v, s + m.end(), e + m.end()) for v, s, e in parse(rest)]
+                nxt = _INLINE_SEP.search(text, m.end())
+                part_end = nxt.start() if nxt else len(text)
+                hits = parse(text[m.end() : part_end])
+                if not hits and start == 0 and nxt:
+                    hits = parse(text[m.end() :])
                 if hits:
                     v, s, e = hits[-1] if rightmost else hits[0]
-                    found.append(Candidate(v, 0.95 * label.weight, seg.page, _span_box(seg, s, e),
+                    found.append(Candidate(v, 0.95 * label.weight, seg.page, _span_box(seg, s + m.end(), e + m.end()),
                                            f"label {label_text!r}, same cell"))  # fmt: skip
-                    break
+                    continue
+                if start > 0 and text[m.end() :].strip():
+                    continue
                 right = list(line.segments[si + 1 :])
                 if rightmost:
                     right.reverse()
@@ -219,7 +250,6 @@ def _labelled(
                             found.append(Candidate(v, 0.8 * label.weight, other.page, _span_box(other, s, e),
                                                    f"label {label_text!r}, below it"))  # fmt: skip
                             break
-                break
     return found
 
 
@@ -278,19 +308,43 @@ def _amount_field(c: Candidate | None) -> AmountFieldV1 | None:
 # --- fields --------------------------------------------------------------------------------------
 
 
-def _id_candidates(lines: Sequence[Line], finder: Callable[[str], list[object]], label: re.Pattern[str],
-                   what: str) -> list[Candidate]:  # fmt: skip
-    """IBANs or VAT IDs anywhere; a label in front (same cell or the cell before) makes them likelier."""
+def _above(lines: Sequence[Line], line: Line, segment: Segment) -> str:
+    """Text of the cell right above ``segment`` (a label written over its value), or ''."""
+    if line.index == 0:
+        return ""
+    upper = lines[line.index - 1]
+    if upper.page != line.page or line.top - upper.bottom > 1.5 * max(line.height, upper.height):
+        return ""
+    over = [s for s in upper.segments if s.x0 < segment.x1 and s.x1 > segment.x0]
+    return " ".join(s.text for s in over)
+
+
+def _id_candidates(
+    lines: Sequence[Line],
+    finder: Callable[[str], Sequence[Match]],
+    label: re.Pattern[str],
+    what: str,
+    *,
+    not_inside: Callable[[str], Sequence[Match]] | None = None,
+) -> list[Candidate]:
+    """IBANs or VAT IDs anywhere; a label in front (same cell, the cell before or the cell above) makes them
+    likelier. Matches inside a ``not_inside`` match (a VAT ID pattern within an IBAN) are no candidates."""
     found = []
     for line in lines:
         for si, seg in enumerate(line.segments):
+            taken = [(m.start, m.end) for m in not_inside(seg.text)] if not_inside else []
             for match in finder(seg.text):
-                value, start, end = match.value, match.start, match.end  # type: ignore[attr-defined]
+                value, start, end = match.value, match.start, match.end
+                if any(s < end and start < e for s, e in taken):
+                    continue
                 before = seg.text[:start]
                 prev = line.segments[si - 1].text if si else ""
-                labelled = bool(label.search(before[-40:])) or (not before.strip() and bool(label.search(prev)))
+                above = _above(lines, line, seg) if not before.strip() else ""
+                labelled = bool(label.search(before[-40:])) or (
+                    not before.strip() and (bool(label.search(prev)) or bool(label.search(above)))
+                )
                 conf, source = (0.9, f"{what} label") if labelled else (0.6, f"{what} pattern without label")
-                if _RECIPIENT_HINT.search(before[-40:] or prev):
+                if any(_RECIPIENT_HINT.search(t) for t in (before[-40:], "" if before.strip() else prev, above)):
                     conf, source = 0.2, f"{what} of the recipient"
                 found.append(Candidate(value, conf, seg.page, _span_box(seg, start, end), source))
     return found
@@ -331,32 +385,68 @@ def _address_blocks(lines: Sequence[Line]) -> list[Address]:
             if not m or _SEPARATORS.search(seg.text):
                 continue
             stack: list[Segment] = []
-            cursor, last = line, seg
+            last = seg
             size = seg.size
+            modes = ["left", "right", "center"]
             for upper in reversed(lines[: line.index]):
-                if upper.page != line.page or len(stack) >= 4:
+                if upper.page != line.page or len(stack) >= 5:
                     break
-                gap = last.bbox[1] - upper.bottom
+                if last.bbox[1] - upper.bottom > 1.2 * size:
+                    break
+                aligned = [(s, md) for md in modes for s in upper.segments if _aligned(s, seg, md)]
+                if not aligned:
+                    # A line of a neighbouring column (the info block beside the window) is passed over.
+                    if any(s.x0 < seg.x1 + 4 and s.x1 > seg.x0 - 4 for s in upper.segments):
+                        break
+                    continue
+                above = aligned[0][0]
+                gap = last.bbox[1] - above.bbox[3]
                 if gap > 1.2 * size:
                     break
                 if gap < -0.5:
                     continue
-                aligned = [s for s in upper.segments if abs(s.x0 - seg.x0) < 4]
-                if not aligned:
-                    break
-                above = aligned[0]
+                modes = [md for md in modes if any(a is above and md == m for a, m in aligned)]
                 if above.size < 0.75 * size or _SEPARATORS.search(above.text):
                     break
                 stack.append(above)
-                cursor, last = upper, above
-            del cursor
+                last = above
             stack.reverse()
             street = stack[-1] if stack and _STREET.search(stack[-1].text) else None
             names = [s for s in stack[: -1 if street else None] if not _SKIP_NAME.match(s.text.strip())]
             names = [s for s in names if not re.search(r"\d{3,}|@|Tel|Fax", s.text)]
-            blocks.append(Address(names[0] if names else None, street, m.group("plz"), m.group("city"), seg,
+            blocks.append(Address(_joined_name(names), street, m.group("plz"), m.group("city"), seg,
                                   (stack[0] if stack else seg).bbox[1], seg.page, seg.x0, "address block"))  # fmt: skip
     return blocks
+
+
+def _aligned(a: Segment, b: Segment, mode: str) -> bool:
+    """Lines of one block share their left edge, their right edge (letterhead set right) or their centre."""
+    if mode == "left":
+        return abs(a.x0 - b.x0) < 4
+    if mode == "right":
+        return abs(a.x1 - b.x1) < 4
+    return abs((a.x0 + a.x1) - (b.x0 + b.x1)) < 8
+
+
+_NAME_CONTINUED = re.compile(r"^(?:\(haftungsbeschränkt\)|&\s*Co\b.*|(?:GmbH|AG|KG|OHG|SE|UG|mbH|e\.\s?K\.)(?:\W.*)?)$")
+
+
+def _joined_name(names: Sequence[Segment]) -> Segment | None:
+    """The name line, joined with the lines it wraps onto: up to its legal form, or a legal form continued."""
+    if not names:
+        return None
+    parts = [names[0]]
+    for nxt in names[1:3]:
+        joined = " ".join(p.text for p in parts)
+        same_type = abs(nxt.size - parts[0].size) < 0.6
+        if same_type and (_NAME_CONTINUED.match(nxt.text.strip()) or (
+                not _LEGAL_FORM.search(joined) and _LEGAL_FORM.search(nxt.text))):  # fmt: skip
+            parts.append(nxt)
+            continue
+        break
+    if len(parts) == 1:
+        return parts[0]
+    return Segment(tuple(w for p in parts for w in p.words))
 
 
 @dataclass(frozen=True, slots=True)
@@ -399,7 +489,10 @@ def _parties(
     first = pages[0]
     blocks = _address_blocks(lines)
     inline = _inline_addresses(lines)
-    upper_left = [b for b in blocks if b.page == 1 and b.top < 0.45 * first.height and b.x0 < 0.5 * first.width]
+    # The address window of a letter: upper left of page 1, not at the very top (that is a letterhead), and
+    # only on letter-sized pages (a till receipt has no window).
+    upper_left = [b for b in blocks if b.page == 1 and 0.1 * first.height <= b.top < 0.45 * first.height
+                  and b.x0 < 0.5 * first.width and first.width >= 400]  # fmt: skip
     recipient_block = max(upper_left, key=lambda b: b.top) if upper_left else None
     sender_line = None
     if recipient_block is not None:
@@ -613,19 +706,45 @@ def _derived(name: str, value: Decimal, log: ProtocolLog) -> Candidate:
 # --- dates ---------------------------------------------------------------------------------------
 
 
+_TERMS = re.compile(
+    r"(?:innerhalb\s+(?:von\s+)?|binnen\s+|within\s+|Zahlungsziel:?\s*|Zahlungsbedingungen:?\s*|"
+    r"Payment\s+terms:?\s*|(?:zahlbar|payable)\s+(?:in\s+)?)(\d{1,3})\s+(?:Tagen|Tage|days)",
+    re.IGNORECASE,
+)
+# "innerhalb von 8 Tagen 2 % Skonto" is an early-payment discount, not the due date.
+_DISCOUNT = re.compile(r"Skonto|discount|abzüglich\s+\d", re.IGNORECASE)
+
+
 def _due_from_terms(lines: Sequence[Line], invoice_date: date | None) -> list[Candidate]:
-    """'zahlbar innerhalb von 30 Tagen' / 'within 30 days': due date counted from the invoice date."""
+    """'zahlbar innerhalb von 30 Tagen', 'Zahlungsziel: 30 Tage netto', 'Payment terms: 30 days net': the due
+    date counted from the invoice date; terms of a cash discount (Skonto) are not the due date."""
     if invoice_date is None:
         return []
     found = []
     for line in lines:
         for seg in line.segments:
-            m = re.search(r"(?:innerhalb\s+(?:von\s+)?|within\s+)(\d{1,3})\s+(?:Tagen|days)", seg.text, re.I)
-            if m:
+            if _DISCOUNT.search(seg.text):
+                continue
+            for m in _TERMS.finditer(seg.text):
                 due = invoice_date + timedelta(days=int(m.group(1)))
                 found.append(Candidate(due, 0.6, seg.page, _span_box(seg, m.start(), m.end()),
                                        f"payment terms {m.group()!r}"))  # fmt: skip
     return found
+
+
+def _due_candidates(lines: Sequence[Line], invoice_date: date | None, log: ProtocolLog) -> list[Candidate]:
+    """Labelled due dates that do not lie before the invoice date; without one, the payment terms."""
+    cands = _labelled(lines, DUE_DATE, _parse_dates)
+    if invoice_date is not None:
+        early = [c for c in cands if isinstance(c.value, date) and c.value < invoice_date]
+        if early:
+            log.info(
+                f"due_date: {', '.join(_show(c.value) for c in early)} passed over, before the invoice date "
+                f"{invoice_date.isoformat()}",
+                field="due_date",
+            )
+            cands = [c for c in cands if c not in early]
+    return cands or _due_from_terms(lines, invoice_date)
 
 
 def extract_fields(
@@ -643,15 +762,14 @@ def extract_fields(
         date_cands = [Candidate(d, 0.35, ln.page, rounded(ln.bbox), "first date on page 1, unlabelled")
                       for ln in lines[:40] if ln.page == 1 for d, _, _ in find_dates(ln.text)][:1]  # fmt: skip
     invoice_date = _choose("invoice_date", date_cands, log)
-    due_cands = _labelled(lines, DUE_DATE, _parse_dates)
-    if not due_cands:
-        due_cands = _due_from_terms(lines, invoice_date.value if invoice_date else None)  # type: ignore[arg-type]
-    due = _choose("due_date", due_cands, log)
+    issued = invoice_date.value if invoice_date is not None and isinstance(invoice_date.value, date) else None
+    due = _choose("due_date", _due_candidates(lines, issued, log), log)
     currency = _currency(lines, log)
     amounts = _amounts(lines, table_rows, log)
     party, recipient = _parties(lines, pages, log)
-    iban = _choose("supplier_iban", _id_candidates(lines, find_ibans, _IBAN_LABEL, "IBAN"), log)  # type: ignore[arg-type]
-    vat = _choose("supplier_vat_id", _id_candidates(lines, find_vat_ids, _VAT_LABEL, "VAT ID"), log)  # type: ignore[arg-type]
+    iban = _choose("supplier_iban", _id_candidates(lines, find_ibans, _IBAN_LABEL, "IBAN"), log)
+    vat_cands = _id_candidates(lines, find_vat_ids, _VAT_LABEL, "VAT ID", not_inside=find_ibans)
+    vat = _choose("supplier_vat_id", vat_cands, log)
 
     fields = InvoiceFieldsV1(
         invoice_number=_text_field(number),
