@@ -121,8 +121,9 @@ def test_too_many_pages_are_refused() -> None:
 def test_pdf_without_text_layer_says_ocr_is_needed() -> None:
     # GIVEN a PDF with graphics only (like a scan)
     data = _pdf(text=None)
-    # WHEN it is recognised
-    result = _recognize(data)
+    # WHEN the text-layer reader reads it (the registry hands such a PDF to OCR: test_ocr_reader.py)
+    with PdfTextReader() as reader:
+        result = reader.read(data, filename="scan.pdf")
     # THEN the outcome is "no text layer", no field is filled and the protocol says OCR is needed
     assert result.status is RecognitionStatus.NO_TEXT_LAYER
     assert all(value is None for value in result.fields.model_dump().values())

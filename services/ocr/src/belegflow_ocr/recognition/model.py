@@ -23,13 +23,19 @@ class Word:
     bbox: BBox
     size: float = 0.0
     """Font size in points; the letterhead is told apart from body text by it."""
+    confidence: float | None = None
+    """How sure the OCR engine was of this word (0..1); None for a text layer, which is exact."""
 
     @property
     def height(self) -> float:
         return self.bbox[3] - self.bbox[1]
 
     def to_json(self) -> dict[str, object]:
-        return {"text": self.text, "page": self.page, "bbox": list(self.bbox), "size": round(self.size, 2)}
+        data: dict[str, object] = {"text": self.text, "page": self.page, "bbox": list(self.bbox),
+                                   "size": round(self.size, 2)}
+        if self.confidence is not None:
+            data["confidence"] = round(self.confidence, 3)
+        return data
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,8 @@ from collections.abc import Callable, Sequence
 from belegflow_ocr.errors import EmptyDocumentError, ReaderFailedError, RecognitionError, UnsupportedMediaTypeError
 from belegflow_ocr.recognition.einvoice.readers import PdfInvoiceReader, XmlInvoiceReader
 from belegflow_ocr.recognition.model import ProtocolLog, Recognition
+from belegflow_ocr.recognition.ocr.engines import check_options, current_options
+from belegflow_ocr.recognition.ocr.reader import OcrReader
 from belegflow_ocr.recognition.pdftext import PdfTextReader
 from belegflow_ocr.recognition.readers import Reader
 from belegflow_ocr.recognition.sniff import sniff_media_type
@@ -60,6 +62,17 @@ class ReaderRegistry:
         return dataclasses.replace(result, protocol=[*log.entries, *result.protocol])
 
 
-def default_registry() -> ReaderRegistry:
-    """Readers available in this build: e-invoice XML, PDFs carrying e-invoice XML, the PDF text layer."""
-    return ReaderRegistry([XmlInvoiceReader, PdfInvoiceReader, PdfTextReader])
+def default_registry(*, ocr_engine: str | None = None) -> ReaderRegistry:
+    """Readers available in this build: e-invoice XML, PDFs carrying e-invoice XML, the PDF text layer, and OCR
+    for scans, photos and PDFs without a usable text layer.
+
+    ``ocr_engine`` overrides the process's configured engine (``ppocr-onnx``, ``tesseract`` or ``paddle``);
+    the engine itself is built on the first scan, once per process.
+    """
+    options = current_options().with_engine(ocr_engine)
+    check_options(options)
+
+    def ocr_reader() -> Reader:
+        return OcrReader(options)
+
+    return ReaderRegistry([XmlInvoiceReader, PdfInvoiceReader, PdfTextReader, ocr_reader])

@@ -1,0 +1,190 @@
+"""The OCR reader: scans and photos (and PDFs without a usable text layer) through the configured engine.
+
+Pages become images (``images``), the engine reads text boxes, boxes are split into words with boxes in PDF
+points from the page's top-left, and field extraction and validation run on them exactly as on a text PDF.
+The engine's confidence then scales each field's confidence by the words the field was read from.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from functools import lru_cache
+
+from belegflow_contracts.messages import InvoiceFieldsV1, MediaType
+from belegflow_ocr.errors import EmptyDocumentError, RecognitionError
+from belegflow_ocr.recognition.extraction import extract_fields
+from belegflow_ocr.recognition.layout import build_lines
+from belegflow_ocr.recognition.model import PageInfo, ProtocolLog, Recognition, RecognitionStatus, Word
+from belegflow_ocr.recognition.ocr.engines import OcrEngine, OcrOptions, OcrPage, current_options, engine_for
+from belegflow_ocr.recognition.ocr.errors import OcrEngineError, OcrEngineUnavailableError
+from belegflow_ocr.recognition.ocr.images import IMAGE_TYPES, PageImage, load_images, render_pdf
+from belegflow_ocr.recognition.pdftext import PdfLimits, read_text_layer
+from belegflow_ocr.recognition.readers import BaseReader
+from belegflow_ocr.recognition.sniff import sniff_media_type
+
+NAME = "ocr"
+# Above the text-layer reader (50) for a PDF it cannot read, never for one it can.
+SCORE_SCANNED_PDF = 60
+SCORE_IMAGE = 40
+# A text box's height over the height of the words a text layer would give (ppocr boxes carry a margin).
+_BOX_HEIGHT = {"tesseract": 1.0}
+_DEFAULT_BOX_HEIGHT = 1.13
+# Text height over font size in a text layer (ascender to descender).
+_HEIGHT_PER_POINT = 1.17
+# Relative advance widths, so a word's share of its box follows its letters, not only their count.
+_NARROW = set("iljI.,:;!|'`()[]{}/\\-ftr ")
+_WIDE = set("mwMWÄÖÜ@%&")
+
+
+@lru_cache(maxsize=2)
+def _text_layer_usable(data: bytes) -> bool | None:
+    """Whether a PDF's text layer is real (None: not a PDF pdfium can read; the text reader reports why)."""
+    try:
+        return read_text_layer(data, filename="document").usable
+    except RecognitionError:
+        return None
+
+
+def _advance(ch: str) -> float:
+    return 0.55 if ch in _NARROW else 1.3 if ch in _WIDE else 1.0
+
+
+def split_words(text: str, box: tuple[float, float, float, float], *, page: int, scale: float,
+                height_factor: float, confidence: float) -> list[Word]:  # fmt: skip
+    """Words of a text box, each with the share of the box its characters take, in points."""
+    x0, y0, x1, y1 = (v * scale for v in box)
+    mid, half = (y0 + y1) / 2, (y1 - y0) / (2 * height_factor)
+    top, bottom = mid - half, mid + half
+    size = (bottom - top) / _HEIGHT_PER_POINT
+    advances = [_advance(ch) for ch in text]
+    total = sum(advances) or 1.0
+    per_unit = (x1 - x0) / total
+    words: list[Word] = []
+    position = 0.0
+    start: float | None = None
+    chars: list[str] = []
+    for ch, advance in zip(text, advances, strict=True):
+        if ch.isspace():
+            if chars and start is not None:
+                words.append(Word("".join(chars), page, (x0 + start * per_unit, top, x0 + position * per_unit, bottom),
+                                  size, confidence))  # fmt: skip
+            chars, start = [], None
+        else:
+            if start is None:
+                start = position
+            chars.append(ch)
+        position += advance
+    if chars and start is not None:
+        words.append(Word("".join(chars), page, (x0 + start * per_unit, top, x0 + position * per_unit, bottom),
+                          size, confidence))  # fmt: skip
+    return words
+
+
+def _overlaps(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def with_ocr_confidence(fields: InvoiceFieldsV1, words: Sequence[Word], log: ProtocolLog) -> InvoiceFieldsV1:
+    """Each field's confidence times the lowest OCR confidence of the words it was read from."""
+    updates: dict[str, object] = {}
+    for name in InvoiceFieldsV1.model_fields:
+        current = getattr(fields, name)
+        if current is None or current.page is None or current.bbox is None:
+            continue
+        under = [w.confidence for w in words if w.confidence is not None
+                 and w.page == current.page and _overlaps(w.bbox, current.bbox)]  # fmt: skip
+        if not under:
+            continue
+        ocr = min(under)
+        scaled = round(current.confidence * ocr, 3)
+        if scaled < current.confidence:
+            updates[name] = current.model_copy(update={"confidence": scaled})
+            log.info(f"{name}: confidence {current.confidence:.2f} x OCR confidence {ocr:.2f} = {scaled:.2f}",
+                     field=name, ocr_confidence=round(ocr, 3), confidence=scaled)  # fmt: skip
+    return fields.model_copy(update=updates) if updates else fields
+
+
+class OcrReader(BaseReader):
+    """Reads page images with an OCR engine; the engine is built once per process and shared."""
+
+    name = NAME
+
+    def __init__(self, options: OcrOptions | None = None, *, limits: PdfLimits | None = None,
+                 engine: OcrEngine | None = None) -> None:  # fmt: skip
+        super().__init__()
+        self.options = options or current_options()
+        self.limits = limits or PdfLimits()
+        self._engine = engine
+
+    def score(self, data: bytes, media_type: str) -> int:
+        sniffed = sniff_media_type(data)
+        if sniffed in IMAGE_TYPES and media_type in IMAGE_TYPES:
+            return SCORE_IMAGE
+        if sniffed == MediaType.PDF.value and media_type == MediaType.PDF.value:
+            return SCORE_SCANNED_PDF if _text_layer_usable(data) is False else 0
+        return 0
+
+    def _pages(self, data: bytes, *, filename: str, log: ProtocolLog) -> list[PageImage]:
+        sniffed = sniff_media_type(data)
+        if sniffed == MediaType.PDF.value:
+            # the text layer read enforces the page count and page size limits before anything is rendered
+            layer = read_text_layer(data, filename=filename, limits=self.limits)
+            log.info(f"ocr: PDF without a usable text layer ({layer.readable} readable of {layer.chars} chars on "
+                     f"{len(layer.pages)} pages), rendering at {self.options.dpi} dpi",
+                     chars=layer.chars, readable=layer.readable, pages=len(layer.pages))  # fmt: skip
+            return render_pdf(data, filename=filename, dpi=self.options.dpi, max_pixels=self.options.max_pixels,
+                              limits=self.limits)  # fmt: skip
+        return load_images(data, filename=filename, dpi=self.options.dpi, max_pixels=self.options.max_pixels,
+                           max_pages=self.limits.max_pages)  # fmt: skip
+
+    def engine(self, *, filename: str) -> OcrEngine:
+        if self._engine is None:
+            try:
+                self._engine = engine_for(self.options)
+            except OcrEngineUnavailableError as exc:
+                raise OcrEngineError(filename=filename, engine=self.options.engine, detail=exc.missing) from exc
+        return self._engine
+
+    def read(self, data: bytes, *, filename: str) -> Recognition:
+        if not data:
+            raise EmptyDocumentError(filename=filename)
+        log = ProtocolLog()
+        started = time.perf_counter()
+        pages = self._pages(data, filename=filename, log=log)
+        engine = self.engine(filename=filename)
+        read: list[OcrPage] = []
+        batch = max(1, self.options.batch_size)
+        for start in range(0, len(pages), batch):
+            read.extend(engine.recognize([p.pixels for p in pages[start : start + batch]]))
+        factor = _BOX_HEIGHT.get(engine.name, _DEFAULT_BOX_HEIGHT)
+        words: list[Word] = []
+        infos: list[PageInfo] = []
+        for image, result in zip(pages, read, strict=True):
+            scale = 72 / image.dpi
+            infos.append(PageInfo(number=image.number, width=result.width * scale, height=result.height * scale))
+            for box in result.boxes:
+                words.extend(split_words(box.text, box.box, page=image.number, scale=scale, height_factor=factor,
+                                         confidence=round(box.confidence, 4)))  # fmt: skip
+            skew = "not measured" if result.skew is None else f"{result.skew:+.1f} deg"
+            log.info(f"ocr: page {image.number}: {len(result.boxes)} text boxes, mean confidence "
+                     f"{result.mean_confidence:.2f}, rotation {result.rotation} deg, skew {skew}, "
+                     f"{image.dpi:.0f} dpi, {result.seconds:.2f} s",
+                     page=image.number, boxes=len(result.boxes), confidence=round(result.mean_confidence, 3),
+                     rotation=result.rotation, skew="" if result.skew is None else round(result.skew, 2),
+                     dpi=round(image.dpi), seconds=round(result.seconds, 3))  # fmt: skip
+        mean = sum(p.mean_confidence * len(p.boxes) for p in read) / max(1, sum(len(p.boxes) for p in read))
+        log.info(f"ocr: engine {engine.name} on {engine.device}, {len(pages)} pages, {len(words)} words, mean "
+                 f"confidence {mean:.2f}, {time.perf_counter() - started:.2f} s",
+                 engine=engine.name, device=engine.device, models=getattr(engine, "models", ""),
+                 pages=len(pages), words=len(words), confidence=round(mean, 3),
+                 seconds=round(time.perf_counter() - started, 3))  # fmt: skip
+        text = "\n".join(line.text for line in build_lines(words))
+        if not words:
+            log.warning("ocr: no text found on any page; fields left empty")
+            return Recognition(reader=self.name, status=RecognitionStatus.RECOGNIZED, fields=InvoiceFieldsV1(),
+                               lines=[], protocol=log.entries, words=[], text="", pages=infos)  # fmt: skip
+        fields, lines = extract_fields(words, infos, log)
+        fields = with_ocr_confidence(fields, words, log)
+        return Recognition(reader=self.name, status=RecognitionStatus.RECOGNIZED, fields=fields, lines=lines,
+                           protocol=log.entries, words=words, text=text, pages=infos)  # fmt: skip
