@@ -121,13 +121,14 @@ def repeat_revision(status: Status, revision: int) -> int:
 
 def check_cancel(status: Status, revision: int, *, already_cancelled: bool) -> None:
     """A cancel stops only a recognition that has not finished, and only once per revision."""
-    if already_cancelled:
-        raise RecognitionRequestError(
-            409, "already-cancelled", f"cancel of the recognition of revision {revision} was requested already"
-        )
     if status is not Status.INGESTED:
         raise RecognitionRequestError(
             409, "recognition-finished",
             f"recognition of revision {revision} has already finished (status {status.value}): nothing to cancel; "
             "repeat it instead",
+        )
+    if already_cancelled:
+        raise RecognitionRequestError(
+            409, "already-cancelled",
+            f"cancel of the recognition of revision {revision} was requested already; it is being stopped",
         )
