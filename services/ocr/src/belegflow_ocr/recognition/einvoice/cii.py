@@ -22,6 +22,7 @@ from belegflow_ocr.recognition.einvoice.model import (
     EInvoice,
     InvoiceLine,
     ItemAttribute,
+    Note,
     Party,
     PaymentMeans,
     Syntax,
@@ -153,7 +154,8 @@ def read_cii(root: Element) -> EInvoice:
         object_identifier=doc.text(agr, f"ram:AdditionalReferencedDocument[ram:TypeCode='130']/{ref}", "BT-18"),
         accounting_cost=doc.text(stl, "ram:ReceivableSpecifiedTradeAccountingAccount/ram:ID", "BT-19"),
         payment_terms=term_text or None,
-        notes=tuple(n for n in (doc.multiline(n, ".") for n in doc.all(head, "ram:IncludedNote/ram:Content")) if n),
+        notes=tuple(_notes(doc, head)),
+        creditor_reference_id=doc.text(stl, "ram:CreditorReferenceID", "BT-90"),
         preceding_invoices=doc.texts(stl, f"ram:InvoiceReferencedDocument/{ref}"),
         seller=_party(doc, doc.first(agr, "ram:SellerTradeParty"), "seller"),
         buyer=_party(doc, doc.first(agr, "ram:BuyerTradeParty"), "buyer"),
@@ -219,6 +221,15 @@ def _party(doc: XmlDoc, party: Element | None, role: str = "") -> Party:
             email=doc.text(contact, "ram:EmailURIUniversalCommunication/ram:URIID"),
         ),
     )
+
+
+def _notes(doc: XmlDoc, head: Element | None) -> list[Note]:
+    notes = []
+    for note in doc.all(head, "ram:IncludedNote"):
+        text = doc.multiline(note, "ram:Content")
+        if text:
+            notes.append(Note(text=text, subject_code=doc.text(note, "ram:SubjectCode")))
+    return notes
 
 
 def _optional_party(doc: XmlDoc, party: Element | None) -> Party | None:
@@ -325,6 +336,10 @@ def _line(doc: XmlDoc, ln: Element, d: Dialect) -> InvoiceLine:
     tax = doc.first(stl, "ram:ApplicableTradeTax")
     gross = doc.first(agr, "ram:GrossPriceProductTradePrice")
     net = doc.first(agr, "ram:NetPriceProductTradePrice")
+    # BT-149/150 stand with the net price; some senders put them with the gross price only.
+    base = doc.first(net, "ram:BasisQuantity")
+    if base is None:
+        base = doc.first(gross, "ram:BasisQuantity")
     return InvoiceLine(
         line_id=doc.text(line_doc, "ram:LineID"),
         name=doc.text(product, "ram:Name"),
@@ -334,8 +349,8 @@ def _line(doc: XmlDoc, ln: Element, d: Dialect) -> InvoiceLine:
         net_price=doc.decimal(net, "ram:ChargeAmount"),
         gross_price=doc.decimal(gross, "ram:ChargeAmount"),
         price_discount=doc.decimal(gross, "ram:AppliedTradeAllowanceCharge/ram:ActualAmount"),
-        price_base_quantity=doc.decimal(net, "ram:BasisQuantity"),
-        price_base_unit=doc.attr(net, "ram:BasisQuantity", "unitCode"),
+        price_base_quantity=doc.decimal(base, "."),
+        price_base_unit=doc.attr(base, ".", "unitCode"),
         net_amount=doc.decimal(stl, f"{d.line_summation}/ram:LineTotalAmount"),
         tax_category=doc.text(tax, "ram:CategoryCode"),
         tax_rate=doc.decimal(tax, d.rate),

@@ -128,6 +128,14 @@ class TaxBreakdown:
 
 
 @dataclass(frozen=True, slots=True)
+class Note:
+    """BG-1."""
+
+    text: str  # BT-22
+    subject_code: str | None = None  # BT-21 (UBL writes it as a "#CODE#" prefix of the note)
+
+
+@dataclass(frozen=True, slots=True)
 class ItemAttribute:
     """BG-32."""
 
@@ -220,7 +228,8 @@ class EInvoice:
     object_identifier: str | None = None  # BT-18
     accounting_cost: str | None = None  # BT-19
     payment_terms: str | None = None  # BT-20
-    notes: tuple[str, ...] = ()  # BT-22
+    creditor_reference_id: str | None = None  # BT-90 (SEPA creditor identifier)
+    notes: tuple[Note, ...] = ()  # BG-1
     preceding_invoices: tuple[str, ...] = ()  # BT-25
     seller: Party = field(default_factory=Party)  # BG-4
     buyer: Party = field(default_factory=Party)  # BG-7

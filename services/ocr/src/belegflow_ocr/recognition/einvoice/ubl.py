@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from belegflow_ocr.recognition.einvoice.model import (
     CREDIT_NOTE_TYPE_CODES,
     Address,
@@ -11,6 +13,7 @@ from belegflow_ocr.recognition.einvoice.model import (
     EInvoice,
     InvoiceLine,
     ItemAttribute,
+    Note,
     Party,
     PaymentMeans,
     Syntax,
@@ -20,6 +23,7 @@ from belegflow_ocr.recognition.einvoice.model import (
 from belegflow_ocr.recognition.einvoice.profiles import profile_of
 from belegflow_ocr.recognition.einvoice.xmldoc import Element, XmlDoc
 
+_SUBJECT = re.compile(r"^#([A-Z]{3})#")
 UBL_INVOICE = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
 UBL_CREDIT_NOTE = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"
 CAC = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
@@ -67,7 +71,10 @@ def read_ubl(root: Element) -> EInvoice:
         object_identifier=doc.text(root, "cac:AdditionalDocumentReference[cbc:DocumentTypeCode='130']/cbc:ID", "BT-18"),
         accounting_cost=doc.text(root, "cbc:AccountingCost", "BT-19"),
         payment_terms=doc.multiline(root, "cac:PaymentTerms/cbc:Note", "BT-20"),
-        notes=tuple(n for n in (doc.multiline(n, ".") for n in doc.all(root, "cbc:Note")) if n),
+        notes=tuple(_note(n) for n in (doc.multiline(n, ".") for n in doc.all(root, "cbc:Note")) if n),
+        creditor_reference_id=doc.text(root, "cac:AccountingSupplierParty/cac:Party/cac:PartyIdentification"
+                                       "/cbc:ID[@schemeID='SEPA']", "BT-90")
+        or doc.text(root, "cac:PayeeParty/cac:PartyIdentification/cbc:ID[@schemeID='SEPA']", "BT-90"),
         preceding_invoices=doc.texts(root, "cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID"),
         seller=_party(doc, doc.first(root, "cac:AccountingSupplierParty/cac:Party"), "seller"),
         buyer=_party(doc, doc.first(root, "cac:AccountingCustomerParty/cac:Party"), "buyer"),
@@ -103,11 +110,14 @@ def _party(doc: XmlDoc, party: Element | None, role: str = "") -> Party:
 
     address = doc.first(party, "cac:PostalAddress")
     contact = doc.first(party, "cac:Contact")
+    # The legal name where there is one (seller, buyer); otherwise the party name (payee, tax representative),
+    # which is then no trading name.
+    legal_name = doc.text(party, "cac:PartyLegalEntity/cbc:RegistrationName", b("name"))
     return Party(
-        name=doc.text(party, "cac:PartyLegalEntity/cbc:RegistrationName", b("name"))
-        or doc.text(party, "cac:PartyName/cbc:Name", b("name")),
-        trading_name=doc.text(party, "cac:PartyName/cbc:Name", b("trading")),
-        identifiers=doc.texts(party, "cac:PartyIdentification/cbc:ID"),
+        name=legal_name or doc.text(party, "cac:PartyName/cbc:Name", b("name")),
+        trading_name=doc.text(party, "cac:PartyName/cbc:Name", b("trading")) if legal_name else None,
+        # A SEPA creditor identifier is BT-90, not a party identifier.
+        identifiers=doc.texts(party, "cac:PartyIdentification/cbc:ID[not(@schemeID='SEPA')]"),
         legal_registration_id=doc.text(party, "cac:PartyLegalEntity/cbc:CompanyID", b("legal")),
         vat_id=doc.text(party, "cac:PartyTaxScheme[cac:TaxScheme/cbc:ID='VAT']/cbc:CompanyID", b("vat")),
         tax_number=doc.text(party, "cac:PartyTaxScheme[not(cac:TaxScheme/cbc:ID='VAT')]/cbc:CompanyID", b("tax")),
@@ -131,6 +141,13 @@ def _party(doc: XmlDoc, party: Element | None, role: str = "") -> Party:
             email=doc.text(contact, "cbc:ElectronicMail"),
         ),
     )
+
+
+def _note(text: str) -> Note:
+    match = _SUBJECT.match(text)
+    if match:
+        return Note(text=text[match.end() :].strip(), subject_code=match.group(1))
+    return Note(text=text)
 
 
 def _optional_party(doc: XmlDoc, party: Element | None) -> Party | None:
