@@ -251,7 +251,10 @@ def einvoice_truth(path: Path) -> dict[str, Any] | None:
         totals = settle + "/" + _l("SpecifiedTradeSettlementHeaderMonetarySummation")
         currency = _xp(tree, settle + "/" + _l("InvoiceCurrencyCode"))
         terms = _l("SpecifiedTradePaymentTerms", "DueDateDateTime", "DateTimeString")
-        account = _l("SpecifiedTradeSettlementPaymentMeans", "PayeePartyCreditorFinancialAccount", "IBANID")
+        # BT-84, the payment account: an IBAN or a proprietary account id, the first one stated.
+        account = _l("SpecifiedTradeSettlementPaymentMeans", "PayeePartyCreditorFinancialAccount") + (
+            "/*[local-name()='IBANID' or local-name()='ProprietaryID']"
+        )
         buyer = _l("ApplicableHeaderTradeAgreement", "BuyerTradeParty", "Name")
         line_total = _l("SpecifiedLineTradeSettlement", "SpecifiedTradeSettlementLineMonetarySummation",
                         "LineTotalAmount")

@@ -204,17 +204,26 @@ class DevInvoice:
     recipient_vat_id: str | None
     items: list[Item] = field(default_factory=list)
     show_iban: bool = True
+    gross_prices: bool = False
+    """Till receipts price items with tax included: the items sum to the gross amount."""
 
     @property
     def net(self) -> Decimal:
-        return sum((it.net for it in self.items), Decimal("0"))
+        items = sum((it.net for it in self.items), Decimal("0"))
+        if self.gross_prices:
+            return (items * 100 / (100 + self.tax_rate)).quantize(CENT, ROUND_HALF_UP)
+        return items
 
     @property
     def tax(self) -> Decimal:
+        if self.gross_prices:
+            return self.gross - self.net
         return (self.net * self.tax_rate / 100).quantize(CENT, ROUND_HALF_UP)
 
     @property
     def gross(self) -> Decimal:
+        if self.gross_prices:
+            return sum((it.net for it in self.items), Decimal("0"))
         return self.net + self.tax
 
     @property
@@ -319,7 +328,7 @@ def build_invoice(index: int, rng: random.Random) -> DevInvoice:
         currency_style=rng.choice(["suffix_symbol", "prefix_code", "suffix_code", "header", "prefix_symbol"]),
         supplier=supplier, recipient=None if template == "receipt" else _recipient(rng),
         recipient_vat_id=vat_id_de(f"{rng.randrange(10**7, 10**8)}") if rng.random() < 0.25 else None,
-        show_iban=template != "receipt",
+        show_iban=template != "receipt", gross_prices=template == "receipt",
     )  # fmt: skip
     if template == "receipt":
         for pos in range(1, rng.randint(1, 6) + 1):
@@ -546,21 +555,24 @@ def _sender_line(s: Supplier, rng: random.Random) -> str:
     return sep.join([s.name, s.street, f"{s.postal_code} {s.city}"])
 
 
-def _info_pairs(inv: DevInvoice, lb: Labels, rng: random.Random) -> list[tuple[str, str]]:
+def _info_pairs(inv: DevInvoice, lb: Labels, rng: random.Random, limit: int = 9) -> list[tuple[str, str]]:
+    """Header fields: number and date first, then one to three distractors, the due date and the currency."""
     pairs = [(lb.number, inv.printed_number), (lb.date, fmt_date(inv.invoice_date, inv.date_style))]
     extra = [(lb.customer, f"K-{rng.randrange(10000, 99999)}"),
              (lb.service_date, fmt_date(inv.service_date, inv.date_style))]
     if inv.lang == "de" and rng.random() < 0.4:
         extra.append(("Auftragsnummer", f"A{rng.randrange(100000, 999999)}"))
     rng.shuffle(extra)
-    pairs += extra[: rng.randint(1, len(extra))]
+    extra = extra[: rng.randint(1, len(extra))]
+    tail = []
     if inv.due_style == "date" and inv.due_date is not None:
-        pairs.append((lb.due, fmt_date(inv.due_date, inv.date_style)))
+        tail.append((lb.due, fmt_date(inv.due_date, inv.date_style)))
     if inv.currency_style == "header":
-        pairs.append(("Currency" if inv.lang == "en" else "Währung", inv.currency))
+        tail.append(("Currency" if inv.lang == "en" else "Währung", inv.currency))
     if inv.recipient_vat_id:
-        pairs.append(("Your VAT ID" if inv.lang == "en" else "Ihre USt-IdNr.", inv.recipient_vat_id))
-    return pairs
+        tail.append(("Your VAT ID" if inv.lang == "en" else "Ihre USt-IdNr.", inv.recipient_vat_id))
+    room = max(0, limit - len(pairs) - len(tail))
+    return (pairs + extra[:room] + tail)[:limit]
 
 
 def _colon(label: str, rng: random.Random) -> str:
@@ -643,7 +655,7 @@ def _footer_columns(doc: Doc, y: float, inv: DevInvoice, lb: Labels, rng: random
     doc.rule(y - 11)
     iban = group4(s.iban) if rng.random() < 0.7 else s.iban
     cols = [
-        [s.name, s.street, f"{s.postal_code} {s.city}", f"Tel. {s.phone}"],
+        [*_wrap(doc, s.name, 6.8, 160), s.street, f"{s.postal_code} {s.city}", f"Tel. {s.phone}"],
         [s.bank, f"IBAN: {iban}", f"BIC: {s.bic}"],
         [f"{lb.vat}: {s.vat_id}", s.register, f"Geschäftsführer: {s.manager}"],
     ]
@@ -703,7 +715,7 @@ def t_header_table(doc: Doc, inv: DevInvoice, rng: random.Random) -> None:
     doc.text(57, 128, _sender_line(s, rng), 7)
     _window(doc, 57, 146, inv, rng)
     doc.text(57, 245, lb.title, 17, bold=True)
-    pairs = _info_pairs(inv, lb, rng)[:5]
+    pairs = _info_pairs(inv, lb, rng, limit=5)
     step = 481 / len(pairs)
     for i, (label, value) in enumerate(pairs):
         doc.text(57 + i * step, 268, label, 7.5)

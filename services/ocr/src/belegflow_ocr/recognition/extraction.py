@@ -101,8 +101,13 @@ GROSS = _labels(
 # Carry-over rows of a table continued on the next page: not an invoice line, and the end of this page's rows.
 _CARRY = re.compile(r"^\s*(?:Übertrag|Uebertrag|Zwischensumme\s+Seite|Carried\s+forward|Brought\s+forward|"
                     r"Carry\s+over)\b", re.IGNORECASE)  # fmt: skip
-# Parts of one cell: "Netto 100,00 €, zzgl. 19 % USt 19,00 €" holds two labelled values.
+# Parts of one cell: "Netto 100,00 €, zzgl. 19 % USt 19,00 €" holds two labelled values. A part ends at a
+# separator, or after an amount or a date that a word follows ("Netto: 100,00 € USt 19 %: 19,00 €").
 _INLINE_SEP = re.compile(r"[,;·|•]\s+|\s{2,}")
+_VALUE_END = re.compile(
+    r"(?:\d[.,']\d{2}|\d{1,2}\.\d{1,2}\.\d{2,4}|\d{4}-\d{2}-\d{2})(?:\s*(?:€|EUR|USD|CHF|GBP|\$|£))?\s+"
+    r"(?=[A-Za-zÄÖÜäöüß])"
+)
 _IBAN_LABEL = re.compile(r"\bIBAN\b", re.IGNORECASE)
 _VAT_LABEL = re.compile(r"USt[\s.-]*Id[\s.-]*(?:Nr)?|Umsatzsteuer[\s-]*Id|VAT\s*(?:ID|No|Reg)|Tax\s+ID", re.IGNORECASE)
 _RECIPIENT_HINT = re.compile(r"\b(?:Ihre|Your|Kunden|Customer)\b", re.IGNORECASE)
@@ -212,16 +217,17 @@ def _labelled(
             continue
         for si, seg in enumerate(line.segments):
             text = seg.text
-            for start in [0, *(m.end() for m in _INLINE_SEP.finditer(text))]:
+            seps = [(m.start(), m.end()) for m in _INLINE_SEP.finditer(text)]
+            seps += [(m.end(), m.end()) for m in _VALUE_END.finditer(text)]
+            for start in [0, *sorted({e for _, e in seps})]:
                 hit = _label_at(text, labels, start)
                 if hit is None:
                     continue
                 label, m = hit
                 label_text = m.group().strip()
-                nxt = _INLINE_SEP.search(text, m.end())
-                part_end = nxt.start() if nxt else len(text)
+                part_end = min((b for b, _ in seps if b >= m.end()), default=len(text))
                 hits = parse(text[m.end() : part_end])
-                if not hits and start == 0 and nxt:
+                if not hits and start == 0 and part_end < len(text):
                     hits = parse(text[m.end() :])
                 if hits:
                     v, s, e = hits[-1] if rightmost else hits[0]
@@ -350,14 +356,29 @@ def _id_candidates(
     return found
 
 
-def _currency(lines: Sequence[Line], log: ProtocolLog) -> Candidate | None:
+_CAPITAL = re.compile(r"Stammkapital|Grundkapital|Kommanditkapital|share\s+capital|capital\s+stock", re.IGNORECASE)
+_CURRENCY_LABEL = re.compile(r"\b(?:Währung|Currency|Beträge\s+in|Amounts\s+in)\b", re.IGNORECASE)
+
+
+def _currency(lines: Sequence[Line], totals: Sequence[Candidate | None], log: ProtocolLog) -> Candidate | None:
+    """The currency printed on the line of a total (or labelled 'Währung') beats mentions elsewhere; the
+    share capital in the legal footer says nothing about the invoice."""
     found: list[Candidate] = []
+    places = [(c.page, c.bbox) for c in totals if c is not None and c.bbox is not None]
     for line in lines:
+        on_total = any(page == line.page and box[1] < line.bottom and box[3] > line.top for page, box in places)
         for seg in line.segments:
             for code, pattern in _CURRENCIES:
                 for m in pattern.finditer(seg.text):
-                    found.append(Candidate(code, 0.8, seg.page, _span_box(seg, m.start(), m.end()),
-                                           f"{m.group()!r} in the text"))  # fmt: skip
+                    conf, where = 0.8, "in the text"
+                    if on_total:
+                        conf, where = 0.97, "on the line of a total"
+                    elif _CURRENCY_LABEL.search(seg.text[: m.start()]):
+                        conf, where = 0.95, "labelled as the currency"
+                    elif _CAPITAL.search(line.text):
+                        conf, where = 0.3, "in the share capital"
+                    found.append(Candidate(code, conf, seg.page, _span_box(seg, m.start(), m.end()),
+                                           f"{m.group()!r} {where}"))  # fmt: skip
     if not found:
         found.append(Candidate("EUR", 0.5, None, None, "no currency printed, EUR assumed"))
     return _choose("currency", found, log)
@@ -428,7 +449,9 @@ def _aligned(a: Segment, b: Segment, mode: str) -> bool:
     return abs((a.x0 + a.x1) - (b.x0 + b.x1)) < 8
 
 
-_NAME_CONTINUED = re.compile(r"^(?:\(haftungsbeschränkt\)|&\s*Co\b.*|(?:GmbH|AG|KG|OHG|SE|UG|mbH|e\.\s?K\.)(?:\W.*)?)$")
+_NAME_CONTINUED = re.compile(
+    r"^(?:\(haftungsbeschränkt\)|&\s*Co\b.*|Co\.?\s*KG.*|(?:GmbH|AG|KG|OHG|SE|UG|mbH|e\.\s?K\.)(?:\W.*)?)$"
+)
 
 
 def _joined_name(names: Sequence[Segment]) -> Segment | None:
@@ -439,7 +462,7 @@ def _joined_name(names: Sequence[Segment]) -> Segment | None:
     for nxt in names[1:3]:
         joined = " ".join(p.text for p in parts)
         same_type = abs(nxt.size - parts[0].size) < 0.6
-        if same_type and (_NAME_CONTINUED.match(nxt.text.strip()) or (
+        if same_type and (_NAME_CONTINUED.match(nxt.text.strip()) or joined.endswith("&") or (
                 not _LEGAL_FORM.search(joined) and _LEGAL_FORM.search(nxt.text))):  # fmt: skip
             parts.append(nxt)
             continue
@@ -576,15 +599,33 @@ class _Table:
     columns: dict[str, tuple[float, float]]
 
 
+def _header_cells(segment: Segment, taken: set[str]) -> list[tuple[str, float, float]]:
+    """Column headers in one cell: a whole cell, or several headers set too close to be split by the gap
+    ("Pos. Beschreibung"), read greedily as the longest run of words that names a column."""
+    words = segment.words
+    found: list[tuple[str, float, float]] = []
+    i = 0
+    while i < len(words):
+        for j in range(len(words), i, -1):
+            text = " ".join(w.text for w in words[i:j])
+            kind = next((k for k, p in _COLUMNS.items() if k not in taken and p.match(text)), None)
+            if kind is not None:
+                found.append((kind, words[i].bbox[0], words[j - 1].bbox[2]))
+                taken.add(kind)
+                i = j
+                break
+        else:
+            return found if found else []
+    return found
+
+
 def _find_tables(lines: Sequence[Line]) -> list[_Table]:
     tables = []
     for line in lines:
         columns: dict[str, tuple[float, float]] = {}
         for seg in line.segments:
-            for kind, pattern in _COLUMNS.items():
-                if kind not in columns and pattern.match(seg.text.strip()):
-                    columns[kind] = (seg.x0, seg.x1)
-                    break
+            for kind, x0, x1 in _header_cells(seg, set(columns)):
+                columns[kind] = (x0, x1)
         if len(columns) >= 3 and "description" in columns and "net_amount" in columns:
             tables.append(_Table(line, columns))
     return tables
@@ -614,6 +655,9 @@ def _table_lines(lines: Sequence[Line], log: ProtocolLog) -> tuple[list[InvoiceL
             if line.top - last_bottom > 3.0 * line.height:
                 break
             if any(lb.pattern.match(s.text) for s in line.segments[:2] for lb in stop_labels):
+                break
+            if _CARRY.match(line.text):
+                used.add(line.index)
                 break
             cells: dict[str, list[str]] = {}
             for seg in line.segments:
@@ -652,8 +696,58 @@ def _table_lines(lines: Sequence[Line], log: ProtocolLog) -> tuple[list[InvoiceL
             rows=len(rows),
         )
     if not result:
-        log.info("lines: no table header found, no invoice lines read")
+        result = _receipt_lines(lines, used, log)
+    if not result:
+        log.info("lines: no table header and no receipt items found, no invoice lines read")
     return result, used
+
+
+_RECEIPT_ITEM = re.compile(
+    r"^(?P<desc>.*?)\s*(?P<qty>\d{1,4}(?:[.,]\d{1,3})?)\s*[xX×*]\s*(?P<price>\d{1,3}(?:[.,']\d{3})*[.,]\d{2})\b"
+)
+
+
+def _receipt_lines(lines: Sequence[Line], used: set[int], log: ProtocolLog) -> list[InvoiceLineV1]:
+    """Till receipts have no table: an item is 'quantity x price' with the line amount at the right, its
+    text on the same line or the line above; quantity times price must give the amount."""
+    result: list[InvoiceLineV1] = []
+    for line in lines:
+        m = _RECEIPT_ITEM.match(line.text)
+        if not m:
+            continue
+        quantity, price = parse_quantity(m.group("qty")), parse_amount(m.group("price"))
+        amounts = find_amounts(line.text[m.end() :])
+        if quantity is None or price is None or not amounts:
+            continue
+        total = amounts[-1][0]
+        if abs((quantity * price).quantize(Decimal("0.01")) - total) > Decimal("0.01"):
+            continue
+        description = m.group("desc").strip()
+        row = [line]
+        if not description and line.index > 0:
+            upper = lines[line.index - 1]
+            wordy = re.search(r"[A-Za-zÄÖÜäöüß]{2}", upper.text)
+            if upper.page == line.page and not find_amounts(upper.text) and wordy:
+                description = upper.text
+                row.insert(0, upper)
+        if not description:
+            continue
+        used.update(ln.index for ln in row)
+        result.append(
+            InvoiceLineV1(
+                position=len(result) + 1,
+                description=description,
+                quantity=quantity,
+                unit_price=price,
+                net_amount=total,
+                reference_text=" ".join(ln.text for ln in row),
+                page=line.page,
+                bbox=rounded(union(ln.bbox for ln in row)),
+            )
+        )
+    if result:
+        log.info(f"lines: {len(result)} receipt items (quantity x price = amount)", rows=len(result))
+    return result
 
 
 # --- amounts -------------------------------------------------------------------------------------
@@ -764,8 +858,8 @@ def extract_fields(
     invoice_date = _choose("invoice_date", date_cands, log)
     issued = invoice_date.value if invoice_date is not None and isinstance(invoice_date.value, date) else None
     due = _choose("due_date", _due_candidates(lines, issued, log), log)
-    currency = _currency(lines, log)
     amounts = _amounts(lines, table_rows, log)
+    currency = _currency(lines, list(amounts.values()), log)
     party, recipient = _parties(lines, pages, log)
     iban = _choose("supplier_iban", _id_candidates(lines, find_ibans, _IBAN_LABEL, "IBAN"), log)
     vat_cands = _id_candidates(lines, find_vat_ids, _VAT_LABEL, "VAT ID", not_inside=find_ibans)

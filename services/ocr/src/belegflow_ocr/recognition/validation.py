@@ -159,6 +159,14 @@ def _check_lines(fields: InvoiceFieldsV1, lines: list[InvoiceLineV1], log: Proto
     if abs(total - net.value) <= CENT / 2:
         log.info(f"lines: {len(amounts)} line amounts sum to the net amount {net.value}", check="lines", ok=True)
         return fields
+    gross = fields.gross_amount
+    if gross is not None and abs(total - gross.value) <= CENT / 2:
+        log.info(
+            f"lines: {len(amounts)} line amounts sum to the gross amount {gross.value} (prices include tax)",
+            check="lines",
+            ok=True,
+        )
+        return fields
     log.warning(
         f"lines: {len(amounts)} line amounts sum to {total}, not the net amount {net.value} - confidence lowered",
         check="lines",
