@@ -15,6 +15,7 @@ import pytest
 from nats.aio.client import Client as NATS
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
+from belegflow_contracts.messages import PairingResultV1
 from belegflow_ops import processes, setup, stack
 
 REPO = Path(__file__).resolve().parents[1]
@@ -119,3 +120,45 @@ def upload(services: processes.ServiceSet, tenant: str, path: Path) -> httpx.Res
 def truth(path: Path) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(path.with_suffix(".truth.json").read_text())
     return data
+
+
+# --- edge devices: release a slot, pair a device, connect as it -------------------------------------------
+
+
+def release_device(
+    services: processes.ServiceSet, tenant: str, name: str, *, ttl_s: int | None = None
+) -> dict[str, Any]:
+    """``POST /v1/devices``: the slot's one-time code and its expiry."""
+    body: dict[str, Any] = {"name": name, **({"ttl_s": ttl_s} if ttl_s else {})}
+    response = httpx.post(f"{services.ingest_url}/v1/devices", json=body, headers={"X-Tenant": tenant}, timeout=30)
+    assert response.status_code == 201, response.text
+    data: dict[str, Any] = response.json()
+    return data
+
+
+def redeem_code(services: processes.ServiceSet, code: str, *, hostname: str = "test-host") -> httpx.Response:
+    """``POST /v1/devices/pair`` with a code, as a device does."""
+    return httpx.post(f"{services.ingest_url}/v1/devices/pair", json={"code": code, "hostname": hostname,
+                                                                       "agent_version": "test"}, timeout=30)
+
+
+def pair_device(services: processes.ServiceSet, tenant: str, name: str = "kasse-01") -> PairingResultV1:
+    """Release a slot and pair a device with its code: the device's credentials, blocks, config, master data."""
+    code = release_device(services, tenant, name)["code"]
+    response = redeem_code(services, code)
+    assert response.status_code == 200, response.text
+    return PairingResultV1.model_validate_json(response.content)
+
+
+async def connect_device(paired: PairingResultV1, **options: Any) -> NATS:
+    """A NATS connection as the paired device (its own user and inbox prefix); no reconnects."""
+    creds = paired.credentials
+    return await nats.connect(creds.servers, user=creds.user, password=creds.password,
+                              inbox_prefix=creds.inbox_prefix.encode(), allow_reconnect=False,
+                              max_reconnect_attempts=0, connect_timeout=5, **options)
+
+
+@pytest.fixture
+def paired_device(services: processes.ServiceSet, tenant: str) -> PairingResultV1:
+    """A device paired with slot ``kasse-01`` of the test's tenant."""
+    return pair_device(services, tenant)

@@ -10,7 +10,7 @@ import pytest
 from nats.aio.client import Client as NATS
 
 from belegflow_ops import processes, stack
-from tests.conftest import SAMPLES, import_masterdata, stream_messages
+from tests.conftest import SAMPLES, import_masterdata, pair_device, stream_messages
 
 pytestmark = pytest.mark.e2e
 
@@ -27,7 +27,10 @@ async def test_device_upload_is_answered_accepted_then_duplicate_then_rejected(
     services: processes.ServiceSet, stack_state: stack.StackState, nc: NATS, tenant: str
 ) -> None:
     pdf = (SAMPLES / "invoices" / "invoice-05-din.pdf").read_bytes()
-    # GIVEN a device that sends an invoice, sends it again as a resend, and another device sends the same bytes
+    # GIVEN two paired devices (uploads of a device that is not paired are rejected)
+    pair_device(services, tenant, "kasse-03")
+    pair_device(services, tenant, "kasse-04")
+    # AND a device that sends an invoice, sends it again as a resend, and another device sends the same bytes
     await send_from_device(nc, tenant, "kasse-03", 7, pdf)
     await send_from_device(nc, tenant, "kasse-04", 1, pdf)
     # AND a document whose hash header does not match its bytes, and a text file

@@ -20,7 +20,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import nkeys  # type: ignore[import-untyped]
+
 SERVICES = ("ingest", "ocr", "matching", "accrual", "export")
+NATS_SERVICE_USER = "belegflow"
 DB_SERVICES = ("ingest", "matching", "accrual", "export")
 PG_SYSTEM_USER = "belegflow-pg"
 DB_NAME = "belegflow"
@@ -43,9 +46,20 @@ class StackState:
     role_passwords: dict[str, str] = field(default_factory=dict)
     pids: dict[str, int] = field(default_factory=dict)
     sync_interval: str = "always"
+    # the services' NATS user; every other connection (a device) is decided by ingest (auth callout)
+    nats_user: str = NATS_SERVICE_USER
+    nats_password: str = ""
+    nats_issuer_seed: str = ""
 
     @property
     def nats_url(self) -> str:
+        """The URL services, tests and the CLI connect with (service credentials included)."""
+        auth = f"{self.nats_user}:{self.nats_password}@" if self.nats_password else ""
+        return f"nats://{auth}127.0.0.1:{self.nats_port}"
+
+    @property
+    def nats_server_url(self) -> str:
+        """The server address without credentials (what a device is told)."""
         return f"nats://127.0.0.1:{self.nats_port}"
 
     @property
@@ -69,6 +83,8 @@ class StackState:
         }
         if service in DB_SERVICES:
             env["BELEGFLOW_DATABASE_URL"] = self.database_url(service)
+        if service == "ingest" and self.nats_issuer_seed:
+            env["BELEGFLOW_NATS_AUTH_ISSUER_SEED"] = self.nats_issuer_seed
         return env
 
 
@@ -146,7 +162,28 @@ jetstream {{
   # (Jepsen, NATS 2.12.1). "always" fsyncs every write; bench/pipeline reports what it costs.
   sync_interval: {sync_interval}
 }}
+# Services log in as one user; every other connection (a device) is sent to ingest, which answers with a
+# short-lived user JWT allowed only below the device's own subjects (auth callout, signed by the issuer).
+authorization {{
+  timeout: 5
+  users: [ {{ user: {user}, password: {password} }} ]
+  auth_callout {{
+    issuer: {issuer}
+    auth_users: [ {user} ]
+  }}
+}}
 """
+
+
+def new_issuer_seed() -> str:
+    """A fresh account nkey seed (``SA…``) for signing device users."""
+    seed: bytes = nkeys.encode_seed(secrets.token_bytes(32), nkeys.PREFIX_BYTE_ACCOUNT)
+    return seed.decode()
+
+
+def issuer_public_key(seed: str) -> str:
+    public: bytes = nkeys.from_seed(seed.encode()).public_key
+    return public.decode()
 
 
 def _start_nats(state: StackState, home: Path) -> int:
@@ -158,8 +195,12 @@ def _start_nats(state: StackState, home: Path) -> int:
             monitor=state.nats_monitor_port,
             store=home / "nats" / "jetstream",
             sync_interval=state.sync_interval,
+            user=json.dumps(state.nats_user),
+            password=json.dumps(state.nats_password),
+            issuer=issuer_public_key(state.nats_issuer_seed),
         )
     )
+    conf.chmod(0o600)
     proc = _spawn([_bin("nats-server"), "-c", str(conf)], home / "logs" / "nats.log")
     _wait_port(state.nats_port, what="nats-server", proc=proc)
     return proc.pid
@@ -323,6 +364,10 @@ def up(home: Path, *, sync_interval: str = "always") -> StackState:
     else:
         down(home)
         state.pids = {}
+    if not state.nats_password:
+        state.nats_password = secrets.token_hex(16)
+    if not state.nats_issuer_seed:
+        state.nats_issuer_seed = new_issuer_seed()
     try:
         state.pids["nats"] = _start_nats(state, home)
         state.pids["postgres"] = _start_postgres(state, home)

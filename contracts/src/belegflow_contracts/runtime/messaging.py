@@ -176,10 +176,19 @@ def _document_fields(payload: bytes) -> tuple[str | None, str | None]:
     return (str(doc) if doc else None, str(tenant) if tenant else None)
 
 
+def _js_metadata(msg: NatsMessage) -> Any:
+    """JetStream delivery metadata, or None for a core NATS message (a request/reply subject)."""
+    try:
+        return msg.raw_message.metadata
+    except nats.errors.NotJSMessageError:
+        return None
+
+
 async def dead_letter(broker: NatsBroker, service: str, msg: NatsMessage, *, reason: str, error: BaseException) -> None:
     """Publish a message this service gives up on to ``dlq.<service>.v1``, with why."""
     raw = msg.raw_message
-    deliveries = raw.metadata.num_delivered if raw.metadata else 0
+    meta = _js_metadata(msg)
+    deliveries = meta.num_delivered if meta else 0
     document_id, tenant = _document_fields(raw.data)
     letter = DeadLetterV1(
         service=service,
@@ -193,8 +202,7 @@ async def dead_letter(broker: NatsBroker, service: str, msg: NatsMessage, *, rea
         tenant=tenant,
         at=datetime.now(UTC),
     )
-    meta = raw.metadata
-    position = f"{meta.stream}:{meta.sequence.stream}" if meta else message_id(msg)
+    position = f"{meta.stream}:{meta.sequence.stream}" if meta else f"core:{raw.subject}:{letter.at.isoformat()}"
     await publish(broker, outgoing(subjects.dlq(service), letter, msg_id=f"dlq:{service}:{position}"))
     log.error("dead-lettered", reason=reason, subject=raw.subject, document_id=document_id, tenant=tenant)
 
@@ -205,6 +213,13 @@ def error_policy(broker: NatsBroker, service: str, *, max_deliver: int = MAX_DEL
     class ErrorPolicy(BaseMiddleware):
         async def consume_scope(self, call_next: Callable[[Any], Awaitable[Any]], msg: StreamMessage[Any]) -> Any:
             nats_msg: NatsMessage = msg  # type: ignore[assignment]
+            if _js_metadata(nats_msg) is None:
+                # core NATS (request/reply): nothing to ack, retry or dead-letter; the handler answers errors itself
+                try:
+                    return await call_next(msg)
+                except Exception as exc:
+                    log.error("core message handler failed", subject=nats_msg.raw_message.subject, error=str(exc))
+                    return None
             try:
                 return await call_next(msg)
             except ValidationError as exc:
@@ -214,7 +229,7 @@ def error_policy(broker: NatsBroker, service: str, *, max_deliver: int = MAX_DEL
                 await dead_letter(broker, service, nats_msg, reason=exc.reason, error=exc)
                 await nats_msg.reject()
             except Exception as exc:
-                meta = nats_msg.raw_message.metadata
+                meta = _js_metadata(nats_msg)
                 deliveries = meta.num_delivered if meta else 1
                 if deliveries >= max_deliver:
                     reason = f"gave up after {deliveries} deliveries: {type(exc).__name__}: {exc}"

@@ -11,6 +11,9 @@ from fastapi import FastAPI
 from faststream.nats import NatsBroker
 
 from belegflow_contracts.runtime import service
+from belegflow_ingest import auth_service
+from belegflow_ingest.devices_http import api as devices_api
+from belegflow_ingest.edge import router as edge_router
 from belegflow_ingest.handlers import router
 from belegflow_ingest.http import api
 from belegflow_ingest.inbox import watch
@@ -21,7 +24,9 @@ SERVICE = "ingest"
 
 
 def build_broker(nats_url: str = "nats://127.0.0.1:4222") -> NatsBroker:
-    return service.build_broker(SERVICE, router, nats_url=nats_url)
+    broker = service.build_broker(SERVICE, router, nats_url=nats_url)
+    broker.include_router(edge_router)
+    return broker
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -35,16 +40,20 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.runtime = rt
         app.state.settings = settings
         await broker.start()
+        auth = await auth_service.serve(rt, settings)
         if settings.inbox_dir is not None:
             rt.tasks.append(asyncio.create_task(watch(rt, settings, settings.inbox_dir)))
         try:
             yield
         finally:
+            if auth is not None:
+                await auth.close()
             await service.stop(rt)
 
     app = FastAPI(title="belegflow ingest", version="1", lifespan=lifespan)
     app.include_router(api)
     app.include_router(recognition_router)
+    app.include_router(devices_api)
     return app
 
 

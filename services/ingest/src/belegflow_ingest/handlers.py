@@ -1,8 +1,7 @@
-"""Ingest's subscribers: device uploads in, and the read model fed by every later pipeline event."""
+"""Ingest's subscribers: the read model fed by every later pipeline event (device subjects: ``edge``)."""
 
 from __future__ import annotations
 
-import hashlib
 from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
@@ -14,23 +13,17 @@ from belegflow_contracts import subjects
 from belegflow_contracts.messages import (
     AccruedV1,
     DeadLetterV1,
-    DeviceReceiptV1,
     Level,
     MatchedV1,
     ProtocolEntryV1,
-    ReceiptStatus,
     RecognizedV1,
-    Source,
     TmsExportV1,
 )
-from belegflow_contracts.runtime.errors import PermanentError
 from belegflow_contracts.runtime.logging import bind_document
-from belegflow_contracts.runtime.messaging import consumer, jstream, message_id, outgoing, run_once
+from belegflow_contracts.runtime.messaging import consumer, jstream, message_id, run_once
 from belegflow_contracts.runtime.service import Runtime
 from belegflow_ingest import store
 from belegflow_ingest.domain import Status
-from belegflow_ingest.errors import AdmissionError
-from belegflow_ingest.intake import take_in
 from belegflow_ingest.settings import Settings
 
 if TYPE_CHECKING:
@@ -115,45 +108,3 @@ async def on_dead_letter(event: DeadLetterV1, msg: NatsMessage, rt: RuntimeDep) 
         data={"subject": event.subject, "error_type": event.error_type, "deliveries": str(event.deliveries)},
     )
     await _project(rt, msg, "ingest-dlq", document_id, Status.FAILED, [entry], {})
-
-
-@router.subscriber(subjects.ALL_DEVICE_UPLOADS, stream=jstream("EDGE"), **consumer("ingest-device-uploads"))
-async def on_device_upload(body: bytes, msg: NatsMessage, rt: RuntimeDep, settings: SettingsDep) -> None:
-    """A device sends a document's bytes over its own subject; ingest answers with a receipt."""
-    _, tenant, device, *_ = msg.raw_message.subject.split(".")
-    headers = msg.headers or {}
-    try:
-        sequence = int(headers.get(SEQUENCE_HEADER, ""))
-    except ValueError:
-        raise PermanentError(f"device upload without a valid {SEQUENCE_HEADER} header") from None
-    claimed = str(headers.get(SHA256_HEADER, ""))
-    actual = hashlib.sha256(body).hexdigest()
-    receipt: DeviceReceiptV1
-    if claimed != actual:
-        receipt = DeviceReceiptV1(tenant=tenant, device=device, sequence=sequence, sha256=actual,
-                                  status=ReceiptStatus.REJECTED,
-                                  reason=f"hash mismatch: header says {claimed or 'nothing'}, bytes are {actual}")
-    else:
-        try:
-            result = await take_in(rt, tenant=tenant, data=body, filename=str(headers.get(FILENAME_HEADER, "")),
-                                   source=Source.DEVICE, limit=settings.max_upload_bytes, device=device,
-                                   device_sequence=sequence)
-        except AdmissionError as exc:
-            receipt = DeviceReceiptV1(tenant=tenant, device=device, sequence=sequence, sha256=actual,
-                                      status=ReceiptStatus.REJECTED, reason=exc.message)
-        else:
-            duplicate = result.duplicate
-            if duplicate:
-                # the device's own resend (a lost receipt) is still its acceptance, not someone else's copy
-                async with rt.db.acquire() as conn:
-                    duplicate = await store.device_origin(conn, result.document_id) != (device, sequence)
-            receipt = DeviceReceiptV1(tenant=tenant, device=device, sequence=sequence, sha256=actual,
-                                      status=ReceiptStatus.DUPLICATE if duplicate else ReceiptStatus.ACCEPTED,
-                                      document_id=result.document_id)
-
-    async def effects(conn: Connection) -> list[Outgoing]:
-        return [outgoing(subjects.device_receipt(tenant, device), receipt,
-                         msg_id=f"receipt:{tenant}:{device}:{sequence}:{actual}")]
-
-    await run_once(rt.db, rt.broker, consumer_name="ingest-device-uploads", message_id=message_id(msg),
-                   effects=effects)

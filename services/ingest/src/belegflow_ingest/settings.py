@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field
 
@@ -15,3 +16,24 @@ class Settings(DatabaseSettings):
     max_upload_bytes: int = Field(default=25 * 1024 * 1024, ge=1, description="largest accepted document")
     inbox_dir: Path | None = Field(default=None, description="watched folder: <inbox_dir>/<tenant>/<file>")
     inbox_poll_s: float = Field(default=2.0, gt=0)
+    nats_auth_issuer_seed: str | None = Field(
+        default=None, description="account nkey seed (SA…) that signs device users in the NATS auth callout; "
+        "its public key is the server's auth_callout issuer. Unset: ingest does not answer device logins")
+    device_nats_servers: str = Field(
+        default="", description="comma-separated NATS URLs devices are given at pairing; default: BELEGFLOW_NATS_URL "
+        "without its credentials")
+    device_credentials_ttl_s: int = Field(
+        default=300, ge=10, description="lifetime of a device's NATS authorization; a revoked device is cut off "
+        "at the latest after this")
+    pairing_code_ttl_s: int = Field(default=86400, ge=60, description="default validity of a pairing code")
+
+    def device_servers(self) -> list[str]:
+        if self.device_nats_servers.strip():
+            return [url.strip() for url in self.device_nats_servers.split(",") if url.strip()]
+        servers = []
+        for url in self.nats_url.split(","):
+            parts = urlsplit(url.strip())
+            host = parts.hostname or ""
+            netloc = f"{host}:{parts.port}" if parts.port else host
+            servers.append(urlunsplit((parts.scheme, netloc, parts.path, "", "")))
+        return servers

@@ -132,6 +132,7 @@ async def get_document(conn: Connection, document_id: UUID) -> dict[str, Any] | 
     doc = dict(row)
     for key in _JSON_COLUMNS:
         doc[key] = _json(doc[key])
+    doc["capture"] = _json(doc.get("capture"))  # what a device recorded at capture (device uploads only)
     doc["protocol"] = [{**dict(e), "data": _json(e["data"])} for e in entries]
     doc["recognition_requests"] = await recognition_requests(conn, document_id)
     return doc

@@ -15,7 +15,7 @@ from belegflow_contracts.runtime.logging import bind_document, get_logger
 from belegflow_contracts.runtime.masterdata import apply_batch
 from belegflow_contracts.runtime.messaging import consumer, jstream, message_id, outgoing, run_once
 from belegflow_contracts.runtime.service import Runtime
-from belegflow_matching import domain, store
+from belegflow_matching import device_snapshot, domain, store
 from belegflow_matching.errors import BatchRefusedError
 from belegflow_matching.settings import Settings
 
@@ -39,6 +39,8 @@ async def on_suppliers(batch: SupplierBatchV1, msg: NatsMessage, rt: RuntimeDep)
 
     await apply_batch(rt, msg, kind="suppliers", tenant=batch.tenant, batch_id=batch.batch_id,
                       consumer_name="matching-suppliers", apply=apply, refusals=(BatchRefusedError,))
+    # devices keep suppliers offline: their snapshot follows every batch (also a redelivered one)
+    await device_snapshot.publish_snapshot(rt, batch.tenant)
 
 
 @router.subscriber(subjects.ALL_RECOGNIZED, stream=jstream("DOCS"), **consumer("matching-recognized"))

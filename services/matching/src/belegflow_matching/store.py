@@ -42,6 +42,14 @@ def _record(row: Any) -> SupplierRecord:
     )
 
 
+async def all_suppliers(conn: Connection, tenant: str) -> list[SupplierRecord]:
+    """Every supplier of the tenant (for the device master-data snapshot)."""
+    rows = await conn.fetch(
+        f"SELECT {_SUPPLIER_COLUMNS} FROM suppliers s WHERE s.tenant = $1 ORDER BY s.supplier_number", tenant
+    )
+    return [_record(r) for r in rows]
+
+
 async def apply_suppliers(conn: Connection, batch: SupplierBatchV1) -> int:
     """Upsert every supplier of the batch, or none: a refusal rolls back to the savepoint taken here."""
     tenant = batch.tenant

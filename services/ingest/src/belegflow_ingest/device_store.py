@@ -1,0 +1,323 @@
+"""Ingest's SQL about devices: slots, pairing codes, credentials, number blocks, sessions, receipts, chunks."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from belegflow_contracts.messages import DeviceReceiptV1, DeviceState, NumberBlockV1, ReceiptStatus, SyncSessionV1
+from belegflow_ingest.devices import CodeRow, DeviceError, PairingRefusal, pairing_refusal, release_refusal
+
+if TYPE_CHECKING:
+    from belegflow_contracts.runtime.db import Connection
+
+
+def _unknown(tenant: str, device: str) -> DeviceError:
+    return DeviceError(404, "device_unknown", f"tenant {tenant} has no device slot {device!r}")
+
+
+async def release(
+    conn: Connection, *, tenant: str, device: str, name: str, code_hash: str, now: datetime, ttl: timedelta
+) -> datetime:
+    """Release a slot (or re-release one nobody paired yet) with a fresh code; earlier unused codes lapse."""
+    async with conn.transaction():
+        state = await conn.fetchval(
+            "SELECT state FROM devices WHERE tenant = $1 AND device = $2 FOR UPDATE", tenant, device
+        )
+        if refusal := release_refusal(DeviceState(state) if state else None):
+            raise refusal
+        await conn.execute(
+            """
+            INSERT INTO devices (tenant, device, name, state, released_at) VALUES ($1, $2, $3, 'released', $4)
+            ON CONFLICT (tenant, device) DO UPDATE SET name = EXCLUDED.name, released_at = EXCLUDED.released_at
+            """,
+            tenant, device, name, now,
+        )
+        return await _new_code(conn, tenant, device, code_hash, now, ttl)
+
+
+async def _new_code(conn: Connection, tenant: str, device: str, code_hash: str, now: datetime,
+                    ttl: timedelta) -> datetime:
+    await conn.execute("DELETE FROM pairing_codes WHERE tenant = $1 AND device = $2 AND used_at IS NULL",
+                       tenant, device)
+    expires = now + ttl
+    await conn.execute(
+        "INSERT INTO pairing_codes (code_hash, tenant, device, issued_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        code_hash, tenant, device, now, expires,
+    )
+    return expires
+
+
+async def reset(conn: Connection, *, tenant: str, device: str, code_hash: str, now: datetime,
+                ttl: timedelta) -> datetime:
+    """Forget the paired device (its credentials stop working) and issue a new code for the slot."""
+    async with conn.transaction():
+        done = await conn.execute(
+            """
+            UPDATE devices SET state = 'released', nats_user = NULL, password_hash = NULL, paired_at = NULL,
+                               revoked_at = NULL, hostname = NULL, agent_version = NULL, released_at = $3
+            WHERE tenant = $1 AND device = $2
+            """,
+            tenant, device, now,
+        )
+        if done.endswith(" 0"):
+            raise _unknown(tenant, device)
+        return await _new_code(conn, tenant, device, code_hash, now, ttl)
+
+
+async def revoke(conn: Connection, *, tenant: str, device: str, now: datetime) -> None:
+    """Withdraw the credentials; no new code (a reset brings the slot back)."""
+    done = await conn.execute(
+        "UPDATE devices SET state = 'revoked', password_hash = NULL, revoked_at = $3 WHERE tenant = $1 AND device = $2",
+        tenant, device, now,
+    )
+    if done.endswith(" 0"):
+        raise _unknown(tenant, device)
+
+
+@dataclass(frozen=True, slots=True)
+class Paired:
+    tenant: str
+    device: str
+    name: str
+
+
+async def pair(
+    conn: Connection, *, code_hash: str, now: datetime, nats_user: str, password_hash: str, hostname: str,
+    agent_version: str,
+) -> Paired | PairingRefusal:
+    """Redeem a code under row locks on the code and its slot, so of two devices racing exactly one wins.
+
+    Call inside a transaction (the number blocks of the first sync are allocated in the same one).
+    """
+    code = await conn.fetchrow("SELECT * FROM pairing_codes WHERE code_hash = $1 FOR UPDATE", code_hash)
+    slot = None
+    if code is not None:
+        slot = await conn.fetchrow("SELECT * FROM devices WHERE tenant = $1 AND device = $2 FOR UPDATE",
+                                   code["tenant"], code["device"])
+    row = None if code is None or slot is None else CodeRow(
+        used=code["used_at"] is not None, expires_at=code["expires_at"], slot_state=DeviceState(slot["state"]))
+    if refusal := pairing_refusal(row, now):
+        return refusal
+    assert code is not None
+    assert slot is not None
+    await conn.execute("UPDATE pairing_codes SET used_at = $2 WHERE code_hash = $1", code_hash, now)
+    await conn.execute(
+        """
+        UPDATE devices SET state = 'paired', nats_user = $3, password_hash = $4, paired_at = $5, last_contact = $5,
+                           hostname = $6, agent_version = $7, revoked_at = NULL
+        WHERE tenant = $1 AND device = $2
+        """,
+        slot["tenant"], slot["device"], nats_user, password_hash, now, hostname, agent_version,
+    )
+    return Paired(tenant=slot["tenant"], device=slot["device"], name=slot["name"])
+
+
+async def credentials(conn: Connection, nats_user: str) -> tuple[str, str, str | None] | None:
+    """(tenant, device, password hash) of a paired device's NATS user; None when no paired device has it."""
+    row = await conn.fetchrow(
+        "SELECT tenant, device, password_hash FROM devices WHERE nats_user = $1 AND state = 'paired'", nats_user
+    )
+    return (row["tenant"], row["device"], row["password_hash"]) if row else None
+
+
+async def device_state(conn: Connection, tenant: str, device: str) -> DeviceState | None:
+    state = await conn.fetchval("SELECT state FROM devices WHERE tenant = $1 AND device = $2", tenant, device)
+    return DeviceState(state) if state else None
+
+
+async def touch(conn: Connection, tenant: str, device: str, *, at: datetime, backlog: int | None = None) -> None:
+    """Record the device's last contact (and the backlog it reported)."""
+    await conn.execute(
+        """
+        UPDATE devices SET last_contact = GREATEST(COALESCE(last_contact, $3), $3), backlog = COALESCE($4, backlog)
+        WHERE tenant = $1 AND device = $2
+        """,
+        tenant, device, at, backlog,
+    )
+
+
+async def list_devices(conn: Connection, tenant: str) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        """
+        SELECT d.device, d.name, d.state, d.hostname, d.agent_version, d.released_at, d.paired_at, d.revoked_at,
+               d.last_contact, d.backlog, s.session_id AS last_sync_id, s.started_at AS last_sync_at,
+               s.ended_at AS last_sync_ended_at, s.result AS last_sync_result,
+               (SELECT max(c.expires_at) FROM pairing_codes c
+                WHERE c.tenant = d.tenant AND c.device = d.device AND c.used_at IS NULL) AS code_expires_at
+        FROM devices d
+        LEFT JOIN LATERAL (
+            SELECT session_id, started_at, ended_at, result FROM device_sessions x
+            WHERE x.tenant = d.tenant AND x.device = d.device ORDER BY started_at DESC LIMIT 1
+        ) s ON true
+        WHERE d.tenant = $1 ORDER BY d.device
+        """,
+        tenant,
+    )
+    return [dict(r) for r in rows]
+
+
+# --- number ranges -------------------------------------------------------------------------------
+
+
+async def allocate_block(conn: Connection, *, tenant: str, series: str, device: str, size: int) -> NumberBlockV1:
+    """The next ``size`` numbers of the series for the device; the series row lock serialises allocations."""
+    await conn.execute(
+        "INSERT INTO number_series (tenant, series) VALUES ($1, $2) ON CONFLICT (tenant, series) DO NOTHING",
+        tenant, series,
+    )
+    row = await conn.fetchrow(
+        "UPDATE number_series SET next_first = next_first + $3 WHERE tenant = $1 AND series = $2 "
+        "RETURNING id, next_first - $3 AS first",
+        tenant, series, size,
+    )
+    assert row is not None
+    first = int(row["first"])
+    last = first + size - 1
+    await conn.execute("INSERT INTO number_blocks (series_id, device, first, last) VALUES ($1, $2, $3, $4)",
+                       row["id"], device, first, last)
+    return NumberBlockV1(series=series, first=first, last=last)
+
+
+async def insert_block(conn: Connection, *, tenant: str, series: str, device: str, first: int, last: int) -> None:
+    """Record a block as given (operator corrections, imports); the database refuses an overlap."""
+    await conn.execute(
+        "INSERT INTO number_series (tenant, series) VALUES ($1, $2) ON CONFLICT (tenant, series) DO NOTHING",
+        tenant, series,
+    )
+    series_id = await conn.fetchval("SELECT id FROM number_series WHERE tenant = $1 AND series = $2", tenant, series)
+    await conn.execute("INSERT INTO number_blocks (series_id, device, first, last) VALUES ($1, $2, $3, $4)",
+                       series_id, device, first, last)
+
+
+async def blocks_of(conn: Connection, tenant: str) -> list[tuple[str, str, int, int]]:
+    """(series, device, first, last) of every block of the tenant."""
+    rows = await conn.fetch(
+        "SELECT s.series, b.device, b.first, b.last FROM number_blocks b JOIN number_series s ON s.id = b.series_id "
+        "WHERE s.tenant = $1 ORDER BY s.series, b.first",
+        tenant,
+    )
+    return [(r["series"], r["device"], int(r["first"]), int(r["last"])) for r in rows]
+
+
+# --- sessions ------------------------------------------------------------------------------------
+
+
+async def upsert_session(conn: Connection, tenant: str, device: str, session: SyncSessionV1) -> bool:
+    """Insert or update a session by id; False when the id belongs to another device."""
+    row = await conn.fetchrow(
+        """
+        INSERT INTO device_sessions (session_id, tenant, device, started_at, ended_at, result, body)
+        VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)
+        ON CONFLICT (session_id) DO UPDATE SET ended_at = EXCLUDED.ended_at, result = EXCLUDED.result,
+            body = EXCLUDED.body, started_at = EXCLUDED.started_at, updated_at = now()
+        WHERE device_sessions.tenant = EXCLUDED.tenant AND device_sessions.device = EXCLUDED.device
+        RETURNING session_id
+        """,
+        session.session_id, tenant, device, session.started_at, session.ended_at, session.result.value,
+        session.model_dump_json(),
+    )
+    return row is not None
+
+
+async def sessions_of(conn: Connection, tenant: str, device: str, *, limit: int = 20) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        "SELECT body FROM device_sessions WHERE tenant = $1 AND device = $2 ORDER BY started_at DESC LIMIT $3",
+        tenant, device, limit,
+    )
+    return [json.loads(r["body"]) if isinstance(r["body"], str) else r["body"] for r in rows]
+
+
+# --- receipts and chunks -------------------------------------------------------------------------
+
+
+def _receipt(tenant: str, device: str, row: Any) -> DeviceReceiptV1:
+    return DeviceReceiptV1(tenant=tenant, device=device, sequence=row["sequence"], sha256=row["sha256"],
+                           status=ReceiptStatus(row["status"]), document_id=row["document_id"], reason=row["reason"])
+
+
+async def receipt_of(conn: Connection, tenant: str, device: str, sequence: int) -> DeviceReceiptV1 | None:
+    row = await conn.fetchrow(
+        "SELECT * FROM device_receipts WHERE tenant = $1 AND device = $2 AND sequence = $3", tenant, device, sequence
+    )
+    return _receipt(tenant, device, row) if row else None
+
+
+async def receipts(conn: Connection, tenant: str, device: str, sequences: list[int]) -> list[DeviceReceiptV1]:
+    rows = await conn.fetch(
+        "SELECT * FROM device_receipts WHERE tenant = $1 AND device = $2 AND sequence = ANY($3::bigint[]) "
+        "ORDER BY sequence",
+        tenant, device, sequences,
+    )
+    return [_receipt(tenant, device, r) for r in rows]
+
+
+async def save_receipt(conn: Connection, receipt: DeviceReceiptV1) -> DeviceReceiptV1:
+    """Keep the answer for (tenant, device, sequence); a confirmed one is never replaced, a rejected one may be."""
+    row = await conn.fetchrow(
+        """
+        INSERT INTO device_receipts (tenant, device, sequence, sha256, status, document_id, reason)
+        VALUES ($1, $2, $3, $4, $5, $6, $7)
+        ON CONFLICT (tenant, device, sequence) DO UPDATE SET sha256 = EXCLUDED.sha256, status = EXCLUDED.status,
+            document_id = EXCLUDED.document_id, reason = EXCLUDED.reason, at = now()
+        WHERE device_receipts.status = 'rejected'
+        RETURNING *
+        """,
+        receipt.tenant, receipt.device, receipt.sequence, receipt.sha256, receipt.status.value, receipt.document_id,
+        receipt.reason,
+    )
+    if row is None:  # a confirmed answer was there first
+        stored = await receipt_of(conn, receipt.tenant, receipt.device, receipt.sequence)
+        assert stored is not None
+        return stored
+    return _receipt(receipt.tenant, receipt.device, row)
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkKey:
+    tenant: str
+    device: str
+    sequence: int
+    sha256: str
+
+
+async def add_chunk(conn: Connection, key: ChunkKey, *, index: int, count: int, size: int, data: bytes) -> int:
+    """Store one chunk (a repeat is a no-op); return how many distinct chunks of this upload are there."""
+    await conn.execute(
+        """
+        INSERT INTO upload_chunks (tenant, device, sequence, sha256, index, count, size, data)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING
+        """,
+        key.tenant, key.device, key.sequence, key.sha256, index, count, size, data,
+    )
+    n: int = await conn.fetchval(
+        "SELECT count(*) FROM upload_chunks WHERE tenant = $1 AND device = $2 AND sequence = $3 AND sha256 = $4 "
+        "AND count = $5",
+        key.tenant, key.device, key.sequence, key.sha256, count,
+    )
+    return n
+
+
+async def chunks(conn: Connection, key: ChunkKey) -> list[tuple[int, int, int, bytes]]:
+    """(index, count, size, data) of the stored chunks in order."""
+    rows = await conn.fetch(
+        "SELECT index, count, size, data FROM upload_chunks WHERE tenant = $1 AND device = $2 AND sequence = $3 "
+        "AND sha256 = $4 ORDER BY index",
+        key.tenant, key.device, key.sequence, key.sha256,
+    )
+    return [(r["index"], r["count"], int(r["size"]), bytes(r["data"])) for r in rows]
+
+
+async def drop_chunks(conn: Connection, key: ChunkKey) -> None:
+    await conn.execute(
+        "DELETE FROM upload_chunks WHERE tenant = $1 AND device = $2 AND sequence = $3 AND sha256 = $4",
+        key.tenant, key.device, key.sequence, key.sha256,
+    )
+
+
+async def document_capture(conn: Connection, document_id: UUID) -> Any:
+    value = await conn.fetchval("SELECT capture FROM documents WHERE id = $1", document_id)
+    return json.loads(value) if isinstance(value, str) else value

@@ -1,0 +1,410 @@
+"""Central side of edge capture on NATS: device uploads and chunks (JetStream), and the request/reply subjects.
+
+Tenant and device always come from the subject (the server lets a device publish only below its own
+prefix), never from a message body. Request/reply handlers never raise: every refusal is an answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import urllib.parse
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import nats.js.errors
+from faststream import Context
+from faststream.nats import NatsRouter
+from faststream.nats.annotations import NatsMessage
+from pydantic import BaseModel, ValidationError
+
+from belegflow_contracts import subjects
+from belegflow_contracts.messages import (
+    DeviceCaptureV1,
+    DeviceConfigV1,
+    DeviceMasterDataV1,
+    DeviceReceiptV1,
+    DeviceState,
+    EdgeAckV1,
+    Level,
+    NumberBlockReplyV1,
+    NumberBlockRequestV1,
+    ProtocolEntryV1,
+    ReceiptListV1,
+    ReceiptQueryV1,
+    ReceiptStatus,
+    Source,
+    SyncDataReplyV1,
+    SyncDataRequestV1,
+    SyncSessionV1,
+)
+from belegflow_contracts.runtime.errors import PermanentError
+from belegflow_contracts.runtime.logging import get_logger
+from belegflow_contracts.runtime.messaging import consumer, jstream, message_id, outgoing, run_once
+from belegflow_contracts.runtime.service import Runtime
+from belegflow_ingest import device_store, devices, store
+from belegflow_ingest.errors import AdmissionError
+from belegflow_ingest.intake import take_in
+from belegflow_ingest.settings import Settings
+
+if TYPE_CHECKING:
+    from belegflow_contracts.runtime import Outgoing
+    from belegflow_contracts.runtime.db import Connection
+
+log = get_logger(__name__)
+router = NatsRouter()
+RuntimeDep = Annotated[Runtime, Context("runtime")]
+SettingsDep = Annotated[Settings, Context("settings")]
+
+SEQUENCE_HEADER = "Belegflow-Sequence"
+FILENAME_HEADER = "Belegflow-Filename"
+SHA256_HEADER = "Belegflow-Sha256"
+CAPTURE_HEADER = "Belegflow-Capture"
+CHUNK_HEADER = "Belegflow-Chunk"
+SIZE_HEADER = "Belegflow-Size"
+QUEUE = "ingest"
+CONFIG_BUCKET, MASTERDATA_BUCKET = subjects.KV_BUCKETS
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _origin(msg: NatsMessage) -> tuple[str, str]:
+    """(tenant, device) of a device subject ``edge.<t>.<d>.<kind>.v1``."""
+    parts = msg.raw_message.subject.split(".")
+    if len(parts) != 5 or parts[0] != "edge":
+        raise PermanentError(f"not a device subject: {msg.raw_message.subject}")
+    return parts[1], parts[2]
+
+
+def _header(msg: NatsMessage, name: str) -> str:
+    return str((msg.headers or {}).get(name, ""))
+
+
+def _sequence(msg: NatsMessage) -> int:
+    try:
+        sequence = int(_header(msg, SEQUENCE_HEADER))
+    except ValueError:
+        raise PermanentError(f"device upload without a valid {SEQUENCE_HEADER} header") from None
+    if sequence < 0:
+        raise PermanentError(f"device upload with a negative {SEQUENCE_HEADER} header")
+    return sequence
+
+
+def _rejected(tenant: str, device: str, sequence: int, sha256: str, reason: str) -> DeviceReceiptV1:
+    return DeviceReceiptV1(tenant=tenant, device=device, sequence=sequence, sha256=sha256,
+                           status=ReceiptStatus.REJECTED, reason=reason)
+
+
+def parse_capture(raw: str) -> DeviceCaptureV1 | None:
+    """The ``Belegflow-Capture`` header; absent is fine, malformed is an ``AdmissionError``."""
+    if not raw:
+        return None
+    try:
+        return DeviceCaptureV1.model_validate_json(raw)
+    except ValidationError as exc:
+        raise AdmissionError(f"{CAPTURE_HEADER} header is not a valid DeviceCaptureV1: "
+                             f"{exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}") from None
+
+
+async def _paired(rt: Runtime, tenant: str, device: str, *, backlog: int | None = None) -> str | None:
+    """None when the device is paired (and its contact is recorded), else why it may not do this."""
+    async with rt.db.acquire() as conn:
+        state = await device_store.device_state(conn, tenant, device)
+        if state is DeviceState.PAIRED:
+            await device_store.touch(conn, tenant, device, at=datetime.now(UTC), backlog=backlog)
+            return None
+    if state is None:
+        return f"device {device!r} of tenant {tenant} is not paired: no such slot"
+    return f"device {device!r} of tenant {tenant} is not paired (slot state: {state.value})"
+
+
+async def receive_document(
+    rt: Runtime, settings: Settings, *, tenant: str, device: str, sequence: int, data: bytes, claimed_sha256: str,
+    filename: str, capture_header: str,
+) -> DeviceReceiptV1:
+    """The one way a device's document comes in (whole or assembled from chunks); returns the stored answer."""
+    actual = hashlib.sha256(data).hexdigest()
+    if refusal := await _paired(rt, tenant, device):
+        return _rejected(tenant, device, sequence, actual, refusal)
+    async with rt.db.acquire() as conn:
+        known = await device_store.receipt_of(conn, tenant, device, sequence)
+    if known is not None and known.status is not ReceiptStatus.REJECTED:
+        if known.sha256 == actual:
+            return known  # a resend after a lost receipt: the same answer, however late
+        return _rejected(tenant, device, sequence, actual,
+                         f"sequence {sequence} already carried another document (sha256 {known.sha256}); "
+                         "a sequence number is never reused")
+    receipt: DeviceReceiptV1
+    if claimed_sha256 != actual:
+        receipt = _rejected(tenant, device, sequence, actual,
+                            f"hash mismatch: header says {claimed_sha256 or 'nothing'}, bytes are {actual}")
+    else:
+        try:
+            capture = parse_capture(capture_header)
+            result = await take_in(rt, tenant=tenant, data=data, filename=urllib.parse.unquote(filename),
+                                   source=Source.DEVICE, limit=settings.max_upload_bytes, device=device,
+                                   device_sequence=sequence)
+        except AdmissionError as exc:
+            receipt = _rejected(tenant, device, sequence, actual, exc.message)
+        else:
+            duplicate = result.duplicate
+            async with rt.db.acquire() as conn:
+                if duplicate:
+                    # the device's own earlier delivery (answered before the receipt was kept) is no duplicate
+                    duplicate = await store.device_origin(conn, result.document_id) != (device, sequence)
+                elif capture is not None:
+                    await record_capture(conn, result.document_id, device, sequence, capture)
+            receipt = DeviceReceiptV1(tenant=tenant, device=device, sequence=sequence, sha256=actual,
+                                      status=ReceiptStatus.DUPLICATE if duplicate else ReceiptStatus.ACCEPTED,
+                                      document_id=result.document_id)
+    async with rt.db.acquire() as conn:
+        return await device_store.save_receipt(conn, receipt)
+
+
+async def record_capture(conn: Connection, document_id: Any, device: str, sequence: int,
+                         capture: DeviceCaptureV1) -> None:
+    """What the device recorded at capture goes with the document and into its protocol."""
+    data = capture.model_dump(mode="json", exclude_none=True)
+    async with conn.transaction():
+        await conn.execute("UPDATE documents SET capture = $2::jsonb WHERE id = $1 AND capture IS NULL",
+                           document_id, json.dumps(data))
+        number = f" as {capture.document_number}" if capture.document_number else ""
+        entry = ProtocolEntryV1(
+            step="ingest", at=datetime.now(UTC), level=Level.INFO,
+            message=f"captured on device {device}{number} ({capture.document_type}) "
+                    f"at {capture.captured_at.isoformat()}",
+            data={"device": device, "sequence": str(sequence), **{k: str(v) for k, v in data.items()}},
+        )
+        await store.add_protocol(conn, document_id, [entry])
+
+
+async def _answer(rt: Runtime, msg: NatsMessage, consumer_name: str, receipt: DeviceReceiptV1) -> None:
+    """Publish the receipt exactly once per incoming message (a resend is a new message and is answered again)."""
+    incoming = message_id(msg)
+
+    async def effects(conn: Connection) -> list[Outgoing]:
+        return [outgoing(subjects.device_receipt(receipt.tenant, receipt.device), receipt,
+                         msg_id=f"receipt:{receipt.tenant}:{receipt.device}:{receipt.sequence}:{incoming}")]
+
+    await run_once(rt.db, rt.broker, consumer_name=consumer_name, message_id=incoming, effects=effects)
+
+
+@router.subscriber(  # type: ignore[untyped-decorator]  # faststream's decorator is untyped with **kwargs
+    subjects.ALL_DEVICE_UPLOADS, stream=jstream("EDGE"), **consumer("ingest-device-uploads"))
+async def on_device_upload(msg: NatsMessage, rt: RuntimeDep, settings: SettingsDep) -> None:
+    """A device sends a document's bytes over its own subject; ingest answers with a receipt."""
+    body = msg.body  # raw bytes: a document is never decoded as JSON
+    tenant, device = _origin(msg)
+    sequence = _sequence(msg)
+    receipt = await receive_document(rt, settings, tenant=tenant, device=device, sequence=sequence, data=body,
+                                     claimed_sha256=_header(msg, SHA256_HEADER),
+                                     filename=_header(msg, FILENAME_HEADER),
+                                     capture_header=_header(msg, CAPTURE_HEADER))
+    await _answer(rt, msg, "ingest-device-uploads", receipt)
+
+
+def parse_chunk(header: str, size_header: str, limit: int) -> tuple[int, int, int]:
+    """(index, count, size) of ``Belegflow-Chunk: <index>/<count>`` and ``Belegflow-Size``; ValueError says why."""
+    try:
+        index_s, count_s = header.split("/")
+        index, count, size = int(index_s), int(count_s), int(size_header)
+    except ValueError:
+        raise ValueError(f"chunk without valid {CHUNK_HEADER} (<index>/<count>) and {SIZE_HEADER} headers: "
+                         f"{header!r}, {size_header!r}") from None
+    if count < 1 or not 0 <= index < count:
+        raise ValueError(f"chunk {header!r}: index must be 0..count-1")
+    if size < 1:
+        raise ValueError(f"chunk {header!r}: whole size {size} is not positive")
+    if size > limit:
+        raise ValueError(f"document is larger than the limit of {limit} bytes (announced {size})")
+    return index, count, size
+
+
+@router.subscriber(  # type: ignore[untyped-decorator]  # faststream's decorator is untyped with **kwargs
+    subjects.ALL_DEVICE_CHUNKS, stream=jstream("EDGE"), **consumer("ingest-device-chunks"))
+async def on_device_chunk(msg: NatsMessage, rt: RuntimeDep, settings: SettingsDep) -> None:
+    """One chunk of a larger document: kept until all are there, then assembled, verified and taken in."""
+    body = msg.body
+    tenant, device = _origin(msg)
+    sequence = _sequence(msg)
+    claimed = _header(msg, SHA256_HEADER)
+    try:
+        index, count, size = parse_chunk(_header(msg, CHUNK_HEADER), _header(msg, SIZE_HEADER),
+                                         settings.max_upload_bytes)
+    except ValueError as exc:
+        await _answer(rt, msg, "ingest-device-chunks", _rejected(tenant, device, sequence, claimed or "-", str(exc)))
+        return
+    last = index == count - 1
+    if refusal := await _paired(rt, tenant, device):
+        if last:
+            await _answer(rt, msg, "ingest-device-chunks", _rejected(tenant, device, sequence, claimed or "-", refusal))
+        return
+    async with rt.db.acquire() as conn:
+        known = await device_store.receipt_of(conn, tenant, device, sequence)
+    if known is not None and known.status is not ReceiptStatus.REJECTED:
+        # sent again after it was taken in: answer once, on the last chunk, as for a whole upload
+        if last:
+            answer = known if known.sha256 == claimed else _rejected(
+                tenant, device, sequence, claimed,
+                f"sequence {sequence} already carried another document (sha256 {known.sha256}); "
+                "a sequence number is never reused")
+            await _answer(rt, msg, "ingest-device-chunks", answer)
+        return
+    key = device_store.ChunkKey(tenant, device, sequence, claimed)
+    async with rt.db.acquire() as conn:
+        have = await device_store.add_chunk(conn, key, index=index, count=count, size=size, data=body)
+    if have < count:
+        return
+    async with rt.db.acquire() as conn:
+        parts = await device_store.chunks(conn, key)
+    data = b"".join(part for i, n, _, part in parts if n == count)
+    if [i for i, n, _, _ in parts if n == count] != list(range(count)) or len(data) != size:
+        receipt = _rejected(tenant, device, sequence, hashlib.sha256(data).hexdigest(),
+                            f"chunks do not add up: {len(data)} bytes in {count} chunks, announced {size}")
+    else:
+        receipt = await receive_document(rt, settings, tenant=tenant, device=device, sequence=sequence, data=data,
+                                         claimed_sha256=claimed, filename=_header(msg, FILENAME_HEADER),
+                                         capture_header=_header(msg, CAPTURE_HEADER))
+    async with rt.db.acquire() as conn:
+        await device_store.drop_chunks(conn, key)
+    await _answer(rt, msg, "ingest-device-chunks", receipt)
+
+
+# --- request/reply -------------------------------------------------------------------------------
+
+
+def _parse(model: type[M], body: bytes) -> M | str:
+    try:
+        return model.model_validate_json(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        return f"not a valid {model.__name__}: {'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
+
+
+async def device_config(rt: Runtime, tenant: str, device: str) -> DeviceConfigV1:
+    """The device's config from the ``device-config`` bucket (``<tenant>.<device>``, else ``<tenant>``), or defaults."""
+    kv = await rt.broker.key_value(CONFIG_BUCKET, declare=False)
+    for key in (f"{tenant}.{device}", tenant):
+        try:
+            entry = await kv.get(key)
+        except (nats.js.errors.KeyNotFoundError, nats.js.errors.KeyDeletedError):
+            continue
+        if entry.value:
+            try:
+                return DeviceConfigV1.model_validate_json(entry.value)
+            except ValidationError as exc:
+                log.error("device config in KV is not valid; using defaults", key=key, error=str(exc))
+    return DeviceConfigV1(version=1)
+
+
+async def device_masterdata(rt: Runtime, tenant: str, config: DeviceConfigV1) -> DeviceMasterDataV1:
+    """The snapshot matching keeps in ``device-masterdata`` under ``<tenant>.snapshot``, or an empty one."""
+    kv = await rt.broker.key_value(MASTERDATA_BUCKET, declare=False)
+    try:
+        entry = await kv.get(f"{tenant}.snapshot")
+    except (nats.js.errors.KeyNotFoundError, nats.js.errors.KeyDeletedError):
+        return devices.empty_masterdata(config)
+    try:
+        snapshot = DeviceMasterDataV1.model_validate_json(entry.value or b"")
+    except ValidationError as exc:
+        log.error("device master data in KV is not valid; sending none", tenant=tenant, error=str(exc))
+        return devices.empty_masterdata(config)
+    return snapshot
+
+
+async def _guarded(msg: NatsMessage, failure: Callable[[str], M], work: Awaitable[M]) -> M:
+    try:
+        return await work
+    except Exception as exc:  # an answer, never a crash: the device must not wait for a timeout
+        log.error("device request failed", subject=msg.raw_message.subject, error=str(exc))
+        return failure(f"central could not answer: {type(exc).__name__}: {exc}")
+
+
+@router.subscriber(subjects.ALL_DEVICE_NUMBERS, queue=QUEUE)
+async def on_numbers(msg: NatsMessage, rt: RuntimeDep) -> NumberBlockReplyV1:
+    """The next block of a series for this device (only for a paired device, only for a configured series)."""
+
+    body = msg.body
+
+    async def work() -> NumberBlockReplyV1:
+        tenant, device = _origin(msg)
+        request = _parse(NumberBlockRequestV1, body)
+        if isinstance(request, str):
+            return NumberBlockReplyV1(error=request)
+        if refusal := await _paired(rt, tenant, device):
+            return NumberBlockReplyV1(error=refusal)
+        config = await device_config(rt, tenant, device)
+        if problem := devices.check_series(request.series, config):
+            return NumberBlockReplyV1(error=problem)
+        async with rt.db.acquire() as conn, conn.transaction():
+            block = await device_store.allocate_block(conn, tenant=tenant, series=request.series, device=device,
+                                                      size=config.block_size)
+        log.info("number block", tenant=tenant, device=device, series=block.series, first=block.first,
+                 last=block.last)
+        return NumberBlockReplyV1(block=block)
+
+    return await _guarded(msg, lambda error: NumberBlockReplyV1(error=error), work())
+
+
+@router.subscriber(subjects.ALL_DEVICE_SYNC, queue=QUEUE)
+async def on_sync(msg: NatsMessage, rt: RuntimeDep) -> SyncDataReplyV1:
+    """Config and master data, each only when the device's version is not the current one."""
+
+    body = msg.body
+
+    async def work() -> SyncDataReplyV1:
+        tenant, device = _origin(msg)
+        request = _parse(SyncDataRequestV1, body)
+        if isinstance(request, str):
+            return SyncDataReplyV1(error=request)
+        if refusal := await _paired(rt, tenant, device, backlog=request.backlog):
+            return SyncDataReplyV1(error=refusal)
+        config = await device_config(rt, tenant, device)
+        return devices.sync_answer(request, config, await device_masterdata(rt, tenant, config))
+
+    return await _guarded(msg, lambda error: SyncDataReplyV1(error=error), work())
+
+
+@router.subscriber(subjects.ALL_DEVICE_SESSIONS, queue=QUEUE)
+async def on_session(msg: NatsMessage, rt: RuntimeDep) -> EdgeAckV1:
+    """A sync session as the device saw it, at start and at end (upserted by id)."""
+
+    body = msg.body
+
+    async def work() -> EdgeAckV1:
+        tenant, device = _origin(msg)
+        session = _parse(SyncSessionV1, body)
+        if isinstance(session, str):
+            return EdgeAckV1(ok=False, error=session)
+        if (session.tenant, session.device) != (tenant, device):
+            return EdgeAckV1(ok=False, error=f"session names {session.tenant}/{session.device} but came from "
+                                             f"{tenant}/{device}")
+        if refusal := await _paired(rt, tenant, device, backlog=session.backlog):
+            return EdgeAckV1(ok=False, error=refusal)
+        async with rt.db.acquire() as conn:
+            if not await device_store.upsert_session(conn, tenant, device, session):
+                return EdgeAckV1(ok=False, error=f"session {session.session_id} belongs to another device")
+        return EdgeAckV1()
+
+    return await _guarded(msg, lambda error: EdgeAckV1(ok=False, error=error), work())
+
+
+@router.subscriber(subjects.ALL_DEVICE_RECEIPT_QUERIES, queue=QUEUE)
+async def on_receipt_query(msg: NatsMessage, rt: RuntimeDep) -> ReceiptListV1:
+    """The receipts central keeps for these sequence numbers (a sequence it does not know is left out)."""
+
+    body = msg.body
+
+    async def work() -> ReceiptListV1:
+        tenant, device = _origin(msg)
+        query = _parse(ReceiptQueryV1, body)
+        if isinstance(query, str):
+            log.warning("bad receipt query", tenant=tenant, device=device, error=query)
+            return ReceiptListV1()
+        if await _paired(rt, tenant, device):
+            return ReceiptListV1()
+        async with rt.db.acquire() as conn:
+            return ReceiptListV1(receipts=await device_store.receipts(conn, tenant, device, query.sequences))
+
+    return await _guarded(msg, lambda _: ReceiptListV1(), work())
