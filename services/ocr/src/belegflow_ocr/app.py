@@ -8,6 +8,7 @@ from faststream.nats import NatsBroker
 
 from belegflow_contracts.runtime import service
 from belegflow_ocr.handlers import router
+from belegflow_ocr.recognition.ocr.engines import check_engine
 from belegflow_ocr.settings import Settings
 from belegflow_ocr.worker import RecognitionPool
 
@@ -20,8 +21,11 @@ def build_broker(nats_url: str = "nats://127.0.0.1:4222") -> NatsBroker:
 
 def main() -> None:
     settings = Settings()  # type: ignore[call-arg]  # required values come from the environment
+    ocr = settings.ocr_options()
+    # a missing package, binary, language or model file stops the service here, named, not on the first scan
+    check_engine(ocr)
     pool = RecognitionPool(
-        workers=settings.ocr_workers, timeout_s=settings.ocr_timeout_s, memory_mb=settings.ocr_memory_mb
+        workers=settings.ocr_workers, timeout_s=settings.ocr_timeout_s, memory_mb=settings.ocr_memory_mb, ocr=ocr
     )
 
     def context(_: service.Runtime) -> dict[str, Any]:

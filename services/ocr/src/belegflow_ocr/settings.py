@@ -2,12 +2,43 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Literal
+
 from pydantic import Field
 
 from belegflow_contracts.runtime.settings import ServiceSettings
+from belegflow_ocr.recognition.ocr.engines import OcrOptions
+
+OcrEngineName = Literal["ppocr-onnx", "tesseract", "paddle"]
+PpOcrModels = Literal["ppocrv6-tiny", "ppocrv6-small", "ppocrv5", "ppocrv4"]
 
 
 class Settings(ServiceSettings):
     ocr_timeout_s: float = Field(default=120.0, gt=0, description="wall-clock limit of one recognition")
-    ocr_memory_mb: int = Field(default=2048, ge=128, description="address-space limit of the worker process")
+    ocr_memory_mb: int = Field(default=3072, ge=128, description="address-space limit of the worker process")
     ocr_workers: int = Field(default=1, ge=1, description="recognition worker processes in this replica")
+    ocr_engine: OcrEngineName = Field(default="ppocr-onnx", description="OCR engine for scans and photos")
+    ocr_device: Literal["cpu", "cuda"] = Field(default="cpu", description="where ppocr-onnx or paddle runs")
+    ocr_threads: int = Field(default=0, ge=0, description="inference threads per worker; 0: every core")
+    ocr_dpi: int = Field(default=200, ge=72, le=600, description="rendering resolution of PDF pages for OCR")
+    ocr_batch_size: int = Field(default=16, ge=1, le=1024, description="text lines (or pages) per inference call")
+    ocr_det_side: int = Field(default=1600, ge=320, le=4096, description="longest side for text detection, px")
+    ocr_models: PpOcrModels = Field(default="ppocrv6-tiny", description="PP-OCR model set of ppocr-onnx")
+    ocr_tesseract_lang: str = Field(default="deu", pattern=r"^[a-z_]+(\+[a-z_]+)*$", description="tesseract -l")
+    ocr_max_image_pixels: int = Field(default=60_000_000, ge=1_000_000, description="largest page image decoded")
+    paddle_model_dir: Path | None = Field(default=None, description="local PaddleOCR models (det/, rec/, cls/)")
+
+    def ocr_options(self) -> OcrOptions:
+        return OcrOptions(
+            engine=self.ocr_engine,
+            device=self.ocr_device,
+            threads=self.ocr_threads,
+            dpi=self.ocr_dpi,
+            batch_size=self.ocr_batch_size,
+            det_side=self.ocr_det_side,
+            models=self.ocr_models,
+            paddle_model_dir=self.paddle_model_dir,
+            tesseract_lang=self.ocr_tesseract_lang,
+            max_pixels=self.ocr_max_image_pixels,
+        )

@@ -13,6 +13,7 @@ from typing import Any
 from belegflow_ocr.domain import recognize
 from belegflow_ocr.errors import RecognitionError
 from belegflow_ocr.recognition import Recognition
+from belegflow_ocr.recognition.ocr.engines import OcrOptions, configure
 
 
 class WorkerLimitError(RecognitionError):
@@ -42,13 +43,21 @@ def _limit_memory(limit_mb: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
+def _start_worker(limit_mb: int, ocr: OcrOptions) -> None:
+    """In each new worker process: the memory limit, and the OCR options its engine is built from (on the
+    first scan, once per process; ``engines.engine_for`` keeps it for every later document)."""
+    _limit_memory(limit_mb)
+    configure(ocr)
+
+
 class RecognitionPool:
     """A process pool that is replaced whenever a worker hits a limit."""
 
-    def __init__(self, *, workers: int, timeout_s: float, memory_mb: int) -> None:
+    def __init__(self, *, workers: int, timeout_s: float, memory_mb: int, ocr: OcrOptions | None = None) -> None:
         self._workers = workers
         self._timeout_s = timeout_s
         self._memory_mb = memory_mb
+        self._ocr = ocr or OcrOptions()
         self._pool = self._new_pool()
         self._jobs: dict[str, _Job] = {}
 
@@ -56,8 +65,8 @@ class RecognitionPool:
         return ProcessPoolExecutor(
             max_workers=self._workers,
             mp_context=get_context("spawn"),
-            initializer=_limit_memory,
-            initargs=(self._memory_mb,),
+            initializer=_start_worker,
+            initargs=(self._memory_mb, self._ocr),
         )
 
     def _replace(self) -> None:

@@ -69,10 +69,10 @@ def default_registry(*, ocr_engine: str | None = None) -> ReaderRegistry:
     ``ocr_engine`` overrides the process's configured engine (``ppocr-onnx``, ``tesseract`` or ``paddle``);
     the engine itself is built on the first scan, once per process.
     """
-    options = current_options().with_engine(ocr_engine)
-    check_options(options)
+    check_options(current_options().with_engine(ocr_engine))
 
     def ocr_reader() -> Reader:
-        return OcrReader(options)
+        # the options are read when a document comes, so a worker configured after import uses its own
+        return OcrReader(current_options().with_engine(ocr_engine))
 
     return ReaderRegistry([XmlInvoiceReader, PdfInvoiceReader, PdfTextReader, ocr_reader])

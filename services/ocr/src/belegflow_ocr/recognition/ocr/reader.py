@@ -156,7 +156,14 @@ class OcrReader(BaseReader):
         read: list[OcrPage] = []
         batch = max(1, self.options.batch_size)
         for start in range(0, len(pages), batch):
-            read.extend(engine.recognize([p.pixels for p in pages[start : start + batch]]))
+            try:
+                read.extend(engine.recognize([p.pixels for p in pages[start : start + batch]]))
+            except MemoryError:
+                raise
+            except Exception as exc:  # the engines' own errors (ONNX Runtime, paddle, tesseract) end here
+                if "bad_alloc" in str(exc):  # ONNX Runtime out of memory: the worker's limit, not the document
+                    raise MemoryError(f"OCR engine {engine.name} ran out of memory") from exc
+                raise OcrEngineError(filename=filename, engine=engine.name, detail=str(exc)[:500]) from exc
         factor = _BOX_HEIGHT.get(engine.name, _DEFAULT_BOX_HEIGHT)
         words: list[Word] = []
         infos: list[PageInfo] = []
