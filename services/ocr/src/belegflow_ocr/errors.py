@@ -20,6 +20,18 @@ class RecognitionError(Exception):
         data["permanent"] = str(self.permanent).lower()
         return data
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Errors cross from the worker process by pickle; keyword-only constructors cannot be called with the
+        # message alone, so the state travels instead (else the pool reports a dead worker, not the error).
+        return (_rebuild, (type(self), self.message, dict(vars(self))))
+
+
+def _rebuild(cls: type[RecognitionError], message: str, state: dict[str, object]) -> RecognitionError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, message)
+    error.__dict__.update(state)
+    return error
+
 
 class EmptyDocumentError(RecognitionError):
     def __init__(self, *, filename: str) -> None:

@@ -103,6 +103,13 @@ def _dpi(frame: PilImage.Image, default: int) -> float:
     return x if _PLAUSIBLE_DPI[0] <= x <= _PLAUSIBLE_DPI[1] else float(default)
 
 
+def _declared_size(data: bytes) -> tuple[int, int]:
+    """Width and height a PNG header declares (0, 0 for other formats), for the error about a bomb."""
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR" and len(data) >= 24:
+        return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    return 0, 0
+
+
 def load_images(data: bytes, *, filename: str, dpi: int, max_pixels: int, max_pages: int) -> list[PageImage]:
     """Pages of a PNG, JPEG or (multi-page) TIFF, upright by their EXIF orientation, as RGB."""
     with warnings.catch_warnings():
@@ -111,7 +118,8 @@ def load_images(data: bytes, *, filename: str, dpi: int, max_pixels: int, max_pa
         try:
             image = PilImage.open(io.BytesIO(data))
         except PilImage.DecompressionBombError as exc:
-            raise ImageTooLargeError(filename=filename, width=0, height=0, limit=max_pixels) from exc
+            width, height = _declared_size(data)
+            raise ImageTooLargeError(filename=filename, width=width, height=height, limit=max_pixels) from exc
         except UnidentifiedImageError as exc:
             raise CorruptImageError(filename=filename, detail="not a PNG, JPEG or TIFF Pillow can decode") from exc
         except (OSError, SyntaxError, ValueError) as exc:
