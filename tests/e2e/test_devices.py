@@ -10,6 +10,7 @@ import uuid
 from datetime import UTC, datetime
 
 import asyncpg
+import boto3
 import httpx
 import pytest
 from nats.aio.client import Client as NATS
@@ -358,8 +359,6 @@ async def test_chunked_upload_of_a_large_document_arrives_byte_identical(
     assert doc["filename"] == "groß.pdf"
     assert doc["capture"]["document_number"] == "BE-000001"
     assert any("BE-000001" in e["message"] for e in doc["protocol"])
-    import boto3
-
     s3 = boto3.client("s3", endpoint_url=stack_state.s3_url, aws_access_key_id=stack_state.s3_access_key,
                       aws_secret_access_key=stack_state.s3_secret_key, region_name="us-east-1")
     stored = s3.get_object(Bucket=doc["bucket"], Key=doc["object_key"])["Body"].read()
@@ -469,3 +468,32 @@ async def test_sync_data_and_sessions_land_in_the_device_list(
     detail = httpx.get(f"{services.ingest_url}/v1/devices/{paired_device.device}", headers={"X-Tenant": tenant}).json()
     assert detail["sessions"][0]["accepted"] == 4
     assert json.dumps(detail)  # plain JSON all the way down
+
+
+def test_operator_cli_releases_lists_resets_and_revokes(services: processes.ServiceSet, tenant: str) -> None:
+    env = {**os.environ, "BELEGFLOW_INGEST_URL": services.ingest_url}
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "belegflow_ops", "devices", *args, "--tenant", tenant],
+                              capture_output=True, text=True, env=env, timeout=60, check=False)
+
+    released = cli("release", "--name", "KASSE-30")
+    assert released.returncode == 0, released.stderr
+    code = released.stdout.split("pairing code: ")[1].split()[0]
+    assert redeem_code(services, code).status_code == 200
+    listed = cli("list")
+    assert listed.returncode == 0, listed.stderr
+    assert "KASSE-30" in listed.stdout
+    assert "paired" in listed.stdout
+    again = cli("release", "--name", "KASSE-30")
+    assert again.returncode == 1
+    assert "device_already_paired" in again.stderr
+    reset = cli("reset", "--name", "KASSE-30")
+    assert reset.returncode == 0, reset.stderr
+    assert "pairing code: " in reset.stdout
+    revoked = cli("revoke", "--name", "KASSE-30")
+    assert revoked.returncode == 0, revoked.stderr
+    assert "revoked" in cli("list").stdout
+    unknown = cli("revoke", "--name", "nope")
+    assert unknown.returncode == 1
+    assert "device_unknown" in unknown.stderr

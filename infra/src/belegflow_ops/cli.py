@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 import httpx
 import typer
 
-from belegflow_ops import processes, recognition, stack
+from belegflow_ops import devices, processes, recognition, stack
 from belegflow_ops.settings import OpsSettings
 
 app = typer.Typer(no_args_is_help=True, help="belegflow operator CLI")
@@ -24,6 +24,8 @@ app.add_typer(stack_app, name="stack")
 app.add_typer(services_app, name="services")
 app.add_typer(md_app, name="masterdata")
 app.add_typer(dlq_app, name="dlq")
+# resolved when a command runs: BELEGFLOW_INGEST_URL, else the local services
+app.add_typer(devices.build_app(lambda: _ingest_url(_settings())), name="devices")
 
 TenantOpt = Annotated[str, typer.Option("--tenant", "-t", help="tenant (Mandant)")]
 
