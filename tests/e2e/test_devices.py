@@ -6,6 +6,9 @@ import asyncio
 import hashlib
 import itertools
 import json
+import os
+import subprocess
+import sys
 import uuid
 from datetime import UTC, datetime
 
