@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import pickle
 import subprocess
 import sys
 import textwrap
@@ -255,3 +256,21 @@ def test_the_parser_itself_neither_fetches_nor_reads_files_when_the_scan_is_bypa
     with pytest.raises((UnsafeXmlError, MalformedXmlError)) as bomb:
         xmlsafe.parse_xml(BILLION_LAUGHS, filename="bomb.xml")
     assert "lollol" not in str(bomb.value)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        UnsafeXmlError(filename="a.xml", construct="DOCTYPE"),
+        MalformedXmlError(filename="a.xml", line=3, column=7, detail="mismatch"),
+        NotAnInvoiceError(filename="a.xml", root="Document", namespace="urn:x"),
+        XmlTooLargeError(filename="a.xml", size=10, limit=5),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+def test_xml_errors_cross_the_worker_process_with_their_details(error: RecognitionError) -> None:
+    # The worker pool pickles errors back to the service; the details must survive the trip.
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is type(error)
+    assert copy.details() == error.details()
+    assert str(copy) == str(error)

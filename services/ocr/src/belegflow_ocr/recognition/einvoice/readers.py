@@ -45,7 +45,7 @@ class XmlInvoiceReader(BaseReader):
         self.limits = limits or XmlLimits()
 
     def score(self, data: bytes, media_type: str) -> int:
-        if media_type not in (MediaType.XML.value, "") or not looks_like_xml(data):
+        if media_type not in (MediaType.XML.value, "text/xml", "") or not looks_like_xml(data):
             return 0
         # Any other XML still comes here, so that it gets a specific error (unsafe, malformed, not an invoice).
         return 100 if mentions_invoice_namespace(data) else 10
