@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 
 from belegflow_contracts.messages import Level
+from belegflow_ocr.errors import UnsafeXmlError
 from belegflow_ocr.recognition import default_registry
 from belegflow_ocr.recognition.einvoice import EInvoice, Syntax, parse_einvoice
+from belegflow_ocr.worker import RecognitionPool
 
 SAMPLES = Path(__file__).resolve().parents[3] / "samples" / "einvoices"
 XR = SAMPLES / "xrechnung-testsuite" / "src" / "test"
@@ -348,3 +350,21 @@ ZUGFERD1 = """<?xml version="1.0" encoding="UTF-8"?>
   </rsm:SpecifiedSupplyChainTradeTransaction>
 </rsm:CrossIndustryDocument>
 """
+
+
+async def test_an_einvoice_and_its_errors_come_back_from_the_worker_process() -> None:
+    # GIVEN the service's worker pool (a separate process with a memory limit)
+    path = XR / "business-cases" / "standard" / "01.08a-INVOICE_uncefact.xml"
+    pool = RecognitionPool(workers=1, timeout_s=120, memory_mb=2048)
+    try:
+        # WHEN it reads an XRechnung and an unsafe XML
+        result = await pool.recognize(path.read_bytes(), filename=path.name, media_type="application/xml")
+        with pytest.raises(UnsafeXmlError) as info:
+            await pool.recognize(b'<!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>', filename="x.xml", media_type=None)
+    finally:
+        pool.close()
+    # THEN the model and the specific error both cross the process boundary intact
+    assert result.reader == "einvoice-xml"
+    assert result.einvoice is not None
+    assert result.einvoice["number"] == _read(path).number
+    assert info.value.construct == "DOCTYPE"
