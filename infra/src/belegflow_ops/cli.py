@@ -122,6 +122,14 @@ def stack_env(service: Annotated[str, typer.Argument(help="ingest|ocr|matching|a
         typer.echo(f"{key}={value}")
 
 
+@stack_app.command("issuer")
+def stack_issuer() -> None:
+    """Print a new NATS auth-callout issuer: the seed for ingest and the public key for the NATS server."""
+    seed = stack.new_issuer_seed()
+    typer.echo(f"BELEGFLOW_NATS_AUTH_ISSUER_SEED={seed}")
+    typer.echo(f"NATS_AUTH_ISSUER={stack.issuer_public_key(seed)}")
+
+
 @stack_app.command("init")
 def stack_init() -> None:
     """Initialise external servers named by BELEGFLOW_* URLs (compose, Kubernetes): roles, streams, buckets."""

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -19,7 +20,12 @@ class ServiceSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="BELEGFLOW_", extra="ignore", frozen=True)
 
-    nats_url: str = Field(description="NATS server URL, e.g. nats://127.0.0.1:4222")
+    # the services' NATS user; the server sends every other login (a device) to ingest's auth callout
+    nats_user: str = Field(default="belegflow", description="NATS user of the services")
+    nats_password: str | None = Field(
+        default=None, description="password of the services' NATS user; added to nats_url when it names none"
+    )
+    nats_url: str = Field(description="NATS server URL, e.g. nats://127.0.0.1:4222 (may carry user:password@)")
     s3_endpoint_url: str = Field(description="S3 endpoint URL, e.g. http://127.0.0.1:9000")
     s3_access_key_id: str
     s3_secret_access_key: str
@@ -28,6 +34,25 @@ class ServiceSettings(BaseSettings):
     otel_exporter: OtelExporter = OtelExporter.CONSOLE
     otel_endpoint: str | None = Field(default=None, description="OTLP/HTTP endpoint when otel_exporter=otlp")
     metrics_port: int | None = Field(default=None, description="Prometheus metrics port; off when unset")
+
+    @field_validator("nats_url")
+    @classmethod
+    def _with_credentials(cls, url: str, info: ValidationInfo) -> str:
+        password = info.data.get("nats_password")
+        if not password:
+            return url
+        return ",".join(with_credentials(u.strip(), str(info.data.get("nats_user") or "belegflow"), password)
+                        for u in url.split(","))
+
+
+def with_credentials(url: str, user: str, password: str) -> str:
+    """``nats://host:port`` with ``user:password@`` added, unless the URL carries credentials already."""
+    parts = urlsplit(url)
+    if "@" in parts.netloc or not parts.netloc:
+        return url
+    # not percent-encoded: NATS clients take the user info as it stands (a password must not contain '/')
+    netloc = f"{user}:{password}@{parts.netloc}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 class DatabaseSettings(ServiceSettings):
