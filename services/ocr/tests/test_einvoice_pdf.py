@@ -7,6 +7,7 @@ the XML from that truth in CII D16B, ZUGFeRD 1.0 or UBL and embed it with pdfium
 
 from __future__ import annotations
 
+import ctypes
 import io
 import json
 import subprocess
@@ -19,6 +20,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 import pypdfium2 as pdfium  # type: ignore[import-untyped, unused-ignore]
+import pypdfium2.raw as pdfium_c  # type: ignore[import-untyped, unused-ignore]
 import pytest
 from lxml import etree
 
@@ -292,6 +294,26 @@ def with_attachments(pdf: bytes, attachments: dict[str, bytes]) -> bytes:
         doc.close()
 
 
+def with_annotation_attachment(pdf: bytes, name: str, data: bytes) -> bytes:
+    """The PDF with a file attachment annotation on page 1 that carries ``data`` (no /EmbeddedFiles entry)."""
+    doc = pdfium.PdfDocument(pdf)
+    try:
+        page = doc[0]
+        annot = pdfium_c.FPDFPage_CreateAnnot(page, pdfium_c.FPDF_ANNOT_FILEATTACHMENT)
+        wide = (name + "\0").encode("utf-16-le")
+        buffer = ctypes.create_string_buffer(wide, len(wide))
+        raw = pdfium_c.FPDFAnnot_AddFileAttachment(annot, ctypes.cast(buffer, pdfium_c.FPDF_WIDESTRING))
+        pdfium.PdfAttachment(raw, doc).set_data(data)
+        pdfium_c.FPDFPage_CloseAnnot(annot)
+        page.close()
+        assert doc.count_attachments() == 0
+        out = io.BytesIO()
+        doc.save(out)
+        return out.getvalue()
+    finally:
+        doc.close()
+
+
 # --- tests ---------------------------------------------------------------------------------------
 
 
@@ -440,6 +462,17 @@ def test_pdf_with_an_unrelated_xml_attachment_stays_with_the_text_layer() -> Non
     result = _recognize(data)
     assert result.reader == "pdf-text"
     assert _values(result) == _expected_fields(truth_of(pdf))
+
+
+def test_xml_attached_by_a_file_attachment_annotation_is_found() -> None:
+    # GIVEN a PDF whose e-invoice hangs on a file attachment annotation instead of /EmbeddedFiles
+    pdf = SAMPLE_PDFS[3]
+    truth = truth_of(pdf)
+    data = with_annotation_attachment(pdf.read_bytes(), "factur-x.xml", cii_xml(truth))
+    # WHEN it is recognised THEN the XML is found and read
+    result = _recognize(data)
+    assert result.reader == "einvoice-pdf"
+    assert _values(result) == _expected_fields(truth)
 
 
 def test_the_standard_name_is_preferred_over_other_embedded_invoices() -> None:

@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 import pypdfium2 as pdfium  # type: ignore[import-untyped, unused-ignore]
+import pypdfium2.raw as pdfium_c  # type: ignore[import-untyped, unused-ignore]
 
 from belegflow_contracts.messages import InvoiceFieldsV1, MediaType
 from belegflow_ocr.errors import RecognitionError
@@ -86,27 +87,61 @@ def _rank(attachment: Attachment) -> int:
     return EMBEDDED_NAMES.index(name) if name in EMBEDDED_NAMES else len(EMBEDDED_NAMES)
 
 
-def embedded_xml_files(data: bytes) -> list[Attachment]:
-    """The PDF's embedded ``.xml`` files (``/EmbeddedFiles``, where PDF/A-3 ``/AF`` files are also listed),
-    the standard names first; an unreadable PDF has none (the text reader then reports why)."""
+def embedded_xml_files(data: bytes, *, max_pages: int = 200) -> list[Attachment]:
+    """The PDF's embedded ``.xml`` files, the standard names first.
+
+    Files come from the document's ``/EmbeddedFiles`` name tree, where PDF/A-3 (ZUGFeRD, Factur-X) lists
+    the files it also associates through ``/AF``; where that tree has no XML, from file attachment
+    annotations on the pages (an older way of attaching). An unreadable PDF has none: the text reader
+    then says why.
+    """
     try:
         pdf = pdfium.PdfDocument(data)
     except (pdfium.PdfiumError, ValueError, OSError):
         return []
     try:
-        found: list[Attachment] = []
-        for index in range(pdf.count_attachments()):
-            attachment = pdf.get_attachment(index)
-            name = str(attachment.get_name() or "")
-            if not name.lower().endswith(".xml"):
-                continue
-            found.append(Attachment(name=name, data=bytes(attachment.get_data())))
+        found = [a for a in (_attachment(pdf.get_attachment(i)) for i in range(pdf.count_attachments())) if a]
+        if not found:
+            found = _annotation_attachments(pdf, max_pages=max_pages)
         found.sort(key=_rank)
         return found
     except pdfium.PdfiumError:
         return []
     finally:
         pdf.close()
+
+
+def _attachment(attachment: pdfium.PdfAttachment) -> Attachment | None:
+    try:
+        name = str(attachment.get_name() or "")
+    except pdfium.PdfiumError:
+        return None
+    if not name.lower().endswith(".xml"):
+        return None
+    return Attachment(name=name, data=bytes(attachment.get_data()))
+
+
+def _annotation_attachments(pdf: pdfium.PdfDocument, *, max_pages: int) -> list[Attachment]:
+    found: list[Attachment] = []
+    for index in range(min(len(pdf), max_pages)):
+        page = pdf[index]
+        try:
+            for n in range(pdfium_c.FPDFPage_GetAnnotCount(page)):
+                annot = pdfium_c.FPDFPage_GetAnnot(page, n)
+                if not annot:
+                    continue
+                try:
+                    if pdfium_c.FPDFAnnot_GetSubtype(annot) != pdfium_c.FPDF_ANNOT_FILEATTACHMENT:
+                        continue
+                    raw = pdfium_c.FPDFAnnot_GetFileAttachment(annot)
+                    attachment = _attachment(pdfium.PdfAttachment(raw, pdf)) if raw else None
+                    if attachment is not None:
+                        found.append(attachment)
+                finally:
+                    pdfium_c.FPDFPage_CloseAnnot(annot)
+        finally:
+            page.close()
+    return found
 
 
 class PdfInvoiceReader(BaseReader):
