@@ -99,11 +99,13 @@ async def connect(device: Device, *, timeout_s: float = 3.0,
 
     servers = servers_for(device)
     try:
-        return await nats.connect(
+        # nats-py tries each server up to max_reconnect_attempts + 1 times even on the first connect
+        return await asyncio.wait_for(nats.connect(
             servers, user=device.user, password=device.password, inbox_prefix=device.inbox_prefix.encode(),
-            connect_timeout=timeout_s, allow_reconnect=False, max_reconnect_attempts=0, ping_interval=5,
-            max_outstanding_pings=2, error_cb=quiet, closed_cb=closed, name=f"belegflow-edge {device.device}",
-        )
+            connect_timeout=timeout_s, allow_reconnect=False, max_reconnect_attempts=1, reconnect_time_wait=0.1,
+            ping_interval=5, max_outstanding_pings=2, error_cb=quiet, closed_cb=closed,
+            name=f"belegflow-edge {device.device}",
+        ), timeout=2 * timeout_s * len(servers) + 1)
     except Exception as exc:
         raise CentralUnreachableError(f"central is unreachable at {', '.join(servers)}: {exc or type(exc).__name__}"
                                       ) from exc

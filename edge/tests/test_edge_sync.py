@@ -1,0 +1,224 @@
+"""Sync against a real NATS server and a stand-in for central: receipts decide, sessions tell the truth."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from belegflow_contracts.messages import DeviceConfigV1, DeviceMasterDataV1, DeviceSupplierV1, SyncKind, SyncResult
+from belegflow_edge.errors import SyncBusyError
+from belegflow_edge.store import DocState, Store
+from belegflow_edge.sync import SERVERS_ENV, SyncOptions, escape_filename, run_sync
+from edge.tests.conftest import FakeCentral, NatsServer, pdf
+
+FAST = SyncOptions(receipt_timeout_s=1.0, request_timeout_s=2.0, connect_timeout_s=1.0)
+
+
+def _capture(store: Store, tmp_path: Path, count: int, *, size: int = 0, doc_type: str = "invoice",
+             name: str = "scan") -> list[bytes]:
+    contents = []
+    for n in range(count):
+        data = pdf(n, size)
+        path = tmp_path / f"{name}-{n}.pdf"
+        path.write_bytes(data)
+        store.capture(path, document_type=doc_type, description=f"note {n}")
+        contents.append(data)
+    return contents
+
+
+async def test_documents_go_up_and_only_receipts_mark_them_done(
+    paired_store: Store, central: FakeCentral, tmp_path: Path
+) -> None:
+    # GIVEN three documents captured offline
+    contents = _capture(paired_store, tmp_path, 3)
+    # WHEN the device syncs
+    session = await run_sync(paired_store, FAST)
+    # THEN central got each once with its headers, and each is accepted locally with central's document id
+    assert sorted(seq for seq, _ in central.uploads) == [1, 2, 3]
+    assert [central.bodies[s] for s in (1, 2, 3)] == contents
+    headers = central.headers[1]
+    assert headers["Belegflow-Sha256"] == hashlib.sha256(contents[0]).hexdigest()
+    capture = json.loads(headers["Belegflow-Capture"])
+    assert capture["document_number"] == "ER-000001"
+    assert capture["series"] == "ER"
+    assert capture["description"] == "note 0"
+    assert capture["session_id"] == str(session.session_id)
+    docs = paired_store.documents()
+    assert {d.state for d in docs} == {DocState.ACCEPTED}
+    assert {d.document_id for d in docs} == {str(central.known[s].document_id) for s in (1, 2, 3)}
+    # AND the session is a success with counts that match, kept locally and reported at start and end
+    assert session.result is SyncResult.SUCCESS
+    assert (session.backlog, session.sent, session.accepted, session.failed) == (3, 3, 3, 0)
+    reports = [r for r in central.session_reports if r.session_id == session.session_id]
+    assert [r.result for r in reports] == [SyncResult.RUNNING, SyncResult.SUCCESS]
+    assert paired_store.sessions()[0].result is SyncResult.SUCCESS
+    assert paired_store.sessions()[0].reported
+
+
+async def test_nothing_to_do_is_said_as_nothing_new(paired_store: Store, central: FakeCentral, tmp_path: Path) -> None:
+    _capture(paired_store, tmp_path, 1)
+    assert (await run_sync(paired_store, FAST)).result is SyncResult.SUCCESS
+    again = await run_sync(paired_store, FAST)
+    assert again.result is SyncResult.NOTHING_NEW
+    assert (again.sent, again.backlog) == (0, 0)
+    assert len(central.uploads) == 1
+
+
+async def test_large_documents_go_up_in_chunks(paired_store: Store, central: FakeCentral, tmp_path: Path) -> None:
+    # GIVEN a 1.3 MB document and chunks of 512 KiB
+    [data] = _capture(paired_store, tmp_path, 1, size=1_300_000)
+    session = await run_sync(paired_store, FAST)
+    # THEN it arrived in three chunks, reassembled byte for byte
+    assert session.result is SyncResult.SUCCESS
+    assert central.bodies[1] == data
+    assert central.headers[1]["Belegflow-Chunk"] == "2/3"
+    assert central.headers[1]["Belegflow-Size"] == str(len(data))
+
+
+async def test_a_missed_receipt_is_asked_for_and_a_lost_upload_is_sent_again(
+    paired_store: Store, central: FakeCentral, tmp_path: Path
+) -> None:
+    # GIVEN central swallows the first receipt, and drops the second upload entirely
+    _capture(paired_store, tmp_path, 2)
+    central.silent_receipts = 1
+    central.forget = 0
+    session = await run_sync(paired_store, FAST)
+    assert session.result is SyncResult.SUCCESS
+    assert len(central.uploads) == 2  # the missed receipt was asked for, not resent
+
+    _capture(paired_store, tmp_path, 1, name="later")
+    central.forget = 1
+    session = await run_sync(paired_store, FAST)
+    # THEN the dropped one was sent again and accepted: still one document centrally
+    assert session.result is SyncResult.SUCCESS
+    assert (session.sent, session.accepted) == (1, 1)
+    assert paired_store.document(3).attempts == 2
+    assert len(central.bodies) == 3
+
+
+async def test_rejected_documents_stay_visible_and_make_the_session_partial(
+    paired_store: Store, central: FakeCentral, tmp_path: Path
+) -> None:
+    _capture(paired_store, tmp_path, 3)
+    central.reject = {2}
+    session = await run_sync(paired_store, FAST)
+    assert session.result is SyncResult.PARTIAL
+    assert (session.accepted, session.rejected, session.failed) == (2, 1, 0)
+    rejected = paired_store.documents(DocState.REJECTED)
+    assert [(d.sequence, d.reason) for d in rejected] == [(2, "unsupported document type")]
+    assert session.errors[0].document_number == "ER-000002"
+    # a rejected document is done: the next sync has nothing new to send
+    assert (await run_sync(paired_store, FAST)).result is SyncResult.NOTHING_NEW
+
+
+async def test_all_rejected_is_a_failed_session(paired_store: Store, central: FakeCentral, tmp_path: Path) -> None:
+    _capture(paired_store, tmp_path, 2)
+    central.reject = {1, 2}
+    session = await run_sync(paired_store, FAST)
+    assert session.result is SyncResult.FAILED
+    assert session.rejected == 2
+
+
+async def test_a_corrupted_local_file_is_not_sent_and_shown_as_such(
+    paired_store: Store, central: FakeCentral, tmp_path: Path
+) -> None:
+    _capture(paired_store, tmp_path, 2)
+    victim = paired_store.document(1)
+    paired_store.path_of(victim).write_bytes(b"%PDF-1.4 flipped bits %%EOF")
+    session = await run_sync(paired_store, FAST)
+    assert [seq for seq, _ in central.uploads] == [2]
+    assert paired_store.document(1).state is DocState.CORRUPTED
+    assert "corrupted" in (paired_store.document(1).reason or "")
+    assert session.result is SyncResult.PARTIAL
+    assert (session.accepted, session.failed) == (1, 1)
+
+
+async def test_offline_sync_fails_truthfully_and_the_next_one_delivers(
+    paired_store: Store, central: FakeCentral, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _capture(paired_store, tmp_path, 2)
+    monkeypatch.setenv(SERVERS_ENV, "nats://127.0.0.1:9")
+    offline = await run_sync(paired_store, FAST)
+    assert offline.result is SyncResult.FAILED
+    assert (offline.backlog, offline.sent, offline.failed) == (2, 0, 2)
+    assert "unreachable" in offline.errors[0].reason
+    assert not offline.reported
+    monkeypatch.delenv(SERVERS_ENV)
+    online = await run_sync(paired_store, FAST)
+    assert online.result is SyncResult.SUCCESS
+    # the failed session was reported to central once central could be reached
+    assert central.sessions[str(offline.session_id)].result is SyncResult.FAILED
+
+
+async def test_a_session_cut_off_by_a_crash_is_reported_failed_next_time(
+    paired_store: Store, central: FakeCentral, tmp_path: Path
+) -> None:
+    crashed = paired_store.start_session(SyncKind.FULL)  # what a SIGKILL mid-sync leaves
+    _capture(paired_store, tmp_path, 1)
+    session = await run_sync(paired_store, FAST)
+    assert session.result is SyncResult.SUCCESS
+    assert central.sessions[str(crashed.session_id)].result is SyncResult.FAILED
+    assert [s.result for s in paired_store.sessions()] == [SyncResult.SUCCESS, SyncResult.FAILED]
+
+
+async def test_one_sync_at_a_time(paired_store: Store, central: FakeCentral) -> None:
+    with paired_store.sync_lock() as held:
+        assert held
+        with pytest.raises(SyncBusyError, match="a sync is already running"):
+            await run_sync(paired_store, FAST)
+
+
+async def test_config_master_data_and_number_blocks_come_down(
+    paired_store: Store, central: FakeCentral, tmp_path: Path
+) -> None:
+    # GIVEN central has newer config and master data, and the device is below its block threshold
+    central.config = DeviceConfigV1(version=2, block_size=50, block_threshold=980, chunk_bytes=64 * 1024)
+    central.masterdata = DeviceMasterDataV1(version="md-2", suppliers=[DeviceSupplierV1(number="70001",
+                                                                                        name="Nordlicht")])
+    session = await run_sync(paired_store, SyncOptions(kind=SyncKind.MASTERDATA, request_timeout_s=2.0))
+    assert session.result is SyncResult.SUCCESS
+    assert session.config_updated
+    assert session.masterdata_updated
+    device = paired_store.device()
+    assert device.config.version == 2
+    assert device.masterdata.suppliers[0].name == "Nordlicht"
+    # 1000 left in each series, threshold 980: nothing needed yet
+    assert session.blocks_received == 0
+    _capture(paired_store, tmp_path, 21)
+    # now ER has 979 < 980: one block of 50 comes down, numbered where central says
+    session = await run_sync(paired_store, SyncOptions(kind=SyncKind.DOCUMENTS, receipt_timeout_s=1.0))
+    assert session.blocks_received == 1
+    assert paired_store.remaining()["ER"] == 979 + 50
+    again = await run_sync(paired_store, SyncOptions(kind=SyncKind.MASTERDATA))
+    assert again.result is SyncResult.NOTHING_NEW
+
+
+async def test_many_documents_flow_through_the_window(
+    paired_store: Store, central: FakeCentral, tmp_path: Path
+) -> None:
+    _capture(paired_store, tmp_path, 120)
+    session = await run_sync(paired_store, SyncOptions(window=16, receipt_timeout_s=5.0))
+    assert session.result is SyncResult.SUCCESS
+    assert session.accepted == 120
+    assert paired_store.backlog() == 0
+    await asyncio.sleep(0)
+
+
+def test_file_names_travel_as_ascii() -> None:
+    assert escape_filename("Rechnung März 100%.pdf") == "Rechnung M%C3%A4rz 100%25.pdf"
+    assert escape_filename("plain-name_1.pdf") == "plain-name_1.pdf"
+
+
+async def test_no_central_answering_is_a_failed_session(
+    paired_store: Store, nats_server: NatsServer, tmp_path: Path
+) -> None:
+    # GIVEN the broker is up but nothing answers the device's subjects (ingest down)
+    _capture(paired_store, tmp_path, 1)
+    session = await run_sync(paired_store, FAST)
+    assert session.result is SyncResult.FAILED
+    assert "no responders" in session.errors[0].reason
+    assert paired_store.document(1).state is DocState.CAPTURED
