@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pypdfium2 as pdfium  # type: ignore[import-untyped, unused-ignore]
 import pytest
 from nats.aio.client import Client as NATS
 from reportlab.lib.pagesizes import A4
@@ -146,6 +147,39 @@ async def test_repeat_gives_a_second_revision_with_its_own_recognition_and_expor
     (request,) = doc["recognition_requests"]
     assert (request["action"], request["revision"], request["requested_by"], request["reason"]) == (
         "repeat", 2, "clerk:anna", "supplier sent a better copy")
+
+
+async def test_repeat_with_an_engine_reads_the_scan_with_that_engine(
+    services: processes.ServiceSet, nc: NATS, tenant: str, tmp_path: Path
+) -> None:
+    # GIVEN a scanned invoice (a PNG, no text layer) recognised once with the configured engine
+    page = pdfium.PdfDocument(str(SAMPLES / "invoices" / "invoice-01-din.pdf"))[0]
+    path = tmp_path / "scan.png"
+    page.render(scale=200 / 72).to_pil().save(path, format="PNG")
+    response = upload(services, tenant, path)
+    assert response.status_code == 201, response.text
+    document_id = response.json()["id"]
+    (first,) = await recognized(nc, tenant, expect=1)
+    assert first.reader == "ocr"
+    await wait_for(services, document_id, lambda d: d["status"] == "exported")
+
+    # WHEN it is repeated naming tesseract
+    answer = post(services, document_id, "repeat", tenant, {"engine": "Tesseract", "reason": "compare engines"})
+    assert answer.status_code == 202, answer.text
+    assert answer.json()["engine"] == "tesseract"
+
+    # THEN the new revision's ingested event carries the engine, and ocr read the scan with it
+    ingested = await stream_messages(nc, "DOCS", f"docs.{tenant}.ingested.v1", expect=2, timeout_s=30)
+    assert [json.loads(m.data).get("ocr_engine") for m in ingested] == [None, "tesseract"]
+    (second,) = [e for e in await recognized(nc, tenant, expect=2) if e.revision == 2]
+    engines = [e.message for e in second.protocol if e.message.startswith("ocr: engine ")]
+    assert len(engines) == 1
+    assert engines[0].startswith("ocr: engine tesseract ")
+    assert second.fields.invoice_number is not None
+    assert second.fields.invoice_number.value == "RE-24-08133"
+    doc = await wait_for(services, document_id, lambda d: d["status"] == "exported" and d["export"]["revision"] == 2)
+    assert doc["recognition_requests"][0]["engine"] == "tesseract"
+    assert any("(OCR engine: tesseract)" in e["message"] for e in doc["protocol"])
 
 
 # --- cancel --------------------------------------------------------------------------------------

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from functools import cache
-from typing import cast
 
 from belegflow_contracts.messages import InvoiceFieldsV1, Level, ProtocolEntryV1, RecognitionCancelV1
 from belegflow_ocr.recognition import (
@@ -34,9 +32,8 @@ def recognize(
 
 @cache
 def _registry_for(ocr_engine: str) -> ReaderRegistry:
-    # ``default_registry`` takes the engine as keyword ``ocr_engine``; called only when one is asked for
-    build = cast(Callable[..., ReaderRegistry], default_registry)
-    return build(ocr_engine=ocr_engine)
+    """The readers with the OCR engine a repeated recognition asked for (one registry per engine and process)."""
+    return default_registry(ocr_engine=ocr_engine)
 
 
 # --- cancelled recognition: manual capture -------------------------------------------------------
