@@ -261,13 +261,15 @@ class EInvoice:
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready: dates ISO, amounts decimal strings, enums as their values."""
-        converted = _plain(dataclasses.asdict(self))
+        converted = _plain(self)
         assert isinstance(converted, dict)
         converted["document_kind"] = self.document_kind
         return converted
 
 
 def _plain(value: object) -> object:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, Decimal):
         return format(value, "f")
     if isinstance(value, date):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import threading
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from lxml import etree
 
@@ -17,6 +19,16 @@ def _text_of(node: Element) -> str:
     return "".join(t if isinstance(t, str) else t.decode() for t in node.itertext())
 
 
+@lru_cache(maxsize=2048)
+def _compiled_for(path: str, namespaces: tuple[tuple[str, str], ...], thread: int) -> etree.XPath:
+    return etree.XPath(path, namespaces=dict(namespaces))
+
+
+def _compiled(path: str, namespaces: tuple[tuple[str, str], ...]) -> etree.XPath:
+    # Compiled once per path; one per thread, since an lxml XPath object is not meant to be shared.
+    return _compiled_for(path, namespaces, threading.get_ident())
+
+
 class XmlDoc:
     """XPath look-ups with one prefix map; records the source path and raw text of each business term."""
 
@@ -24,6 +36,7 @@ class XmlDoc:
         self.root = root
         self.ns = namespaces
         self._prefixes = {uri: prefix for prefix, uri in namespaces.items()}
+        self._ns_key = tuple(sorted(namespaces.items()))
         self.sources: dict[str, str] = {}
         self.raw: dict[str, str] = {}
         self.problems: list[str] = []
@@ -33,7 +46,7 @@ class XmlDoc:
     def all(self, el: Element | None, path: str) -> list[Element]:
         if el is None:
             return []
-        found = el.xpath(path, namespaces=self.ns)
+        found = _compiled(path, self._ns_key)(el)
         assert isinstance(found, list)
         return [f for f in found if isinstance(f, etree._Element)]
 
