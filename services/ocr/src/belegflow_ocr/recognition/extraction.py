@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -128,6 +129,36 @@ _LEGAL_FORM = re.compile(
 _TITLE = re.compile(r"^(?:Rechnung|Invoice|Gutschrift|Credit\s+note|Proforma.*)$", re.IGNORECASE)
 _CURRENCIES = (("EUR", re.compile(r"€|\bEUR\b")), ("USD", re.compile(r"\$|\bUSD\b")),
                ("CHF", re.compile(r"\bCHF\b")), ("GBP", re.compile(r"£|\bGBP\b")))  # fmt: skip
+
+
+# --- text clean-up -------------------------------------------------------------------------------
+
+_LEGAL_FORMS = {f.lower(): f for f in ("GmbH", "AG", "KG", "OHG", "UG", "SE", "mbH", "KGaA", "GbR", "Ltd", "Inc")}
+
+
+def _normalised(word: Word) -> Word:
+    """Compatibility forms folded (full-width ':' and ',' from OCR, ligatures); the box stays."""
+    text = unicodedata.normalize("NFKC", word.text)
+    return word if text == word.text else Word(text, word.page, word.bbox, word.size)
+
+
+def clean_text(value: str, *, capital: bool = False) -> str:
+    """Names, streets and cities as printed, with the misreadings OCR makes inside words undone: 'I' or '1'
+    between lower-case letters is an 'l', '0' there an 'o'; a legal form in the wrong case ('sE') is set
+    right; streets and cities start with a capital letter."""
+    text = " ".join(value.split())
+    text = re.sub(r"(?<=[a-zäöüß])[I1](?=[a-zäöüß])", "l", text)
+    text = re.sub(r"(?<=[A-ZÄÖÜ])1(?=[a-zäöüß])", "l", text)
+    text = re.sub(r"(?<=[a-zäöüß])0(?=[a-zäöüß])", "o", text)
+    text = re.sub(
+        r"(?<=\s)([A-Za-z]{2,4})(?=$|\s|\))",
+        lambda m: _LEGAL_FORMS.get(m.group(1).lower(), m.group(1)) if m.group(1) not in _LEGAL_FORMS.values() and
+        m.group(1).lower() in _LEGAL_FORMS and not m.group(1).islower() else m.group(1),
+        text,
+    )  # fmt: skip
+    if capital and text[:1].islower():
+        text = text[0].upper() + text[1:]
+    return text
 
 
 # --- value parsers -------------------------------------------------------------------------------
@@ -424,7 +455,7 @@ def _address_blocks(lines: Sequence[Line]) -> list[Address]:
                 gap = last.bbox[1] - above.bbox[3]
                 if gap > 1.2 * size:
                     break
-                if gap < -0.5:
+                if gap < -0.4 * size:
                     continue
                 modes = [md for md in modes if any(a is above and md == m for a, m in aligned)]
                 if above.size < 0.75 * size or _SEPARATORS.search(above.text):
@@ -528,7 +559,8 @@ def _parties(
 
     def add(key: str, value: str | None, conf: float, seg: Segment, source: str) -> None:
         if value:
-            supplier[key].append(Candidate(value.strip(), conf, seg.page, rounded(seg.bbox), source))
+            text = clean_text(value, capital=key in ("street", "city"))
+            supplier[key].append(Candidate(text, conf, seg.page, rounded(seg.bbox), source))
 
     for b in blocks:
         if b is recipient_block:
@@ -567,7 +599,7 @@ def _parties(
     if recipient_block is not None and recipient_block.name is not None:
         conf = 0.85 if sender_line is not None else 0.75
         seg = recipient_block.name
-        recipient = Candidate(seg.text.strip(), conf, seg.page, rounded(seg.bbox),
+        recipient = Candidate(clean_text(seg.text), conf, seg.page, rounded(seg.bbox),
                               "first line of the address window")  # fmt: skip
     chosen_recipient = _choose("recipient_name", [recipient] if recipient else [], log)
     return chosen, chosen_recipient
@@ -845,6 +877,7 @@ def extract_fields(
     words: Sequence[Word], pages: Sequence[PageInfo], log: ProtocolLog, *, today: date | None = None
 ) -> tuple[InvoiceFieldsV1, list[InvoiceLineV1]]:
     """All fields and lines of an invoice from its positioned words, validated, with the protocol."""
+    words = [_normalised(w) for w in words]
     lines = build_lines(words)
     if not lines or not pages:
         return InvoiceFieldsV1(), []

@@ -89,12 +89,81 @@ def _segments(words: Sequence[Word]) -> tuple[Segment, ...]:
     groups: list[list[Word]] = [[ordered[0]]]
     for word in ordered[1:]:
         prev = groups[-1][-1]
-        size = max(prev.size or prev.height, word.size or word.height)
-        if word.bbox[0] - prev.bbox[2] > _SEGMENT_GAP * size:
+        a, b = prev.size or prev.height, word.size or word.height
+        size = max(a, b)
+        # A wide gap, or type of a very different size (a title beside a name), starts a new cell.
+        if word.bbox[0] - prev.bbox[2] > _SEGMENT_GAP * size or min(a, b) < 0.6 * size:
             groups.append([word])
         else:
             groups[-1].append(word)
     return tuple(Segment(tuple(g)) for g in groups)
+
+
+def _mid(word: Word) -> float:
+    return (word.bbox[1] + word.bbox[3]) / 2
+
+
+class _Row:
+    __slots__ = ("heights", "high", "low", "spans", "words")
+
+    def __init__(self, word: Word) -> None:
+        self.words = [word]
+        self.low = self.high = _mid(word)
+        self.heights = [word.height]
+        self.spans = [(word.bbox[0], word.bbox[2])]
+
+    def height(self) -> float:
+        return median(self.heights)
+
+    def overlaps(self, other: _Row) -> bool:
+        """Two words of one line never overlap horizontally (by more than a sliver)."""
+        return any(a0 < b1 - 1 and b0 < a1 - 1 for a0, a1 in self.spans for b0, b1 in other.spans)
+
+    def absorb(self, other: _Row) -> None:
+        self.words += other.words
+        self.low, self.high = min(self.low, other.low), max(self.high, other.high)
+        self.heights += other.heights
+        self.spans += other.spans
+
+
+def _rows(words: Sequence[Word]) -> list[list[Word]]:
+    """Words grouped into rows, closest middles first: a row's middles stay within 0.4 of its text height.
+
+    Merging the closest pairs first keeps two columns apart whose rows lie a few points apart (the window
+    address beside the info block), where taking words top to bottom would chain them into one line.
+    """
+    rows = {i: _Row(w) for i, w in enumerate(words)}
+    owner = list(range(len(words)))
+    order = sorted(range(len(words)), key=lambda i: _mid(words[i]))
+    pairs: list[tuple[float, int, int]] = []
+    for k, i in enumerate(order):
+        limit = 0.4 * max(words[i].height, 1e-6)
+        for j in order[k + 1 :]:
+            diff = _mid(words[j]) - _mid(words[i])
+            if diff > limit:
+                break
+            pairs.append((diff, i, j))
+    pairs.sort()
+
+    def find(i: int) -> int:
+        while owner[i] != i:
+            owner[i] = owner[owner[i]]
+            i = owner[i]
+        return i
+
+    for _, i, j in pairs:
+        a, b = find(i), find(j)
+        if a == b:
+            continue
+        ra, rb = rows[a], rows[b]
+        tolerance = 0.4 * min(ra.height(), rb.height())
+        if max(ra.high, rb.high) - min(ra.low, rb.low) > tolerance or ra.overlaps(rb):
+            continue
+        ra.absorb(rb)
+        owner[b] = a
+        del rows[b]
+    grouped = [sorted(r.words, key=lambda w: w.bbox[0]) for r in rows.values()]
+    return sorted(grouped, key=lambda ws: (median(_mid(w) for w in ws), ws[0].bbox[0]))
 
 
 def build_lines(words: Iterable[Word]) -> list[Line]:
@@ -104,17 +173,6 @@ def build_lines(words: Iterable[Word]) -> list[Line]:
     for w in words:
         by_page.setdefault(w.page, []).append(w)
     for page in sorted(by_page):
-        rows: list[list[Word]] = []
-        for word in sorted(by_page[page], key=lambda w: ((w.bbox[1] + w.bbox[3]) / 2, w.bbox[0])):
-            mid = (word.bbox[1] + word.bbox[3]) / 2
-            if rows:
-                row = rows[-1]
-                row_mid = median((w.bbox[1] + w.bbox[3]) / 2 for w in row)
-                tolerance = 0.4 * min(word.height, median(w.height for w in row))
-                if abs(mid - row_mid) <= tolerance:
-                    row.append(word)
-                    continue
-            rows.append([word])
-        for row in rows:
+        for row in _rows(by_page[page]):
             result.append(Line(index=len(result), segments=_segments(row)))
     return result

@@ -33,8 +33,9 @@ _DATE_PATTERNS = (
     re.compile(r"(?<!\d)(?P<d>\d{1,2})\.\s?(?P<m>\d{1,2})\.\s?(?P<y>\d{4}|\d{2})(?!\d)"),
     re.compile(r"(?<!\d)(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})(?!\d)"),
     re.compile(r"(?<!\d)(?P<d>\d{1,2})/(?P<m>\d{1,2})/(?P<y>\d{4})(?!\d)"),
-    re.compile(rf"(?<!\d)(?P<d>\d{{1,2}})\.?\s+(?P<mn>{_MONTH_ALT})\.?\s+(?P<y>\d{{4}})(?!\d)", re.IGNORECASE),
-    re.compile(rf"\b(?P<mn>{_MONTH_ALT})\.?\s+(?P<d>\d{{1,2}}),?\s+(?P<y>\d{{4}})(?!\d)", re.IGNORECASE),
+    # OCR often drops the space after the day's dot or the comma: "14.März 2024", "March 14,2024".
+    re.compile(rf"(?<!\d)(?P<d>\d{{1,2}})(?:\.\s*|\s+)(?P<mn>{_MONTH_ALT})\.?\s*(?P<y>\d{{4}})(?!\d)", re.IGNORECASE),
+    re.compile(rf"\b(?P<mn>{_MONTH_ALT})\.?\s*(?P<d>\d{{1,2}})(?:,\s*|\s+)(?P<y>\d{{4}})(?!\d)", re.IGNORECASE),
 )
 
 _IBAN_RE = re.compile(r"\b([A-Z]{2}\d{2}(?:\s?[A-Z0-9]){11,30})")
