@@ -174,8 +174,15 @@ def test_unpaired_agent_refuses_and_a_paired_one_refuses_a_second_pairing(tmp_pa
         store.pair(pairing_result("nats://127.0.0.1:1", "kasse-03"), "http://central.invalid")
 
 
-def test_a_session_left_running_by_a_crash_is_closed_as_failed(store: Store) -> None:
-    session = store.start_session(SyncKind.FULL)
+def test_a_session_left_running_by_a_crash_is_closed_as_failed(store: Store, tmp_path: Path) -> None:
+    for n in range(2):
+        (tmp_path / f"{n}.pdf").write_bytes(pdf(n))
+        store.capture(tmp_path / f"{n}.pdf", document_type="invoice")
+    session, docs = store.start_session(SyncKind.FULL)
+    assert [d.sequence for d in docs] == [1, 2]
+    # GIVEN the session recorded one receipt before the agent died
+    session.accepted = 1
+    store.record_progress(session, [1, 2], [])
     assert store.sessions()[0].result is SyncResult.RUNNING
     fixed = store.close_interrupted_sessions()
     assert [s.session_id for s in fixed] == [session.session_id]
@@ -183,4 +190,6 @@ def test_a_session_left_running_by_a_crash_is_closed_as_failed(store: Store) -> 
     assert again.result is SyncResult.FAILED
     assert again.ended_at is not None
     assert "interrupted" in again.errors[-1].reason
+    assert (again.backlog, again.accepted, again.failed) == (2, 1, 1)
     assert not again.reported
+    assert [d.state for d in store.documents()] == [DocState.SENT, DocState.SENT]

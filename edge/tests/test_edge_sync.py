@@ -157,7 +157,7 @@ async def test_offline_sync_fails_truthfully_and_the_next_one_delivers(
 async def test_a_session_cut_off_by_a_crash_is_reported_failed_next_time(
     paired_store: Store, central: FakeCentral, tmp_path: Path
 ) -> None:
-    crashed = paired_store.start_session(SyncKind.FULL)  # what a SIGKILL mid-sync leaves
+    crashed, _ = paired_store.start_session(SyncKind.FULL)  # what a SIGKILL mid-sync leaves
     _capture(paired_store, tmp_path, 1)
     session = await run_sync(paired_store, FAST)
     assert session.result is SyncResult.SUCCESS

@@ -522,9 +522,12 @@ class Store:
         return data if hashlib.sha256(data).hexdigest() == doc.sha256 else None
 
     def mark_sent(self, sequences: list[int]) -> None:
-        if not sequences:
-            return
         with self._tx() as db:
+            self._mark_sent(db, sequences)
+
+    @staticmethod
+    def _mark_sent(db: sqlite3.Connection, sequences: list[int]) -> None:
+        if sequences:
             db.executemany("UPDATE documents SET state = CASE WHEN state = 'captured' THEN 'sent' ELSE state END,"
                            " attempts = attempts + 1, sent_at = ? WHERE sequence = ?",
                            [(_ts(utcnow()), seq) for seq in sequences])
@@ -535,44 +538,61 @@ class Store:
 
     def apply_receipts(self, receipts: list[DeviceReceiptV1]) -> None:
         """Only a receipt from central marks a document done (accepted, duplicate or rejected)."""
-        if not receipts:
-            return
-        now = _ts(utcnow())
         with self._tx() as db:
-            for receipt in receipts:
-                state = {ReceiptStatus.ACCEPTED: DocState.ACCEPTED, ReceiptStatus.DUPLICATE: DocState.DUPLICATE,
-                         ReceiptStatus.REJECTED: DocState.REJECTED}[receipt.status]
-                db.execute(
-                    "UPDATE documents SET state = ?, reason = ?, document_id = ?, confirmed_at = ? WHERE sequence = ?",
-                    (state.value, receipt.reason,
-                     str(receipt.document_id) if receipt.document_id else None, now, receipt.sequence),
-                )
+            self._apply_receipts(db, receipts)
+
+    @staticmethod
+    def _apply_receipts(db: sqlite3.Connection, receipts: list[DeviceReceiptV1]) -> None:
+        now = _ts(utcnow())
+        for receipt in receipts:
+            state = {ReceiptStatus.ACCEPTED: DocState.ACCEPTED, ReceiptStatus.DUPLICATE: DocState.DUPLICATE,
+                     ReceiptStatus.REJECTED: DocState.REJECTED}[receipt.status]
+            db.execute(
+                "UPDATE documents SET state = ?, reason = ?, document_id = ?, confirmed_at = ? WHERE sequence = ?",
+                (state.value, receipt.reason,
+                 str(receipt.document_id) if receipt.document_id else None, now, receipt.sequence),
+            )
 
     # --- sessions -----------------------------------------------------------------------------
 
-    def start_session(self, kind: SyncKind) -> Session:
-        session = Session(session_id=uuid.uuid4(), kind=kind, started_at=utcnow(), backlog=self.backlog())
-        self.save_session(session)
-        return session
+    def start_session(self, kind: SyncKind) -> tuple[Session, list[Document]]:
+        """A new ``running`` session and the documents it is to deliver, read in the same transaction."""
+        with self._tx() as db:
+            docs = [] if kind is SyncKind.MASTERDATA else [self._document(row) for row in db.execute(
+                "SELECT * FROM documents WHERE state IN ('captured', 'sent') ORDER BY sequence")]
+            session = Session(session_id=uuid.uuid4(), kind=kind, started_at=utcnow(), backlog=len(docs))
+            self._save_session(db, session)
+        return session, docs
+
+    def record_progress(self, session: Session, sent: list[int], receipts: list[DeviceReceiptV1]) -> None:
+        """Receipts and the session's counts in one transaction, so a crash never separates them."""
+        with self._tx() as db:
+            self._mark_sent(db, sent)
+            self._apply_receipts(db, receipts)
+            self._save_session(db, session)
 
     def save_session(self, session: Session) -> None:
         with self._tx() as db:
-            db.execute(
-                "INSERT INTO sessions (session_id, kind, started_at, ended_at, backlog, sent, accepted, duplicates,"
-                " rejected, failed, masterdata_updated, config_updated, blocks_received, result, errors, reported)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (session_id) DO UPDATE SET ended_at = excluded.ended_at, backlog = excluded.backlog,"
-                " sent = excluded.sent, accepted = excluded.accepted, duplicates = excluded.duplicates,"
-                " rejected = excluded.rejected, failed = excluded.failed,"
-                " masterdata_updated = excluded.masterdata_updated, config_updated = excluded.config_updated,"
-                " blocks_received = excluded.blocks_received, result = excluded.result, errors = excluded.errors,"
-                " reported = excluded.reported",
-                (str(session.session_id), session.kind.value, _ts(session.started_at), _ts(session.ended_at),
-                 session.backlog, session.sent, session.accepted, session.duplicates, session.rejected,
-                 session.failed, int(session.masterdata_updated), int(session.config_updated),
-                 session.blocks_received, session.result.value,
-                 json.dumps([e.model_dump(mode="json") for e in session.errors]), int(session.reported)),
-            )
+            self._save_session(db, session)
+
+    @staticmethod
+    def _save_session(db: sqlite3.Connection, session: Session) -> None:
+        db.execute(
+            "INSERT INTO sessions (session_id, kind, started_at, ended_at, backlog, sent, accepted, duplicates,"
+            " rejected, failed, masterdata_updated, config_updated, blocks_received, result, errors, reported)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (session_id) DO UPDATE SET ended_at = excluded.ended_at, backlog = excluded.backlog,"
+            " sent = excluded.sent, accepted = excluded.accepted, duplicates = excluded.duplicates,"
+            " rejected = excluded.rejected, failed = excluded.failed,"
+            " masterdata_updated = excluded.masterdata_updated, config_updated = excluded.config_updated,"
+            " blocks_received = excluded.blocks_received, result = excluded.result, errors = excluded.errors,"
+            " reported = excluded.reported",
+            (str(session.session_id), session.kind.value, _ts(session.started_at), _ts(session.ended_at),
+             session.backlog, session.sent, session.accepted, session.duplicates, session.rejected,
+             session.failed, int(session.masterdata_updated), int(session.config_updated),
+             session.blocks_received, session.result.value,
+             json.dumps([e.model_dump(mode="json") for e in session.errors]), int(session.reported)),
+        )
 
     @staticmethod
     def _session(row: sqlite3.Row) -> Session:
@@ -600,6 +620,8 @@ class Store:
             session = self._session(row)
             session.result = SyncResult.FAILED
             session.ended_at = session.ended_at or utcnow()
+            # what the session confirmed was saved with its receipts; the rest of its work was not delivered
+            session.failed = max(0, session.backlog - session.accepted - session.duplicates - session.rejected)
             session.reported = False
             session.errors.append(SessionErrorV1(reason="interrupted: the agent stopped before the session ended"))
             self.save_session(session)

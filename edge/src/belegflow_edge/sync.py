@@ -134,7 +134,8 @@ class _Sync:
         self.unflushed: list[DeviceReceiptV1] = []
         self.unflushed_sent: list[int] = []
         self.data_errors = False
-        self.worklist = 0
+        self.docs: list[Document] = []
+        self.last_flush = 0.0
 
     # --- transport ----------------------------------------------------------------------------
 
@@ -324,19 +325,20 @@ class _Sync:
             self.session.rejected += 1
             self._error(f"rejected by central: {receipt.reason or 'no reason given'}", doc)
         self.unflushed.append(receipt)
-        if len(self.unflushed) >= 64:
+        now = asyncio.get_running_loop().time()
+        if len(self.unflushed) >= 64 or now - self.last_flush > 0.25:
             self.flush()
+            self.last_flush = now
 
     def flush(self) -> None:
+        """Receipts so far and the session's counts, durably together (a crash loses at most a resend)."""
         sent, self.unflushed_sent = self.unflushed_sent, []
         receipts, self.unflushed = self.unflushed, []
-        self.store.mark_sent(sent)
-        self.store.apply_receipts(receipts)
+        self.store.record_progress(self.session, sent, receipts)
 
     async def upload(self) -> None:
         assert self.nc is not None
-        docs = self.store.pending()
-        self.worklist = len(docs)
+        docs = self.docs
         if not docs:
             return
         sub = await self.nc.subscribe(subjects.device_receipt(self.device.tenant, self.device.device),
@@ -359,12 +361,12 @@ class _Sync:
     def finish(self) -> None:
         session = self.session
         session.ended_at = utcnow()
-        session.failed = self.worklist - session.accepted - session.duplicates - session.rejected
+        session.failed = len(self.docs) - session.accepted - session.duplicates - session.rejected
         problems = bool(session.rejected or session.failed or self.lost or self.data_errors)
         changed = session.config_updated or session.masterdata_updated or session.blocks_received > 0
         confirmed = session.accepted + session.duplicates
         if not problems:
-            session.result = SyncResult.SUCCESS if self.worklist or changed else SyncResult.NOTHING_NEW
+            session.result = SyncResult.SUCCESS if self.docs or changed else SyncResult.NOTHING_NEW
         elif confirmed or changed:
             session.result = SyncResult.PARTIAL
         else:
@@ -379,10 +381,9 @@ async def run_sync(store: Store, options: SyncOptions | None = None) -> Session:
             raise SyncBusyError()
         store.device()  # NotPairedError before anything else
         store.close_interrupted_sessions()
-        session = store.start_session(options.kind)
+        session, docs = store.start_session(options.kind)
         run = _Sync(store, options, session)
-        if options.kind is not SyncKind.MASTERDATA:
-            run.worklist = store.backlog()
+        run.docs = docs
         try:
             run.nc = await connect(run.device, timeout_s=options.connect_timeout_s, on_closed=run._on_closed)
         except CentralUnreachableError as exc:

@@ -368,3 +368,18 @@ async def test_an_einvoice_and_its_errors_come_back_from_the_worker_process() ->
     assert result.einvoice is not None
     assert result.einvoice["number"] == _read(path).number
     assert info.value.construct == "DOCTYPE"
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "iso-8859-1", "utf-8-sig"])
+def test_the_same_invoice_in_another_encoding_reads_alike(encoding: str) -> None:
+    # GIVEN an XRechnung re-encoded (UTF-16 with BOM, Latin-1 with character references, UTF-8 with BOM)
+    path = XR / "business-cases" / "standard" / "01.05a-INVOICE_uncefact.xml"
+    text = path.read_text(encoding="utf-8")
+    declared = text.replace('encoding="UTF-8"', f'encoding="{encoding.removesuffix("-sig").upper()}"', 1)
+    data = declared.encode(encoding, errors="xmlcharrefreplace")
+    # WHEN both are recognised THEN the fields and lines are the same
+    original = default_registry().recognize(path.read_bytes(), filename=path.name)
+    again = default_registry().recognize(data, filename=path.name)
+    assert again.reader == "einvoice-xml"
+    assert again.fields == original.fields
+    assert again.lines == original.lines
