@@ -25,8 +25,9 @@ import pytest
 from lxml import etree
 
 from belegflow_contracts.messages import Level
-from belegflow_ocr.recognition import Recognition, default_registry
-from belegflow_ocr.recognition.einvoice import PdfInvoiceReader
+from belegflow_ocr.errors import PageSizeError
+from belegflow_ocr.recognition import PdfLimits, Recognition, default_registry
+from belegflow_ocr.recognition.einvoice import PdfInvoiceReader, XmlLimits
 
 REPO = Path(__file__).resolve().parents[3]
 SAMPLE_PDFS = sorted((REPO / "samples" / "invoices").glob("*.pdf"))
@@ -435,6 +436,30 @@ def test_malformed_embedded_xml_falls_back_to_the_page_and_says_so() -> None:
     assert broken.data["error_type"] == "MalformedXmlError"
     assert int(broken.data["line"]) > 1
     assert any("fields come from the visible page" in w for w in _warnings(result))
+
+
+def test_embedded_xml_over_the_size_limit_falls_back_with_its_size_in_the_protocol() -> None:
+    # GIVEN a reader that takes embedded XML up to 1 KiB, and a PDF carrying a larger one
+    pdf = SAMPLE_PDFS[0]
+    xml = cii_xml(truth_of(pdf))
+    data = with_attachments(pdf.read_bytes(), {"factur-x.xml": xml})
+    # WHEN it reads the PDF THEN it says why the XML was left out and reads the page instead
+    with PdfInvoiceReader(xml_limits=XmlLimits(max_bytes=1024)) as reader:
+        result = reader.read(data, filename="big.pdf")
+    assert result.reader == "pdf-text"
+    refused = next(e for e in result.protocol if e.data.get("attachment") == "factur-x.xml")
+    assert refused.data["error_type"] == "XmlTooLargeError"
+    assert refused.data["size"] == refused.data["attachment_bytes"] == str(len(xml))
+    assert refused.data["limit"] == "1024"
+
+
+def test_broken_xml_on_an_unreadable_page_raises_the_pages_own_error() -> None:
+    # GIVEN broken embedded XML on a page the limits refuse (larger than 100 pt)
+    pdf = SAMPLE_PDFS[0]
+    data = with_attachments(pdf.read_bytes(), {"factur-x.xml": b"<rsm:CrossIndustryInvoice"})
+    # WHEN it is read THEN the specific page error comes out, not a vague one
+    with PdfInvoiceReader(pdf_limits=PdfLimits(max_page_side=100)) as reader, pytest.raises(PageSizeError):
+        reader.read(data, filename="huge.pdf")
 
 
 def test_embedded_xml_with_entities_is_not_expanded_and_the_page_is_read() -> None:

@@ -170,23 +170,21 @@ class PdfInvoiceReader(BaseReader):
                 name = f"{filename}/{attachment.name}"
                 invoice = parse_einvoice(attachment.data, filename=name, limits=self.xml_limits)
             except RecognitionError as exc:
-                log.warning(
-                    f"einvoice: embedded {attachment.name} cannot be read - {exc.message}",
-                    attachment=attachment.name,
-                    size=len(attachment.data),
-                    **exc.details(),
-                )
+                why = {**exc.details(), "attachment": attachment.name, "attachment_bytes": len(attachment.data)}
+                log.warning(f"einvoice: embedded {attachment.name} cannot be read - {exc.message}", **why)
                 continue
             source = attachment.name
             break
-        page = self._read_page(data, filename=filename, log=log)
+        page, page_error = self._read_page(data, filename=filename, log=log)
         if invoice is None:
             log.warning(
                 "einvoice: no readable e-invoice embedded; the fields come from the visible page (text layer)",
                 fallback="pdf-text",
             )
             if page is None:
-                raise RecognitionError(f"{filename}: neither embedded XML nor page is readable", filename=filename)
+                # Neither is readable: the page's own error says what is wrong with the PDF.
+                assert page_error is not None
+                raise page_error
             return Recognition(
                 reader=page.reader,
                 status=page.status,
@@ -215,13 +213,15 @@ class PdfInvoiceReader(BaseReader):
             einvoice=invoice.to_json(),
         )
 
-    def _read_page(self, data: bytes, *, filename: str, log: ProtocolLog) -> Recognition | None:
+    def _read_page(
+        self, data: bytes, *, filename: str, log: ProtocolLog
+    ) -> tuple[Recognition | None, RecognitionError | None]:
         try:
             with PdfTextReader(self.pdf_limits) as reader:
-                return reader.read(data, filename=filename)
+                return reader.read(data, filename=filename), None
         except RecognitionError as exc:
             log.warning(f"einvoice: the visible page cannot be read - {exc.message}", **exc.details())
-            return None
+            return None, exc
 
 
 def _same(a: object, b: object) -> bool:
