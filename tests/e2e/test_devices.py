@@ -186,10 +186,20 @@ async def test_reset_lets_a_new_device_pair_and_the_old_credentials_fail(
 
 async def test_revoked_credentials_cannot_connect(services: processes.ServiceSet, tenant: str) -> None:
     paired = pair_device(services, tenant, "kasse-11")
-    device = await connect_device(paired)
-    await device.close()
+    closed = asyncio.Event()
+
+    async def on_closed() -> None:
+        closed.set()
+
+    # GIVEN a device with an open connection
+    device = await connect_device(paired, closed_cb=on_closed)
+    # WHEN it is revoked
     revoke = httpx.post(f"{services.ingest_url}/v1/devices/kasse-11/revoke", headers={"X-Tenant": tenant})
     assert revoke.status_code == 200, revoke.text
+    assert revoke.json()["connections_closed"] == 1
+    # THEN the server closes the open connection (long before its authorization would expire)
+    await asyncio.wait_for(closed.wait(), timeout=30)
+    assert device.is_closed
     with pytest.raises(Exception, match="Authorization Violation"):
         await connect_device(paired)
     assert devices_of(services, tenant)["kasse-11"]["state"] == "revoked"

@@ -24,6 +24,7 @@ import nkeys  # type: ignore[import-untyped]
 
 SERVICES = ("ingest", "ocr", "matching", "accrual", "export")
 NATS_SERVICE_USER = "belegflow"
+NATS_SYSTEM_USER = "belegflow-sys"
 DB_SERVICES = ("ingest", "matching", "accrual", "export")
 PG_SYSTEM_USER = "belegflow-pg"
 DB_NAME = "belegflow"
@@ -50,6 +51,8 @@ class StackState:
     nats_user: str = NATS_SERVICE_USER
     nats_password: str = ""
     nats_issuer_seed: str = ""
+    # a user of the system account: ingest disconnects a reset or revoked device's open connections
+    nats_system_password: str = ""
 
     @property
     def nats_url(self) -> str:
@@ -85,6 +88,9 @@ class StackState:
             env["BELEGFLOW_DATABASE_URL"] = self.database_url(service)
         if service == "ingest" and self.nats_issuer_seed:
             env["BELEGFLOW_NATS_AUTH_ISSUER_SEED"] = self.nats_issuer_seed
+        if service == "ingest" and self.nats_system_password:
+            env["BELEGFLOW_NATS_SYSTEM_URL"] = (
+                f"nats://{NATS_SYSTEM_USER}:{self.nats_system_password}@127.0.0.1:{self.nats_port}")
         return env
 
 
@@ -164,12 +170,17 @@ jetstream {{
 }}
 # Services log in as one user; every other connection (a device) is sent to ingest, which answers with a
 # short-lived user JWT allowed only below the device's own subjects (auth callout, signed by the issuer).
+# Ingest's system-account user disconnects the open connections of a device that is reset or revoked.
+accounts {{
+  SYS {{ users: [ {{ user: {sys_user}, password: {sys_password} }} ] }}
+}}
+system_account: SYS
 authorization {{
   timeout: 5
   users: [ {{ user: {user}, password: {password} }} ]
   auth_callout {{
     issuer: {issuer}
-    auth_users: [ {user} ]
+    auth_users: [ {user}, {sys_user} ]
   }}
 }}
 """
@@ -198,6 +209,8 @@ def _start_nats(state: StackState, home: Path) -> int:
             user=json.dumps(state.nats_user),
             password=json.dumps(state.nats_password),
             issuer=issuer_public_key(state.nats_issuer_seed),
+            sys_user=json.dumps(NATS_SYSTEM_USER),
+            sys_password=json.dumps(state.nats_system_password),
         )
     )
     conf.chmod(0o600)
@@ -368,6 +381,8 @@ def up(home: Path, *, sync_interval: str = "always") -> StackState:
         state.nats_password = secrets.token_hex(16)
     if not state.nats_issuer_seed:
         state.nats_issuer_seed = new_issuer_seed()
+    if not state.nats_system_password:
+        state.nats_system_password = secrets.token_hex(16)
     try:
         state.pids["nats"] = _start_nats(state, home)
         state.pids["postgres"] = _start_postgres(state, home)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+import json
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import nats
@@ -34,8 +35,11 @@ async def decide(rt: Runtime, issuer: natsauth.Issuer, request: natsauth.AuthReq
     tenant, device, password_hash = found[0], found[1], found[2]
     if not await asyncio.to_thread(devices.verify_password, request.password, password_hash):
         return natsauth.response(issuer, request, error=f"wrong password for device {request.user!r}")
+    now = datetime.now(UTC)
     async with rt.db.acquire() as conn:
-        await device_store.touch(conn, tenant, device, at=datetime.now(UTC))
+        await device_store.touch(conn, tenant, device, at=now)
+        await device_store.record_connection(conn, tenant, device, server_id=request.server_id,
+                                             client_id=request.client_id, at=now, keep=timedelta(seconds=ttl_s))
     jwt = natsauth.user_jwt(issuer, request, name=request.user, permissions=devices.device_permissions(tenant, device),
                             ttl_s=ttl_s)
     return natsauth.response(issuer, request, jwt=jwt)
@@ -66,3 +70,30 @@ async def serve(rt: Runtime, settings: Settings) -> Client | None:
     await nc.subscribe(natsauth.AUTH_SUBJECT, queue=QUEUE, cb=on_request)
     log.info("answering device logins", issuer=issuer.public_key)
     return nc
+
+
+async def disconnect(rt: Runtime, settings: Settings, tenant: str, device: str) -> int:
+    """Close the device's open connections now (``$SYS.REQ.SERVER.<id>.KICK``); how many the server closed."""
+    async with rt.db.acquire() as conn:
+        connections = await device_store.take_connections(conn, tenant, device)
+    if not connections or not settings.nats_system_url:
+        return 0
+    closed = 0
+    nc = await nats.connect(settings.nats_system_url, name="belegflow-ingest-kick", connect_timeout=5,
+                            max_reconnect_attempts=1)
+    try:
+        for server_id, client_id in connections:
+            try:
+                reply = await nc.request(f"$SYS.REQ.SERVER.{server_id}.KICK", json.dumps({"cid": client_id}).encode(),
+                                         timeout=3)
+            except (nats.errors.Error, TimeoutError) as exc:
+                log.warning("could not disconnect a device connection", tenant=tenant, device=device,
+                            server=server_id, cid=client_id, error=str(exc))
+                continue
+            answer = json.loads(reply.data or b"{}")
+            if not answer.get("error"):
+                closed += 1
+    finally:
+        await nc.close()
+    log.info("device connections closed", tenant=tenant, device=device, closed=closed)
+    return closed

@@ -124,6 +124,25 @@ async def credentials(conn: Connection, nats_user: str) -> tuple[str, str, str |
     return (row["tenant"], row["device"], row["password_hash"]) if row else None
 
 
+async def record_connection(conn: Connection, tenant: str, device: str, *, server_id: str, client_id: int,
+                            at: datetime, keep: timedelta) -> None:
+    """Remember an authorized connection; ones older than ``keep`` have expired and are forgotten."""
+    await conn.execute(
+        "INSERT INTO device_connections (tenant, device, server_id, client_id, connected_at) "
+        "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (server_id, client_id) DO UPDATE SET tenant = EXCLUDED.tenant, "
+        "device = EXCLUDED.device, connected_at = EXCLUDED.connected_at",
+        tenant, device, server_id, client_id, at,
+    )
+    await conn.execute("DELETE FROM device_connections WHERE connected_at < $1", at - keep)
+
+
+async def take_connections(conn: Connection, tenant: str, device: str) -> list[tuple[str, int]]:
+    """(server id, client id) of the device's connections that may still be open; forgotten here."""
+    rows = await conn.fetch("DELETE FROM device_connections WHERE tenant = $1 AND device = $2 "
+                            "RETURNING server_id, client_id", tenant, device)
+    return [(r["server_id"], int(r["client_id"])) for r in rows]
+
+
 async def device_state(conn: Connection, tenant: str, device: str) -> DeviceState | None:
     state = await conn.fetchval("SELECT state FROM devices WHERE tenant = $1 AND device = $2", tenant, device)
     return DeviceState(state) if state else None

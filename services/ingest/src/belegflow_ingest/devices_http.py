@@ -14,7 +14,7 @@ from belegflow_contracts import subjects
 from belegflow_contracts.messages import NatsCredentialsV1, PairingRequestV1, PairingResultV1
 from belegflow_contracts.runtime.logging import get_logger
 from belegflow_contracts.types import normalize_tenant
-from belegflow_ingest import device_store, devices
+from belegflow_ingest import auth_service, device_store, devices
 from belegflow_ingest.devices import DeviceError, PairingRefusal
 from belegflow_ingest.edge import device_config, device_masterdata
 
@@ -167,7 +167,8 @@ async def reset(
             name = await conn.fetchval("SELECT name FROM devices WHERE tenant = $1 AND device = $2", tenant, device)
     except DeviceError as exc:
         return _problem(exc.status_code, exc.code, exc.detail)
-    log.info("device slot reset", tenant=tenant, device=device)
+    closed = await auth_service.disconnect(_rt(request), settings, tenant, device)
+    log.info("device slot reset", tenant=tenant, device=device, connections_closed=closed)
     out = SlotCode(tenant=tenant, device=device, name=name, state="released", code=code, expires_at=expires)
     return JSONResponse(status_code=200, content=out.model_dump(mode="json"))
 
@@ -182,9 +183,11 @@ async def revoke(request: Request, device: str, tenant: Annotated[str, Header(al
             await device_store.revoke(conn, tenant=tenant, device=device, now=datetime.now(UTC))
     except DeviceError as exc:
         return _problem(exc.status_code, exc.code, exc.detail)
-    log.info("device revoked", tenant=tenant, device=device)
-    return {"tenant": tenant, "device": device, "state": "revoked",
-            "detail": f"no new connection is accepted; an open one ends within {settings.device_credentials_ttl_s} s"}
+    closed = await auth_service.disconnect(_rt(request), settings, tenant, device)
+    log.info("device revoked", tenant=tenant, device=device, connections_closed=closed)
+    later = "" if settings.nats_system_url else f"; an open one ends within {settings.device_credentials_ttl_s} s"
+    return {"tenant": tenant, "device": device, "state": "revoked", "connections_closed": closed,
+            "detail": f"no new connection is accepted{later}"}
 
 
 @api.get("/v1/devices", responses=_ERRORS)

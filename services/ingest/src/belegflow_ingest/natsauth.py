@@ -113,6 +113,7 @@ class AuthRequest:
     password: str
     client_name: str
     host: str
+    client_id: int
 
 
 def parse_request(token: str, *, now: float | None = None) -> AuthRequest:
@@ -133,7 +134,7 @@ def parse_request(token: str, *, now: float | None = None) -> AuthRequest:
         raise AuthRequestError("authorization request not signed by the server it names")
     return AuthRequest(server_id=str(server.get("id", "")), user_nkey=user_nkey, user=str(opts.get("user", "")),
                        password=str(opts.get("pass", "")), client_name=str(client.get("name", "")),
-                       host=str(client.get("host", "")))
+                       host=str(client.get("host", "")), client_id=int(client.get("id") or 0))
 
 
 def user_jwt(issuer: Issuer, request: AuthRequest, *, name: str, permissions: Permissions, ttl_s: int) -> str:

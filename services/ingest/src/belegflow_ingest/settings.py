@@ -25,6 +25,9 @@ class Settings(DatabaseSettings):
     device_credentials_ttl_s: int = Field(
         default=300, ge=10, description="lifetime of a device's NATS authorization; a revoked device is cut off "
         "at the latest after this")
+    nats_system_url: str | None = Field(
+        default=None, description="a system-account user (nats://user:password@host:port): disconnects the open "
+        "connections of a device that is reset or revoked. Unset: they end when their authorization expires")
     pairing_code_ttl_s: int = Field(default=86400, ge=60, description="default validity of a pairing code")
 
     def device_servers(self) -> list[str]:
