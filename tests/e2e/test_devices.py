@@ -21,6 +21,7 @@ from nats.aio.client import Client as NATS
 from belegflow_contracts import subjects
 from belegflow_contracts.messages import (
     DeviceCaptureV1,
+    DeviceConfigV1,
     DeviceMasterDataV1,
     DeviceReceiptV1,
     EdgeAckV1,
@@ -510,3 +511,34 @@ def test_operator_cli_releases_lists_resets_and_revokes(services: processes.Serv
     unknown = cli("revoke", "--name", "nope")
     assert unknown.returncode == 1
     assert "device_unknown" in unknown.stderr
+
+
+async def test_tenant_config_from_the_kv_bucket_reaches_pairing_and_sync(
+    services: processes.ServiceSet, nc: NATS, tenant: str
+) -> None:
+    # GIVEN a tenant config with its own series and block size, and a device override for one slot
+    kv = await nc.jetstream().key_value("device-config")
+    tenant_config = DeviceConfigV1(version=7, series={"invoice": "RE", "receipt": "KB"}, block_size=50)
+    await kv.put(tenant, tenant_config.model_dump_json().encode())
+    override = tenant_config.model_copy(update={"version": 8, "block_size": 10})
+    await kv.put(f"{tenant}.kasse-41", override.model_dump_json().encode())
+    # WHEN devices pair
+    plain = pair_device(services, tenant, "kasse-40")
+    special = pair_device(services, tenant, "kasse-41")
+    # THEN they number from the tenant's series with its block size (the override for its slot)
+    assert plain.config == tenant_config
+    assert sorted((b.series, b.last - b.first + 1) for b in plain.blocks) == [("KB", 50), ("RE", 50)]
+    assert special.config == override
+    assert sorted((b.series, b.last - b.first + 1) for b in special.blocks) == [("KB", 10), ("RE", 10)]
+    # AND a changed config reaches the device on its next sync
+    changed = tenant_config.model_copy(update={"version": 9, "sync_interval_s": 30.0})
+    await kv.put(tenant, changed.model_dump_json().encode())
+    device = await connect_device(plain)
+    try:
+        reply = await device.request(subjects.device_sync(tenant, plain.device), SyncDataRequestV1(
+            config_version=7, masterdata_version=plain.masterdata.version).model_dump_json().encode(), timeout=10)
+    finally:
+        await device.close()
+    answer = SyncDataReplyV1.model_validate_json(reply.data)
+    assert answer.config == changed
+    assert answer.masterdata is None

@@ -305,6 +305,8 @@ class ChunkKey:
 
 async def add_chunk(conn: Connection, key: ChunkKey, *, index: int, count: int, size: int, data: bytes) -> int:
     """Store one chunk (a repeat is a no-op); return how many distinct chunks of this upload are there."""
+    # chunks of an upload that never completed go when the EDGE stream would have forgotten them anyway
+    await conn.execute("DELETE FROM upload_chunks WHERE received_at < now() - interval '30 days'")
     await conn.execute(
         """
         INSERT INTO upload_chunks (tenant, device, sequence, sha256, index, count, size, data)
