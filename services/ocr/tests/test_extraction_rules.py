@@ -1,0 +1,278 @@
+"""Extraction rules on small hand-built pages: labels in cells, label above value, IDs, parties, terms, tables."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from belegflow_contracts.messages import InvoiceFieldsV1, InvoiceLineV1
+from belegflow_ocr.recognition.extraction import clean_text, extract_fields
+from belegflow_ocr.recognition.layout import build_lines
+from belegflow_ocr.recognition.model import PageInfo, ProtocolLog, Word
+from bench.recognition.devset import iban_de, vat_id_de
+
+A4 = [PageInfo(1, 595.0, 842.0)]
+TODAY = date(2025, 1, 31)
+IBAN = iban_de("20050550", "1234567890")
+VAT = vat_id_de("11865432")
+OTHER_VAT = vat_id_de("21445566")
+
+Cell = tuple[float, float, str] | tuple[float, float, str, float]
+
+
+def page(*cells: Cell, page_no: int = 1, size: float = 9.0) -> list[Word]:
+    """Words of text cells placed at (x, baseline y); each word as wide as its letters at this size."""
+    words = []
+    for cell in cells:
+        x, y, text = cell[0], cell[1], cell[2]
+        s = cell[3] if len(cell) == 4 else size
+        for token in text.split():
+            width = 0.55 * s * len(token)
+            words.append(Word(token, page_no, (x, y - 0.8 * s, x + width, y + 0.25 * s), s))
+            x += width + 0.28 * s
+    return words
+
+
+def centred(y: float, text: str, size: float, mid: float = 113.5) -> Cell:
+    tokens = text.split()
+    width = sum(0.55 * size * len(t) for t in tokens) + 0.28 * size * (len(tokens) - 1)
+    return (mid - width / 2, y, text, size)
+
+
+def extract(words: list[Word], pages: list[PageInfo] | None = None) -> tuple[InvoiceFieldsV1, list[InvoiceLineV1],
+                                                                            ProtocolLog]:  # fmt: skip
+    log = ProtocolLog()
+    fields, lines = extract_fields(words, pages or A4, log, today=TODAY)
+    return fields, lines, log
+
+
+def value(fields: InvoiceFieldsV1, name: str) -> object:
+    field = getattr(fields, name)
+    return None if field is None else field.value
+
+
+def test_several_labelled_amounts_in_one_cell_are_told_apart() -> None:
+    # GIVEN totals written inline, one after the other, without separators between them
+    words = page((57, 500, "Nettobetrag: 1.000,00 € zzgl. 19 % MwSt.: 190,00 € Gesamtbetrag: 1.190,00 €"))
+    # WHEN extracted
+    fields, _, _ = extract(words)
+    # THEN each label takes the amount after it, not the last one of the cell
+    assert value(fields, "net_amount") == Decimal("1000.00")
+    assert value(fields, "tax_amount") == Decimal("190.00")
+    assert value(fields, "gross_amount") == Decimal("1190.00")
+
+
+def test_english_inline_totals_separated_by_commas_and_their_currency() -> None:
+    words = page(
+        (57, 480, "Net amount: 7,338.76 $, VAT (7%): 513.71 $"),
+        (57, 494, "Invoice total: 7,852.47 $"),
+        (57, 800, "Share capital 25.000,00 EUR · Stammkapital 25.000,00 EUR", 7),
+    )
+    fields, _, log = extract(words)
+    assert value(fields, "net_amount") == Decimal("7338.76")
+    assert value(fields, "tax_amount") == Decimal("513.71")
+    assert value(fields, "gross_amount") == Decimal("7852.47")
+    # The currency on the lines of the totals beats the share capital in the footer.
+    assert value(fields, "currency") == "USD"
+    entry = next(e for e in log.entries if e.data.get("field") == "currency")
+    assert "EUR" in entry.data["candidates"]
+
+
+def test_a_vat_id_is_not_read_out_of_a_grouped_iban_and_labels_above_values_count() -> None:
+    # GIVEN a side column: labels above their values, the IBAN in groups of four
+    grouped = " ".join(IBAN[i : i + 4] for i in range(0, len(IBAN), 4))
+    words = page((430, 200, "IBAN", 7), (430, 209, grouped, 7), (430, 230, "USt-IdNr.", 7), (430, 239, VAT, 7))
+    fields, _, log = extract(words)
+    # THEN the IBAN's first characters ('DE34 2005 0...') are not taken for a VAT ID
+    assert value(fields, "supplier_iban") == IBAN
+    assert value(fields, "supplier_vat_id") == VAT
+    assert fields.supplier_vat_id is not None
+    assert fields.supplier_vat_id.confidence >= 0.85
+    entry = next(e for e in log.entries if e.data.get("field") == "supplier_vat_id")
+    assert entry.data["reason"] == "VAT ID label"
+
+
+def test_the_recipients_vat_id_is_not_the_suppliers() -> None:
+    words = page(
+        (350, 150, "Ihre USt-IdNr.:"), (450, 150, OTHER_VAT),
+        (57, 800, f"Spedition Nordlicht GmbH · USt-IdNr. {VAT}", 7),
+    )  # fmt: skip
+    fields, _, log = extract(words)
+    assert value(fields, "supplier_vat_id") == VAT
+    entry = next(e for e in log.entries if e.data.get("field") == "supplier_vat_id")
+    assert "VAT ID of the recipient" in entry.data["candidates"]
+
+
+def test_header_fields_as_a_table_labels_above_values() -> None:
+    words = page(
+        (57, 262, "Rechnungs-Nr.", 7.5), (153, 262, "Datum", 7.5), (249, 262, "Kunden-Nr.", 7.5),
+        (442, 262, "Leistungsdatum", 7.5),
+        (57, 275, "RG 2024 00815", 10), (153, 275, "09.03.2024", 10), (249, 275, "K-12844", 10),
+        (442, 275, "19.02.2024", 10),
+    )  # fmt: skip
+    fields, _, _ = extract(words)
+    # THEN the values under the labels win, the number without its spaces, the service date not taken
+    assert value(fields, "invoice_number") == "RG202400815"
+    assert value(fields, "invoice_date") == date(2024, 3, 9)
+    assert fields.invoice_number is not None
+    assert fields.invoice_number.page == 1
+    assert fields.invoice_number.bbox is not None
+    assert fields.invoice_number.bbox[1] > 265  # the value's place, not the label's
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Rechnungsdatum: 14. März 2024", date(2024, 3, 14)),
+        ("Invoice date: March 14, 2024", date(2024, 3, 14)),
+        ("Date: 2024-03-14", date(2024, 3, 14)),
+        ("Datum: 14.März 2024", date(2024, 3, 14)),  # OCR dropped the space
+        ("Belegdatum 14.03.24", date(2024, 3, 14)),
+    ],
+)
+def test_invoice_dates_in_the_notations_invoices_use(text: str, expected: date) -> None:
+    fields, _, _ = extract(page((57, 200, text)))
+    assert value(fields, "invoice_date") == expected
+
+
+def test_payment_terms_give_the_due_date_and_a_cash_discount_does_not() -> None:
+    words = page(
+        (57, 200, "Rechnungsdatum: 02.01.2024"),
+        (57, 600, "Bei Zahlung innerhalb von 8 Tagen gewähren wir 2 % Skonto."),
+        (57, 613, "Zahlungsziel: 30 Tage netto"),
+    )
+    fields, _, log = extract(words)
+    assert value(fields, "due_date") == date(2024, 2, 1)
+    entry = next(e for e in log.entries if e.data.get("field") == "due_date")
+    assert "payment terms" in entry.data["reason"]
+
+
+@pytest.mark.parametrize(
+    "terms", ["Zahlbar innerhalb von 14 Tagen ohne Abzug.", "Payable within 14 days.", "Payment terms: 14 days net"]
+)
+def test_payment_terms_in_german_and_english(terms: str) -> None:
+    fields, _, _ = extract(page((57, 200, "Datum: 10.05.2024"), (57, 600, terms)))
+    assert value(fields, "due_date") == date(2024, 5, 24)
+
+
+def test_a_due_date_before_the_invoice_date_is_passed_over_with_a_reason() -> None:
+    words = page((350, 150, "Rechnungsdatum:"), (450, 150, "10.05.2024"), (350, 163, "Fällig am:"),
+                 (450, 163, "01.05.2024"))  # fmt: skip
+    fields, _, log = extract(words)
+    assert value(fields, "due_date") is None
+    assert any("passed over, before the invoice date" in e.message for e in log.entries)
+
+
+def test_no_due_date_printed_means_none() -> None:
+    fields, _, _ = extract(page((57, 200, "Rechnungsdatum: 10.05.2024"), (57, 600, "Vielen Dank für Ihren Auftrag.")))
+    assert value(fields, "due_date") is None
+
+
+def test_a_supplier_name_wrapped_over_three_lines_of_a_side_column() -> None:
+    words = page(
+        (430, 52, "Jäger Kühltransporte", 10), (430, 64, "UG", 10), (430, 76, "(haftungsbeschränkt)", 10),
+        (430, 90, "Zollhof 107", 8), (430, 100, "20457 Hamburg", 8),
+    )  # fmt: skip
+    fields, _, _ = extract(words)
+    assert value(fields, "supplier_name") == "Jäger Kühltransporte UG (haftungsbeschränkt)"
+    assert value(fields, "supplier_street") == "Zollhof 107"
+    assert value(fields, "supplier_postal_code") == "20457"
+    assert value(fields, "supplier_city") == "Hamburg"
+
+
+def test_window_address_beside_an_info_block_whose_rows_lie_between() -> None:
+    # GIVEN the recipient in the window (13 pt leading) beside the info block (12.5 pt leading)
+    words = page(
+        (57, 127, "Spedition Nordlicht GmbH · Hafenstraße 12 · 20457 Hamburg", 6.5),
+        (57, 145, "Südhang Industrietechnik KG", 10), (57, 158, "z. Hd. Frau Meier", 10),
+        (57, 171, "Schloßstraße 7", 10), (57, 184, "04109 Leipzig", 10),
+        (350, 150, "Rechnung Nr.:"), (450, 150, "069375"), (350, 162.5, "Belegdatum"), (450, 162.5, "2024-11-02"),
+        (350, 175, "Kundennummer"), (450, 175, "K-36747"), (350, 187.5, "Währung"), (450, 187.5, "EUR"),
+    )  # fmt: skip
+    fields, _, _ = extract(words)
+    assert value(fields, "recipient_name") == "Südhang Industrietechnik KG"
+    assert value(fields, "supplier_name") == "Spedition Nordlicht GmbH"
+    assert value(fields, "invoice_number") == "069375"
+    assert value(fields, "invoice_date") == date(2024, 11, 2)
+
+
+def test_rows_a_few_points_apart_in_two_columns_are_not_chained() -> None:
+    # GIVEN a window line and an info pair 5 pt lower, as OCR boxes place them
+    words = page((61, 145, "Vogel Elektronik e.K.", 10), (353, 150, "Re.-Nr.", 9.6), (454, 149.5, "048543", 9.7))
+    lines = build_lines(words)
+    # THEN the label and its value form one line, the name another
+    assert [ln.text for ln in lines] == ["Vogel Elektronik e.K.", "Re.-Nr. 048543"]
+
+
+def test_a_centred_receipt_header_is_the_supplier_and_a_receipt_has_no_recipient() -> None:
+    narrow = [PageInfo(1, 227.0, 420.0)]
+    words = page(
+        centred(24, "Hansa Zollagentur OHG", 9), centred(36, "Bahnhofstraße 45", 8), centred(47, "28217 Bremen", 8),
+        centred(58, "USt-IdNr.: " + VAT, 8),
+        (12, 90, "Bon-Nr.: 2023 18571", 8), (12, 101, "Datum: 10.11.2023 15:05", 8),
+        (12, 125, "Schloss für Plane", 8), (22, 135, "2 x 14,95", 8), (190, 135, "29,90", 8),
+        (12, 147, "Kaffee", 8), (22, 157, "1 x 2,20", 8), (195, 157, "2,20", 8),
+        (12, 175, "SUMME EUR", 10), (180, 175, "32,10", 10),
+        (12, 191, "Gegeben BAR", 8), (190, 191, "40,00", 8), (12, 202, "Rückgeld", 8), (195, 202, "7,90", 8),
+        (12, 219, "MwSt 19%", 8), (195, 219, "5,13", 8), (12, 230, "Netto", 8), (190, 230, "26,97", 8),
+    )  # fmt: skip
+    fields, lines, log = extract(words, narrow)
+    assert value(fields, "supplier_name") == "Hansa Zollagentur OHG"
+    assert value(fields, "supplier_city") == "Bremen"
+    assert value(fields, "recipient_name") is None
+    assert value(fields, "invoice_number") == "202318571"
+    assert value(fields, "gross_amount") == Decimal("32.10")
+    assert value(fields, "net_amount") == Decimal("26.97")
+    assert value(fields, "tax_amount") == Decimal("5.13")
+    assert [(ln.description, ln.quantity, ln.unit_price, ln.net_amount) for ln in lines] == [
+        ("Schloss für Plane", Decimal(2), Decimal("14.95"), Decimal("29.90")),
+        ("Kaffee", Decimal(1), Decimal("2.20"), Decimal("2.20")),
+    ]
+    # Receipt prices include tax: the items sum to the gross amount, which the protocol accepts.
+    assert any(e.data.get("check") == "lines" and e.data.get("ok") == "True" for e in log.entries)
+
+
+def test_a_table_with_headers_set_close_and_carry_over_rows_between_pages() -> None:
+    head: list[Cell] = [(57, 300, "Pos. Beschreibung"), (343, 300, "Menge"), (395, 300, "Einzelpreis"),
+                        (505, 300, "Gesamt")]  # fmt: skip
+    rows: list[Cell] = [(57, 320, "1"), (88, 320, "Seefracht"), (365, 320, "2"), (420, 320, "100,00"),
+                        (500, 320, "200,00"), (88, 331, "Container MSCU1234565", 8),
+                        (57, 346, "Übertrag"), (500, 346, "200,00")]  # fmt: skip
+    second = page(
+        (57, 90, "Übertrag"), (500, 90, "200,00"),
+        (57, 114, "Pos. Beschreibung"), (343, 114, "Menge"), (395, 114, "Einzelpreis"), (505, 114, "Gesamt"),
+        (57, 134, "2"), (88, 134, "Zollabfertigung"), (365, 134, "1"), (420, 134, "50,00"), (505, 134, "50,00"),
+        (340, 170, "Nettobetrag"), (500, 170, "250,00"),
+        page_no=2,
+    )  # fmt: skip
+    fields, lines, _ = extract(page(*head, *rows) + second, [*A4, PageInfo(2, 595.0, 842.0)])
+    assert [(ln.position, ln.description, ln.net_amount, ln.page) for ln in lines] == [
+        (1, "Seefracht", Decimal("200.00"), 1),
+        (2, "Zollabfertigung", Decimal("50.00"), 2),
+    ]
+    assert "MSCU1234565" in lines[0].reference_text
+    assert value(fields, "net_amount") == Decimal("250.00")
+
+
+@pytest.mark.parametrize(
+    ("raw", "capital", "expected"),
+    [
+        ("Am KühIhaus 107", True, "Am Kühlhaus 107"),
+        ("zol1hof 107", True, "Zollhof 107"),
+        ("Containerdienst Nordlicht sE", False, "Containerdienst Nordlicht SE"),
+        ("dm-drogerie markt GmbH", False, "dm-drogerie markt GmbH"),
+        ("Alpen Cargo Service GmbH & Co. KG", False, "Alpen Cargo Service GmbH & Co. KG"),
+        ("Mainzoll  Zollagentur UG", False, "Mainzoll Zollagentur UG"),
+    ],
+)
+def test_ocr_misreadings_inside_names_are_undone(raw: str, capital: bool, expected: str) -> None:
+    assert clean_text(raw, capital=capital) == expected
+
+
+def test_full_width_punctuation_from_ocr_is_folded() -> None:
+    fields, _, _ = extract(page((57, 480, "Net amount：1,000.00 EUR， VAT 19%：190.00 EUR"),
+                                (57, 494, "Total：1,190.00 EUR")))  # fmt: skip
+    assert value(fields, "net_amount") == Decimal("1000.00")
+    assert value(fields, "tax_amount") == Decimal("190.00")
