@@ -1,0 +1,1 @@
+"""Edge sync benchmark: ``python -m bench.edge`` (see __main__)."""

@@ -1,0 +1,367 @@
+"""The edge agent killed (SIGKILL) at random points of capture and sync, its uplink cut and restored.
+
+Every agent step is its own process (``python -m belegflow_edge ...``) killed after a random delay, so
+kills land in imports, in the middle of a capture (file written, row not yet committed), between an
+upload and its receipt, and while a session is being reported. The broker connection runs through a
+TCP relay the test cuts and restores. At the end every document the agent said it captured is stored
+centrally exactly once and byte for byte, and every sync session's result is the truth.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import random
+import re
+import sqlite3
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import boto3
+import pytest
+
+from belegflow_contracts import subjects
+from belegflow_contracts.messages import (
+    DeviceConfigV1,
+    DeviceMasterDataV1,
+    NatsCredentialsV1,
+    NumberBlockV1,
+    PairingResultV1,
+)
+from belegflow_edge.store import Store
+from belegflow_ops import processes, stack
+from bench.edge.proxy import TcpProxy
+from samples.generate import generate
+from tests.conftest import release_device
+
+pytestmark = pytest.mark.e2e
+
+# kills across this file: capture-only test + capture and sync kills of the full test (>= 200 by default)
+CAPTURE_KILLS = int(os.environ.get("BELEGFLOW_EDGE_CAPTURE_KILLS", "70"))
+FULL_CAPTURE_KILLS = int(os.environ.get("BELEGFLOW_EDGE_FULL_CAPTURE_KILLS", "40"))
+SYNC_KILLS = int(os.environ.get("BELEGFLOW_EDGE_SYNC_KILLS", "90"))
+
+CAPTURED = re.compile(r"^captured (\S+) sequence=(\d+) sha256=([0-9a-f]{64}) size=(\d+) file=(.+)$")
+
+
+@dataclass
+class AgentRun:
+    rc: int | None
+    out: list[str]
+    err: str
+    killed: bool
+    seconds: float
+
+
+@dataclass
+class Agent:
+    home: Path
+    env: dict[str, str]
+    kills: int = 0
+    runs: list[AgentRun] = field(default_factory=list)
+
+    async def run(self, *args: str, kill_after: float | None = None) -> AgentRun:
+        started = time.monotonic()
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "belegflow_edge", "--home", str(self.home), *args,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=self.env)
+        assert proc.stdout is not None
+        assert proc.stderr is not None
+        lines: list[str] = []
+
+        async def read_out() -> None:
+            assert proc.stdout is not None
+            async for line in proc.stdout:
+                lines.append(line.decode().rstrip("\n"))
+
+        reader = asyncio.create_task(read_out())
+        err_reader = asyncio.create_task(proc.stderr.read())
+        killed = False
+        try:
+            await asyncio.wait_for(proc.wait(), kill_after if kill_after is not None else 600)
+        except TimeoutError:
+            proc.kill()  # SIGKILL: no goodbye
+            await proc.wait()
+            killed = True
+            self.kills += 1
+        await reader
+        run = AgentRun(None if killed else proc.returncode, lines, (await err_reader).decode(), killed,
+                       time.monotonic() - started)
+        self.runs.append(run)
+        return run
+
+    def rows(self) -> list[sqlite3.Row]:
+        db = sqlite3.connect(f"file:{self.home / 'edge.db'}?mode=ro", uri=True)
+        db.row_factory = sqlite3.Row
+        try:
+            return db.execute("SELECT * FROM documents ORDER BY sequence").fetchall()
+        finally:
+            db.close()
+
+    def sessions(self) -> dict[str, sqlite3.Row]:
+        db = sqlite3.connect(f"file:{self.home / 'edge.db'}?mode=ro", uri=True)
+        db.row_factory = sqlite3.Row
+        try:
+            return {row["session_id"]: row for row in db.execute("SELECT * FROM sessions")}
+        finally:
+            db.close()
+
+
+def _reported(runs: list[AgentRun]) -> dict[str, tuple[int, str]]:
+    """file -> (sequence, sha256) of every capture an agent reported, killed or not."""
+    seen: dict[str, tuple[int, str]] = {}
+    for run in runs:
+        for line in run.out:
+            match = CAPTURED.match(line)
+            if match:
+                seen[match.group(5)] = (int(match.group(2)), match.group(3))
+    return seen
+
+
+async def _capture_with_kills(agent: Agent, files: list[Path], kills: int, startup_s: float, doc_type: str,
+                              rng: random.Random) -> int:
+    """Capture ``files`` in small batches, killing agents at random, until ``kills`` kills; returns mid-batch kills."""
+    mid_batch = 0
+    target = agent.kills + kills
+    batch = 10
+    # one batch without a kill tells how long the capture loop itself runs on this machine
+    calibration = await agent.run("capture", *map(str, files[:batch]), "--type", doc_type)
+    assert calibration.rc == 0, calibration.err
+    loop_s = max(0.05, calibration.seconds - startup_s)
+    while agent.kills < target:
+        known = {row["filename"] for row in agent.rows()}
+        todo = [f for f in files if f.name not in known][:batch]
+        if not todo:
+            break
+        # most kills inside the capture loop, some during start-up
+        run = await agent.run("capture", *map(str, todo), "--type", doc_type,
+                              kill_after=startup_s * 0.85 + rng.uniform(0.0, startup_s * 0.2 + loop_s))
+        done = sum(1 for line in run.out if CAPTURED.match(line))
+        if run.killed and 0 < done < len(todo):
+            mid_batch += 1
+    # whatever is left is captured without a kill
+    known = {row["filename"] for row in agent.rows()}
+    rest = [f for f in files if f.name not in known]
+    if rest:
+        run = await agent.run("capture", *map(str, rest), "--type", doc_type)
+        assert run.rc == 0, run.err
+    return mid_batch
+
+
+def _assert_store_whole(home: Path) -> list[sqlite3.Row]:
+    """Every row has its file with the recorded hash and size; no file without a row; numbers never reused."""
+    with Store(home):  # a start: removes what a crash left half done
+        pass
+    db = sqlite3.connect(home / "edge.db")
+    db.row_factory = sqlite3.Row
+    rows = db.execute("SELECT * FROM documents ORDER BY sequence").fetchall()
+    db.close()
+    files = {p.name for p in (home / "documents").iterdir()}
+    assert files == {row["stored_name"] for row in rows}
+    for row in rows:
+        data = (home / "documents" / row["stored_name"]).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == row["sha256"], row["sequence"]
+        assert len(data) == row["size"]
+    sequences = [row["sequence"] for row in rows]
+    assert sequences == list(range(1, len(rows) + 1))
+    assert len({row["document_number"] for row in rows}) == len(rows)
+    assert len({row["filename"] for row in rows}) == len(rows), "a file was captured twice"
+    return rows
+
+
+async def _startup_seconds(agent: Agent) -> float:
+    runs = [await agent.run("status", "--no-probe") for _ in range(2)]
+    return max(r.seconds for r in runs)
+
+
+def _distinct_pdfs(folder: Path, count: int, rng: random.Random) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for n in range(count):
+        filler = rng.randbytes(rng.randint(1_000, 300_000)).hex().encode()
+        path = folder / f"beleg-{n:04d}.pdf"
+        path.write_bytes(b"%PDF-1.4\n% " + uuid.uuid4().hex.encode() + b"\n%" + filler + b"\n%%EOF\n")
+        paths.append(path)
+    return paths
+
+
+async def test_killed_captures_never_leave_half_a_capture(tmp_path: Path) -> None:
+    # GIVEN an agent (paired offline from a stored answer: capture needs no central) and 400 documents
+    rng = random.Random(20241121)
+    home = tmp_path / "agent"
+    with Store(home) as store:
+        store.pair(PairingResultV1(
+            tenant="faults", device="kasse-k", name="KASSE-K",
+            credentials=NatsCredentialsV1(servers=["nats://127.0.0.1:9"], user="u", password="p",
+                                          inbox_prefix=subjects.device_inbox("faults", "kasse-k")),
+            blocks=[NumberBlockV1(series="BE", first=1, last=10_000)], config=DeviceConfigV1(version=1),
+            masterdata=DeviceMasterDataV1(version="0")), "http://central.invalid")
+    agent = Agent(home, {**os.environ})
+    files = _distinct_pdfs(tmp_path / "in", 400, rng)
+    startup = await _startup_seconds(agent)
+    # WHEN capture processes are killed at random points, many times
+    mid_batch = await _capture_with_kills(agent, files, CAPTURE_KILLS, startup, "receipt", rng)
+    print(f"capture kills: {agent.kills}, in the middle of a capture loop: {mid_batch}")
+    # THEN the kills happened, many of them in the middle of a capture loop
+    assert agent.kills >= CAPTURE_KILLS
+    assert mid_batch >= CAPTURE_KILLS // 10, (mid_batch, agent.kills)
+    # AND the store holds whole captures only, and every capture the agent reported is one of them
+    rows = _assert_store_whole(home)
+    by_file = {row["filename"]: (row["sequence"], row["sha256"]) for row in rows}
+    for path, (sequence, sha) in _reported(agent.runs).items():
+        assert by_file[Path(path).name] == (sequence, sha)
+        assert hashlib.sha256(Path(path).read_bytes()).hexdigest() == sha
+
+
+def _large_xml(path: Path, size: int) -> Path:
+    body = "".join(f"<line n=\"{i}\">{uuid.uuid4().hex}</line>\n" for i in range(size // 60))
+    path.write_text(f'<?xml version="1.0" encoding="UTF-8"?>\n<notes>\n{body}</notes>\n')
+    return path
+
+
+async def test_agent_killed_and_cut_off_loses_nothing_and_duplicates_nothing(
+    services: processes.ServiceSet, stack_state: stack.StackState, tenant: str, tmp_path: Path
+) -> None:
+    rng = random.Random(7)
+    proxy = TcpProxy("127.0.0.1", stack_state.nats_port)  # the uplink: down until the test restores it
+    agent = Agent(tmp_path / "agent", {**os.environ, "BELEGFLOW_EDGE_NATS_SERVERS": proxy.url})
+    # GIVEN a device paired through central with an operator's code
+    code = release_device(services, tenant, "KASSE-F")["code"]
+    paired = await agent.run("pair", "--server", services.ingest_url, "--code", code)
+    assert paired.rc == 0, paired.err
+    # AND invoices (one of them large enough to travel in chunks)
+    pdfs = generate(tmp_path / "invoices", seed=4242, count=30, masterdata_dir=tmp_path / "md")
+    pdfs.append(_large_xml(tmp_path / "invoices" / "gross.xml", 700_000))
+    later = []
+    for path in generate(tmp_path / "later", seed=4343, count=16, masterdata_dir=tmp_path / "md2"):
+        later.append(path.rename(path.with_name(f"later-{path.name}")))
+    total = len(pdfs) + len(later)
+    startup = await _startup_seconds(agent)
+
+    # WHEN they are captured offline while capture processes are killed at random
+    await _capture_with_kills(agent, pdfs, FULL_CAPTURE_KILLS, startup, "invoice", rng)
+    capture_kills = agent.kills
+    # AND sync processes are killed at random, and the uplink is cut in the middle of syncs
+    await proxy.restore()
+    try:
+        await _sync_with_faults(agent, proxy, later, startup, capture_kills, rng)
+    finally:
+        await proxy.close()
+    await proxy.restore()
+    try:
+        await _settle_and_check(agent, stack_state, tenant, later, total)
+    finally:
+        await proxy.close()
+
+
+async def _sync_with_faults(agent: Agent, proxy: TcpProxy, later: list[Path], startup: float, capture_kills: int,
+                            rng: random.Random) -> None:
+    finished_sessions: dict[str, str] = {}
+    killed_runs: list[tuple[set[str], AgentRun]] = []
+    iteration = 0
+    while agent.kills - capture_kills < SYNC_KILLS:
+        iteration += 1
+        if iteration % 9 == 0 and len(later) > 4:
+            extra = later.pop()
+            run = await agent.run("capture", str(extra), "--type", "invoice")
+            assert run.rc == 0, run.err
+        before = set(agent.sessions())
+        if iteration % 7 == 0:
+            task = asyncio.create_task(agent.run("sync", "--json", "--receipt-timeout", "5"))
+            await asyncio.sleep(startup * rng.uniform(0.9, 2.0))
+            await proxy.cut()
+            await asyncio.sleep(rng.uniform(0.2, 1.5))
+            await proxy.restore()
+            run = await task
+        else:
+            run = await agent.run("sync", "--json", "--receipt-timeout", "5",
+                                  kill_after=startup * rng.uniform(0.9, 2.5))
+        if run.killed:
+            killed_runs.append((set(agent.sessions()) - before, run))
+        for line in run.out:
+            if line.startswith("{"):
+                told = json.loads(line)
+                finished_sessions[told["session_id"]] = told["result"]
+    assert proxy.cuts >= SYNC_KILLS // 7
+    _check_sessions(agent, finished_sessions, killed_runs)
+
+
+def _check_sessions(agent: Agent, finished_sessions: dict[str, str],
+                    killed_runs: list[tuple[set[str], AgentRun]]) -> None:
+    """Sessions of killed agents are never a success unless they ended before the kill, and never stay running."""
+    agent_sessions = agent.sessions()
+    for new, _ in killed_runs:
+        for session_id in new:
+            row = agent_sessions[session_id]
+            if session_id in finished_sessions:
+                assert row["result"] == finished_sessions[session_id]
+            elif row["result"] not in ("running", "failed"):
+                # it ended before the kill (the kill hit the goodbye): an ordinary end, not a cut-off one
+                assert row["ended_at"] is not None
+                assert "interrupted" not in row["errors"]
+    for session_id, result in finished_sessions.items():
+        assert agent_sessions[session_id]["result"] == result
+
+
+async def _settle_and_check(agent: Agent, stack_state: stack.StackState, tenant: str, later: list[Path],
+                            total: int) -> None:
+    # THEN, after a last capture and a sync without faults,
+    assert later
+    for extra in later:
+        run = await agent.run("capture", str(extra), "--type", "invoice")
+        assert run.rc == 0, run.err
+    waiting = sum(1 for row in agent.rows() if row["state"] in ("captured", "sent"))
+    assert waiting > 0
+    final = await agent.run("sync", "--json")
+    assert final.rc == 0, [*final.out, final.err]
+    last: dict[str, Any] = json.loads(final.out[-1])
+    # the last session is a success whose counts match what was waiting
+    assert last["result"] == "success"
+    assert (last["backlog"], last["accepted"], last["duplicates"], last["rejected"], last["failed"]) == \
+        (waiting, waiting, 0, 0, 0)
+
+    # every document the agent captured is stored centrally exactly once, byte for byte
+    rows = _assert_store_whole(agent.home)
+    assert {row["state"] for row in rows} == {"accepted"}
+    assert len(rows) == total
+    reported = _reported(agent.runs)
+    conn = await asyncpg.connect(stack_state.database_url("ingest"))
+    try:
+        central = await conn.fetch(
+            "SELECT id, sha256, size, bucket, object_key, device, device_sequence FROM ingest.documents"
+            " WHERE tenant = $1", tenant)
+        central_sessions = {str(r["session_id"]): r["result"] for r in await conn.fetch(
+            "SELECT session_id, result FROM ingest.device_sessions WHERE tenant = $1", tenant)}
+    finally:
+        await conn.close()
+    local = {(row["sequence"], row["sha256"]) for row in rows}
+    assert sorted((r["device_sequence"], r["sha256"]) for r in central) == sorted(local)
+    assert {str(r["id"]) for r in central} == {row["document_id"] for row in rows}
+    for file, (sequence, sha) in reported.items():
+        assert (sequence, sha) in local, file
+    s3 = boto3.client("s3", endpoint_url=stack_state.s3_url, aws_access_key_id=stack_state.s3_access_key,
+                      aws_secret_access_key=stack_state.s3_secret_key, region_name="us-east-1")
+    by_sequence = {row["sequence"]: row for row in rows}
+    for r in central:
+        stored = s3.get_object(Bucket=r["bucket"], Key=r["object_key"])["Body"].read()
+        mine = (agent.home / "documents" / by_sequence[r["device_sequence"]]["stored_name"]).read_bytes()
+        assert hashlib.sha256(stored).hexdigest() == hashlib.sha256(mine).hexdigest() == r["sha256"]
+
+    # and the sessions tell the truth, on the device and centrally
+    sessions = agent.sessions()
+    assert all(s["result"] != "running" for s in sessions.values())
+    for s in sessions.values():
+        assert s["accepted"] + s["duplicates"] + s["rejected"] + s["failed"] == s["backlog"], dict(s)
+        if s["result"] == "success":
+            assert s["failed"] == 0
+            assert s["rejected"] == 0
+    interrupted = [s for s in sessions.values() if s["result"] == "failed" and "interrupted" in s["errors"]]
+    assert interrupted
+    assert central_sessions == {sid: s["result"] for sid, s in sessions.items()}
