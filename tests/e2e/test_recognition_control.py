@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import io
 import json
 import os
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +23,7 @@ from nats.aio.client import Client as NATS
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
-from belegflow_contracts.messages import Decision, MatchedV1, RecognizedV1, TmsExportV1
+from belegflow_contracts.messages import DeadLetterV1, Decision, MatchedV1, RecognizedV1, TmsExportV1
 from belegflow_ops import processes, stack
 from tests.conftest import SAMPLES, import_masterdata, stream_messages, upload
 
@@ -117,14 +119,35 @@ async def test_repeat_gives_a_second_revision_with_its_own_recognition_and_expor
     assert len(await exports(nc, tenant, expect=1)) == 1
     await wait_for(services, document_id, lambda d: d["status"] == "exported")
 
-    # WHEN a clerk repeats its recognition
-    answer = post(services, document_id, "repeat", tenant,
-                  {"reason": "supplier sent a better copy", "requested_by": "clerk:anna"})
+    # WHEN a clerk repeats its recognition (ocr held back for a moment, so revision 2 is seen waiting)
+    processes.kill(services, "ocr", sig=signal.SIGTERM)
+    try:
+        answer = post(services, document_id, "repeat", tenant,
+                      {"reason": "supplier sent a better copy", "requested_by": "clerk:anna"})
+        # THEN a second revision starts
+        assert answer.status_code == 202, answer.text
+        assert answer.json()["revision"] == 2
+        assert answer.json()["action"] == "repeat"
+        waiting = document(services, document_id)
+        assert (waiting["status"], waiting["revision"], waiting["fields"]) == ("ingested", 2, None)
+        assert waiting["export"]["revision"] == 1  # the last export stays visible until revision 2 has its own
 
-    # THEN a second revision starts
-    assert answer.status_code == 202, answer.text
-    assert answer.json()["revision"] == 2
-    assert answer.json()["action"] == "repeat"
+        # AND a late dead letter of revision 1 only adds to the protocol: it does not fail revision 2
+        original = next(m for m in await stream_messages(nc, "DOCS", f"docs.{tenant}.accrued.v1", expect=1,
+                                                         timeout_s=30) if json.loads(m.data)["revision"] == 1)
+        letter = DeadLetterV1(service="export", subject=f"docs.{tenant}.accrued.v1",
+                              reason="late trouble in revision 1", error_type="TransientError", deliveries=8,
+                              payload=base64.b64encode(original.data).decode(), document_id=document_id,
+                              tenant=tenant, at=datetime.now(UTC))
+        await nc.jetstream().publish("dlq.export.v1", letter.model_dump_json().encode(),
+                                     headers={"Nats-Msg-Id": f"late-{document_id}"})
+        doc = await wait_for(services, document_id,
+                             lambda d: any("late trouble in revision 1" in e["message"] for e in d["protocol"]))
+        assert any("late trouble in revision 1" in e["message"] for e in doc["protocol"])
+        assert (doc["status"], doc["revision"]) == ("ingested", 2)
+    finally:
+        processes.start_one(stack_state, services, "ocr", extra_env=SERVICE_ENV)
+
     # AND it is recognised again, with its own event, and exported once more under its own revision
     events = await recognized(nc, tenant, expect=2)
     assert [(str(e.document_id), e.revision) for e in events] == [(document_id, 1), (document_id, 2)]
@@ -142,6 +165,7 @@ async def test_repeat_gives_a_second_revision_with_its_own_recognition_and_expor
     assert doc["revision"] == 2
     assert doc["status"] == "exported"
     assert doc["export"]["revision"] == 2
+    assert doc["fields"]["fields"]["invoice_number"]["value"] == "RE-24-08133"
     assert any("recognition repeated by clerk:anna: supplier sent a better copy" in e["message"]
                for e in doc["protocol"]), doc["protocol"]
     (request,) = doc["recognition_requests"]
@@ -221,6 +245,8 @@ async def test_cancel_before_recognition_starts_ends_in_review_and_a_repeat_read
     assert match.reasons[0] == "recognition cancelled: wrong document type"
     assert len(await exports(nc, tenant, expect=1)) == 1
     doc = await wait_for(services, document_id, lambda d: d["status"] == "exported")
+    assert doc["fields"]["manual"] is True
+    assert doc["fields"]["manual_reason"] == "recognition cancelled: wrong document type"
     assert doc["supplier"]["decision"] == "review"
     assert doc["supplier"]["reasons"][0] == "recognition cancelled: wrong document type"
     (cancelled,) = [e for e in ocr_entries(doc) if "recognition cancelled" in e["message"]]
@@ -248,6 +274,7 @@ async def test_cancel_before_recognition_starts_ends_in_review_and_a_repeat_read
     doc = await wait_for(services, document_id, lambda d: d["status"] == "exported" and d["export"]["revision"] == 2)
     assert doc["revision"] == 2
     assert doc["fields"]["fields"]["invoice_number"]["value"] == "RE-24-00696"
+    assert doc["fields"]["manual"] is False
 
 
 async def test_cancel_during_a_slow_recognition_stops_it_a_waiting_one_is_skipped_and_ocr_keeps_working(

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import base64
+import json
+
 import pytest
 
 from belegflow_contracts.messages import OCR_ENGINES
-from belegflow_ingest.domain import RecognitionRequestError, Status, check_cancel, check_engine, repeat_revision
+from belegflow_ingest.domain import (
+    RecognitionRequestError,
+    Status,
+    check_cancel,
+    check_engine,
+    dead_letter_revision,
+    repeat_revision,
+)
 
 
 @pytest.mark.parametrize("status", [s for s in Status if s is not Status.INGESTED])
@@ -55,3 +65,25 @@ def test_an_unknown_engine_is_refused_with_the_choices(engine: str) -> None:
     assert (refused.value.status_code, refused.value.code) == (400, "unknown-engine")
     assert repr(engine) in refused.value.message
     assert all(name in refused.value.message for name in OCR_ENGINES)
+
+
+def _b64(data: object) -> str:
+    return base64.b64encode(json.dumps(data).encode()).decode()
+
+
+@pytest.mark.parametrize(
+    ("payload", "revision"),
+    [
+        (_b64({"document_id": "x", "revision": 3}), 3),
+        (_b64({"document_id": "x"}), None),
+        (_b64({"revision": "2"}), None),
+        (_b64({"revision": 0}), None),
+        (_b64({"revision": True}), None),
+        (_b64([1, 2]), None),
+        (base64.b64encode(b"not json").decode(), None),
+        ("%%% not base64", None),
+    ],
+    ids=["revision", "none", "string", "zero", "bool", "not-an-object", "not-json", "not-base64"],
+)
+def test_the_revision_of_a_dead_letter_is_read_from_its_payload(payload: str, revision: int | None) -> None:
+    assert dead_letter_revision(payload) == revision

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -132,3 +134,13 @@ def check_cancel(status: Status, revision: int, *, already_cancelled: bool) -> N
             409, "already-cancelled",
             f"cancel of the recognition of revision {revision} was requested already; it is being stopped",
         )
+
+
+def dead_letter_revision(payload_b64: str) -> int | None:
+    """The revision of the pipeline event a dead letter carries (``None`` when it names none)."""
+    try:
+        data = json.loads(base64.b64decode(payload_b64, validate=True))
+    except ValueError:
+        return None
+    revision = data.get("revision") if isinstance(data, dict) else None
+    return revision if isinstance(revision, int) and not isinstance(revision, bool) and revision >= 1 else None

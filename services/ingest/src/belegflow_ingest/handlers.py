@@ -23,7 +23,7 @@ from belegflow_contracts.runtime.logging import bind_document
 from belegflow_contracts.runtime.messaging import consumer, jstream, message_id, run_once
 from belegflow_contracts.runtime.service import Runtime
 from belegflow_ingest import store
-from belegflow_ingest.domain import Status
+from belegflow_ingest.domain import Status, dead_letter_revision
 from belegflow_ingest.settings import Settings
 
 if TYPE_CHECKING:
@@ -61,7 +61,8 @@ async def on_recognized(event: RecognizedV1, msg: NatsMessage, rt: RuntimeDep) -
     bind_document(tenant=event.tenant, document_id=str(event.document_id))
     fields = event.fields.model_dump(mode="json", exclude_none=True)
     updates = {"reader": event.reader, "fields": {"fields": fields, "lines": [
-        line.model_dump(mode="json") for line in event.lines]}, "revision": event.revision}
+        line.model_dump(mode="json") for line in event.lines], "manual": event.manual,
+        "manual_reason": event.manual_reason}, "revision": event.revision}
     await _project(rt, msg, "ingest-recognized", event.document_id, Status.RECOGNIZED, event.protocol, updates,
                    event.revision)
 
@@ -107,4 +108,5 @@ async def on_dead_letter(event: DeadLetterV1, msg: NatsMessage, rt: RuntimeDep) 
         message=f"{event.service} gave up: {event.reason}",
         data={"subject": event.subject, "error_type": event.error_type, "deliveries": str(event.deliveries)},
     )
-    await _project(rt, msg, "ingest-dlq", document_id, Status.FAILED, [entry], {})
+    # a dead letter of a revision a repeat replaced fails nothing current (it only adds to the protocol)
+    await _project(rt, msg, "ingest-dlq", document_id, Status.FAILED, [entry], {}, dead_letter_revision(event.payload))
