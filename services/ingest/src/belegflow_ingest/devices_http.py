@@ -121,15 +121,19 @@ async def pair(request: Request) -> Any:
         first = exc.errors()[0]
         return _problem(400, "invalid_request",
                         f"not a PairingRequestV1: {'.'.join(str(p) for p in first['loc'])}: {first['msg']}")
+    code_hash = devices.hash_code(body.code)
+    async with rt.db.acquire() as conn:
+        # the slot is known only from the code: it names the user; an unknown code costs no password hashing
+        slot = await conn.fetchrow("SELECT tenant, device FROM pairing_codes WHERE code_hash = $1", code_hash)
+    if slot is None:
+        refusal = PairingRefusal.CODE_UNKNOWN
+        return _problem(refusal.status_code, refusal.value, _REFUSAL_DETAIL[refusal])
+    user = devices.nats_user(slot["tenant"], slot["device"])
     password = devices.new_password()
     password_hash = await asyncio.to_thread(devices.hash_password, password)
     now = datetime.now(UTC)
     async with rt.db.acquire() as conn, conn.transaction():
-        # the slot is known only from the code; look it up first to name the user, then redeem under locks
-        slot = await conn.fetchrow("SELECT tenant, device FROM pairing_codes WHERE code_hash = $1",
-                                   devices.hash_code(body.code))
-        user = devices.nats_user(slot["tenant"], slot["device"]) if slot else ""
-        outcome = await device_store.pair(conn, code_hash=devices.hash_code(body.code), now=now, nats_user=user,
+        outcome = await device_store.pair(conn, code_hash=code_hash, now=now, nats_user=user,
                                           password_hash=password_hash, hostname=body.hostname,
                                           agent_version=body.agent_version)
         if isinstance(outcome, PairingRefusal):
