@@ -38,6 +38,7 @@ _ELONGATED = 3.0
 _MIN_SKEW = 0.2
 _MAX_SKEW = 20.0
 _UPSIDE_DOWN_SCORE = 0.9
+_ORIENTATION_SAMPLE = 12
 _HALF_MEAN_STD = (0.5, 0.5, 0.5)
 _IMAGENET_MEAN = (0.485, 0.456, 0.406)
 _IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -268,17 +269,34 @@ class PpOcrOnnxEngine:
             **common, "model_path": str(_model_file(*_CLS)), "cls_image_shape": [3, 48, 192],
             "cls_batch_num": max(6, options.batch_size), "cls_thresh": _UPSIDE_DOWN_SCORE, "label_list": ["0", "180"],
         })  # fmt: skip
+        self._det_mean = np.array(models.mean, np.float32) * 255
+        self._det_scale = 1 / (np.array(models.std, np.float32) * 255)
         dictionary = _model_file(models.package, models.dictionary) if models.dictionary else None
         self._recognizer = _Recognizer(_model_file(models.package, models.rec), dictionary, options)
 
+    def _det_input(self, image: Image) -> npt.NDArray[np.float32]:
+        """Scaled so the longest side is at most ``det_side`` (multiples of 32), normalised in float32."""
+        h, w = image.shape[:2]
+        ratio = min(1.0, self.options.det_side / max(h, w))
+        size = (max(32, round(w * ratio / 32) * 32), max(32, round(h * ratio / 32) * 32))
+        resized = cv2.resize(image, size, interpolation=cv2.INTER_AREA if ratio < 1 else cv2.INTER_LINEAR)
+        normalized = (resized.astype(np.float32) - self._det_mean) * self._det_scale
+        return np.ascontiguousarray(normalized.transpose(2, 0, 1)[np.newaxis])
+
     def _detect(self, image: Image) -> list[Quad]:
-        boxes, _ = self._detector(image)
+        # rapidocr's own pre-processing normalises in float64, which costs more than a third of detection
+        detector = self._detector
+        probabilities = detector.infer(self._det_input(image))[0]
+        boxes, _ = detector.postprocess_op(probabilities, (image.shape[0], image.shape[1]))
         if boxes is None or len(boxes) == 0:
             return []
-        return [np.asarray(b, np.float32) for b in boxes]
+        kept = detector.filter_tag_det_res(boxes, (image.shape[0], image.shape[1]))
+        return [np.asarray(b, np.float32) for b in kept]
 
     def _upside_down(self, quads: Sequence[Quad], crops: Sequence[Image]) -> bool:
         long_lines = [c for q, c in zip(quads, crops, strict=True) if _long_edge_angle(q)[2] >= _ELONGATED]
+        # the widest lines say it surely enough; classifying every line would cost a tenth of the page
+        long_lines = sorted(long_lines, key=lambda c: -c.shape[1])[:_ORIENTATION_SAMPLE]
         if not long_lines:
             return False
         _, labels, _ = self._classifier(list(long_lines))
