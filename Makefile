@@ -8,7 +8,7 @@ PACKAGES := -e ./contracts[runtime] -e ./services/ingest -e ./services/ocr -e ./
 STAMP := $(VENV)/.installed
 SOURCES := contracts/src services/*/src infra/src edge/src
 
-.PHONY: install run test lint typecheck unit e2e schemas bench samples down clean
+.PHONY: install run test lint typecheck unit e2e schemas bench samples down clean install-tesseract
 
 install: $(STAMP)
 
@@ -46,3 +46,9 @@ bench: install
 clean:
 	-$(VENV)/bin/belegflow stack down
 	rm -rf .belegflow out
+
+# Optional: the tesseract OCR engine (BELEGFLOW_OCR_ENGINE=tesseract) with German language data, on Debian/Ubuntu.
+install-tesseract:
+	$(if $(filter 0,$(shell id -u)),,sudo) apt-get update
+	$(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-deu
+	tesseract --list-langs

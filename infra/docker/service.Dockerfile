@@ -27,6 +27,12 @@ RUN set -- "/src/contracts" "/src/${PACKAGE_DIR}${SERVICE_EXTRAS:+[${SERVICE_EXT
     for dep in ${LOCAL_DEPS}; do set -- "$@" "/src/${dep}"; done; \
     pip install "$@" \
     && python -c "import importlib; importlib.import_module('belegflow_${SERVICE}')"
+# onnxruntime and onnxruntime-gpu share one module: with the gpu extra, the CUDA build must be the one left.
+RUN if pip show onnxruntime-gpu >/dev/null 2>&1 && pip show onnxruntime >/dev/null 2>&1; then \
+        version="$(pip show onnxruntime-gpu | sed -n 's/^Version: //p')" \
+        && pip uninstall -y onnxruntime \
+        && pip install --no-deps --force-reinstall "onnxruntime-gpu==${version}"; \
+    fi
 
 FROM ${PYTHON_IMAGE} AS runtime
 ARG SERVICE

@@ -251,6 +251,13 @@ class PpOcrOnnxEngine:
         from rapidocr_onnxruntime.ch_ppocr_det import TextDetector  # type: ignore[import-untyped, unused-ignore]
 
         check(options)
+        if options.device == "cuda":
+            import onnxruntime  # type: ignore[import-untyped, unused-ignore]
+
+            # CUDA and cuDNN from PyPI (the gpu extra) are found only when loaded before the first session
+            preload = getattr(onnxruntime, "preload_dlls", None)
+            if preload is not None:
+                preload()
         self.options = options
         self.device = options.device
         self.models = options.models
