@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from reportlab.pdfgen.canvas import Canvas
 
 from belegflow_contracts.messages import InvoiceFieldsV1, TextFieldV1
+from belegflow_ocr.recognition import default_registry
 from belegflow_ocr.recognition.model import ProtocolLog, Word
 from belegflow_ocr.recognition.ocr import (
     OcrEngine,
@@ -65,6 +66,13 @@ def read_lines(engine: OcrEngine, images: list[np.ndarray]) -> list[str]:
 @pytest.fixture(scope="module")
 def default_engine() -> OcrEngine:
     return engine_for(current_options())
+
+
+def test_the_engine_is_built_once_per_process_and_options(default_engine: OcrEngine) -> None:
+    assert engine_for(current_options()) is default_engine
+    assert engine_for(OcrOptions(batch_size=3)) is not default_engine
+    assert default_engine.name == "ppocr-onnx"
+    assert default_engine.device == "cpu"
 
 
 def test_default_models_read_german_letters(default_engine: OcrEngine) -> None:
@@ -208,6 +216,19 @@ def test_tesseract_reads_a_rendered_invoice(generator: ModuleType, tmp_path: Pat
         assert str(field.value) == truth["fields"][name]
     summary = next(e for e in result.protocol if e.message.startswith("ocr: engine"))
     assert summary.data["engine"] == "tesseract"
+
+
+def test_a_repeat_can_ask_the_registry_for_another_engine() -> None:
+    with pytest.raises(OcrEngineUnavailableError, match="unknown engine"):
+        default_registry(ocr_engine="abbyy")
+    if not HAS_TESSERACT:
+        pytest.skip("tesseract is not installed (make install-tesseract)")
+    buf = io.BytesIO()
+    Image.fromarray(np.vstack(word_lines(["Rechnung Nr. 4711"]))).save(buf, format="PNG")
+    result = default_registry(ocr_engine="tesseract").recognize(buf.getvalue(), filename="scan.png")
+    summary = next(e for e in result.protocol if e.message.startswith("ocr: engine"))
+    assert summary.data["engine"] == "tesseract"
+    assert "4711" in result.text
 
 
 # --- geometry and words ----------------------------------------------------------------------------
