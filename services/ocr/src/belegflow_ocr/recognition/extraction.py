@@ -104,10 +104,10 @@ _CARRY = re.compile(r"^\s*(?:Übertrag|Uebertrag|Zwischensumme\s+Seite|Carried\s
                     r"Carry\s+over)\b", re.IGNORECASE)  # fmt: skip
 # Parts of one cell: "Netto 100,00 €, zzgl. 19 % USt 19,00 €" holds two labelled values. A part ends at a
 # separator, or after an amount or a date that a word follows ("Netto: 100,00 € USt 19 %: 19,00 €").
-_INLINE_SEP = re.compile(r"[,;·|•]\s+|\s{2,}")
+_INLINE_SEP = re.compile(r"[,;·|•]\s+|\s{2,}|\s+\.\s+")
 _VALUE_END = re.compile(
-    r"(?:\d[.,']\d{2}|\d{1,2}\.\d{1,2}\.\d{2,4}|\d{4}-\d{2}-\d{2})(?:\s*(?:€|EUR|USD|CHF|GBP|\$|£))?\s+"
-    r"(?=[A-Za-zÄÖÜäöüß])"
+    r"(?:\d[.,']\d{2}|\d{1,2}\.\d{1,2}\.\d{2,4}|\d{4}-\d{2}-\d{2})(?:\s*(?:€|EUR|USD|CHF|GBP|\$|£))?"
+    r"\s*[.·•|;,]?\s+(?=[A-Za-zÄÖÜäöüß])"
 )
 _IBAN_LABEL = re.compile(r"\bIBAN\b", re.IGNORECASE)
 _VAT_LABEL = re.compile(r"USt[\s.-]*Id[\s.-]*(?:Nr)?|Umsatzsteuer[\s-]*Id|VAT\s*(?:ID|No|Reg)|Tax\s+ID", re.IGNORECASE)
@@ -117,7 +117,8 @@ _STREET = re.compile(
     r"(?:\s\d+\s?[a-zA-Z]?(?:\s?-\s?\d+)?$)|(?:stra(?:ß|ss)e|str\.|weg|platz|allee|damm|ring|gasse|ufer|kai)\b",
     re.IGNORECASE,
 )
-_SEPARATORS = re.compile(r"\s*[·•|]\s*|\s+[-–]\s+|,\s+")
+# OCR reads the middle dot between the parts of a sender line as '.', often with the space on one side only.
+_SEPARATORS = re.compile(r"\s*[·•|]\s*|\s+[-–]\s+|,\s+|\s+\.\s*|\.\s+(?=(?:D-)?\d{5}\s)")
 _SKIP_NAME = re.compile(
     r"^(?:Firma|Herrn?|Frau|An|To|z\.\s?Hd\.?.*|Attn\.?.*|Bill\s+to:?|Rechnungsempfänger:?|Kreditorenbuchhaltung|"
     r"Buchhaltung|Abteilung.*|Postfach.*)$",
@@ -147,6 +148,7 @@ def clean_text(value: str, *, capital: bool = False) -> str:
     between lower-case letters is an 'l', '0' there an 'o'; a legal form in the wrong case ('sE') is set
     right; streets and cities start with a capital letter."""
     text = " ".join(value.split())
+    text = re.sub(r"\s*&\s*", " & ", text).strip()
     text = re.sub(r"(?<=[a-zäöüß])[I1](?=[a-zäöüß])", "l", text)
     text = re.sub(r"(?<=[A-ZÄÖÜ])1(?=[a-zäöüß])", "l", text)
     text = re.sub(r"(?<=[a-zäöüß])0(?=[a-zäöüß])", "o", text)
@@ -492,7 +494,7 @@ def _joined_name(names: Sequence[Segment]) -> Segment | None:
     parts = [names[0]]
     for nxt in names[1:3]:
         joined = " ".join(p.text for p in parts)
-        same_type = abs(nxt.size - parts[0].size) < 0.6
+        same_type = abs(nxt.size - parts[0].size) <= 0.15 * parts[0].size
         if same_type and (_NAME_CONTINUED.match(nxt.text.strip()) or joined.endswith("&") or (
                 not _LEGAL_FORM.search(joined) and _LEGAL_FORM.search(nxt.text))):  # fmt: skip
             parts.append(nxt)
