@@ -9,7 +9,7 @@ import pytest
 
 from belegflow_contracts.messages import InvoiceFieldsV1, InvoiceLineV1
 from belegflow_ocr.recognition.extraction import clean_text, extract_fields
-from belegflow_ocr.recognition.layout import build_lines
+from belegflow_ocr.recognition.layout import build_lines, estimate_slope
 from belegflow_ocr.recognition.model import PageInfo, ProtocolLog, Word
 from bench.recognition.devset import iban_de, vat_id_de
 
@@ -276,3 +276,37 @@ def test_full_width_punctuation_from_ocr_is_folded() -> None:
                                 (57, 494, "Total：1,190.00 EUR")))  # fmt: skip
     assert value(fields, "net_amount") == Decimal("1000.00")
     assert value(fields, "tax_amount") == Decimal("190.00")
+
+
+def skewed(words: list[Word], slope: float) -> list[Word]:
+    """The words as a scan tilted by ``slope`` (dy/dx) shows them, boxes kept upright as OCR gives them."""
+    out = []
+    for w in words:
+        dy = slope * (w.bbox[0] + w.bbox[2]) / 2
+        out.append(Word(w.text, w.page, (w.bbox[0], w.bbox[1] + dy, w.bbox[2], w.bbox[3] + dy), w.size))
+    return out
+
+
+def test_a_scan_left_skewed_still_pairs_labels_with_their_values_across_the_page() -> None:
+    # GIVEN totals whose values sit 200 pt right of their labels, on a page tilted by 1.7 degrees
+    straight = page(
+        (57, 150, "Rechnungsnummer: RE-24-00017"), (57, 163, "Rechnungsdatum: 02.01.2024"),
+        (340, 500, "Nettobetrag"), (538 - 45, 500, "1.000,00 €"), (340, 516, "zzgl. 19 % USt"),
+        (538 - 40, 516, "190,00 €"), (340, 532, "Gesamtbetrag"), (538 - 45, 532, "1.190,00 €"),
+        (57, 700, "Vielen Dank für Ihren Auftrag und die gute Zusammenarbeit."),
+    )  # fmt: skip
+    words = skewed(straight, 0.03)
+    # WHEN lines are built
+    lines = build_lines(words)
+    # THEN each label shares its line with its value, and the amounts are read
+    assert "Nettobetrag 1.000,00 €" in [ln.text for ln in lines]
+    fields, _, _ = extract(words)
+    assert value(fields, "net_amount") == Decimal("1000.00")
+    assert value(fields, "tax_amount") == Decimal("190.00")
+    assert value(fields, "gross_amount") == Decimal("1190.00")
+
+
+def test_a_straight_page_is_not_straightened() -> None:
+    words = page(*[(57 + 200 * (i % 2), 100 + 12 * (i // 2), f"Zeile {i} mit Text") for i in range(30)])
+    assert estimate_slope(words) == 0.0
+    assert estimate_slope(skewed(words, -0.02)) == pytest.approx(-0.02, abs=0.004)
