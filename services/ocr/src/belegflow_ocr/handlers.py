@@ -73,7 +73,14 @@ async def _watch_cancel(objects: ObjectStore, pool: RecognitionPool, event: Inge
     """Stop this recognition when a cancel was recorded, also one another replica received."""
     while True:
         await asyncio.sleep(CANCEL_POLL_S)
-        if await _load_cancel(objects, event.tenant, event.document_id, event.revision) is not None:
+        try:
+            cancel = await _load_cancel(objects, event.tenant, event.document_id, event.revision)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # storage briefly away: the recognition goes on, the next look may see it
+            log.warning("could not look for a cancel, will look again", error=str(exc))
+            continue
+        if cancel is not None:
             pool.cancel(_job(event.document_id, event.revision))
             return
 
