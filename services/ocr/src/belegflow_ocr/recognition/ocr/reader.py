@@ -19,6 +19,7 @@ from belegflow_ocr.recognition.model import PageInfo, ProtocolLog, Recognition, 
 from belegflow_ocr.recognition.ocr.engines import OcrEngine, OcrOptions, OcrPage, current_options, engine_for
 from belegflow_ocr.recognition.ocr.errors import OcrEngineError, OcrEngineUnavailableError
 from belegflow_ocr.recognition.ocr.images import IMAGE_TYPES, PageImage, load_images, render_pdf
+from belegflow_ocr.recognition.ocr.lexicon import correct
 from belegflow_ocr.recognition.pdftext import PdfLimits, read_text_layer
 from belegflow_ocr.recognition.readers import BaseReader
 from belegflow_ocr.recognition.sniff import sniff_media_type
@@ -51,33 +52,44 @@ def _advance(ch: str) -> float:
 
 
 def split_words(text: str, box: tuple[float, float, float, float], *, page: int, scale: float,
-                height_factor: float, confidence: float) -> list[Word]:  # fmt: skip
-    """Words of a text box, each with the share of the box its characters take, in points."""
+                height_factor: float, confidence: float,
+                repaired: list[tuple[str, str]] | None = None) -> list[Word]:  # fmt: skip
+    """Words of a text box, each with the share of the box its characters take, in points.
+
+    Each token goes through the lexicon (``lexicon.correct``); what it changed is added to ``repaired``.
+    """
     x0, y0, x1, y1 = (v * scale for v in box)
     mid, half = (y0 + y1) / 2, (y1 - y0) / (2 * height_factor)
     top, bottom = mid - half, mid + half
     size = (bottom - top) / _HEIGHT_PER_POINT
     advances = [_advance(ch) for ch in text]
-    total = sum(advances) or 1.0
-    per_unit = (x1 - x0) / total
-    words: list[Word] = []
+    per_unit = (x1 - x0) / (sum(advances) or 1.0)
+    tokens: list[tuple[str, float, float]] = []
     position = 0.0
     start: float | None = None
     chars: list[str] = []
-    for ch, advance in zip(text, advances, strict=True):
+    for ch, advance in zip([*text, " "], [*advances, 0.0], strict=True):
         if ch.isspace():
             if chars and start is not None:
-                words.append(Word("".join(chars), page, (x0 + start * per_unit, top, x0 + position * per_unit, bottom),
-                                  size, confidence))  # fmt: skip
+                tokens.append(("".join(chars), start, position))
             chars, start = [], None
         else:
             if start is None:
                 start = position
             chars.append(ch)
         position += advance
-    if chars and start is not None:
-        words.append(Word("".join(chars), page, (x0 + start * per_unit, top, x0 + position * per_unit, bottom),
-                          size, confidence))  # fmt: skip
+    words: list[Word] = []
+    for token, begin, finish in tokens:
+        pieces = correct(token)
+        if pieces != [token] and repaired is not None:
+            repaired.append((token, " ".join(pieces)))
+        total = sum(len(p) for p in pieces)
+        offset = begin
+        for piece in pieces:
+            width = (finish - begin) * len(piece) / total
+            words.append(Word(piece, page, (x0 + offset * per_unit, top, x0 + (offset + width) * per_unit, bottom),
+                              size, confidence))  # fmt: skip
+            offset += width
     return words
 
 
@@ -166,13 +178,14 @@ class OcrReader(BaseReader):
                 raise OcrEngineError(filename=filename, engine=engine.name, detail=str(exc)[:500]) from exc
         factor = _BOX_HEIGHT.get(engine.name, _DEFAULT_BOX_HEIGHT)
         words: list[Word] = []
+        repaired: list[tuple[str, str]] = []
         infos: list[PageInfo] = []
         for image, result in zip(pages, read, strict=True):
             scale = 72 / image.dpi
             infos.append(PageInfo(number=image.number, width=result.width * scale, height=result.height * scale))
             for box in result.boxes:
                 words.extend(split_words(box.text, box.box, page=image.number, scale=scale, height_factor=factor,
-                                         confidence=round(box.confidence, 4)))  # fmt: skip
+                                         confidence=round(box.confidence, 4), repaired=repaired))  # fmt: skip
             skew = "not measured" if result.skew is None else f"{result.skew:+.1f} deg"
             log.info(f"ocr: page {image.number}: {len(result.boxes)} text boxes, mean confidence "
                      f"{result.mean_confidence:.2f}, rotation {result.rotation} deg, skew {skew}, "
@@ -186,6 +199,9 @@ class OcrReader(BaseReader):
                  engine=engine.name, device=engine.device, models=getattr(engine, "models", ""),
                  pages=len(pages), words=len(words), confidence=round(mean, 3),
                  seconds=round(time.perf_counter() - started, 3))  # fmt: skip
+        if repaired:
+            shown = ", ".join(f"{a!r} -> {b!r}" for a, b in repaired[:20])
+            log.info(f"ocr: {len(repaired)} words repaired from the invoice lexicon: {shown}", repaired=len(repaired))
         text = "\n".join(line.text for line in build_lines(words))
         if not words:
             log.warning("ocr: no text found on any page; fields left empty")

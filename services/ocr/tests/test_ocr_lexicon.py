@@ -1,0 +1,43 @@
+"""The OCR lexicon repairs only the slips OCR makes, only into words it knows, and never touches numbers."""
+
+from __future__ import annotations
+
+import pytest
+
+from belegflow_ocr.recognition.ocr.lexicon import correct
+from belegflow_ocr.recognition.ocr.reader import split_words
+
+
+@pytest.mark.parametrize(
+    ("read", "meant"),
+    [
+        ("Faällig", ["Fällig"]),  # the plain vowel read beside the umlaut
+        ("Fallig", ["Fällig"]),  # the dots lost
+        ("FALLIG", ["FÄLLIG"]),
+        ("Bi11", ["Bill"]),  # digits read for letters
+        ("T0tal:", ["Total:"]),
+        ("8.April", ["8.", "April"]),  # a date whose space OCR dropped
+        ("21.Mai", ["21.", "Mai"]),
+        (".", ["·"]),  # a lone dot between words is the middle-dot separator
+    ],
+)
+def test_known_slips_are_repaired(read: str, meant: list[str]) -> None:
+    assert correct(read) == meant
+
+
+@pytest.mark.parametrize(
+    "word",
+    ["Preise", "Weser", "Strasse", "Summe", "Gebuhr", "RE-24-09388", "DE44", "4711", "5.402,10", "19%", "Nr.",
+     "ab1", "B1", "Rechnungsnummer:", "1.800,70", "01.08.2024"],
+)
+def test_real_words_numbers_and_unknown_words_stay_as_read(word: str) -> None:
+    assert correct(word) == [word]
+
+
+def test_split_words_records_what_it_repaired_and_splits_the_box() -> None:
+    repaired: list[tuple[str, str]] = []
+    words = split_words("Faällig 8.April 2024", (0.0, 0.0, 200.0, 20.0), page=1, scale=1.0, height_factor=1.0,
+                        confidence=0.8, repaired=repaired)  # fmt: skip
+    assert [w.text for w in words] == ["Fällig", "8.", "April", "2024"]
+    assert repaired == [("Faällig", "Fällig"), ("8.April", "8. April")]
+    assert words[1].bbox[2] == pytest.approx(words[2].bbox[0])
