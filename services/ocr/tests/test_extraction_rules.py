@@ -271,6 +271,44 @@ def test_ocr_misreadings_inside_names_are_undone(raw: str, capital: bool, expect
     assert clean_text(raw, capital=capital) == expected
 
 
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("süderelbe Transporte GmbH", "Süderelbe Transporte GmbH"),
+        ("Cargo Service süderelbe e.K.", "Cargo Service Süderelbe e.K."),
+        ("wächter IndustrietechnikSE", "Wächter Industrietechnik SE"),
+        ("Schifffahrtskontor Löβnitz KG", "Schifffahrtskontor Lößnitz KG"),
+        ("Böhm Zollagentur GmbH& Co. KG", "Böhm Zollagentur GmbH & Co. KG"),
+        ("Maintal Cargo UG (haftungsbeschränkt) INVOICE", "Maintal Cargo UG (haftungsbeschränkt)"),
+        ("dm-drogerie markt GmbH", "dm-drogerie markt GmbH"),
+        ("Haus der Technik und Logistik GmbH", "Haus der Technik und Logistik GmbH"),
+    ],
+)
+def test_names_read_by_ocr_are_set_right(raw: str, expected: str) -> None:
+    assert clean_text(raw, name=True) == expected
+
+
+def test_ocr_digits_inside_label_words_and_split_compounds_still_match() -> None:
+    words = page(
+        (57, 150, "Rechnungsdatum: 02.01.2024"), (57, 163, "Fä11ig: 16.01.2024"),
+        (340, 500, "Netto"), (500, 500, "100,00 €"), (340, 516, "USt. 19 %"), (505, 516, "19,00 €"),
+        (340, 532, "Gesamt summe"), (500, 532, "119,00 €"),
+    )  # fmt: skip
+    fields, _, _ = extract(words)
+    assert value(fields, "due_date") == date(2024, 1, 16)
+    assert value(fields, "gross_amount") == Decimal("119.00")
+    assert fields.gross_amount is not None
+    assert fields.gross_amount.bbox is not None  # read from the page, not derived
+
+
+def test_places_that_differ_only_in_case_agree_and_the_capitalised_form_wins() -> None:
+    words = page((350, 150, "Rechnungsnummer:"), (450, 150, "inv-2024-0017"), (57, 600, "Invoice No. INV-2024-0017"))
+    fields, _, log = extract(words)
+    assert value(fields, "invoice_number") == "INV-2024-0017"
+    entry = next(e for e in log.entries if e.data.get("field") == "invoice_number")
+    assert "2 places agree" in entry.data["reason"]
+
+
 def test_full_width_punctuation_from_ocr_is_folded() -> None:
     fields, _, _ = extract(page((57, 480, "Net amount：1,000.00 EUR， VAT 19%：190.00 EUR"),
                                 (57, 494, "Total：1,190.00 EUR")))  # fmt: skip

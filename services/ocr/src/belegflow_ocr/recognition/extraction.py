@@ -80,7 +80,7 @@ DUE_DATE = _labels(
     (r"Payable\s+by", 0.9),
 )
 NET = _labels(
-    (r"Summe\s+netto|Nettosumme|Nettobetrag|Gesamt\s+netto|Net\s+amount|Net\s+total|Total\s+net", 1.0),
+    (r"Summe\s+netto|Netto\s?summe|Netto\s?betrag|Gesamt\s+netto|Net\s+amount|Net\s+total|Total\s+net", 1.0),
     (r"Netto(?:\s+gesamt)?|Net", 0.9),
     (r"Zwischensumme|Subtotal|Warenwert", 0.75),
 )
@@ -94,8 +94,9 @@ TAX = _labels(
     ),
 )
 GROSS = _labels(
-    (r"Rechnungsbetrag|Gesamtbetrag|Bruttobetrag|Endbetrag|Summe\s+brutto|Gesamtsumme|Invoice\s+total|"
-     r"Grand\s+total", 1.0),
+    # Compounds may come back from OCR with a space inside ("Gesamt summe").
+    (r"Rechnungs\s?betrag|Gesamt\s?betrag|Brutto\s?betrag|End\s?betrag|Summe\s+brutto|Gesamt\s?summe|"
+     r"Invoice\s+total|Grand\s+total", 1.0),
     (r"Zu\s+zahlen(?:der\s+Betrag)?|Amount\s+due|Total\s+(?:amount|due|EUR)|Brutto|Total", 0.9),
     (r"Summe(?!\s*(?:netto|net|der\s+Positionen))", 0.8),
 )
@@ -118,7 +119,10 @@ _STREET = re.compile(
     re.IGNORECASE,
 )
 # OCR reads the middle dot between the parts of a sender line as '.', often with the space on one side only.
-_SEPARATORS = re.compile(r"\s*[·•|]\s*|\s+[-–]\s+|,\s+|\s+\.\s*|\.\s+(?=(?:D-)?\d{5}\s)")
+_SEPARATORS = re.compile(
+    r"\s*[·•|]\s*|\s+[-–]\s+|,\s+|,(?=[A-ZÄÖÜ])|\s+\.\s*|\.\s+(?=(?:D-)?\d{5}\s)|"
+    r"(?<=GmbH)\.\s+|(?<=\b(?:AG|KG|SE|UG))\.\s+|(?<=OHG)\.\s+"
+)
 _SKIP_NAME = re.compile(
     r"^(?:Firma|Herrn?|Frau|An|To|z\.\s?Hd\.?.*|Attn\.?.*|Bill\s+to:?|Rechnungsempfänger:?|Kreditorenbuchhaltung|"
     r"Buchhaltung|Abteilung.*|Postfach.*)$",
@@ -137,18 +141,43 @@ _CURRENCIES = (("EUR", re.compile(r"€|\bEUR\b")), ("USD", re.compile(r"\$|\bUS
 _LEGAL_FORMS = {f.lower(): f for f in ("GmbH", "AG", "KG", "OHG", "UG", "SE", "mbH", "KGaA", "GbR", "Ltd", "Inc")}
 
 
+_DIGITS_IN_WORD = re.compile(r"(?<=[A-Za-zÄÖÜäöüß])[10]{1,2}(?=[a-zäöüß])")
+
+
 def _normalised(word: Word) -> Word:
-    """Compatibility forms folded (full-width ':' and ',' from OCR, ligatures); the box stays."""
-    text = unicodedata.normalize("NFKC", word.text)
+    """Compatibility forms folded (full-width ':' and ',' from OCR, ligatures), Greek beta read for 'ß', and
+    '1' or '0' inside a word of letters read back as 'l' or 'o' ("Fä11ig"); the box stays."""
+    text = unicodedata.normalize("NFKC", word.text).replace("β", "ß")
+    if sum(ch.isalpha() for ch in text) >= 3:
+        text = _DIGITS_IN_WORD.sub(lambda m: m.group().replace("1", "l").replace("0", "o"), text)
     return word if text == word.text else Word(text, word.page, word.bbox, word.size)
 
 
-def clean_text(value: str, *, capital: bool = False) -> str:
+_LOWER_WORDS = {"oder", "über", "unter", "with", "from", "und", "von", "vom", "zum", "zur", "der", "die", "das", "den",
+                "dem", "des", "für", "and", "the", "for"}  # fmt: skip
+
+
+def _capitalised_name(text: str) -> str:
+    """In a name with capitalised words, a lower-case word of four letters or more is OCR's small letter for a
+    capital ('süderelbe Transporte GmbH'); names written all in lower case ('dm-drogerie markt') stay."""
+    words = text.split(" ")
+    proper = [w for w in words if w[:1].isupper() and w not in _LEGAL_FORMS.values()]
+    if not proper:
+        return text
+    fixed = [w[0].upper() + w[1:] if w.isalpha() and w.islower() and len(w) >= 4 and w not in _LOWER_WORDS
+             else w for w in words]  # fmt: skip
+    return " ".join(fixed)
+
+
+def clean_text(value: str, *, capital: bool = False, name: bool = False) -> str:
     """Names, streets and cities as printed, with the misreadings OCR makes inside words undone: 'I' or '1'
     between lower-case letters is an 'l', '0' there an 'o'; a legal form in the wrong case ('sE') is set
     right; streets and cities start with a capital letter."""
-    text = " ".join(value.split())
+    text = " ".join(value.split()).replace("β", "ß")
     text = re.sub(r"\s*&\s*", " & ", text).strip()
+    # A legal form glued to the word before it ("IndustrietechnikSE"), a document title run into the name.
+    text = re.sub(r"(?<=[a-zäöüß]{3})(GmbH|AG|KG|SE|UG|OHG)$", r" \1", text)
+    text = re.sub(r"\s+(?:INVOICE|Invoice|RECHNUNG|Rechnung|GUTSCHRIFT|Gutschrift)$", "", text)
     text = re.sub(r"(?<=[a-zäöüß])[I1](?=[a-zäöüß])", "l", text)
     text = re.sub(r"(?<=[A-ZÄÖÜ])1(?=[a-zäöüß])", "l", text)
     text = re.sub(r"(?<=[a-zäöüß])0(?=[a-zäöüß])", "o", text)
@@ -160,7 +189,7 @@ def clean_text(value: str, *, capital: bool = False) -> str:
     )  # fmt: skip
     if capital and text[:1].islower():
         text = text[0].upper() + text[1:]
-    return text
+    return _capitalised_name(text) if name else text
 
 
 # --- value parsers -------------------------------------------------------------------------------
@@ -304,15 +333,21 @@ def _choose(name: str, candidates: list[Candidate], log: ProtocolLog) -> Candida
     if not candidates:
         log.info(f"{name}: not found", field=name, candidates=0)
         return None
+    # Texts that differ only in case agree (OCR reads 's' for 'S'); the variant with capitals where the others
+    # have none is the one printed.
     by_value: dict[Value, list[Candidate]] = {}
     for c in candidates:
-        by_value.setdefault(c.value, []).append(c)
+        by_value.setdefault(c.value.casefold() if isinstance(c.value, str) else c.value, []).append(c)
 
     def strength(group: list[Candidate]) -> float:
         best = max(c.confidence for c in group)
         return min(0.99, best + 0.04 * (len(group) - 1))
 
-    value, group = max(by_value.items(), key=lambda kv: strength(kv[1]))
+    def capitals(c: Candidate) -> tuple[int, float]:
+        return (sum(w[:1].isupper() for w in str(c.value).split()), c.confidence)
+
+    _, group = max(by_value.items(), key=lambda kv: strength(kv[1]))
+    value = max(group, key=capitals).value
     best = max(group, key=lambda c: c.confidence)
     winner = Candidate(value, round(strength(group), 3), best.page, best.bbox, best.source)
     considered = "; ".join(f"{_show(c.value)} ({c.confidence:.2f}, {c.source}, p{c.page})" for c in candidates)
@@ -561,7 +596,7 @@ def _parties(
 
     def add(key: str, value: str | None, conf: float, seg: Segment, source: str) -> None:
         if value:
-            text = clean_text(value, capital=key in ("street", "city"))
+            text = clean_text(value, capital=key in ("street", "city"), name=key == "name")
             supplier[key].append(Candidate(text, conf, seg.page, rounded(seg.bbox), source))
 
     for b in blocks:
@@ -601,7 +636,7 @@ def _parties(
     if recipient_block is not None and recipient_block.name is not None:
         conf = 0.85 if sender_line is not None else 0.75
         seg = recipient_block.name
-        recipient = Candidate(clean_text(seg.text), conf, seg.page, rounded(seg.bbox),
+        recipient = Candidate(clean_text(seg.text, name=True), conf, seg.page, rounded(seg.bbox),
                               "first line of the address window")  # fmt: skip
     chosen_recipient = _choose("recipient_name", [recipient] if recipient else [], log)
     return chosen, chosen_recipient

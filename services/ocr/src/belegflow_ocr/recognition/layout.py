@@ -116,10 +116,10 @@ class _Row:
         return median(self.heights)
 
     def overlaps(self, other: _Row) -> bool:
-        """Two words of one line do not overlap horizontally by more than a third of the shorter (OCR boxes
+        """Two words of one line do not overlap horizontally by more than half of the shorter (OCR boxes
         cut from one text box overlap a little)."""
         return any(
-            min(a1, b1) - max(a0, b0) > 0.3 * min(a1 - a0, b1 - b0)
+            min(a1, b1) - max(a0, b0) > 0.5 * min(a1 - a0, b1 - b0)
             for a0, a1 in self.spans
             for b0, b1 in other.spans
         )
