@@ -39,6 +39,7 @@ _MIN_SKEW = 0.2
 _MAX_SKEW = 20.0
 _UPSIDE_DOWN_SCORE = 0.9
 _ORIENTATION_SAMPLE = 12
+_BATCH_FILL = 0.75
 _HALF_MEAN_STD = (0.5, 0.5, 0.5)
 _IMAGENET_MEAN = (0.485, 0.456, 0.406)
 _IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -116,6 +117,32 @@ def _providers(options: OcrOptions) -> list[str]:
     return ["CUDAExecutionProvider", "CPUExecutionProvider"] if options.device == "cuda" else ["CPUExecutionProvider"]
 
 
+def _session(path: Path, options: OcrOptions) -> Any:
+    """An ONNX Runtime session with the configured threads; its memory arena kept (a page reuses it)."""
+    import onnxruntime  # type: ignore[import-untyped, unused-ignore]
+
+    session_options = onnxruntime.SessionOptions()
+    session_options.intra_op_num_threads = options.inference_threads()
+    session_options.inter_op_num_threads = 1
+    session_options.log_severity_level = 3
+    session_options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return onnxruntime.InferenceSession(str(path), session_options, providers=_providers(options))
+
+
+def _ordered(quad: Quad, width: int, height: int) -> Quad | None:
+    """Corners as top-left, top-right, bottom-right, bottom-left, inside the image; None when tiny."""
+    by_x = quad[np.argsort(quad[:, 0])]
+    left, right = by_x[:2], by_x[2:]
+    tl, bl = left[np.argsort(left[:, 1])]
+    tr, br = right[np.argsort(right[:, 1])]
+    ordered = np.array([tl, tr, br, bl], np.float32)
+    ordered[:, 0] = np.clip(np.round(ordered[:, 0]), 0, width - 1)
+    ordered[:, 1] = np.clip(np.round(ordered[:, 1]), 0, height - 1)
+    if np.linalg.norm(ordered[0] - ordered[1]) <= 3 or np.linalg.norm(ordered[0] - ordered[3]) <= 3:
+        return None
+    return ordered
+
+
 class _Recognizer:
     """CTC text-line recognition, batched over the lines of many pages (sorted by width to pad little)."""
 
@@ -123,13 +150,7 @@ class _Recognizer:
     min_width = 320
 
     def __init__(self, path: Path, dictionary: Path | None, options: OcrOptions) -> None:
-        import onnxruntime  # type: ignore[import-untyped, unused-ignore]
-
-        session_options = onnxruntime.SessionOptions()
-        session_options.intra_op_num_threads = options.inference_threads()
-        session_options.inter_op_num_threads = 1
-        session_options.log_severity_level = 3
-        self.session = onnxruntime.InferenceSession(str(path), session_options, providers=_providers(options))
+        self.session = _session(path, options)
         self.input = self.session.get_inputs()[0].name
         if dictionary is None:
             characters = self.session.get_modelmeta().custom_metadata_map["character"].splitlines()
@@ -149,9 +170,7 @@ class _Recognizer:
 
     def __call__(self, crops: Sequence[Image]) -> list[tuple[str, float]]:
         results: list[tuple[str, float]] = [("", 0.0)] * len(crops)
-        order = sorted(range(len(crops)), key=lambda i: crops[i].shape[1] / crops[i].shape[0])
-        for start in range(0, len(order), self.batch_size):
-            chunk = order[start : start + self.batch_size]
+        for chunk in self._batches(crops):
             ratio = max(self.min_width / self.height, *(crops[i].shape[1] / crops[i].shape[0] for i in chunk))
             width = int(self.height * ratio)
             batch = np.stack([self._normalized(crops[i], width) for i in chunk])
@@ -161,6 +180,25 @@ class _Recognizer:
             for row, index in enumerate(chunk):
                 results[index] = self._decode(best[row], scores[row])
         return results
+
+    def _batches(self, crops: Sequence[Image]) -> list[list[int]]:
+        """Lines sorted by width, cut into batches of at most ``batch_size`` that waste little on padding."""
+        floor = self.min_width / self.height
+        widths = {i: max(floor, crops[i].shape[1] / crops[i].shape[0]) for i in range(len(crops))}
+        batches: list[list[int]] = []
+        current: list[int] = []
+        used = 0.0
+        for index in sorted(widths, key=widths.__getitem__):
+            # every line of a batch is padded to its widest; start a new batch before a quarter is padding
+            if current and (len(current) >= self.batch_size
+                            or used + widths[index] < _BATCH_FILL * widths[index] * (len(current) + 1)):  # fmt: skip
+                batches.append(current)
+                current, used = [], 0.0
+            current.append(index)
+            used += widths[index]
+        if current:
+            batches.append(current)
+        return batches
 
     def _decode(self, best: npt.NDArray[np.int64], scores: npt.NDArray[np.float32]) -> tuple[str, float]:
         chars: list[str] = []
@@ -248,7 +286,9 @@ class PpOcrOnnxEngine:
 
     def __init__(self, options: OcrOptions) -> None:
         from rapidocr_onnxruntime.ch_ppocr_cls import TextClassifier  # type: ignore[import-untyped, unused-ignore]
-        from rapidocr_onnxruntime.ch_ppocr_det import TextDetector  # type: ignore[import-untyped, unused-ignore]
+        from rapidocr_onnxruntime.ch_ppocr_det.utils import (  # type: ignore[import-untyped, unused-ignore]
+            DBPostProcess,
+        )
 
         check(options)
         if options.device == "cuda":
@@ -265,13 +305,12 @@ class PpOcrOnnxEngine:
         threads = options.inference_threads()
         common: dict[str, Any] = {"intra_op_num_threads": threads, "inter_op_num_threads": 1,
                                   "use_cuda": options.device == "cuda", "use_dml": False}  # fmt: skip
-        self._detector = TextDetector({
-            **common, "model_path": str(_model_file(models.package, models.det)),
-            "limit_side_len": options.det_side, "limit_type": "max",
-            "mean": list(models.mean), "std": list(models.std), "thresh": models.thresh,
-            "box_thresh": models.box_thresh, "max_candidates": 3000, "unclip_ratio": models.unclip_ratio,
-            "use_dilation": True, "score_mode": "fast",
-        })  # fmt: skip
+        self._det_session = _session(_model_file(models.package, models.det), options)
+        self._det_input_name = self._det_session.get_inputs()[0].name
+        self._det_post = DBPostProcess(
+            thresh=models.thresh, box_thresh=models.box_thresh, max_candidates=3000,
+            unclip_ratio=models.unclip_ratio, use_dilation=True, score_mode="fast",
+        )  # fmt: skip
         self._classifier = TextClassifier({
             **common, "model_path": str(_model_file(*_CLS)), "cls_image_shape": [3, 48, 192],
             "cls_batch_num": max(6, options.batch_size), "cls_thresh": _UPSIDE_DOWN_SCORE, "label_list": ["0", "180"],
@@ -291,14 +330,14 @@ class PpOcrOnnxEngine:
         return np.ascontiguousarray(normalized.transpose(2, 0, 1)[np.newaxis])
 
     def _detect(self, image: Image) -> list[Quad]:
-        # rapidocr's own pre-processing normalises in float64, which costs more than a third of detection
-        detector = self._detector
-        probabilities = detector.infer(self._det_input(image))[0]
-        boxes, _ = detector.postprocess_op(probabilities, (image.shape[0], image.shape[1]))
+        # own pre-processing: rapidocr's normalises in float64, which costs more than a third of detection
+        h, w = image.shape[:2]
+        probabilities = self._det_session.run(None, {self._det_input_name: self._det_input(image)})[0]
+        boxes, _ = self._det_post(probabilities, (h, w))
         if boxes is None or len(boxes) == 0:
             return []
-        kept = detector.filter_tag_det_res(boxes, (image.shape[0], image.shape[1]))
-        return [np.asarray(b, np.float32) for b in kept]
+        ordered = (_ordered(np.asarray(b, np.float32), w, h) for b in boxes)
+        return [q for q in ordered if q is not None]
 
     def _upside_down(self, quads: Sequence[Quad], crops: Sequence[Image]) -> bool:
         long_lines = [c for q, c in zip(quads, crops, strict=True) if _long_edge_angle(q)[2] >= _ELONGATED]
