@@ -116,7 +116,7 @@ def test_tiff_with_more_pages_than_allowed_is_refused() -> None:
     buf = io.BytesIO()
     frames[0].save(buf, format="TIFF", save_all=True, append_images=frames[1:])
     with pytest.raises(TooManyImagePagesError) as info:
-        load_images(buf.getvalue(), filename="many.tif", dpi=200, max_pixels=10**7, max_pages=3)
+        list(load_images(buf.getvalue(), filename="many.tif", dpi=200, max_pixels=10**7, max_pages=3))
     assert info.value.limit == 3
 
 
@@ -142,7 +142,7 @@ def test_pdf_with_absurd_page_size_is_refused_on_the_ocr_path() -> None:
 def test_transparent_png_reads_as_white_paper() -> None:
     # a PNG with a transparent background must not turn into black paper
     image = Image.new("RGBA", (40, 20), (0, 0, 0, 0))
-    pages = load_images(png(image), filename="t.png", dpi=200, max_pixels=10**7, max_pages=5)
+    pages = list(load_images(png(image), filename="t.png", dpi=200, max_pixels=10**7, max_pages=5))
     assert pages[0].pixels.min() == 255
 
 

@@ -227,3 +227,36 @@ def test_a_huge_but_legal_pdf_page_is_rendered_below_the_pixel_limit(engine: Ocr
     assert int(page.data["dpi"]) < DPI
     assert result.pages[0].width == pytest.approx(2384, rel=0.01)
 
+
+
+class _Counting:
+    """The real engine, counting how many page images each call gets."""
+
+    def __init__(self, inner: OcrEngine) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.device = inner.device
+        self.calls: list[int] = []
+
+    def recognize(self, images: Any) -> Any:
+        self.calls.append(len(images))
+        return self.inner.recognize(images)
+
+
+def test_a_long_scan_goes_to_the_engine_in_batches(engine: OcrEngine,
+                                                   invoices: list[tuple[Path, dict[str, Any]]]) -> None:  # fmt: skip
+    # GIVEN a five-page scanned PDF (the same invoice page five times) and batches of two pages
+    page = render(invoices[0][0], dpi=100)
+    buf = io.BytesIO()
+    canvas = Canvas(buf, pagesize=A4, invariant=1)
+    for _ in range(5):
+        canvas.drawImage(ImageReader(page), 0, 0, width=A4[0], height=A4[1])
+        canvas.showPage()
+    canvas.save()
+    counting = _Counting(engine)
+    with OcrReader(OcrOptions(batch_size=2, dpi=100), engine=counting) as reader:
+        result = reader.read(buf.getvalue(), filename="long.pdf")
+    # THEN the engine saw 2 + 2 + 1 pages, and every page has its words
+    assert counting.calls == [2, 2, 1]
+    assert [p.number for p in result.pages] == [1, 2, 3, 4, 5]
+    assert {w.page for w in result.words} == {1, 2, 3, 4, 5}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import math
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,8 +50,9 @@ class PageImage:
         return PageInfo(number=self.number, width=w * 72 / self.dpi, height=h * 72 / self.dpi)
 
 
-def render_pdf(data: bytes, *, filename: str, dpi: int, max_pixels: int, limits: PdfLimits) -> list[PageImage]:
-    """Every page rendered at ``dpi``; a page that would exceed ``max_pixels`` is rendered at a lower DPI.
+def render_pdf(data: bytes, *, filename: str, dpi: int, max_pixels: int, limits: PdfLimits) -> Iterator[PageImage]:
+    """Every page rendered at ``dpi``, one at a time (a long scan is never all in memory); a page that would
+    exceed ``max_pixels`` is rendered at a lower DPI.
 
     The caller has read the text layer first, which refuses too many pages and absurd page sizes.
     """
@@ -62,7 +64,6 @@ def render_pdf(data: bytes, *, filename: str, dpi: int, max_pixels: int, limits:
         count: int = len(pdf)
         if count > limits.max_pages:  # read_text_layer checked it; this guards a direct caller
             raise CorruptPdfError(filename=filename, detail=f"{count} pages, more than {limits.max_pages}")
-        pages: list[PageImage] = []
         for index in range(count):
             page = pdf[index]
             try:
@@ -72,10 +73,9 @@ def render_pdf(data: bytes, *, filename: str, dpi: int, max_pixels: int, limits:
                     scale = math.sqrt(max_pixels / (width * height))
                 bitmap = page.render(scale=scale, rev_byteorder=True)
                 pixels = np.array(bitmap.to_numpy()[:, :, :3], dtype=np.uint8, copy=True)
-                pages.append(PageImage(number=index + 1, pixels=pixels, dpi=scale * 72))
             finally:
                 page.close()
-        return pages
+            yield PageImage(number=index + 1, pixels=pixels, dpi=scale * 72)
     finally:
         pdf.close()
 
@@ -110,8 +110,8 @@ def _declared_size(data: bytes) -> tuple[int, int]:
     return 0, 0
 
 
-def load_images(data: bytes, *, filename: str, dpi: int, max_pixels: int, max_pages: int) -> list[PageImage]:
-    """Pages of a PNG, JPEG or (multi-page) TIFF, upright by their EXIF orientation, as RGB."""
+def load_images(data: bytes, *, filename: str, dpi: int, max_pixels: int, max_pages: int) -> Iterator[PageImage]:
+    """Pages of a PNG, JPEG or (multi-page) TIFF, upright by their EXIF orientation, as RGB, one at a time."""
     with warnings.catch_warnings():
         # the pixel limit below is ours; Pillow's own bomb warning would only repeat it
         warnings.simplefilter("ignore", PilImage.DecompressionBombWarning)
@@ -124,7 +124,7 @@ def load_images(data: bytes, *, filename: str, dpi: int, max_pixels: int, max_pa
             raise CorruptImageError(filename=filename, detail="not a PNG, JPEG or TIFF Pillow can decode") from exc
         except (OSError, SyntaxError, ValueError) as exc:
             raise CorruptImageError(filename=filename, detail=str(exc) or type(exc).__name__) from exc
-        pages: list[PageImage] = []
+        pages = 0
         try:
             for index, frame in enumerate(ImageSequence.Iterator(image)):
                 number = index + 1
@@ -138,8 +138,9 @@ def load_images(data: bytes, *, filename: str, dpi: int, max_pixels: int, max_pa
                     raise CorruptImageError(filename=filename, detail=f"page {number} has no pixels")
                 frame.load()
                 upright = ImageOps.exif_transpose(frame) or frame
-                pages.append(PageImage(number=number, pixels=_rgb(upright, filename=filename, page=number),
-                                       dpi=_dpi(frame, dpi)))  # fmt: skip
+                pages += 1
+                pixels = _rgb(upright, filename=filename, page=number)
+                yield PageImage(number=number, pixels=pixels, dpi=_dpi(frame, dpi))
         except PilImage.DecompressionBombError as exc:
             raise ImageTooLargeError(filename=filename, width=0, height=0, limit=max_pixels) from exc
         except (OSError, SyntaxError, ValueError, EOFError) as exc:
@@ -149,4 +150,3 @@ def load_images(data: bytes, *, filename: str, dpi: int, max_pixels: int, max_pa
             image.close()
     if not pages:
         raise CorruptImageError(filename=filename, detail="no image pages")
-    return pages

@@ -7,16 +7,19 @@ The engine's confidence then scales each field's confidence by the words the fie
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
+
+import numpy as np
 
 from belegflow_contracts.messages import InvoiceFieldsV1, MediaType
 from belegflow_ocr.errors import EmptyDocumentError, RecognitionError
 from belegflow_ocr.recognition.extraction import extract_fields
 from belegflow_ocr.recognition.layout import build_lines
 from belegflow_ocr.recognition.model import PageInfo, ProtocolLog, Recognition, RecognitionStatus, Word
-from belegflow_ocr.recognition.ocr.engines import OcrEngine, OcrOptions, OcrPage, current_options, engine_for
+from belegflow_ocr.recognition.ocr.engines import Image, OcrEngine, OcrOptions, OcrPage, current_options, engine_for
 from belegflow_ocr.recognition.ocr.errors import OcrEngineError, OcrEngineUnavailableError
 from belegflow_ocr.recognition.ocr.images import IMAGE_TYPES, PageImage, load_images, render_pdf
 from belegflow_ocr.recognition.ocr.lexicon import correct
@@ -93,6 +96,20 @@ def split_words(text: str, box: tuple[float, float, float, float], *, page: int,
     return words
 
 
+_NO_PIXELS: Image = np.zeros((0, 0, 3), np.uint8)
+
+
+def _chunks(pages: Iterable[PageImage], size: int) -> Iterator[list[PageImage]]:
+    chunk: list[PageImage] = []
+    for page in pages:
+        chunk.append(page)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 def _overlaps(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
@@ -137,7 +154,7 @@ class OcrReader(BaseReader):
             return SCORE_SCANNED_PDF if _text_layer_usable(data) is False else 0
         return 0
 
-    def _pages(self, data: bytes, *, filename: str, log: ProtocolLog) -> list[PageImage]:
+    def _pages(self, data: bytes, *, filename: str, log: ProtocolLog) -> Iterator[PageImage]:
         sniffed = sniff_media_type(data)
         if sniffed == MediaType.PDF.value:
             # the text layer read enforces the page count and page size limits before anything is rendered
@@ -163,19 +180,21 @@ class OcrReader(BaseReader):
             raise EmptyDocumentError(filename=filename)
         log = ProtocolLog()
         started = time.perf_counter()
-        pages = self._pages(data, filename=filename, log=log)
         engine = self.engine(filename=filename)
+        # pages go to the engine in batches and only their results are kept, so memory holds one batch of images
+        pages: list[PageImage] = []
         read: list[OcrPage] = []
         batch = max(1, self.options.batch_size)
-        for start in range(0, len(pages), batch):
+        for chunk in _chunks(self._pages(data, filename=filename, log=log), batch):
             try:
-                read.extend(engine.recognize([p.pixels for p in pages[start : start + batch]]))
+                read.extend(engine.recognize([p.pixels for p in chunk]))
             except MemoryError:
                 raise
             except Exception as exc:  # the engines' own errors (ONNX Runtime, paddle, tesseract) end here
                 if "bad_alloc" in str(exc):  # ONNX Runtime out of memory: the worker's limit, not the document
                     raise MemoryError(f"OCR engine {engine.name} ran out of memory") from exc
                 raise OcrEngineError(filename=filename, engine=engine.name, detail=str(exc)[:500]) from exc
+            pages.extend(dataclasses.replace(p, pixels=_NO_PIXELS) for p in chunk)
         factor = _BOX_HEIGHT.get(engine.name, _DEFAULT_BOX_HEIGHT)
         words: list[Word] = []
         repaired: list[tuple[str, str]] = []
