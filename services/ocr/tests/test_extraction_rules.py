@@ -206,8 +206,9 @@ def test_rows_a_few_points_apart_in_two_columns_are_not_chained() -> None:
     assert [ln.text for ln in lines] == ["Vogel Elektronik e.K.", "Re.-Nr. 048543"]
 
 
-def test_a_centred_receipt_header_is_the_supplier_and_a_receipt_has_no_recipient() -> None:
-    narrow = [PageInfo(1, 227.0, 420.0)]
+@pytest.mark.parametrize("width", [227.0, 595.0], ids=["receipt page", "photo of a receipt on a wider image"])
+def test_a_centred_receipt_header_is_the_supplier_and_a_receipt_has_no_recipient(width: float) -> None:
+    narrow = [PageInfo(1, width, 420.0)]
     words = page(
         centred(24, "Hansa Zollagentur OHG", 9), centred(36, "Bahnhofstraße 45", 8), centred(47, "28217 Bremen", 8),
         centred(58, "USt-IdNr.: " + VAT, 8),
@@ -309,11 +310,14 @@ def test_places_that_differ_only_in_case_agree_and_the_capitalised_form_wins() -
     assert "2 places agree" in entry.data["reason"]
 
 
-def test_full_width_punctuation_from_ocr_is_folded() -> None:
-    fields, _, _ = extract(page((57, 480, "Net amount：1,000.00 EUR， VAT 19%：190.00 EUR"),
+def test_full_width_punctuation_and_lookalike_letters_from_ocr_are_folded() -> None:
+    fields, _, _ = extract(page((57, 780, "Spedition Leiρzig GmbH", 7), (57, 789, "Hafenstraße 1", 7),
+                                (57, 798, "04109 Kie1", 7), (57, 480, "Net amount：1,000.00 EUR， VAT 19%：190.00 EUR"),
                                 (57, 494, "Total：1,190.00 EUR")))  # fmt: skip
     assert value(fields, "net_amount") == Decimal("1000.00")
     assert value(fields, "tax_amount") == Decimal("190.00")
+    assert value(fields, "supplier_name") == "Spedition Leipzig GmbH"  # a Greek rho among Latin letters
+    assert value(fields, "supplier_city") == "Kiel"
 
 
 def skewed(words: list[Word], slope: float) -> list[Word]:

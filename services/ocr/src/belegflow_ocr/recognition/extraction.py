@@ -142,12 +142,18 @@ _LEGAL_FORMS = {f.lower(): f for f in ("GmbH", "AG", "KG", "OHG", "UG", "SE", "m
 
 
 _DIGITS_IN_WORD = re.compile(r"(?<=[A-Za-zÄÖÜäöüß])[10]{1,2}(?=[a-zäöüß])")
+# Greek and Cyrillic letters that look like Latin ones; OCR models that know several scripts mix them in.
+_LOOKALIKES = str.maketrans("ρορναικτυΑΒΕΖΗΙΚΜΝΟΡΤΥΧаеорсуххАВЕКМНОРСТХ", "popvaiktuABEZHIKMNOPTYXaeopcyxxABEKMHOPCTX")
+_LATIN = re.compile(r"[A-Za-z]")
+_OTHER_SCRIPT = re.compile(r"[\u0370-\u03ff\u0400-\u04ff]")
 
 
 def _normalised(word: Word) -> Word:
     """Compatibility forms folded (full-width ':' and ',' from OCR, ligatures), Greek beta read for 'ß', and
     '1' or '0' inside a word of letters read back as 'l' or 'o' ("Fä11ig"); the box stays."""
     text = unicodedata.normalize("NFKC", word.text).replace("β", "ß")
+    if _OTHER_SCRIPT.search(text) and _LATIN.search(text):
+        text = text.translate(_LOOKALIKES)
     if sum(ch.isalpha() for ch in text) >= 3:
         text = _DIGITS_IN_WORD.sub(lambda m: m.group().replace("1", "l").replace("0", "o"), text)
     return word if text == word.text else Word(text, word.page, word.bbox, word.size)
@@ -181,6 +187,7 @@ def clean_text(value: str, *, capital: bool = False, name: bool = False) -> str:
     text = re.sub(r"(?<=[a-zäöüß])[I1](?=[a-zäöüß])", "l", text)
     text = re.sub(r"(?<=[A-ZÄÖÜ])1(?=[a-zäöüß])", "l", text)
     text = re.sub(r"(?<=[a-zäöüß])0(?=[a-zäöüß])", "o", text)
+    text = re.sub(r"(?<=[a-zäöüß]{2})1(?=\s|$)", "l", text)
     text = re.sub(
         r"(?<=\s)([A-Za-z]{2,4})(?=$|\s|\))",
         lambda m: _LEGAL_FORMS.get(m.group(1).lower(), m.group(1)) if m.group(1) not in _LEGAL_FORMS.values() and
@@ -463,6 +470,9 @@ class Address:
     page: int
     x0: float
     source: str
+    left_aligned: bool = True
+    """False for a block whose lines share only their centre or right edge (a receipt's header, a letterhead
+    set right): never the address window."""
 
 
 def _address_blocks(lines: Sequence[Line]) -> list[Address]:
@@ -504,7 +514,8 @@ def _address_blocks(lines: Sequence[Line]) -> list[Address]:
             names = [s for s in stack[: -1 if street else None] if not _SKIP_NAME.match(s.text.strip())]
             names = [s for s in names if not re.search(r"\d{3,}|@|Tel|Fax", s.text)]
             blocks.append(Address(_joined_name(names), street, m.group("plz"), m.group("city"), seg,
-                                  (stack[0] if stack else seg).bbox[1], seg.page, seg.x0, "address block"))  # fmt: skip
+                                  (stack[0] if stack else seg).bbox[1], seg.page, seg.x0, "address block",
+                                  "left" in modes))  # fmt: skip
     return blocks
 
 
@@ -583,7 +594,7 @@ def _parties(
     # The address window of a letter: upper left of page 1, not at the very top (that is a letterhead), and
     # only on letter-sized pages (a till receipt has no window).
     upper_left = [b for b in blocks if b.page == 1 and 0.1 * first.height <= b.top < 0.45 * first.height
-                  and b.x0 < 0.5 * first.width and first.width >= 400]  # fmt: skip
+                  and b.x0 < 0.5 * first.width and first.width >= 400 and b.left_aligned]  # fmt: skip
     recipient_block = max(upper_left, key=lambda b: b.top) if upper_left else None
     sender_line = None
     if recipient_block is not None:
