@@ -28,7 +28,9 @@ def test_amounts(text: str, expected: str | None) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["14.03.2024", "14. März 2024", "2024-03-14", "14 March 2024", "March 14, 2024", "Datum: 14.03.24"],
+    ["14.03.2024", "14. März 2024", "2024-03-14", "14 March 2024", "March 14, 2024", "Datum: 14.03.24",
+     # as OCR returns them: the space after the day's dot or after the comma lost
+     "14.März 2024", "14. März2024", "March 14,2024", "14. MÄRZ 2024", "14. Mrz. 2024"],
 )
 def test_dates(text: str) -> None:
     assert parse_date(text) == date(2024, 3, 14)
@@ -36,6 +38,8 @@ def test_dates(text: str) -> None:
 
 def test_impossible_date_is_no_date() -> None:
     assert parse_date("31.02.2024") is None
+    assert parse_date("30. Februar 2024") is None
+    assert parse_date("Mai 2024") is None  # no day
 
 
 def test_quantities() -> None:
