@@ -111,3 +111,17 @@ def test_line_sum_not_net_lowers_net_confidence() -> None:
     assert checked.net_amount is not None
     assert checked.net_amount.confidence <= 0.6
     assert "sum to 90.00" in _warnings(log, "lines")[0]
+
+
+def test_receipt_items_priced_with_tax_may_sum_to_the_gross_amount() -> None:
+    # GIVEN a till receipt: item prices include tax
+    fields = InvoiceFieldsV1(net_amount=_amount("26.97"), tax_amount=_amount("5.13"), gross_amount=_amount("32.10"))
+    lines = [InvoiceLineV1(position=1, description="Spanngurt", net_amount=Decimal("29.90")),
+             InvoiceLineV1(position=2, description="Kaffee", net_amount=Decimal("2.20"))]  # fmt: skip
+    log = ProtocolLog()
+    checked = validate(fields, lines, log, today=TODAY)
+    # THEN the net amount keeps its confidence and the protocol says why the lines fit
+    assert checked.net_amount is not None
+    assert checked.net_amount.confidence > 0.9
+    assert not _warnings(log, "lines")
+    assert any("sum to the gross amount 32.10" in e.message for e in log.entries)
