@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import io
 import json
+import os
 import shutil
 from pathlib import Path
 from types import ModuleType
@@ -98,6 +99,9 @@ def test_settings_choose_the_engine_and_refuse_unknown_values(monkeypatch: pytes
     monkeypatch.setenv("BELEGFLOW_OCR_DPI", "300")
     options = Settings().ocr_options()  # type: ignore[call-arg]
     assert (options.engine, options.dpi, options.device) == ("tesseract", 300, "cpu")
+    assert options.threads == max(1, (os.cpu_count() or 1))
+    monkeypatch.setenv("BELEGFLOW_OCR_WORKERS", str(2 * (os.cpu_count() or 1)))
+    assert Settings().ocr_options().threads == 1  # type: ignore[call-arg]
     monkeypatch.setenv("BELEGFLOW_OCR_ENGINE", "abbyy")
     with pytest.raises(ValidationError, match="ocr_engine"):
         Settings()  # type: ignore[call-arg]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -20,7 +21,7 @@ class Settings(ServiceSettings):
     ocr_workers: int = Field(default=1, ge=1, description="recognition worker processes in this replica")
     ocr_engine: OcrEngineName = Field(default="ppocr-onnx", description="OCR engine for scans and photos")
     ocr_device: Literal["cpu", "cuda"] = Field(default="cpu", description="where ppocr-onnx or paddle runs")
-    ocr_threads: int = Field(default=0, ge=0, description="inference threads per worker; 0: every core")
+    ocr_threads: int = Field(default=0, ge=0, description="inference threads per worker; 0: cores / workers")
     ocr_dpi: int = Field(default=200, ge=72, le=600, description="rendering resolution of PDF pages for OCR")
     ocr_batch_size: int = Field(default=16, ge=1, le=1024, description="text lines (or pages) per inference call")
     ocr_det_side: int = Field(default=1600, ge=320, le=4096, description="longest side for text detection, px")
@@ -33,7 +34,8 @@ class Settings(ServiceSettings):
         return OcrOptions(
             engine=self.ocr_engine,
             device=self.ocr_device,
-            threads=self.ocr_threads,
+            # the workers share the cores instead of each claiming all of them
+            threads=self.ocr_threads or max(1, (os.cpu_count() or 1) // self.ocr_workers),
             dpi=self.ocr_dpi,
             batch_size=self.ocr_batch_size,
             det_side=self.ocr_det_side,
