@@ -95,6 +95,8 @@ def test_settings_choose_the_engine_and_refuse_unknown_values(monkeypatch: pytes
     for name, value in {"S3_ENDPOINT_URL": "http://127.0.0.1:9000", "S3_ACCESS_KEY_ID": "k",
                         "S3_SECRET_ACCESS_KEY": "s"}.items():  # fmt: skip
         monkeypatch.setenv(f"BELEGFLOW_{name}", value)
+    for name in ("OCR_WORKERS", "OCR_THREADS", "OCR_DEVICE"):
+        monkeypatch.delenv(f"BELEGFLOW_{name}", raising=False)
     monkeypatch.setenv("BELEGFLOW_OCR_ENGINE", "tesseract")
     monkeypatch.setenv("BELEGFLOW_OCR_DPI", "300")
     options = Settings().ocr_options()  # type: ignore[call-arg]
