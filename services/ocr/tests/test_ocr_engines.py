@@ -34,7 +34,7 @@ from belegflow_ocr.recognition.ocr import (
 from belegflow_ocr.recognition.ocr.engines import current_options
 from belegflow_ocr.recognition.ocr.ppocr import deskew_box, mostly_vertical, skew_of
 from belegflow_ocr.recognition.ocr.reader import split_words, with_ocr_confidence
-from belegflow_ocr.recognition.ocr.tesseract import parse_tsv
+from belegflow_ocr.recognition.ocr.tesseract import languages, parse_rotation, parse_tsv
 from belegflow_ocr.settings import Settings
 
 # Words German invoices are full of, with every letter PP-OCRv4's Chinese/English dictionary lacks (ö Ä Ö ß).
@@ -201,16 +201,28 @@ def test_tesseract_missing_language_is_a_clear_error() -> None:
         check_engine(OcrOptions(engine="tesseract", tesseract_lang="xyz"))
 
 
+def test_tesseract_orientation_output_is_parsed() -> None:
+    osd = "Page number: 0\nOrientation in degrees: 270\nRotate: 90\nOrientation confidence: 16.18\nScript: Latin\n"
+    rotate, confidence = parse_rotation(osd)
+    assert rotate == 90
+    assert confidence == pytest.approx(16.18)
+    assert parse_rotation("Rotate: 45\n") == (0, 0.0)
+    assert parse_rotation("garbage") == (0, 0.0)
+
+
 @pytest.mark.skipif(not HAS_TESSERACT, reason="tesseract is not installed (make install-tesseract)")
-def test_tesseract_reads_a_rendered_invoice(generator: ModuleType, tmp_path: Path) -> None:
+@pytest.mark.parametrize("turn", [0, 90])
+def test_tesseract_reads_a_rendered_invoice(generator: ModuleType, tmp_path: Path, turn: int) -> None:
     try:
         check_engine(OcrOptions(engine="tesseract"))
     except OcrEngineUnavailableError as exc:
         pytest.skip(str(exc))
+    if turn and "osd" not in languages(shutil.which("tesseract") or "tesseract"):
+        pytest.skip("tesseract's osd data is not installed")
     path = generator.generate(tmp_path, seed=77, count=1)[0]
     truth: dict[str, Any] = json.loads(path.with_name(path.stem + ".truth.json").read_text(encoding="utf-8"))
     document = pdfium.PdfDocument(str(path))
-    image = document[0].render(scale=200 / 72).to_pil().convert("RGB")
+    image = document[0].render(scale=200 / 72).to_pil().convert("RGB").rotate(turn, expand=True)
     document.close()
     buf = io.BytesIO()
     image.save(buf, format="PNG", dpi=(200, 200))
@@ -222,6 +234,8 @@ def test_tesseract_reads_a_rendered_invoice(generator: ModuleType, tmp_path: Pat
         assert str(field.value) == truth["fields"][name]
     summary = next(e for e in result.protocol if e.message.startswith("ocr: engine"))
     assert summary.data["engine"] == "tesseract"
+    page = next(e for e in result.protocol if e.message.startswith("ocr: page 1"))
+    assert page.data["rotation"] == str(turn)  # clockwise degrees that undid the counter-clockwise turn
 
 
 def test_a_repeat_can_ask_the_registry_for_another_engine() -> None:
