@@ -7,6 +7,7 @@ import base64
 import io
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -173,6 +174,7 @@ async def test_repeat_gives_a_second_revision_with_its_own_recognition_and_expor
         "repeat", 2, "clerk:anna", "supplier sent a better copy")
 
 
+@pytest.mark.skipif(shutil.which("tesseract") is None, reason="tesseract is not installed (make install-tesseract)")
 async def test_repeat_with_an_engine_reads_the_scan_with_that_engine(
     services: processes.ServiceSet, nc: NATS, tenant: str, tmp_path: Path
 ) -> None:
