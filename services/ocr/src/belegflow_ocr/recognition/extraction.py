@@ -113,7 +113,8 @@ _VALUE_END = re.compile(
 _IBAN_LABEL = re.compile(r"\bIBAN\b", re.IGNORECASE)
 _VAT_LABEL = re.compile(r"USt[\s.-]*Id[\s.-]*(?:Nr)?|Umsatzsteuer[\s-]*Id|VAT\s*(?:ID|No|Reg)|Tax\s+ID", re.IGNORECASE)
 _RECIPIENT_HINT = re.compile(r"\b(?:Ihre|Your|Kunden|Customer)\b", re.IGNORECASE)
-_PLZ_CITY = re.compile(r"^(?:D\s?-\s?)?(?P<plz>\d{5})\s+(?P<city>[A-ZÄÖÜ][\w.\-ßäöü ]*[\wß.])$")
+# OCR may lose the space between postcode and city ("24103Kiel").
+_PLZ_CITY = re.compile(r"^(?:D\s?-\s?)?(?P<plz>\d{5})\s*(?P<city>[A-ZÄÖÜ][\w.\-ßäöü ]*[\wß.])$")
 _STREET = re.compile(
     r"(?:\s\d+\s?[a-zA-Z]?(?:\s?-\s?\d+)?$)|(?:stra(?:ß|ss)e|str\.|weg|platz|allee|damm|ring|gasse|ufer|kai)\b",
     re.IGNORECASE,
@@ -143,7 +144,7 @@ _LEGAL_FORMS = {f.lower(): f for f in ("GmbH", "AG", "KG", "OHG", "UG", "SE", "m
 
 _DIGITS_IN_WORD = re.compile(r"(?<=[A-Za-zÄÖÜäöüß])[10]{1,2}(?=[a-zäöüß])")
 # Greek and Cyrillic letters that look like Latin ones; OCR models that know several scripts mix them in.
-_LOOKALIKES = str.maketrans("ρορναικτυΑΒΕΖΗΙΚΜΝΟΡΤΥΧаеорсуххАВЕКМНОРСТХ", "popvaiktuABEZHIKMNOPTYXaeopcyxxABEKMHOPCTX")
+_LOOKALIKES = str.maketrans("ρορναικτυμΑΒΕΖΗΙΚΜΝΟΡΤΥΧаеорсухАВЕКМНОРСТХ", "popvaiktuuABEZHIKMNOPTYXaeopcyxABEKMHOPCTX")
 _LATIN = re.compile(r"[A-Za-z]")
 _OTHER_SCRIPT = re.compile(r"[\u0370-\u03ff\u0400-\u04ff]")
 
