@@ -11,10 +11,11 @@ import httpx
 import typer
 
 from belegflow_contracts.messages import OCR_ENGINES
+from belegflow_ops.ingest_api import IngestRequestError, call, exit_on
 
 
-class RecognitionRequestFailed(Exception):
-    """Ingest refused the request or could not be reached; the message says which and why."""
+class RecognitionRequestFailed(IngestRequestError):
+    """The request is not worth sending (a bad document id or engine); the message says why."""
 
 
 def _who() -> str:
@@ -40,20 +41,9 @@ def check_engine(engine: str | None) -> str | None:
 def request(
     client: httpx.Client, base: str, action: str, document_id: str, *, tenant: str, body: dict[str, Any]
 ) -> dict[str, Any]:
-    """POST a repeat or cancel to ingest; its answer, or ``RecognitionRequestFailed`` with ingest's reason."""
-    url = f"{base}/v1/documents/{check_document_id(document_id)}/recognition/{action}"
-    try:
-        response = client.post(url, json=body, headers={"X-Tenant": tenant})
-    except httpx.HTTPError as exc:
-        raise RecognitionRequestFailed(f"cannot reach ingest at {base}: {exc}") from exc
-    try:
-        answer: dict[str, Any] = response.json()
-    except ValueError:
-        answer = {"detail": response.text.strip() or response.reason_phrase}
-    if response.status_code >= 400:
-        raise RecognitionRequestFailed(
-            f"{action} refused ({response.status_code} {answer.get('code', '')}): {answer.get('detail')}"
-        )
+    """POST a repeat or cancel to ingest; its answer, or ``IngestRequestError`` with ingest's reason."""
+    path = f"/v1/documents/{check_document_id(document_id)}/recognition/{action}"
+    answer: dict[str, Any] = call("POST", base, path, tenant=tenant, action=action, json=body, client=client)
     return answer
 
 
@@ -70,19 +60,12 @@ def build_app(ingest_url: Callable[[], str]) -> typer.Typer:
         by: Annotated[str | None, typer.Option("--by", help="who asks (default cli:<user>)")] = None,
     ) -> None:
         """Recognise a document again as a new revision; the pipeline runs and exports that revision."""
-        try:
+        with exit_on(RecognitionRequestFailed, 2):
             check_document_id(document_id)
             chosen = check_engine(engine)
-        except RecognitionRequestFailed as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from exc
         body = {"engine": chosen, "reason": reason, "requested_by": by or _who()}
-        try:
-            with httpx.Client(timeout=30) as client:
-                answer = request(client, ingest_url(), "repeat", document_id, tenant=tenant, body=body)
-        except RecognitionRequestFailed as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(1) from exc
+        with exit_on(IngestRequestError), httpx.Client(timeout=30) as client:
+            answer = request(client, ingest_url(), "repeat", document_id, tenant=tenant, body=body)
         typer.echo(f"{answer['id']}: revision {answer['revision']} started"
                    f" (OCR engine: {answer.get('engine') or 'chosen by ocr'})")
 
@@ -95,21 +78,14 @@ def build_app(ingest_url: Callable[[], str]) -> typer.Typer:
         by: Annotated[str | None, typer.Option("--by", help="who asks (default cli:<user>)")] = None,
     ) -> None:
         """Stop a running (or waiting) recognition; the document goes to manual capture and review."""
-        try:
+        with exit_on(RecognitionRequestFailed, 2):
             check_document_id(document_id)
-        except RecognitionRequestFailed as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from exc
         if not reason.strip():
             typer.echo("error: --reason must not be empty", err=True)
             raise typer.Exit(2)
         body = {"reason": reason, "requested_by": by or _who()}
-        try:
-            with httpx.Client(timeout=30) as client:
-                answer = request(client, ingest_url(), "cancel", document_id, tenant=tenant, body=body)
-        except RecognitionRequestFailed as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(1) from exc
+        with exit_on(IngestRequestError), httpx.Client(timeout=30) as client:
+            answer = request(client, ingest_url(), "cancel", document_id, tenant=tenant, body=body)
         typer.echo(f"{answer['id']}: cancel of revision {answer['revision']} requested; "
                    "the document goes to manual capture and review")
 
