@@ -44,9 +44,9 @@ from tests.conftest import release_device
 pytestmark = pytest.mark.e2e
 
 # kills across this file: capture-only test + capture and sync kills of the full test (>= 200 by default)
-CAPTURE_KILLS = int(os.environ.get("BELEGFLOW_EDGE_CAPTURE_KILLS", "70"))
-FULL_CAPTURE_KILLS = int(os.environ.get("BELEGFLOW_EDGE_FULL_CAPTURE_KILLS", "40"))
-SYNC_KILLS = int(os.environ.get("BELEGFLOW_EDGE_SYNC_KILLS", "90"))
+CAPTURE_KILLS = int(os.environ.get("BELEGFLOW_EDGE_CAPTURE_KILLS", "120"))
+FULL_CAPTURE_KILLS = int(os.environ.get("BELEGFLOW_EDGE_FULL_CAPTURE_KILLS", "20"))
+SYNC_KILLS = int(os.environ.get("BELEGFLOW_EDGE_SYNC_KILLS", "60"))
 
 CAPTURED = re.compile(r"^captured (\S+) sequence=(\d+) sha256=([0-9a-f]{64}) size=(\d+) file=(.+)$")
 
@@ -66,6 +66,7 @@ class Agent:
     env: dict[str, str]
     kills: int = 0
     runs: list[AgentRun] = field(default_factory=list)
+    in_process: dict[str, tuple[int, str]] = field(default_factory=dict)
 
     async def run(self, *args: str, kill_after: float | None = None) -> AgentRun:
         started = time.monotonic()
@@ -87,10 +88,14 @@ class Agent:
         try:
             await asyncio.wait_for(proc.wait(), kill_after if kill_after is not None else 600)
         except TimeoutError:
-            proc.kill()  # SIGKILL: no goodbye
+            try:
+                proc.kill()  # SIGKILL: no goodbye
+            except ProcessLookupError:
+                pass  # it ended in the same instant
+            else:
+                killed = True
+                self.kills += 1
             await proc.wait()
-            killed = True
-            self.kills += 1
         await reader
         run = AgentRun(None if killed else proc.returncode, lines, (await err_reader).decode(), killed,
                        time.monotonic() - started)
@@ -126,11 +131,10 @@ def _reported(runs: list[AgentRun]) -> dict[str, tuple[int, str]]:
 
 
 async def _capture_with_kills(agent: Agent, files: list[Path], kills: int, startup_s: float, doc_type: str,
-                              rng: random.Random) -> int:
+                              rng: random.Random, *, batch: int = 10) -> int:
     """Capture ``files`` in small batches, killing agents at random, until ``kills`` kills; returns mid-batch kills."""
     mid_batch = 0
     target = agent.kills + kills
-    batch = 10
     # one batch without a kill tells how long the capture loop itself runs on this machine
     calibration = await agent.run("capture", *map(str, files[:batch]), "--type", doc_type)
     assert calibration.rc == 0, calibration.err
@@ -237,17 +241,19 @@ async def test_agent_killed_and_cut_off_loses_nothing_and_duplicates_nothing(
     paired = await agent.run("pair", "--server", services.ingest_url, "--code", code)
     assert paired.rc == 0, paired.err
     # AND invoices (one of them large enough to travel in chunks)
-    pdfs = generate(tmp_path / "invoices", seed=4242, count=30, masterdata_dir=tmp_path / "md")
+    pdfs = generate(tmp_path / "invoices", seed=4242, count=60, masterdata_dir=tmp_path / "md")
     pdfs.append(_large_xml(tmp_path / "invoices" / "gross.xml", 700_000))
     later = []
-    for path in generate(tmp_path / "later", seed=4343, count=16, masterdata_dir=tmp_path / "md2"):
+    for path in generate(tmp_path / "later", seed=4343, count=SYNC_KILLS * 5 + 10, masterdata_dir=tmp_path / "md2"):
         later.append(path.rename(path.with_name(f"later-{path.name}")))
     total = len(pdfs) + len(later)
     startup = await _startup_seconds(agent)
+    print(f"agent start-up: {startup:.2f} s")
 
     # WHEN they are captured offline while capture processes are killed at random
-    await _capture_with_kills(agent, pdfs, FULL_CAPTURE_KILLS, startup, "invoice", rng)
+    await _capture_with_kills(agent, pdfs, FULL_CAPTURE_KILLS, startup, "invoice", rng, batch=3)
     capture_kills = agent.kills
+    print(f"capture kills: {capture_kills}")
     # AND sync processes are killed at random, and the uplink is cut in the middle of syncs
     await proxy.restore()
     try:
@@ -265,13 +271,17 @@ async def _sync_with_faults(agent: Agent, proxy: TcpProxy, later: list[Path], st
                             rng: random.Random) -> None:
     finished_sessions: dict[str, str] = {}
     killed_runs: list[tuple[set[str], AgentRun]] = []
+    # one sync without faults tells how long a session with a few documents runs here
+    _capture_in_process(agent, later, 3)
+    calibration = await agent.run("sync", "--json")
+    assert calibration.rc == 0, calibration.err
+    session_s = max(0.1, calibration.seconds - startup)
     iteration = 0
     while agent.kills - capture_kills < SYNC_KILLS:
         iteration += 1
-        if iteration % 9 == 0 and len(later) > 4:
-            extra = later.pop()
-            run = await agent.run("capture", str(extra), "--type", "invoice")
-            assert run.rc == 0, run.err
+        # the device keeps capturing while it syncs, so every session has work to be killed in
+        assert len(later) > 3, f"ran out of documents after {agent.kills - capture_kills} sync kills"
+        _capture_in_process(agent, later, rng.randint(1, 2))
         before = set(agent.sessions())
         if iteration % 7 == 0:
             task = asyncio.create_task(agent.run("sync", "--json", "--receipt-timeout", "5"))
@@ -282,15 +292,26 @@ async def _sync_with_faults(agent: Agent, proxy: TcpProxy, later: list[Path], st
             run = await task
         else:
             run = await agent.run("sync", "--json", "--receipt-timeout", "5",
-                                  kill_after=startup * rng.uniform(0.9, 2.5))
+                                  kill_after=startup * 0.9 + rng.uniform(0.0, startup * 0.2 + session_s * 1.3))
         if run.killed:
             killed_runs.append((set(agent.sessions()) - before, run))
         for line in run.out:
             if line.startswith("{"):
                 told = json.loads(line)
                 finished_sessions[told["session_id"]] = told["result"]
+    print(f"sync runs: {iteration}, killed: {agent.kills - capture_kills}, uplink cuts: {proxy.cuts}, "
+          f"sessions that ended: {len(finished_sessions)}")
     assert proxy.cuts >= SYNC_KILLS // 7
     _check_sessions(agent, finished_sessions, killed_runs)
+
+
+def _capture_in_process(agent: Agent, pool: list[Path], count: int) -> None:
+    """Captures through the library while no agent runs (keeps three documents for the last session)."""
+    with Store(agent.home) as store:
+        for _ in range(min(count, len(pool) - 3)):
+            path = pool.pop()
+            doc = store.capture(path, document_type="invoice")
+            agent.in_process[str(path)] = (doc.sequence, doc.sha256)
 
 
 def _check_sessions(agent: Agent, finished_sessions: dict[str, str],
@@ -331,7 +352,7 @@ async def _settle_and_check(agent: Agent, stack_state: stack.StackState, tenant:
     rows = _assert_store_whole(agent.home)
     assert {row["state"] for row in rows} == {"accepted"}
     assert len(rows) == total
-    reported = _reported(agent.runs)
+    reported = {**_reported(agent.runs), **agent.in_process}
     conn = await asyncpg.connect(stack_state.database_url("ingest"))
     try:
         central = await conn.fetch(
