@@ -352,3 +352,42 @@ def test_a_straight_page_is_not_straightened() -> None:
     words = page(*[(57 + 200 * (i % 2), 100 + 12 * (i // 2), f"Zeile {i} mit Text") for i in range(30)])
     assert estimate_slope(words) == 0.0
     assert estimate_slope(skewed(words, -0.02)) == pytest.approx(-0.02, abs=0.004)
+
+
+@pytest.mark.parametrize(
+    "sender",
+    [
+        "Weiß Containerdienst OHG - Brückenstraße 51 -90402 Nürnberg",  # OCR lost the space after the dash
+        "Weiß Containerdienst OHG .Brückenstraße 51 · 90402 Nürnberg. Tel. +49 30 8806955",  # '·' read as '.'
+        "Weiß Containerdienst OHG Brückenstraße 51 | 90402 Nürnberg",  # the separator after the name lost
+    ],
+)
+def test_sender_lines_as_ocr_returns_them(sender: str) -> None:
+    words = page((57, 127, sender, 6.5), (57, 145, "Nordwest Maschinenbau OHG", 10), (57, 158, "Rheinuferweg 67", 10),
+                 (57, 171, "18055 Rostock", 10))  # fmt: skip
+    fields, _, _ = extract(words)
+    assert value(fields, "supplier_name") == "Weiß Containerdienst OHG"
+    assert value(fields, "supplier_street") == "Brückenstraße 51"
+    assert value(fields, "supplier_postal_code") == "90402"
+    assert value(fields, "supplier_city") == "Nürnberg"
+    assert value(fields, "recipient_name") == "Nordwest Maschinenbau OHG"
+
+
+def test_a_photo_whose_rows_slant_pairs_totals_by_their_sum() -> None:
+    # GIVEN a receipt photo where each amount sits 6 pt below its label, as close to the next label as to its own
+    words = page(
+        (12, 461, "MwSt 19%", 8), (190, 467, "9,47", 8),
+        (12, 472, "Netto", 8), (185, 478, "49,87", 8),
+        (12, 484, "Brutto", 8), (185, 490, "59,34", 8),
+    )  # fmt: skip
+    fields, _, log = extract(words, [PageInfo(1, 227.0, 600.0)])
+    # THEN net + tax = gross decides which neighbour belongs to which label
+    assert value(fields, "net_amount") == Decimal("49.87")
+    assert value(fields, "tax_amount") == Decimal("9.47")
+    assert value(fields, "gross_amount") == Decimal("59.34")
+    assert any("slanting row" in e.data.get("reason", "") for e in log.entries)
+
+
+def test_an_address_label_run_into_the_recipients_name_is_dropped() -> None:
+    assert clean_text("Bil to: Brandt Lebensmittel KG", name=True) == "Brandt Lebensmittel KG"
+    assert clean_text("Anton Müller GmbH", name=True) == "Anton Müller GmbH"

@@ -121,8 +121,14 @@ _STREET = re.compile(
 )
 # OCR reads the middle dot between the parts of a sender line as '.', often with the space on one side only.
 _SEPARATORS = re.compile(
-    r"\s*[·•|]\s*|\s+[-–]\s+|,\s+|,(?=[A-ZÄÖÜ])|\s+\.\s*|\.\s+(?=(?:D-)?\d{5}\s)|"
-    r"(?<=GmbH)\.\s+|(?<=\b(?:AG|KG|SE|UG))\.\s+|(?<=OHG)\.\s+"
+    r"\s*[·•|]\s*|\s+[-–]\s+|\s+[-–](?=\d{5}\b)|,\s+|,(?=[A-ZÄÖÜ])|\s+\.\s*|\.\s+(?=(?:D-)?\d{5}\s)|"
+    r"(?<=GmbH)\.\s+|(?<=\b(?:AG|KG|SE|UG))\.\s+|(?<=OHG)\.\s+|"
+    r"(?<=[a-zäöüß]{3})\.\s+(?=Tel|Fax|E-Mail|www|Telefon|Phone)"
+)
+# A sender line whose separator OCR lost: the name ends with its legal form, the street follows.
+_NAME_THEN_STREET = re.compile(
+    r"^(?P<name>.+?\b(?:GmbH(?: & Co\. KG)?|AG|KG|SE|UG(?: \(haftungsbeschränkt\))?|OHG|e\.\s?K\.|mbH))\s+"
+    r"(?P<street>[A-ZÄÖÜ][^\d]*\s\d+\s?[a-zA-Z]?(?:\s?-\s?\d+)?)$"
 )
 _SKIP_NAME = re.compile(
     r"^(?:Firma|Herrn?|Frau|An|To|z\.\s?Hd\.?.*|Attn\.?.*|Bill\s+to:?|Rechnungsempfänger:?|Kreditorenbuchhaltung|"
@@ -164,6 +170,10 @@ _LOWER_WORDS = {"oder", "über", "unter", "with", "from", "und", "von", "vom", "
                 "dem", "des", "für", "and", "the", "for"}  # fmt: skip
 
 
+_ADDRESS_LABEL = re.compile(r"^(?:Bil+\s*to|Rechnungsempfänger|Rechnungsanschrift|Empfänger|Attn\.?|An|To)\s*:\s*",
+                            re.IGNORECASE)  # fmt: skip
+
+
 def _capitalised_name(text: str) -> str:
     """In a name with capitalised words, a lower-case word of four letters or more is OCR's small letter for a
     capital ('süderelbe Transporte GmbH'); names written all in lower case ('dm-drogerie markt') stay."""
@@ -197,7 +207,11 @@ def clean_text(value: str, *, capital: bool = False, name: bool = False) -> str:
     )  # fmt: skip
     if capital and text[:1].islower():
         text = text[0].upper() + text[1:]
-    return _capitalised_name(text) if name else text
+    if name:
+        # An address label OCR ran into the name's line ("Bill to: Brandt KG").
+        text = _ADDRESS_LABEL.sub("", text) or text
+        text = _capitalised_name(text)
+    return text
 
 
 # --- value parsers -------------------------------------------------------------------------------
@@ -248,6 +262,30 @@ def _span_box(segment: Segment, start: int, end: int) -> BBox:
             boxes.append(word.bbox)
         pos = w_end + 1
     return rounded(union(boxes) if boxes else segment.bbox)
+
+
+def _beside(lines: Sequence[Line], line: Line, segment: Segment, *, every: bool = False) -> list[Segment]:
+    """Cells right of ``segment`` that landed on the line above or below: a photo's rows slant unevenly, so a
+    value far right can sit a few points off its label. Nearest first, within 0.6 of the text height and only
+    a cell clearly nearer than the other side's; with ``every`` (amounts, which the sums sort out) all within
+    0.8."""
+    mid = (segment.bbox[1] + segment.bbox[3]) / 2
+    height = segment.bbox[3] - segment.bbox[1]
+    near: list[tuple[float, Segment]] = []
+    for other in (lines[line.index - 1] if line.index else None, lines[line.index + 1] if line.index + 1 < len(lines)
+                  else None):  # fmt: skip
+        if other is None or other.page != line.page:
+            continue
+        for seg in other.segments:
+            off = abs((seg.bbox[1] + seg.bbox[3]) / 2 - mid)
+            if seg.x0 > segment.x1 and off < (0.8 if every else 0.6) * height:
+                near.append((off, seg))
+    near.sort(key=lambda n: n[0])
+    if every:
+        return [seg for _, seg in near]
+    if not near or (len(near) > 1 and near[0][0] > 0.7 * near[1][0]):
+        return []
+    return [near[0][1]]
 
 
 def _below(lines: Sequence[Line], line: Line, segment: Segment, depth: int = 2) -> Iterable[Segment]:
@@ -318,6 +356,16 @@ def _labelled(
                                                f"label {label_text!r}, right of it"))  # fmt: skip
                         got = True
                         break
+                if not got and not right:
+                    # Amounts take every near cell: net + tax = gross decides among them later.
+                    for rank, near in enumerate(_beside(lines, line, seg, every=rightmost)):
+                        hits = parse(near.text)
+                        if hits:
+                            v, s, e = hits[-1] if rightmost else hits[0]
+                            found.append(Candidate(v, (0.75 - 0.05 * rank) * label.weight, near.page,
+                                                   _span_box(near, s, e),
+                                                   f"label {label_text!r}, right of it on a slanting row"))  # fmt: skip
+                            got = True
                 if not got:
                     for other in _below(lines, line, seg):
                         hits = parse(other.text)
@@ -577,6 +625,9 @@ def _inline_addresses(lines: Sequence[Line]) -> list[tuple[InlineAddress, Line]]
                 street = parts[k - 1] if k >= 1 and _STREET.search(parts[k - 1]) else None
                 name_idx = k - 2 if street else k - 1
                 name = parts[name_idx] if name_idx >= 0 and not _PLZ_CITY.match(parts[name_idx]) else None
+                joined = _NAME_THEN_STREET.match(street) if street and name_idx < 0 else None
+                if joined:
+                    name, street = joined.group("name"), joined.group("street")
                 if name and ":" in name:
                     name = name.split(":", 1)[1].strip() or None
                 found.append((InlineAddress(name, street, m.group("plz"), m.group("city"), seg, "inline address"),
