@@ -391,3 +391,19 @@ def test_a_photo_whose_rows_slant_pairs_totals_by_their_sum() -> None:
 def test_an_address_label_run_into_the_recipients_name_is_dropped() -> None:
     assert clean_text("Bil to: Brandt Lebensmittel KG", name=True) == "Brandt Lebensmittel KG"
     assert clean_text("Anton Müller GmbH", name=True) == "Anton Müller GmbH"
+
+
+def test_inline_totals_whose_separating_space_ocr_lost() -> None:
+    fields, _, _ = extract(page((57, 537, "Netto:70.567,80,MwSt. 19 %：13.407,88"),
+                                (57, 551, "Zu zahlender Betrag:83.975,68")))  # fmt: skip
+    assert value(fields, "net_amount") == Decimal("70567.80")
+    assert value(fields, "tax_amount") == Decimal("13407.88")
+    assert value(fields, "gross_amount") == Decimal("83975.68")
+
+
+def test_a_footer_address_with_a_dot_before_the_postcode() -> None:
+    footer = "Cargo Service Ruhrgebiets GmbH · Car1-Benz-Straße 175.01067 Dresden · Tel. 0351 1"
+    fields, _, _ = extract(page((57, 778, footer, 7)))
+    assert value(fields, "supplier_name") == "Cargo Service Ruhrgebiets GmbH"
+    assert value(fields, "supplier_street") == "Carl-Benz-Straße 175"
+    assert value(fields, "supplier_postal_code") == "01067"

@@ -105,10 +105,10 @@ _CARRY = re.compile(r"^\s*(?:Übertrag|Uebertrag|Zwischensumme\s+Seite|Carried\s
                     r"Carry\s+over)\b", re.IGNORECASE)  # fmt: skip
 # Parts of one cell: "Netto 100,00 €, zzgl. 19 % USt 19,00 €" holds two labelled values. A part ends at a
 # separator, or after an amount or a date that a word follows ("Netto: 100,00 € USt 19 %: 19,00 €").
-_INLINE_SEP = re.compile(r"[,;·|•]\s+|\s{2,}|\s+\.\s+")
+_INLINE_SEP = re.compile(r"[,;·|•]\s+|\s{2,}|\s+\.\s+|,(?=[A-Za-zÄÖÜäöü])")
 _VALUE_END = re.compile(
     r"(?:\d[.,']\d{2}|\d{1,2}\.\d{1,2}\.\d{2,4}|\d{4}-\d{2}-\d{2})(?:\s*(?:€|EUR|USD|CHF|GBP|\$|£))?"
-    r"\s*[.·•|;,]?\s+(?=[A-Za-zÄÖÜäöüß])"
+    r"(?:\s*[.·•|;,]\s*|\s+)(?=[A-Za-zÄÖÜäöüß])"
 )
 _IBAN_LABEL = re.compile(r"\bIBAN\b", re.IGNORECASE)
 _VAT_LABEL = re.compile(r"USt[\s.-]*Id[\s.-]*(?:Nr)?|Umsatzsteuer[\s-]*Id|VAT\s*(?:ID|No|Reg)|Tax\s+ID", re.IGNORECASE)
@@ -121,7 +121,7 @@ _STREET = re.compile(
 )
 # OCR reads the middle dot between the parts of a sender line as '.', often with the space on one side only.
 _SEPARATORS = re.compile(
-    r"\s*[·•|]\s*|\s+[-–]\s+|\s+[-–](?=\d{5}\b)|,\s+|,(?=[A-ZÄÖÜ])|\s+\.\s*|\.\s+(?=(?:D-)?\d{5}\s)|"
+    r"\s*[·•|]\s*|\s+[-–]\s+|\s+[-–](?=\d{5}\b)|,\s+|,(?=[A-ZÄÖÜ])|\s+\.\s*|\.\s*(?=(?:D-)?\d{5}\s+[A-ZÄÖÜ])|"
     r"(?<=GmbH)\.\s+|(?<=\b(?:AG|KG|SE|UG))\.\s+|(?<=OHG)\.\s+|"
     r"(?<=[a-zäöüß]{3})\.\s+(?=Tel|Fax|E-Mail|www|Telefon|Phone)"
 )
@@ -198,7 +198,7 @@ def clean_text(value: str, *, capital: bool = False, name: bool = False) -> str:
     text = re.sub(r"(?<=[a-zäöüß])[I1](?=[a-zäöüß])", "l", text)
     text = re.sub(r"(?<=[A-ZÄÖÜ])1(?=[a-zäöüß])", "l", text)
     text = re.sub(r"(?<=[a-zäöüß])0(?=[a-zäöüß])", "o", text)
-    text = re.sub(r"(?<=[a-zäöüß]{2})1(?=\s|$)", "l", text)
+    text = re.sub(r"(?<=[a-zäöüß]{2})1(?=\s|$|-)", "l", text)
     text = re.sub(
         r"(?<=\s)([A-Za-z]{2,4})(?=$|\s|\))",
         lambda m: _LEGAL_FORMS.get(m.group(1).lower(), m.group(1)) if m.group(1) not in _LEGAL_FORMS.values() and
