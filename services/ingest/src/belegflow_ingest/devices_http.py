@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Request
 from fastapi.responses import JSONResponse
@@ -14,13 +14,10 @@ from belegflow_contracts import subjects
 from belegflow_contracts.messages import NatsCredentialsV1, PairingRequestV1, PairingResultV1
 from belegflow_contracts.runtime.logging import get_logger
 from belegflow_contracts.types import normalize_tenant
-from belegflow_ingest import auth_service, device_store, devices
+from belegflow_ingest import auth_service, device_store, devices, web
 from belegflow_ingest.devices import DeviceError, PairingRefusal
 from belegflow_ingest.edge import device_config, device_masterdata
-
-if TYPE_CHECKING:
-    from belegflow_contracts.runtime.service import Runtime
-    from belegflow_ingest.settings import Settings
+from belegflow_ingest.web import Problem
 
 api = APIRouter(tags=["devices"])
 log = get_logger(__name__)
@@ -54,25 +51,6 @@ class SlotCode(BaseModel):
     expires_at: datetime
 
 
-class Problem(BaseModel):
-    code: str
-    detail: str
-
-
-def _problem(status: int, code: str, detail: str) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"code": code, "detail": detail})
-
-
-def _rt(request: Request) -> Runtime:
-    rt: Runtime = request.app.state.runtime
-    return rt
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
 def _slot(tenant: str, device: str) -> tuple[str, str]:
     try:
         tenant = normalize_tenant(tenant)
@@ -95,16 +73,16 @@ async def release(
     request: Request, body: ReleaseRequest, tenant: Annotated[str, Header(alias="X-Tenant")]
 ) -> Any:
     """Release a slot for a device: returns a one-time pairing code (central keeps only its hash)."""
-    settings = _settings(request)
+    settings = web.settings(request)
     try:
         tenant, device = _slot(tenant, body.name)
         code = devices.new_pairing_code()
-        async with _rt(request).db.acquire() as conn:
+        async with web.runtime(request).db.acquire() as conn:
             expires = await device_store.release(
                 conn, tenant=tenant, device=device, name=body.name.strip(), code_hash=devices.hash_code(code),
                 now=datetime.now(UTC), ttl=timedelta(seconds=body.ttl_s or settings.pairing_code_ttl_s))
     except DeviceError as exc:
-        return _problem(exc.status_code, exc.code, exc.detail)
+        return web.problem(exc.status_code, exc.code, exc.detail)
     log.info("device slot released", tenant=tenant, device=device, expires_at=expires.isoformat())
     out = SlotCode(tenant=tenant, device=device, name=body.name.strip(), state="released", code=code,
                    expires_at=expires)
@@ -114,12 +92,12 @@ async def release(
 @api.post("/v1/devices/pair", response_model=PairingResultV1, responses=_ERRORS)
 async def pair(request: Request) -> Any:
     """A device redeems its code: NATS credentials, first number blocks, config and master data."""
-    rt, settings = _rt(request), _settings(request)
+    rt, settings = web.runtime(request), web.settings(request)
     try:
         body = PairingRequestV1.model_validate_json(await request.body())
     except ValidationError as exc:
         first = exc.errors()[0]
-        return _problem(400, "invalid_request",
+        return web.problem(400, "invalid_request",
                         f"not a PairingRequestV1: {'.'.join(str(p) for p in first['loc'])}: {first['msg']}")
     code_hash = devices.hash_code(body.code)
     async with rt.db.acquire() as conn:
@@ -127,7 +105,7 @@ async def pair(request: Request) -> Any:
         slot = await conn.fetchrow("SELECT tenant, device FROM pairing_codes WHERE code_hash = $1", code_hash)
     if slot is None:
         refusal = PairingRefusal.CODE_UNKNOWN
-        return _problem(refusal.status_code, refusal.value, _REFUSAL_DETAIL[refusal])
+        return web.problem(refusal.status_code, refusal.value, _REFUSAL_DETAIL[refusal])
     user = devices.nats_user(slot["tenant"], slot["device"])
     password = devices.new_password()
     password_hash = await asyncio.to_thread(devices.hash_password, password)
@@ -138,7 +116,7 @@ async def pair(request: Request) -> Any:
                                           agent_version=body.agent_version)
         if isinstance(outcome, PairingRefusal):
             log.warning("pairing refused", reason=outcome.value)
-            return _problem(outcome.status_code, outcome.value, _REFUSAL_DETAIL[outcome])
+            return web.problem(outcome.status_code, outcome.value, _REFUSAL_DETAIL[outcome])
         config = await device_config(rt, outcome.tenant, outcome.device)
         blocks = [await device_store.allocate_block(conn, tenant=outcome.tenant, series=series,
                                                     device=outcome.device, size=config.block_size)
@@ -160,18 +138,18 @@ async def reset(
     body: Annotated[CodeRequest | None, Body()] = None,
 ) -> Any:
     """Forget the paired device (its credentials stop working) and issue a new code for the slot."""
-    settings = _settings(request)
+    settings = web.settings(request)
     try:
         tenant, device = _slot(tenant, device)
         code = devices.new_pairing_code()
         ttl = timedelta(seconds=(body.ttl_s if body and body.ttl_s else settings.pairing_code_ttl_s))
-        async with _rt(request).db.acquire() as conn:
+        async with web.runtime(request).db.acquire() as conn:
             expires = await device_store.reset(conn, tenant=tenant, device=device, code_hash=devices.hash_code(code),
                                                now=datetime.now(UTC), ttl=ttl)
             name = await conn.fetchval("SELECT name FROM devices WHERE tenant = $1 AND device = $2", tenant, device)
     except DeviceError as exc:
-        return _problem(exc.status_code, exc.code, exc.detail)
-    closed = await auth_service.disconnect(_rt(request), settings, tenant, device)
+        return web.problem(exc.status_code, exc.code, exc.detail)
+    closed = await auth_service.disconnect(web.runtime(request), settings, tenant, device)
     log.info("device slot reset", tenant=tenant, device=device, connections_closed=closed)
     out = SlotCode(tenant=tenant, device=device, name=name, state="released", code=code, expires_at=expires)
     return JSONResponse(status_code=200, content=out.model_dump(mode="json"))
@@ -180,14 +158,14 @@ async def reset(
 @api.post("/v1/devices/{device}/revoke", responses=_ERRORS)
 async def revoke(request: Request, device: str, tenant: Annotated[str, Header(alias="X-Tenant")]) -> Any:
     """Withdraw the device's credentials (no new code; a reset brings the slot back)."""
-    settings = _settings(request)
+    settings = web.settings(request)
     try:
         tenant, device = _slot(tenant, device)
-        async with _rt(request).db.acquire() as conn:
+        async with web.runtime(request).db.acquire() as conn:
             await device_store.revoke(conn, tenant=tenant, device=device, now=datetime.now(UTC))
     except DeviceError as exc:
-        return _problem(exc.status_code, exc.code, exc.detail)
-    closed = await auth_service.disconnect(_rt(request), settings, tenant, device)
+        return web.problem(exc.status_code, exc.code, exc.detail)
+    closed = await auth_service.disconnect(web.runtime(request), settings, tenant, device)
     log.info("device revoked", tenant=tenant, device=device, connections_closed=closed)
     later = "" if settings.nats_system_url else f"; an open one ends within {settings.device_credentials_ttl_s} s"
     return {"tenant": tenant, "device": device, "state": "revoked", "connections_closed": closed,
@@ -200,8 +178,8 @@ async def list_devices(request: Request, tenant: Annotated[str, Header(alias="X-
     try:
         tenant = normalize_tenant(tenant)
     except ValueError as exc:
-        return _problem(400, "invalid_tenant", str(exc))
-    async with _rt(request).db.acquire() as conn:
+        return web.problem(400, "invalid_tenant", str(exc))
+    async with web.runtime(request).db.acquire() as conn:
         rows = await device_store.list_devices(conn, tenant)
     return [{**row, "last_sync_id": str(row["last_sync_id"]) if row["last_sync_id"] else None} for row in rows]
 
@@ -212,11 +190,11 @@ async def get_device(request: Request, device: str, tenant: Annotated[str, Heade
     try:
         tenant, device = _slot(tenant, device)
     except DeviceError as exc:
-        return _problem(exc.status_code, exc.code, exc.detail)
-    async with _rt(request).db.acquire() as conn:
+        return web.problem(exc.status_code, exc.code, exc.detail)
+    async with web.runtime(request).db.acquire() as conn:
         rows = [r for r in await device_store.list_devices(conn, tenant) if r["device"] == device]
         if not rows:
-            return _problem(404, "device_unknown", f"tenant {tenant} has no device slot {device!r}")
+            return web.problem(404, "device_unknown", f"tenant {tenant} has no device slot {device!r}")
         sessions = await device_store.sessions_of(conn, tenant, device)
         blocks = [{"series": s, "first": f, "last": la} for s, d, f, la in await device_store.blocks_of(conn, tenant)
                   if d == device]

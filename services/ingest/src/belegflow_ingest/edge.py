@@ -67,6 +67,7 @@ QUEUE = "ingest"
 CONFIG_BUCKET, MASTERDATA_BUCKET = subjects.KV_BUCKETS
 
 M = TypeVar("M", bound=BaseModel)
+A = TypeVar("A", bound=BaseModel)
 
 
 def _origin(msg: NatsMessage) -> tuple[str, str]:
@@ -313,9 +314,21 @@ async def device_masterdata(rt: Runtime, tenant: str, config: DeviceConfigV1) ->
     return snapshot
 
 
-async def _guarded(msg: NatsMessage, failure: Callable[[str], M], work: Awaitable[M]) -> M:
+async def _serve(
+    msg: NatsMessage, model: type[M], failure: Callable[[str], A], handle: Callable[[str, str, M], Awaitable[A]]
+) -> A:
+    """Answer a device's request: tenant and device from the subject, the body as ``model``, then ``handle``.
+
+    A body that is not a valid ``model``, and anything that goes wrong, is answered with ``failure(why)``.
+    """
+    body = msg.body
     try:
-        return await work
+        tenant, device = _origin(msg)
+        request = _parse(model, body)
+        if isinstance(request, str):
+            log.warning("bad device request", subject=msg.raw_message.subject, error=request)
+            return failure(request)
+        return await handle(tenant, device, request)
     except Exception as exc:  # an answer, never a crash: the device must not wait for a timeout
         log.error("device request failed", subject=msg.raw_message.subject, error=str(exc))
         return failure(f"central could not answer: {type(exc).__name__}: {exc}")
@@ -325,13 +338,7 @@ async def _guarded(msg: NatsMessage, failure: Callable[[str], M], work: Awaitabl
 async def on_numbers(msg: NatsMessage, rt: RuntimeDep) -> NumberBlockReplyV1:
     """The next block of a series for this device (only for a paired device, only for a configured series)."""
 
-    body = msg.body
-
-    async def work() -> NumberBlockReplyV1:
-        tenant, device = _origin(msg)
-        request = _parse(NumberBlockRequestV1, body)
-        if isinstance(request, str):
-            return NumberBlockReplyV1(error=request)
+    async def handle(tenant: str, device: str, request: NumberBlockRequestV1) -> NumberBlockReplyV1:
         if refusal := await _paired(rt, tenant, device):
             return NumberBlockReplyV1(error=refusal)
         config = await device_config(rt, tenant, device)
@@ -344,39 +351,27 @@ async def on_numbers(msg: NatsMessage, rt: RuntimeDep) -> NumberBlockReplyV1:
                  last=block.last)
         return NumberBlockReplyV1(block=block)
 
-    return await _guarded(msg, lambda error: NumberBlockReplyV1(error=error), work())
+    return await _serve(msg, NumberBlockRequestV1, lambda error: NumberBlockReplyV1(error=error), handle)
 
 
 @router.subscriber(subjects.ALL_DEVICE_SYNC, queue=QUEUE)
 async def on_sync(msg: NatsMessage, rt: RuntimeDep) -> SyncDataReplyV1:
     """Config and master data, each only when the device's version is not the current one."""
 
-    body = msg.body
-
-    async def work() -> SyncDataReplyV1:
-        tenant, device = _origin(msg)
-        request = _parse(SyncDataRequestV1, body)
-        if isinstance(request, str):
-            return SyncDataReplyV1(error=request)
+    async def handle(tenant: str, device: str, request: SyncDataRequestV1) -> SyncDataReplyV1:
         if refusal := await _paired(rt, tenant, device, backlog=request.backlog):
             return SyncDataReplyV1(error=refusal)
         config = await device_config(rt, tenant, device)
         return devices.sync_answer(request, config, await device_masterdata(rt, tenant, config))
 
-    return await _guarded(msg, lambda error: SyncDataReplyV1(error=error), work())
+    return await _serve(msg, SyncDataRequestV1, lambda error: SyncDataReplyV1(error=error), handle)
 
 
 @router.subscriber(subjects.ALL_DEVICE_SESSIONS, queue=QUEUE)
 async def on_session(msg: NatsMessage, rt: RuntimeDep) -> EdgeAckV1:
     """A sync session as the device saw it, at start and at end (upserted by id)."""
 
-    body = msg.body
-
-    async def work() -> EdgeAckV1:
-        tenant, device = _origin(msg)
-        session = _parse(SyncSessionV1, body)
-        if isinstance(session, str):
-            return EdgeAckV1(ok=False, error=session)
+    async def handle(tenant: str, device: str, session: SyncSessionV1) -> EdgeAckV1:
         if (session.tenant, session.device) != (tenant, device):
             return EdgeAckV1(ok=False, error=f"session names {session.tenant}/{session.device} but came from "
                                              f"{tenant}/{device}")
@@ -387,24 +382,17 @@ async def on_session(msg: NatsMessage, rt: RuntimeDep) -> EdgeAckV1:
                 return EdgeAckV1(ok=False, error=f"session {session.session_id} belongs to another device")
         return EdgeAckV1()
 
-    return await _guarded(msg, lambda error: EdgeAckV1(ok=False, error=error), work())
+    return await _serve(msg, SyncSessionV1, lambda error: EdgeAckV1(ok=False, error=error), handle)
 
 
 @router.subscriber(subjects.ALL_DEVICE_RECEIPT_QUERIES, queue=QUEUE)
 async def on_receipt_query(msg: NatsMessage, rt: RuntimeDep) -> ReceiptListV1:
     """The receipts central keeps for these sequence numbers (a sequence it does not know is left out)."""
 
-    body = msg.body
-
-    async def work() -> ReceiptListV1:
-        tenant, device = _origin(msg)
-        query = _parse(ReceiptQueryV1, body)
-        if isinstance(query, str):
-            log.warning("bad receipt query", tenant=tenant, device=device, error=query)
-            return ReceiptListV1()
+    async def handle(tenant: str, device: str, query: ReceiptQueryV1) -> ReceiptListV1:
         if await _paired(rt, tenant, device):
             return ReceiptListV1()
         async with rt.db.acquire() as conn:
             return ReceiptListV1(receipts=await device_store.receipts(conn, tenant, device, query.sequences))
 
-    return await _guarded(msg, lambda _: ReceiptListV1(), work())
+    return await _serve(msg, ReceiptQueryV1, lambda _: ReceiptListV1(), handle)

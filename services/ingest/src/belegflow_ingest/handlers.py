@@ -34,10 +34,6 @@ router = NatsRouter()
 RuntimeDep = Annotated[Runtime, Context("runtime")]
 SettingsDep = Annotated[Settings, Context("settings")]
 
-SEQUENCE_HEADER = "Belegflow-Sequence"
-FILENAME_HEADER = "Belegflow-Filename"
-SHA256_HEADER = "Belegflow-Sha256"
-
 
 async def _project(
     rt: Runtime,

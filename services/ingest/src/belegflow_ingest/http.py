@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Header, HTTPException, Query, Request, UploadFile
@@ -11,13 +11,10 @@ from opentelemetry import trace
 from pydantic import BaseModel, Field
 
 from belegflow_contracts.messages import Source
-from belegflow_ingest import store
+from belegflow_ingest import store, web
 from belegflow_ingest.errors import AdmissionError, TooLargeError
 from belegflow_ingest.intake import take_in
-
-if TYPE_CHECKING:
-    from belegflow_contracts.runtime.service import Runtime
-    from belegflow_ingest.settings import Settings
+from belegflow_ingest.web import Problem
 
 api = APIRouter()
 tracer = trace.get_tracer("belegflow.ingest.http")
@@ -31,21 +28,6 @@ class UploadResult(BaseModel):
     duplicate: bool = Field(description="true when the tenant had these exact bytes already")
     status_url: str
     trace_id: str | None = None
-
-
-class Problem(BaseModel):
-    code: str
-    detail: str
-
-
-def _runtime(request: Request) -> Runtime:
-    rt: Runtime = request.app.state.runtime
-    return rt
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
 
 
 async def _read_limited(file: UploadFile, limit: int) -> bytes:
@@ -73,14 +55,14 @@ async def upload(
     tenant: Annotated[str, Header(alias="X-Tenant", description="tenant (Mandant)")],
 ) -> Any:
     """Upload one document (multipart field ``file``). 201 when new, 200 when the bytes are known."""
-    rt, settings = _runtime(request), _settings(request)
+    rt, settings = web.runtime(request), web.settings(request)
     with tracer.start_as_current_span("ingest upload") as span:
         try:
             data = await _read_limited(file, settings.max_upload_bytes)
             result = await take_in(rt, tenant=tenant, data=data, filename=file.filename or "upload",
                                    source=Source.UPLOAD, limit=settings.max_upload_bytes)
         except AdmissionError as exc:
-            return JSONResponse(status_code=exc.status_code, content={"code": exc.code, "detail": exc.message})
+            return web.problem(exc.status_code, exc.code, exc.message)
         body = UploadResult(
             id=result.document_id,
             tenant=result.tenant,
@@ -96,7 +78,7 @@ async def upload(
 @api.get("/v1/documents/{document_id}", responses={404: {"model": Problem}})
 async def get_document(request: Request, document_id: UUID) -> Any:
     """A document's status, fields, supplier, accrual assignments, export and protocol."""
-    async with _runtime(request).db.acquire() as conn:
+    async with web.runtime(request).db.acquire() as conn:
         doc = await store.get_document(conn, document_id)
     if doc is None:
         raise HTTPException(status_code=404, detail=f"document {document_id} not found")
@@ -111,13 +93,13 @@ async def list_documents(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Any:
-    async with _runtime(request).db.acquire() as conn:
+    async with web.runtime(request).db.acquire() as conn:
         return await store.list_documents(conn, tenant.lower(), status=status, limit=limit, offset=offset)
 
 
 @api.get("/healthz")
 async def healthz(request: Request) -> dict[str, str]:
-    rt = _runtime(request)
+    rt = web.runtime(request)
     async with rt.db.acquire() as conn:
         await conn.fetchval("SELECT 1")
     if not await rt.broker.ping(timeout=2.0):

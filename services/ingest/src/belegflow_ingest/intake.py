@@ -104,13 +104,18 @@ async def take_in(
             return IntakeResult(winner, True, admission.tenant, sha, admission.media_type)
         await store.add_protocol(conn, doc_id, [entry])
         row_id = await db.add_outbox(conn, out, source=f"intake:{doc_id}")
+    await publish_after_commit(rt, out, row_id, what="ingested event")
+    log.info("ingested", media_type=admission.media_type.value, size=len(data), source=source.value)
+    return IntakeResult(doc_id, False, admission.tenant, sha, admission.media_type)
+
+
+async def publish_after_commit(rt: Runtime, out: db.Outgoing, row_id: int, *, what: str) -> None:
+    """Publish a committed outbox row now and mark it published; if the broker is away, the relay sends it later."""
     try:
         await publish(rt.broker, out)
     except TransientError as exc:
         # recorded and in the outbox: the relay publishes it when the broker is back
-        log.warning("ingested event queued for relay", error=str(exc))
+        log.warning(f"{what} queued for relay", error=str(exc))
     else:
         async with rt.db.acquire() as conn:
             await db.mark_published(conn, [row_id])
-    log.info("ingested", media_type=admission.media_type.value, size=len(data), source=source.value)
-    return IntakeResult(doc_id, False, admission.tenant, sha, admission.media_type)

@@ -10,12 +10,14 @@ protocol and in ``recognition_requests``.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
+from fastapi.types import DecoratedCallable
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from belegflow_contracts import subjects
@@ -28,15 +30,13 @@ from belegflow_contracts.messages import (
     Source,
 )
 from belegflow_contracts.runtime import db
-from belegflow_contracts.runtime.errors import TransientError
 from belegflow_contracts.runtime.logging import bind_document, get_logger
-from belegflow_contracts.runtime.messaging import outgoing, publish
+from belegflow_contracts.runtime.messaging import outgoing
 from belegflow_contracts.types import ObjectRef, normalize_tenant
-from belegflow_ingest import store
+from belegflow_ingest import store, web
 from belegflow_ingest.domain import RecognitionRequestError, check_cancel, check_engine, repeat_revision
-
-if TYPE_CHECKING:
-    from belegflow_contracts.runtime.service import Runtime
+from belegflow_ingest.intake import publish_after_commit
+from belegflow_ingest.web import Problem
 
 router = APIRouter()
 log = get_logger(__name__)
@@ -73,15 +73,6 @@ class RecognitionRequestResult(BaseModel):
     status_url: str
 
 
-class Problem(BaseModel):
-    code: str
-    detail: str
-
-
-def _problem(status_code: int, code: str, detail: str) -> JSONResponse:
-    return JSONResponse(status_code=status_code, content={"code": code, "detail": detail})
-
-
 def _body_schema(model: type[BaseModel], *, required: bool) -> dict[str, Any]:
     return {"requestBody": {"required": required,
                             "content": {"application/json": {"schema": model.model_json_schema()}}}}
@@ -90,6 +81,26 @@ def _body_schema(model: type[BaseModel], *, required: bool) -> dict[str, Any]:
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"model": Problem}, 404: {"model": Problem}, 409: {"model": Problem}
 }
+TenantHeader = Annotated[str | None, Header(alias="X-Tenant", description="tenant (Mandant)")]
+
+
+def _route(
+    action: str, body: type[BaseModel], *, body_required: bool
+) -> Callable[[DecoratedCallable], DecoratedCallable]:
+    """``POST /v1/documents/{document_id}/recognition/<action>``, answered 202 or with a problem."""
+    return router.post(
+        f"/v1/documents/{{document_id}}/recognition/{action}",
+        status_code=202,
+        response_model=RecognitionRequestResult,
+        responses=_RESPONSES,
+        openapi_extra=_body_schema(body, required=body_required),
+    )
+
+
+def _accepted(doc_id: UUID, tenant: str, revision: int, action: str, engine: str | None = None) -> JSONResponse:
+    result = RecognitionRequestResult(id=doc_id, tenant=tenant, revision=revision, action=action, engine=engine,
+                                      status_url=f"/v1/documents/{doc_id}")
+    return JSONResponse(status_code=202, content=result.model_dump(mode="json"))
 
 
 def _document_id(raw: str) -> UUID:
@@ -133,17 +144,6 @@ def _requested_by(given: str | None, request: Request) -> str:
     return f"api client {request.client.host}" if request.client else "api client"
 
 
-async def _publish_after_commit(rt: Runtime, out: db.Outgoing, row_id: int) -> None:
-    try:
-        await publish(rt.broker, out)
-    except TransientError as exc:
-        # recorded and in the outbox: the relay publishes it when the broker is back
-        log.warning("recognition request queued for relay", error=str(exc))
-    else:
-        async with rt.db.acquire() as conn:
-            await db.mark_published(conn, [row_id])
-
-
 async def _locked(conn: db.Connection, document_id: UUID, tenant: str) -> store.CurrentRevision:
     doc = await store.lock_current_revision(conn, document_id)
     # another tenant's document does not exist for this tenant: same answer, nothing revealed
@@ -152,25 +152,10 @@ async def _locked(conn: db.Connection, document_id: UUID, tenant: str) -> store.
     return doc
 
 
-def _runtime(request: Request) -> Runtime:
-    rt: Runtime = request.app.state.runtime
-    return rt
-
-
-@router.post(
-    "/v1/documents/{document_id}/recognition/repeat",
-    status_code=202,
-    response_model=RecognitionRequestResult,
-    responses=_RESPONSES,
-    openapi_extra=_body_schema(RepeatRequest, required=False),
-)
-async def repeat_recognition(
-    request: Request,
-    document_id: str,
-    tenant: Annotated[str | None, Header(alias="X-Tenant", description="tenant (Mandant)")] = None,
-) -> Any:
+@_route("repeat", RepeatRequest, body_required=False)
+async def repeat_recognition(request: Request, document_id: str, tenant: TenantHeader = None) -> Any:
     """Recognise the document again as a new revision (optionally with a given OCR engine)."""
-    rt = _runtime(request)
+    rt = web.runtime(request)
     try:
         doc_id, tenant_name = _document_id(document_id), _tenant(tenant)
         body = await _body(request, RepeatRequest, optional=True)
@@ -202,28 +187,16 @@ async def repeat_recognition(
             await store.add_protocol(conn, doc_id, [entry])
             row_id = await db.add_outbox(conn, out, source=f"recognition-repeat:{doc_id}:{revision}")
     except RecognitionRequestError as exc:
-        return _problem(exc.status_code, exc.code, exc.message)
-    await _publish_after_commit(rt, out, row_id)
+        return web.problem(exc.status_code, exc.code, exc.message)
+    await publish_after_commit(rt, out, row_id, what="recognition request")
     log.info("recognition repeated", revision=revision, engine=engine, requested_by=by)
-    result = RecognitionRequestResult(id=doc_id, tenant=tenant_name, revision=revision, action="repeat",
-                                      engine=engine, status_url=f"/v1/documents/{doc_id}")
-    return JSONResponse(status_code=202, content=result.model_dump(mode="json"))
+    return _accepted(doc_id, tenant_name, revision, "repeat", engine)
 
 
-@router.post(
-    "/v1/documents/{document_id}/recognition/cancel",
-    status_code=202,
-    response_model=RecognitionRequestResult,
-    responses=_RESPONSES,
-    openapi_extra=_body_schema(CancelRequest, required=True),
-)
-async def cancel_recognition(
-    request: Request,
-    document_id: str,
-    tenant: Annotated[str | None, Header(alias="X-Tenant", description="tenant (Mandant)")] = None,
-) -> Any:
+@_route("cancel", CancelRequest, body_required=True)
+async def cancel_recognition(request: Request, document_id: str, tenant: TenantHeader = None) -> Any:
     """Stop the recognition of the current revision; the document goes to manual capture and review."""
-    rt = _runtime(request)
+    rt = web.runtime(request)
     try:
         doc_id, tenant_name = _document_id(document_id), _tenant(tenant)
         body = await _body(request, CancelRequest, optional=False)
@@ -249,9 +222,7 @@ async def cancel_recognition(
             await store.add_protocol(conn, doc_id, [entry])
             row_id = await db.add_outbox(conn, out, source=f"recognition-cancel:{doc_id}:{revision}")
     except RecognitionRequestError as exc:
-        return _problem(exc.status_code, exc.code, exc.message)
-    await _publish_after_commit(rt, out, row_id)
+        return web.problem(exc.status_code, exc.code, exc.message)
+    await publish_after_commit(rt, out, row_id, what="recognition request")
     log.info("recognition cancel requested", revision=revision, requested_by=by)
-    result = RecognitionRequestResult(id=doc_id, tenant=tenant_name, revision=revision, action="cancel",
-                                      status_url=f"/v1/documents/{doc_id}")
-    return JSONResponse(status_code=202, content=result.model_dump(mode="json"))
+    return _accepted(doc_id, tenant_name, revision, "cancel")
