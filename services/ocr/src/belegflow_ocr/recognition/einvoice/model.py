@@ -9,6 +9,7 @@ direction. Nothing is negated or recomputed here.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -24,6 +25,24 @@ class Syntax(StrEnum):
 
 # UNTDID 1001 document type codes that mean a credit note in EN 16931 (BT-3).
 CREDIT_NOTE_TYPE_CODES = frozenset({"81", "83", "261", "262", "296", "308", "381", "396", "420", "458", "532"})
+
+# Business terms of the seller's (BG-4) and buyer's (BG-7) party fields; other parties' fields have none here.
+_PARTY_TERMS = {
+    "seller": {"name": "BT-27", "trading": "BT-28", "legal": "BT-30", "vat": "BT-31", "tax": "BT-32",
+               "endpoint": "BT-34", "street": "BT-35", "city": "BT-37", "postal": "BT-38", "country": "BT-40"},
+    "buyer": {"name": "BT-44", "trading": "BT-45", "legal": "BT-47", "vat": "BT-48", "tax": "",
+              "endpoint": "BT-49", "street": "BT-50", "city": "BT-52", "postal": "BT-53", "country": "BT-55"},
+}  # fmt: skip
+
+
+def party_terms(role: str) -> Callable[[str], str | None]:
+    """The business term of a field (``"name"``, ``"vat"``, ``"street"`` ...) of the ``role``'s party, else None."""
+    terms = _PARTY_TERMS.get(role, {})
+
+    def term(key: str) -> str | None:
+        return terms.get(key) or None
+
+    return term
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from belegflow_ocr.recognition.einvoice.model import (
     Syntax,
     TaxBreakdown,
     Totals,
+    party_terms,
 )
 from belegflow_ocr.recognition.einvoice.profiles import profile_of
 from belegflow_ocr.recognition.einvoice.xmldoc import Element, XmlDoc
@@ -92,22 +93,10 @@ def read_ubl(root: Element) -> EInvoice:
     return invoice
 
 
-_BT = {
-    "seller": {"name": "BT-27", "trading": "BT-28", "legal": "BT-30", "vat": "BT-31", "tax": "BT-32",
-               "endpoint": "BT-34", "street": "BT-35", "city": "BT-37", "postal": "BT-38", "country": "BT-40"},
-    "buyer": {"name": "BT-44", "trading": "BT-45", "legal": "BT-47", "vat": "BT-48", "tax": "",
-              "endpoint": "BT-49", "street": "BT-50", "city": "BT-52", "postal": "BT-53", "country": "BT-55"},
-}  # fmt: skip
-
-
 def _party(doc: XmlDoc, party: Element | None, role: str = "") -> Party:
     if party is None:
         return Party()
-    bt = _BT.get(role, {})
-
-    def b(key: str) -> str | None:
-        return bt.get(key) or None
-
+    b = party_terms(role)
     address = doc.first(party, "cac:PostalAddress")
     contact = doc.first(party, "cac:Contact")
     # The legal name where there is one (seller, buyer); otherwise the party name (payee, tax representative),
