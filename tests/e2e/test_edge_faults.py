@@ -189,7 +189,7 @@ def _distinct_pdfs(folder: Path, count: int, rng: random.Random) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for n in range(count):
-        filler = rng.randbytes(rng.randint(1_000, 300_000)).hex().encode()
+        filler = rng.randbytes(rng.randint(1_000, 100_000)).hex().encode()
         path = folder / f"beleg-{n:04d}.pdf"
         path.write_bytes(b"%PDF-1.4\n% " + uuid.uuid4().hex.encode() + b"\n%" + filler + b"\n%%EOF\n")
         paths.append(path)
@@ -197,7 +197,7 @@ def _distinct_pdfs(folder: Path, count: int, rng: random.Random) -> list[Path]:
 
 
 async def test_killed_captures_never_leave_half_a_capture(tmp_path: Path) -> None:
-    # GIVEN an agent (paired offline from a stored answer: capture needs no central) and 400 documents
+    # GIVEN an agent (paired offline from a stored answer: capture needs no central) and plenty of documents
     rng = random.Random(20241121)
     home = tmp_path / "agent"
     with Store(home) as store:
@@ -208,7 +208,7 @@ async def test_killed_captures_never_leave_half_a_capture(tmp_path: Path) -> Non
             blocks=[NumberBlockV1(series="BE", first=1, last=10_000)], config=DeviceConfigV1(version=1),
             masterdata=DeviceMasterDataV1(version="0")), "http://central.invalid")
     agent = Agent(home, {**os.environ})
-    files = _distinct_pdfs(tmp_path / "in", 400, rng)
+    files = _distinct_pdfs(tmp_path / "in", CAPTURE_KILLS * 8, rng)
     startup = await _startup_seconds(agent)
     # WHEN capture processes are killed at random points, many times
     mid_batch = await _capture_with_kills(agent, files, CAPTURE_KILLS, startup, "receipt", rng)
@@ -241,7 +241,7 @@ async def test_agent_killed_and_cut_off_loses_nothing_and_duplicates_nothing(
     paired = await agent.run("pair", "--server", services.ingest_url, "--code", code)
     assert paired.rc == 0, paired.err
     # AND invoices (one of them large enough to travel in chunks)
-    pdfs = generate(tmp_path / "invoices", seed=4242, count=60, masterdata_dir=tmp_path / "md")
+    pdfs = generate(tmp_path / "invoices", seed=4242, count=FULL_CAPTURE_KILLS * 5, masterdata_dir=tmp_path / "md")
     pdfs.append(_large_xml(tmp_path / "invoices" / "gross.xml", 700_000))
     later = []
     for path in generate(tmp_path / "later", seed=4343, count=SYNC_KILLS * 5 + 10, masterdata_dir=tmp_path / "md2"):
@@ -252,6 +252,7 @@ async def test_agent_killed_and_cut_off_loses_nothing_and_duplicates_nothing(
 
     # WHEN they are captured offline while capture processes are killed at random
     await _capture_with_kills(agent, pdfs, FULL_CAPTURE_KILLS, startup, "invoice", rng, batch=3)
+    assert agent.kills >= FULL_CAPTURE_KILLS
     capture_kills = agent.kills
     print(f"capture kills: {capture_kills}")
     # AND sync processes are killed at random, and the uplink is cut in the middle of syncs
