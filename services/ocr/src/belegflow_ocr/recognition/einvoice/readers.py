@@ -54,18 +54,28 @@ class XmlInvoiceReader(BaseReader):
     def read(self, data: bytes, *, filename: str) -> Recognition:
         log = ProtocolLog()
         invoice = parse_einvoice(data, filename=filename, limits=self.limits)
-        describe(invoice, log, origin="the XML file")
-        fields, lines = to_fields(invoice, log)
-        return Recognition(
-            reader=self.name,
-            status=RecognitionStatus.RECOGNIZED,
-            fields=fields,
-            lines=lines,
-            protocol=log.entries,
-            words=[],
-            text="",
-            einvoice=invoice.to_json(),
-        )
+        return _recognition_of(invoice, reader=self.name, origin="the XML file", log=log)
+
+
+def _recognition_of(
+    invoice: EInvoice, *, reader: str, origin: str, log: ProtocolLog, page: Recognition | None = None
+) -> Recognition:
+    """What an e-invoice gives: its fields and lines, compared with the visible ``page`` where there is one."""
+    describe(invoice, log, origin=origin)
+    fields, lines = to_fields(invoice, log)
+    if page is not None:
+        fields = compare_with_page(fields, page, log)
+    return Recognition(
+        reader=reader,
+        status=RecognitionStatus.RECOGNIZED,
+        fields=fields,
+        lines=lines,
+        protocol=log.entries,
+        words=page.words if page else [],
+        text=page.text if page else "",
+        pages=page.pages if page else [],
+        einvoice=invoice.to_json(),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,21 +207,7 @@ class PdfInvoiceReader(BaseReader):
             )
         log.info(f"einvoice: read the embedded {source}", attachment=source,
                  embedded=", ".join(a.name for a in candidates))  # fmt: skip
-        describe(invoice, log, origin=f"the embedded {source}")
-        fields, lines = to_fields(invoice, log)
-        if page is not None:
-            fields = compare_with_page(fields, page, log)
-        return Recognition(
-            reader=self.name,
-            status=RecognitionStatus.RECOGNIZED,
-            fields=fields,
-            lines=lines,
-            protocol=log.entries,
-            words=page.words if page else [],
-            text=page.text if page else "",
-            pages=page.pages if page else [],
-            einvoice=invoice.to_json(),
-        )
+        return _recognition_of(invoice, reader=self.name, origin=f"the embedded {source}", log=log, page=page)
 
     def _read_page(
         self, data: bytes, *, filename: str, log: ProtocolLog
