@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from belegflow_contracts import subjects
 from belegflow_contracts.messages import NatsCredentialsV1, PairingRequestV1, PairingResultV1
@@ -16,7 +16,7 @@ from belegflow_contracts.runtime.logging import get_logger
 from belegflow_contracts.types import normalize_tenant
 from belegflow_ingest import auth_service, device_store, devices, web
 from belegflow_ingest.devices import DeviceError, PairingRefusal
-from belegflow_ingest.edge import device_config, device_masterdata
+from belegflow_ingest.edge import device_config, device_masterdata, parse_message
 from belegflow_ingest.web import Problem
 
 api = APIRouter(tags=["devices"])
@@ -93,12 +93,9 @@ async def release(
 async def pair(request: Request) -> Any:
     """A device redeems its code: NATS credentials, first number blocks, config and master data."""
     rt, settings = web.runtime(request), web.settings(request)
-    try:
-        body = PairingRequestV1.model_validate_json(await request.body())
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        return web.problem(400, "invalid_request",
-                        f"not a PairingRequestV1: {'.'.join(str(p) for p in first['loc'])}: {first['msg']}")
+    body = parse_message(PairingRequestV1, await request.body())
+    if isinstance(body, str):
+        return web.problem(400, "invalid_request", body)
     code_hash = devices.hash_code(body.code)
     async with rt.db.acquire() as conn:
         # the slot is known only from the code: it names the user; an unknown code costs no password hashing

@@ -275,7 +275,8 @@ async def on_device_chunk(msg: NatsMessage, rt: RuntimeDep, settings: SettingsDe
 # --- request/reply -------------------------------------------------------------------------------
 
 
-def _parse(model: type[M], body: bytes) -> M | str:
+def parse_message(model: type[M], body: bytes) -> M | str:
+    """``body`` as a ``model``, or what is wrong with it (the first problem, with where it is)."""
     try:
         return model.model_validate_json(body)
     except ValidationError as exc:
@@ -324,7 +325,7 @@ async def _serve(
     body = msg.body
     try:
         tenant, device = _origin(msg)
-        request = _parse(model, body)
+        request = parse_message(model, body)
         if isinstance(request, str):
             log.warning("bad device request", subject=msg.raw_message.subject, error=request)
             return failure(request)
