@@ -20,6 +20,7 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -68,8 +69,12 @@ class Agent:
     runs: list[AgentRun] = field(default_factory=list)
     in_process: dict[str, tuple[int, str]] = field(default_factory=dict)
 
-    async def run(self, *args: str, kill_after: float | None = None) -> AgentRun:
+    async def run(self, *args: str, kill_after: float | None = None,
+                  kill_in_session: float | None = None) -> AgentRun:
+        """Run one agent process; SIGKILL it ``kill_after`` seconds after its start, or ``kill_in_session``
+        seconds after it opened a new sync session (a random point inside the sync)."""
         started = time.monotonic()
+        sessions_before = len(self.sessions()) if kill_in_session is not None else 0
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "belegflow_edge", "--home", str(self.home), *args,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=self.env)
@@ -85,9 +90,15 @@ class Agent:
         reader = asyncio.create_task(read_out())
         err_reader = asyncio.create_task(proc.stderr.read())
         killed = False
-        try:
-            await asyncio.wait_for(proc.wait(), kill_after if kill_after is not None else 600)
-        except TimeoutError:
+        waiter = asyncio.create_task(proc.wait())
+        if kill_in_session is not None:
+            while not waiter.done() and len(self.sessions()) == sessions_before:
+                await asyncio.wait({waiter}, timeout=0.005)
+            deadline = kill_in_session
+        else:
+            deadline = kill_after if kill_after is not None else 600
+        await asyncio.wait({waiter}, timeout=deadline)
+        if not waiter.done():
             try:
                 proc.kill()  # SIGKILL: no goodbye
             except ProcessLookupError:
@@ -95,7 +106,7 @@ class Agent:
             else:
                 killed = True
                 self.kills += 1
-            await proc.wait()
+        await waiter
         await reader
         run = AgentRun(None if killed else proc.returncode, lines, (await err_reader).decode(), killed,
                        time.monotonic() - started)
@@ -276,7 +287,10 @@ async def _sync_with_faults(agent: Agent, proxy: TcpProxy, later: list[Path], st
     _capture_in_process(agent, later, 3)
     calibration = await agent.run("sync", "--json")
     assert calibration.rc == 0, calibration.err
-    session_s = max(0.1, calibration.seconds - startup)
+    told = json.loads(calibration.out[-1])
+    session_s = max(0.05, (datetime.fromisoformat(told["ended_at"]) -
+                           datetime.fromisoformat(told["started_at"])).total_seconds())
+    print(f"a session with three documents: {session_s * 1000:.0f} ms")
     iteration = 0
     while agent.kills - capture_kills < SYNC_KILLS:
         iteration += 1
@@ -286,14 +300,21 @@ async def _sync_with_faults(agent: Agent, proxy: TcpProxy, later: list[Path], st
         before = set(agent.sessions())
         if iteration % 7 == 0:
             task = asyncio.create_task(agent.run("sync", "--json", "--receipt-timeout", "5"))
-            await asyncio.sleep(startup * rng.uniform(0.9, 2.0))
+            while not task.done() and len(agent.sessions()) == len(before):
+                await asyncio.sleep(0.005)
+            await asyncio.sleep(rng.uniform(0.0, session_s))
             await proxy.cut()
             await asyncio.sleep(rng.uniform(0.2, 1.5))
             await proxy.restore()
             run = await task
-        else:
+        elif iteration % 5 == 0:
+            # a kill during start-up, connect or the first steps
             run = await agent.run("sync", "--json", "--receipt-timeout", "5",
-                                  kill_after=startup * 0.9 + rng.uniform(0.0, startup * 0.2 + session_s * 1.3))
+                                  kill_after=startup * rng.uniform(0.5, 1.2))
+        else:
+            # a kill at a random point of the session itself
+            run = await agent.run("sync", "--json", "--receipt-timeout", "5",
+                                  kill_in_session=rng.uniform(0.0, session_s * 1.2))
         if run.killed:
             killed_runs.append((set(agent.sessions()) - before, run))
         for line in run.out:
