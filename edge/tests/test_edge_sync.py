@@ -13,6 +13,7 @@ from belegflow_contracts.messages import DeviceConfigV1, DeviceMasterDataV1, Dev
 from belegflow_edge.errors import SyncBusyError
 from belegflow_edge.store import DocState, Store
 from belegflow_edge.sync import SERVERS_ENV, SyncOptions, escape_filename, run_sync
+from bench.edge.proxy import TcpProxy
 from edge.tests.conftest import FakeCentral, NatsServer, pdf
 
 FAST = SyncOptions(receipt_timeout_s=1.0, request_timeout_s=2.0, connect_timeout_s=1.0)
@@ -222,3 +223,64 @@ async def test_no_central_answering_is_a_failed_session(
     assert session.result is SyncResult.FAILED
     assert "no responders" in session.errors[0].reason
     assert paired_store.document(1).state is DocState.CAPTURED
+
+
+async def test_a_cut_uplink_mid_session_is_reconnected_and_the_session_finishes(
+    paired_store: Store, central: FakeCentral, nats_server: NatsServer, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # GIVEN the device reaches the broker through a relay that will be cut while documents go up
+    proxy = TcpProxy("127.0.0.1", nats_server.port)
+    await proxy.restore()
+    monkeypatch.setenv(SERVERS_ENV, proxy.url)
+    _capture(paired_store, tmp_path, 150)
+
+    async def cut_midway() -> None:
+        while len(central.uploads) < 30:
+            await asyncio.sleep(0.005)
+        await proxy.cut()
+        await asyncio.sleep(0.3)
+        await proxy.restore()
+
+    cutter = asyncio.create_task(cut_midway())
+    try:
+        session = await run_sync(paired_store, SyncOptions(window=4, receipt_timeout_s=2.0, request_timeout_s=2.0,
+                                                           connect_timeout_s=1.0))
+    finally:
+        await cutter
+        await proxy.close()
+    # THEN the session connected again, delivered everything, and says so truthfully
+    assert proxy.connections >= 2
+    assert session.result is SyncResult.SUCCESS
+    assert (session.backlog, session.sent, session.accepted, session.failed) == (150, 150, 150, 0)
+    assert any("connection to central lost" in e.reason for e in session.errors)
+    assert {seq for seq, _ in central.uploads} == set(range(1, 151))
+    assert paired_store.backlog() == 0
+
+
+async def test_a_link_that_stays_down_ends_the_session_partial(
+    paired_store: Store, central: FakeCentral, nats_server: NatsServer, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    proxy = TcpProxy("127.0.0.1", nats_server.port)
+    await proxy.restore()
+    monkeypatch.setenv(SERVERS_ENV, proxy.url)
+    _capture(paired_store, tmp_path, 100)
+
+    async def cut_for_good() -> None:
+        while len(central.uploads) < 20:
+            await asyncio.sleep(0.005)
+        await proxy.cut()
+
+    cutter = asyncio.create_task(cut_for_good())
+    try:
+        session = await run_sync(paired_store, SyncOptions(window=4, receipt_timeout_s=1.0, request_timeout_s=1.0,
+                                                           connect_timeout_s=0.5, reconnects=2))
+    finally:
+        await cutter
+        await proxy.close()
+    assert session.result is SyncResult.PARTIAL
+    assert session.connection_lost
+    assert 20 <= session.accepted < 100
+    assert session.accepted + session.failed == 100
+    assert paired_store.backlog() == session.failed

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import os
+import random
 import urllib.parse
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -72,6 +73,8 @@ class SyncOptions:
     receipt_timeout_s: float = 15.0
     window: int = 32
     max_attempts: int = 3
+    reconnects: int = 3
+    """Times a session connects again after losing a connection it had (not when central was never reached)."""
 
 
 def servers_for(device: Device) -> list[str]:
@@ -136,6 +139,10 @@ class _Sync:
         self.data_errors = False
         self.docs: list[Document] = []
         self.last_flush = 0.0
+        self.sent: set[int] = set()
+        self.corrupted: set[int] = set()
+        self.data_done = False
+        self.generation = 0
 
     # --- transport ----------------------------------------------------------------------------
 
@@ -151,10 +158,41 @@ class _Sync:
         for fut in self.waiting.values():
             if not fut.done():
                 fut.set_exception(ConnectionLost(reason))
+                fut.exception()  # whoever waits on it sees it; nobody else has to
         return ConnectionLost(reason)
 
-    async def _on_closed(self) -> None:
-        self._lose("the broker connection closed")
+    async def open(self) -> None:
+        """A fresh connection; a close of an older one no longer concerns this session."""
+        await self.drop()
+        generation = self.generation
+
+        async def closed() -> None:
+            if generation == self.generation:
+                self._lose("the broker connection closed")
+
+        self.nc = await connect(self.device, timeout_s=self.options.connect_timeout_s, on_closed=closed)
+        self.lost = None
+
+    async def drop(self) -> None:
+        self.generation += 1
+        old, self.nc = self.nc, None
+        self.waiting.clear()
+        if old is not None:
+            with contextlib.suppress(Exception):
+                await old.close()
+
+    async def steps(self) -> None:
+        """Everything a session does; safe to run again after a reconnect (it skips what is done)."""
+        for earlier in self.store.unreported_sessions():
+            if earlier.session_id != self.session.session_id and await self.report(earlier):
+                self.store.mark_reported(earlier.session_id)
+        await self.report(self.session)
+        if self.options.kind is not SyncKind.DOCUMENTS and not self.data_done:
+            await self.data_down()
+            self.data_done = True
+        await self.refill_numbers()
+        if self.options.kind is not SyncKind.MASTERDATA:
+            await self.upload()
 
     async def request(self, subject: str, body: BaseModel, answer: type[M]) -> M:
         if self.lost is not None or self.nc is None:
@@ -289,16 +327,17 @@ class _Sync:
             data = self.store.read_verified(doc)
             if data is None:
                 reason = "local file is corrupted or missing: its SHA-256 no longer matches the capture; not sent"
+                self.corrupted.add(doc.sequence)
                 self.store.mark_corrupted(doc.sequence, reason)
                 self._error(reason, doc)
                 return
             loop = asyncio.get_running_loop()
-            for attempt in range(self.options.max_attempts):
+            for _ in range(self.options.max_attempts):
                 fut: asyncio.Future[DeviceReceiptV1] = loop.create_future()
                 self.waiting[doc.sequence] = fut
                 await self._publish(doc, data)
-                if attempt == 0:
-                    self.session.sent += 1
+                self.sent.add(doc.sequence)
+                self.session.sent = len(self.sent)
                 self.unflushed_sent.append(doc.sequence)
                 try:
                     receipt: DeviceReceiptV1 | None = await asyncio.wait_for(
@@ -338,7 +377,7 @@ class _Sync:
 
     async def upload(self) -> None:
         assert self.nc is not None
-        docs = self.docs
+        docs = [d for d in self.docs if d.sequence not in self.done and d.sequence not in self.corrupted]
         if not docs:
             return
         sub = await self.nc.subscribe(subjects.device_receipt(self.device.tenant, self.device.device),
@@ -355,6 +394,8 @@ class _Sync:
         for result in results:
             if isinstance(result, BaseException) and not isinstance(result, ConnectionLost):
                 raise result
+        if self.lost is not None:
+            raise ConnectionLost(self.lost)
 
     # --- the session --------------------------------------------------------------------------
 
@@ -384,24 +425,28 @@ async def run_sync(store: Store, options: SyncOptions | None = None) -> Session:
         session, docs = store.start_session(options.kind)
         run = _Sync(store, options, session)
         run.docs = docs
+        connected_once = False
+        reconnects = 0
         try:
-            run.nc = await connect(run.device, timeout_s=options.connect_timeout_s, on_closed=run._on_closed)
-        except CentralUnreachableError as exc:
-            run._error(exc.message)
-            run.lost = exc.message
-        try:
-            if run.nc is not None:
-                for earlier in store.unreported_sessions():
-                    if earlier.session_id != session.session_id and await run.report(earlier):
-                        store.mark_reported(earlier.session_id)
-                await run.report(session)
-                if options.kind is not SyncKind.DOCUMENTS:
-                    await run.data_down()
-                await run.refill_numbers()
-                if options.kind is not SyncKind.MASTERDATA:
-                    await run.upload()
-        except ConnectionLost:
-            pass
+            while True:
+                try:
+                    await run.open()
+                except CentralUnreachableError as exc:
+                    run._error(exc.message)
+                    run.lost = exc.message
+                else:
+                    connected_once = True
+                    try:
+                        await run.steps()
+                        break
+                    except ConnectionLost:
+                        pass
+                if not connected_once or reconnects >= options.reconnects:
+                    break
+                # the link went away mid-session (a cut, expired credentials): connect again and go on
+                reconnects += 1
+                await run.drop()
+                await asyncio.sleep(min(4.0, 0.25 * 2 ** reconnects) * random.uniform(0.5, 1.0))
         finally:
             run.finish()
             session.connection_lost = run.lost is not None
@@ -414,5 +459,5 @@ async def run_sync(store: Store, options: SyncOptions | None = None) -> Session:
             except ConnectionLost:
                 pass
             finally:
-                await run.nc.close()
+                await run.drop()
         return session
