@@ -179,3 +179,21 @@ def test_einvoice_truth_is_read_from_both_syntaxes() -> None:
     for name in ("invoice_number", "invoice_date", "currency", "net_amount", "gross_amount", "supplier_name"):
         assert accuracy.normalise(name, a["fields"][name]) == accuracy.normalise(name, b["fields"][name]), name
     assert len(a["lines"]) == len(b["lines"])
+
+
+def test_the_bench_commands_refuse_bad_arguments(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        scans.main(["--src", str(tmp_path), "--out", str(tmp_path / "out")])
+    assert "holds no generated documents" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        accuracy.main(["--dpi", "20", "--sets", "born-digital"])
+    assert "--dpi values must lie between 50 and 600" in capsys.readouterr().err
+
+
+def test_a_set_no_reader_takes_says_so_instead_of_figures(tmp_path: Path) -> None:
+    (tmp_path / "note.txt").write_text("not an invoice", encoding="utf-8")
+    truth = {"file": "note.txt", "fields": dict.fromkeys(devset.FIELDS), "lines": []}
+    result = accuracy.run_set("odd files", [(tmp_path / "note.txt", truth, "x")], accuracy.default_registry())
+    assert result.status.startswith("no reader registered")
+    assert result.documents == 0
+    assert "no reader registered" in accuracy.table(result)
