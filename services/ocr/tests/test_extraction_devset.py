@@ -12,7 +12,7 @@ from PIL import Image
 
 from belegflow_contracts.messages import InvoiceFieldsV1
 from belegflow_contracts.types import de_vat_check_digit_ok, iban_checksum_ok
-from belegflow_ocr.recognition import extract_to_json
+from belegflow_ocr.recognition import default_registry, extract_to_json
 from belegflow_ocr.recognition.pdftext import read_text_layer
 from bench.recognition import accuracy, devset, scans
 
@@ -193,7 +193,7 @@ def test_the_bench_commands_refuse_bad_arguments(tmp_path: Path, capsys: pytest.
 def test_a_set_no_reader_takes_says_so_instead_of_figures(tmp_path: Path) -> None:
     (tmp_path / "note.txt").write_text("not an invoice", encoding="utf-8")
     truth = {"file": "note.txt", "fields": dict.fromkeys(devset.FIELDS), "lines": []}
-    result = accuracy.run_set("odd files", [(tmp_path / "note.txt", truth, "x")], accuracy.default_registry())
+    result = accuracy.run_set("odd files", [(tmp_path / "note.txt", truth, "x")], default_registry())
     assert result.status.startswith("no reader registered")
     assert result.documents == 0
     assert "no reader registered" in accuracy.table(result)
