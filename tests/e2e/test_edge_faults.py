@@ -19,6 +19,7 @@ import sqlite3
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -69,12 +70,11 @@ class Agent:
     runs: list[AgentRun] = field(default_factory=list)
     in_process: dict[str, tuple[int, str]] = field(default_factory=dict)
 
-    async def run(self, *args: str, kill_after: float | None = None,
-                  kill_in_session: float | None = None) -> AgentRun:
-        """Run one agent process; SIGKILL it ``kill_after`` seconds after its start, or ``kill_in_session``
-        seconds after it opened a new sync session (a random point inside the sync)."""
+    async def run(self, *args: str, kill_after: float | None = None, kill_when: Callable[[], bool] | None = None,
+                  then: float = 0.0) -> AgentRun:
+        """Run one agent process; SIGKILL it ``kill_after`` seconds after its start, or ``then`` seconds after
+        ``kill_when`` became true (its first capture committed, its session started)."""
         started = time.monotonic()
-        sessions_before = len(self.sessions()) if kill_in_session is not None else 0
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "belegflow_edge", "--home", str(self.home), *args,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=self.env)
@@ -91,10 +91,10 @@ class Agent:
         err_reader = asyncio.create_task(proc.stderr.read())
         killed = False
         waiter = asyncio.create_task(proc.wait())
-        if kill_in_session is not None:
-            while not waiter.done() and len(self.sessions()) == sessions_before:
+        if kill_when is not None:
+            while not waiter.done() and not kill_when():
                 await asyncio.wait({waiter}, timeout=0.005)
-            deadline = kill_in_session
+            deadline = then
         else:
             deadline = kill_after if kill_after is not None else 600
         await asyncio.wait({waiter}, timeout=deadline)
@@ -120,6 +120,18 @@ class Agent:
             return db.execute("SELECT * FROM documents ORDER BY sequence").fetchall()
         finally:
             db.close()
+
+    def count(self, table: str) -> int:
+        db = sqlite3.connect(f"file:{self.home / 'edge.db'}?mode=ro", uri=True)
+        try:
+            return int(db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+        finally:
+            db.close()
+
+    def grew(self, table: str) -> Callable[[], bool]:
+        """True once ``table`` has more rows than now."""
+        before = self.count(table)
+        return lambda: self.count(table) > before
 
     def sessions(self) -> dict[str, sqlite3.Row]:
         db = sqlite3.connect(f"file:{self.home / 'edge.db'}?mode=ro", uri=True)
@@ -155,9 +167,14 @@ async def _capture_with_kills(agent: Agent, files: list[Path], kills: int, start
         todo = [f for f in files if f.name not in known][:batch]
         if not todo:
             break
-        # most kills inside the capture loop, some during start-up
-        run = await agent.run("capture", *map(str, todo), "--type", doc_type,
-                              kill_after=startup_s * 0.85 + rng.uniform(0.0, startup_s * 0.2 + loop_s))
+        if rng.random() < 0.25:
+            # during start-up or the first capture
+            run = await agent.run("capture", *map(str, todo), "--type", doc_type,
+                                  kill_after=startup_s * rng.uniform(0.5, 1.3))
+        else:
+            # at a random point of the capture loop, once the first capture of this run committed
+            run = await agent.run("capture", *map(str, todo), "--type", doc_type,
+                                  kill_when=agent.grew("documents"), then=rng.uniform(0.0, loop_s))
         done = sum(1 for line in run.out if CAPTURED.match(line))
         if run.killed and 0 < done < len(todo):
             mid_batch += 1
@@ -260,6 +277,17 @@ async def test_agent_killed_and_cut_off_loses_nothing_and_duplicates_nothing(
     total = len(pdfs) + len(later)
     startup = await _startup_seconds(agent)
     print(f"agent start-up: {startup:.2f} s")
+    # one sync without faults tells how long a session takes per document here
+    await proxy.restore()
+    _capture_in_process(agent, later, 3)
+    calibration = await agent.run("sync", "--json")
+    assert calibration.rc == 0, calibration.err
+    told = json.loads(calibration.out[-1])
+    assert (told["result"], told["accepted"]) == ("success", 3), told
+    per_document_s = (datetime.fromisoformat(told["ended_at"]) -
+                      datetime.fromisoformat(told["started_at"])).total_seconds() / 3
+    print(f"session time per document: {per_document_s * 1000:.0f} ms")
+    await proxy.cut()
 
     # WHEN they are captured offline while capture processes are killed at random
     await _capture_with_kills(agent, pdfs, FULL_CAPTURE_KILLS, startup, "invoice", rng, batch=3)
@@ -269,7 +297,7 @@ async def test_agent_killed_and_cut_off_loses_nothing_and_duplicates_nothing(
     # AND sync processes are killed at random, and the uplink is cut in the middle of syncs
     await proxy.restore()
     try:
-        await _sync_with_faults(agent, proxy, later, startup, capture_kills, rng)
+        await _sync_with_faults(agent, proxy, later, per_document_s, capture_kills, rng)
     finally:
         await proxy.close()
     await proxy.restore()
@@ -279,18 +307,10 @@ async def test_agent_killed_and_cut_off_loses_nothing_and_duplicates_nothing(
         await proxy.close()
 
 
-async def _sync_with_faults(agent: Agent, proxy: TcpProxy, later: list[Path], startup: float, capture_kills: int,
-                            rng: random.Random) -> None:
+async def _sync_with_faults(agent: Agent, proxy: TcpProxy, later: list[Path], per_document_s: float,
+                            capture_kills: int, rng: random.Random) -> None:
     finished_sessions: dict[str, str] = {}
     killed_runs: list[tuple[set[str], AgentRun]] = []
-    # one sync without faults tells how long a session with a few documents runs here
-    _capture_in_process(agent, later, 3)
-    calibration = await agent.run("sync", "--json")
-    assert calibration.rc == 0, calibration.err
-    told = json.loads(calibration.out[-1])
-    session_s = max(0.05, (datetime.fromisoformat(told["ended_at"]) -
-                           datetime.fromisoformat(told["started_at"])).total_seconds())
-    print(f"a session with three documents: {session_s * 1000:.0f} ms")
     iteration = 0
     while agent.kills - capture_kills < SYNC_KILLS:
         iteration += 1
@@ -298,6 +318,8 @@ async def _sync_with_faults(agent: Agent, proxy: TcpProxy, later: list[Path], st
         assert len(later) > 3, f"ran out of documents after {agent.kills - capture_kills} sync kills"
         _capture_in_process(agent, later, rng.randint(1, 2))
         before = set(agent.sessions())
+        # a session runs about this long with the documents waiting now
+        session_s = 0.05 + per_document_s * sum(1 for r in agent.rows() if r["state"] in ("captured", "sent"))
         if iteration % 7 == 0:
             task = asyncio.create_task(agent.run("sync", "--json", "--receipt-timeout", "5"))
             while not task.done() and len(agent.sessions()) == len(before):
@@ -310,11 +332,11 @@ async def _sync_with_faults(agent: Agent, proxy: TcpProxy, later: list[Path], st
         elif iteration % 5 == 0:
             # a kill during start-up, connect or the first steps
             run = await agent.run("sync", "--json", "--receipt-timeout", "5",
-                                  kill_after=startup * rng.uniform(0.5, 1.2))
+                                  kill_after=rng.uniform(0.2, 1.0))
         else:
             # a kill at a random point of the session itself
             run = await agent.run("sync", "--json", "--receipt-timeout", "5",
-                                  kill_in_session=rng.uniform(0.0, session_s * 1.2))
+                                  kill_when=agent.grew("sessions"), then=rng.uniform(0.0, session_s * 1.2))
         if run.killed:
             killed_runs.append((set(agent.sessions()) - before, run))
         for line in run.out:
