@@ -154,7 +154,8 @@ def _reported(runs: list[AgentRun]) -> dict[str, tuple[int, str]]:
 
 
 async def _capture_with_kills(agent: Agent, files: list[Path], kills: int, startup_s: float, doc_type: str,
-                              rng: random.Random, *, batch: int = 10) -> int:
+                              rng: random.Random, *, batch: int = 10,
+                              more: Callable[[], list[Path]] | None = None) -> int:
     """Capture ``files`` in small batches, killing agents at random, until ``kills`` kills; returns mid-batch kills."""
     mid_batch = 0
     target = agent.kills + kills
@@ -165,6 +166,9 @@ async def _capture_with_kills(agent: Agent, files: list[Path], kills: int, start
     while agent.kills < target:
         known = {row["filename"] for row in agent.rows()}
         todo = [f for f in files if f.name not in known][:batch]
+        if not todo and more is not None:
+            files.extend(more())
+            todo = [f for f in files if f.name not in known][:batch]
         if not todo:
             break
         if rng.random() < 0.25:
@@ -213,10 +217,10 @@ async def _startup_seconds(agent: Agent) -> float:
     return max(r.seconds for r in runs)
 
 
-def _distinct_pdfs(folder: Path, count: int, rng: random.Random) -> list[Path]:
+def _distinct_pdfs(folder: Path, count: int, rng: random.Random, start: int = 0) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
-    for n in range(count):
+    for n in range(start, start + count):
         filler = rng.randbytes(rng.randint(1_000, 100_000)).hex().encode()
         path = folder / f"beleg-{n:04d}.pdf"
         path.write_bytes(b"%PDF-1.4\n% " + uuid.uuid4().hex.encode() + b"\n%" + filler + b"\n%%EOF\n")
@@ -236,10 +240,14 @@ async def test_killed_captures_never_leave_half_a_capture(tmp_path: Path) -> Non
             blocks=[NumberBlockV1(series="BE", first=1, last=10_000)], config=DeviceConfigV1(version=1),
             masterdata=DeviceMasterDataV1(version="0")), "http://central.invalid")
     agent = Agent(home, {**os.environ})
-    files = _distinct_pdfs(tmp_path / "in", CAPTURE_KILLS * 8, rng)
+    files = _distinct_pdfs(tmp_path / "in", 400, rng)
+
+    def more() -> list[Path]:
+        return _distinct_pdfs(tmp_path / "in", 200, rng, start=len(files))
+
     startup = await _startup_seconds(agent)
     # WHEN capture processes are killed at random points, many times
-    mid_batch = await _capture_with_kills(agent, files, CAPTURE_KILLS, startup, "receipt", rng)
+    mid_batch = await _capture_with_kills(agent, files, CAPTURE_KILLS, startup, "receipt", rng, more=more)
     print(f"capture kills: {agent.kills}, in the middle of a capture loop: {mid_batch}")
     # THEN the kills happened, many of them in the middle of a capture loop
     assert agent.kills >= CAPTURE_KILLS
