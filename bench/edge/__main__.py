@@ -110,7 +110,7 @@ async def bench(args: argparse.Namespace, home: Path, state: stack.StackState, i
         result = await asyncio.to_thread(request_pairing, ingest_url, released.json()["code"])
     if args.documents > result.config.block_size:
         print(f"note: {args.documents} documents exceed the first number block ({result.config.block_size}); "
-              "captures beyond it wait for the next block, which needs central")
+              "capture fetches the next blocks with a short master-data sync (counted in the capture time)")
     agent_home = home / "agent"
     store = Store(agent_home)
     store.pair(result, ingest_url)
