@@ -8,7 +8,7 @@ PACKAGES := -e ./contracts[runtime] -e ./services/ingest -e ./services/ocr -e ./
 STAMP := $(VENV)/.installed
 SOURCES := contracts/src services/*/src infra/src edge/src
 
-.PHONY: install run test lint typecheck unit e2e schemas bench samples down clean install-tesseract
+.PHONY: install run test lint typecheck unit e2e schemas bench bench-edge samples down clean install-tesseract
 
 install: $(STAMP)
 
@@ -42,6 +42,9 @@ samples: install
 
 bench: install
 	$(PY) -m bench.pipeline
+
+bench-edge: install
+	$(PY) -m bench.edge --documents 10000
 
 clean:
 	-$(VENV)/bin/belegflow stack down
