@@ -8,7 +8,7 @@ PACKAGES := -e ./contracts[runtime] -e ./services/ingest -e ./services/ocr -e ./
 STAMP := $(VENV)/.installed
 SOURCES := contracts/src services/*/src infra/src edge/src
 
-.PHONY: install run test lint typecheck unit e2e schemas bench bench-edge samples down clean install-tesseract
+.PHONY: install run test lint typecheck unit e2e schemas bench bench-edge bench-recognition bench-engines samples down clean install-tesseract
 
 install: $(STAMP)
 
@@ -16,6 +16,9 @@ $(STAMP): contracts/pyproject.toml services/*/pyproject.toml infra/pyproject.tom
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade uv
 	$(UV) pip install --python $(PY) --quiet $(PACKAGES) -r requirements-dev.txt
+	@# tesseract is an optional engine: installed where we may (root with apt), its tests skip elsewhere
+	-@command -v tesseract >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  timeout 600 $(MAKE) --no-print-directory install-tesseract >/dev/null 2>&1 && echo "installed tesseract"; } || true
 	touch $@
 
 run: install
@@ -45,6 +48,12 @@ bench: install
 
 bench-edge: install
 	$(PY) -m bench.edge --documents 10000
+
+bench-recognition: install
+	$(PY) -m bench.recognition.accuracy --json out/recognition-accuracy.json
+
+bench-engines: install
+	$(PY) -m bench.recognition.engines
 
 clean:
 	-$(VENV)/bin/belegflow stack down
