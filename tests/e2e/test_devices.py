@@ -433,6 +433,80 @@ async def test_a_resend_much_later_is_stored_once_with_the_same_document_id(
     assert [d["id"] for d in listed] == [str(first.document_id)]
 
 
+async def test_a_device_paired_after_a_reset_numbers_from_1_again(
+    services: processes.ServiceSet, stack_state: stack.StackState, nc: NATS, tenant: str
+) -> None:
+    # GIVEN a device that delivered document A as sequence 1
+    a = (SAMPLES / "invoices" / "invoice-05-din.pdf").read_bytes()
+    b = (SAMPLES / "invoices" / "invoice-02-modern.pdf").read_bytes()
+
+    def headers(data: bytes, sequence: int) -> dict[str, str]:
+        return {"Belegflow-Sequence": str(sequence), "Belegflow-Sha256": hashlib.sha256(data).hexdigest(),
+                "Belegflow-Filename": "scan.pdf"}
+
+    old = pair_device(services, tenant, "kasse-20")
+    device = await connect_device(old)
+    try:
+        await device.jetstream().publish(subjects.device_upload(tenant, old.device), a, headers=headers(a, 1))
+        first = await _receipt(device, old, 1)
+    finally:
+        await device.close()
+    assert first.status is ReceiptStatus.ACCEPTED, first.reason
+    # WHEN the operator resets the slot and a fresh agent pairs it and starts again at sequence 1 with B
+    reset = httpx.post(f"{services.ingest_url}/v1/devices/kasse-20/reset", headers={"X-Tenant": tenant})
+    assert reset.status_code == 200, reset.text
+    redeemed = redeem_code(services, reset.json()["code"])
+    assert redeemed.status_code == 200, redeemed.text
+    fresh = PairingResultV1.model_validate_json(redeemed.content)
+    assert fresh.credentials.password != old.credentials.password
+    device = await connect_device(fresh)
+    try:
+        # the new pairing knows no sequence yet: the old pairing's receipt does not count for it
+        before = await device.request(subjects.device_receipts(tenant, fresh.device),
+                                      ReceiptQueryV1(sequences=[1]).model_dump_json().encode(), timeout=10)
+        assert ReceiptListV1.model_validate_json(before.data).receipts == []
+        await device.jetstream().publish(subjects.device_upload(tenant, fresh.device), b, headers=headers(b, 1))
+        second = await _receipt(device, fresh, 1)
+        # a resend of B as sequence 1, and A (delivered by the earlier pairing) as sequence 2
+        await device.jetstream().publish(subjects.device_upload(tenant, fresh.device), b, headers=headers(b, 1))
+        await device.jetstream().publish(subjects.device_upload(tenant, fresh.device), a, headers=headers(a, 2))
+        again = await _receipt(device, fresh, 2)
+    finally:
+        await device.close()
+    # THEN B is accepted as a new document, the query answers with the new receipt, the resend gets the same id
+    assert second.status is ReceiptStatus.ACCEPTED, second.reason
+    assert second.sha256 == hashlib.sha256(b).hexdigest()
+    assert second.document_id is not None
+    assert second.document_id != first.document_id
+    receipts = await stream_messages(nc, "EDGE", subjects.device_receipt(tenant, fresh.device), expect=4,
+                                     timeout_s=30)
+    answers = [DeviceReceiptV1.model_validate_json(m.data) for m in receipts]
+    seen = [(r.sequence, r.status, r.document_id) for r in answers]
+    assert seen[:2] == [(1, ReceiptStatus.ACCEPTED, first.document_id), (1, ReceiptStatus.ACCEPTED, second.document_id)]
+    # the last two were sent together and may be answered in either order
+    assert sorted(seen[2:], key=lambda r: r[0]) == [(1, ReceiptStatus.ACCEPTED, second.document_id),
+                                                    (2, ReceiptStatus.DUPLICATE, first.document_id)]
+    assert again.status is ReceiptStatus.DUPLICATE
+    # document A stays stored and visible; the old pairing's receipt stays on record
+    doc_a = httpx.get(f"{services.ingest_url}/v1/documents/{first.document_id}", timeout=30)
+    assert doc_a.status_code == 200, doc_a.text
+    assert doc_a.json()["sha256"] == hashlib.sha256(a).hexdigest()
+    listed = httpx.get(f"{services.ingest_url}/v1/documents", headers={"X-Tenant": tenant}, timeout=30).json()
+    assert sorted(d["id"] for d in listed) == sorted([str(first.document_id), str(second.document_id)])
+    conn = await asyncpg.connect(stack_state.admin_dsn)
+    try:
+        kept = await conn.fetch("SELECT pairing, sequence, sha256 FROM ingest.device_receipts WHERE tenant = $1 "
+                                "AND device = 'kasse-20' ORDER BY pairing, sequence", tenant)
+        pairings = await conn.fetchval("SELECT pairing FROM ingest.devices WHERE tenant = $1 AND device = 'kasse-20'",
+                                       tenant)
+    finally:
+        await conn.close()
+    assert [(r["pairing"], r["sequence"], r["sha256"]) for r in kept] == [
+        (pairings - 1, 1, hashlib.sha256(a).hexdigest()),
+        (pairings, 1, hashlib.sha256(b).hexdigest()),
+        (pairings, 2, hashlib.sha256(a).hexdigest()),
+    ]
+
 async def test_sync_data_and_sessions_land_in_the_device_list(
     services: processes.ServiceSet, paired_device: PairingResultV1, tenant: str
 ) -> None:

@@ -108,7 +108,7 @@ async def pair(
     await conn.execute(
         """
         UPDATE devices SET state = 'paired', nats_user = $3, password_hash = $4, paired_at = $5, last_contact = $5,
-                           hostname = $6, agent_version = $7, revoked_at = NULL
+                           hostname = $6, agent_version = $7, revoked_at = NULL, pairing = pairing + 1
         WHERE tenant = $1 AND device = $2
         """,
         slot["tenant"], slot["device"], nats_user, password_hash, now, hostname, agent_version,
@@ -146,6 +146,12 @@ async def take_connections(conn: Connection, tenant: str, device: str) -> list[t
 async def device_state(conn: Connection, tenant: str, device: str) -> DeviceState | None:
     state = await conn.fetchval("SELECT state FROM devices WHERE tenant = $1 AND device = $2", tenant, device)
     return DeviceState(state) if state else None
+
+
+async def device_pairing(conn: Connection, tenant: str, device: str) -> tuple[DeviceState, int] | None:
+    """The slot's state and its current pairing (each pairing counts one up; 0: never paired)."""
+    row = await conn.fetchrow("SELECT state, pairing FROM devices WHERE tenant = $1 AND device = $2", tenant, device)
+    return (DeviceState(row["state"]), int(row["pairing"])) if row else None
 
 
 async def touch(conn: Connection, tenant: str, device: str, *, at: datetime, backlog: int | None = None) -> None:
@@ -258,38 +264,43 @@ def _receipt(tenant: str, device: str, row: Any) -> DeviceReceiptV1:
                            status=ReceiptStatus(row["status"]), document_id=row["document_id"], reason=row["reason"])
 
 
-async def receipt_of(conn: Connection, tenant: str, device: str, sequence: int) -> DeviceReceiptV1 | None:
+async def receipt_of(conn: Connection, tenant: str, device: str, pairing: int,
+                     sequence: int) -> DeviceReceiptV1 | None:
+    """The answer kept for a sequence of this pairing of the device (earlier pairings numbered on their own)."""
     row = await conn.fetchrow(
-        "SELECT * FROM device_receipts WHERE tenant = $1 AND device = $2 AND sequence = $3", tenant, device, sequence
+        "SELECT * FROM device_receipts WHERE tenant = $1 AND device = $2 AND pairing = $3 AND sequence = $4",
+        tenant, device, pairing, sequence,
     )
     return _receipt(tenant, device, row) if row else None
 
 
-async def receipts(conn: Connection, tenant: str, device: str, sequences: list[int]) -> list[DeviceReceiptV1]:
+async def receipts(conn: Connection, tenant: str, device: str, pairing: int,
+                   sequences: list[int]) -> list[DeviceReceiptV1]:
     rows = await conn.fetch(
-        "SELECT * FROM device_receipts WHERE tenant = $1 AND device = $2 AND sequence = ANY($3::bigint[]) "
-        "ORDER BY sequence",
-        tenant, device, sequences,
+        "SELECT * FROM device_receipts WHERE tenant = $1 AND device = $2 AND pairing = $3 "
+        "AND sequence = ANY($4::bigint[]) ORDER BY sequence",
+        tenant, device, pairing, sequences,
     )
     return [_receipt(tenant, device, r) for r in rows]
 
 
-async def save_receipt(conn: Connection, receipt: DeviceReceiptV1) -> DeviceReceiptV1:
-    """Keep the answer for (tenant, device, sequence); a confirmed one is never replaced, a rejected one may be."""
+async def save_receipt(conn: Connection, receipt: DeviceReceiptV1, *, pairing: int) -> DeviceReceiptV1:
+    """Keep the answer for (tenant, device, pairing, sequence); a confirmed one is never replaced, a rejected one
+    may be."""
     row = await conn.fetchrow(
         """
-        INSERT INTO device_receipts (tenant, device, sequence, sha256, status, document_id, reason)
-        VALUES ($1, $2, $3, $4, $5, $6, $7)
-        ON CONFLICT (tenant, device, sequence) DO UPDATE SET sha256 = EXCLUDED.sha256, status = EXCLUDED.status,
-            document_id = EXCLUDED.document_id, reason = EXCLUDED.reason, at = now()
+        INSERT INTO device_receipts (tenant, device, sequence, sha256, status, document_id, reason, pairing)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        ON CONFLICT (tenant, device, pairing, sequence) DO UPDATE SET sha256 = EXCLUDED.sha256,
+            status = EXCLUDED.status, document_id = EXCLUDED.document_id, reason = EXCLUDED.reason, at = now()
         WHERE device_receipts.status = 'rejected'
         RETURNING *
         """,
         receipt.tenant, receipt.device, receipt.sequence, receipt.sha256, receipt.status.value, receipt.document_id,
-        receipt.reason,
+        receipt.reason, pairing,
     )
     if row is None:  # a confirmed answer was there first
-        stored = await receipt_of(conn, receipt.tenant, receipt.device, receipt.sequence)
+        stored = await receipt_of(conn, receipt.tenant, receipt.device, pairing, receipt.sequence)
         assert stored is not None
         return stored
     return _receipt(receipt.tenant, receipt.device, row)
@@ -299,6 +310,7 @@ async def save_receipt(conn: Connection, receipt: DeviceReceiptV1) -> DeviceRece
 class ChunkKey:
     tenant: str
     device: str
+    pairing: int
     sequence: int
     sha256: str
 
@@ -309,15 +321,15 @@ async def add_chunk(conn: Connection, key: ChunkKey, *, index: int, count: int, 
     await conn.execute("DELETE FROM upload_chunks WHERE received_at < now() - interval '30 days'")
     await conn.execute(
         """
-        INSERT INTO upload_chunks (tenant, device, sequence, sha256, index, count, size, data)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING
+        INSERT INTO upload_chunks (tenant, device, pairing, sequence, sha256, index, count, size, data)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING
         """,
-        key.tenant, key.device, key.sequence, key.sha256, index, count, size, data,
+        key.tenant, key.device, key.pairing, key.sequence, key.sha256, index, count, size, data,
     )
     n: int = await conn.fetchval(
-        "SELECT count(*) FROM upload_chunks WHERE tenant = $1 AND device = $2 AND sequence = $3 AND sha256 = $4 "
-        "AND count = $5",
-        key.tenant, key.device, key.sequence, key.sha256, count,
+        "SELECT count(*) FROM upload_chunks WHERE tenant = $1 AND device = $2 AND pairing = $3 AND sequence = $4 "
+        "AND sha256 = $5 AND count = $6",
+        key.tenant, key.device, key.pairing, key.sequence, key.sha256, count,
     )
     return n
 
@@ -325,17 +337,18 @@ async def add_chunk(conn: Connection, key: ChunkKey, *, index: int, count: int, 
 async def chunks(conn: Connection, key: ChunkKey) -> list[tuple[int, int, int, bytes]]:
     """(index, count, size, data) of the stored chunks in order."""
     rows = await conn.fetch(
-        "SELECT index, count, size, data FROM upload_chunks WHERE tenant = $1 AND device = $2 AND sequence = $3 "
-        "AND sha256 = $4 ORDER BY index",
-        key.tenant, key.device, key.sequence, key.sha256,
+        "SELECT index, count, size, data FROM upload_chunks WHERE tenant = $1 AND device = $2 AND pairing = $3 "
+        "AND sequence = $4 AND sha256 = $5 ORDER BY index",
+        key.tenant, key.device, key.pairing, key.sequence, key.sha256,
     )
     return [(r["index"], r["count"], int(r["size"]), bytes(r["data"])) for r in rows]
 
 
 async def drop_chunks(conn: Connection, key: ChunkKey) -> None:
     await conn.execute(
-        "DELETE FROM upload_chunks WHERE tenant = $1 AND device = $2 AND sequence = $3 AND sha256 = $4",
-        key.tenant, key.device, key.sequence, key.sha256,
+        "DELETE FROM upload_chunks WHERE tenant = $1 AND device = $2 AND pairing = $3 AND sequence = $4 "
+        "AND sha256 = $5",
+        key.tenant, key.device, key.pairing, key.sequence, key.sha256,
     )
 
 

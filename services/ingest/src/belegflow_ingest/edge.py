@@ -108,16 +108,25 @@ def parse_capture(raw: str) -> DeviceCaptureV1 | None:
                              f"{exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}") from None
 
 
+async def _pairing(rt: Runtime, tenant: str, device: str, *, backlog: int | None = None) -> int | str:
+    """The device's current pairing when it is paired (and its contact is recorded), else why it may not do this.
+
+    Sequence numbers count per pairing: a device paired after a reset starts at 1 again.
+    """
+    async with rt.db.acquire() as conn:
+        slot = await device_store.device_pairing(conn, tenant, device)
+        if slot is not None and slot[0] is DeviceState.PAIRED:
+            await device_store.touch(conn, tenant, device, at=datetime.now(UTC), backlog=backlog)
+            return slot[1]
+    if slot is None:
+        return f"device {device!r} of tenant {tenant} is not paired: no such slot"
+    return f"device {device!r} of tenant {tenant} is not paired (slot state: {slot[0].value})"
+
+
 async def _paired(rt: Runtime, tenant: str, device: str, *, backlog: int | None = None) -> str | None:
     """None when the device is paired (and its contact is recorded), else why it may not do this."""
-    async with rt.db.acquire() as conn:
-        state = await device_store.device_state(conn, tenant, device)
-        if state is DeviceState.PAIRED:
-            await device_store.touch(conn, tenant, device, at=datetime.now(UTC), backlog=backlog)
-            return None
-    if state is None:
-        return f"device {device!r} of tenant {tenant} is not paired: no such slot"
-    return f"device {device!r} of tenant {tenant} is not paired (slot state: {state.value})"
+    pairing = await _pairing(rt, tenant, device, backlog=backlog)
+    return pairing if isinstance(pairing, str) else None
 
 
 async def receive_document(
@@ -126,10 +135,11 @@ async def receive_document(
 ) -> DeviceReceiptV1:
     """The one way a device's document comes in (whole or assembled from chunks); returns the stored answer."""
     actual = hashlib.sha256(data).hexdigest()
-    if refusal := await _paired(rt, tenant, device):
-        return _rejected(tenant, device, sequence, actual, refusal)
+    pairing = await _pairing(rt, tenant, device)
+    if isinstance(pairing, str):
+        return _rejected(tenant, device, sequence, actual, pairing)
     async with rt.db.acquire() as conn:
-        known = await device_store.receipt_of(conn, tenant, device, sequence)
+        known = await device_store.receipt_of(conn, tenant, device, pairing, sequence)
     if known is not None and known.status is not ReceiptStatus.REJECTED:
         if known.sha256 == actual:
             return known  # a resend after a lost receipt: the same answer, however late
@@ -145,22 +155,24 @@ async def receive_document(
             capture = parse_capture(capture_header)
             result = await take_in(rt, tenant=tenant, data=data, filename=urllib.parse.unquote(filename),
                                    source=Source.DEVICE, limit=settings.max_upload_bytes, device=device,
-                                   device_sequence=sequence)
+                                   device_pairing=pairing, device_sequence=sequence)
         except AdmissionError as exc:
             receipt = _rejected(tenant, device, sequence, actual, exc.message)
         else:
             duplicate = result.duplicate
             async with rt.db.acquire() as conn:
                 if duplicate:
-                    # the device's own earlier delivery (answered before the receipt was kept) is no duplicate
-                    duplicate = await store.device_origin(conn, result.document_id) != (device, sequence)
+                    # the device's own earlier delivery (answered before the receipt was kept) is no duplicate;
+                    # one of an earlier pairing of the slot is
+                    origin = await store.device_origin(conn, result.document_id)
+                    duplicate = origin != (device, pairing, sequence)
                 elif capture is not None:
                     await record_capture(conn, result.document_id, device, sequence, capture)
             receipt = DeviceReceiptV1(tenant=tenant, device=device, sequence=sequence, sha256=actual,
                                       status=ReceiptStatus.DUPLICATE if duplicate else ReceiptStatus.ACCEPTED,
                                       document_id=result.document_id)
     async with rt.db.acquire() as conn:
-        return await device_store.save_receipt(conn, receipt)
+        return await device_store.save_receipt(conn, receipt, pairing=pairing)
 
 
 async def record_capture(conn: Connection, document_id: Any, device: str, sequence: int,
@@ -237,12 +249,13 @@ async def on_device_chunk(msg: NatsMessage, rt: RuntimeDep, settings: SettingsDe
         await _answer(rt, msg, "ingest-device-chunks", _rejected(tenant, device, sequence, claimed or "-", str(exc)))
         return
     last = index == count - 1
-    if refusal := await _paired(rt, tenant, device):
+    pairing = await _pairing(rt, tenant, device)
+    if isinstance(pairing, str):
         if last:
-            await _answer(rt, msg, "ingest-device-chunks", _rejected(tenant, device, sequence, claimed or "-", refusal))
+            await _answer(rt, msg, "ingest-device-chunks", _rejected(tenant, device, sequence, claimed or "-", pairing))
         return
     async with rt.db.acquire() as conn:
-        known = await device_store.receipt_of(conn, tenant, device, sequence)
+        known = await device_store.receipt_of(conn, tenant, device, pairing, sequence)
     if known is not None and known.status is not ReceiptStatus.REJECTED:
         # sent again after it was taken in: answer once, on the last chunk, as for a whole upload
         if last:
@@ -252,7 +265,7 @@ async def on_device_chunk(msg: NatsMessage, rt: RuntimeDep, settings: SettingsDe
                 "a sequence number is never reused")
             await _answer(rt, msg, "ingest-device-chunks", answer)
         return
-    key = device_store.ChunkKey(tenant, device, sequence, claimed)
+    key = device_store.ChunkKey(tenant, device, pairing, sequence, claimed)
     async with rt.db.acquire() as conn:
         have = await device_store.add_chunk(conn, key, index=index, count=count, size=size, data=body)
     if have < count:
@@ -391,9 +404,11 @@ async def on_receipt_query(msg: NatsMessage, rt: RuntimeDep) -> ReceiptListV1:
     """The receipts central keeps for these sequence numbers (a sequence it does not know is left out)."""
 
     async def handle(tenant: str, device: str, query: ReceiptQueryV1) -> ReceiptListV1:
-        if await _paired(rt, tenant, device):
+        pairing = await _pairing(rt, tenant, device)
+        if isinstance(pairing, str):
             return ReceiptListV1()
         async with rt.db.acquire() as conn:
-            return ReceiptListV1(receipts=await device_store.receipts(conn, tenant, device, query.sequences))
+            return ReceiptListV1(receipts=await device_store.receipts(conn, tenant, device, pairing,
+                                                                      query.sequences))
 
     return await _serve(msg, ReceiptQueryV1, lambda _: ReceiptListV1(), handle)

@@ -43,6 +43,7 @@ async def take_in(
     source: Source,
     limit: int,
     device: str | None = None,
+    device_pairing: int | None = None,
     device_sequence: int | None = None,
 ) -> IntakeResult:
     """Admit ``data`` or raise an ``AdmissionError``; a second copy of the same bytes is a duplicate."""
@@ -94,6 +95,7 @@ async def take_in(
                 object_key=ref.key,
                 received_at=now,
                 device=device,
+                device_pairing=device_pairing,
                 device_sequence=device_sequence,
             ),
         )

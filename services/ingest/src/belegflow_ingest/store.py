@@ -33,6 +33,7 @@ class NewDocument:
     object_key: str
     received_at: datetime
     device: str | None = None
+    device_pairing: int | None = None
     device_sequence: int | None = None
 
 
@@ -43,10 +44,11 @@ async def find_by_hash(conn: Connection, tenant: str, sha256: str) -> UUID | Non
     return doc_id
 
 
-async def device_origin(conn: Connection, document_id: UUID) -> tuple[str | None, int | None]:
-    """Which device and sequence number first sent a document (``None`` for other sources)."""
-    row = await conn.fetchrow("SELECT device, device_sequence FROM documents WHERE id = $1", document_id)
-    return (row["device"], row["device_sequence"]) if row else (None, None)
+async def device_origin(conn: Connection, document_id: UUID) -> tuple[str | None, int | None, int | None]:
+    """Which device, pairing of it and sequence number first sent a document (``None`` for other sources)."""
+    row = await conn.fetchrow("SELECT device, device_pairing, device_sequence FROM documents WHERE id = $1",
+                              document_id)
+    return (row["device"], row["device_pairing"], row["device_sequence"]) if row else (None, None, None)
 
 
 async def insert_document(conn: Connection, doc: NewDocument) -> bool:
@@ -54,8 +56,8 @@ async def insert_document(conn: Connection, doc: NewDocument) -> bool:
     row = await conn.fetchrow(
         """
         INSERT INTO documents (id, tenant, sha256, size, media_type, filename, source, device, device_sequence,
-                               bucket, object_key, status, received_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                               bucket, object_key, status, received_at, device_pairing)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
         ON CONFLICT (tenant, sha256) DO NOTHING
         RETURNING id
         """,
@@ -72,6 +74,7 @@ async def insert_document(conn: Connection, doc: NewDocument) -> bool:
         doc.object_key,
         Status.INGESTED.value,
         doc.received_at,
+        doc.device_pairing,
     )
     return row is not None
 
