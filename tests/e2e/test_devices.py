@@ -38,6 +38,7 @@ from belegflow_contracts.messages import (
 )
 from belegflow_ops import processes, stack
 from tests.conftest import (
+    REPO,
     SAMPLES,
     connect_device,
     import_masterdata,
@@ -506,6 +507,50 @@ async def test_a_device_paired_after_a_reset_numbers_from_1_again(
         (pairings, 1, hashlib.sha256(b).hexdigest()),
         (pairings, 2, hashlib.sha256(a).hexdigest()),
     ]
+
+async def test_the_pairing_migration_keeps_existing_receipts_and_chunks_in_the_current_pairing(
+    stack_state: stack.StackState,
+) -> None:
+    # GIVEN a schema as it was before pairings were counted, with a receipt, a chunk and a device document
+    migrations = sorted((REPO / "services/ingest/src/belegflow_ingest/migrations").glob("*.sql"))
+    assert migrations[-1].name == "0005_device_pairings.sql"
+    schema = f"m{uuid.uuid4().hex[:10]}"
+    conn = await asyncpg.connect(stack_state.admin_dsn)
+    try:
+        await conn.execute(f"CREATE SCHEMA {schema}")
+        await conn.execute(f"SET search_path TO {schema}")
+        for file in migrations[:-1]:
+            await conn.execute(file.read_text(encoding="utf-8"))
+        doc = uuid.uuid4()
+        await conn.execute(
+            "INSERT INTO devices (tenant, device, name, state, nats_user, password_hash, released_at) "
+            "VALUES ('t1', 'kasse-01', 'Kasse', 'paired', 't1.kasse-01', 'x', now())")
+        await conn.execute("INSERT INTO device_receipts (tenant, device, sequence, sha256, status, document_id) "
+                           "VALUES ('t1', 'kasse-01', 1, $1, 'accepted', $2)", "a" * 64, doc)
+        await conn.execute("INSERT INTO upload_chunks (tenant, device, sequence, sha256, index, count, size, data) "
+                           "VALUES ('t1', 'kasse-01', 2, $1, 0, 2, 10, '\\x00')", "b" * 64)
+        await conn.execute(
+            "INSERT INTO documents (id, tenant, sha256, size, media_type, filename, source, device, device_sequence, "
+            "bucket, object_key, status, received_at) VALUES ($1, 't1', $2, 1, 'application/pdf', 'a.pdf', 'device', "
+            "'kasse-01', 1, 'originals', 'k', 'ingested', now())", doc, "a" * 64)
+        # WHEN the pairing migration runs
+        await conn.execute(migrations[-1].read_text(encoding="utf-8"))
+        # THEN all of it belongs to the slot's current pairing, and the next pairing numbers on its own
+        assert await conn.fetchval("SELECT pairing FROM devices") == 1
+        assert await conn.fetchval("SELECT pairing FROM device_receipts WHERE sequence = 1") == 1
+        assert await conn.fetchval("SELECT pairing FROM upload_chunks WHERE sequence = 2") == 1
+        assert await conn.fetchval("SELECT device_pairing FROM documents WHERE id = $1", doc) == 1
+        await conn.execute("INSERT INTO device_receipts (tenant, device, pairing, sequence, sha256, status) "
+                           "VALUES ('t1', 'kasse-01', 2, 1, $1, 'accepted')", "c" * 64)
+        with pytest.raises(asyncpg.UniqueViolationError):
+            await conn.execute("INSERT INTO device_receipts (tenant, device, pairing, sequence, sha256, status) "
+                               "VALUES ('t1', 'kasse-01', 2, 1, $1, 'accepted')", "d" * 64)
+        with pytest.raises(asyncpg.NotNullViolationError):
+            await conn.execute("INSERT INTO device_receipts (tenant, device, sequence, sha256, status) "
+                               "VALUES ('t1', 'kasse-01', 3, $1, 'accepted')", "e" * 64)
+    finally:
+        await conn.execute(f"DROP SCHEMA {schema} CASCADE")
+        await conn.close()
 
 async def test_sync_data_and_sessions_land_in_the_device_list(
     services: processes.ServiceSet, paired_device: PairingResultV1, tenant: str
