@@ -282,7 +282,15 @@ async def test_agent_killed_and_cut_off_loses_nothing_and_duplicates_nothing(
     later = []
     for path in generate(tmp_path / "later", seed=4343, count=SYNC_KILLS * 5 + 10, masterdata_dir=tmp_path / "md2"):
         later.append(path.rename(path.with_name(f"later-{path.name}")))
-    total = len(pdfs) + len(later)
+    later_count = len(later)
+    extra_rounds = iter(range(1000))
+
+    def more() -> list[Path]:
+        # a fast machine may capture everything before enough kills landed: then there is more to capture
+        n = next(extra_rounds)
+        fresh = generate(tmp_path / f"extra-{n}", seed=5000 + n, count=15, masterdata_dir=tmp_path / f"md-extra-{n}")
+        return [path.rename(path.with_name(f"extra{n}-{path.name}")) for path in fresh]
+
     startup = await _startup_seconds(agent)
     print(f"agent start-up: {startup:.2f} s")
     # one sync without faults tells how long a session takes per document here
@@ -298,9 +306,10 @@ async def test_agent_killed_and_cut_off_loses_nothing_and_duplicates_nothing(
     await proxy.cut()
 
     # WHEN they are captured offline while capture processes are killed at random
-    await _capture_with_kills(agent, pdfs, FULL_CAPTURE_KILLS, startup, "invoice", rng, batch=3)
+    await _capture_with_kills(agent, pdfs, FULL_CAPTURE_KILLS, startup, "invoice", rng, batch=3, more=more)
     assert agent.kills >= FULL_CAPTURE_KILLS
     capture_kills = agent.kills
+    total = len(pdfs) + later_count  # the capture loop may have added documents to pdfs
     print(f"capture kills: {capture_kills}")
     # AND sync processes are killed at random, and the uplink is cut in the middle of syncs
     await proxy.restore()
