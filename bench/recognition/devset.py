@@ -32,6 +32,8 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
+from samples.generate import container_number, iban_de, mawb, vat_id_de
+
 CENT = Decimal("0.01")
 W, H = A4
 TEMPLATES = ("din5008", "header_table", "sidebar", "english", "multipage", "receipt", "compact")
@@ -45,44 +47,6 @@ FIELDS = (
     "supplier_name", "supplier_street", "supplier_postal_code", "supplier_city", "supplier_iban",
     "supplier_vat_id", "recipient_name",
 )  # fmt: skip
-
-# --- check digits --------------------------------------------------------------------------------
-
-
-def iban_de(blz: str, account: str) -> str:
-    """German IBAN with its ISO 13616 mod-97 check digits."""
-    bban = blz + account.zfill(10)
-    check = 98 - int(bban + "131400") % 97
-    return f"DE{check:02d}{bban}"
-
-
-def vat_id_de(eight_digits: str) -> str:
-    """German USt-IdNr. with its ISO 7064 MOD 11,10 check digit."""
-    product = 10
-    for ch in eight_digits:
-        total = (int(ch) + product) % 10 or 10
-        product = (2 * total) % 11
-    return f"DE{eight_digits}{(11 - product) % 10}"
-
-
-def container_number(owner: str, serial: int) -> str:
-    """ISO 6346 container number: owner code, category U, six digits and the check digit."""
-    values: dict[str, int] = {}
-    n = 10
-    for letter in "ABCDEFGHIJKLMNOPQRSTUVWXYZ":
-        if n % 11 == 0:
-            n += 1
-        values[letter] = n
-        n += 1
-    code = f"{owner}U{serial:06d}"
-    total = sum((values[c] if c.isalpha() else int(c)) * 2**i for i, c in enumerate(code))
-    return f"{code}{total % 11 % 10}"
-
-
-def mawb(prefix: str, serial: int) -> str:
-    """Air waybill number: airline prefix, seven digits and the mod-7 check digit."""
-    return f"{prefix}-{serial:07d}{serial % 7}"
-
 
 # --- master data pools ---------------------------------------------------------------------------
 

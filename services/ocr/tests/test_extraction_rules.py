@@ -11,7 +11,7 @@ from belegflow_contracts.messages import InvoiceFieldsV1, InvoiceLineV1
 from belegflow_ocr.recognition.extraction import clean_text, extract_fields
 from belegflow_ocr.recognition.layout import build_lines, estimate_slope
 from belegflow_ocr.recognition.model import PageInfo, ProtocolLog, Word
-from bench.recognition.devset import iban_de, vat_id_de
+from samples.generate import iban_de, vat_id_de
 
 A4 = [PageInfo(1, 595.0, 842.0)]
 TODAY = date(2025, 1, 31)
