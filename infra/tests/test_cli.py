@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pypdfium2 as pdfium  # type: ignore[import-untyped, unused-ignore]
+
 REPO = Path(__file__).resolve().parents[2]
 BELEGFLOW = [sys.executable, "-m", "belegflow_ops"]
 
@@ -31,6 +33,24 @@ def test_extract_works_with_no_server_and_prints_the_stable_field_names(tmp_path
     for name in ("invoice_number", "invoice_date", "gross_amount", "supplier_iban", "supplier_vat_id"):
         assert doc["fields"][name]["value"] == truth["fields"][name], name
         assert set(doc["fields"][name]) == {"value", "confidence", "page", "bbox"}
+
+
+def test_extract_reads_a_scan_by_ocr_with_the_same_field_names(tmp_path: Path) -> None:
+    # GIVEN a scan of a sample invoice: a 200 dpi PNG, no text layer at all
+    pdf = REPO / "samples" / "invoices" / "invoice-02-modern.pdf"
+    truth = json.loads(pdf.with_suffix(".truth.json").read_text())
+    scan = tmp_path / "scan.png"
+    pdfium.PdfDocument(str(pdf))[0].render(scale=200 / 72).to_pil().convert("L").save(scan)
+    # WHEN extracting as JSON
+    result = run("extract", str(scan), "--json", cwd=tmp_path)
+    # THEN the OCR reader read it, and the key fields come out under the same names with their place on the page
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["reader"] == "ocr"
+    for name in ("invoice_number", "invoice_date", "gross_amount", "supplier_iban", "supplier_vat_id"):
+        assert doc["fields"][name]["value"] == truth["fields"][name], name
+        assert doc["fields"][name]["page"] == 1
+        assert doc["fields"][name]["bbox"] is not None
 
 
 def test_extract_names_a_bad_file_and_still_reads_the_good_one(tmp_path: Path) -> None:
