@@ -28,8 +28,9 @@ from nats.js.api import StreamConfig
 
 from belegflow_contracts.messages import SyncKind
 from belegflow_edge.pairing import request_pairing
+from belegflow_edge.settings import SERVERS_ENV
 from belegflow_edge.store import Store
-from belegflow_edge.sync import SERVERS_ENV, SyncOptions, run_sync
+from belegflow_edge.sync import SyncOptions, run_sync
 from belegflow_ops import processes, setup, stack
 from bench.edge.proxy import TcpProxy
 

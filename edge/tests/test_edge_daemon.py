@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from belegflow_edge.daemon import Backoff, DaemonOptions, run_daemon
+from belegflow_edge.settings import SERVERS_ENV
 from belegflow_edge.store import DocState, Store
-from belegflow_edge.sync import SERVERS_ENV, SyncOptions
+from belegflow_edge.sync import SyncOptions
 from edge.tests.conftest import FakeCentral, NatsServer, pdf
 
 

@@ -11,8 +11,9 @@ import pytest
 
 from belegflow_contracts.messages import DeviceConfigV1, DeviceMasterDataV1, DeviceSupplierV1, SyncKind, SyncResult
 from belegflow_edge.errors import SyncBusyError
+from belegflow_edge.settings import SERVERS_ENV
 from belegflow_edge.store import DocState, Store
-from belegflow_edge.sync import SERVERS_ENV, SyncOptions, escape_filename, run_sync
+from belegflow_edge.sync import SyncOptions, escape_filename, run_sync
 from bench.edge.proxy import TcpProxy
 from edge.tests.conftest import FakeCentral, NatsServer, pdf
 

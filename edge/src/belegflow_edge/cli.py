@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
 import time
 from collections.abc import Sequence
@@ -13,16 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from belegflow_contracts.messages import SyncKind, SyncResult
-from belegflow_edge import __version__
+from belegflow_edge import __version__, settings
 from belegflow_edge.daemon import DaemonOptions, run_daemon
 from belegflow_edge.errors import EdgeError, Exit, NumbersExhaustedError, UnknownDocumentTypeError
 from belegflow_edge.pairing import pair
 from belegflow_edge.store import DocState, Session, Store
 from belegflow_edge.sync import SyncOptions, probe, run_sync
 from belegflow_edge.watch import scan_once
-
-HOME_ENV = "BELEGFLOW_EDGE_HOME"
-DEFAULT_HOME = Path.home() / ".belegflow-edge"
 
 
 def _say(line: str) -> None:
@@ -44,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="belegflow-edge", description="belegflow edge agent: capture offline, "
                                      "sync when central is reachable")
     parser.add_argument("--home", type=Path, default=None,
-                        help=f"the agent's state folder (env {HOME_ENV}, default {DEFAULT_HOME})")
+                        help=f"the agent's state folder (env {settings.HOME_ENV}, default {settings.DEFAULT_HOME})")
     parser.add_argument("--version", action="version", version=f"belegflow-edge {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -91,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _home(args: argparse.Namespace) -> Path:
-    home: Path = args.home or Path(os.environ.get(HOME_ENV) or DEFAULT_HOME)
+    home = settings.home(args.home)
     home.mkdir(parents=True, exist_ok=True)
     return home
 

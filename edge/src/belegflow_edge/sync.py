@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import random
 import urllib.parse
 from collections.abc import Awaitable, Callable
@@ -42,6 +41,7 @@ from belegflow_contracts.messages import (
     SyncResult,
     SyncSessionV1,
 )
+from belegflow_edge import settings
 from belegflow_edge.errors import CentralUnreachableError, SyncBusyError
 from belegflow_edge.store import Device, Document, Session, Store, utcnow
 
@@ -52,7 +52,6 @@ CAPTURE_HEADER = "Belegflow-Capture"
 CHUNK_HEADER = "Belegflow-Chunk"
 SIZE_HEADER = "Belegflow-Size"
 
-SERVERS_ENV = "BELEGFLOW_EDGE_NATS_SERVERS"
 """Comma-separated NATS URLs that replace the ones from pairing (a device behind NAT or a relay)."""
 
 # printable ASCII except '%', which starts an escape
@@ -78,10 +77,7 @@ class SyncOptions:
 
 
 def servers_for(device: Device) -> list[str]:
-    override = os.environ.get(SERVERS_ENV, "").strip()
-    if override:
-        return [url.strip() for url in override.split(",") if url.strip()]
-    return device.servers
+    return settings.nats_servers_override() or device.servers
 
 
 def escape_filename(name: str) -> str:
