@@ -32,7 +32,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
-from samples.generate import container_number, iban_de, mawb, vat_id_de
+from samples.generate import Line, container_number, iban_de, mawb, vat_id_de
 
 CENT = Decimal("0.01")
 W, H = A4
@@ -125,22 +125,8 @@ class Supplier(Party):
     manager: str
 
 
-@dataclass
-class Item:
-    position: int
-    description: str
-    reference_label: str
-    reference: str | None
-    quantity: Decimal
-    unit_price: Decimal
-
-    @property
-    def net(self) -> Decimal:
-        return (self.quantity * self.unit_price).quantize(CENT, ROUND_HALF_UP)
-
-    @property
-    def reference_text(self) -> str:
-        return f"{self.reference_label} {self.reference}" if self.reference else self.reference_label
+Item = Line
+"""An invoice line as the sample generator has it (net and reference text derived; no accrual in this set)."""
 
 
 @dataclass
