@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import json
 import random
 from dataclasses import dataclass, field
@@ -505,6 +506,19 @@ def generate(out_dir: Path, *, seed: int = 4711, count: int = 6, masterdata_dir:
     if masterdata_dir is not None:
         write_masterdata(masterdata_dir, accruals)
     return paths
+
+
+def dense_pdf(pages: int) -> bytes:
+    """A born-digital PDF so full of text that reading its text layer takes seconds: a genuinely slow input."""
+    buf = io.BytesIO()
+    pdf = Canvas(buf, pagesize=A4)
+    for page in range(pages):
+        pdf.setFont("Helvetica", 7)
+        for line in range(90):
+            pdf.drawString(20, 800 - line * 8.5, " ".join(f"w{page}x{line}y{i}" for i in range(22)))
+        pdf.showPage()
+    pdf.save()
+    return buf.getvalue()
 
 
 def main() -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import io
 import json
 import os
 import shutil
@@ -21,11 +20,10 @@ import httpx
 import pypdfium2 as pdfium  # type: ignore[import-untyped, unused-ignore]
 import pytest
 from nats.aio.client import Client as NATS
-from reportlab.lib.pagesizes import A4
-from reportlab.pdfgen import canvas
 
 from belegflow_contracts.messages import DeadLetterV1, Decision, MatchedV1, RecognizedV1, TmsExportV1
 from belegflow_ops import processes, stack
+from samples.generate import dense_pdf
 from tests.conftest import SAMPLES, import_masterdata, stream_messages, upload
 
 pytestmark = pytest.mark.e2e
@@ -76,19 +74,6 @@ async def exports(nc: NATS, tenant: str, *, expect: int) -> list[TmsExportV1]:
 
 def ocr_entries(doc: dict[str, Any]) -> list[dict[str, Any]]:
     return [e for e in doc["protocol"] if e["step"] == "ocr"]
-
-
-def dense_pdf(pages: int) -> bytes:
-    """A born-digital PDF so full of text that reading its text layer takes many seconds: a genuinely slow input."""
-    buf = io.BytesIO()
-    pdf = canvas.Canvas(buf, pagesize=A4)
-    for page in range(pages):
-        pdf.setFont("Helvetica", 7)
-        for line in range(90):
-            pdf.drawString(20, 800 - line * 8.5, " ".join(f"w{page}x{line}y{i}" for i in range(22)))
-        pdf.showPage()
-    pdf.save()
-    return buf.getvalue()
 
 
 async def recognition_started(services: processes.ServiceSet, document_id: str, *, timeout_s: float = 60) -> None:

@@ -3,36 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import os
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from reportlab.lib.pagesizes import A4
-from reportlab.pdfgen import canvas
 
 from belegflow_contracts.messages import InvoiceFieldsV1, RecognitionCancelV1, RecognizedV1
 from belegflow_contracts.types import ObjectRef
 from belegflow_ocr.domain import MANUAL_READER, cancelled_work_product, recognize
 from belegflow_ocr.worker import RecognitionCancelledError, RecognitionPool
+from samples.generate import dense_pdf
 
 SAMPLE = Path(__file__).resolve().parents[3] / "samples" / "invoices" / "invoice-01-din.pdf"
 AT = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-
-
-def dense_pdf(pages: int) -> bytes:
-    """A born-digital PDF with a lot of text per page: reading its text layer genuinely takes seconds."""
-    buf = io.BytesIO()
-    pdf = canvas.Canvas(buf, pagesize=A4)
-    for page in range(pages):
-        pdf.setFont("Helvetica", 7)
-        for line in range(90):
-            pdf.drawString(20, 800 - line * 8.5, " ".join(f"w{page}x{line}y{i}" for i in range(22)))
-        pdf.showPage()
-    pdf.save()
-    return buf.getvalue()
 
 
 def cancel_command(reason: str = "scan unreadable") -> RecognitionCancelV1:
