@@ -16,7 +16,6 @@ import pypdfium2 as pdfium  # type: ignore[import-untyped, unused-ignore]
 import pytest
 from PIL import Image
 from pydantic import ValidationError
-from reportlab.pdfgen.canvas import Canvas
 
 from belegflow_contracts.messages import InvoiceFieldsV1, TextFieldV1
 from belegflow_ocr.recognition import default_registry
@@ -36,28 +35,13 @@ from belegflow_ocr.recognition.ocr.ppocr import deskew_box, mostly_vertical, ske
 from belegflow_ocr.recognition.ocr.reader import split_words, with_ocr_confidence
 from belegflow_ocr.recognition.ocr.tesseract import languages, parse_rotation, parse_tsv
 from belegflow_ocr.settings import Settings
+from bench.recognition.engines import word_lines
 
 # Words German invoices are full of, with every letter PP-OCRv4's Chinese/English dictionary lacks (ö Ä Ö ß).
 GERMAN = ["Müller GmbH", "Straße", "Größe", "Bürobedarf", "München", "Köln", "Überseetor", "Äpfel", "Ölmühle",
           "Fußweg", "Düsseldorf", "Gebühr"]  # fmt: skip
 HAS_TESSERACT = shutil.which("tesseract") is not None
 HAS_PADDLE = importlib.util.find_spec("paddleocr") is not None and importlib.util.find_spec("paddle") is not None
-
-
-def word_lines(words: list[str], *, size: float = 11) -> list[np.ndarray]:
-    """Each word rendered alone (Helvetica, as the sample invoices) at 200 dpi, as an RGB line image."""
-    buf = io.BytesIO()
-    canvas = Canvas(buf, pagesize=(300, 30 * len(words)), invariant=1)
-    for i, word in enumerate(words):
-        canvas.setFont("Helvetica", size)
-        canvas.drawString(20, 30 * len(words) - 20 - 30 * i, word)
-    canvas.showPage()
-    canvas.save()
-    document = pdfium.PdfDocument(buf.getvalue())
-    page = np.asarray(document[0].render(scale=200 / 72).to_pil().convert("RGB"), dtype=np.uint8)
-    document.close()
-    strip = 30 * 200 // 72
-    return [np.ascontiguousarray(page[i * strip : (i + 1) * strip]) for i in range(len(words))]
 
 
 def read_lines(engine: OcrEngine, images: list[np.ndarray]) -> list[str]:
