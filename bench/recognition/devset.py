@@ -903,6 +903,7 @@ def truth(inv: DevInvoice, font: str, pages: int) -> dict[str, object]:
             "supplier_iban": s.iban if inv.show_iban else None,
             "supplier_vat_id": s.vat_id,
             "recipient_name": inv.recipient.name if inv.recipient else None,
+            "document_type": "receipt" if inv.template == "receipt" else "invoice",
         },
         "lines": [
             {

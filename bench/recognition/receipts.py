@@ -363,7 +363,7 @@ def truth(r: Receipt, pages: int, part: str) -> dict[str, object]:
     if r.style[:2] in ("de", "gb", "ie"):
         street, postal, city = r.legal.street, r.legal.postal_code, r.legal.city
     return {
-        "file": f"{r.stem}.pdf", "source": "receipts", "part": part, "template": r.style, "lang": r.lang,
+        "file": f"{r.stem}.pdf", "set": "receipts", "part": part, "template": r.style, "lang": r.lang,
         "pages": pages,
         "fields": truthfile.fields(
             invoice_number=r.number, invoice_date=r.when.isoformat(), currency=r.currency, net_amount=net,

@@ -1,6 +1,6 @@
 """The truth file every development-set source writes beside a document, and the split into parts.
 
-A truth file ``<stem>.truth.json`` holds ``file`` (the document beside it), ``source``, ``part``
+A truth file ``<stem>.truth.json`` holds ``file`` (the document beside it), ``set`` (its source), ``part``
 (development or held-out), ``template``, ``lang``, ``pages``, ``fields`` (the field names of
 ``InvoiceFieldsV1`` plus ``document_type``; ISO dates, two-decimal amounts, compact IBAN and VAT ID,
 ``null`` for what the document does not state) and ``lines``.

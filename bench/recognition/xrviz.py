@@ -280,7 +280,7 @@ def generate(out: Path, *, seed: int, count: int | None = None, corpora: Path = 
                 print(f"xrviz: {name} not printed: {exc}", file=sys.stderr)
                 continue
             truthfile.write(out, stem, {
-                "file": target.name, "source": "xrviz", "part": part, "template": f"kosit-{truth['syntax']}",
+                "file": target.name, "set": "xrviz", "part": part, "template": f"kosit-{truth['syntax']}",
                 "lang": lang, "pages": pdf_pages(target), "origin": name, "page_width_mm": width,
                 "fields": truth["fields"], "lines": truth["lines"],
             })  # fmt: skip

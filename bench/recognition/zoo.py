@@ -677,7 +677,7 @@ def truth(inv: Invoice, pages: int, part: str, font: str) -> dict[str, object]:
     s = inv.seller
     doc_type = {"credit_note": "credit_note", "correction": "correction"}.get(inv.kind, "invoice")
     return {
-        "file": f"{inv.stem}.pdf", "source": "zoo", "part": part, "template": inv.tpl.name, "lang": inv.tpl.lang,
+        "file": f"{inv.stem}.pdf", "set": "zoo", "part": part, "template": inv.tpl.name, "lang": inv.tpl.lang,
         "kind": inv.kind, "font": font, "pages": pages,
         "fields": truthfile.fields(
             invoice_number=inv.number, invoice_date=inv.issued.isoformat(), due_date=truthfile.iso(inv.due),
