@@ -124,6 +124,8 @@ def build(index: int, seed: int) -> Receipt:
     brand = rng.choice(_BRANDS[lang])
     if style == "de_fuel":
         brand = rng.choice(["Tankstelle Ostwind", "AUTOHOF NORD", "Tankcenter Maintal"])
+    if rng.random() < 0.6:
+        brand = brand.upper()
     date_style = {
         "de": rng.choice(["dd.mm.yyyy", "dd.mm.yy", "dd.mm.yyyy"]),
         "gb": rng.choice(["dd/mm/yyyy", "dd/mm/yy", "d mon yyyy", "MON"]),
@@ -232,7 +234,7 @@ def draw_once(r: Receipt, path: Path, rng: random.Random, height: float) -> floa
         page.text(left, y, sep * cols, size)
         y += size + 3.5
 
-    brand = r.brand.upper() if rng.random() < 0.6 else r.brand
+    brand = r.brand
     brand_size = 12.0
     while page.width_of(brand, brand_size, bold=True) > width - 16 and brand_size > 8:
         brand_size -= 0.5

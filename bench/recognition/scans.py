@@ -120,11 +120,15 @@ def _truths(src: Path) -> list[dict[str, object]]:
     return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(src.glob("*.truth.json"))]
 
 
-def scan_folder(src: Path, out: Path, *, dpi: int, limit: int | None = None, seed: int = 0) -> list[Path]:
-    """Scans the first ``limit`` documents of ``src`` into ``out``; each keeps its truth."""
+def scan_folder(src: Path, out: Path, *, dpi: int, limit: int | None = None, seed: int = 0,
+                max_pages: int | None = None) -> list[Path]:  # fmt: skip
+    """Scans the first ``limit`` documents of ``src`` (of at most ``max_pages``) into ``out``; each keeps its truth."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for truth in _truths(src)[:limit]:
+    truths = _truths(src)
+    if max_pages is not None:
+        truths = [t for t in truths if int(str(t.get("pages", 1))) <= max_pages]
+    for truth in truths[:limit]:
         name = str(truth["file"])
         rng = random.Random(f"{seed}-{dpi}-{name}")
         pages = [degrade_scan(page, rng, dpi) for page in render_pages(src / name, dpi)]

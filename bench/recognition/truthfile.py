@@ -57,7 +57,8 @@ def iso(value: date | None) -> str | None:
 
 
 def compact(value: str | None) -> str | None:
-    return "".join(value.split()).upper() if value else None
+    """An identifier (IBAN, VAT ID) without the spaces, dots and hyphens it is printed with."""
+    return "".join(ch for ch in value if ch.isalnum()).upper() if value else None
 
 
 def fields(**values: object) -> dict[str, object]:

@@ -676,11 +676,12 @@ class Draw:
 def truth(inv: Invoice, pages: int, part: str, font: str) -> dict[str, object]:
     s = inv.seller
     doc_type = {"credit_note": "credit_note", "correction": "correction"}.get(inv.kind, "invoice")
+    due = inv.due or inv.issued + timedelta(days=inv.terms_days)  # printed as a date or as payment terms
     return {
         "file": f"{inv.stem}.pdf", "set": "zoo", "part": part, "template": inv.tpl.name, "lang": inv.tpl.lang,
         "kind": inv.kind, "font": font, "pages": pages,
         "fields": truthfile.fields(
-            invoice_number=inv.number, invoice_date=inv.issued.isoformat(), due_date=truthfile.iso(inv.due),
+            invoice_number=inv.number, invoice_date=inv.issued.isoformat(), due_date=due.isoformat(),
             currency=inv.currency, net_amount=truthfile.money(inv.net), tax_amount=truthfile.money(inv.tax),
             gross_amount=truthfile.money(inv.gross), supplier_name=s.name, supplier_street=s.street,
             supplier_postal_code=s.postal_code, supplier_city=s.city, supplier_iban=s.iban, supplier_vat_id=s.vat_id,
