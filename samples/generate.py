@@ -426,6 +426,7 @@ def truth(inv: Invoice) -> dict[str, object]:
             "supplier_iban": s.iban,
             "supplier_vat_id": s.vat_id,
             "recipient_name": inv.recipient.name,
+            "document_type": "invoice",
         },
         "supplier_number": s.number,
         "lines": [

@@ -97,6 +97,10 @@ class AmountFieldV1(_FieldBase):
     value: Money
 
 
+DOCUMENT_TYPES = ("invoice", "credit_note", "correction", "receipt")
+"""Values of ``InvoiceFieldsV1.document_type``: what the document says it is (EN 16931 BT-3 in words)."""
+
+
 class InvoiceFieldsV1(Contract):
     """The fields recognition read; a field not found is ``None``. Names are stable (see ``extract``)."""
 
@@ -114,6 +118,12 @@ class InvoiceFieldsV1(Contract):
     supplier_iban: TextFieldV1 | None = None
     supplier_vat_id: TextFieldV1 | None = None
     recipient_name: TextFieldV1 | None = None
+    document_type: TextFieldV1 | None = Field(
+        default=None,
+        description="invoice, credit_note, correction or receipt (one of DOCUMENT_TYPES). A credit note's amounts "
+        "are positive as printed, as in EN 16931. Added in a backward-compatible way: older producers omit it.",
+        examples=[{"value": "credit_note", "confidence": 0.95}],
+    )
 
 
 class InvoiceLineV1(Contract):

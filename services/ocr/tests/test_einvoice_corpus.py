@@ -68,6 +68,17 @@ def _compact(text: str | None) -> str | None:
     return re.sub(r"\s", "", text).upper() if text else None
 
 
+# UNTDID 1001: the codes EN 16931 uses for credit notes and for corrected invoices.
+CREDIT_CODES = {"81", "83", "261", "262", "296", "308", "381", "396", "420", "458", "532"}
+CORRECTION_CODES = {"384", "471", "472", "473"}
+
+
+def _kind(code: str | None, *, credit_root: bool = False) -> str:
+    if credit_root or code in CREDIT_CODES:
+        return "credit_note"
+    return "correction" if code in CORRECTION_CODES else "invoice"
+
+
 def expected(path: Path) -> dict[str, object]:
     """The fields as the XML states them, by the EN 16931 syntax bindings (UBL 2.1 / CII D16B)."""
     root = _root(path)
@@ -92,6 +103,8 @@ def expected(path: Path) -> dict[str, object]:
             "supplier_vat_id": _compact(x(f"{seller}/cac:PartyTaxScheme[cac:TaxScheme/cbc:ID='VAT']/cbc:CompanyID")),
             "supplier_iban": _compact(x("(/*/cac:PaymentMeans/cac:PayeeFinancialAccount/cbc:ID)[1]")),
             "recipient_name": x("/*/cac:AccountingCustomerParty/cac:Party/cac:PartyLegalEntity/cbc:RegistrationName"),
+            "document_type": _kind(x("/*/cbc:InvoiceTypeCode | /*/cbc:CreditNoteTypeCode"),
+                                   credit_root=root.tag.endswith("CreditNote")),
         }
     assert root.tag == CII_ROOT
     x = _getter(root, CII)
@@ -119,6 +132,7 @@ def expected(path: Path) -> dict[str, object]:
         "supplier_vat_id": _compact(x(f"{seller}/ram:SpecifiedTaxRegistration/ram:ID[@schemeID='VA']")),
         "supplier_iban": _compact(x(f"({account}/*[self::ram:IBANID or self::ram:ProprietaryID])[1]")),
         "recipient_name": x(f"{tx}/ram:ApplicableHeaderTradeAgreement/ram:BuyerTradeParty/ram:Name"),
+        "document_type": _kind(x("/rsm:CrossIndustryInvoice/rsm:ExchangedDocument/ram:TypeCode")),
     }
 
 

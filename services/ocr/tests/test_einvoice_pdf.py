@@ -524,7 +524,7 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 STABLE_FIELDS = {
     "invoice_number", "invoice_date", "due_date", "currency", "net_amount", "tax_amount", "gross_amount",
     "supplier_name", "supplier_street", "supplier_postal_code", "supplier_city", "supplier_iban",
-    "supplier_vat_id", "recipient_name",
+    "supplier_vat_id", "recipient_name", "document_type",
 }  # fmt: skip
 
 

@@ -9,34 +9,57 @@ from decimal import Decimal, InvalidOperation
 
 from belegflow_contracts.types import de_vat_check_digit_ok, iban_checksum_ok
 
-# Amounts on invoices carry two decimals; whole numbers are too often quantities or postcodes.
+# Amounts on invoices carry two decimals; whole numbers are too often quantities or postcodes. Thousands are
+# grouped by '.', ',', an apostrophe (Swiss), a thin or a plain space (French); a sign stands before the number
+# or, as German ERPs print credits, after it ("100,00-").
 _AMOUNT_RE = re.compile(
-    r"(?<![\w.,])(?P<sign>[-−])?\s?(?P<num>\d{1,3}(?:[.,'\u202f\u00a0]\d{3})+[.,]\d{2}|\d+[.,]\d{2})(?![\d%]|[.,]\d|\s?%)"
+    r"(?<![\w.,])(?P<sign>[-−])?\s?(?P<num>\d{1,3}(?:[.,'\u202f\u00a0]\d{3})+[.,]\d{2}|\d{1,3}(?: \d{3})+,\d{2}|"
+    r"\d+[.,]\d{2})(?![\d%]|[.,]\d|\s?%)(?P<trail>-(?![\d\w]))?"
 )
 
 _MONTHS = {
-    "januar": 1, "jan": 1, "january": 1, "jänner": 1,
-    "februar": 2, "feb": 2, "february": 2,
-    "märz": 3, "maerz": 3, "mär": 3, "mrz": 3, "march": 3, "mar": 3,
-    "april": 4, "apr": 4,
-    "mai": 5, "may": 5,
-    "juni": 6, "jun": 6, "june": 6,
-    "juli": 7, "jul": 7, "july": 7,
-    "august": 8, "aug": 8,
-    "september": 9, "sep": 9, "sept": 9,
-    "oktober": 10, "okt": 10, "october": 10, "oct": 10,
-    "november": 11, "nov": 11,
-    "dezember": 12, "dez": 12, "december": 12, "dec": 12,
+    # German
+    "januar": 1, "jänner": 1, "februar": 2, "märz": 3, "maerz": 3, "mär": 3, "mrz": 3, "april": 4, "mai": 5,
+    "juni": 6, "juli": 7, "august": 8, "september": 9, "oktober": 10, "okt": 10, "november": 11, "dezember": 12,
+    "dez": 12,
+    # English
+    "january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3, "apr": 4, "may": 5, "june": 6,
+    "jun": 6, "july": 7, "jul": 7, "aug": 8, "sep": 9, "sept": 9, "october": 10, "oct": 10, "nov": 11,
+    "december": 12, "dec": 12,
+    # French
+    "janvier": 1, "janv": 1, "février": 2, "fevrier": 2, "févr": 2, "fevr": 2, "fév": 2, "mars": 3, "avril": 4,
+    "avr": 4, "juin": 6, "juillet": 7, "juil": 7, "août": 8, "aout": 8, "septembre": 9, "octobre": 10,
+    "novembre": 11, "décembre": 12, "decembre": 12, "déc": 12,
+    # Dutch
+    "januari": 1, "februari": 2, "maart": 3, "mei": 5, "augustus": 8,
+    # Italian
+    "gennaio": 1, "gen": 1, "febbraio": 2, "marzo": 3, "aprile": 4, "maggio": 5, "mag": 5, "giugno": 6, "giu": 6,
+    "luglio": 7, "lug": 7, "agosto": 8, "ago": 8, "settembre": 9, "set": 9, "ottobre": 10, "ott": 10, "dicembre": 12,
+    "dic": 12,
+    # Spanish
+    "enero": 1, "ene": 1, "febrero": 2, "abril": 4, "abr": 4, "mayo": 5, "junio": 6, "julio": 7, "septiembre": 9,
+    "setiembre": 9, "octubre": 10, "noviembre": 11, "diciembre": 12,
 }  # fmt: skip
 _MONTH_ALT = "|".join(sorted(_MONTHS, key=len, reverse=True))
-_DATE_PATTERNS = (
-    re.compile(r"(?<!\d)(?P<d>\d{1,2})\.\s?(?P<m>\d{1,2})\.\s?(?P<y>\d{4}|\d{2})(?!\d)"),
-    re.compile(r"(?<!\d)(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})(?!\d)"),
-    re.compile(r"(?<!\d)(?P<d>\d{1,2})/(?P<m>\d{1,2})/(?P<y>\d{4})(?!\d)"),
-    # OCR often drops the space after the day's dot or the comma: "14.März 2024", "March 14,2024".
-    re.compile(rf"(?<!\d)(?P<d>\d{{1,2}})(?:\.\s*|\s+)(?P<mn>{_MONTH_ALT})\.?\s*(?P<y>\d{{4}})(?!\d)", re.IGNORECASE),
-    re.compile(rf"\b(?P<mn>{_MONTH_ALT})\.?\s*(?P<d>\d{{1,2}})(?:,\s*|\s+)(?P<y>\d{{4}})(?!\d)", re.IGNORECASE),
+_Y = r"(?P<y>\d{4}|\d{2})"
+# Day and month in numbers; which comes first depends on the document (``order``).
+_NUMERIC = re.compile(
+    r"(?<![\d.,/-])(?P<a>\d{1,2})(?P<sep>[./-])\s?(?P<b>\d{1,2})(?P=sep)\s?" + _Y + r"(?![\d]|[.,/-]\d)"
 )
+_ISO = re.compile(r"(?<![\d.,/-])(?P<y>\d{4})(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})(?![\d]|[.,/-]\d)")
+_NAMED = (
+    # "14. März 2024", "14 MAR 2018", "14-Mar-24", "1er mars 2024", "14.März2024" (OCR lost the space)
+    re.compile(rf"(?<!\d)(?P<d>\d{{1,2}})(?:er|st|nd|rd|th)?(?:\.\s*|\s*-\s*|\s+|(?=[A-Za-zÄÖÜäöüéû]))(?:de\s+|of\s+)?"
+               rf"(?P<mn>{_MONTH_ALT})\.?(?:\s*-\s*|,?\s*|\s+de\s+)" + _Y + r"(?!\d)", re.IGNORECASE),
+    # "March 14, 2024", "March 14,2024", "Mar. 14 2024"
+    re.compile(rf"(?<![\w])(?P<mn>{_MONTH_ALT})\.?\s*(?P<d>\d{{1,2}})(?:st|nd|rd|th)?(?:,\s*|\s+)" + _Y + r"(?!\d)",
+               re.IGNORECASE),
+)
+# "20240314": only where a label says it is a date (a bare eight-digit run is as often a number).
+_COMPACT = re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})(?P<m>0[1-9]|1[0-2])(?P<d>0[1-9]|[12]\d|3[01])(?!\d)")
+
+DateOrder = str
+"""``"DMY"`` (Europe, most of the world) or ``"MDY"`` (the United States): how ``03/04/2024`` is read."""
 
 _IBAN_RE = re.compile(r"\b([A-Z]{2}\d{2}(?:\s?[A-Z0-9]){11,30})")
 _IBAN_LENGTHS = {"DE": 22, "AT": 20, "CH": 21, "NL": 18, "BE": 16, "FR": 27, "IT": 27, "ES": 24, "LU": 20, "PL": 28,
@@ -71,12 +94,12 @@ def find_amounts(text: str) -> list[tuple[Decimal, int, int]]:
 
 def _to_decimal(m: re.Match[str]) -> Decimal | None:
     raw = m.group("num")
-    digits = re.sub(r"[.,'\u202f\u00a0]", "", raw[:-3]) + "." + raw[-2:]
+    digits = re.sub(r"[.,' \u202f\u00a0]", "", raw[:-3]) + "." + raw[-2:]
     try:
         value = Decimal(digits)
     except InvalidOperation:
         return None
-    return -value if m.group("sign") else value
+    return -value if m.group("sign") or m.group("trail") else value
 
 
 def parse_quantity(text: str) -> Decimal | None:
@@ -93,29 +116,68 @@ def parse_quantity(text: str) -> Decimal | None:
         return None
 
 
-def find_dates(text: str) -> list[tuple[date, int, int]]:
+def _year(text: str) -> int:
+    year = int(text)
+    if len(text) == 2:
+        year += 2000 if year < 70 else 1900
+    return year
+
+
+def _make(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def find_dates(text: str, *, order: DateOrder = "DMY", compact: bool = False) -> list[tuple[date, int, int]]:
+    """Every date in ``text`` with its span. Numeric day and month are read in ``order``; where that gives no
+    date but the other order does (``13/03/2024`` in an American document), the other order is taken.
+    ``compact`` also reads ``YYYYMMDD``."""
     found: list[tuple[date, int, int]] = []
     taken: list[tuple[int, int]] = []
-    for pattern in _DATE_PATTERNS:
+
+    def add(value: date | None, m: re.Match[str]) -> None:
+        if value is None or any(s < m.end() and m.start() < e for s, e in taken):
+            return
+        found.append((value, m.start(), m.end()))
+        taken.append((m.start(), m.end()))
+
+    for pattern in _NAMED:
         for m in pattern.finditer(text):
-            if any(s < m.end() and m.start() < e for s, e in taken):
-                continue
-            parts = m.groupdict()
-            month = _MONTHS.get(parts["mn"].lower()) if parts.get("mn") else int(parts["m"])
-            year = int(parts["y"])
-            if year < 100:
-                year += 2000
-            try:
-                value = date(year, month or 0, int(parts["d"]))
-            except ValueError:
-                continue
-            found.append((value, m.start(), m.end()))
-            taken.append((m.start(), m.end()))
+            add(_make(_year(m.group("y")), _MONTHS[m.group("mn").lower()], int(m.group("d"))), m)
+    for m in _ISO.finditer(text):
+        add(_make(int(m.group("y")), int(m.group("m")), int(m.group("d"))), m)
+    for m in _NUMERIC.finditer(text):
+        a, b, year = int(m.group("a")), int(m.group("b")), _year(m.group("y"))
+        first = (b, a) if order == "MDY" else (a, b)
+        add(_make(year, first[1], first[0]) or _make(year, first[0], first[1]), m)
+    if compact:
+        for m in _COMPACT.finditer(text):
+            add(_make(int(m.group("y")), int(m.group("m")), int(m.group("d"))), m)
     return sorted(found, key=lambda f: f[1])
 
 
-def parse_date(text: str) -> date | None:
-    dates = find_dates(text)
+def numeric_date_order(texts: list[str], *, default: DateOrder = "DMY") -> tuple[DateOrder, str]:
+    """How a document writes numeric dates, with the reason: a first number above 12 proves day first, a second
+    number above 12 proves month first; without proof, ``default``."""
+    day_first = month_first = 0
+    for text in texts:
+        for m in _NUMERIC.finditer(text):
+            a, b = int(m.group("a")), int(m.group("b"))
+            if a > 12 >= b:
+                day_first += 1
+            elif b > 12 >= a:
+                month_first += 1
+    if day_first > month_first:
+        return "DMY", f"{day_first} dates with the day first"
+    if month_first > day_first:
+        return "MDY", f"{month_first} dates with the month first"
+    return default, "no date shows its order, the language's custom"
+
+
+def parse_date(text: str, *, order: DateOrder = "DMY") -> date | None:
+    dates = find_dates(text, order=order)
     return dates[0][0] if dates else None
 
 
@@ -166,6 +228,7 @@ __all__ = [
     "find_ibans",
     "find_vat_ids",
     "iban_checksum_ok",
+    "numeric_date_order",
     "parse_amount",
     "parse_date",
     "parse_quantity",

@@ -88,6 +88,19 @@ def describe(inv: EInvoice, log: ProtocolLog, *, origin: str) -> None:
         log.warning(f"einvoice: value left out - {problem}")
 
 
+# UNTDID 1001 codes of a corrected invoice (BT-3); the credit note codes are in the model.
+CORRECTION_TYPE_CODES = frozenset({"384", "471", "472", "473"})
+
+
+def document_type(inv: EInvoice) -> str:
+    """``document_type`` from BT-3: credit note, correction, or (every other commercial code) invoice."""
+    if inv.is_credit_note:
+        return "credit_note"
+    if inv.type_code in CORRECTION_TYPE_CODES:
+        return "correction"
+    return "invoice"
+
+
 def to_fields(inv: EInvoice, log: ProtocolLog) -> tuple[InvoiceFieldsV1, list[InvoiceLineV1]]:
     """Fields and lines with one protocol entry per field naming its business term and XML path."""
     values: dict[str, TextFieldV1 | DateFieldV1 | AmountFieldV1] = {}
@@ -112,6 +125,17 @@ def to_fields(inv: EInvoice, log: ProtocolLog) -> tuple[InvoiceFieldsV1, list[In
             values[spec.name] = DateFieldV1(value=value, confidence=1.0)
         else:
             values[spec.name] = TextFieldV1(value=value, confidence=1.0)
+    kind = document_type(inv)
+    root = "/" + inv.root.rsplit("}", 1)[-1]
+    log.info(
+        f"document_type: {kind} from BT-3 type code {inv.type_code or '-'} (root {root})",
+        field="document_type",
+        value=kind,
+        bt="BT-3",
+        path=inv.sources.get("BT-3") or root,
+        raw=inv.type_code,
+    )
+    values["document_type"] = TextFieldV1(value=kind, confidence=1.0)
     fields = InvoiceFieldsV1.model_validate(values)
     _checks(inv, fields, log)
     lines = [to_line(i + 1, line) for i, line in enumerate(inv.lines)]

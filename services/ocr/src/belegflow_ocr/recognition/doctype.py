@@ -1,0 +1,147 @@
+"""What a document is (invoice, credit note, correction, till receipt), which language it speaks, and a
+till receipt's merchant.
+
+The type comes from the title a document gives itself ("Gutschrift", "Credit note", "Avoir",
+"Rechnungskorrektur") where a title stands: at the top of page 1, alone in its cell or first in it. A till
+receipt is told by its narrow page or by what only receipts print (cash given, change, the till).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from statistics import median
+
+from belegflow_ocr.recognition.candidates import Candidate
+from belegflow_ocr.recognition.cleanup import clean_text
+from belegflow_ocr.recognition.layout import Line, Segment, rounded, union
+from belegflow_ocr.recognition.model import PageInfo
+
+_TITLES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("correction", re.compile(
+        r"^(?:Rechnungskorrektur|Korrekturrechnung|Korrektur\s?-?\s?rechnung|Berichtigte\s+Rechnung|"
+        r"Corrected\s+invoice|Invoice\s+correction|Corrective\s+invoice|Facture\s+rectificative|"
+        r"Factura\s+rectificativa|Fattura\s+(?:di\s+)?rettifica|Gecorrigeerde\s+factuur)\b", re.IGNORECASE)),
+    ("credit_note", re.compile(
+        r"^(?:Gutschrift(?:sanzeige)?|Rechnungsgutschrift|Stornorechnung|Storno|Rechnungsstorno|Credit\s?-?\s?note|"
+        r"Credit\s+memo|Credit\s+invoice|Facture\s+d'avoir|Avoir|Creditnota|Creditfactuur|Nota\s+di\s+credito|"
+        r"Nota\s+de\s+cr[ée]dito|Factura\s+rectificativa\s+de\s+abono)\b", re.IGNORECASE)),
+    ("receipt", re.compile(
+        r"^(?:Kassenbon|Kassenbeleg|Kassenquittung|Quittung|Bon|Beleg|Receipt|Sales\s+receipt|Cash\s+receipt|"
+        r"Official\s+receipt|Ticket\s+de\s+caisse|Kassabon|Scontrino)\b", re.IGNORECASE)),
+    ("invoice", re.compile(
+        r"^(?:Rechnung|Invoice|Tax\s+invoice|Commercial\s+invoice|Facture|Factuur|Fattura|Factura|"
+        r"Abschlagsrechnung|Schlussrechnung|Teilrechnung|Proforma|Pro\s?-?\s?forma)\b", re.IGNORECASE)),
+)
+# What only till receipts print.
+_RECEIPT_WORDS = re.compile(
+    r"\b(?:Kassierer|Kasse|Bediener|Bon\s?-?\s?Nr|Rückgeld|Gegeben|Bar(?:zahlung)?|Cashier|Change|Cash|Tendered|"
+    r"Till|Thank\s+you|Vielen\s+Dank|Danke|Merci|TSE|Transaktion|Terminal|GST\s+Summary|Rounding|Tisch|Table)\b",
+    re.IGNORECASE,
+)
+_LANGUAGE_WORDS = {
+    "de": re.compile(r"\b(?:Rechnung|Datum|Betrag|Summe|Steuer|MwSt|USt|und|für|Gesamt|Netto|Brutto|zahlbar|"
+                     r"Menge|Preis|Bankverbindung)\b", re.IGNORECASE),
+    "en": re.compile(r"\b(?:Invoice|Date|Amount|Total|Tax|VAT|GST|and|for|Due|Price|Quantity|Qty|Description|"
+                     r"Bill|Payment|Thank)\b", re.IGNORECASE),
+    "fr": re.compile(r"\b(?:Facture|Date|Montant|Total|TVA|HT|TTC|et|pour|Quantité|Prix|Désignation|Échéance|"
+                     r"Règlement)\b", re.IGNORECASE),
+    "nl": re.compile(r"\b(?:Factuur|Datum|Bedrag|Totaal|BTW|en|voor|Aantal|Prijs|Omschrijving)\b", re.IGNORECASE),
+    "it": re.compile(r"\b(?:Fattura|Data|Importo|Totale|IVA|e|per|Quantità|Prezzo|Descrizione)\b", re.IGNORECASE),
+    "es": re.compile(r"\b(?:Factura|Fecha|Importe|Total|IVA|y|para|Cantidad|Precio|Descripción)\b", re.IGNORECASE),
+}
+_US = re.compile(r"(?<![A-Z])\$|\bUSD\b|\b(?:[A-Z]{2})\s+\d{5}(?:-\d{4})?\b")
+
+
+def language(lines: Sequence[Line]) -> str:
+    """The language most label words of the document belong to ('de', 'en', 'fr', 'nl', 'it', 'es')."""
+    text = "\n".join(line.text for line in lines[:400])
+    counts = {lang: len(pattern.findall(text)) for lang, pattern in _LANGUAGE_WORDS.items()}
+    return max(counts, key=lambda lang: (counts[lang], lang == "de"))
+
+
+def default_date_order(lines: Sequence[Line], lang: str) -> str:
+    """American documents (English with dollars or a state and ZIP code) write the month first."""
+    text = "\n".join(line.text for line in lines[:400])
+    return "MDY" if lang == "en" and _US.search(text) else "DMY"
+
+
+def is_receipt_page(lines: Sequence[Line], pages: Sequence[PageInfo]) -> bool:
+    first = pages[0]
+    if first.width < 400 or first.height > 2.2 * first.width:
+        return True
+    words = len(_RECEIPT_WORDS.findall("\n".join(line.text for line in lines[:200])))
+    return words >= 3 and not any(t.match(s.text.strip()) for line in lines[:60] for s in line.segments
+                                  for kind, t in _TITLES if kind == "invoice")  # fmt: skip
+
+
+def document_type(lines: Sequence[Line], pages: Sequence[PageInfo]) -> Candidate:
+    """The document's own title at the top of page 1; a receipt by its shape or words; otherwise an invoice."""
+    first = pages[0]
+    top = [ln for ln in lines if ln.page == 1 and ln.top < 0.5 * first.height]
+    for line in top:
+        for seg in line.segments:
+            for kind, title in _TITLES:
+                m = title.match(seg.text.strip())
+                if m is None:
+                    continue
+                if kind == "receipt" and not is_receipt_page(lines, pages):
+                    continue
+                return Candidate(kind, 0.95, seg.page, rounded(seg.bbox), f"title {m.group()!r} on page 1")
+    if is_receipt_page(lines, pages):
+        return Candidate("receipt", 0.9, None, None, "narrow page or till receipt wording")
+    return Candidate("invoice", 0.8, None, None, "no title names another type")
+
+
+# --- a till receipt's merchant --------------------------------------------------------------------
+
+_NOT_A_NAME = re.compile(
+    r"\d{3,}|@|www\.|https?:|\bTel\b|\bFax\b|Phone|Telefon|\bGST\b|\bVAT\b|USt|Steuer|\bReg\b|Receipt|Invoice|"
+    r"Rechnung|Quittung|Kassenbon|Beleg|Welcome|Willkommen|Herzlich|Filiale|Branch|Store\s+\d|Datum|Date|Time|"
+    r"Cashier|Kasse|\bNo\b\.?|\bNr\b\.?|Copy|Kopie|Original|Duplicate|Tax\s+invoice|Simplified",
+    re.IGNORECASE,
+)
+_STREETISH = re.compile(
+    r"\b(?:Jalan|Jln|Lorong|Taman|Street|St\.|Road|Rd\.?|Avenue|Ave\.?|Straße|Strasse|Str\.|Platz|Weg|Allee|"
+    r"Lot|No\.|Unit|Floor|Level|Blok|Block|Rue|Boulevard|Bd)\b",
+    re.IGNORECASE,
+)
+# A name continues on the next line when it ends with its legal form there ("... TRADING" / "SDN BHD").
+_LEGAL_TAIL = re.compile(r"^(?:\(?[\w.&' -]*\)?\s*)?(?:SDN\.?\s*BHD\.?|BHD\.?|PTE\.?\s*LTD\.?|LTD\.?|LLC|INC\.?|"
+                         r"GMBH|AG|KG|CO\.?|CORP\.?|S\.?A\.?R\.?L\.?|S\.?A\.?S\.?|B\.?V\.?|ENTERPRISE|TRADING)$",
+                         re.IGNORECASE)  # fmt: skip
+
+
+def merchant(lines: Sequence[Line], pages: Sequence[PageInfo]) -> Candidate | None:
+    """The merchant of a till receipt: the first line of the top that is a name (not a title, an address, a
+    phone number or a tax number), joined with a next line that only carries its legal form; among the top
+    lines, larger type wins."""
+    first = pages[0]
+    top = [ln for ln in lines if ln.page == 1 and ln.top < 0.3 * first.height][:8]
+    if not top:
+        return None
+    body = median(w.size or w.height for ln in lines for w in ln.words)
+    names: list[tuple[float, Line]] = []
+    for rank, line in enumerate(top):
+        text = line.text.strip()
+        letters = sum(ch.isalpha() for ch in text)
+        if letters < 3 or letters < 0.5 * len(text.replace(" ", "")) or _NOT_A_NAME.search(text):
+            continue
+        if _STREETISH.search(text) and rank > 0:
+            continue
+        size = max(w.size or w.height for w in line.words)
+        score = 0.8 - 0.08 * rank + (0.1 if size >= 1.2 * body else 0.0)
+        names.append((score, line))
+    if not names:
+        return None
+    score, line = max(names, key=lambda n: n[0])
+    parts: list[Segment] = list(line.segments)
+    nxt = lines[line.index + 1] if line.index + 1 < len(lines) else None
+    if nxt is not None and nxt.page == line.page and _LEGAL_TAIL.match(nxt.text.strip()):
+        parts += list(nxt.segments)
+    text = clean_text(" ".join(s.text for s in parts), name=True)
+    box = rounded(union(s.bbox for s in parts))
+    return Candidate(text, round(min(0.9, score), 3), line.page, box, "first name-like line at the top of the receipt")
+
+
+__all__ = ["default_date_order", "document_type", "is_receipt_page", "language", "merchant"]

@@ -1,0 +1,203 @@
+"""The label lexicon: what invoices in German, English, French, Dutch, Italian and Spanish write before a value.
+
+Every label of every field is matched whole, and at one place in a text the **longest** label wins, whichever
+field it belongs to. That is what keeps "Gesamtbetrag der Zuschläge" from being read as "Gesamtbetrag",
+"TOTAL GST" or "TOTAL SAVINGS" as "TOTAL", "Lieferdatum" or "Date d'échéance" as a date of issue. Labels of
+kind ``other`` exist only to be longer than the labels they would otherwise be mistaken for: a value after
+them is never taken.
+
+A phrase is a regular expression; a space in it stands for any run of blanks, including none (OCR drops and
+adds spaces inside compounds).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+# Kinds of labelled values. ``payable`` (BT-115) and ``prepaid`` (BT-113) take part in the sums only.
+KINDS = ("invoice_number", "invoice_date", "due_date", "net_amount", "tax_amount", "gross_amount", "payable",
+         "prepaid", "other")  # fmt: skip
+
+_NO = r"(?:Nr|No|Nº|N°|Num|Nummer|Number|n°|nº|#)\.?"
+_PCT = r"(?:\d{1,2}(?:[.,]\d{1,2})?\s*%)"
+_TAXWORD = r"(?:MwSt|Mehrwertsteuer|USt|Umsatzsteuer|VAT|GST|TVA|T\.V\.A|BTW|IVA|Tax|Steuer|SST)\.?"
+_CUR = r"(?:EUR|€|USD|\$|CHF|GBP|£|RM|MYR|SGD|S\$)"
+
+# (kind, weight, looks below, phrases). Weight is how surely the label names its kind; "looks below" says
+# whether a value set under the label counts (a title's number never stands under it).
+_LEXICON: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
+    ("invoice_number", 1.0, True, (
+        r"Rechnungs ?-? ?(?:nummer|nr\.?|no\.?)", rf"Rechnung {_NO}", rf"Rg\.? ?-? ?{_NO}", rf"Re\.? ?-? ?{_NO}",
+        r"Beleg ?-? ?(?:nummer|nr\.?)", rf"Beleg {_NO}", r"Gutschrifts? ?-? ?(?:nummer|nr\.?)", rf"Gutschrift {_NO}",
+        r"Bon ?-? ?(?:nummer|nr\.?)", r"Quittungs ?-? ?(?:nummer|nr\.?)", r"Storno ?-? ?(?:nummer|nr\.?)",
+        rf"Invoice {_NO}", r"Invoice ?#", r"Invoice (?:ID|Ref\.?|Reference)", rf"Inv\.? {_NO}", rf"Tax Invoice {_NO}",
+        rf"Bill {_NO}", rf"Receipt {_NO}", rf"Credit ?note {_NO}", rf"Credit memo {_NO}",
+        r"N[°ºo]\.? ?(?:de )?facture", r"Num[ée]ro (?:de )?facture", rf"Facture {_NO}", r"Facture num[ée]ro",
+        r"N[°ºo]\.? ?d'avoir", rf"Avoir {_NO}", r"Factuur ?(?:nummer|nr\.?|no\.?)",
+        r"Fattura (?:n\.?|nr\.?|numero|N[°º])",
+        r"Numero (?:di )?fattura", r"N\. fattura", r"Factura (?:n[°º.]?|núm\.?|número)", r"N[°º] (?:de )?factura",
+        r"Número (?:de )?factura",
+    )),
+    ("invoice_number", 0.75, True, (rf"Document {_NO}", rf"Doc\.? {_NO}", r"Dokument ?(?:nummer|nr\.?)",
+                                    rf"Transaction {_NO}", rf"Trans\.? {_NO}", rf"Ticket {_NO}")),
+    # A document's title, its number right after it: "Rechnung 2024-0815", "INVOICE 4711", "Facture FA-1".
+    ("invoice_number", 0.85, False, (
+        r"Rechnung", r"Invoice", r"Tax Invoice", r"Facture", r"Factuur", r"Fattura", r"Factura", r"Gutschrift",
+        r"Credit ?note", r"Avoir", r"Rechnungskorrektur", r"Korrekturrechnung", r"Stornorechnung",
+        r"Abschlagsrechnung", r"Schlussrechnung", r"Teilrechnung",
+    )),
+    ("invoice_date", 1.0, True, (
+        r"Rechnungs ?-? ?datum", r"Rechnungsdat\.", r"Belegdatum", r"Datum der Rechnung", r"Ausstellungsdatum",
+        r"Gutschrifts ?-? ?datum", r"Rechnung vom", r"Invoice date", r"Invoice dt\.?", r"Date of invoice",
+        r"Date of issue", r"Issue date", r"Date issued", r"Billing date", r"Invoice dated",
+        r"Date (?:de (?:la )?)?facture", r"Date d'[ée]mission", r"Factuurdatum", r"Data (?:della )?fattura",
+        r"Data (?:di )?emissione", r"Fecha (?:de )?(?:la )?factura", r"Fecha (?:de )?emisi[óo]n",
+    )),
+    ("invoice_date", 0.9, True, (r"Datum", r"Date", r"Dated", r"Fecha", r"Data", r"Datum/Date")),
+    ("due_date", 1.0, True, (
+        r"F[äa]llig(?:keitsdatum|keit|\s+am|\s+bis)?", r"(?:bitte )?zahlbar (?:bis|am)(?: zum)?", r"Zahlungsziel",
+        r"Due (?:date|by|on)", r"Payment due(?: date| by)?", r"Payable by", r"Pay by", r"Date d'[ée]ch[ée]ance",
+        r"[ÉE]ch[ée]ance", r"(?:à )?payer avant le", r"Vervaldatum", r"(?:Data (?:di )?)?scadenza",
+        r"Fecha (?:de )?vencimiento", r"Vencimiento",
+    )),
+    ("net_amount", 1.0, True, (
+        r"Summe netto", r"Netto ?summe", r"Netto ?betrag", r"Gesamt ?netto", r"Netto ?gesamt",
+        r"Gesamt ?betrag netto", r"Rechnungs ?betrag netto", r"Nettowarenwert", r"Warenwert netto",
+        r"Zwischensumme netto", r"Summe (?:der )?Positionen netto", r"Net amount", r"Net total", r"Total net",
+        r"Total (?:excl\.?|excluding|before|w/o) (?:VAT|GST|tax(?:es)?)", r"Amount (?:excl\.?|excluding) (?:VAT|tax)",
+        r"Sub ?-? ?total (?:excl\.?|excluding) (?:VAT|GST|tax)", r"Total HT", r"Montant HT", r"Total hors taxes?",
+        r"Montant hors taxes?", r"Sous ?-? ?total HT", r"Net HT", r"Totaal excl\.? BTW", r"Totaal exclusief BTW",
+        r"Bedrag excl\.? BTW", r"Totale imponibile", r"Imponibile", r"Base imponible", r"Importe neto",
+        r"Taxable amount", r"Tax base", r"Steuerpflichtiger Betrag", r"Bemessungsgrundlage",
+    )),
+    ("net_amount", 0.9, True, (r"Netto", r"Net")),
+    ("net_amount", 0.75, True, (r"Zwischen ?summe", r"Sub ?-? ?total", r"Warenwert", r"Sous ?-? ?total",
+                                r"Subtotaal", r"Summe (?:der )?Positionen", r"Positionssumme")),
+    ("tax_amount", 1.0, True, (
+        rf"(?:zzgl\.?|zuzüglich|plus|inkl\.?|inklusive|enthaltene|enth\.|incl\.?|including|add|total|gesamt|summe|"
+        rf"montant|totaal|totale|importe|betrag)? ?(?:{_PCT} ?)?{_TAXWORD}(?: ?-? ?(?:betrag|summe|amount|total))?"
+        rf"(?: ?\(?(?:{_PCT}|[A-Z])\)?)?(?: ?{_CUR})?",
+        r"Steuer ?betrag", r"Umsatzsteuer ?betrag", r"Tax amount", r"VAT amount", r"Sales tax",
+        r"Montant (?:de la )?TVA",
+    )),
+    ("gross_amount", 1.0, True, (
+        r"Rechnungs ?betrag", r"Rechnungs ?endbetrag", r"Gesamt ?betrag", r"Brutto ?betrag", r"Brutto ?summe",
+        r"End ?betrag", r"End ?summe", r"Summe brutto", r"Gesamt ?summe", r"Rechnungs ?summe",
+        r"Rechnungs ?summe brutto", r"Gesamt ?betrag brutto", r"Gesamt ?brutto", r"Brutto ?gesamt", r"Total brutto",
+        r"Gutschrifts ?betrag", r"Invoice total", r"Invoice amount", r"Total invoice amount", r"Grand total",
+        r"Total amount", r"Total (?:incl\.?|including|inclusive(?: of)?|with) (?:VAT|GST|tax(?:es)?)",
+        r"Total sales (?:\()?(?:incl\.?|inclusive)(?: of)? (?:GST|VAT)(?:\))?", r"Nett total", r"Total TTC",
+        r"Montant TTC", r"Total toutes taxes comprises", r"Montant total", r"Totaal incl\.? BTW",
+        r"Totaal inclusief BTW", r"Totaal ?bedrag", r"Factuurbedrag", r"Totale fattura", r"Totale documento",
+        r"Importe total", r"Total factura", r"Credit total", r"Total credit",
+    )),
+    ("gross_amount", 0.9, True, (r"Brutto", rf"Total ?\(?{_CUR}\)?", rf"Summe ?{_CUR}", r"Totaal", r"Totale",
+                                 r"Rounded total", r"Total rounded", r"Gesamt")),
+    ("gross_amount", 0.8, True, (r"Total", r"Summe", r"Betrag", r"Amount")),
+    ("payable", 1.0, True, (
+        r"Zahl ?betrag", r"Zu zahlen(?:der Betrag)?", r"Zu zahlender (?:Betrag|Gesamtbetrag)", r"Offener Betrag",
+        r"Rest ?betrag", r"Noch zu zahlen", r"Bitte (?:überweisen|zahlen)(?: Sie)?", r"Amount due", r"Balance due",
+        r"Due payable", r"Total due", r"Amount payable", r"Total payable", r"Please pay", r"Amount to pay",
+        r"Net [àa] payer", r"Montant [àa] payer", r"Reste [àa] payer", r"Solde [àa] payer", r"Total [àa] payer",
+        r"Te betalen", r"Totaal te betalen", r"Totale da pagare", r"Netto a pagare", r"Total a pagar",
+        r"Importe a pagar", r"Zahlungsbetrag", r"Überweisungsbetrag",
+    )),
+    ("prepaid", 1.0, True, (
+        r"(?:abzgl\.? |abzüglich |geleistete |erhaltene )?(?:An|Ab|Voraus) ?(?:zahlung|schlag|schlagszahlung)(?:en)?",
+        r"Bereits (?:gezahlt|bezahlt|erhalten|geleistet)", r"Prepaid(?: amount)?", r"(?:Less )?(?:paid|deposit)",
+        r"Amount paid", r"Already paid", r"Paid amount", r"Acomptes?(?: vers[ée]s?)?",
+        r"D[ée]j[àa] (?:pay[ée]|r[ée]gl[ée])",
+        r"Montant pay[ée]", r"Aanbetaling", r"Acconto", r"Anticipo",
+    )),
+    ("other", 1.0, True, (
+        # amounts that are not a total
+        r"Gesamt ?betrag der (?:Zu|Ab)schl[äa]ge", r"Summe (?:der )?(?:Zu|Ab)schl[äa]ge",
+        r"Gesamt ?betrag der Nachl[äa]sse",
+        r"Summe (?:der )?(?:Rabatte|Nachl[äa]sse)", r"(?:Zu|Ab)schl[äa]ge", r"Rabatt(?:betrag)?", r"Skonto(?:betrag)?",
+        r"Nachlass", r"Total savings", r"(?:You|Your) sav(?:ed|ings)", r"Savings", r"Total discounts?", r"Discounts?",
+        r"Total (?:qty|quantity|items?|number of items|pcs|units)", r"Cash", r"Bar", r"Gegeben", r"R[üu]ckgeld",
+        r"Change(?: due)?", r"Tendered", r"Card", r"Kreditkarte", r"EC ?-? ?Karte", r"Visa", r"Mastercard",
+        r"Rounding(?: adj(?:ustment)?\.?)?", r"Rundung", r"[ÜU]bertrag", r"Carried forward", r"Brought forward",
+        r"Zwischensumme Seite", r"Seiten ?summe", r"Stamm ?kapital", r"Grund ?kapital", r"Share capital",
+        r"Capital social", r"Remise", r"Escompte", r"Einzel ?preis", r"Unit price", r"Preis", r"Price", r"Menge",
+        r"Qty", r"Quantity", r"Rate", r"Total charges", r"Gesamt ?betrag der (?:Frachten|Nebenkosten)",
+        rf"Total {_TAXWORD} ?(?:exempt|free)", r"Kredit ?limit", r"Mindest ?bestellwert",
+        # numbers that are not the invoice number
+        r"Kunden ?-? ?(?:nummer|nr\.?|konto)", rf"Kd\.? ?-? ?{_NO}", r"Auftrags ?-? ?(?:nummer|nr\.?|datum)",
+        r"Bestell ?-? ?(?:nummer|nr\.?|datum)", r"Liefer ?-? ?schein ?-? ?(?:nummer|nr\.?|datum)?",
+        r"Steuer ?-? ?(?:nummer|nr\.?)", r"St\.? ?-? ?Nr\.?", r"Ust ?-? ?Id(?:ent)? ?-? ?(?:Nr\.?|nummer)?",
+        r"Ihre USt ?-? ?Id(?:ent)? ?-? ?(?:Nr\.?|nummer)?", r"Konto ?(?:nummer|-? ?Nr\.?)?", r"Telefon", r"Tel\.?",
+        r"Fax", r"Seite", r"Page", r"Blatt", r"Customer (?:No\.?|Number|ID|#|Ref\.?)", r"Account (?:No\.?|Number|#)",
+        rf"Order {_NO}", r"Order (?:ID|Ref\.?)", rf"P\.? ?O\.? ?{_NO}?", r"Purchase order(?: {_NO})?",
+        r"Delivery note(?: {_NO})?", r"Your (?:ref(?:erence)?|order)\.?", r"Ihre (?:Referenz|Bestellung|Zeichen)",
+        r"Unser Zeichen", r"Ihr Zeichen", r"Client (?:N[°º]|num[ée]ro|code)", r"N[°º] client",
+        r"N[°º] (?:de )?commande", r"Bon de commande", r"Klant ?nummer", r"Order ?nummer", r"Codice cliente",
+        r"N[úu]mero de cliente", r"Tax ID", r"VAT (?:ID|No\.?|Reg(?:istration)?|number)(?: No\.?)?", r"SIRET", r"SIREN",
+        r"Register ?nummer", r"HRB", r"Amtsgericht", r"Registergericht", r"Gesch[äa]ftsf[üu]hr(?:er|ung)", r"IBAN",
+        r"BIC", r"SWIFT", r"BLZ", r"Tracking", r"Sendungs ?nummer", r"Vertrags ?nummer", r"Projekt ?nummer",
+        r"Mandats ?referenz", r"Gl[äa]ubiger ?-? ?ID", r"Cashier", r"Kassierer", r"Table", r"Tisch", r"Terminal",
+        r"Kasse", r"Filiale", r"Store", r"Till",
+        # dates that are not the date of issue
+        r"Liefer ?-? ?(?:datum|zeitraum|tag)", r"Leistungs ?-? ?(?:datum|zeitraum)", r"Druck ?-? ?datum",
+        r"Versand ?-? ?datum", r"Buchungs ?-? ?datum", r"Zeitraum", r"Abrechnungs ?-? ?zeitraum",
+        r"Delivery date", r"Ship(?:ping|ment)? date", r"Order date", r"Service (?:date|period)", r"Print(?:ed)? date",
+        r"Date of (?:delivery|supply|service|order|shipment)", r"(?:Billing|Service) period", r"Period",
+        r"Date de (?:livraison|commande|prestation|l'exp[ée]dition)", r"Date d'exp[ée]dition", r"P[ée]riode",
+        r"Leverdatum", r"Order ?datum", r"Data (?:di )?(?:consegna|ordine)", r"Fecha de (?:entrega|pedido)",
+        r"Uhrzeit", r"Time", r"Zeit", r"Heure", r"Valuta", r"Valid (?:until|till)", r"G[üu]ltig bis",
+        r"Geburtsdatum", r"Date of birth",
+    )),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    kind: str
+    weight: float
+    below: bool
+    pattern: re.Pattern[str]
+
+
+@dataclass(frozen=True, slots=True)
+class LabelHit:
+    label: Label
+    match: re.Match[str]
+
+    @property
+    def kind(self) -> str:
+        return self.label.kind
+
+    @property
+    def text(self) -> str:
+        return self.match.group().strip()
+
+
+def _compile(phrases: tuple[str, ...]) -> re.Pattern[str]:
+    # Longest phrase first within one alternation; across alternations the longest match decides (label_at).
+    ordered = sorted((p.replace(" ", r"\s*") for p in phrases), key=len, reverse=True)
+    return re.compile(
+        r"\s*(?:" + "|".join(ordered) + r")(?![\wäöüßÄÖÜéèêàâçôûîÉÈ])\s*(?:[:#]|\.(?!\d))?\s*", re.IGNORECASE
+    )
+
+
+@cache
+def lexicon() -> tuple[Label, ...]:
+    return tuple(Label(kind, weight, below, _compile(phrases)) for kind, weight, below, phrases in _LEXICON)
+
+
+def label_at(text: str, pos: int = 0) -> LabelHit | None:
+    """The longest label starting at ``pos`` of ``text`` (of any kind); of equally long ones the surest."""
+    best: LabelHit | None = None
+    for label in lexicon():
+        m = label.pattern.match(text, pos)
+        if m is None or m.end() == pos:
+            continue
+        rank = (len(m.group().rstrip()), label.weight)
+        if best is None or rank > (len(best.match.group().rstrip()), best.label.weight):
+            best = LabelHit(label, m)
+    return best
+
+
+__all__ = ["KINDS", "Label", "LabelHit", "label_at", "lexicon"]

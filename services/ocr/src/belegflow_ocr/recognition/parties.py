@@ -1,0 +1,348 @@
+"""Who sent the invoice and to whom: supplier name, address, IBAN and VAT ID kept apart from the recipient's.
+
+The recipient stands in the address window (upper left of page 1, under a sender line); the supplier in the
+letterhead, the sender line and the footer. An IBAN or VAT ID in the address window, or after words like
+"Ihre USt-IdNr." or "Customer VAT", is the recipient's and never the supplier's.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from statistics import median
+
+from belegflow_ocr.recognition.candidates import Candidate, above, choose, span_box
+from belegflow_ocr.recognition.cleanup import clean_text
+from belegflow_ocr.recognition.layout import Line, Segment, rounded
+from belegflow_ocr.recognition.model import BBox, PageInfo, ProtocolLog
+from belegflow_ocr.recognition.parsing import Match
+
+IBAN_LABEL = re.compile(r"\bIBAN\b", re.IGNORECASE)
+VAT_LABEL = re.compile(
+    r"USt[\s.-]*Id[\s.-]*(?:Nr)?|Umsatzsteuer[\s-]*Id|VAT\s*(?:ID|No|Reg|number)|Tax\s+ID|GST\s*(?:ID|No|Reg)|"
+    r"TVA\s*intra|N[°º]\s*(?:de\s+)?TVA|Identifiant\s+TVA|BTW[\s-]*(?:nr|nummer|id)|Partita\s+IVA|P\.\s?IVA|NIF|CIF|"
+    r"UID",
+    re.IGNORECASE,
+)
+# Words that make an identifier the recipient's: "Ihre USt-IdNr.", "Customer VAT", "N° TVA client".
+_RECIPIENT_HINT = re.compile(
+    r"\b(?:Ihre|Ihr|Your|Kunden|Kunde|Customer|Client|Buyer|Käufer|Leistungsempfänger|Rechnungsempfänger|"
+    r"Acheteur|Destinataire|Klant|Afnemer|Cliente|Bill\s*to|Ship\s*to|Sold\s*to)\b",
+    re.IGNORECASE,
+)
+# Words that make it the supplier's own: "Unsere USt-IdNr.", "Our VAT number".
+_SUPPLIER_HINT = re.compile(r"\b(?:Unsere?|Our|Notre|Onze|Seller|Supplier|Verkäufer|Lieferant|Vendeur)\b",
+                            re.IGNORECASE)
+# OCR may lose the space between postcode and city ("24103Kiel").
+_PLZ_CITY = re.compile(
+    r"^(?:(?:D|A|CH|F|L|B|NL|DE|AT|FR|LU|BE)\s?-\s?)?(?P<plz>\d{5}|\d{4}(?:\s?[A-Z]{2}(?=\s))?)\s*"
+    r"(?P<city>[A-ZÄÖÜÉ][\w.\-ßäöüéèàç' ]*[\wß.])$"
+)
+_STREET = re.compile(
+    r"(?:\s\d+\s?[a-zA-Z]?(?:\s?-\s?\d+)?$)|(?:stra(?:ß|ss)e|str\.|weg|platz|allee|damm|ring|gasse|ufer|kai)\b",
+    re.IGNORECASE,
+)
+# OCR reads the middle dot between the parts of a sender line as '.', often with the space on one side only.
+_SEPARATORS = re.compile(
+    r"\s*[·•|]\s*|\s+[-–]\s+|\s+[-–](?=\d{5}\b)|,\s+|,(?=[A-ZÄÖÜ])|\s+\.\s*|\.\s*(?=(?:D-)?\d{5}\s+[A-ZÄÖÜ])|"
+    r"(?<=GmbH)\.\s+|(?<=\b(?:AG|KG|SE|UG))\.\s+|(?<=OHG)\.\s+|"
+    r"(?<=[a-zäöüß]{3})\.\s+(?=Tel|Fax|E-Mail|www|Telefon|Phone)"
+)
+# A sender line whose separator OCR lost: the name ends with its legal form, the street follows.
+_NAME_THEN_STREET = re.compile(
+    r"^(?P<name>.+?\b(?:GmbH(?: & Co\. KG)?|AG|KG|SE|UG(?: \(haftungsbeschränkt\))?|OHG|e\.\s?K\.|mbH))\s+"
+    r"(?P<street>[A-ZÄÖÜ][^\d]*\s\d+\s?[a-zA-Z]?(?:\s?-\s?\d+)?)$"
+)
+_SKIP_NAME = re.compile(
+    r"^(?:Firma|Herrn?|Frau|An|To|z\.\s?Hd\.?.*|Attn\.?.*|Bill\s+to:?|Rechnungsempfänger:?|Kreditorenbuchhaltung|"
+    r"Buchhaltung|Abteilung.*|Postfach.*)$",
+    re.IGNORECASE,
+)
+_LEGAL_FORM = re.compile(
+    r"\b(?:GmbH|AG|KG|OHG|UG|e\.\s?K\.|e\.\s?V\.|SE|KGaA|GbR|Ltd\.?|Inc\.?|B\.V\.|S\.A\.|S\.r\.l\.|mbH)(?:\W|$)"
+)
+_TITLE = re.compile(r"^(?:Rechnung|Invoice|Gutschrift|Credit\s+note|Proforma.*)$", re.IGNORECASE)
+_CURRENCIES = (("EUR", re.compile(r"€|\bEUR\b|\bEuro\b")), ("USD", re.compile(r"(?<![A-Z])\$|\bUSD\b|\bUS\$")),
+               ("CHF", re.compile(r"\bCHF\b|\bSFr\.?")), ("GBP", re.compile(r"£|\bGBP\b")),
+               ("MYR", re.compile(r"\bRM\b|\bMYR\b")), ("SGD", re.compile(r"\bSGD\b|\bS\$")),
+               ("SEK", re.compile(r"\bSEK\b")), ("DKK", re.compile(r"\bDKK\b")), ("PLN", re.compile(r"\bPLN\b|zł")),
+               ("JPY", re.compile(r"\bJPY\b|¥")))  # fmt: skip
+
+
+def id_candidates(
+    lines: Sequence[Line],
+    finder: Callable[[str], Sequence[Match]],
+    label: re.Pattern[str],
+    what: str,
+    *,
+    not_inside: Callable[[str], Sequence[Match]] | None = None,
+    recipient_area: tuple[int, BBox] | None = None,
+) -> list[Candidate]:
+    """IBANs or VAT IDs anywhere; a label in front (same cell, the cell before or the cell above) makes them
+    likelier. Matches inside a ``not_inside`` match (a VAT ID pattern within an IBAN) are no candidates. One
+    in the ``recipient_area`` (the address window) or after a word that names the recipient is the
+    recipient's; one after "Unsere"/"Our" is surely the supplier's."""
+    found = []
+    for line in lines:
+        for si, seg in enumerate(line.segments):
+            taken = [(m.start, m.end) for m in not_inside(seg.text)] if not_inside else []
+            for match in finder(seg.text):
+                value, start, end = match.value, match.start, match.end
+                if any(s < end and start < e for s, e in taken):
+                    continue
+                before = seg.text[:start]
+                prev = line.segments[si - 1].text if si else ""
+                upper = above(lines, line, seg) if not before.strip() else ""
+                labelled = bool(label.search(before[-40:])) or (
+                    not before.strip() and (bool(label.search(prev)) or bool(label.search(upper)))
+                )
+                conf, source = (0.9, f"{what} label") if labelled else (0.6, f"{what} pattern without label")
+                context = (before[-40:], "" if before.strip() else prev, upper)
+                if any(_SUPPLIER_HINT.search(t) for t in context):
+                    conf, source = 0.95, f"{what} labelled as the supplier's own"
+                elif any(_RECIPIENT_HINT.search(t) for t in context):
+                    conf, source = 0.2, f"{what} of the recipient"
+                elif recipient_area is not None and _inside(seg.page, seg.bbox, recipient_area):
+                    conf, source = 0.2, f"{what} in the recipient's address window"
+                found.append(Candidate(value, conf, seg.page, span_box(seg, start, end), source))
+    return found
+
+
+_CAPITAL = re.compile(r"Stammkapital|Grundkapital|Kommanditkapital|share\s+capital|capital\s+stock", re.IGNORECASE)
+_CURRENCY_LABEL = re.compile(r"\b(?:Währung|Currency|Beträge\s+in|Amounts\s+in)\b", re.IGNORECASE)
+
+
+def currency(lines: Sequence[Line], totals: Sequence[Candidate | None], log: ProtocolLog) -> Candidate | None:
+    """The currency printed on the line of a total (or labelled 'Währung') beats mentions elsewhere; the
+    share capital in the legal footer says nothing about the invoice."""
+    found: list[Candidate] = []
+    places = [(c.page, c.bbox) for c in totals if c is not None and c.bbox is not None]
+    for line in lines:
+        on_total = any(page == line.page and box[1] < line.bottom and box[3] > line.top for page, box in places)
+        for seg in line.segments:
+            for code, pattern in _CURRENCIES:
+                for m in pattern.finditer(seg.text):
+                    conf, where = 0.8, "in the text"
+                    if on_total:
+                        conf, where = 0.97, "on the line of a total"
+                    elif _CURRENCY_LABEL.search(seg.text[: m.start()]):
+                        conf, where = 0.95, "labelled as the currency"
+                    elif _CAPITAL.search(line.text):
+                        conf, where = 0.3, "in the share capital"
+                    found.append(Candidate(code, conf, seg.page, span_box(seg, m.start(), m.end()),
+                                           f"{m.group()!r} {where}"))  # fmt: skip
+    if not found:
+        found.append(Candidate("EUR", 0.5, None, None, "no currency printed, EUR assumed"))
+    return choose("currency", found, log)
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    name: Segment | None
+    street: Segment | None
+    postal_code: str
+    city: str
+    place: Segment
+    top: float
+    page: int
+    x0: float
+    source: str
+    left_aligned: bool = True
+    """False for a block whose lines share only their centre or right edge (a receipt's header, a letterhead
+    set right): never the address window."""
+
+
+def _address_blocks(lines: Sequence[Line]) -> list[Address]:
+    """Address blocks written one part per line: name, (department), street, postcode and city."""
+    blocks = []
+    for line in lines:
+        for seg in line.segments:
+            m = _PLZ_CITY.match(seg.text)
+            if not m or _SEPARATORS.search(seg.text):
+                continue
+            stack: list[Segment] = []
+            last = seg
+            size = seg.size
+            modes = ["left", "right", "center"]
+            for upper in reversed(lines[: line.index]):
+                if upper.page != line.page or len(stack) >= 5:
+                    break
+                if last.bbox[1] - upper.bottom > 1.2 * size:
+                    break
+                aligned = [(s, md) for md in modes for s in upper.segments if _aligned(s, seg, md)]
+                if not aligned:
+                    # A line of a neighbouring column (the info block beside the window) is passed over.
+                    if any(s.x0 < seg.x1 + 4 and s.x1 > seg.x0 - 4 for s in upper.segments):
+                        break
+                    continue
+                above = aligned[0][0]
+                gap = last.bbox[1] - above.bbox[3]
+                if gap > 1.2 * size:
+                    break
+                if gap < -0.4 * size:
+                    continue
+                modes = [md for md in modes if any(a is above and md == m for a, m in aligned)]
+                if above.size < 0.75 * size or _SEPARATORS.search(above.text):
+                    break
+                stack.append(above)
+                last = above
+            stack.reverse()
+            street = stack[-1] if stack and _STREET.search(stack[-1].text) else None
+            names = [s for s in stack[: -1 if street else None] if not _SKIP_NAME.match(s.text.strip())]
+            names = [s for s in names if not re.search(r"\d{3,}|@|Tel|Fax", s.text)]
+            blocks.append(Address(_joined_name(names), street, m.group("plz"), m.group("city"), seg,
+                                  (stack[0] if stack else seg).bbox[1], seg.page, seg.x0, "address block",
+                                  "left" in modes))  # fmt: skip
+    return blocks
+
+
+def _aligned(a: Segment, b: Segment, mode: str) -> bool:
+    """Lines of one block share their left edge, their right edge (letterhead set right) or their centre."""
+    if mode == "left":
+        return abs(a.x0 - b.x0) < 4
+    if mode == "right":
+        return abs(a.x1 - b.x1) < 4
+    return abs((a.x0 + a.x1) - (b.x0 + b.x1)) < 8
+
+
+_NAME_CONTINUED = re.compile(
+    r"^(?:\(haftungsbeschränkt\)|&\s*Co\b.*|Co\.?\s*KG.*|(?:GmbH|AG|KG|OHG|SE|UG|mbH|e\.\s?K\.)(?:\W.*)?)$"
+)
+
+
+def _joined_name(names: Sequence[Segment]) -> Segment | None:
+    """The name line, joined with the lines it wraps onto: up to its legal form, or a legal form continued."""
+    if not names:
+        return None
+    parts = [names[0]]
+    for nxt in names[1:3]:
+        joined = " ".join(p.text for p in parts)
+        same_type = abs(nxt.size - parts[0].size) <= 0.15 * parts[0].size
+        if same_type and (_NAME_CONTINUED.match(nxt.text.strip()) or joined.endswith("&") or (
+                not _LEGAL_FORM.search(joined) and _LEGAL_FORM.search(nxt.text))):  # fmt: skip
+            parts.append(nxt)
+            continue
+        break
+    if len(parts) == 1:
+        return parts[0]
+    return Segment(tuple(w for p in parts for w in p.words))
+
+
+@dataclass(frozen=True, slots=True)
+class InlineAddress:
+    name: str | None
+    street: str | None
+    postal_code: str
+    city: str
+    segment: Segment
+    source: str
+
+
+def _inline_addresses(lines: Sequence[Line]) -> list[tuple[InlineAddress, Line]]:
+    """Addresses on one line, parts separated by '·', '|' or commas (sender line, footer)."""
+    found = []
+    for line in lines:
+        for seg in line.segments:
+            parts = [p.strip() for p in _SEPARATORS.split(seg.text) if p.strip()]
+            if len(parts) < 2:
+                continue
+            for k, part in enumerate(parts):
+                m = _PLZ_CITY.match(part)
+                if not m:
+                    continue
+                street = parts[k - 1] if k >= 1 and _STREET.search(parts[k - 1]) else None
+                name_idx = k - 2 if street else k - 1
+                name = parts[name_idx] if name_idx >= 0 and not _PLZ_CITY.match(parts[name_idx]) else None
+                joined = _NAME_THEN_STREET.match(street) if street and name_idx < 0 else None
+                if joined:
+                    name, street = joined.group("name"), joined.group("street")
+                if name and ":" in name:
+                    name = name.split(":", 1)[1].strip() or None
+                found.append((InlineAddress(name, street, m.group("plz"), m.group("city"), seg, "inline address"),
+                              line))  # fmt: skip
+                break
+    return found
+
+
+def parties(
+    lines: Sequence[Line], pages: Sequence[PageInfo], log: ProtocolLog
+) -> tuple[dict[str, Candidate | None], Candidate | None, tuple[int, BBox] | None]:
+    """Supplier (letterhead, sender line, footer) and recipient (address window) of the first page, and where
+    the address window is."""
+    first = pages[0]
+    blocks = _address_blocks(lines)
+    inline = _inline_addresses(lines)
+    # The address window of a letter: upper left of page 1, not at the very top (that is a letterhead), and
+    # only on letter-sized pages (a till receipt has no window).
+    upper_left = [b for b in blocks if b.page == 1 and 0.1 * first.height <= b.top < 0.45 * first.height
+                  and b.x0 < 0.5 * first.width and first.width >= 400 and b.left_aligned]  # fmt: skip
+    recipient_block = max(upper_left, key=lambda b: b.top) if upper_left else None
+    sender_line = None
+    if recipient_block is not None:
+        over = [(a, ln) for a, ln in inline if ln.page == 1 and ln.bottom <= recipient_block.top + 1
+                and recipient_block.top - ln.bottom < 40]  # fmt: skip
+        if over:
+            sender_line = over[-1][0]
+
+    supplier: dict[str, list[Candidate]] = {k: [] for k in ("name", "street", "postal_code", "city")}
+
+    def add(key: str, value: str | None, conf: float, seg: Segment, source: str) -> None:
+        if value:
+            text = clean_text(value, capital=key in ("street", "city"), name=key == "name")
+            supplier[key].append(Candidate(text, conf, seg.page, rounded(seg.bbox), source))
+
+    for b in blocks:
+        if b is recipient_block:
+            continue
+        footer = b.top > 0.75 * first.height
+        where = "footer address block" if footer else "letterhead address block"
+        conf = 0.75 if footer else 0.8
+        if b.name is not None:
+            add("name", b.name.text, conf + (0.05 if _LEGAL_FORM.search(b.name.text) else 0), b.name, where)
+        if b.street is not None:
+            add("street", b.street.text, conf, b.street, where)
+        add("postal_code", b.postal_code, conf, b.place, where)
+        add("city", b.city, conf, b.place, where)
+    for a, ln in inline:
+        is_sender = a is sender_line
+        where = "sender line above the address window" if is_sender else "address line in the footer"
+        conf = 0.85 if is_sender else 0.75
+        if not is_sender and ln.page == 1 and ln.top < 0.6 * first.height:
+            continue
+        add("name", a.name, conf, a.segment, where)
+        add("street", a.street, conf, a.segment, where)
+        add("postal_code", a.postal_code, conf, a.segment, where)
+        add("city", a.city, conf, a.segment, where)
+    # The largest type at the top of page 1 is usually the supplier's name (logo text).
+    top_segs = [s for ln in lines if ln.page == 1 and ln.top < 0.15 * first.height for s in ln.segments
+                if not _TITLE.match(s.text.strip()) and re.search(r"[A-Za-zÄÖÜäöü]{3}", s.text)]  # fmt: skip
+    body = median(w.size or w.height for ln in lines for w in ln.words)
+    if top_segs:
+        biggest = max(top_segs, key=lambda s: s.size)
+        if biggest.size >= 1.25 * body:
+            conf = 0.75 if _LEGAL_FORM.search(biggest.text) else 0.55
+            add("name", biggest.text, conf, biggest, "largest type at the top of page 1")
+
+    chosen = {key: choose(f"supplier_{key}", cands, log) for key, cands in supplier.items()}
+    recipient = None
+    if recipient_block is not None and recipient_block.name is not None:
+        conf = 0.85 if sender_line is not None else 0.75
+        seg = recipient_block.name
+        recipient = Candidate(clean_text(seg.text, name=True), conf, seg.page, rounded(seg.bbox),
+                              "first line of the address window")  # fmt: skip
+    chosen_recipient = choose("recipient_name", [recipient] if recipient else [], log)
+    area = None
+    if recipient_block is not None:
+        box = (recipient_block.x0, recipient_block.top, recipient_block.place.x1, recipient_block.place.bbox[3])
+        area = (recipient_block.page, box)
+    return chosen, chosen_recipient, area
+
+
+def _inside(page: int, box: BBox, area: tuple[int, BBox]) -> bool:
+    a_page, (x0, y0, x1, y1) = area
+    mid_x, mid_y = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    return page == a_page and x0 - 4 <= mid_x <= x1 + 40 and y0 - 30 <= mid_y <= y1 + 30
+
+
+__all__ = ["IBAN_LABEL", "VAT_LABEL", "currency", "id_candidates", "parties"]
