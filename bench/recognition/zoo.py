@@ -111,14 +111,18 @@ def template(part: str, index: int) -> Template:
     currency_style = rng.choice(["suffix_symbol", "suffix_code", "prefix_symbol", "prefix_code", "none"])
     if lang == "en":
         currency_style = rng.choice(["prefix_symbol", "prefix_symbol", "prefix_code", "suffix_code", "none"])
+    font = rng.choice(FAMILIES)
+    number_style = rng.choice(world.LANG_NUMBER_STYLES[lang])
+    if number_style == "fr" and not font.startswith("DejaVu"):
+        number_style = "fr_space"  # the PDF standard fonts have no narrow no-break space
     return Template(
-        name=f"zoo-{part[:3]}-{index:03d}", lang=lang, font=rng.choice(FAMILIES),
+        name=f"zoo-{part[:3]}-{index:03d}", lang=lang, font=font,
         letterhead=rng.choice(["left", "right", "center", "band", "brand"]),
         window=window, info=info,
         table=rng.choice(["grid", "header_rule", "zebra", "plain"]),
         totals=rng.choice(["right", "right", "wide", "boxed"]),
         footer=rng.choice(["columns", "columns", "line", "block"]),
-        number_style=rng.choice(world.LANG_NUMBER_STYLES[lang]),
+        number_style=number_style,
         date_style=rng.choice(world.DATE_STYLES[lang]), currency_style=currency_style, labels=labels,
         distractors=distractors, tax_column=rng.random() < 0.3, pos_column=rng.random() < 0.7,
         iban_grouped=rng.random() < 0.6, vat_in_header=rng.random() < 0.35,
