@@ -8,7 +8,8 @@ PACKAGES := -e ./contracts[runtime] -e ./services/ingest -e ./services/ocr -e ./
 STAMP := $(VENV)/.installed
 SOURCES := contracts/src services/*/src infra/src edge/src
 
-.PHONY: install run test lint typecheck unit e2e schemas bench bench-edge bench-recognition bench-engines samples down clean install-tesseract
+.PHONY: install run test lint typecheck unit e2e schemas bench bench-edge bench-recognition bench-engines samples down clean install-tesseract \
+        devset devset-tools
 
 install: $(STAMP)
 
@@ -49,8 +50,25 @@ bench: install
 bench-edge: install
 	$(PY) -m bench.edge --documents 10000
 
-bench-recognition: install
-	$(PY) -m bench.recognition.accuracy --json out/recognition-accuracy.json
+# The recognition development set (held-out seed 2; seed 1 is the development part) and its accuracy bench.
+# The e-invoice corpus and the XRechnung visualisation are used from ../shared (see bench/recognition/xrviz.py).
+RECOGNITION_SEED ?= 2
+RECOGNITION_ARGS ?=
+
+devset-tools: install
+	$(UV) pip install --python $(PY) --quiet "saxonche>=12.5" "weasyprint>=62"
+	@# WeasyPrint prints with Pango; installed where we may (root with apt)
+	-@$(PY) -c "import weasyprint" 2>/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  apt-get update >/dev/null && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 \
+	  libharfbuzz-subset0 >/dev/null; } || true
+	$(PY) -c "import saxonche, weasyprint"
+
+devset: devset-tools
+	$(PY) -m bench.recognition.sources --out out/recognition-set --seed $(RECOGNITION_SEED) $(RECOGNITION_ARGS)
+
+bench-recognition: devset-tools
+	$(PY) -m bench.recognition.accuracy --seed $(RECOGNITION_SEED) --work out/recognition-work \
+	  --json out/recognition-accuracy.json $(RECOGNITION_ARGS)
 
 bench-engines: install
 	$(PY) -m bench.recognition.engines
