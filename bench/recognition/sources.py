@@ -4,6 +4,7 @@ Sources (born-digital):
 
 - ``devset``: the seven original templates (``bench.recognition.devset``),
 - ``xrviz``: the e-invoice corpus printed by the official XRechnung visualisation (``bench.recognition.xrviz``),
+- ``xrhouse``: the same corpus in the zoo's house styles, with the XML's own values (``bench.recognition.xrhouse``),
 - ``zoo``: the layout zoo (``bench.recognition.zoo``),
 - ``receipts``: till receipts (``bench.recognition.receipts``);
 
@@ -25,12 +26,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.recognition import devset, receipts, scans, truthfile, xrviz, zoo
+from bench.recognition import devset, receipts, scans, truthfile, xrhouse, xrviz, zoo
 
-BORN_DIGITAL = ("devset", "xrviz", "zoo", "receipts")
-DEFAULT_COUNTS = {"devset": 70, "xrviz": None, "zoo": 300, "receipts": 100}
+BORN_DIGITAL = ("devset", "xrviz", "xrhouse", "zoo", "receipts")
+DEFAULT_COUNTS = {"devset": 70, "xrviz": None, "xrhouse": None, "zoo": 300, "receipts": 100}
 """Documents per source (None: the whole corpus part)."""
-QUICK_COUNTS = {"devset": 7, "xrviz": 4, "zoo": 30, "receipts": 12}
+QUICK_COUNTS = {"devset": 7, "xrviz": 4, "xrhouse": 6, "zoo": 30, "receipts": 12}
 DEFAULT_DPI = (150, 200, 300)
 DPI_RANGE = (50, 600)
 SCAN_MAX_PAGES = 6
@@ -51,6 +52,8 @@ def _generate(name: str, out: Path, count: int | None, seed: int, paths: dict[st
     if name == "xrviz":
         return len(xrviz.generate(out, seed=seed, count=count, corpora=paths["corpora"],
                                   visualisation=paths["visualisation"]))  # fmt: skip
+    if name == "xrhouse":
+        return len(xrhouse.generate(out, seed=seed, count=count, corpora=paths["corpora"]))
     if name == "zoo":
         return len(zoo.generate(out, count=count or 300, seed=seed))
     return len(receipts.generate(out, count=count or 100, seed=seed))

@@ -124,7 +124,7 @@ SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "CHF": "CHF"}
 def fmt_amount(value: Decimal, number_style: str, currency: str, currency_style: str) -> str:
     """``currency_style``: none (stated elsewhere), prefix_symbol, suffix_symbol, prefix_code, suffix_code."""
     text = fmt_number(value, number_style)
-    sym = SYMBOLS[currency]
+    sym = SYMBOLS.get(currency, currency)
     if currency_style == "prefix_symbol":
         return f"{sym}{text}" if sym in "$£" else f"{sym} {text}"
     if currency_style == "suffix_symbol":
@@ -619,7 +619,8 @@ class Company:
         if self.country == "GB" or self.country == "IE":
             lines = [self.street, self.city, self.postal_code]
         if with_country:
-            lines.append(COUNTRIES[self.country].name.get(lang, COUNTRIES[self.country].name["en"]))
+            known = COUNTRIES.get(self.country)
+            lines.append(known.name.get(lang, known.name["en"]) if known else self.country)
         return lines
 
 

@@ -171,6 +171,8 @@ class Invoice:
     original_date: date | None = None
     fx_rate: Decimal = Decimal(0)
     fx_currency: str = ""
+    print_terms: bool = True
+    """Payment terms in days are printed when no due date is (a due date then follows from them)."""
 
     @property
     def lines_sum(self) -> Decimal:
@@ -314,14 +316,14 @@ class Draw:
     def letterhead(self) -> float:
         p, s, t = self.page, self.inv.seller, self.tpl
         lines = s.address_lines(t.lang, with_country=s.country != self.inv.buyer.country)
-        contact = [f"{self.lb['phone']} {s.phone}", s.email]
-        if t.vat_in_header:
+        contact = [x for x in (f"{self.lb['phone']} {s.phone}" if s.phone else "", s.email) if x]
+        if t.vat_in_header and s.vat_id:
             contact.append(f"{self.lb['vat_id']} {world.vat_printed(s.vat_id, self.rng)}")
         if t.letterhead == "band":
             p.box(0, 0, W, 70, fill=0.25, stroke=False)
             p.text(40, 38, s.name, 16, bold=True, grey=1.0)
-            p.text(40, 56, " · ".join([*lines, s.phone]), 7.5, grey=1.0)
-            if t.vat_in_header:
+            p.text(40, 56, " · ".join(x for x in [*lines, s.phone] if x), 7.5, grey=1.0)
+            if t.vat_in_header and s.vat_id:
                 p.text(W - 40, 56, contact[-1], 7.5, grey=1.0, align="right")
             return 90
         if t.letterhead == "brand":
@@ -479,18 +481,20 @@ class Draw:
             share = Decimal(self.rng.choice([25000, 50000, 100000]))
             capital = f"{lb['capital']} {world.fmt_amount(share, t.number_style, 'EUR', 'suffix_symbol')}"
         if t.footer == "line":
-            rows = [f"{s.name} · {s.street} · {s.postal_code} {s.city} · {s.register}",
-                    f"{lb['bank']}: {s.bank} · IBAN {self.iban()} · BIC {s.bic} · {lb['vat_id']} {vat}"
-                    + (f" · {capital}" if capital else "")]  # fmt: skip
+            bank = [f"{lb['bank']}: {s.bank}" if s.bank else "", f"IBAN {self.iban()}" if s.iban else "",
+                    f"BIC {s.bic}" if s.bic else "", f"{lb['vat_id']} {vat}" if s.vat_id else "", capital]
+            rows = [" · ".join(x for x in (s.name, s.street, f"{s.postal_code} {s.city}", s.register) if x),
+                    " · ".join(x for x in bank if x)]  # fmt: skip
             for i, row in enumerate(rows):
                 for j, part in enumerate(p.wrap(row, 6.5, W - 100)):
                     p.text(W / 2, H - 50 + i * 16 + j * 8, part, 6.5, align="center")
             return
         cols = [
-            [s.name, s.street, f"{s.postal_code} {s.city}", f"{lb['phone']} {s.phone}"],
-            [lb["bank"], s.bank, f"IBAN {self.iban()}", f"BIC {s.bic}"],
-            [f"{lb['vat_id']} {vat}", s.register, f"{lb['managing']}: {s.manager}", capital],
-        ]
+            [s.name, s.street, f"{s.postal_code} {s.city}", f"{lb['phone']} {s.phone}" if s.phone else ""],
+            [lb["bank"], s.bank, f"IBAN {self.iban()}" if s.iban else "", f"BIC {s.bic}" if s.bic else ""],
+            [f"{lb['vat_id']} {vat}" if s.vat_id else "", s.register,
+             f"{lb['managing']}: {s.manager}" if s.manager else "", capital],
+        ]  # fmt: skip
         if t.footer == "block":
             y = H - 72
             p.rule(50, W - 50, y - 10, 0.3)
@@ -562,7 +566,8 @@ class Draw:
             rows.append((lb["lines_sum"], inv.lines_sum, False))
             if inv.allowance:
                 pct = self.n(inv.allowance_pct).rstrip("0").rstrip(",.")
-                rows.append((f"{lb['discount']} {pct} %", -inv.allowance, False))
+                label = f"{lb['discount']} {pct} %" if inv.allowance_pct else lb["discount"]
+                rows.append((label, -inv.allowance, False))
             if inv.charge:
                 rows.append((lb["charge"], inv.charge, False))
         if t.en16931_zero_lines:
@@ -618,7 +623,9 @@ class Draw:
             note = self.rng.choice(world.LABELS[t.lang]["fx_note"])
             p.text(57, y, note.format(amount=amount, rate=self.n(inv.fx_rate).rstrip("0")), self.size - 0.5)
             y += 12
-        if inv.due is None:
+        if inv.due is None and not inv.print_terms:
+            pass
+        elif inv.due is None:
             p.text(57, y, lb["terms"].format(days=inv.terms_days), self.size)
         else:
             due_word = lb["due"]

@@ -12,7 +12,7 @@ from typing import Any
 import pypdfium2 as pdfium  # type: ignore[import-untyped, unused-ignore]
 import pytest
 
-from bench.recognition import accuracy, receipts, sources, truthfile, world, xrviz, zoo
+from bench.recognition import accuracy, receipts, sources, truthfile, world, xrhouse, xrviz, zoo
 
 
 def _truths(folder: Path) -> list[dict[str, Any]]:
@@ -178,6 +178,22 @@ def test_xrviz_prints_the_invoice_number_of_the_xml(tmp_path: Path) -> None:
     flat = "".join(_text(tmp_path / doc["file"]).split())
     assert doc["fields"]["invoice_number"] in flat
     assert doc["fields"]["document_type"] in truthfile.DOCUMENT_TYPES
+
+
+@pytest.mark.skipif(not xrviz.CORPORA.is_dir(), reason="the e-invoice corpus is missing")
+def test_xrhouse_prints_the_xml_values_in_house_styles(tmp_path: Path) -> None:
+    written = xrhouse.generate(tmp_path, seed=1, count=3)
+    assert len(written) == 3
+    for doc in _truths(tmp_path):
+        assert doc["part"] == "development"
+        assert truthfile.corpus_part(doc["origin"]) == "development"
+        tpl = zoo.template(doc["part"], int(doc["template"].rsplit("-", 1)[1]))
+        flat = "".join(_text(tmp_path / doc["file"]).split())
+        f = doc["fields"]
+        assert f["invoice_number"].replace(" ", "") in flat
+        assert "".join(world.fmt_number(Decimal(f["gross_amount"]), tpl.number_style).split()) in flat
+        if f["supplier_iban"]:
+            assert f["supplier_iban"] in flat
 
 
 def test_the_bench_runs_end_to_end_beside_the_previous_release(
