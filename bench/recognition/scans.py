@@ -1,4 +1,4 @@
-"""Scans and phone photos of the development set's PDFs, with the same truth (Pillow and pypdfium2 only).
+"""Scans and phone photos of the development set's PDFs, with the same truth (Pillow, pypdfium2, numpy).
 
 Scans: each page rendered at 150, 200 or 300 DPI in grey, tilted by up to ±2°, slightly blurred,
 with sensor noise, saved as JPEG with visible artefacts (one page) or as an image-only PDF (several
@@ -16,6 +16,7 @@ import random
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pypdfium2 as pdfium  # type: ignore[import-untyped, unused-ignore]
 from PIL import Image, ImageChops, ImageEnhance, ImageFilter, ImageOps
 
@@ -38,10 +39,11 @@ def render_pages(pdf: Path, dpi: int) -> list[Image.Image]:
         doc.close()
 
 
-def _noise(image: Image.Image, sigma: float) -> Image.Image:
-    """Adds Gaussian noise of ``sigma`` grey levels (Pillow's noise is centred on 128)."""
-    noise = Image.effect_noise(image.size, sigma)
-    return ImageChops.add(image.convert("L"), noise, scale=1.0, offset=-128)
+def _noise(image: Image.Image, sigma: float, rng: random.Random) -> Image.Image:
+    """Adds Gaussian noise of ``sigma`` grey levels, drawn from ``rng`` so that a seed gives the same scan."""
+    grey = np.asarray(image.convert("L"), dtype=np.float32)
+    noise = np.random.default_rng(rng.getrandbits(64)).normal(0.0, sigma, grey.shape).astype(np.float32)
+    return Image.fromarray(np.clip(grey + noise, 0, 255).astype(np.uint8), "L")
 
 
 def _jpeg(image: Image.Image, quality: int) -> Image.Image:
@@ -61,7 +63,7 @@ def degrade_scan(image: Image.Image, rng: random.Random, dpi: int) -> tuple[Imag
     out = out.filter(ImageFilter.GaussianBlur(blur))
     out = ImageEnhance.Contrast(out).enhance(rng.uniform(0.8, 1.05))
     out = ImageEnhance.Brightness(out).enhance(rng.uniform(0.95, 1.05))
-    out = _noise(out, sigma)
+    out = _noise(out, sigma, rng)
     out = _jpeg(out, quality)
     return out, {"skew_degrees": skew, "blur_radius": blur, "noise_sigma": sigma, "jpeg_quality": quality}
 
@@ -110,7 +112,7 @@ def phone_photo(image: Image.Image, rng: random.Random) -> tuple[Image.Image, di
     colour = ImageOps.colorize(lit, black=(20, 18, 15), white=tint)
     colour = colour.filter(ImageFilter.GaussianBlur(rng.uniform(0.6, 1.3)))
     sigma = rng.uniform(5, 12)
-    noisy = Image.merge("RGB", [_noise(band, sigma) for band in colour.split()])
+    noisy = Image.merge("RGB", [_noise(band, sigma, rng) for band in colour.split()])
     quality = rng.randint(60, 85)
     return _jpeg(noisy, quality), {"perspective_jitter": jitter, "noise_sigma": round(sigma, 1),
                                    "jpeg_quality": quality}  # fmt: skip
@@ -148,13 +150,15 @@ def scan_folder(src: Path, out: Path, *, dpi: int, limit: int | None = None, see
 
 
 def photo_folder(src: Path, out: Path, *, seed: int = 0, templates: Sequence[str] = ("receipt",),
-                 dpi: int = 220) -> list[Path]:  # fmt: skip
-    """Phone photos of the one-page documents of the given templates (receipts by default)."""
+                 dpi: int = 220, limit: int | None = None) -> list[Path]:  # fmt: skip
+    """Phone photos of the one-page documents of the given templates (receipts by default), at most ``limit``."""
     out.mkdir(parents=True, exist_ok=True)
-    written = []
+    written: list[Path] = []
     for truth in _truths(src):
         if truth.get("template") not in templates or truth.get("pages") != 1:
             continue
+        if limit is not None and len(written) >= limit:
+            break
         name = str(truth["file"])
         rng = random.Random(f"{seed}-photo-{name}")
         photo, meta = phone_photo(render_pages(src / name, dpi)[0], rng)

@@ -12,7 +12,7 @@ from typing import Any
 import pypdfium2 as pdfium  # type: ignore[import-untyped, unused-ignore]
 import pytest
 
-from bench.recognition import accuracy, receipts, sources, truthfile, world, xrhouse, xrviz, zoo
+from bench.recognition import accuracy, receipts, scans, sources, truthfile, world, xrhouse, xrviz, zoo
 
 
 def _truths(folder: Path) -> list[dict[str, Any]]:
@@ -63,6 +63,17 @@ def test_generators_are_deterministic_by_seed(tmp_path: Path) -> None:
         assert [p.read_bytes() for p in a] == [p.read_bytes() for p in b], name
         assert _truths(tmp_path / f"{name}-a") == _truths(tmp_path / f"{name}-b"), name
         assert [p.read_bytes() for p in a] != [p.read_bytes() for p in c], name
+
+
+def test_scans_and_photos_are_deterministic_by_seed(receipt_dir: Path, tmp_path: Path) -> None:
+    made = []
+    for name in ("a", "b"):
+        made.append([p.read_bytes() for p in scans.scan_folder(receipt_dir, tmp_path / name, dpi=150, limit=2, seed=3)])
+        made.append([p.read_bytes() for p in scans.photo_folder(receipt_dir, tmp_path / f"photo-{name}", seed=3,
+                                                                 templates=receipts.STYLES, limit=2)])  # fmt: skip
+    assert made[0] == made[2]
+    assert made[1] == made[3]
+    assert len(made[1]) == 2
 
 
 def test_zoo_truth_is_complete_and_consistent(zoo_dir: Path) -> None:
