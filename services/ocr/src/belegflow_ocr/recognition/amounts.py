@@ -16,8 +16,10 @@ from decimal import Decimal
 from itertools import combinations
 
 from belegflow_ocr.recognition.candidates import Candidate, choose, labelled, parse_last_amount, show
-from belegflow_ocr.recognition.layout import Line
+from belegflow_ocr.recognition.labels import label_at
+from belegflow_ocr.recognition.layout import Line, rounded, union
 from belegflow_ocr.recognition.model import ProtocolLog
+from belegflow_ocr.recognition.parsing import find_amounts
 
 CENT = Decimal("0.01")
 # Amounts a sum confirms are this sure at least; a weakly labelled one (read beside a slanting row) less so.
@@ -27,6 +29,11 @@ UNCONFIRMED_CAP = 0.85
 INCONSISTENT_CAP = 0.6
 DERIVED = 0.5
 _RATE = re.compile(r"(\d{1,2}(?:[.,]\d{1,2})?)\s*%")
+_SUMS = ("net_amount", "tax_amount", "gross_amount")
+# Standard and reduced VAT and GST rates of Europe and of the countries whose receipts we read; a printed rate
+# always comes first.
+COMMON_RATES = tuple(Decimal(r) for r in ("19", "7", "20", "10", "5.5", "2.1", "21", "9", "6", "12", "13", "22", "4",
+                                          "5", "8.1", "2.6", "3.8", "8", "25", "24", "23", "17", "16", "15", "0"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +67,52 @@ def _collect(lines: Sequence[Line], skip: set[int]) -> dict[str, list[Candidate]
         cands = labelled(lines, kind, parse_last_amount, skip=skip, rightmost=True)
         # Of equal labels the later one is the sum (totals sit below the table, the last page ends it).
         found[kind] = [replace(c, confidence=min(0.99, c.confidence + 0.01 * i)) for i, c in enumerate(cands)]
+    for kind, cands in _breakdown(lines).items():
+        found[kind] += cands
+    return found
+
+
+def _breakdown(lines: Sequence[Line]) -> dict[str, list[Candidate]]:
+    """The tax breakdown table ("USt-Satz | Netto | Steuer | Brutto", one row per rate, maybe a total row):
+    its total row, else the sum of its rows, is a candidate for each of net, tax and gross."""
+    found: dict[str, list[Candidate]] = {k: [] for k in _SUMS}
+    for line in lines:
+        columns: list[tuple[str, float]] = []
+        for seg in line.segments:
+            hit = label_at(seg.text)
+            if hit is not None and hit.kind in _SUMS and hit.match.end() >= len(seg.text.rstrip()) - 1:
+                columns.append((hit.kind, seg.x1))
+        if len({kind for kind, _ in columns}) < 2:
+            continue
+        rows: list[tuple[Line, dict[str, Decimal], bool]] = []
+        for nxt in lines[line.index + 1 : line.index + 14]:
+            if nxt.page != line.page:
+                break
+            values: dict[str, Decimal] = {}
+            for seg in nxt.segments:
+                amounts = find_amounts(seg.text)
+                if amounts:
+                    kind = min(columns, key=lambda col: abs(seg.x1 - col[1]))[0]
+                    values[kind] = amounts[-1][0]
+            if len(values) < 2:
+                break
+            first = label_at(nxt.segments[0].text)
+            rows.append((nxt, values, first is not None and first.kind in ("gross_amount", "net_amount", "payable")))
+        if not rows:
+            continue
+        totals = [r for r in rows if r[2]]
+        parts = [r for r in rows if not r[2]]
+        if totals:
+            chosen, conf, how = totals[-1][1], 0.95, "total row of the tax breakdown"
+            box_lines = [totals[-1][0]]
+        else:
+            chosen = {k: sum((r[1][k] for r in parts if k in r[1]), Decimal(0)) for k in _SUMS
+                      if any(k in r[1] for r in parts)}  # fmt: skip
+            conf, box_lines = 0.9, [r[0] for r in parts]
+            how = "tax breakdown, one rate" if len(parts) == 1 else f"sum of the {len(parts)} rows of the tax breakdown"
+        box = rounded(union(ln.bbox for ln in box_lines))
+        for kind, value in chosen.items():
+            found[kind].append(Candidate(value, conf, line.page, box, how))
     return found
 
 
@@ -96,7 +149,7 @@ def _gross_pool(found: dict[str, list[Candidate]]) -> list[_Pick]:
 
 
 def decide_totals(
-    lines: Sequence[Line], skip: set[int], line_sum: Decimal | None, log: ProtocolLog
+    lines: Sequence[Line], skip: set[int], line_sum: Decimal | None, log: ProtocolLog, *, receipt: bool = False
 ) -> Totals:
     """Net, tax and gross with their confidence and the protocol saying why they won."""
     found = _collect(lines, skip)
@@ -138,12 +191,20 @@ def decide_totals(
     net = choose("net_amount", [p.candidate for p in nets if p.how != "sum of the lines"], log)
     tax = choose("tax_amount", [p.candidate for p in taxes], log)
     gross = choose("gross_amount", [p.candidate for p in grosses], log)
-    if net is None and tax is not None and gross is not None:
-        net = _derived("net_amount", _amount(gross) - _amount(tax), log)
-    elif tax is None and net is not None and gross is not None:
-        tax = _derived("tax_amount", _amount(gross) - _amount(net), log)
-    elif gross is None and net is not None and tax is not None:
-        gross = _derived("gross_amount", _amount(net) + _amount(tax), log)
+    pair = _rate_fit(net, tax, gross)
+    if pair is not None:
+        kept, rate, how = pair
+        log.info(f"amounts: {how} at {rate} % - confirmed by the tax rate", check="rate", ok=True, rate=rate)
+        net, tax, gross = (_confirmed_by_rate(c, how) if c is not None and c in kept else c for c in (net, tax, gross))
+    if not receipt:
+        if net is None and tax is not None and gross is not None:
+            net = _derived("net_amount", _amount(gross) - _amount(tax), log)
+        elif tax is None and net is not None and gross is not None:
+            tax = _derived("tax_amount", _amount(gross) - _amount(net), log)
+        elif gross is None and net is not None and tax is not None:
+            gross = _derived("gross_amount", _amount(net) + _amount(tax), log)
+    if pair is not None:
+        return Totals(net, tax, gross, confirmed=True)
     present = [c for c in (net, tax, gross) if c is not None and c.source != "derived"]
     cap = INCONSISTENT_CAP if len(present) == 3 else UNCONFIRMED_CAP
     if present:
@@ -154,6 +215,31 @@ def decide_totals(
             candidates=_listing(found),
         )
     return Totals(_capped(net, cap), _capped(tax, cap), _capped(gross, cap), confirmed=False)
+
+
+def _rate_fit(
+    net: Candidate | None, tax: Candidate | None, gross: Candidate | None
+) -> tuple[tuple[Candidate, ...], Decimal, str] | None:
+    """Two amounts that a tax rate ties together where no third confirms them: tax = rate x net, or tax
+    included in gross (receipts: gross x rate / (100 + rate)). The rate printed beside the tax comes first."""
+    if tax is None or _amount(tax) <= 0:
+        return None
+    printed = _rate(tax)
+    # Without a printed rate, small amounts fit some rate by chance: only a tax of some size is evidence.
+    rates = ([printed] if printed is not None else []) + ([r for r in COMMON_RATES if r > 0]
+                                                           if _amount(tax) >= 1 else [])  # fmt: skip
+    for rate in rates:
+        if net is not None and abs((_amount(net) * rate / 100).quantize(CENT) - _amount(tax)) <= CENT:
+            return (net, tax), rate, f"tax {show(tax.value)} = {rate} % of net {show(net.value)}"
+        if gross is not None:
+            included = (_amount(gross) * rate / (100 + rate)).quantize(CENT)
+            if abs(included - _amount(tax)) <= CENT:
+                return (gross, tax), rate, f"tax {show(tax.value)} included in gross {show(gross.value)}"
+    return None
+
+
+def _confirmed_by_rate(c: Candidate, how: str) -> Candidate:
+    return replace(c, confidence=round(min(0.97, max(c.confidence, 0.9)), 3), source=f"{c.source}; {how}")
 
 
 def _confirmed(name: str, pick: _Pick) -> Candidate:

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 from belegflow_ocr.recognition.candidates import Candidate, Parser, Value, labelled, show, span_box
 from belegflow_ocr.recognition.labels import LabelHit, label_at
-from belegflow_ocr.recognition.layout import Line, Segment, rounded
+from belegflow_ocr.recognition.layout import Line, Segment
 from belegflow_ocr.recognition.model import PageInfo, ProtocolLog
 from belegflow_ocr.recognition.parsing import DateOrder, find_dates
 
@@ -35,6 +35,8 @@ def invoice_date_candidates(
     order: DateOrder,
     number_hits: Sequence[tuple[Line, Segment, LabelHit]],
     skip: set[int],
+    *,
+    receipt: bool = False,
 ) -> list[Candidate]:
     """Labelled dates of issue; the date after an invoice number ("Nr. 17 vom 12.03."); a letter's place and
     date; and only when none of these is printed, the first date at the top of page 1 that no label claims."""
@@ -58,17 +60,33 @@ def invoice_date_candidates(
                     found.append(Candidate(d, 0.8, seg.page, span_box(seg, s, e), "place and date of the letter"))
     if found:
         return found
-    for line in lines[:60]:
-        if line.page != 1 or line.index in skip:
+    return _unlabelled(lines, pages, order, skip, receipt=receipt)
+
+
+def _unlabelled(
+    lines: Sequence[Line], pages: Sequence[PageInfo], order: DateOrder, skip: set[int], *, receipt: bool
+) -> list[Candidate]:
+    """No label names the date of issue: the first date that no other label claims, at the top of an
+    invoice's first page or anywhere on a till receipt (which prints it at the bottom, beside the time). The
+    only date a document prints is likelier its date of issue than one of several."""
+    first = pages[0]
+    dates: list[tuple[date, Segment, int, int]] = []
+    for line in lines[:200]:
+        if line.page != 1 or line.index in skip or (not receipt and line.top > 0.45 * first.height):
             continue
         for seg in line.segments:
             claimed = label_at(seg.text)
-            if claimed is not None and claimed.kind in ("other", "due_date"):
+            if claimed is not None and claimed.kind in ("other_date", "due_date"):
                 continue
-            dates = find_dates(seg.text, order=order)
-            if dates:
-                return [Candidate(dates[0][0], 0.35, seg.page, rounded(seg.bbox), "first date on page 1, unlabelled")]
-    return []
+            dates += [(d, seg, s, e) for d, s, e in find_dates(seg.text, order=order)]
+    if not dates:
+        return []
+    d, seg, s, e = dates[0]
+    alone = len({x[0] for x in dates}) == 1
+    conf = (0.8 if receipt else 0.6) if alone else 0.35
+    where = "on the receipt" if receipt else "at the top of page 1"
+    return [Candidate(d, conf, seg.page, span_box(seg, s, e),
+                      f"{'only' if alone else 'first'} date {where}, unlabelled")]  # fmt: skip
 
 
 _TERMS = re.compile(

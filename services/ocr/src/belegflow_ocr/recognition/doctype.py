@@ -23,20 +23,21 @@ _TITLES: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"Corrected\s+invoice|Invoice\s+correction|Corrective\s+invoice|Facture\s+rectificative|"
         r"Factura\s+rectificativa|Fattura\s+(?:di\s+)?rettifica|Gecorrigeerde\s+factuur)\b", re.IGNORECASE)),
     ("credit_note", re.compile(
-        r"^(?:Gutschrift(?:sanzeige)?|Rechnungsgutschrift|Stornorechnung|Storno|Rechnungsstorno|Credit\s?-?\s?note|"
+        r"^(?:Factura\s+de\s+abono|Abono|Nota\s+de\s+abono|Gutschrift(?:sanzeige)?|Rechnungsgutschrift|Stornorechnung|Storno|Rechnungsstorno|Credit\s?-?\s?note|"
         r"Credit\s+memo|Credit\s+invoice|Facture\s+d'avoir|Avoir|Creditnota|Creditfactuur|Nota\s+di\s+credito|"
         r"Nota\s+de\s+cr[ée]dito|Factura\s+rectificativa\s+de\s+abono)\b", re.IGNORECASE)),
     ("receipt", re.compile(
         r"^(?:Kassenbon|Kassenbeleg|Kassenquittung|Quittung|Bon|Beleg|Receipt|Sales\s+receipt|Cash\s+receipt|"
         r"Official\s+receipt|Ticket\s+de\s+caisse|Kassabon|Scontrino)\b", re.IGNORECASE)),
     ("invoice", re.compile(
-        r"^(?:Rechnung|Invoice|Tax\s+invoice|Commercial\s+invoice|Facture|Factuur|Fattura|Factura|"
+        r"^(?:[A-ZÄÖÜ][a-zäöüß]+rechnung|RECHNUNG|Rechnung|Invoice|Tax\s+invoice|Commercial\s+invoice|Facture|Factuur|Fattura|Factura|"
         r"Abschlagsrechnung|Schlussrechnung|Teilrechnung|Proforma|Pro\s?-?\s?forma)\b", re.IGNORECASE)),
 )
-# What only till receipts print.
+# What only till receipts print: money tendered and change, the till, the card terminal's slip.
 _RECEIPT_WORDS = re.compile(
-    r"\b(?:Kassierer|Kasse|Bediener|Bon\s?-?\s?Nr|Rückgeld|Gegeben|Bar(?:zahlung)?|Cashier|Change|Cash|Tendered|"
-    r"Till|Thank\s+you|Vielen\s+Dank|Danke|Merci|TSE|Transaktion|Terminal|GST\s+Summary|Rounding|Tisch|Table)\b",
+    r"\b(?:Kassierer(?:in)?|Kassenbon|Bon\s?-?\s?Nr|Rückgeld|Gegeben|Cashier|Change\s+due|Change|Cash\s+tendered|"
+    r"Tendered|Thank\s+you\s+for\s+shopping|Kundenbeleg|Terminal\s?-?\s?ID|TSE\s?-?\s?(?:Signatur|Transaktion)|"
+    r"Auth(?:orisation|orization)?\s+code|Cardholder|Card\s+holder|Händlerbeleg|Merchant\s+copy|Customer\s+copy)\b",
     re.IGNORECASE,
 )
 _LANGUAGE_WORDS = {
@@ -66,29 +67,36 @@ def default_date_order(lines: Sequence[Line], lang: str) -> str:
     return "MDY" if lang == "en" and _US.search(text) else "DMY"
 
 
-def is_receipt_page(lines: Sequence[Line], pages: Sequence[PageInfo]) -> bool:
+def narrow_page(pages: Sequence[PageInfo]) -> bool:
+    """A till roll: narrower than a letter, or much taller than wide."""
     first = pages[0]
-    if first.width < 400 or first.height > 2.2 * first.width:
+    return first.width < 400 or first.height > 2.2 * first.width
+
+
+def is_receipt_page(lines: Sequence[Line], pages: Sequence[PageInfo]) -> bool:
+    if narrow_page(pages):
         return True
-    words = len(_RECEIPT_WORDS.findall("\n".join(line.text for line in lines[:200])))
-    return words >= 3 and not any(t.match(s.text.strip()) for line in lines[:60] for s in line.segments
-                                  for kind, t in _TITLES if kind == "invoice")  # fmt: skip
+    found = {m.group().lower() for m in _RECEIPT_WORDS.finditer("\n".join(line.text for line in lines[:200]))}
+    return len(found) >= 2
 
 
 def document_type(lines: Sequence[Line], pages: Sequence[PageInfo]) -> Candidate:
-    """The document's own title at the top of page 1; a receipt by its shape or words; otherwise an invoice."""
+    """The document's own title at the top of page 1; a receipt by its shape or words; otherwise an invoice.
+
+    A till receipt stays a receipt though it calls itself an invoice ("TAX INVOICE", "Rechnung Nr."): it is
+    the simplified invoice of a sale at the till. A credit note or correction says so whatever its shape.
+    """
     first = pages[0]
+    receipt = is_receipt_page(lines, pages)
     top = [ln for ln in lines if ln.page == 1 and ln.top < 0.5 * first.height]
     for line in top:
         for seg in line.segments:
             for kind, title in _TITLES:
                 m = title.match(seg.text.strip())
-                if m is None:
-                    continue
-                if kind == "receipt" and not is_receipt_page(lines, pages):
+                if m is None or (kind == "invoice" and receipt) or (kind == "receipt" and not receipt):
                     continue
                 return Candidate(kind, 0.95, seg.page, rounded(seg.bbox), f"title {m.group()!r} on page 1")
-    if is_receipt_page(lines, pages):
+    if receipt:
         return Candidate("receipt", 0.9, None, None, "narrow page or till receipt wording")
     return Candidate("invoice", 0.8, None, None, "no title names another type")
 
@@ -144,4 +152,4 @@ def merchant(lines: Sequence[Line], pages: Sequence[PageInfo]) -> Candidate | No
     return Candidate(text, round(min(0.9, score), 3), line.page, box, "first name-like line at the top of the receipt")
 
 
-__all__ = ["default_date_order", "document_type", "is_receipt_page", "language", "merchant"]
+__all__ = ["default_date_order", "document_type", "is_receipt_page", "language", "merchant", "narrow_page"]

@@ -66,14 +66,14 @@ def extract_fields(
     number_hits: list[tuple[Line, Segment, LabelHit]] = []
     numbers = labelled(lines, "invoice_number", parse_number, skip=table_rows, hits=number_hits)
     number = choose("invoice_number", numbers, log)
-    date_cands = invoice_date_candidates(lines, pages, order, number_hits, table_rows)
+    date_cands = invoice_date_candidates(lines, pages, order, number_hits, table_rows, receipt=kind.value == "receipt")
     invoice_date = choose("invoice_date", date_cands, log)
     issued = invoice_date.value if invoice_date is not None and isinstance(invoice_date.value, date) else None
     due = choose("due_date", due_candidates(lines, issued, date_parser(order), table_rows, log), log)
 
     line_amounts = [ln.net_amount for ln in invoice_lines if ln.net_amount is not None]
     line_sum = sum(line_amounts, Decimal(0)) if line_amounts else None
-    totals = decide_totals(lines, table_rows, line_sum, log)
+    totals = decide_totals(lines, table_rows, line_sum, log, receipt=kind.value == "receipt")
     net, tax, gross = totals.net, totals.tax, totals.gross
     if kind.value == "credit_note":
         net, tax, gross = (_as_printed(c, log, n) for c, n in ((net, "net_amount"), (tax, "tax_amount"),

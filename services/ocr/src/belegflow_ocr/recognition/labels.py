@@ -18,7 +18,9 @@ from functools import cache
 
 # Kinds of labelled values. ``payable`` (BT-115) and ``prepaid`` (BT-113) take part in the sums only.
 KINDS = ("invoice_number", "invoice_date", "due_date", "net_amount", "tax_amount", "gross_amount", "payable",
-         "prepaid", "other")  # fmt: skip
+         "prepaid", "other", "other_date")  # fmt: skip
+"""``other`` and ``other_date`` label what must not be taken: amounts and numbers that are no total or invoice
+number, and dates that are not the date of issue (delivery, order, print date)."""
 
 _NO = r"(?:Nr|No|Nº|N°|Num|Nummer|Number|n°|nº|#)\.?"
 _PCT = r"(?:\d{1,2}(?:[.,]\d{1,2})?\s*%)"
@@ -38,15 +40,20 @@ _LEXICON: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
         r"N[°ºo]\.? ?d'avoir", rf"Avoir {_NO}", r"Factuur ?(?:nummer|nr\.?|no\.?)",
         r"Fattura (?:n\.?|nr\.?|numero|N[°º])",
         r"Numero (?:di )?fattura", r"N\. fattura", r"Factura (?:n[°º.]?|núm\.?|número)", r"N[°º] (?:de )?factura",
-        r"Número (?:de )?factura",
+        r"Número (?:de )?factura", r"R[ée]f\.? (?:de (?:la )?)?facture", r"R[ée]f[ée]rence (?:de (?:la )?)?facture",
+        r"N[°º]\.? ?(?:de )?(?:abono|rectificativa)", r"Abono (?:n[°º.]?|núm\.?|número)",
+        r"Nota (?:di credito|de cr[ée]dito) (?:n\.?|nr\.?|n[°º])", r"Credit(?:nota)? ?(?:nummer|nr\.?)",
+        r"Rechnungs ?-? ?korrektur ?-? ?(?:nummer|nr\.?)", r"Storno ?-? ?rechnungs? ?-? ?(?:nummer|nr\.?)",
     )),
     ("invoice_number", 0.75, True, (rf"Document {_NO}", rf"Doc\.? {_NO}", r"Dokument ?(?:nummer|nr\.?)",
-                                    rf"Transaction {_NO}", rf"Trans\.? {_NO}", rf"Ticket {_NO}")),
+                                    rf"Transaction {_NO}", rf"Trans\.? {_NO}", rf"Ticket {_NO}", r"N[°º]", r"Nr\.",
+                                    r"No\.", r"Number", r"Nummer", r"Bon", r"Beleg", r"Receipt", r"Quittung")),
     # A document's title, its number right after it: "Rechnung 2024-0815", "INVOICE 4711", "Facture FA-1".
     ("invoice_number", 0.85, False, (
         r"Rechnung", r"Invoice", r"Tax Invoice", r"Facture", r"Factuur", r"Fattura", r"Factura", r"Gutschrift",
-        r"Credit ?note", r"Avoir", r"Rechnungskorrektur", r"Korrekturrechnung", r"Stornorechnung",
-        r"Abschlagsrechnung", r"Schlussrechnung", r"Teilrechnung",
+        r"Credit ?note", r"Avoir", r"Facture d'avoir", r"Factura de abono", r"Abono", r"Nota di credito",
+        r"Nota de cr[ée]dito", r"Creditnota", r"Rechnungskorrektur", r"Korrekturrechnung", r"Stornorechnung",
+        r"[A-ZÄÖÜ][a-zäöüß]+rechnung", r"Proforma(?:rechnung| invoice)?", r"Commercial invoice", r"Facture proforma",
     )),
     ("invoice_date", 1.0, True, (
         r"Rechnungs ?-? ?datum", r"Rechnungsdat\.", r"Belegdatum", r"Datum der Rechnung", r"Ausstellungsdatum",
@@ -139,7 +146,8 @@ _LEXICON: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
         r"BIC", r"SWIFT", r"BLZ", r"Tracking", r"Sendungs ?nummer", r"Vertrags ?nummer", r"Projekt ?nummer",
         r"Mandats ?referenz", r"Gl[äa]ubiger ?-? ?ID", r"Cashier", r"Kassierer", r"Table", r"Tisch", r"Terminal",
         r"Kasse", r"Filiale", r"Store", r"Till",
-        # dates that are not the date of issue
+    )),
+    ("other_date", 1.0, True, (
         r"Liefer ?-? ?(?:datum|zeitraum|tag)", r"Leistungs ?-? ?(?:datum|zeitraum)", r"Druck ?-? ?datum",
         r"Versand ?-? ?datum", r"Buchungs ?-? ?datum", r"Zeitraum", r"Abrechnungs ?-? ?zeitraum",
         r"Delivery date", r"Ship(?:ping|ment)? date", r"Order date", r"Service (?:date|period)", r"Print(?:ed)? date",

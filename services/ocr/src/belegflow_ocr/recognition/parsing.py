@@ -66,9 +66,9 @@ _IBAN_LENGTHS = {"DE": 22, "AT": 20, "CH": 21, "NL": 18, "BE": 16, "FR": 27, "IT
                  "DK": 18, "CZ": 24, "GB": 22, "LI": 21}  # fmt: skip
 _VAT_RE = re.compile(
     r"\b(?P<cc>AT|BE|BG|CY|CZ|DE|DK|EE|EL|ES|FI|FR|HR|HU|IE|IT|LT|LU|LV|MT|NL|PL|PT|RO|SE|SI|SK|XI|CHE)"
-    r"[\s-]?(?P<body>U?\d[\d\s.]{6,13}\d[A-Z0-9]{0,3})\b"
+    r"[\s-]?(?P<body>U?\d[\d\s.]{6,13}\d[A-Z0-9]{0,3}|\d{7}[A-Z]{1,2}|[A-Z0-9]\d{7}[A-Z0-9]|[A-Z]\d{7,8})"
+    r"(?:\s?(?P<suffix>MWST|TVA|IVA)\b|\b)"
 )
-
 
 @dataclass(frozen=True, slots=True)
 class Match:
@@ -206,7 +206,9 @@ def find_vat_ids(text: str) -> list[Match]:
         cc = m.group("cc")
         if cc == "DE" and len(body) != 9:
             body = body[:9]
-        found.append(Match(cc + body, m.start(), m.end()))
+        # A Swiss UID states the tax it is registered for ("CHE-123.456.789 MWST"); that is part of the ID.
+        suffix = m.group("suffix") or "" if cc == "CHE" else ""
+        found.append(Match(cc + body + suffix, m.start(), m.end()))
     return found
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from statistics import median
 
 from belegflow_ocr.recognition.candidates import Candidate, above, choose, span_box
@@ -39,8 +39,34 @@ _PLZ_CITY = re.compile(
     r"^(?:(?:D|A|CH|F|L|B|NL|DE|AT|FR|LU|BE)\s?-\s?)?(?P<plz>\d{5}|\d{4}(?:\s?[A-Z]{2}(?=\s))?)\s*"
     r"(?P<city>[A-ZÄÖÜÉ][\w.\-ßäöüéèàç' ]*[\wß.])$"
 )
+# Where the city comes first: "Leeds LS1 4AP" (UK), "Dublin D02 X285" (Ireland), "Austin, TX 78701" (US).
+_CITY_CODE = (
+    re.compile(r"^(?P<city>[A-Z][\w.'\- ]*?[a-z.])\s*,?\s+(?P<plz>[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2})$"),
+    re.compile(r"^(?P<city>[A-Z][\w.'\- ]*?[a-z.])\s*,?\s+(?P<plz>[AC-FHKNPRTV-Y]\d{2}\s?[AC-FHKNPRTV-Y\d]{4})$"),
+    re.compile(r"^(?P<city>[A-Z][\w.'\- ]*?[a-z.]),\s+(?P<plz>[A-Z]{2}\s+\d{5}(?:-\d{4})?)$"),
+)
+
+
+def _place(text: str) -> re.Match[str] | None:
+    """Postcode and city of one address line, in the order of its country."""
+    text = text.strip()
+    m = _PLZ_CITY.match(text)
+    if m is not None:
+        return m
+    for pattern in _CITY_CODE:
+        m = pattern.match(text)
+        if m is not None:
+            return m
+    return None
+
+
 _STREET = re.compile(
-    r"(?:\s\d+\s?[a-zA-Z]?(?:\s?-\s?\d+)?$)|(?:stra(?:ß|ss)e|str\.|weg|platz|allee|damm|ring|gasse|ufer|kai)\b",
+    r"(?:\s\d+\s?[a-zA-Z]?(?:\s?-\s?\d+)?$)|(?:stra(?:ß|ss)e|str\.|weg|platz|allee|damm|ring|gasse|ufer|kai)\b|"
+    r"^\d+[a-zA-Z]?,?\s+(?:bis\s+|ter\s+)?[A-Za-zÄÖÜäöüÉéè]|"
+    r"^(?:rue|avenue|av\.|boulevard|bd|place|chemin|allée|impasse|quai|route|via|viale|piazza|corso|calle|avenida|"
+    r"plaza|paseo|carrer|rua|straat|laan|plein|gracht)\b|"
+    r"\b(?:street|st\.?|road|rd\.?|lane|avenue|ave\.?|drive|way|close|court|square|place|crescent|terrace|row|"
+    r"parade|hill|park|gardens|boulevard|straat|laan|weg|plein|gracht|kade|singel)$",
     re.IGNORECASE,
 )
 # OCR reads the middle dot between the parts of a sender line as '.', often with the space on one side only.
@@ -63,9 +89,12 @@ _LEGAL_FORM = re.compile(
     r"\b(?:GmbH|AG|KG|OHG|UG|e\.\s?K\.|e\.\s?V\.|SE|KGaA|GbR|Ltd\.?|Inc\.?|B\.V\.|S\.A\.|S\.r\.l\.|mbH)(?:\W|$)"
 )
 _TITLE = re.compile(r"^(?:Rechnung|Invoice|Gutschrift|Credit\s+note|Proforma.*)$", re.IGNORECASE)
-_CURRENCIES = (("EUR", re.compile(r"€|\bEUR\b|\bEuro\b")), ("USD", re.compile(r"(?<![A-Z])\$|\bUSD\b|\bUS\$")),
+_CURRENCIES = (("EUR", re.compile(r"€|\bEUR\b|\bEuro\b")), ("USD", re.compile(r"\bUSD\b|\bUS\$")),
+               ("$", re.compile(r"(?<![A-Z])\$")), ("AUD", re.compile(r"\bAUD\b|\bA\$")),
+               ("CAD", re.compile(r"\bCAD\b|\bC\$")), ("NZD", re.compile(r"\bNZD\b")),
+               ("HKD", re.compile(r"\bHKD\b|\bHK\$")),
                ("CHF", re.compile(r"\bCHF\b|\bSFr\.?")), ("GBP", re.compile(r"£|\bGBP\b")),
-               ("MYR", re.compile(r"\bRM\b|\bMYR\b")), ("SGD", re.compile(r"\bSGD\b|\bS\$")),
+               ("MYR", re.compile(r"\bRM\b|\bMYR\b")), ("SGD", re.compile(r"\bSGD\b|(?<![A-Z])S\$")),
                ("SEK", re.compile(r"\bSEK\b")), ("DKK", re.compile(r"\bDKK\b")), ("PLN", re.compile(r"\bPLN\b|zł")),
                ("JPY", re.compile(r"\bJPY\b|¥")))  # fmt: skip
 
@@ -132,9 +161,27 @@ def currency(lines: Sequence[Line], totals: Sequence[Candidate | None], log: Pro
                         conf, where = 0.3, "in the share capital"
                     found.append(Candidate(code, conf, seg.page, span_box(seg, m.start(), m.end()),
                                            f"{m.group()!r} {where}"))  # fmt: skip
+    dollar = _dollar(lines)
+    found = [replace(c, value=dollar[0], source=f"{c.source}, {dollar[1]}") if c.value == "$" else c for c in found]
     if not found:
         found.append(Candidate("EUR", 0.5, None, None, "no currency printed, EUR assumed"))
     return choose("currency", found, log)
+
+
+# Where a bare '$' is printed, the country says which dollar it is.
+_DOLLARS = (("SGD", re.compile(r"\bSingapore\b|\bGST\s+Reg", re.IGNORECASE)),
+            ("AUD", re.compile(r"\bAustralia\b|\bABN\b|\b(?:NSW|VIC|QLD)\s+\d{4}\b")),
+            ("CAD", re.compile(r"\bCanada\b|\bHST\b|\bGST/HST\b")),
+            ("NZD", re.compile(r"\bNew\s+Zealand\b|\bNZBN\b")),
+            ("HKD", re.compile(r"\bHong\s+Kong\b")))  # fmt: skip
+
+
+def _dollar(lines: Sequence[Line]) -> tuple[str, str]:
+    text = "\n".join(line.text for line in lines[:400])
+    for code, pattern in _DOLLARS:
+        if (m := pattern.search(text)) is not None:
+            return code, f"'$' read as {code} ({m.group()!r} printed)"
+    return "USD", "'$' read as USD (no other dollar country named)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +205,7 @@ def _address_blocks(lines: Sequence[Line]) -> list[Address]:
     blocks = []
     for line in lines:
         for seg in line.segments:
-            m = _PLZ_CITY.match(seg.text)
+            m = _place(seg.text)
             if not m or _SEPARATORS.search(seg.text):
                 continue
             stack: list[Segment] = []
@@ -248,12 +295,12 @@ def _inline_addresses(lines: Sequence[Line]) -> list[tuple[InlineAddress, Line]]
             if len(parts) < 2:
                 continue
             for k, part in enumerate(parts):
-                m = _PLZ_CITY.match(part)
+                m = _place(part)
                 if not m:
                     continue
                 street = parts[k - 1] if k >= 1 and _STREET.search(parts[k - 1]) else None
                 name_idx = k - 2 if street else k - 1
-                name = parts[name_idx] if name_idx >= 0 and not _PLZ_CITY.match(parts[name_idx]) else None
+                name = parts[name_idx] if name_idx >= 0 and not _place(parts[name_idx]) else None
                 joined = _NAME_THEN_STREET.match(street) if street and name_idx < 0 else None
                 if joined:
                     name, street = joined.group("name"), joined.group("street")
