@@ -18,12 +18,16 @@ from belegflow_ocr.recognition.layout import Line, Segment, rounded, union
 from belegflow_ocr.recognition.model import PageInfo
 
 _TITLES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    # A German "correction" that credits ("Rechnungskorrektur (Gutschrift)") is a credit note.
+    ("credit_note", re.compile(
+        r"^(?:Rechnungskorrektur|Korrekturrechnung|Rechnungsberichtigung)\s*\(\s*Gutschrift\s*\)", re.IGNORECASE)),
     ("correction", re.compile(
-        r"^(?:Rechnungskorrektur|Korrekturrechnung|Korrektur\s?-?\s?rechnung|Berichtigte\s+Rechnung|"
+        r"^(?:Facture\s+corrective|Correctiefactuur|Gecorrigeerde\s+factuur|Factura\s+correctiva|"
+        r"Fattura\s+correttiva|Rechnungsberichtigung|Rechnungskorrektur|Korrekturrechnung|Korrektur\s?-?\s?rechnung|Berichtigte\s+Rechnung|"
         r"Corrected\s+invoice|Invoice\s+correction|Corrective\s+invoice|Facture\s+rectificative|"
         r"Factura\s+rectificativa|Fattura\s+(?:di\s+)?rettifica|Gecorrigeerde\s+factuur)\b", re.IGNORECASE)),
     ("credit_note", re.compile(
-        r"^(?:Factura\s+de\s+abono|Abono|Nota\s+de\s+abono|Gutschrift(?:sanzeige)?|Rechnungsgutschrift|Stornorechnung|Storno|Rechnungsstorno|Credit\s?-?\s?note|"
+        r"^(?:Factura\s+de\s+abono|Abono|Nota\s+de\s+abono|Creditfactuur|Credit\s+factuur|Gutschrift(?:sanzeige)?|Rechnungsgutschrift|Stornorechnung|Storno|Rechnungsstorno|Credit\s?-?\s?note|"
         r"Credit\s+memo|Credit\s+invoice|Facture\s+d'avoir|Avoir|Creditnota|Creditfactuur|Nota\s+di\s+credito|"
         r"Nota\s+de\s+cr[ée]dito|Factura\s+rectificativa\s+de\s+abono)\b", re.IGNORECASE)),
     ("receipt", re.compile(
@@ -52,6 +56,20 @@ _LANGUAGE_WORDS = {
     "es": re.compile(r"\b(?:Factura|Fecha|Importe|Total|IVA|y|para|Cantidad|Precio|Descripción)\b", re.IGNORECASE),
 }
 _US = re.compile(r"(?<![A-Z])\$|\bUSD\b|\b(?:[A-Z]{2})\s+\d{5}(?:-\d{4})?\b")
+
+
+# A title stands alone, or before the document's number or date: "Rechnung", "INVOICE # 17", "Avoir n° 3".
+_AFTER_TITLE = re.compile(
+    r"\s*(?:$|[:#]|(?:Nr|No|N°|Nº|n°|nº|Nummer|Number|Num[ée]ro)\b|\d|[A-Z]{1,5}[-/]?\d|vom\b|du\b|of\b)"
+)
+
+
+def _title(text: str) -> tuple[str, str] | None:
+    for kind, title in _TITLES:
+        m = title.match(text)
+        if m is not None and _AFTER_TITLE.match(text, m.end()):
+            return kind, m.group()
+    return None
 
 
 def language(lines: Sequence[Line]) -> str:
@@ -89,16 +107,29 @@ def document_type(lines: Sequence[Line], pages: Sequence[PageInfo]) -> Candidate
     first = pages[0]
     receipt = is_receipt_page(lines, pages)
     top = [ln for ln in lines if ln.page == 1 and ln.top < 0.5 * first.height]
+    titles: list[tuple[float, str, str, Segment]] = []
     for line in top:
         for seg in line.segments:
-            for kind, title in _TITLES:
-                m = title.match(seg.text.strip())
-                if m is None or (kind == "invoice" and receipt) or (kind == "receipt" and not receipt):
-                    continue
-                return Candidate(kind, 0.95, seg.page, rounded(seg.bbox), f"title {m.group()!r} on page 1")
+            found = _title(seg.text.strip())
+            if found is None or (found[0] == "invoice" and receipt) or (found[0] == "receipt" and not receipt):
+                continue
+            # The title is set larger than the labels of the info block ("Rechnung Nr.:"); of equal ones, the
+            # type that is not the default.
+            titles.append((seg.size + (0.5 if found[0] != "invoice" else 0.0), found[0], found[1], seg))
+    if titles:
+        _, kind, text, seg = max(titles, key=lambda t: t[0])
+        return Candidate(kind, 0.95, seg.page, rounded(seg.bbox), f"title {text!r} on page 1")
     if receipt:
         return Candidate("receipt", 0.9, None, None, "narrow page or till receipt wording")
     return Candidate("invoice", 0.8, None, None, "no title names another type")
+
+
+def type_of_label(label: str) -> str | None:
+    """A credit note or correction named by the label of its number ("Avoir n°", "Gutschrift-Nr.")."""
+    for kind, title in _TITLES:
+        if kind in ("credit_note", "correction") and title.match(label.strip()):
+            return kind
+    return None
 
 
 # --- a till receipt's merchant --------------------------------------------------------------------
@@ -152,4 +183,5 @@ def merchant(lines: Sequence[Line], pages: Sequence[PageInfo]) -> Candidate | No
     return Candidate(text, round(min(0.9, score), 3), line.page, box, "first name-like line at the top of the receipt")
 
 
-__all__ = ["default_date_order", "document_type", "is_receipt_page", "language", "merchant", "narrow_page"]
+__all__ = ["default_date_order", "document_type", "is_receipt_page", "language", "merchant", "narrow_page",
+           "type_of_label"]

@@ -29,7 +29,7 @@ from belegflow_ocr.recognition.candidates import (
 )
 from belegflow_ocr.recognition.cleanup import clean_text, normalised
 from belegflow_ocr.recognition.dates import date_parser, due_candidates, invoice_date_candidates
-from belegflow_ocr.recognition.doctype import default_date_order, document_type, language, merchant
+from belegflow_ocr.recognition.doctype import default_date_order, document_type, language, merchant, type_of_label
 from belegflow_ocr.recognition.labels import LabelHit
 from belegflow_ocr.recognition.layout import Line, Segment, build_lines
 from belegflow_ocr.recognition.model import PageInfo, ProtocolLog, Word
@@ -66,6 +66,11 @@ def extract_fields(
     number_hits: list[tuple[Line, Segment, LabelHit]] = []
     numbers = labelled(lines, "invoice_number", parse_number, skip=table_rows, hits=number_hits)
     number = choose("invoice_number", numbers, log)
+    if kind.value == "invoice" and kind.page is None and number_hits:
+        named = {t for _, _, hit in number_hits if (t := type_of_label(hit.text)) is not None}
+        if len(named) == 1:
+            kind = Candidate(named.pop(), 0.9, None, None, "the label of the document's number names it")
+            log.info(f"document: {kind.value} ({kind.source})", document_type=kind.value)
     date_cands = invoice_date_candidates(lines, pages, order, number_hits, table_rows, receipt=kind.value == "receipt")
     invoice_date = choose("invoice_date", date_cands, log)
     issued = invoice_date.value if invoice_date is not None and isinstance(invoice_date.value, date) else None

@@ -12,8 +12,10 @@ from belegflow_contracts.types import de_vat_check_digit_ok, iban_checksum_ok
 # Amounts on invoices carry two decimals; whole numbers are too often quantities or postcodes. Thousands are
 # grouped by '.', ',', an apostrophe (Swiss), a thin or a plain space (French); a sign stands before the number
 # or, as German ERPs print credits, after it ("100,00-").
+# A glyph missing from the font (U+25A0, U+FFFD) where a narrow space groups thousands counts as that space.
+_GROUP_SEP = "[.,'\u202f\u00a0\u2009\u25a0\ufffd]"
 _AMOUNT_RE = re.compile(
-    r"(?<![\w.,])(?P<sign>[-−])?\s?(?P<num>\d{1,3}(?:[.,'\u202f\u00a0]\d{3})+[.,]\d{2}|\d{1,3}(?: \d{3})+,\d{2}|"
+    r"(?<![\w.,])(?P<sign>[-−])?\s?(?P<num>\d{1,3}(?:" + _GROUP_SEP + r"\d{3})+[.,]\d{2}|\d{1,3}(?: \d{3})+,\d{2}|"
     r"\d+[.,]\d{2})(?![\d%]|[.,]\d|\s?%)(?P<trail>-(?![\d\w]))?"
 )
 
@@ -66,7 +68,7 @@ _IBAN_LENGTHS = {"DE": 22, "AT": 20, "CH": 21, "NL": 18, "BE": 16, "FR": 27, "IT
                  "DK": 18, "CZ": 24, "GB": 22, "LI": 21}  # fmt: skip
 _VAT_RE = re.compile(
     r"\b(?P<cc>AT|BE|BG|CY|CZ|DE|DK|EE|EL|ES|FI|FR|HR|HU|IE|IT|LT|LU|LV|MT|NL|PL|PT|RO|SE|SI|SK|XI|CHE)"
-    r"[\s-]?(?P<body>U?\d[\d\s.]{6,13}\d[A-Z0-9]{0,3}|\d{7}[A-Z]{1,2}|[A-Z0-9]\d{7}[A-Z0-9]|[A-Z]\d{7,8})"
+    r"[\s-]?(?P<body>\d(?:[\s.]?\d){8}[\s.]?B[\s.]?\d{2}|U?\d[\d\s.]{6,13}\d[A-Z0-9]{0,3}|\d{7}[A-Z]{1,2}|[A-Z0-9]\d{7}[A-Z0-9]|[A-Z]\d{7,8})"
     r"(?:\s?(?P<suffix>MWST|TVA|IVA)\b|\b)"
 )
 
@@ -94,7 +96,7 @@ def find_amounts(text: str) -> list[tuple[Decimal, int, int]]:
 
 def _to_decimal(m: re.Match[str]) -> Decimal | None:
     raw = m.group("num")
-    digits = re.sub(r"[.,' \u202f\u00a0]", "", raw[:-3]) + "." + raw[-2:]
+    digits = re.sub(r"[.,' \u202f\u00a0\u2009\u25a0\ufffd]", "", raw[:-3]) + "." + raw[-2:]
     try:
         value = Decimal(digits)
     except InvalidOperation:

@@ -162,12 +162,18 @@ def currency(lines: Sequence[Line], totals: Sequence[Candidate | None], log: Pro
                     found.append(Candidate(code, conf, seg.page, span_box(seg, m.start(), m.end()),
                                            f"{m.group()!r} {where}"))  # fmt: skip
     dollar = _dollar(lines)
-    found = [replace(c, value=dollar[0], source=f"{c.source}, {dollar[1]}") if c.value == "$" else c for c in found]
+    # Which dollar a bare '$' means is an inference from the country, never certain.
+    found = [replace(c, value=dollar[0], confidence=min(c.confidence, DOLLAR_INFERRED),
+                     source=f"{c.source}, {dollar[1]}") if c.value == "$" else c for c in found]  # fmt: skip
     if not found:
         found.append(Candidate("EUR", 0.5, None, None, "no currency printed, EUR assumed"))
-    return choose("currency", found, log)
+    chosen = choose("currency", found, log)
+    if chosen is not None and "'$' read as" in chosen.source:
+        chosen = replace(chosen, confidence=min(chosen.confidence, DOLLAR_INFERRED))
+    return chosen
 
 
+DOLLAR_INFERRED = 0.7
 # Where a bare '$' is printed, the country says which dollar it is.
 _DOLLARS = (("SGD", re.compile(r"\bSingapore\b|\bGST\s+Reg", re.IGNORECASE)),
             ("AUD", re.compile(r"\bAustralia\b|\bABN\b|\b(?:NSW|VIC|QLD)\s+\d{4}\b")),
