@@ -551,7 +551,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for name, docs, receipt in sets:
             hint = "no OCR reader" if _kind(name) != "born-digital" else ""
             results.append(run_set(name, docs, registry, unreadable_hint=hint, receipt=receipt))
-            print(f"read {name}: {results[-1].documents} documents", file=sys.stderr)
+            r = results[-1]
+            print(f"read {name}: {r.status or f'{r.documents} documents, key fields {_pct(r.key)}'}", file=sys.stderr)
         baseline: list[SetResult] = []
         if not args.no_baseline:
             readable_sets = [(n, d, rc) for (n, d, rc), r in zip(sets, results, strict=True) if not r.status]
