@@ -67,7 +67,7 @@ _IBAN_RE = re.compile(r"\b([A-Z]{2}\d{2}(?:\s?[A-Z0-9]){11,30})")
 _IBAN_LENGTHS = {"DE": 22, "AT": 20, "CH": 21, "NL": 18, "BE": 16, "FR": 27, "IT": 27, "ES": 24, "LU": 20, "PL": 28,
                  "DK": 18, "CZ": 24, "GB": 22, "LI": 21}  # fmt: skip
 _VAT_RE = re.compile(
-    r"\b(?P<cc>AT|BE|BG|CY|CZ|DE|DK|EE|EL|ES|FI|FR|HR|HU|IE|IT|LT|LU|LV|MT|NL|PL|PT|RO|SE|SI|SK|XI|CHE)"
+    r"\b(?P<cc>AT|BE|BG|CY|CZ|DE|DK|EE|EL|ES|FI|FR|HR|HU|IE|IT|LT|LU|LV|MT|NL|PL|PT|RO|SE|SI|SK|XI|GB|CHE|NO)"
     r"[\s-]?(?P<body>\d(?:[\s.]?\d){8}[\s.]?B[\s.]?\d{2}|U?\d[\d\s.]{6,13}\d[A-Z0-9]{0,3}|\d{7}[A-Z]{1,2}|[A-Z0-9]\d{7}[A-Z0-9]|[A-Z]\d{7,8})"
     r"(?:\s?(?P<suffix>MWST|TVA|IVA)\b|\b)"
 )

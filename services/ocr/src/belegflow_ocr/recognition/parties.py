@@ -80,9 +80,22 @@ _NAME_THEN_STREET = re.compile(
     r"^(?P<name>.+?\b(?:GmbH(?: & Co\. KG)?|AG|KG|SE|UG(?: \(haftungsbeschränkt\))?|OHG|e\.\s?K\.|mbH))\s+"
     r"(?P<street>[A-ZÄÖÜ][^\d]*\s\d+\s?[a-zA-Z]?(?:\s?-\s?\d+)?)$"
 )
+# Headings over an address block that say whose it is: the invoice's recipient, or a delivery address.
+_RECIPIENT_HEADING = re.compile(
+    r"^(?:Bill(?:ed)?\s+to|Invoice\s+to|Sold\s+to|Billing\s+address|Invoice\s+address|Customer|Client|Kunde|"
+    r"Rechnungs(?:empfänger|anschrift|adresse)|Empfänger|Leistungsempfänger|Factur[ée]\s+[àa]|Adresse\s+de\s+facturation|"
+    r"Destinataire|Factuuradres|Gefactureerd\s+aan|Fatturare\s+a|Intestatario|Facturar\s+a|Cliente)\s*:?$",
+    re.IGNORECASE,
+)
+_DELIVERY_HEADING = re.compile(
+    r"^(?:Ship(?:ped)?\s+to|Deliver(?:ed)?\s+to|Delivery\s+address|Shipping\s+address|Liefer(?:anschrift|adresse)|"
+    r"Lieferung\s+an|Warenempfänger|Livr[ée]\s+[àa]|Adresse\s+de\s+livraison|Leveringsadres|Afleveradres|"
+    r"Consegna\s+a|Destinazione|Enviar\s+a|Direcci[óo]n\s+de\s+entrega)\s*:?$",
+    re.IGNORECASE,
+)
 _SKIP_NAME = re.compile(
-    r"^(?:Firma|Herrn?|Frau|An|To|z\.\s?Hd\.?.*|Attn\.?.*|Bill\s+to:?|Rechnungsempfänger:?|Kreditorenbuchhaltung|"
-    r"Buchhaltung|Abteilung.*|Postfach.*)$",
+    r"^(?:Firma|Herrn?|Frau|An|To|z\.\s?Hd\.?.*|Attn\.?.*|Kreditorenbuchhaltung|Buchhaltung|Abteilung.*|Postfach.*|"
+    r"À\s+l[’']attention.*|A\s+l[’']attention.*|Accounts\s+payable.*|FAO.*|c/o.*)$",
     re.IGNORECASE,
 )
 _LEGAL_FORM = re.compile(
@@ -202,6 +215,8 @@ class Address:
     x0: float
     source: str
     left_aligned: bool = True
+    role: str = ""
+    """'recipient' or 'delivery' where a heading over the block says so ("Bill to", "Livré à")."""
     """False for a block whose lines share only their centre or right edge (a receipt's header, a letterhead
     set right): never the address window."""
 
@@ -242,12 +257,34 @@ def _address_blocks(lines: Sequence[Line]) -> list[Address]:
                 last = above
             stack.reverse()
             street = stack[-1] if stack and _STREET.search(stack[-1].text) else None
-            names = [s for s in stack[: -1 if street else None] if not _SKIP_NAME.match(s.text.strip())]
+            role = ""
+            for part in stack:
+                if _RECIPIENT_HEADING.match(part.text.strip()):
+                    role = "recipient"
+                elif _DELIVERY_HEADING.match(part.text.strip()):
+                    role = "delivery"
+            names = [s for s in stack[: -1 if street else None] if not _heading(s.text)]
             names = [s for s in names if not re.search(r"\d{3,}|@|Tel|Fax", s.text)]
             blocks.append(Address(_joined_name(names), street, m.group("plz"), m.group("city"), seg,
                                   (stack[0] if stack else seg).bbox[1], seg.page, seg.x0, "address block",
-                                  "left" in modes))  # fmt: skip
+                                  "left" in modes, role))  # fmt: skip
     return blocks
+
+
+def _joined_numbers(parts: list[str]) -> list[str]:
+    """A house number the comma split from its street ("134, rue Nationale") joins it again."""
+    out: list[str] = []
+    for part in parts:
+        if out and re.fullmatch(r"\d{1,4}\s?[a-zA-Z]?(?:\s?(?:bis|ter))?", out[-1]):
+            out[-1] = f"{out[-1]}, {part}"
+        else:
+            out.append(part)
+    return out
+
+
+def _heading(text: str) -> bool:
+    text = text.strip()
+    return bool(_SKIP_NAME.match(text) or _RECIPIENT_HEADING.match(text) or _DELIVERY_HEADING.match(text))
 
 
 def _aligned(a: Segment, b: Segment, mode: str) -> bool:
@@ -297,7 +334,7 @@ def _inline_addresses(lines: Sequence[Line]) -> list[tuple[InlineAddress, Line]]
     found = []
     for line in lines:
         for seg in line.segments:
-            parts = [p.strip() for p in _SEPARATORS.split(seg.text) if p.strip()]
+            parts = _joined_numbers([p.strip() for p in _SEPARATORS.split(seg.text) if p.strip()])
             if len(parts) < 2:
                 continue
             for k, part in enumerate(parts):
@@ -330,7 +367,10 @@ def parties(
     # only on letter-sized pages (a till receipt has no window).
     upper_left = [b for b in blocks if b.page == 1 and 0.1 * first.height <= b.top < 0.45 * first.height
                   and b.x0 < 0.5 * first.width and first.width >= 400 and b.left_aligned]  # fmt: skip
-    recipient_block = max(upper_left, key=lambda b: b.top) if upper_left else None
+    headed = [b for b in blocks if b.page == 1 and b.role == "recipient"]
+    upper_left = [b for b in upper_left if b.role != "delivery"]
+    recipient_block = min(headed, key=lambda b: b.top) if headed else (
+        max(upper_left, key=lambda b: b.top) if upper_left else None)  # fmt: skip
     sender_line = None
     if recipient_block is not None:
         over = [(a, ln) for a, ln in inline if ln.page == 1 and ln.bottom <= recipient_block.top + 1
@@ -346,7 +386,7 @@ def parties(
             supplier[key].append(Candidate(text, conf, seg.page, rounded(seg.bbox), source))
 
     for b in blocks:
-        if b is recipient_block:
+        if b is recipient_block or b.role:
             continue
         footer = b.top > 0.75 * first.height
         where = "footer address block" if footer else "letterhead address block"
