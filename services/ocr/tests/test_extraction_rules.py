@@ -12,34 +12,13 @@ from belegflow_ocr.recognition.extraction import clean_text, extract_fields
 from belegflow_ocr.recognition.layout import build_lines, estimate_slope
 from belegflow_ocr.recognition.model import PageInfo, ProtocolLog, Word
 from samples.generate import iban_de, vat_id_de
+from samples.wordpages import Cell, centred, page
 
 A4 = [PageInfo(1, 595.0, 842.0)]
 TODAY = date(2025, 1, 31)
 IBAN = iban_de("20050550", "1234567890")
 VAT = vat_id_de("11865432")
 OTHER_VAT = vat_id_de("21445566")
-
-Cell = tuple[float, float, str] | tuple[float, float, str, float]
-
-
-def page(*cells: Cell, page_no: int = 1, size: float = 9.0) -> list[Word]:
-    """Words of text cells placed at (x, baseline y); each word as wide as its letters at this size."""
-    words = []
-    for cell in cells:
-        x, y, text = cell[0], cell[1], cell[2]
-        s = cell[3] if len(cell) == 4 else size
-        for token in text.split():
-            width = 0.55 * s * len(token)
-            words.append(Word(token, page_no, (x, y - 0.8 * s, x + width, y + 0.25 * s), s))
-            x += width + 0.28 * s
-    return words
-
-
-def centred(y: float, text: str, size: float, mid: float = 113.5) -> Cell:
-    tokens = text.split()
-    width = sum(0.55 * size * len(t) for t in tokens) + 0.28 * size * (len(tokens) - 1)
-    return (mid - width / 2, y, text, size)
-
 
 def extract(words: list[Word], pages: list[PageInfo] | None = None) -> tuple[InvoiceFieldsV1, list[InvoiceLineV1],
                                                                             ProtocolLog]:  # fmt: skip

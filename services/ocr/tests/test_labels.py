@@ -1,0 +1,46 @@
+"""The label lexicon: labels are matched whole, and the longest label at a place wins whatever its kind."""
+
+from __future__ import annotations
+
+import pytest
+
+from belegflow_ocr.recognition.labels import label_at
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "label"),
+    [
+        # a longer label that starts like a total is another label
+        ("Gesamtbetrag der Zuschläge 0,00", "other", "Gesamtbetrag der Zuschläge"),
+        ("Gesamtbetrag 119,00", "gross_amount", "Gesamtbetrag"),
+        ("TOTAL GST 1.02", "tax_amount", "TOTAL GST"),
+        ("TOTAL SAVINGS 2.00", "other", "TOTAL SAVINGS"),
+        ("TOTAL EXCL. GST 16.98", "net_amount", "TOTAL EXCL. GST"),
+        ("TOTAL 18.00", "gross_amount", "TOTAL"),
+        ("Total HT 100,00", "net_amount", "Total HT"),
+        ("Total TTC 120,00", "gross_amount", "Total TTC"),
+        ("Zahlbetrag 690,00", "payable", "Zahlbetrag"),
+        ("abzgl. Anzahlung 500,00", "prepaid", "abzgl. Anzahlung"),
+        # dates of other things are not the date of issue
+        ("Lieferdatum: 01.03.2024", "other_date", "Lieferdatum:"),
+        ("Date de livraison : 01/04/2024", "other_date", "Date de livraison :"),
+        ("Date d'échéance : 01/05/2024", "due_date", "Date d'échéance :"),
+        ("Date de facture : 03/04/2024", "invoice_date", "Date de facture :"),
+        ("Invoice date: 3 March 2024", "invoice_date", "Invoice date:"),
+        # numbers of other things are not the invoice number
+        ("Kunden-Nr. 4711", "other", "Kunden-Nr."),
+        ("USt-IdNr. DE118654320", "other", "USt-IdNr."),
+        ("Rechnungs-Nr. 4711", "invoice_number", "Rechnungs-Nr."),
+        ("N° de facture FA-1", "invoice_number", "N° de facture"),
+        ("Invoice 4711", "invoice_number", "Invoice"),
+    ],
+)
+def test_the_longest_label_wins(text: str, kind: str, label: str) -> None:
+    hit = label_at(text)
+    assert hit is not None
+    assert (hit.kind, hit.text) == (kind, label)
+
+
+@pytest.mark.parametrize("text", ["Gesamtbetrags", "Totalisator 12,00", "Rechnungsweg", "Dates", "Bruttoinlandsprodukt"])
+def test_a_label_is_matched_whole_never_as_the_start_of_a_word(text: str) -> None:
+    assert label_at(text) is None
