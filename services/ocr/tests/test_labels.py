@@ -41,6 +41,6 @@ def test_the_longest_label_wins(text: str, kind: str, label: str) -> None:
     assert (hit.kind, hit.text) == (kind, label)
 
 
-@pytest.mark.parametrize("text", ["Gesamtbetrags", "Totalisator 12,00", "Rechnungsweg", "Dates", "Bruttoinlandsprodukt"])
+@pytest.mark.parametrize("text", ["Gesamtbetrags", "Totalisator 12,00", "Rechnungsweg", "Dates", "Bruttoinland"])
 def test_a_label_is_matched_whole_never_as_the_start_of_a_word(text: str) -> None:
     assert label_at(text) is None
