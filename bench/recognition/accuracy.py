@@ -492,6 +492,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--dpi", type=int, nargs="*", default=list(sources.DEFAULT_DPI),
                         help="scan resolutions; 200 is always measured")  # fmt: skip
     parser.add_argument("--scan-count", type=int, default=20, help="documents of each source scanned per DPI")
+    parser.add_argument("--photo-count", type=int, help="receipts photographed (default: all)")
     parser.add_argument("--quick", action="store_true",
                         help="a few documents per source, scans at 200 DPI only (a smoke run)")  # fmt: skip
     parser.add_argument("--set-dir", type=Path, help="read a set built by bench.recognition.sources instead")
@@ -508,8 +509,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if any(d < 50 or d > 600 for d in args.dpi):
         parser.error("--dpi values must lie between 50 and 600")
-    if (args.count is not None and args.count < 1) or args.scan_count < 0:
-        parser.error("--count must be at least 1 and --scan-count not negative")
+    if (args.count is not None and args.count < 1) or args.scan_count < 0 or (args.photo_count or 0) < 0:
+        parser.error("--count must be at least 1, --scan-count and --photo-count not negative")
     threshold = touchless_threshold() if args.threshold is None else args.threshold
     if not 0 <= threshold <= 1:
         parser.error("--threshold must lie between 0 and 1")
@@ -534,7 +535,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     sources.build(root, seed=args.seed, sources=args.sources, counts=counts,
                                   dpis=[200] if args.quick else args.dpi,
                                   scan_count=(4 if args.quick else args.scan_count) if "scan" in wanted else 0,
-                                  photos="photo" in wanted, corpora=args.corpora, visualisation=args.visualisation,
+                                  photos="photo" in wanted, photo_count=4 if args.quick else args.photo_count,
+                                  corpora=args.corpora, visualisation=args.visualisation,
                                   log=lambda m: print(m, file=sys.stderr))  # fmt: skip
                 except (ValueError, FileNotFoundError, RuntimeError) as exc:
                     parser.error(str(exc))

@@ -69,6 +69,7 @@ def check_dpi(dpis: Sequence[int]) -> tuple[int, ...]:
 
 def build(out: Path, *, seed: int, sources: Sequence[str] = BORN_DIGITAL, counts: dict[str, int | None] | None = None,
           dpis: Sequence[int] = DEFAULT_DPI, scan_count: int | None = 20, photos: bool = True,
+          photo_count: int | None = None,
           corpora: Path = xrviz.CORPORA, visualisation: Path = xrviz.VISUALISATION,
           log: Callable[[str], None] = lambda _: None) -> list[Built]:  # fmt: skip
     """Builds the sets of ``sources`` (with their scans and photos) under ``out``; returns what was built."""
@@ -101,7 +102,7 @@ def build(out: Path, *, seed: int, sources: Sequence[str] = BORN_DIGITAL, counts
         if name == "receipts" and photos:
             start = time.perf_counter()
             target = out / "photo-receipts"
-            written = scans.photo_folder(folder, target, seed=seed, templates=receipts.STYLES)
+            written = scans.photo_folder(folder, target, seed=seed, templates=receipts.STYLES, limit=photo_count)
             built.append(Built(target.name, target, len(written), time.perf_counter() - start))
             log(f"{target.name}: {len(written)} photos in {built[-1].seconds:.1f} s")
     return built
@@ -119,6 +120,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--dpi", type=int, nargs="+", default=list(DEFAULT_DPI), help="scan resolutions (200 always)")
     parser.add_argument("--scan-count", type=int, default=20, help="documents of each source scanned (0: no scans)")
     parser.add_argument("--quick", action="store_true", help="a few documents per source, 200 DPI scans only")
+    parser.add_argument("--photo-count", type=int, help="receipts photographed (default: all)")
     parser.add_argument("--corpora", type=Path, default=xrviz.CORPORA)
     parser.add_argument("--visualisation", type=Path, default=xrviz.VISUALISATION)
     args = parser.parse_args(argv)
@@ -128,6 +130,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         built = build(args.out, seed=args.seed, sources=args.sources, counts=counts,
                       dpis=[200] if args.quick else args.dpi, scan_count=4 if args.quick else args.scan_count,
+                      photo_count=4 if args.quick else args.photo_count,
                       corpora=args.corpora, visualisation=args.visualisation,
                       log=lambda m: print(m, file=sys.stderr))  # fmt: skip
     except (ValueError, FileNotFoundError, RuntimeError) as exc:
