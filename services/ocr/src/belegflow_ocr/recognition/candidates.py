@@ -17,7 +17,7 @@ from belegflow_contracts.messages import AmountFieldV1, DateFieldV1, TextFieldV1
 from belegflow_ocr.recognition.labels import LabelHit, label_at
 from belegflow_ocr.recognition.layout import Line, Segment, rounded, union
 from belegflow_ocr.recognition.model import BBox, ProtocolLog
-from belegflow_ocr.recognition.parsing import find_amounts, find_dates
+from belegflow_ocr.recognition.parsing import find_amounts, find_dates, find_ibans, find_vat_ids
 
 Value = str | date | Decimal
 Parser = Callable[[str], list[tuple[Value, int, int]]]
@@ -69,6 +69,8 @@ def parse_number(text: str) -> list[tuple[Value, int, int]]:
             if prefix is None and _PREFIX.match(token):
                 prefix = (token, m.start())
                 continue
+            return []
+        if find_vat_ids(token) or find_ibans(token):
             return []
         value, start, end = token.rstrip("."), m.start(), m.end()
         if prefix is not None:

@@ -55,7 +55,8 @@ _LANGUAGE_WORDS = {
     "it": re.compile(r"\b(?:Fattura|Data|Importo|Totale|IVA|e|per|Quantità|Prezzo|Descrizione)\b", re.IGNORECASE),
     "es": re.compile(r"\b(?:Factura|Fecha|Importe|Total|IVA|y|para|Cantidad|Precio|Descripción)\b", re.IGNORECASE),
 }
-_US = re.compile(r"(?<![A-Z])\$|\bUSD\b|\b(?:[A-Z]{2})\s+\d{5}(?:-\d{4})?\b")
+# A bare '$' is no proof of America (Singapore, Australia and Canada write it too); a state and ZIP code is.
+_US = re.compile(r"\bUSD\b|\bUS\$|,\s*[A-Z]{2}\s+\d{5}(?:-\d{4})?\b|United\s+States|\bU\.S\.A\b")
 
 
 # A title stands alone, or before the document's number or date: "Rechnung", "INVOICE # 17", "Avoir n° 3".

@@ -84,7 +84,8 @@ _LEXICON: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
         r"Total (?:excl\.?|excluding|before|w/o) (?:VAT|GST|tax(?:es)?)", r"Amount (?:excl\.?|excluding) (?:VAT|tax)",
         r"Sub ?-? ?total (?:excl\.?|excluding) (?:VAT|GST|tax)", r"Total HT", r"Montant HT", r"Total hors taxes?",
         r"Montant hors taxes?", r"Sous ?-? ?total HT", r"Net HT", r"Totaal excl\.? BTW", r"Totaal exclusief BTW",
-        r"Bedrag excl\.? BTW", r"Totale imponibile", r"Imponibile", r"Base imponible", r"Importe neto",
+        r"Bedrag excl\.? BTW", r"Totale imponibile", r"Imponibile", r"(?:Total )?Base imponible", r"Importe neto",
+        r"Totale netto", r"Total neto", r"Net (?:amount )?excl\.? (?:VAT|tax)",
         r"Taxable amount", r"Tax base", r"Steuerpflichtiger Betrag", r"Bemessungsgrundlage",
     )),
     ("net_amount", 0.9, True, (r"Netto", r"Net")),
@@ -106,7 +107,8 @@ _LEXICON: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
         r"Total sales (?:\()?(?:incl\.?|inclusive)(?: of)? (?:GST|VAT)(?:\))?", r"Nett total", r"Total TTC",
         r"Montant TTC", r"Total toutes taxes comprises", r"Montant total", r"Totaal incl\.? BTW",
         r"Totaal inclusief BTW", r"Totaal ?bedrag", r"Factuurbedrag", r"Totale fattura", r"Totale documento",
-        r"Importe total", r"Total factura", r"Credit total", r"Total credit",
+        r"Importe total", r"Total factura", r"Credit total", r"Total credit", r"Gross (?:total|amount)",
+        r"Total gross", r"Totale (?:lordo|complessivo|generale)", r"Total general",
     )),
     ("gross_amount", 0.9, True, (r"Brutto", rf"Total ?\(?{_CUR}\)?", rf"Summe ?{_CUR}", r"Totaal", r"Totale",
                                  r"Rounded total", r"Total rounded", r"Gesamt")),
@@ -115,6 +117,7 @@ _LEXICON: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
         r"Zahl ?betrag", r"Zu zahlen(?:der Betrag)?", r"Zu zahlender (?:Betrag|Gesamtbetrag)", r"Offener Betrag",
         r"Rest ?betrag", r"Noch zu zahlen", r"Bitte (?:überweisen|zahlen)(?: Sie)?", r"Amount due", r"Balance due",
         r"Due payable", r"Total due", r"Amount payable", r"Total payable", r"Please pay", r"Amount to pay",
+        r"Total amount (?:due|payable)", r"Balance (?:due|payable)", r"Montant (?:dû|du)",
         r"Net [àa] payer", r"Montant [àa] payer", r"Reste [àa] payer", r"Solde [àa] payer", r"Total [àa] payer",
         r"Te betalen", r"Totaal te betalen", r"Totale da pagare", r"Netto a pagare", r"Total a pagar",
         r"Importe a pagar", r"Zahlungsbetrag", r"Überweisungsbetrag",
@@ -131,6 +134,9 @@ _LEXICON: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
         r"Gesamt ?betrag der (?:Zu|Ab)schl[äa]ge", r"Summe (?:der )?(?:Zu|Ab)schl[äa]ge",
         r"Gesamt ?betrag der Nachl[äa]sse",
         r"Summe (?:der )?(?:Rabatte|Nachl[äa]sse)", r"(?:Zu|Ab)schl[äa]ge", r"Rabatt(?:betrag)?", r"Skonto(?:betrag)?",
+        r"Sconti", r"Sconto", r"Spese", r"Descuentos?", r"Remises?", r"Frais", r"Kortingen?", r"Toeslagen",
+        r"Allowances?", r"Charges", r"Surcharges?", r"Gastos", r"Recargos?",
+        r"N[°º]\.? ?(?:de )?(?:TVA|SIRET|SIREN|TVA intracommunautaire)", r"N[°º]\.? ?(?:d'identification|IVA|BTW)",
         r"Nachlass", r"Total savings", r"(?:You|Your) sav(?:ed|ings)", r"Savings", r"Total discounts?", r"Discounts?",
         r"Total (?:qty|quantity|items?|number of items|pcs|units)", r"Cash", r"Bar", r"Gegeben", r"R[üu]ckgeld",
         r"Change(?: due)?", r"Tendered", r"Card", r"Kreditkarte", r"EC ?-? ?Karte", r"Visa", r"Mastercard",
@@ -203,8 +209,7 @@ def lexicon() -> tuple[Label, ...]:
     return tuple(Label(kind, weight, below, _compile(phrases)) for kind, weight, below, phrases in _LEXICON)
 
 
-def label_at(text: str, pos: int = 0) -> LabelHit | None:
-    """The longest label starting at ``pos`` of ``text`` (of any kind); of equally long ones the surest."""
+def _longest(text: str, pos: int) -> LabelHit | None:
     best: LabelHit | None = None
     for label in lexicon():
         m = label.pattern.match(text, pos)
@@ -213,6 +218,31 @@ def label_at(text: str, pos: int = 0) -> LabelHit | None:
         rank = (len(m.group().rstrip()), label.weight)
         if best is None or rank > (len(best.match.group().rstrip()), best.label.weight):
             best = LabelHit(label, m)
+    return best
+
+
+_AMOUNT_KINDS = frozenset({"net_amount", "tax_amount", "gross_amount", "payable", "prepaid"})
+_QUALIFIER = re.compile(r"[A-Za-zÄÖÜäöüßÉéèêàâçôûî]{3,}")
+_CURRENCY_WORD = re.compile(r"(?:EUR|USD|CHF|GBP|MYR|SGD|AUD|CAD|Euro|RM)\b", re.IGNORECASE)
+_QUALIFIED = Label("other", 1.0, False, re.compile(""))
+
+
+def label_at(text: str, pos: int = 0) -> LabelHit | None:
+    """The longest label starting at ``pos`` of ``text`` (of any kind); of equally long ones the surest.
+
+    A generic amount label ("Total", "Summe", "Netto") followed by a word is qualified by it: by another
+    label ("Total base imponible" is the net, "Totale sconti" a discount) or by a word that names no kind
+    of sum ("Summe Fracht"), which makes the whole no label of a sum at all.
+    """
+    best = _longest(text, pos)
+    if best is None or best.kind not in _AMOUNT_KINDS or best.label.weight >= 1.0:
+        return best
+    rest = best.match.end()
+    qualified = _longest(text, rest)
+    if qualified is not None and qualified.kind != best.kind:
+        return LabelHit(qualified.label, qualified.match)
+    if qualified is None and _QUALIFIER.match(text, rest) and not _CURRENCY_WORD.match(text, rest):
+        return LabelHit(_QUALIFIED, best.match)
     return best
 
 

@@ -15,7 +15,9 @@ from belegflow_contracts.types import de_vat_check_digit_ok, iban_checksum_ok
 # A glyph missing from the font (U+25A0, U+FFFD) where a narrow space groups thousands counts as that space.
 _GROUP_SEP = "[.,'\u202f\u00a0\u2009\u25a0\ufffd]"
 _AMOUNT_RE = re.compile(
-    r"(?<![\w.,])(?P<sign>[-−])?\s?(?P<num>\d{1,3}(?:" + _GROUP_SEP + r"\d{3})+[.,]\d{2}|\d{1,3}(?: \d{3})+,\d{2}|"
+    # an amount starts after no letter or digit, or right after a currency code ("RM12.61", "EUR12,00")
+    r"(?:(?<![\w.,])|(?<=RM)|(?<=EUR)|(?<=USD)|(?<=CHF)|(?<=GBP)|(?<=SGD)|(?<=AUD))"
+    r"(?P<sign>[-−])?\s?(?P<num>\d{1,3}(?:" + _GROUP_SEP + r"\d{3})+[.,]\d{2}|\d{1,3}(?: \d{3})+,\d{2}|"
     r"\d+[.,]\d{2})(?![\d%]|[.,]\d|\s?%)(?P<trail>-(?![\d\w]))?"
 )
 

@@ -107,7 +107,7 @@ _CURRENCIES = (("EUR", re.compile(r"€|\bEUR\b|\bEuro\b")), ("USD", re.compile(
                ("CAD", re.compile(r"\bCAD\b|\bC\$")), ("NZD", re.compile(r"\bNZD\b")),
                ("HKD", re.compile(r"\bHKD\b|\bHK\$")),
                ("CHF", re.compile(r"\bCHF\b|\bSFr\.?")), ("GBP", re.compile(r"£|\bGBP\b")),
-               ("MYR", re.compile(r"\bRM\b|\bMYR\b")), ("SGD", re.compile(r"\bSGD\b|(?<![A-Z])S\$")),
+               ("MYR", re.compile(r"\bRM(?=\s?\d|\b)|\bMYR\b")), ("SGD", re.compile(r"\bSGD\b|(?<![A-Z])S\$")),
                ("SEK", re.compile(r"\bSEK\b")), ("DKK", re.compile(r"\bDKK\b")), ("PLN", re.compile(r"\bPLN\b|zł")),
                ("JPY", re.compile(r"\bJPY\b|¥")))  # fmt: skip
 
