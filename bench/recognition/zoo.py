@@ -443,7 +443,9 @@ class Draw:
             if style != "nr_vom":
                 p.text(57, y, f"{self.colon(self.lb['date'])} {self.d(inv.issued)}", self.size)
                 y += 12
-            for label, value in pairs[2:]:
+            for label, value in pairs:
+                if label in (self.number_label(), self.lb["date"]):
+                    continue  # already in the title line
                 p.text(57, y, f"{self.colon(label)} {value}", self.size)
                 y += 12
             y += 8
