@@ -363,20 +363,26 @@ def parties(
     first = pages[0]
     blocks = _address_blocks(lines)
     inline = _inline_addresses(lines)
-    # The address window of a letter: upper left of page 1, not at the very top (that is a letterhead), and
-    # only on letter-sized pages (a till receipt has no window).
-    upper_left = [b for b in blocks if b.page == 1 and 0.1 * first.height <= b.top < 0.45 * first.height
-                  and b.x0 < 0.5 * first.width and first.width >= 400 and b.left_aligned]  # fmt: skip
+    # The address window of a letter: in the upper part of page 1, not at the very top (that is a
+    # letterhead), and only on letter-sized pages (a till receipt has no window). It is the block under a
+    # heading that says so ("Bill to"), else the block under a sender line, else the left one (DIN 5008),
+    # else one on the right (Swiss and French letters).
+    window = [b for b in blocks if b.page == 1 and 0.1 * first.height <= b.top < 0.45 * first.height
+              and first.width >= 400 and b.left_aligned and b.role != "delivery"]  # fmt: skip
+
+    def sender_above(b: Address) -> InlineAddress | None:
+        over = [a for a, ln in inline if ln.page == 1 and ln.bottom <= b.top + 1 and b.top - ln.bottom < 40
+                and a.segment.x0 < b.place.x1 and a.segment.x1 > b.x0]  # fmt: skip
+        return over[-1] if over else None
+
     headed = [b for b in blocks if b.page == 1 and b.role == "recipient"]
-    upper_left = [b for b in upper_left if b.role != "delivery"]
-    recipient_block = min(headed, key=lambda b: b.top) if headed else (
-        max(upper_left, key=lambda b: b.top) if upper_left else None)  # fmt: skip
-    sender_line = None
-    if recipient_block is not None:
-        over = [(a, ln) for a, ln in inline if ln.page == 1 and ln.bottom <= recipient_block.top + 1
-                and recipient_block.top - ln.bottom < 40]  # fmt: skip
-        if over:
-            sender_line = over[-1][0]
+    under_sender = [b for b in window if sender_above(b) is not None]
+    left = [b for b in window if b.x0 < 0.5 * first.width]
+    recipient_block = (min(headed, key=lambda b: b.top) if headed else
+                       min(under_sender, key=lambda b: b.top) if under_sender else
+                       max(left, key=lambda b: b.top) if left else
+                       max(window, key=lambda b: b.top) if window else None)  # fmt: skip
+    sender_line = sender_above(recipient_block) if recipient_block is not None else None
 
     supplier: dict[str, list[Candidate]] = {k: [] for k in ("name", "street", "postal_code", "city")}
 
