@@ -159,7 +159,8 @@ _LEXICON: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
         r"Register ?nummer", r"HRB", r"Amtsgericht", r"Registergericht", r"Gesch[äa]ftsf[üu]hr(?:er|ung)", r"IBAN",
         r"BIC", r"SWIFT", r"BLZ", r"Tracking", r"Sendungs ?nummer", r"Vertrags ?nummer", r"Projekt ?nummer",
         r"Mandats ?referenz", r"Gl[äa]ubiger ?-? ?ID", r"Cashier", r"Kassierer", r"Table", r"Tisch", r"Terminal",
-        r"Kasse", r"Filiale", r"Store", r"Till",
+        r"Kasse", r"Filiale", r"Store", r"Till", r"Rechnungs ?-? ?(?:art|typ)", r"Invoice type(?: code)?",
+        r"Type de facture", r"Käuferreferenz", r"Buyer reference", r"Leitweg ?-? ?ID",
     )),
     ("other_date", 1.0, True, (
         r"Liefer ?-? ?(?:datum|zeitraum|tag)", r"Leistungs ?-? ?(?:datum|zeitraum)", r"Druck ?-? ?datum",

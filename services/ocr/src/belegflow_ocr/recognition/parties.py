@@ -423,19 +423,81 @@ def parties(
             conf = 0.75 if _LEGAL_FORM.search(biggest.text) else 0.55
             add("name", biggest.text, conf, biggest, "largest type at the top of page 1")
 
+    form = _form_parties(lines)
+    for key, (text, seg) in form.get("seller", {}).items():
+        add(key, text, 0.92, seg, "seller's section of a form")
     chosen = {key: choose(f"supplier_{key}", cands, log) for key, cands in supplier.items()}
-    recipient = None
+    recipients: list[Candidate] = []
     if recipient_block is not None and recipient_block.name is not None:
         conf = 0.85 if sender_line is not None else 0.75
         seg = recipient_block.name
-        recipient = Candidate(clean_text(seg.text, name=True), conf, seg.page, rounded(seg.bbox),
-                              "first line of the address window")  # fmt: skip
-    chosen_recipient = choose("recipient_name", [recipient] if recipient else [], log)
+        recipients.append(Candidate(clean_text(seg.text, name=True), conf, seg.page, rounded(seg.bbox),
+                                    "first line of the address window"))  # fmt: skip
+    if "name" in form.get("buyer", {}):
+        text, seg = form["buyer"]["name"]
+        recipients.append(Candidate(clean_text(text, name=True), 0.9, seg.page, rounded(seg.bbox),
+                                    "buyer's section of a form"))  # fmt: skip
+    chosen_recipient = choose("recipient_name", recipients, log)
     area = None
     if recipient_block is not None:
         box = (recipient_block.x0, recipient_block.top, recipient_block.place.x1, recipient_block.place.bbox[3])
         area = (recipient_block.page, box)
     return chosen, chosen_recipient, area
+
+
+# Forms (the XRechnung viewer, ERP print-outs) set the parties side by side under section headings, each
+# field as "label: value".
+_SELLER_SECTION = re.compile(
+    r"^(?:Informationen\s+zum\s+Verkäufer|Verkäufer|Rechnungssteller|Lieferant|Leistungserbringer|Seller(?:\s+information)?|"
+    r"Information\s+(?:about|on)\s+the\s+seller|Supplier|Vendor|Vendeur|Fournisseur|Leverancier|Fornitore|Cedente|"
+    r"Vendedor|Proveedor)\s*:?$",
+    re.IGNORECASE,
+)
+_BUYER_SECTION = re.compile(
+    r"^(?:Informationen\s+zum\s+Käufer|Käufer|Rechnungsempfänger|Leistungsempfänger|Buyer(?:\s+information)?|"
+    r"Information\s+(?:about|on)\s+the\s+buyer|Customer|Acheteur|Client|Afnemer|Klant|Cessionario|Comprador|"
+    r"Cliente)\s*:?$",
+    re.IGNORECASE,
+)
+_FORM_FIELDS = (
+    ("name", re.compile(r"^(?:Firmenname|Firma|Unternehmen|Company(?:\s+name)?|Registered\s+name|Raison\s+sociale|"
+                        r"D[ée]nomination|Bedrijfsnaam|Ragione\s+sociale|Raz[óo]n\s+social)\s*:?$", re.IGNORECASE)),
+    ("name", re.compile(r"^(?:Name|Nom|Naam|Nome|Nombre)\s*:?$", re.IGNORECASE)),
+    ("street", re.compile(r"^(?:Adresszeile\s*1|Address\s+line\s*1|Straße|Strasse|Street|Adresse|Address|Rue)\s*:?$",
+                          re.IGNORECASE)),
+    ("postal_code", re.compile(r"^(?:PLZ|Postleitzahl|Post\s*code|Postal\s+code|ZIP(?:\s+code)?|Code\s+postal|"
+                               r"Postcode|CAP|C[óo]digo\s+postal)\s*:?$", re.IGNORECASE)),
+    ("city", re.compile(r"^(?:Ort|Stadt|City|Town|Ville|Plaats|Citt[àa]|Ciudad|Localit[àa])\s*:?$", re.IGNORECASE)),
+)
+
+
+def _form_parties(lines: Sequence[Line]) -> dict[str, dict[str, tuple[str, Segment]]]:
+    """Name, street, postcode and city from the seller's and the buyer's section of a form: the value right of
+    each field label, in the column under the section's heading, before a second name (a contact person)."""
+    found: dict[str, dict[str, tuple[str, Segment]]] = {}
+    for line in lines:
+        heads = [(role, seg) for seg in line.segments for role, pattern in (("seller", _SELLER_SECTION),
+                 ("buyer", _BUYER_SECTION)) if pattern.match(seg.text.strip())]  # fmt: skip
+        for k, (role, head) in enumerate(heads):
+            if role in found:
+                continue
+            x0 = head.x0 - 8
+            x1 = heads[k + 1][1].x0 - 8 if k + 1 < len(heads) else float("inf")
+            fields: dict[str, tuple[str, Segment]] = {}
+            for nxt in lines[line.index + 1 : line.index + 25]:
+                if nxt.page != line.page:
+                    break
+                cells = [s for s in nxt.segments if x0 <= s.x0 < x1]
+                for i, cell in enumerate(cells[:-1]):
+                    for key, pattern in _FORM_FIELDS:
+                        if key not in fields and pattern.match(cell.text.strip()):
+                            value = cells[i + 1].text.strip()
+                            if value and not any(p.match(value) for _, p in _FORM_FIELDS):
+                                fields[key] = (value, cells[i + 1])
+                            break
+            if fields:
+                found[role] = fields
+    return found
 
 
 def _inside(page: int, box: BBox, area: tuple[int, BBox]) -> bool:
