@@ -467,7 +467,8 @@ _FORM_FIELDS = (
                           re.IGNORECASE)),
     ("postal_code", re.compile(r"^(?:PLZ|Postleitzahl|Post\s*code|Postal\s+code|ZIP(?:\s+code)?|Code\s+postal|"
                                r"Postcode|CAP|C[óo]digo\s+postal)\s*:?$", re.IGNORECASE)),
-    ("city", re.compile(r"^(?:Ort|Stadt|City|Town|Ville|Plaats|Citt[àa]|Ciudad|Localit[àa])\s*:?$", re.IGNORECASE)),
+    ("city", re.compile(r"^(?:Ort|Stadt|City|Town|Location|Place|Ville|Localit[ée]|Plaats|Citt[àa]|Ciudad|"
+                        r"Localit[àa])\s*:?$", re.IGNORECASE)),
 )
 
 
