@@ -17,6 +17,11 @@ from belegflow_ocr.recognition.labels import label_at
         ("TOTAL SAVINGS 2.00", "other", "TOTAL SAVINGS"),
         ("TOTAL EXCL. GST 16.98", "net_amount", "TOTAL EXCL. GST"),
         ("TOTAL 18.00", "gross_amount", "TOTAL"),
+        ("Total incl. VAT 119.00", "gross_amount", "Total incl. VAT"),
+        ("Montant total TVA 19,00", "tax_amount", "Montant total TVA"),
+        ("Total base imponible 100,00", "net_amount", "Total base imponible"),
+        # a generic sum label qualified by a word that names no sum is no label of a sum
+        ("Totale sconti 0,00", "other", "sconti"),
         ("Total HT 100,00", "net_amount", "Total HT"),
         ("Total TTC 120,00", "gross_amount", "Total TTC"),
         ("Zahlbetrag 690,00", "payable", "Zahlbetrag"),

@@ -40,7 +40,8 @@ _LEXICON: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
         r"N[°ºo]\.? ?d'avoir", rf"Avoir {_NO}", r"Factuur ?(?:nummer|nr\.?|no\.?)",
         r"Fattura (?:n\.?|nr\.?|numero|N[°º])",
         r"Numero (?:di )?fattura", r"N\. fattura", r"Factura (?:n[°º.]?|núm\.?|número)", r"N[°º] (?:de )?factura",
-        r"Número (?:de )?factura", rf"Faktura ?-? ?{_NO}", r"Fakturanummer", r"Fakturanr\.?",
+        r"Número (?:de )?factura", rf"Faktura ?-? ?{_NO}", r"Num[ée]ro d'avoir", rf"(?:Invoice )?Correction {_NO}",
+        rf"Credit {_NO}", r"Numero (?:della )?nota di credito", r"Fakturanummer", r"Fakturanr\.?",
         r"N[°º]\.? ?(?:de )?(?:abono|rectificativa)", r"Abono (?:n[°º.]?|núm\.?|número)",
         r"Nota (?:di credito|de cr[ée]dito) (?:n\.?|nr\.?|n[°º])", r"Credit(?:nota)? ?(?:nummer|nr\.?)",
         r"Rechnungs ?-? ?korrektur ?-? ?(?:nummer|nr\.?)", r"Storno ?-? ?rechnungs? ?-? ?(?:nummer|nr\.?)",
@@ -50,7 +51,8 @@ _LEXICON: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
     ("invoice_number", 0.75, True, (rf"Document {_NO}", rf"Doc\.? {_NO}", r"Dokument ?(?:nummer|nr\.?)",
                                     rf"Transaction {_NO}", rf"Trans\.? {_NO}", rf"Ticket {_NO}", r"N[°º]", r"Nr\.",
                                     r"No\.", r"Number", r"Nummer", r"Bon", r"Beleg", r"Receipt", r"Quittung",
-                                    r"Reference", r"Ref\.", r"Our ref(?:erence)?\.?")),
+                                    r"Reference", r"Ref\.", r"Our ref(?:erence)?\.?", r"Num[ée]ro", r"Número",
+                                    r"Numero")),
     # A document's title, its number right after it: "Rechnung 2024-0815", "INVOICE 4711", "Facture FA-1".
     ("invoice_number", 0.85, False, (
         r"Rechnung", r"Invoice", r"Tax Invoice", r"Facture", r"Factuur", r"Fattura", r"Factura", r"Gutschrift",
@@ -92,8 +94,10 @@ _LEXICON: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
     ("net_amount", 0.75, True, (r"Zwischen ?summe", r"Sub ?-? ?total", r"Warenwert", r"Sous ?-? ?total",
                                 r"Subtotaal", r"Summe (?:der )?Positionen", r"Positionssumme")),
     ("tax_amount", 1.0, True, (
-        rf"(?:zzgl\.?|zuzüglich|plus|inkl\.?|inklusive|enthaltene|enth\.|incl\.?|including|add|total|gesamt|summe|"
-        rf"montant|totaal|totale|importe|betrag)? ?(?:{_PCT} ?)?{_TAXWORD}(?: ?-? ?(?:betrag|summe|amount|total))?"
+        # "zzgl. 19 % MwSt", "Total TVA", "Montant total TVA"; but "Total incl. VAT" is the gross
+        rf"(?:(?:zzgl\.?|zuzüglich|plus|inkl\.?|inklusive|enthaltene|enth\.|incl\.?|including|add) ?|"
+        rf"(?:total|gesamt|summe|montant(?: total)?|totaal|totale|importe|betrag) ?)?(?:{_PCT} ?)?{_TAXWORD}"
+        rf"(?: ?-? ?(?:betrag|summe|amount|total))?"
         rf"(?: ?\(?(?:{_PCT}|[A-Z])\)?)?(?: ?{_CUR})?",
         r"Steuer ?betrag", r"Umsatzsteuer ?betrag", r"Tax amount", r"VAT amount", r"Sales tax",
         r"Montant (?:de la )?TVA",
@@ -159,7 +163,8 @@ _LEXICON: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
         r"Register ?nummer", r"HRB", r"Amtsgericht", r"Registergericht", r"Gesch[äa]ftsf[üu]hr(?:er|ung)", r"IBAN",
         r"BIC", r"SWIFT", r"BLZ", r"Tracking", r"Sendungs ?nummer", r"Vertrags ?nummer", r"Projekt ?nummer",
         r"Mandats ?referenz", r"Gl[äa]ubiger ?-? ?ID", r"Cashier", r"Kassierer", r"Table", r"Tisch", r"Terminal",
-        r"Kasse", r"Filiale", r"Store", r"Till", r"Rechnungs ?-? ?(?:art|typ)", r"Invoice type(?: code)?",
+        r"Kasse", r"Filiale", r"Store", r"Till", r"Votre commande", r"Your order", r"Ihre Bestellung vom",
+        r"Rechnungs ?-? ?(?:art|typ)", r"Invoice type(?: code)?",
         r"Type de facture", r"Käuferreferenz", r"Buyer reference", r"Leitweg ?-? ?ID",
     )),
     ("other_date", 1.0, True, (
@@ -236,13 +241,14 @@ def label_at(text: str, pos: int = 0) -> LabelHit | None:
     of sum ("Summe Fracht"), which makes the whole no label of a sum at all.
     """
     best = _longest(text, pos)
-    if best is None or best.kind not in _AMOUNT_KINDS or best.label.weight >= 1.0:
+    if best is None or best.kind not in _AMOUNT_KINDS:
         return best
     rest = best.match.end()
     qualified = _longest(text, rest)
-    if qualified is not None and qualified.kind != best.kind:
+    if qualified is not None and qualified.kind != best.kind and qualified.kind in (*_AMOUNT_KINDS, "other"):
         return LabelHit(qualified.label, qualified.match)
-    if qualified is None and _QUALIFIER.match(text, rest) and not _CURRENCY_WORD.match(text, rest):
+    if (best.label.weight < 1.0 and qualified is None and _QUALIFIER.match(text, rest)
+            and not _CURRENCY_WORD.match(text, rest)):  # fmt: skip
         return LabelHit(_QUALIFIED, best.match)
     return best
 

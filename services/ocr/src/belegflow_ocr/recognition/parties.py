@@ -27,7 +27,7 @@ VAT_LABEL = re.compile(
 )
 # Words that make an identifier the recipient's: "Ihre USt-IdNr.", "Customer VAT", "N° TVA client".
 _RECIPIENT_HINT = re.compile(
-    r"\b(?:Ihre|Ihr|Your|Kunden|Kunde|Customer|Client|Buyer|Käufer|Leistungsempfänger|Rechnungsempfänger|"
+    r"\b(?:Ihre|Ihr|Your|Votre|Vos|Uw|Vostr[oa]|Su|Kunden|Kunde|Customer|Client|Buyer|Käufer|Leistungsempfänger|Rechnungsempfänger|"
     r"Acheteur|Destinataire|Klant|Afnemer|Cliente|Bill\s*to|Ship\s*to|Sold\s*to)\b",
     re.IGNORECASE,
 )
