@@ -61,6 +61,8 @@ def clean_text(value: str, *, capital: bool = False, name: bool = False) -> str:
     text = re.sub(r"(?<=[A-ZÄÖÜ])1(?=[a-zäöüß])", "l", text)
     text = re.sub(r"(?<=[a-zäöüß])0(?=[a-zäöüß])", "o", text)
     text = re.sub(r"(?<=[a-zäöüß]{2})1(?=\s|$|-)", "l", text)
+    # Italian and Spanish legal forms whose small l OCR reads as a capital I: "S.r.I." -> "S.r.l."
+    text = re.sub(r"\bS\.r\.I\.", "S.r.l.", text)
     text = re.sub(
         r"(?<=\s)([A-Za-z]{2,4})(?=$|\s|\))",
         lambda m: _LEGAL_FORMS.get(m.group(1).lower(), m.group(1)) if m.group(1) not in _LEGAL_FORMS.values() and

@@ -77,8 +77,9 @@ _SEPARATORS = re.compile(
 )
 # A sender line whose separator OCR lost: the name ends with its legal form, the street follows.
 _NAME_THEN_STREET = re.compile(
-    r"^(?P<name>.+?\b(?:GmbH(?: & Co\. KG)?|AG|KG|SE|UG(?: \(haftungsbeschränkt\))?|OHG|e\.\s?K\.|mbH))\s+"
-    r"(?P<street>[A-ZÄÖÜ][^\d]*\s\d+\s?[a-zA-Z]?(?:\s?-\s?\d+)?)$"
+    r"^(?P<name>.+?\b(?:GmbH(?: & Co\. KG)?|AG|KG|SE|UG(?: \(haftungsbeschränkt\))?|OHG|e\.\s?K\.|mbH|SARL|SAS|"
+    r"EURL|SA|S\.A\.|S\.r\.l\.|S\.p\.A\.|S\.L\.U?\.?|Ltd\.?|Limited|LLP|plc|B\.V\.|N\.V\.|V\.O\.F\.|DAC))\s+"
+    r"(?P<street>[A-ZÄÖÜ][^\d]*\s\d+\s?[a-zA-Z]?(?:\s?-\s?\d+)?|\d{1,4}\s?[a-zA-Z]?,?\s+[A-Za-zÄÖÜäöüéè].*)$"
 )
 # Headings over an address block that say whose it is: the invoice's recipient, or a delivery address.
 _RECIPIENT_HEADING = re.compile(
