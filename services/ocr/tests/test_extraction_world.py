@@ -299,3 +299,20 @@ def test_two_invoices_in_one_file_leave_the_number_to_a_clerk() -> None:
     assert confidence(fields, "invoice_number") < THRESHOLD
     entry = next(e for e in log.entries if e.data.get("field") == "invoice_number")
     assert "rival" in entry.message
+
+
+@pytest.mark.parametrize(
+    ("read", "name"),
+    [("CITYSTATIONERYSHOP", "CITY STATIONERY SHOP"), ("STARBUCKS", "STARBUCKS"), ("KAUFLAND MARKT", "KAUFLAND MARKT"),
+     ("SYARIKATPERNIAGAAN", "SYARIKATPERNIAGAAN")],
+)
+def test_words_ocr_glued_on_an_english_receipt_are_split_only_where_sure(read: str, name: str) -> None:
+    # GIVEN an English till receipt whose merchant name OCR may have run together
+    words = page(
+        centred(20, read, 10), centred(34, "Tel 03-2345678", 8),
+        (12, 80, "PAPER A4", 8), (190, 80, "8.00", 8), (12, 100, "TOTAL", 10), (190, 100, "8.00", 10),
+        (12, 114, "CASH", 8), (184, 114, "10.00", 8), (12, 126, "CHANGE", 8), (190, 126, "2.00", 8),
+    )  # fmt: skip
+    fields, _, _ = extract(words, TILL)
+    # THEN it is split where every part is a word, and left as read where that is not sure
+    assert value(fields, "supplier_name") == name

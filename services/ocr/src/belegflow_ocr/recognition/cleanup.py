@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import wordninja
+
 from belegflow_ocr.recognition.model import Word
 
 _LEGAL_FORMS = {f.lower(): f for f in ("GmbH", "AG", "KG", "OHG", "UG", "SE", "mbH", "KGaA", "GbR", "Ltd", "Inc")}
@@ -78,4 +80,20 @@ def clean_text(value: str, *, capital: bool = False, name: bool = False) -> str:
     return text
 
 
-__all__ = ["clean_text", "normalised"]
+_GLUED = re.compile(r"\b[A-Z]{12,}\b")
+
+
+def split_glued(text: str) -> str:
+    """Capitals OCR ran together on a till receipt ("CITYSTATIONERYSHOP") split into the English words they
+    are made of, where every part is a word of four letters or more; anything less certain stays as read."""
+
+    def split(m: re.Match[str]) -> str:
+        parts = wordninja.split(m.group())
+        if len(parts) < 2 or any(len(p) < 4 for p in parts):
+            return m.group()
+        return " ".join(p.upper() for p in parts)
+
+    return _GLUED.sub(split, text)
+
+
+__all__ = ["clean_text", "normalised", "split_glued"]

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from statistics import median
 
 from belegflow_ocr.recognition.candidates import Candidate
-from belegflow_ocr.recognition.cleanup import clean_text
+from belegflow_ocr.recognition.cleanup import clean_text, split_glued
 from belegflow_ocr.recognition.layout import Line, Segment, rounded, union
 from belegflow_ocr.recognition.model import PageInfo
 
@@ -152,7 +152,7 @@ _LEGAL_TAIL = re.compile(r"^(?:\(?[\w.&' -]*\)?\s*)?(?:SDN\.?\s*BHD\.?|BHD\.?|PT
                          re.IGNORECASE)  # fmt: skip
 
 
-def merchant(lines: Sequence[Line], pages: Sequence[PageInfo]) -> Candidate | None:
+def merchant(lines: Sequence[Line], pages: Sequence[PageInfo], *, lang: str = "de") -> Candidate | None:
     """The merchant of a till receipt: the first line of the top that is a name (not a title, an address, a
     phone number or a tax number), joined with a next line that only carries its legal form; among the top
     lines, larger type wins."""
@@ -180,6 +180,8 @@ def merchant(lines: Sequence[Line], pages: Sequence[PageInfo]) -> Candidate | No
     if nxt is not None and nxt.page == line.page and _LEGAL_TAIL.match(nxt.text.strip()):
         parts += list(nxt.segments)
     text = clean_text(" ".join(s.text for s in parts), name=True)
+    if lang == "en":
+        text = split_glued(text)
     box = rounded(union(s.bbox for s in parts))
     return Candidate(text, round(min(0.9, score), 3), line.page, box, "first name-like line at the top of the receipt")
 

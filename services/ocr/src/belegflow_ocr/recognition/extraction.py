@@ -87,7 +87,7 @@ def extract_fields(
     party, recipient, window = parties(lines, pages, log)
     name = party["name"]
     if kind.value == "receipt":
-        shop = merchant(lines, pages)
+        shop = merchant(lines, pages, lang=lang)
         if shop is not None:
             name = choose("supplier_name", [shop, *([name] if name is not None else [])], log)
     iban = choose("supplier_iban", id_candidates(lines, find_ibans, IBAN_LABEL, "IBAN", recipient_area=window), log)
