@@ -316,3 +316,35 @@ def test_words_ocr_glued_on_an_english_receipt_are_split_only_where_sure(read: s
     fields, _, _ = extract(words, TILL)
     # THEN it is split where every part is a word, and left as read where that is not sure
     assert value(fields, "supplier_name") == name
+
+
+def test_a_sixty_page_collective_invoice_reads_its_totals_from_the_last_page() -> None:
+    # GIVEN 60 pages of 25 lines each, a carry-over at the foot of every page and the totals on the last
+    words: list[Word] = []
+    pages: list[PageInfo] = []
+    running = Decimal(0)
+    for p in range(1, 61):
+        cells: list[Cell] = [(57, 60, "Spedition Nordlicht GmbH", 14),
+                             (57, 250, "Sammelrechnung 2024-900", 14) if p == 1 else (57, 80, f"Seite {p} von 60"),
+                             (57, 300, "Pos."), (90, 300, "Beschreibung"), (330, 300, "Menge"),
+                             (380, 300, "Einzelpreis"), (480, 300, "Gesamt")]  # fmt: skip
+        for r in range(25):
+            amount = Decimal(100 + r) + Decimal(p) / 100
+            running += amount
+            shown = f"{amount:.2f}".replace(".", ",")
+            cells += [(57, 314 + 14 * r, str((p - 1) * 25 + r + 1)), (90, 314 + 14 * r, f"Transport {p}-{r}"),
+                      (330, 314 + 14 * r, "1"), (380, 314 + 14 * r, shown), (480, 314 + 14 * r, shown)]  # fmt: skip
+        cells += [(330, 680, "Übertrag"), (480, 680, f"{running:.2f}".replace(".", ","))]
+        words += page(*cells, page_no=p)
+        pages.append(PageInfo(p, 595.0, 842.0))
+    tax = (running * Decimal("0.19")).quantize(Decimal("0.01"))
+    words += page(*totals(("Nettobetrag", f"{running:.2f}".replace(".", ",")),
+                          ("USt 19 %", f"{tax:.2f}".replace(".", ",")),
+                          ("Gesamtbetrag", f"{running + tax:.2f}".replace(".", ",")), y=700), page_no=60)  # fmt: skip
+    # WHEN extracted
+    fields, lines, _ = extract(words, pages)
+    # THEN every line is read, the carry-overs are not, and the totals add up
+    assert len(lines) == 1500
+    assert value(fields, "net_amount") == running
+    assert value(fields, "gross_amount") == running + tax
+    assert value(fields, "invoice_number") == "2024-900"

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from statistics import median
+
+import numpy as np
 
 from belegflow_ocr.recognition.model import BBox, Word
 
@@ -24,14 +26,13 @@ def rounded(box: BBox) -> BBox:
 @dataclass(frozen=True, slots=True)
 class Segment:
     words: tuple[Word, ...]
+    # Computed once: extraction asks for a cell's text and box many times.
+    text: str = field(init=False, compare=False, repr=False)
+    bbox: BBox = field(init=False, compare=False, repr=False)
 
-    @property
-    def text(self) -> str:
-        return " ".join(w.text for w in self.words)
-
-    @property
-    def bbox(self) -> BBox:
-        return union(w.bbox for w in self.words)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "text", " ".join(w.text for w in self.words))
+        object.__setattr__(self, "bbox", union(w.bbox for w in self.words))
 
     @property
     def page(self) -> int:
@@ -54,18 +55,16 @@ class Segment:
 class Line:
     index: int
     segments: tuple[Segment, ...]
+    text: str = field(init=False, compare=False, repr=False)
+    bbox: BBox = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "text", " ".join(s.text for s in self.segments))
+        object.__setattr__(self, "bbox", union(s.bbox for s in self.segments))
 
     @property
     def words(self) -> list[Word]:
         return [w for s in self.segments for w in s.words]
-
-    @property
-    def text(self) -> str:
-        return " ".join(s.text for s in self.segments)
-
-    @property
-    def bbox(self) -> BBox:
-        return union(s.bbox for s in self.segments)
 
     @property
     def page(self) -> int:
@@ -144,18 +143,19 @@ def estimate_slope(words: Sequence[Word]) -> float:
     """
     if len(words) < 12:
         return 0.0
-    centres = [((w.bbox[0] + w.bbox[2]) / 2, _mid(w), max(w.bbox[2] - w.bbox[0], 1.0)) for w in words]
-    x_mid = median(c[0] for c in centres)
+    xs = np.array([(w.bbox[0] + w.bbox[2]) / 2 for w in words])
+    ys = np.array([_mid(w) for w in words])
+    widths = np.array([max(w.bbox[2] - w.bbox[0], 1.0) for w in words])
+    x_mid = float(np.median(xs))
     bin_size = max(1.0, 0.3 * median(w.height for w in words))
 
     def sharpness(slope: float) -> float:
         best = 0.0
+        levels = (ys - slope * (xs - x_mid)) / bin_size
         for offset in (0.0, 0.5):
-            bins: dict[int, float] = {}
-            for x, y, width in centres:
-                key = int((y - slope * (x - x_mid)) / bin_size + offset)
-                bins[key] = bins.get(key, 0.0) + width
-            best = max(best, sum(v * v for v in bins.values()))
+            keys = np.floor(levels + offset).astype(np.int64)
+            sums = np.bincount(keys - keys.min(), weights=widths)
+            best = max(best, float(np.dot(sums, sums)))
         return best
 
     scores = {slope: sharpness(slope) for slope in _SLOPES}
