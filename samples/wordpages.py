@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from belegflow_ocr.recognition.model import Word
+from datetime import date
+
+from belegflow_contracts.messages import InvoiceFieldsV1, InvoiceLineV1
+from belegflow_ocr.recognition.extraction import extract_fields
+from belegflow_ocr.recognition.model import PageInfo, ProtocolLog, Word
+
+A4 = [PageInfo(1, 595.0, 842.0)]
+TODAY = date(2025, 1, 31)
 
 Cell = tuple[float, float, str] | tuple[float, float, str, float]
 """(x, baseline y, text) or (x, baseline y, text, font size) in PDF points from the top-left corner."""
@@ -26,3 +33,16 @@ def centred(y: float, text: str, size: float, mid: float = 113.5) -> Cell:
     tokens = text.split()
     width = sum(0.55 * size * len(t) for t in tokens) + 0.28 * size * (len(tokens) - 1)
     return (mid - width / 2, y, text, size)
+
+
+def extract(words: list[Word], pages: list[PageInfo] | None = None, *, today: date = TODAY
+            ) -> tuple[InvoiceFieldsV1, list[InvoiceLineV1], ProtocolLog]:  # fmt: skip
+    """Fields, lines and protocol of these words on these pages (one A4 page unless given)."""
+    log = ProtocolLog()
+    fields, lines = extract_fields(words, pages or A4, log, today=today)
+    return fields, lines, log
+
+
+def value(fields: InvoiceFieldsV1, name: str) -> object:
+    field = getattr(fields, name)
+    return None if field is None else field.value

@@ -7,30 +7,22 @@ from decimal import Decimal
 
 import pytest
 
-from belegflow_contracts.messages import InvoiceFieldsV1, InvoiceLineV1
-from belegflow_ocr.recognition.extraction import clean_text, extract_fields
+from belegflow_ocr.recognition.extraction import clean_text
 from belegflow_ocr.recognition.layout import build_lines, estimate_slope
-from belegflow_ocr.recognition.model import PageInfo, ProtocolLog, Word
+from belegflow_ocr.recognition.model import PageInfo, Word
 from samples.generate import iban_de, vat_id_de
-from samples.wordpages import Cell, centred, page
+from samples.wordpages import (
+    A4,
+    Cell,
+    centred,
+    extract,
+    page,
+    value,
+)
 
-A4 = [PageInfo(1, 595.0, 842.0)]
-TODAY = date(2025, 1, 31)
 IBAN = iban_de("20050550", "1234567890")
 VAT = vat_id_de("11865432")
 OTHER_VAT = vat_id_de("21445566")
-
-def extract(words: list[Word], pages: list[PageInfo] | None = None) -> tuple[InvoiceFieldsV1, list[InvoiceLineV1],
-                                                                            ProtocolLog]:  # fmt: skip
-    log = ProtocolLog()
-    fields, lines = extract_fields(words, pages or A4, log, today=TODAY)
-    return fields, lines, log
-
-
-def value(fields: InvoiceFieldsV1, name: str) -> object:
-    field = getattr(fields, name)
-    return None if field is None else field.value
-
 
 def test_several_labelled_amounts_in_one_cell_are_told_apart() -> None:
     # GIVEN totals written inline, one after the other, without separators between them

@@ -9,31 +9,23 @@ from decimal import Decimal
 
 import pytest
 
-from belegflow_contracts.messages import InvoiceFieldsV1, InvoiceLineV1
-from belegflow_ocr.recognition.extraction import extract_fields
-from belegflow_ocr.recognition.model import PageInfo, ProtocolLog, Word
+from belegflow_contracts.messages import InvoiceFieldsV1
+from belegflow_ocr.recognition.model import PageInfo, Word
 from samples.generate import iban_de, vat_id_de
-from samples.wordpages import Cell, centred, page
+from samples.wordpages import (
+    A4,
+    Cell,
+    centred,
+    extract,
+    page,
+    value,
+)
 
-A4 = [PageInfo(1, 595.0, 842.0)]
 TILL = [PageInfo(1, 227.0, 480.0)]
-TODAY = date(2025, 1, 31)
 THRESHOLD = 0.9  # matching's touchless threshold
 VAT = vat_id_de("11865432")
 BUYER_VAT = vat_id_de("21445566")
 IBAN = iban_de("20050550", "1234567890")
-
-
-def extract(words: list[Word], pages: list[PageInfo] | None = None) -> tuple[InvoiceFieldsV1, list[InvoiceLineV1],
-                                                                            ProtocolLog]:  # fmt: skip
-    log = ProtocolLog()
-    fields, lines = extract_fields(words, pages or A4, log, today=TODAY)
-    return fields, lines, log
-
-
-def value(fields: InvoiceFieldsV1, name: str) -> object:
-    field = getattr(fields, name)
-    return None if field is None else field.value
 
 
 def confidence(fields: InvoiceFieldsV1, name: str) -> float:
