@@ -27,8 +27,8 @@ VAT_LABEL = re.compile(
 )
 # Words that make an identifier the recipient's: "Ihre USt-IdNr.", "Customer VAT", "N° TVA client".
 _RECIPIENT_HINT = re.compile(
-    r"\b(?:Ihre|Ihr|Your|Votre|Vos|Uw|Vostr[oa]|Su|Kunden|Kunde|Customer|Client|Buyer|Käufer|Leistungsempfänger|Rechnungsempfänger|"
-    r"Acheteur|Destinataire|Klant|Afnemer|Cliente|Bill\s*to|Ship\s*to|Sold\s*to)\b",
+    r"\bVs\.|\b(?:Ihre|Ihr|Your|Votre|Vos|Uw|Vostr[oa]|Su|Sus|Kunden|Kunde|Customer|Client|Buyer|Käufer|"
+    r"Leistungsempfänger|Rechnungsempfänger|Acheteur|Destinataire|Klant|Afnemer|Cliente|Bill\s*to|Ship\s*to|Sold\s*to)\b",
     re.IGNORECASE,
 )
 # Words that make it the supplier's own: "Unsere USt-IdNr.", "Our VAT number".
@@ -110,7 +110,10 @@ _CURRENCIES = (("EUR", re.compile(r"€|\bEUR\b|\bEuro\b")), ("USD", re.compile(
                ("CHF", re.compile(r"\bCHF\b|\bSFr\.?")), ("GBP", re.compile(r"£|\bGBP\b")),
                ("MYR", re.compile(r"\bRM(?=\s?\d|\b)|\bMYR\b")), ("SGD", re.compile(r"\bSGD\b|(?<![A-Z])S\$")),
                ("SEK", re.compile(r"\bSEK\b")), ("DKK", re.compile(r"\bDKK\b")), ("PLN", re.compile(r"\bPLN\b|zł")),
-               ("JPY", re.compile(r"\bJPY\b|¥")))  # fmt: skip
+               ("JPY", re.compile(r"\bJPY\b|¥")),
+               *((code, re.compile(rf"\b{code}\b")) for code in (
+                   "NOK", "CZK", "HUF", "RON", "BGN", "ISK", "TRY", "CNY", "INR", "ZAR", "BRL", "MXN", "KRW",
+                   "THB", "AED", "SAR", "ILS", "RUB", "UAH", "RSD", "MAD", "TND", "EGP", "QAR", "KWD", "IDR", "PHP", "VND")))  # fmt: skip
 
 
 def id_candidates(
