@@ -113,7 +113,8 @@ _CURRENCIES = (("EUR", re.compile(r"€|\bEUR\b|\bEuro\b")), ("USD", re.compile(
                ("JPY", re.compile(r"\bJPY\b|¥")),
                *((code, re.compile(rf"\b{code}\b")) for code in (
                    "NOK", "CZK", "HUF", "RON", "BGN", "ISK", "TRY", "CNY", "INR", "ZAR", "BRL", "MXN", "KRW",
-                   "THB", "AED", "SAR", "ILS", "RUB", "UAH", "RSD", "MAD", "TND", "EGP", "QAR", "KWD", "IDR", "PHP", "VND")))  # fmt: skip
+                   "THB", "AED", "SAR", "ILS", "RUB", "UAH", "RSD", "MAD", "TND", "EGP", "QAR", "KWD", "IDR",
+                   "PHP", "VND")))  # fmt: skip
 
 
 def id_candidates(
