@@ -41,6 +41,7 @@ _PLZ_CITY = re.compile(
 )
 # Where the city comes first: "Leeds LS1 4AP" (UK), "Dublin D02 X285" (Ireland), "Austin, TX 78701" (US).
 _CITY_CODE = (
+    re.compile(r"^(?P<plz>[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2})\s+(?P<city>[A-Z][\w.'\- ]*[a-z.])$"),
     re.compile(r"^(?P<city>[A-Z][\w.'\- ]*?[a-z.])\s*,?\s+(?P<plz>[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2})$"),
     re.compile(r"^(?P<city>[A-Z][\w.'\- ]*?[a-z.])\s*,?\s+(?P<plz>[AC-FHKNPRTV-Y]\d{2}\s?[AC-FHKNPRTV-Y\d]{4})$"),
     re.compile(r"^(?P<city>[A-Z][\w.'\- ]*?[a-z.]),\s+(?P<plz>[A-Z]{2}\s+\d{5}(?:-\d{4})?)$"),
