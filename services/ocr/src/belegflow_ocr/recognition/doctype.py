@@ -92,11 +92,21 @@ def narrow_page(pages: Sequence[PageInfo]) -> bool:
     return first.width < 400 or first.height > 2.2 * first.width
 
 
+# What receipts print and invoices seldom do; two of them together make a receipt.
+_TILL_WORDS = re.compile(
+    r"\b(?:Kasse\s*\d+|Bon(?:\s?-?\s?Nr\.?)?:?\s*\d+|EC\s?-?\s?Karte|Girocard|Bar(?:geld)?|Danke|Thank\s+you|CASH|"
+    r"SUBTOTAL|Till\s*\d+|Tisch\s*\d+|Table\s*\d+|Kassenbon|Cashier|Receipt|Quittung|Filiale\s*\d+|Store\s*\d+)\b",
+    re.IGNORECASE,
+)
+
+
 def is_receipt_page(lines: Sequence[Line], pages: Sequence[PageInfo]) -> bool:
     if narrow_page(pages):
         return True
-    found = {m.group().lower() for m in _RECEIPT_WORDS.finditer("\n".join(line.text for line in lines[:200]))}
-    return len(found) >= 2
+    text = "\n".join(line.text for line in lines[:200])
+    strong = {m.group().lower() for m in _RECEIPT_WORDS.finditer(text)}
+    weak = {re.sub(r"[\s\d:.-]+", "", m.group().lower()) for m in _TILL_WORDS.finditer(text)}
+    return 2 * len(strong) + len(weak) >= 3 or len(strong) >= 2
 
 
 def document_type(lines: Sequence[Line], pages: Sequence[PageInfo]) -> Candidate:
