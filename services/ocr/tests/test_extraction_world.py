@@ -340,3 +340,16 @@ def test_a_sixty_page_collective_invoice_reads_its_totals_from_the_last_page() -
     assert value(fields, "net_amount") == running
     assert value(fields, "gross_amount") == running + tax
     assert value(fields, "invoice_number") == "2024-900"
+
+
+def test_two_taxes_at_the_same_rate_add_up() -> None:
+    # GIVEN an Indian invoice: central and state GST at 9 % each
+    words = page(*LETTER, (57, 250, "Tax Invoice No: GST/2024/117", 14), *totals(
+        ("Taxable amount", "₹ 10,000.00"), ("CGST 9%", "₹ 900.00"), ("SGST 9%", "₹ 900.00"),
+        ("Grand Total", "₹ 11,800.00"),
+    ))  # fmt: skip
+    fields, _, _ = extract(words)
+    assert value(fields, "tax_amount") == Decimal("1800.00")
+    assert value(fields, "gross_amount") == Decimal("11800.00")
+    assert value(fields, "currency") == "INR"
+    assert value(fields, "invoice_number") == "GST/2024/117"

@@ -116,19 +116,29 @@ def _breakdown(lines: Sequence[Line]) -> dict[str, list[Candidate]]:
     return found
 
 
+_TAX_KIND = re.compile(r"[\d.,%\s()]+|zzgl\.?|zuzüglich|plus|add", re.IGNORECASE)
+_LABEL = re.compile(r"label '([^']*)'")
+
+
+def _label_of(c: Candidate) -> str:
+    m = _LABEL.search(c.source)
+    return m.group(1) if m else c.source
+
+
 def _tax_pool(taxes: list[Candidate]) -> list[_Pick]:
     """Each tax amount, and the sum of the amounts of different rates (an invoice at 7 % and 19 %)."""
     pool = [_Pick(c, c.source) for c in taxes]
-    by_rate: dict[Decimal, Candidate] = {}
+    # One tax per rate and kind: "MwSt 7 %" and "MwSt 19 %", or India's "CGST 9 %" and "SGST 9 %".
+    by_kind: dict[tuple[str, Decimal], Candidate] = {}
     for c in taxes:
         rate = _rate(c)
-        if rate is not None and rate not in by_rate:
-            by_rate[rate] = c
-    for size in range(2, min(len(by_rate), 4) + 1):
-        for group in combinations(by_rate.items(), size):
+        if rate is not None:
+            by_kind.setdefault((_TAX_KIND.sub("", _label_of(c)).casefold(), rate), c)
+    for size in range(2, min(len(by_kind), 4) + 1):
+        for group in combinations(by_kind.items(), size):
             total = sum((_amount(c) for _, c in group), Decimal(0))
             conf = min(c.confidence for _, c in group)
-            rates = " + ".join(f"{r} %" for r, _ in group)
+            rates = " + ".join(f"{r} %" for (_, r), _ in group)
             first = group[0][1]
             pool.append(_Pick(Candidate(total, conf, first.page, first.bbox, f"sum of the taxes at {rates}"),
                               f"{rates} tax"))  # fmt: skip

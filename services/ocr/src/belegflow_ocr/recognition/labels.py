@@ -24,8 +24,9 @@ number, and dates that are not the date of issue (delivery, order, print date)."
 
 _NO = r"(?:Nr|No|Nº|N°|Num|Nummer|Number|n°|nº|#)\.?"
 _PCT = r"(?:\d{1,2}(?:[.,]\d{1,2})?\s*%)"
-_TAXWORD = r"(?:MwSt|Mehrwertsteuer|USt|Umsatzsteuer|VAT|GST|TVA|T\.V\.A|BTW|IVA|Tax|Steuer|SST)\.?"
-_CUR = r"(?:EUR|€|USD|\$|CHF|GBP|£|RM|MYR|SGD|S\$)"
+_TAXWORD = (r"(?:MwSt|Mehrwertsteuer|USt|Umsatzsteuer|VAT|GST|TVA|T\.V\.A|BTW|IVA|Tax|Steuer|SST|CGST|SGST|IGST|UTGST|"
+            r"HST|PST|QST|GST/HST|MOMS|MVA|ALV|DPH|ÁFA|PTU|KDV)\.?")
+_CUR = r"(?:EUR|€|USD|\$|CHF|GBP|£|RM|MYR|SGD|S\$|INR|₹|Rs\.?)"
 
 # (kind, weight, looks below, phrases). Weight is how surely the label names its kind; "looks below" says
 # whether a value set under the label counts (a title's number never stands under it).

@@ -112,8 +112,9 @@ _CURRENCIES = (("EUR", re.compile(r"€|\bEUR\b|\bEuro\b")), ("USD", re.compile(
                ("MYR", re.compile(r"\bRM(?=\s?\d|\b)|\bMYR\b")), ("SGD", re.compile(r"\bSGD\b|(?<![A-Z])S\$")),
                ("SEK", re.compile(r"\bSEK\b")), ("DKK", re.compile(r"\bDKK\b")), ("PLN", re.compile(r"\bPLN\b|zł")),
                ("JPY", re.compile(r"\bJPY\b|¥")),
+               ("INR", re.compile(r"₹|\bRs\.?(?=\s?\d)|\bINR\b")),
                *((code, re.compile(rf"\b{code}\b")) for code in (
-                   "NOK", "CZK", "HUF", "RON", "BGN", "ISK", "TRY", "CNY", "INR", "ZAR", "BRL", "MXN", "KRW",
+                   "NOK", "CZK", "HUF", "RON", "BGN", "ISK", "TRY", "CNY", "ZAR", "BRL", "MXN", "KRW",
                    "THB", "AED", "SAR", "ILS", "RUB", "UAH", "RSD", "MAD", "TND", "EGP", "QAR", "KWD", "IDR",
                    "PHP", "VND")))  # fmt: skip
 
