@@ -23,6 +23,7 @@ __all__ = [
     "MasterDataFileError",
     "parse_accruals",
     "parse_amount",
+    "parse_service_tolerances",
     "parse_suppliers",
 ]
 
@@ -39,13 +40,15 @@ SUPPLIER_COLUMNS: Final = (
     "cost_center",
     "tax_key",
     "amount_tolerance",
+    "amount_tolerance_percent",
+    "service_tolerances",
 )
 ACCRUAL_COLUMNS: Final = ("accrual_number", "supplier_number", "reference", "amount", "currency")
-# Optional in a file: the TMS may send the status, a hand-written file usually does not.
-_OPTIONAL_ACCRUAL_COLUMNS: Final = ("status",)
+# Optional in a file: the TMS may send the status and service type, a hand-written file usually does not.
+_OPTIONAL_ACCRUAL_COLUMNS: Final = ("status", "service_type")
 _REQUIRED_SUPPLIER_COLUMNS: Final = ("supplier_number", "name")
 _REQUIRED_ACCRUAL_COLUMNS: Final = ("accrual_number", "supplier_number", "reference", "amount")
-_AMOUNT_FIELDS: Final = frozenset({"amount", "amount_tolerance"})
+_AMOUNT_FIELDS: Final = frozenset({"amount", "amount_tolerance", "amount_tolerance_percent"})
 
 _PLAIN_AMOUNT = re.compile(r"^[+-]?\d+(\.\d+)?$")
 _GERMAN_AMOUNT = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$")
@@ -81,6 +84,31 @@ def parse_amount(text: str) -> Decimal:
     if "," in value and _GERMAN_AMOUNT.match(value):
         return Decimal(value.replace(".", "").replace(",", "."))
     raise ValueError(f"amount {text!r} is not a number like 1234.56 or 1.234,56")
+
+
+def parse_service_tolerances(text: str) -> list[dict[str, Any]]:
+    """``air=5.00; sea=10.00/2%; road=3%``: per service type an absolute and/or a percent tolerance."""
+    tolerances: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for part in (p.strip() for p in text.split(";")):
+        if not part:
+            continue
+        service, sep, spec = part.partition("=")
+        service = service.strip()
+        if not sep or not service or not spec.strip():
+            raise ValueError(f"{part!r} is not like service=5.00, service=2% or service=5.00/2%")
+        if service in seen:
+            raise ValueError(f"service type {service!r} occurs twice")
+        seen.add(service)
+        entry: dict[str, Any] = {"service_type": service}
+        for limit in (x.strip() for x in spec.split("/")):
+            key = "amount_tolerance_percent" if limit.endswith("%") else "amount_tolerance"
+            if key in entry:
+                raise ValueError(f"{part!r} gives the {'percent' if key.endswith('percent') else 'absolute'} "
+                                 "tolerance twice")
+            entry[key] = parse_amount(limit.removesuffix("%"))
+        tolerances.append(entry)
+    return tolerances
 
 
 def _read_text(path: Path) -> str:
@@ -158,6 +186,11 @@ def _csv_values(path: Path, line: int, cells: dict[str, str]) -> dict[str, Any]:
                 raise MasterDataFileError(path, line, str(exc), field=name) from exc
         elif name == "ibans":
             values[name] = [part.strip() for part in cell.split(";") if part.strip()]
+        elif name == "service_tolerances":
+            try:
+                values[name] = parse_service_tolerances(cell)
+            except ValueError as exc:
+                raise MasterDataFileError(path, line, str(exc), field=name) from exc
         else:
             values[name] = cell
     return values

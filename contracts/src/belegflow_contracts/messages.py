@@ -241,6 +241,10 @@ class LineAssignmentV1(Contract):
     reference: str | None = Field(description="reference found on the line, if any")
     accrual_number: str = Field(description=f"assigned accrual, or {NO_ACCRUAL!r} when none")
     amount: Money | None = None
+    reason: str | None = Field(
+        default=None, description=f"why the line got {NO_ACCRUAL!r} (added in a backward-compatible way)",
+        examples=["line amount 811.77 EUR is outside the tolerance of accrual AC-1 (99999.99 EUR, allowed 5.00)"],
+    )
 
 
 class AccruedV1(DocumentEventV1):
@@ -251,6 +255,10 @@ class AccruedV1(DocumentEventV1):
     decision: Decision
     assignments: list[LineAssignmentV1]
     send_accruals: bool = Field(description="whether accrual numbers go to the TMS")
+    reasons: list[str] = Field(
+        default_factory=list,
+        description="why accrual assignment sent the invoice to review (added in a backward-compatible way)",
+    )
 
 
 # --- export ----------------------------------------------------------------------------------
@@ -276,6 +284,14 @@ class TmsExportV1(Contract):
 # --- master data -----------------------------------------------------------------------------
 
 
+class ServiceToleranceV1(Contract):
+    """A creditor's accrual tolerance for one service type (absolute and/or percent; the smaller applies)."""
+
+    service_type: str = Field(min_length=1, max_length=32, examples=["air"])
+    amount_tolerance: Money | None = Field(default=None, ge=0)
+    amount_tolerance_percent: Money | None = Field(default=None, ge=0, le=100)
+
+
 class SupplierV1(Contract):
     supplier_number: str = Field(min_length=1, max_length=32, examples=["70001"])
     name: str = Field(min_length=1)
@@ -288,22 +304,38 @@ class SupplierV1(Contract):
     gl_account: str | None = None
     cost_center: str | None = None
     tax_key: str | None = None
-    amount_tolerance: Money = Field(default=Money(0), ge=0, description="accrual amount tolerance")
+    amount_tolerance: Money = Field(default=Money(0), ge=0, description="accrual amount tolerance (absolute)")
+    amount_tolerance_percent: Money | None = Field(
+        default=None, ge=0, le=100,
+        description="accrual amount tolerance in percent of the accrual amount; with an absolute tolerance "
+        "above zero as well, the smaller of the two applies",
+    )
+    service_tolerances: list[ServiceToleranceV1] = Field(
+        default_factory=list, description="tolerances for accruals of one service type, in place of the above"
+    )
 
 
 class AccrualStatus(StrEnum):
     OPEN = "open"
     ASSIGNED = "assigned"
     RESOLVED = "resolved"
+    CANCELLED = "cancelled"
 
 
 class AccrualV1(Contract):
     accrual_number: str = Field(min_length=1, max_length=32)
     supplier_number: str = Field(min_length=1, max_length=32, description="creditor the accrual is for")
     reference: str = Field(min_length=1, description="position/file number, MAWB, B/L, container ...")
-    amount: Money
+    amount: Money = Field(gt=0, description="expected cost; an accrual of nothing or less is refused")
     currency: str = Field(default="EUR", min_length=3, max_length=3)
     status: AccrualStatus = AccrualStatus.OPEN
+    service_type: str | None = Field(default=None, max_length=32, description="air, sea, road, customs ...")
+    rates: dict[str, Money] = Field(
+        default_factory=dict,
+        description="exchange rates the TMS supplies: one unit of the key currency is this many units of "
+        "the accrual's currency; an invoice in another currency is compared through them",
+        examples=[{"USD": "0.92"}],
+    )
 
 
 class SupplierBatchV1(Contract):
@@ -322,6 +354,75 @@ class AccrualBatchV1(Contract):
     tenant: Tenant
     source: str
     records: list[AccrualV1]
+
+
+class AccrualEventKind(StrEnum):
+    CREATED = "created"
+    AMOUNT_CHANGED = "amount_changed"
+    RESOLVED = "resolved"
+    CANCELLED = "cancelled"
+    REOPENED = "reopened"
+
+
+class AccrualEventV1(Contract):
+    """``md.<tenant>.accrual-events.v1``: one state change of one accrual in the TMS.
+
+    ``sequence`` counts the accrual's events from 1 without gaps; accrual applies them in that order,
+    each exactly once, and holds back an event whose predecessor has not arrived.
+    """
+
+    event_id: UUID = Field(description="the TMS's id of this event")
+    tenant: Tenant
+    accrual_number: str = Field(min_length=1, max_length=32)
+    sequence: int = Field(ge=1, description="position of this event among the accrual's events")
+    kind: AccrualEventKind
+    at: datetime = Field(description="when it happened in the TMS")
+    accrual: AccrualV1 | None = Field(default=None, description="the whole accrual; required for created")
+    amount: Money | None = Field(default=None, gt=0, description="the new amount; required for amount_changed")
+    currency: str | None = Field(default=None, min_length=3, max_length=3)
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class AccrualSettingsV1(Contract):
+    """``md.<tenant>.accrual-settings.v1``: a tenant's accrual settings, replacing the previous ones."""
+
+    tenant: Tenant
+    send_accrual_numbers: bool = Field(
+        description="whether accrual numbers go to the TMS; the accrual export is published either way"
+    )
+    position_patterns: list[str] = Field(
+        default_factory=list, max_length=50,
+        description="regular expressions of the tenant's position/file numbers (group 1 or the whole match)",
+        examples=[[r"\bSE-\d{4}/\d{4}\b"]],
+    )
+    changed_by: str = Field(min_length=1, max_length=200, examples=["ops:anna"])
+    changed_at: datetime
+
+
+class AccrualMovementLineV1(Contract):
+    position: int = Field(ge=1)
+    accrual_number: str = Field(description=f"the accrual the line took, or {NO_ACCRUAL!r}")
+    reference: str | None = None
+    line_amount: Money | None = None
+    accrual_amount: Money | None = None
+    currency: str
+    reason: str | None = Field(default=None, description=f"why {NO_ACCRUAL!r}")
+
+
+class AccrualMovementV1(Contract):
+    """``export.<tenant>.accruals.v1``: which invoice line took which accrual, or none (movement data).
+
+    Published for every invoice revision, also when accrual numbers are not sent to the TMS.
+    """
+
+    document_id: UUID
+    tenant: Tenant
+    revision: int = Field(ge=1)
+    invoice_number: str | None
+    supplier_number: str | None
+    accrual_numbers_sent: bool = Field(description="whether the TMS transfer carries the accrual numbers")
+    lines: list[AccrualMovementLineV1]
+    at: datetime
 
 
 class MasterDataAppliedV1(Contract):

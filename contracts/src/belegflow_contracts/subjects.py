@@ -45,6 +45,21 @@ def accruals(tenant: str) -> str:
     return f"md.{normalize_tenant(tenant)}.accruals.v1"
 
 
+def accrual_events(tenant: str) -> str:
+    """State changes of single accruals from the TMS (``AccrualEventV1``); in the MD stream."""
+    return f"md.{normalize_tenant(tenant)}.accrual-events.v1"
+
+
+def accrual_settings(tenant: str) -> str:
+    """A tenant's accrual settings (``AccrualSettingsV1``); in the MD stream."""
+    return f"md.{normalize_tenant(tenant)}.accrual-settings.v1"
+
+
+def accrual_export(tenant: str) -> str:
+    """Accrual movement data for integrators (``AccrualMovementV1``), one per invoice revision."""
+    return f"export.{normalize_tenant(tenant)}.accruals.v1"
+
+
 def masterdata_applied(tenant: str, kind: str) -> str:
     return f"md.{normalize_tenant(tenant)}.{kind}.applied.v1"
 
@@ -116,6 +131,9 @@ ALL_DOCS: Final = "docs.*.*.v1"
 ALL_TMS_EXPORTS: Final = "export.*.tms.v1"
 ALL_SUPPLIERS: Final = "md.*.suppliers.v1"
 ALL_ACCRUALS: Final = "md.*.accruals.v1"
+ALL_ACCRUAL_EVENTS: Final = "md.*.accrual-events.v1"
+ALL_ACCRUAL_SETTINGS: Final = "md.*.accrual-settings.v1"
+ALL_ACCRUAL_EXPORTS: Final = "export.*.accruals.v1"
 ALL_DEVICE_UPLOADS: Final = "edge.*.*.upload.v1"
 ALL_DEVICE_CHUNKS: Final = "edge.*.*.chunk.v1"
 ALL_DEVICE_RECEIPTS: Final = "edge.*.*.receipt.v1"

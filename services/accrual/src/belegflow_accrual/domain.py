@@ -1,54 +1,50 @@
-"""Accrual's pure decisions: references on invoice lines, their check digits, which open accrual each line takes."""
+"""Accrual's pure decisions: which open accrual each invoice line takes, within the creditor's tolerance;
+how the TMS's state changes apply to an accrual; which master data is refused."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from decimal import Decimal
+from dataclasses import dataclass, field, replace
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
-from itertools import pairwise
 from typing import TYPE_CHECKING, Final
-from uuid import UUID
 
-from belegflow_accrual.errors import BatchRefusedError
+from belegflow_accrual.errors import AccrualEventRefusedError, BatchRefusedError
+from belegflow_accrual.references import (
+    Reference,
+    ReferencePatterns,
+    RefKind,
+    find_references,
+    merge,
+    normalize_reference,
+    validate_pattern,
+)
 from belegflow_contracts.messages import (
     NO_ACCRUAL,
+    AccrualEventKind,
+    AccrualEventV1,
+    AccrualMovementLineV1,
+    AccrualMovementV1,
     AccrualStatus,
     AccrualV1,
     AccruedV1,
+    Decision,
     InvoiceLineV1,
     Level,
     LineAssignmentV1,
     MatchedV1,
     ProtocolEntryV1,
+    SupplierV1,
 )
 
 if TYPE_CHECKING:
     from datetime import datetime
+    from uuid import UUID
+
+__all__ = ["normalize_reference"]
 
 STEP: Final = "accrual"
-
-
-class RefKind(StrEnum):
-    MAWB = "mawb"
-    CONTAINER = "container"
-    POSITION = "position"
-    TOKEN = "token"  # noqa: S105 - a kind of reference, not a secret
-
-
-@dataclass(frozen=True, slots=True)
-class Reference:
-    """A reference found on a line: what it looks like, the forms it may be filed under, whether it checks out."""
-
-    kind: RefKind
-    value: str
-    keys: tuple[str, ...]
-    check_ok: bool | None = None  # None: this kind has no check digit
-
-    @property
-    def usable(self) -> bool:
-        # a failed check digit means a misread; matching it could settle someone else's accrual
-        return self.check_ok is not False
+CENT: Final = Decimal("0.01")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,101 +57,82 @@ class AccrualRecord:
     amount: Decimal
     currency: str
     status: AccrualStatus
+    service_type: str | None = None
+    rates: dict[str, Decimal] = field(default_factory=dict)
     assigned_document: UUID | None = None
     assigned_revision: int | None = None
     assigned_line: int | None = None
+    last_sequence: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Tolerance:
+    """How far a line's amount may lie from an accrual's: absolute and/or percent, the smaller applies."""
+
+    absolute: Decimal | None = None
+    percent: Decimal | None = None
+
+    def allowed(self, amount: Decimal) -> Decimal:
+        limits: list[Decimal] = []
+        # a zero absolute next to a percent counts as not given (zero is the master data default)
+        if self.absolute is not None and (self.absolute > 0 or self.percent is None):
+            limits.append(self.absolute)
+        if self.percent is not None:
+            limits.append((abs(amount) * self.percent / 100).quantize(CENT, ROUND_HALF_UP))
+        return min(limits) if limits else Decimal(0)
+
+    def describe(self) -> str:
+        parts = []
+        if self.absolute is not None and (self.absolute > 0 or self.percent is None):
+            parts.append(format(self.absolute, "f"))
+        if self.percent is not None:
+            parts.append(f"{self.percent:f} %")
+        return " / ".join(parts) or "0"
+
+
+@dataclass(frozen=True, slots=True)
+class Creditor:
+    """A creditor's accrual tolerances as master data gives them."""
+
+    supplier_number: str
+    tolerance: Tolerance = field(default_factory=Tolerance)
+    by_service: dict[str, Tolerance] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, supplier: SupplierV1) -> Creditor:
+        return cls(
+            supplier_number=supplier.supplier_number,
+            tolerance=Tolerance(supplier.amount_tolerance, supplier.amount_tolerance_percent),
+            by_service={t.service_type.lower(): Tolerance(t.amount_tolerance, t.amount_tolerance_percent)
+                        for t in supplier.service_tolerances},
+        )
+
+    def tolerance_for(self, service_type: str | None) -> Tolerance:
+        if service_type is not None and service_type.lower() in self.by_service:
+            return self.by_service[service_type.lower()]
+        return self.tolerance
+
+
+@dataclass(frozen=True, slots=True)
+class TenantSettings:
+    send_accrual_numbers: bool
+    patterns: ReferencePatterns = field(default_factory=ReferencePatterns)
 
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
     accrued: AccruedV1
+    movement: AccrualMovementV1
     taken: list[tuple[str, int]] = field(default_factory=list)  # (accrual number, line position)
 
 
-# An airline prefix (3 digits) and an 8-digit serial whose last digit is the first seven mod 7.
-_MAWB = re.compile(r"(?<![0-9A-Za-z])(\d{3})[- ]?(\d{4})[ ]?(\d{4})(?![0-9A-Za-z])")
-# ISO 6346: owner code, category U/J/Z, 6-digit serial, check digit.
-_CONTAINER = re.compile(r"(?<![0-9A-Za-z])([A-Za-z]{3}[UJZujz])[ ]?(\d{6})[ ]?-?[ ]?(\d)(?![0-9A-Za-z])")
-# Position/file numbers: an optional letter prefix and at least four digits, maybe with sub-numbers.
-_POSITION = re.compile(r"(?<![0-9A-Za-z])((?:[A-Za-z]{1,5}[-/]?)?\d{4,}(?:[-/.]\d{1,8})*)(?![0-9A-Za-z])")
-_PUNCTUATION: Final = ".,;:()[]{}<>\"'#*"
-# A = 10 upwards, skipping multiples of 11 (11, 22, 33)
-_ISO6346_LETTERS: Final = dict(zip("ABCDEFGHIJKLMNOPQRSTUVWXYZ", [v for v in range(10, 39) if v % 11 != 0],
-                                   strict=True))
+# --- references ----------------------------------------------------------------------------------
 
 
-def normalize_reference(text: str) -> str:
-    """How references are compared: upper case, no white space."""
-    return re.sub(r"\s+", "", text).upper()
-
-
-def mawb_check_ok(number: str) -> bool:
-    """MAWB check: the serial's eighth digit is its first seven digits mod 7."""
-    digits = re.sub(r"[\s-]", "", number)
-    if not re.fullmatch(r"\d{11}", digits):
-        return False
-    return int(digits[3:10]) % 7 == int(digits[10])
-
-
-def iso6346_check_digit(code: str) -> int:
-    """The check digit of the first ten characters of an ISO 6346 container code."""
-    head = normalize_reference(code)[:10]
-    if not re.fullmatch(r"[A-Z]{3}[UJZ]\d{6}", head):
-        raise ValueError(f"{code!r} is not an ISO 6346 owner code, category and serial")
-    total = sum((_ISO6346_LETTERS[ch] if ch.isalpha() else int(ch)) << i for i, ch in enumerate(head))
-    return total % 11 % 10
-
-
-def container_check_ok(code: str) -> bool:
-    compact = normalize_reference(code).replace("-", "")
-    if not re.fullmatch(r"[A-Z]{3}[UJZ]\d{7}", compact):
-        return False
-    return iso6346_check_digit(compact) == int(compact[10])
-
-
-def find_references(text: str) -> list[Reference]:
-    """Every reference candidate in a line's text, shaped ones (with check digits) first, then plain tokens."""
-    found: list[Reference] = []
-    taken: list[tuple[int, int]] = []
-
-    def free(span: tuple[int, int]) -> bool:
-        return all(span[1] <= a or span[0] >= b for a, b in taken)
-
-    for m in _CONTAINER.finditer(text):
-        compact = (m.group(1) + m.group(2) + m.group(3)).upper()
-        found.append(Reference(RefKind.CONTAINER, compact, (compact, f"{compact[:10]}-{compact[10]}"),
-                               check_ok=container_check_ok(compact)))
-        taken.append(m.span())
-    for m in _MAWB.finditer(text):
-        if not free(m.span()):
-            continue
-        prefix, serial = m.group(1), m.group(2) + m.group(3)
-        found.append(Reference(RefKind.MAWB, f"{prefix}-{serial}", (f"{prefix}-{serial}", prefix + serial),
-                               check_ok=mawb_check_ok(prefix + serial)))
-        taken.append(m.span())
-    for m in _POSITION.finditer(text):
-        if not free(m.span()):
-            continue
-        value = m.group(1).upper()
-        found.append(Reference(RefKind.POSITION, value, (value,)))
-        taken.append(m.span())
-    seen = {key for ref in found for key in ref.keys}
-    words = [w.strip(_PUNCTUATION) for w in text.split()]
-    # pairs and the whole text too: a reference written with a space ("REF 4711") is filed without it
-    pairs = [a + b for a, b in pairwise(words)]
-    for token in [*words, *pairs, text]:
-        key = normalize_reference(token.strip(_PUNCTUATION))
-        if key and key not in seen:
-            seen.add(key)
-            found.append(Reference(RefKind.TOKEN, key, (key,)))
-    return found
-
-
-def line_references(line: InvoiceLineV1) -> list[Reference]:
-    refs = find_references(line.reference_text)
-    known = {key for ref in refs for key in ref.keys}
-    refs += [r for r in find_references(line.description) if not set(r.keys) & known]
-    return refs
+def line_references(line: InvoiceLineV1, patterns: ReferencePatterns | None = None) -> list[Reference]:
+    """The line's references: its reference text first (line notes, object identifiers, referenced order
+    line of an e-invoice arrive there), then its description."""
+    return merge(find_references(line.reference_text, patterns), find_references(line.description, patterns))
 
 
 def lookup_keys(references: dict[int, list[Reference]]) -> list[str]:
@@ -163,26 +140,131 @@ def lookup_keys(references: dict[int, list[Reference]]) -> list[str]:
     return sorted({key for refs in references.values() for ref in refs if ref.usable for key in ref.keys})
 
 
-def _describe(ref: Reference) -> str:
-    if ref.check_ok is None:
-        return f"{ref.kind.value} {ref.value}"
-    return f"{ref.kind.value} {ref.value} (check digit {'ok' if ref.check_ok else 'wrong'})"
+# --- assignment ------------------------------------------------------------------------------------
 
 
-def _available(accrual: AccrualRecord, document_id: UUID) -> bool:
+def _money(value: Decimal | None) -> str:
+    return "-" if value is None else format(value, "f")
+
+
+def _compared_amount(line_amount: Decimal, currency: str, accrual: AccrualRecord) -> Decimal | None:
+    """The line's amount in the accrual's currency, or None when no rate from the TMS allows comparing."""
+    if currency == accrual.currency.upper():
+        return line_amount
+    rate = accrual.rates.get(currency)
+    return None if rate is None else (line_amount * rate).quantize(CENT, ROUND_HALF_UP)
+
+
+def _why_not_available(accrual: AccrualRecord, document_id: UUID) -> str | None:
+    number = accrual.accrual_number
     if accrual.status is AccrualStatus.OPEN:
-        return True
-    # a new revision of the same invoice may take back what its earlier revision held
-    return accrual.status is AccrualStatus.ASSIGNED and accrual.assigned_document == document_id
-
-
-def _why_not(accrual: AccrualRecord) -> str:
+        return None
     if accrual.status is AccrualStatus.RESOLVED:
-        return f"accrual {accrual.accrual_number} is resolved"
-    if accrual.assigned_document is not None:
-        return (f"accrual {accrual.accrual_number} is already assigned to document {accrual.assigned_document} "
-                f"line {accrual.assigned_line}")
-    return f"accrual {accrual.accrual_number} is already assigned"
+        return f"accrual {number} is resolved in the TMS and is never sent again"
+    if accrual.status is AccrualStatus.CANCELLED:
+        return f"accrual {number} is cancelled in the TMS"
+    if accrual.assigned_document == document_id:
+        return None  # a new revision of the same invoice may take back what its earlier revision held
+    return f"accrual {number} is already assigned to document {accrual.assigned_document} line {accrual.assigned_line}"
+
+
+@dataclass(slots=True)
+class _LineDecision:
+    chosen: AccrualRecord | None = None
+    reference: str | None = None
+    why: list[str] = field(default_factory=list)
+    review: list[str] = field(default_factory=list)
+    compared: Decimal | None = None
+
+
+def _service_mentioned(line: InvoiceLineV1, service_type: str | None) -> bool:
+    if not service_type:
+        return False
+    text = f"{line.description} {line.reference_text}"
+    return re.search(rf"(?i)(?<![0-9a-z]){re.escape(service_type)}(?![0-9a-z])", text) is not None
+
+
+def _decide_line(
+    line: InvoiceLineV1,
+    refs: list[Reference],
+    by_key: dict[str, list[AccrualRecord]],
+    creditor: Creditor,
+    *,
+    currency: str,
+    document_id: UUID,
+    used: set[str],
+) -> _LineDecision:
+    decision = _LineDecision()
+    why = decision.why
+    why += [f"{r.describe()} not used" for r in refs if not r.usable]
+    usable = [r for r in refs if r.usable]
+    if not usable:
+        why.append("no reference on the line" if not refs else "no usable reference on the line")
+        return decision
+    # typed references first; plain tokens only when no typed reference names an accrual
+    candidates: dict[str, tuple[AccrualRecord, Reference]] = {}
+    for typed in (True, False):
+        for ref in usable:
+            if (ref.kind is not RefKind.TOKEN) is not typed:
+                continue
+            for key in ref.keys:
+                for accrual in by_key.get(key, []):
+                    candidates.setdefault(accrual.accrual_number, (accrual, ref))
+        if candidates:
+            break
+    if not candidates:
+        found = ", ".join(r.value for r in usable if r.kind is not RefKind.TOKEN)
+        why.append(f"no accrual has reference {found}" if found else "nothing on the line is an accrual's reference")
+        decision.reference = next((r.value for r in usable if r.kind is not RefKind.TOKEN), None)
+        return decision
+    decision.reference = next(iter(candidates.values()))[1].value
+    own: list[tuple[AccrualRecord, Reference]] = []
+    for accrual, ref in candidates.values():
+        if accrual.supplier_number != creditor.supplier_number:
+            # the creditor identified from master data has priority over what a reference suggests
+            why.append(f"{ref.describe()} is the reference of accrual {accrual.accrual_number} of creditor "
+                       f"{accrual.supplier_number}, not of the identified creditor {creditor.supplier_number}")
+        elif accrual.accrual_number in used:
+            why.append(f"accrual {accrual.accrual_number} taken by an earlier line")
+        elif (reason := _why_not_available(accrual, document_id)) is not None:
+            why.append(reason)
+        else:
+            own.append((accrual, ref))
+    # a service type the line names narrows the choice to accruals of that service
+    named = [(a, r) for a, r in own if _service_mentioned(line, a.service_type)]
+    own = named or own
+    if not own:
+        return decision
+    if line.net_amount is None:
+        why.append("the line has no amount to compare with the accrual's")
+        return decision
+    scored: list[tuple[Decimal, str, AccrualRecord, Reference, Decimal]] = []
+    for accrual, ref in own:
+        compared = _compared_amount(line.net_amount, currency, accrual)
+        if compared is None:
+            why.append(f"accrual {accrual.accrual_number} is in {accrual.currency}, the invoice in {currency}, "
+                       "and the TMS supplied no rate")
+            continue
+        tolerance = creditor.tolerance_for(accrual.service_type)
+        allowed = tolerance.allowed(accrual.amount)
+        deviation = abs(compared - accrual.amount)
+        if deviation > allowed:
+            converted = "" if compared == line.net_amount else f" (= {_money(compared)} {accrual.currency})"
+            reason = (f"line amount {_money(line.net_amount)} {currency}{converted} is outside the tolerance of "
+                      f"accrual {accrual.accrual_number} ({_money(accrual.amount)} {accrual.currency}, "
+                      f"allowed ±{_money(allowed)}, tolerance {tolerance.describe()}"
+                      + (f" for {accrual.service_type}" if tolerance is not creditor.tolerance else "") + ")")
+            why.append(reason)
+            decision.review.append(f"line {line.position}: {reason}")
+            continue
+        scored.append((deviation, accrual.accrual_number, accrual, ref, compared))
+    if not scored:
+        return decision
+    # the accrual whose amount best matches the line; ties go to the lower accrual number
+    _, _, chosen, ref, compared = min(scored, key=lambda s: (s[0], s[1]))
+    decision.chosen, decision.reference, decision.compared = chosen, ref.value, compared
+    decision.review.clear()  # an accrual within tolerance was found: nothing left to review on this line
+    return decision
 
 
 def accrue(
@@ -190,83 +272,76 @@ def accrue(
     references: dict[int, list[Reference]],
     accruals: list[AccrualRecord],
     *,
+    creditor: Creditor | None,
     send_accruals: bool,
     at: datetime,
 ) -> Outcome:
-    """Assign open accruals of the identified supplier line by line; each accrual at most once."""
+    """Assign open accruals of the identified creditor line by line; each accrual at most once.
+
+    ``accruals`` are all of the tenant's accruals filed under the lines' references, of any creditor, so
+    a reference of another creditor can be named as such.
+    """
     entries: list[ProtocolEntryV1] = []
     assignments: list[LineAssignmentV1] = []
+    movement: list[AccrualMovementLineV1] = []
+    review: list[str] = []
     taken: list[tuple[str, int]] = []
     used: set[str] = set()
-    supplier = event.supplier
     by_key: dict[str, list[AccrualRecord]] = {}
     for accrual in sorted(accruals, key=lambda a: a.accrual_number):
         by_key.setdefault(accrual.reference, []).append(accrual)
     currency = event.invoice.currency.upper()
+    supplier = event.supplier
+    if supplier is not None and creditor is None:
+        creditor = Creditor(supplier.supplier_number)  # not in accrual's master data: no tolerance at all
 
     for line in event.invoice.lines:
         refs = references.get(line.position, [])
-        shaped = [r for r in refs if r.kind is not RefKind.TOKEN]
-        data = {"position": str(line.position), "found": "; ".join(_describe(r) for r in shaped)}
-        reference: str | None = None
-        chosen: AccrualRecord | None = None
-        why: list[str] = []
-        if supplier is None:
-            why.append("no supplier identified, so no creditor's accruals to assign")
-        elif not refs:
-            why.append("no reference on the line")
+        typed = [r for r in refs if r.kind is not RefKind.TOKEN]
+        data = {"position": str(line.position), "found": "; ".join(r.describe() for r in typed),
+                "line_amount": _money(line.net_amount), "currency": currency}
+        if supplier is None or creditor is None:
+            decision = _LineDecision(why=["no supplier identified, so no creditor's accruals to assign"])
         else:
-            why += [f"{_describe(r)} not used" for r in refs if not r.usable]
-            for ref in (r for r in refs if r.usable):
-                matches = [a for key in ref.keys for a in by_key.get(key, [])]
-                if not matches:
-                    continue
-                reference = ref.value
-                free = [a for a in matches if a.accrual_number not in used and _available(a, event.document_id)]
-                why += [_why_not(a) for a in matches if a.accrual_number not in used and not _available(
-                    a, event.document_id)]
-                why += [f"accrual {a.accrual_number} taken by an earlier line" for a in matches
-                        if a.accrual_number in used]
-                other_currency = [a for a in free if a.currency.upper() != currency]
-                why += [f"accrual {a.accrual_number} is in {a.currency}, the invoice in {currency}"
-                        for a in other_currency]
-                free = [a for a in free if a not in other_currency]
-                if free:
-                    # when several accruals share a reference, the one with the line's amount is the one billed
-                    exact = [a for a in free if line.net_amount is not None and a.amount == line.net_amount]
-                    chosen = (exact or free)[0]
-                    break
-            if chosen is None and reference is None:
-                found = ", ".join(r.value for r in refs if r.usable and r.kind is not RefKind.TOKEN)
-                why.append(
-                    f"no accrual of supplier {supplier.supplier_number} has reference {found}" if found
-                    else f"nothing on the line is a reference of an accrual of supplier {supplier.supplier_number}"
-                )
+            decision = _decide_line(line, refs, by_key, creditor, currency=currency,
+                                    document_id=event.document_id, used=used)
+        review += decision.review
+        chosen = decision.chosen
         if chosen is not None:
             used.add(chosen.accrual_number)
             taken.append((chosen.accrual_number, line.position))
-            assignments.append(LineAssignmentV1(position=line.position, reference=reference,
+            assignments.append(LineAssignmentV1(position=line.position, reference=decision.reference,
                                                 accrual_number=chosen.accrual_number, amount=chosen.amount))
-            message = f"line {line.position}: reference {reference} -> accrual {chosen.accrual_number}"
+            movement.append(AccrualMovementLineV1(
+                position=line.position, accrual_number=chosen.accrual_number, reference=decision.reference,
+                line_amount=line.net_amount, accrual_amount=chosen.amount, currency=chosen.currency))
+            message = f"line {line.position}: reference {decision.reference} -> accrual {chosen.accrual_number}"
             if line.net_amount is not None and line.net_amount != chosen.amount:
-                message += f" (line amount {line.net_amount}, accrual amount {chosen.amount})"
+                message += (f" (line amount {_money(line.net_amount)} {currency}, accrual amount "
+                            f"{_money(chosen.amount)} {chosen.currency}, within tolerance)")
             entries.append(ProtocolEntryV1(step=STEP, at=at, message=message, data={
-                **data, "reference": reference or "", "accrual_number": chosen.accrual_number,
-                "accrual_amount": format(chosen.amount, "f"),
+                **data, "reference": decision.reference or "", "accrual_number": chosen.accrual_number,
+                "accrual_amount": _money(chosen.amount), "accrual_currency": chosen.currency,
             }))
         else:
-            assignments.append(LineAssignmentV1(position=line.position, reference=reference,
-                                                accrual_number=NO_ACCRUAL, amount=line.net_amount))
+            reason = "; ".join(decision.why)
+            assignments.append(LineAssignmentV1(position=line.position, reference=decision.reference,
+                                                accrual_number=NO_ACCRUAL, amount=line.net_amount, reason=reason))
+            movement.append(AccrualMovementLineV1(
+                position=line.position, accrual_number=NO_ACCRUAL, reference=decision.reference,
+                line_amount=line.net_amount, currency=currency, reason=reason))
             entries.append(ProtocolEntryV1(
                 step=STEP, at=at, level=Level.INFO if not refs else Level.WARNING,
-                message=f"line {line.position}: {NO_ACCRUAL} - " + "; ".join(why),
-                data={**data, "reference": reference or "", "accrual_number": NO_ACCRUAL},
+                message=f"line {line.position}: {NO_ACCRUAL} - {reason}",
+                data={**data, "reference": decision.reference or "", "accrual_number": NO_ACCRUAL},
             ))
 
     summary = f"{len(taken)} of {len(event.invoice.lines)} lines assigned to accruals"
     if not send_accruals:
-        summary += "; accrual numbers are not sent to the TMS (send_accruals off)"
-    entries.append(ProtocolEntryV1(step=STEP, at=at, message=summary,
+        summary += "; accrual numbers are not sent to the TMS (switched off for this tenant)"
+    if review:
+        summary += f"; to review: {len(review)} line(s) outside the creditor's tolerance"
+    entries.append(ProtocolEntryV1(step=STEP, at=at, level=Level.WARNING if review else Level.INFO, message=summary,
                                    data={"assigned": str(len(taken)), "send_accruals": str(send_accruals).lower()}))
     accrued = AccruedV1(
         document_id=event.document_id,
@@ -276,24 +351,34 @@ def accrue(
         protocol=entries,
         invoice=event.invoice,
         supplier=event.supplier,
-        decision=event.decision,
+        decision=Decision.REVIEW if review else event.decision,
         assignments=assignments,
         send_accruals=send_accruals,
+        reasons=review,
     )
-    return Outcome(accrued=accrued, taken=taken)
+    moved = AccrualMovementV1(
+        document_id=event.document_id, tenant=event.tenant, revision=event.revision,
+        invoice_number=event.invoice.invoice_number,
+        supplier_number=supplier.supplier_number if supplier else None,
+        accrual_numbers_sent=send_accruals, lines=movement, at=at,
+    )
+    return Outcome(accrued=accrued, movement=moved, taken=taken)
+
+
+# --- master data ---------------------------------------------------------------------------------
 
 
 def next_status(current: AccrualStatus | None, incoming: AccrualStatus) -> AccrualStatus:
-    """Master data may resolve an accrual but never reopen one an invoice has taken."""
+    """A batch may resolve or cancel an accrual but never reopen one (reopening is a TMS event)."""
     if current is None or current is AccrualStatus.OPEN:
         return incoming
-    if current is AccrualStatus.ASSIGNED and incoming is AccrualStatus.RESOLVED:
+    if current is AccrualStatus.ASSIGNED and incoming in (AccrualStatus.RESOLVED, AccrualStatus.CANCELLED):
         return incoming
     return current
 
 
-def check_batch(records: list[AccrualV1]) -> None:
-    """Refuse a batch that contradicts itself before it touches the database."""
+def check_batch(records: list[AccrualV1], known_creditors: set[str]) -> None:
+    """Refuse a batch that contradicts itself or master data before it touches the database."""
     seen: set[str] = set()
     for record in records:
         if record.accrual_number in seen:
@@ -301,3 +386,71 @@ def check_batch(records: list[AccrualV1]) -> None:
         seen.add(record.accrual_number)
         if not normalize_reference(record.reference):
             raise BatchRefusedError(accrual_number=record.accrual_number, detail="reference is empty")
+        if record.supplier_number not in known_creditors:
+            raise BatchRefusedError(accrual_number=record.accrual_number,
+                                    detail=f"creditor {record.supplier_number} is unknown in master data")
+
+
+class EventStep(StrEnum):
+    APPLY = "apply"
+    ALREADY_APPLIED = "already-applied"
+    HOLD = "hold"  # an earlier event of the accrual has not arrived yet
+
+
+def event_step(last_sequence: int, event: AccrualEventV1) -> EventStep:
+    if event.sequence <= last_sequence:
+        return EventStep.ALREADY_APPLIED
+    if event.sequence > last_sequence + 1:
+        return EventStep.HOLD
+    return EventStep.APPLY
+
+
+def apply_event(current: AccrualRecord | None, event: AccrualEventV1, known_creditors: set[str]
+                ) -> tuple[AccrualRecord, str]:
+    """The accrual after one TMS event (applied in sequence), and what changed, for the protocol."""
+    number = event.accrual_number
+    if event.kind is AccrualEventKind.CREATED:
+        record = event.accrual
+        if record is None:
+            raise AccrualEventRefusedError(event, "a created event must carry the accrual")
+        if record.accrual_number != number:
+            raise AccrualEventRefusedError(event, f"carries accrual {record.accrual_number}")
+        if record.supplier_number not in known_creditors:
+            raise AccrualEventRefusedError(event, f"creditor {record.supplier_number} is unknown in master data")
+        if current is not None and current.status is not AccrualStatus.OPEN:
+            raise AccrualEventRefusedError(event, f"accrual exists already and is {current.status.value}")
+        created = AccrualRecord(
+            accrual_number=number, supplier_number=record.supplier_number,
+            reference=normalize_reference(record.reference), amount=record.amount, currency=record.currency.upper(),
+            status=AccrualStatus.OPEN, service_type=record.service_type, rates=dict(record.rates),
+            last_sequence=event.sequence,
+        )
+        return created, f"created: {_money(record.amount)} {record.currency.upper()}, reference {record.reference}"
+    if current is None:
+        raise AccrualEventRefusedError(event, "the accrual is unknown")
+    after = replace(current, last_sequence=event.sequence)
+    if event.kind is AccrualEventKind.AMOUNT_CHANGED:
+        if event.amount is None:
+            raise AccrualEventRefusedError(event, "an amount_changed event must carry the amount")
+        currency = (event.currency or current.currency).upper()
+        return (replace(after, amount=event.amount, currency=currency),
+                f"amount {_money(current.amount)} {current.currency} -> {_money(event.amount)} {currency}")
+    if event.kind is AccrualEventKind.RESOLVED:
+        note = "resolved in the TMS"
+        if current.status is AccrualStatus.ASSIGNED:
+            note += f" (was assigned to document {current.assigned_document} line {current.assigned_line})"
+        return replace(after, status=AccrualStatus.RESOLVED), note
+    if event.kind is AccrualEventKind.CANCELLED:
+        note = "cancelled in the TMS"
+        if current.status is AccrualStatus.ASSIGNED:
+            note += f" (was assigned to document {current.assigned_document} line {current.assigned_line})"
+        return replace(after, status=AccrualStatus.CANCELLED), note
+    # reopened: open again for the next invoice, whatever held it before
+    return (replace(after, status=AccrualStatus.OPEN, assigned_document=None, assigned_revision=None,
+                    assigned_line=None), f"reopened in the TMS (was {current.status.value})")
+
+
+def check_settings_patterns(patterns: list[str]) -> list[str]:
+    """Why each refused position pattern is refused ("pattern N: why"); empty when all are usable."""
+    return [f"position pattern {i + 1} {p!r}: {why}" for i, p in enumerate(patterns)
+            if (why := validate_pattern(p)) is not None]

@@ -1,4 +1,5 @@
-"""Accrual's subscribers: accrual master data in, matched documents in, accrued documents out."""
+"""Accrual's subscribers: master data and TMS events in (in stream order), matched documents in, accrued
+documents and the accrual export out."""
 
 from __future__ import annotations
 
@@ -6,17 +7,24 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
 
 from faststream import Context
-from faststream.nats import NatsRouter
+from faststream.nats import ConsumerConfig, NatsRouter
 from faststream.nats.annotations import NatsMessage
 
 from belegflow_accrual import domain, store
-from belegflow_accrual.errors import BatchRefusedError
+from belegflow_accrual.errors import BatchRefusedError, SettingsRefusedError
 from belegflow_accrual.settings import Settings
 from belegflow_contracts import subjects
-from belegflow_contracts.messages import AccrualBatchV1, MatchedV1
+from belegflow_contracts.messages import (
+    AccrualBatchV1,
+    AccrualEventV1,
+    AccrualSettingsV1,
+    MatchedV1,
+    SupplierBatchV1,
+)
+from belegflow_contracts.runtime.errors import PermanentError
 from belegflow_contracts.runtime.logging import bind_document, get_logger
 from belegflow_contracts.runtime.masterdata import apply_batch
-from belegflow_contracts.runtime.messaging import consumer, jstream, message_id, outgoing, run_once
+from belegflow_contracts.runtime.messaging import MAX_DELIVER, consumer, jstream, message_id, outgoing, run_once
 from belegflow_contracts.runtime.service import Runtime
 
 if TYPE_CHECKING:
@@ -28,34 +36,105 @@ RuntimeDep = Annotated[Runtime, Context("runtime")]
 SettingsDep = Annotated[Settings, Context("settings")]
 log = get_logger(__name__)
 
+# Suppliers, accrual batches, TMS events and tenant settings share one consumer with one message in flight:
+# they apply in the order the MD stream holds them, so an accrual never arrives before its creditor.
+MASTERDATA_SUBJECT = "md.*.*.v1"
+_MASTERDATA_CONSUMER = {
+    **consumer("accrual-masterdata"),
+    "config": ConsumerConfig(max_deliver=MAX_DELIVER + 1, ack_wait=30.0, max_ack_pending=1),
+}
 
-@router.subscriber(subjects.ALL_ACCRUALS, stream=jstream("MD"), **consumer("accrual-accruals"))
-async def on_accruals(batch: AccrualBatchV1, msg: NatsMessage, rt: RuntimeDep) -> None:
-    """Apply a accrual batch all or nothing; a refusal is recorded and answered like a success."""
+
+@router.subscriber(MASTERDATA_SUBJECT, stream=jstream("MD"), **_MASTERDATA_CONSUMER)
+async def on_masterdata(body: bytes, msg: NatsMessage, rt: RuntimeDep) -> None:
+    subject = msg.raw_message.subject
+    kind = subject.split(".")[2]
+    if kind == "suppliers":
+        await _on_suppliers(SupplierBatchV1.model_validate_json(body), msg, rt)
+    elif kind == "accruals":
+        await _on_accruals(AccrualBatchV1.model_validate_json(body), msg, rt)
+    elif kind == "accrual-events":
+        await _on_event(AccrualEventV1.model_validate_json(body), msg, rt)
+    elif kind == "accrual-settings":
+        await _on_settings(AccrualSettingsV1.model_validate_json(body), msg, rt)
+    else:
+        log.debug("master data of another service", subject=subject)
+
+
+def _tenant_of(msg: NatsMessage, tenant: str) -> None:
+    if msg.raw_message.subject.split(".")[1] != tenant:
+        raise PermanentError(f"message for tenant {tenant} arrived on {msg.raw_message.subject}")
+
+
+async def _on_suppliers(batch: SupplierBatchV1, msg: NatsMessage, rt: Runtime) -> None:
+    """Creditors' tolerances; matching owns and answers the supplier batch, accrual keeps what it needs."""
+    _tenant_of(msg, batch.tenant)
+
+    async def effects(conn: Connection) -> list[Outgoing]:
+        count = await store.apply_creditors(conn, batch)
+        log.info("creditor tolerances applied", tenant=batch.tenant, creditors=count)
+        return []
+
+    await run_once(rt.db, rt.broker, consumer_name="accrual-suppliers", message_id=message_id(msg), effects=effects)
+
+
+async def _on_accruals(batch: AccrualBatchV1, msg: NatsMessage, rt: Runtime) -> None:
+    """Apply an accrual batch all or nothing; a refusal is recorded and answered like a success."""
 
     async def apply(conn: Connection) -> int:
-        domain.check_batch(batch.records)
         return await store.apply_accruals(conn, batch)
 
     await apply_batch(rt, msg, kind="accruals", tenant=batch.tenant, batch_id=batch.batch_id,
                       consumer_name="accrual-accruals", apply=apply, refusals=(BatchRefusedError,))
 
 
+async def _on_event(event: AccrualEventV1, msg: NatsMessage, rt: Runtime) -> None:
+    """One TMS state change of one accrual, applied in the accrual's sequence, exactly once."""
+    _tenant_of(msg, event.tenant)
+
+    async def effects(conn: Connection) -> list[Outgoing]:
+        for note in await store.apply_event(conn, event):
+            log.info("accrual event", tenant=event.tenant, note=note)
+        return []
+
+    await run_once(rt.db, rt.broker, consumer_name="accrual-events", message_id=message_id(msg), effects=effects)
+
+
+async def _on_settings(settings: AccrualSettingsV1, msg: NatsMessage, rt: Runtime) -> None:
+    _tenant_of(msg, settings.tenant)
+    if problems := domain.check_settings_patterns(settings.position_patterns):
+        raise SettingsRefusedError(f"accrual settings of tenant {settings.tenant} refused: {'; '.join(problems)}")
+
+    async def effects(conn: Connection) -> list[Outgoing]:
+        stored = await store.put_settings(conn, settings)
+        log.info("accrual settings", tenant=settings.tenant, stored=stored,
+                 send_accrual_numbers=settings.send_accrual_numbers)
+        return []
+
+    await run_once(rt.db, rt.broker, consumer_name="accrual-settings", message_id=message_id(msg), effects=effects)
+
+
 @router.subscriber(subjects.ALL_MATCHED, stream=jstream("DOCS"), **consumer("accrual-matched"))
 async def on_matched(event: MatchedV1, msg: NatsMessage, rt: RuntimeDep, settings: SettingsDep) -> None:
     bind_document(tenant=event.tenant, document_id=str(event.document_id))
-    references = {line.position: domain.line_references(line) for line in event.invoice.lines}
 
     async def effects(conn: Connection) -> list[Outgoing]:
-        accruals = []
+        tenant = await store.get_settings(conn, event.tenant, default_send=settings.send_accruals)
+        references = {line.position: domain.line_references(line, tenant.patterns) for line in event.invoice.lines}
+        accruals, creditor = [], None
         if event.supplier is not None:
-            accruals = await store.lock_accruals(conn, event.tenant, event.supplier.supplier_number,
-                                                 domain.lookup_keys(references))
-        outcome = domain.accrue(event, references, accruals, send_accruals=settings.send_accruals,
-                                at=datetime.now(UTC))
+            accruals = await store.lock_accruals(conn, event.tenant, domain.lookup_keys(references))
+            creditor = await store.get_creditor(conn, event.tenant, event.supplier.supplier_number)
+        outcome = domain.accrue(event, references, accruals, creditor=creditor,
+                                send_accruals=tenant.send_accrual_numbers, at=datetime.now(UTC))
         await store.assign(conn, event.tenant, event.document_id, event.revision, outcome.taken)
-        log.info("accrued", assigned=len(outcome.taken), lines=len(event.invoice.lines))
-        return [outgoing(subjects.accrued(event.tenant), outcome.accrued,
-                         msg_id=subjects.msg_id(event.document_id, "accrued", event.revision))]
+        log.info("accrued", assigned=len(outcome.taken), lines=len(event.invoice.lines),
+                 review=len(outcome.accrued.reasons))
+        return [
+            outgoing(subjects.accrued(event.tenant), outcome.accrued,
+                     msg_id=subjects.msg_id(event.document_id, "accrued", event.revision)),
+            outgoing(subjects.accrual_export(event.tenant), outcome.movement,
+                     msg_id=subjects.msg_id(event.document_id, "accrual-movement", event.revision)),
+        ]
 
     await run_once(rt.db, rt.broker, consumer_name="accrual-matched", message_id=message_id(msg), effects=effects)
