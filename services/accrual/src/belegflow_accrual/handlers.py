@@ -46,7 +46,9 @@ _MASTERDATA_CONSUMER = {
 
 
 @router.subscriber(MASTERDATA_SUBJECT, stream=jstream("MD"), **_MASTERDATA_CONSUMER)
-async def on_masterdata(body: bytes, msg: NatsMessage, rt: RuntimeDep) -> None:
+async def on_masterdata(msg: NatsMessage, rt: RuntimeDep) -> None:
+    # validated here from the raw bytes, by subject: amounts never pass through a float
+    body = msg.raw_message.data
     subject = msg.raw_message.subject
     kind = subject.split(".")[2]
     if kind == "suppliers":
@@ -114,20 +116,26 @@ async def _on_settings(settings: AccrualSettingsV1, msg: NatsMessage, rt: Runtim
     await run_once(rt.db, rt.broker, consumer_name="accrual-settings", message_id=message_id(msg), effects=effects)
 
 
+async def accrue_document(conn: Connection, event: MatchedV1, *, default_send: bool) -> domain.Outcome:
+    """Load, decide, save: the accruals of one invoice revision, in the caller's transaction."""
+    tenant = await store.get_settings(conn, event.tenant, default_send=default_send)
+    references = {line.position: domain.line_references(line, tenant.patterns) for line in event.invoice.lines}
+    accruals, creditor = [], None
+    if event.supplier is not None:
+        accruals = await store.lock_accruals(conn, event.tenant, domain.lookup_keys(references))
+        creditor = await store.get_creditor(conn, event.tenant, event.supplier.supplier_number)
+    outcome = domain.accrue(event, references, accruals, creditor=creditor,
+                            send_accruals=tenant.send_accrual_numbers, at=datetime.now(UTC))
+    await store.assign(conn, event.tenant, event.document_id, event.revision, outcome.taken)
+    return outcome
+
+
 @router.subscriber(subjects.ALL_MATCHED, stream=jstream("DOCS"), **consumer("accrual-matched"))
 async def on_matched(event: MatchedV1, msg: NatsMessage, rt: RuntimeDep, settings: SettingsDep) -> None:
     bind_document(tenant=event.tenant, document_id=str(event.document_id))
 
     async def effects(conn: Connection) -> list[Outgoing]:
-        tenant = await store.get_settings(conn, event.tenant, default_send=settings.send_accruals)
-        references = {line.position: domain.line_references(line, tenant.patterns) for line in event.invoice.lines}
-        accruals, creditor = [], None
-        if event.supplier is not None:
-            accruals = await store.lock_accruals(conn, event.tenant, domain.lookup_keys(references))
-            creditor = await store.get_creditor(conn, event.tenant, event.supplier.supplier_number)
-        outcome = domain.accrue(event, references, accruals, creditor=creditor,
-                                send_accruals=tenant.send_accrual_numbers, at=datetime.now(UTC))
-        await store.assign(conn, event.tenant, event.document_id, event.revision, outcome.taken)
+        outcome = await accrue_document(conn, event, default_send=settings.send_accruals)
         log.info("accrued", assigned=len(outcome.taken), lines=len(event.invoice.lines),
                  review=len(outcome.accrued.reasons))
         return [
