@@ -146,3 +146,38 @@ def test_json_that_is_not_a_list_is_refused(tmp_path: Path) -> None:
 def test_missing_file_is_a_file_error(tmp_path: Path) -> None:
     with pytest.raises(MasterDataFileError, match="cannot read the file"):
         parse_suppliers(tmp_path / "nope.csv")
+
+
+@pytest.mark.parametrize("amount", ["-5.00", "0", "-1.234,56"])
+def test_an_accrual_of_nothing_or_less_is_refused_naming_row_and_field(tmp_path: Path, amount: str) -> None:
+    path = _write(tmp_path, "accruals.csv", "accrual_number,supplier_number,reference,amount,currency\n"
+                  + "AC-1,70001,MSCU5501845,811.77,EUR\n"
+                  + f'AC-2,70001,4909-5450,"{amount}",EUR\n')
+    with pytest.raises(MasterDataFileError, match="greater than 0") as caught:
+        parse_accruals(path)
+    assert (caught.value.row, caught.value.field) == (3, "amount")
+
+
+def test_tolerances_per_service_type_are_read_from_their_column(tmp_path: Path) -> None:
+    path = _write(tmp_path, "suppliers.csv", "supplier_number,name,amount_tolerance,amount_tolerance_percent,"
+                  "service_tolerances\n70001,A GmbH,5.00,2,\"air=10,00/1%; sea=3%;road=2.50\"\n")
+    (supplier,) = parse_suppliers(path)
+    assert (supplier.amount_tolerance, supplier.amount_tolerance_percent) == (Decimal("5.00"), Decimal(2))
+    assert [(t.service_type, t.amount_tolerance, t.amount_tolerance_percent) for t in supplier.service_tolerances] == [
+        ("air", Decimal("10.00"), Decimal(1)), ("sea", None, Decimal(3)), ("road", Decimal("2.50"), None)]
+
+
+@pytest.mark.parametrize(("cell", "detail"), [
+    ("air", "is not like service=5.00"),
+    ("air=5/6", "gives the absolute tolerance twice"),
+    ("air=5;air=6", "occurs twice"),
+    ("air=abc", "is not a number"),
+    ("air=-5", "greater than or equal to 0"),
+    ("air=150%", "less than or equal to 100"),
+])
+def test_bad_service_tolerances_are_refused_naming_row_and_field(tmp_path: Path, cell: str, detail: str) -> None:
+    path = _write(tmp_path, "suppliers.csv", "supplier_number,name,service_tolerances\n"
+                  f"70001,A GmbH,\n70002,B GmbH,{cell}\n")
+    with pytest.raises(MasterDataFileError, match=detail) as caught:
+        parse_suppliers(path)
+    assert (caught.value.row, caught.value.field) == (3, "service_tolerances")
