@@ -181,3 +181,24 @@ def test_bad_service_tolerances_are_refused_naming_row_and_field(tmp_path: Path,
     with pytest.raises(MasterDataFileError, match=detail) as caught:
         parse_suppliers(path)
     assert (caught.value.row, caught.value.field) == (3, "service_tolerances")
+
+
+@pytest.mark.parametrize(("pattern", "problem"), [
+    ("(", "not a regular expression"),
+    (r"(\d+)-(\d+)", "more than one group"),
+    (r"\d*", "matches the empty text"),
+])
+def test_accrual_settings_with_an_unusable_position_pattern_are_refused(pattern: str, problem: str) -> None:
+    from datetime import UTC, datetime
+
+    from pydantic import ValidationError
+
+    from belegflow_contracts.messages import AccrualSettingsV1
+
+    def settings(patterns: list[str]) -> AccrualSettingsV1:
+        return AccrualSettingsV1(tenant="acme", send_accrual_numbers=True, changed_by="ops:anna",
+                                 changed_at=datetime(2024, 5, 1, tzinfo=UTC), position_patterns=patterns)
+
+    with pytest.raises(ValidationError, match=f"position pattern 2 .*{problem}"):
+        settings([r"\bSE-\d{4}/\d{4}\b", pattern])
+    assert settings([r"\bAKT(\d{6})\b"]).position_patterns == [r"\bAKT(\d{6})\b"]

@@ -25,7 +25,6 @@ from belegflow_contracts.messages import (
     AccrualEventKind,
     AccrualEventV1,
     AccrualMovementV1,
-    AccrualSettingsV1,
     AccrualStatus,
     AccrualV1,
     AccruedV1,
@@ -43,6 +42,7 @@ from belegflow_contracts.runtime import db
 from belegflow_contracts.types import ObjectRef
 from belegflow_ops import processes, stack
 from tests.conftest import SAMPLES, dead_letters, import_masterdata, stream_messages, truth, upload
+from tests.e2e.test_masterdata import cli
 from tests.e2e.test_pipeline import NS, text, validate_against_xsd
 
 pytestmark = pytest.mark.e2e
@@ -280,8 +280,8 @@ async def test_the_switch_is_per_tenant_and_the_accrual_export_goes_out_either_w
 ) -> None:
     # GIVEN two tenants with the same master data; one switched sending accrual numbers off
     quiet, loud = f"q{uuid.uuid4().hex[:10]}", f"l{uuid.uuid4().hex[:10]}"
-    settings = AccrualSettingsV1(tenant=quiet, send_accrual_numbers=False, changed_by="ops:test", changed_at=NOW)
-    await _publish(nc, f"md.{quiet}.accrual-settings.v1", settings.model_dump_json(), f"settings:{quiet}")
+    switched = cli(stack_state, "masterdata", "accrual-settings", "--tenant", quiet, "--no-send")
+    assert switched.returncode == 0, switched.stderr
     pdf = SAMPLES / "invoices" / "invoice-01-din.pdf"
     expected = [line["accrual_number"] for line in truth(pdf)["lines"]]
     for tenant in (quiet, loud):

@@ -6,12 +6,13 @@ in place. JSON Schema and AsyncAPI documents are generated from these models and
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, field_validator
 
 from belegflow_contracts.types import Contract, Iban, Money, ObjectRef, Tenant, VatId
 
@@ -397,6 +398,21 @@ class AccrualSettingsV1(Contract):
     )
     changed_by: str = Field(min_length=1, max_length=200, examples=["ops:anna"])
     changed_at: datetime
+
+    @field_validator("position_patterns")
+    @classmethod
+    def _usable_patterns(cls, patterns: list[str]) -> list[str]:
+        for number, pattern in enumerate(patterns, start=1):
+            try:
+                compiled = re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"position pattern {number} {pattern!r} is not a regular expression: {exc}") from exc
+            if compiled.groups > 1:
+                raise ValueError(f"position pattern {number} {pattern!r} has more than one group; "
+                                 "use one group for the number and (?:...) elsewhere")
+            if compiled.match(""):
+                raise ValueError(f"position pattern {number} {pattern!r} matches the empty text")
+        return patterns
 
 
 class AccrualMovementLineV1(Contract):

@@ -205,6 +205,37 @@ def md_import(
     typer.echo(f"imported {applied.applied} {kind} from {file} for tenant {applied.tenant}")
 
 
+@md_app.command("accrual-settings")
+def md_accrual_settings(
+    tenant: TenantOpt,
+    send: Annotated[bool, typer.Option("--send/--no-send", help="send accrual numbers to the TMS")],
+    position_pattern: Annotated[list[str] | None, typer.Option(
+        "--position-pattern", help="regular expression of the tenant's position/file numbers (repeatable)")] = None,
+    by: Annotated[str, typer.Option(help="who changes them")] = "ops:cli",
+) -> None:
+    """Set a tenant's accrual settings; the accrual export goes out whether numbers are sent or not."""
+    from datetime import UTC, datetime
+
+    from pydantic import ValidationError
+
+    from belegflow_contracts.messages import AccrualSettingsV1
+    from belegflow_ops.masterdata import publish_accrual_settings
+
+    try:
+        settings = AccrualSettingsV1(tenant=tenant, send_accrual_numbers=send, position_patterns=position_pattern or [],
+                                     changed_by=by, changed_at=datetime.now(UTC))
+    except ValidationError as exc:
+        typer.echo(f"error: {exc.errors()[0]['msg']}", err=True)
+        raise typer.Exit(2) from exc
+    try:
+        seq = asyncio.run(publish_accrual_settings(settings, nats_url=_nats_url(_settings())))
+    except TimeoutError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"accrual settings of tenant {settings.tenant} published (MD #{seq}): accrual numbers "
+               f"{'sent' if send else 'not sent'}, {len(settings.position_patterns)} position pattern(s)")
+
+
 # --- documents -----------------------------------------------------------------------------------
 
 

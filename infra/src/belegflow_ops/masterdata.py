@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from belegflow_contracts import subjects
 from belegflow_contracts.masterdata import parse_accruals, parse_suppliers
-from belegflow_contracts.messages import AccrualBatchV1, MasterDataAppliedV1, SupplierBatchV1
+from belegflow_contracts.messages import AccrualBatchV1, AccrualSettingsV1, MasterDataAppliedV1, SupplierBatchV1
 from belegflow_contracts.types import normalize_tenant
 
 if TYPE_CHECKING:
@@ -24,7 +24,9 @@ if TYPE_CHECKING:
 
     from nats.aio.msg import Msg
 
-__all__ = ["BATCH_NAMESPACE", "batch_id_for", "import_file", "import_msg_id", "prepare_batch"]
+__all__ = [
+    "BATCH_NAMESPACE", "batch_id_for", "import_file", "import_msg_id", "prepare_batch", "publish_accrual_settings",
+]
 
 # Fixed forever: batch ids derive from it, so the same file always yields the same batch id.
 BATCH_NAMESPACE: Final = uuid.UUID("6f1c2a4e-8b1d-5f0e-9a57-3c2d1e0b9a86")
@@ -118,3 +120,26 @@ async def import_file(
                 await sub.unsubscribe()
     finally:
         await nc.close()
+
+
+async def publish_accrual_settings(settings: AccrualSettingsV1, *, nats_url: str, timeout_s: float = 10.0) -> int:
+    """Publish a tenant's accrual settings to the MD stream; returns the stream sequence it got.
+
+    The accrual service applies them in stream order, so every invoice accrued after that sequence uses them.
+    """
+    try:
+        nc = await nats.connect(nats_url, connect_timeout=5, max_reconnect_attempts=2)
+    except (OSError, nats.errors.Error) as exc:
+        raise TimeoutError(f"cannot reach NATS at {nats_url}: {exc}") from exc
+    try:
+        ack = await nc.jetstream().publish(
+            subjects.accrual_settings(settings.tenant), settings.model_dump_json().encode(),
+            headers={subjects.MSG_ID_HEADER: f"accrual-settings:{settings.tenant}:{settings.changed_at.isoformat()}",
+                     "content-type": "application/json"},
+            timeout=timeout_s,
+        )
+    except nats.errors.NoRespondersError as exc:
+        raise TimeoutError("no JetStream stream accepts accrual settings; is the stack running?") from exc
+    finally:
+        await nc.close()
+    return int(ack.seq)

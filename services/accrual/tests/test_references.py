@@ -17,7 +17,6 @@ from belegflow_accrual.references import (
     find_references,
     mawb_check_ok,
     ups_check_ok,
-    validate_pattern,
 )
 
 # UPS's own sample (1Z999AA10123456784) and shipments listed with their check in jkeen/tracking_number_data
@@ -143,13 +142,3 @@ def test_a_misread_reference_gives_no_token_in_another_form() -> None:
 def test_tenant_position_patterns_come_first() -> None:
     patterns = ReferencePatterns.compile([r"\bAKT(\d{6})\b"])
     assert _typed("Akte AKT123456 Zoll", patterns)[RefKind.POSITION] == [("123456", None)]
-
-
-@pytest.mark.parametrize(("pattern", "problem"), [
-    ("(", "not a regular expression"),
-    (r"(\d+)-(\d+)", "more than one group"),
-    (r"\d*", "matches the empty text"),
-])
-def test_bad_position_patterns_are_named(pattern: str, problem: str) -> None:
-    assert problem in (validate_pattern(pattern) or "")
-    assert validate_pattern(r"\bSE-\d{4}/\d{4}\b") is None

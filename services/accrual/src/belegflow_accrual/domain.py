@@ -17,7 +17,6 @@ from belegflow_accrual.references import (
     find_references,
     merge,
     normalize_reference,
-    validate_pattern,
 )
 from belegflow_contracts.messages import (
     NO_ACCRUAL,
@@ -448,9 +447,3 @@ def apply_event(current: AccrualRecord | None, event: AccrualEventV1, known_cred
     # reopened: open again for the next invoice, whatever held it before
     return (replace(after, status=AccrualStatus.OPEN, assigned_document=None, assigned_revision=None,
                     assigned_line=None), f"reopened in the TMS (was {current.status.value})")
-
-
-def check_settings_patterns(patterns: list[str]) -> list[str]:
-    """Why each refused position pattern is refused ("pattern N: why"); empty when all are usable."""
-    return [f"position pattern {i + 1} {p!r}: {why}" for i, p in enumerate(patterns)
-            if (why := validate_pattern(p)) is not None]

@@ -29,7 +29,3 @@ class AccrualEventRefusedError(PermanentError):
         self.accrual_number = event.accrual_number
         self.sequence = event.sequence
         self.detail = detail
-
-
-class SettingsRefusedError(PermanentError):
-    """Tenant accrual settings that cannot be used (a position pattern that is no usable regular expression)."""

@@ -11,7 +11,7 @@ from faststream.nats import ConsumerConfig, NatsRouter
 from faststream.nats.annotations import NatsMessage
 
 from belegflow_accrual import domain, store
-from belegflow_accrual.errors import BatchRefusedError, SettingsRefusedError
+from belegflow_accrual.errors import BatchRefusedError
 from belegflow_accrual.settings import Settings
 from belegflow_contracts import subjects
 from belegflow_contracts.messages import (
@@ -104,8 +104,6 @@ async def _on_event(event: AccrualEventV1, msg: NatsMessage, rt: Runtime) -> Non
 
 async def _on_settings(settings: AccrualSettingsV1, msg: NatsMessage, rt: Runtime) -> None:
     _tenant_of(msg, settings.tenant)
-    if problems := domain.check_settings_patterns(settings.position_patterns):
-        raise SettingsRefusedError(f"accrual settings of tenant {settings.tenant} refused: {'; '.join(problems)}")
 
     async def effects(conn: Connection) -> list[Outgoing]:
         stored = await store.put_settings(conn, settings)

@@ -205,19 +205,6 @@ class ReferencePatterns:
         return cls(tuple(re.compile(p) for p in patterns))
 
 
-def validate_pattern(pattern: str) -> str | None:
-    """Why a tenant's position pattern cannot be used, or None when it can."""
-    try:
-        compiled = re.compile(pattern)
-    except re.error as exc:
-        return f"not a regular expression: {exc}"
-    if compiled.groups > 1:
-        return "has more than one group; use one group for the number, (?:...) elsewhere"
-    if compiled.match(""):
-        return "matches the empty text"
-    return None
-
-
 def find_references(text: str, patterns: ReferencePatterns | None = None) -> list[Reference]:
     """Every reference in a text: typed ones (with their checks) first, then plain tokens.
 
