@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 SOURCES := contracts/src services/*/src infra/src edge/src
 
 .PHONY: install run test lint typecheck unit e2e schemas bench bench-edge bench-recognition bench-engines samples down clean install-tesseract \
-        devset devset-tools
+        devset devset-tools bench-accruals
 
 install: $(STAMP)
 
@@ -72,6 +72,9 @@ bench-recognition: devset-tools
 
 bench-engines: install
 	$(PY) -m bench.recognition.engines
+
+bench-accruals: install
+	$(PY) -m bench.accruals --invoices 300 --accruals 1000000
 
 clean:
 	-$(VENV)/bin/belegflow stack down
