@@ -360,3 +360,23 @@ async def test_an_accrual_batch_with_an_unknown_creditor_is_refused_whole(
     assert applied.error is not None
     assert "accrual NEW-2: creditor 79999 is unknown in master data" in applied.error
     assert await _status(pool, tenant, "NEW-1") is None
+
+
+async def test_an_e_invoices_purchase_order_assigns_its_accrual(
+    services: processes.ServiceSet, stack_state: stack.StackState, nc: NATS, tenant: str, tmp_path: Path
+) -> None:
+    # GIVEN the XRechnung seller as a creditor and an accrual filed under the invoice's purchase order (BT-13)
+    invoice = (SAMPLES / "einvoices" / "xrechnung-testsuite" / "src" / "test" / "business-cases" / "standard"
+               / "01.02a-INVOICE_ubl.xml")
+    (tmp_path / "suppliers.csv").write_text(
+        "supplier_number,name,ibans,amount_tolerance\n80001,Seller GmbH,DE79000000001234567890,0.50\n")
+    (tmp_path / "accruals.csv").write_text(
+        "accrual_number,supplier_number,reference,amount,currency\nAC-PO-1,80001,Dummywert,11.78,EUR\n")
+    await import_masterdata(stack_state, tenant, tmp_path)
+    # WHEN it is uploaded
+    assert upload(services, tenant, invoice).status_code == 201
+    # THEN its one line, which names no reference itself, takes the purchase order's accrual
+    (msg,) = await stream_messages(nc, "DOCS", f"docs.{tenant}.accrued.v1", expect=1, timeout_s=90)
+    accrued = AccruedV1.model_validate_json(msg.data)
+    assert [r.model_dump() for r in accrued.invoice.references] == [{"term": "BT-13", "value": "Dummywert"}]
+    assert [a.accrual_number for a in accrued.assignments] == ["AC-PO-1"]

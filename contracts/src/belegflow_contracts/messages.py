@@ -138,12 +138,24 @@ class InvoiceLineV1(Contract):
     bbox: BBox | None = None
 
 
+class DocumentReferenceV1(Contract):
+    """A reference the invoice states for itself as a whole, in its header (not on a line)."""
+
+    term: str = Field(min_length=1, max_length=64, examples=["BT-13"],
+                      description="where it was read: the business term (BT-13 purchase order, BT-18 object "
+                      "identifier) or the label printed beside it")
+    value: str = Field(min_length=1, max_length=200, examples=["4500012345"])
+
+
 class RecognizedV1(DocumentEventV1):
     """``docs.<tenant>.recognized.v1``: fields and lines read from the original."""
 
     reader: str = Field(examples=["pdf-text"])
     fields: InvoiceFieldsV1
     lines: list[InvoiceLineV1] = Field(default_factory=list)
+    references: list[DocumentReferenceV1] = Field(
+        default_factory=list, description="the invoice's header references (added in a backward-compatible way)"
+    )
     work_product: ObjectRef = Field(description="full recognition output (words, candidates) in S3")
     manual: bool = Field(
         default=False,
@@ -221,6 +233,9 @@ class InvoiceV1(Contract):
     supplier_vat_id: str | None = None
     recipient_name: str | None = None
     lines: list[InvoiceLineV1] = Field(default_factory=list)
+    references: list[DocumentReferenceV1] = Field(
+        default_factory=list, description="the invoice's header references (added in a backward-compatible way)"
+    )
 
 
 class MatchedV1(DocumentEventV1):

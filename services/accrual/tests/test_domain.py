@@ -19,6 +19,7 @@ from belegflow_accrual.domain import (
     apply_event,
     check_batch,
     event_step,
+    header_references,
     line_references,
     lookup_keys,
     next_status,
@@ -39,6 +40,7 @@ from belegflow_contracts.messages import (
     AccrualStatus,
     AccrualV1,
     Decision,
+    DocumentReferenceV1,
     InvoiceLineV1,
     InvoiceV1,
     MatchedV1,
@@ -409,3 +411,34 @@ def test_events_that_cannot_apply_are_refused_with_the_reason(current: AccrualRe
                                                                problem: str) -> None:
     with pytest.raises(AccrualEventRefusedError, match=problem):
         apply_event(current, event, {"70001"})
+
+
+# --- header references --------------------------------------------------------------------------
+
+
+def test_header_references_serve_lines_without_their_own() -> None:
+    # GIVEN an e-invoice whose header names purchase order 4500012345 (BT-13), one line without a reference of its
+    # own, one with its container, and one more without a reference
+    event = _event([_line(1, description="Fracht", amount="100.00"), _line(2, "MSCU5501845", amount="50.00"),
+                    _line(3, description="Wartezeit", amount="999.00")])
+    invoice = event.invoice.model_copy(update={"references": [DocumentReferenceV1(term="BT-13", value="4500012345")]})
+    event = event.model_copy(update={"invoice": invoice})
+    accruals = [_accrual("AC-1", "4500012345", "100.00"), _accrual("AC-2", "MSCU5501845", "50.00")]
+    header = header_references(invoice)
+    references = {line.position: line_references(line) for line in invoice.lines}
+    assert "4500012345" in lookup_keys(references, header)
+    # WHEN assigned
+    outcome = accrue(event, references, accruals, creditor=FIVE_EUROS, send_accruals=True, at=AT, header=header)
+    # THEN the line without a reference takes the header's accrual, the container line its own, and the third line,
+    # whose amount the header's accrual does not fit, is XXX without sending the invoice to review
+    assert outcome.taken == [("AC-1", 1), ("AC-2", 2)]
+    assert outcome.accrued.assignments[2].accrual_number == NO_ACCRUAL
+    assert outcome.accrued.decision is Decision.TOUCHLESS
+    assert "header references: position 4500012345" in outcome.accrued.protocol[-1].message
+
+
+def test_a_misread_header_reference_is_not_used_in_any_form() -> None:
+    invoice = InvoiceV1(references=[DocumentReferenceV1(term="BT-18", value="MSCU5501846")])
+    header = header_references(invoice)
+    assert [(r.kind, r.usable) for r in header] == [(RefKind.CONTAINER, False)]
+    assert lookup_keys({}, header) == []

@@ -29,6 +29,7 @@ from belegflow_contracts.messages import (
     AccruedV1,
     Decision,
     InvoiceLineV1,
+    InvoiceV1,
     Level,
     LineAssignmentV1,
     MatchedV1,
@@ -37,6 +38,7 @@ from belegflow_contracts.messages import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from datetime import datetime
     from uuid import UUID
 
@@ -134,9 +136,24 @@ def line_references(line: InvoiceLineV1, patterns: ReferencePatterns | None = No
     return merge(find_references(line.reference_text, patterns), find_references(line.description, patterns))
 
 
-def lookup_keys(references: dict[int, list[Reference]]) -> list[str]:
+def header_references(invoice: InvoiceV1, patterns: ReferencePatterns | None = None) -> list[Reference]:
+    """What the invoice states as its own references in its header (an e-invoice's BT-13 and BT-18): typed
+    where their shape says so, else the whole value as a token."""
+    found: list[Reference] = []
+    for stated in invoice.references:
+        typed = [r for r in find_references(stated.value, patterns) if r.kind is not RefKind.TOKEN]
+        found += typed
+        key = normalize_reference(stated.value)
+        # the whole value must not bring back a reference whose check failed
+        if key and all(r.usable and key not in r.keys for r in typed):
+            found.append(Reference(RefKind.TOKEN, key, (key,)))
+    return merge(found)
+
+
+def lookup_keys(references: dict[int, list[Reference]], header: Sequence[Reference] = ()) -> list[str]:
     """The keys to look accruals up by (usable references only)."""
-    return sorted({key for refs in references.values() for ref in refs if ref.usable for key in ref.keys})
+    refs = [ref for line in references.values() for ref in line] + list(header)
+    return sorted({key for ref in refs if ref.usable for key in ref.keys})
 
 
 # --- assignment ------------------------------------------------------------------------------------
@@ -192,24 +209,28 @@ def _decide_line(
     currency: str,
     document_id: UUID,
     used: set[str],
+    header: Sequence[Reference] = (),
 ) -> _LineDecision:
     decision = _LineDecision()
     why = decision.why
     why += [f"{r.describe()} not used" for r in refs if not r.usable]
     usable = [r for r in refs if r.usable]
-    if not usable:
+    header_usable = [r for r in header if r.usable]
+    if not usable and not header_usable:
         why.append("no reference on the line" if not refs else "no usable reference on the line")
         return decision
-    # typed references first; plain tokens only when no typed reference names an accrual
+    # the line's typed references first, then the invoice's header references, then the line's plain words
+    tiers = ([r for r in usable if r.kind is not RefKind.TOKEN], header_usable,
+             [r for r in usable if r.kind is RefKind.TOKEN])
     candidates: dict[str, tuple[AccrualRecord, Reference]] = {}
-    for typed in (True, False):
-        for ref in usable:
-            if (ref.kind is not RefKind.TOKEN) is not typed:
-                continue
+    from_header = False
+    for tier, tier_refs in enumerate(tiers):
+        for ref in tier_refs:
             for key in ref.keys:
                 for accrual in by_key.get(key, []):
                     candidates.setdefault(accrual.accrual_number, (accrual, ref))
         if candidates:
+            from_header = tier == 1
             break
     if not candidates:
         found = ", ".join(r.value for r in usable if r.kind is not RefKind.TOKEN)
@@ -253,8 +274,12 @@ def _decide_line(
                       f"accrual {accrual.accrual_number} ({_money(accrual.amount)} {accrual.currency}, "
                       f"allowed ±{_money(allowed)}, tolerance {tolerance.describe()}"
                       + (f" for {accrual.service_type}" if tolerance is not creditor.tolerance else "") + ")")
-            why.append(reason)
-            decision.review.append(f"line {line.position}: {reason}")
+            if from_header:
+                # a header reference names the invoice, not this line: another line may well be its match
+                why.append(f"header reference {ref.value}: {reason}")
+            else:
+                why.append(reason)
+                decision.review.append(f"line {line.position}: {reason}")
             continue
         scored.append((deviation, accrual.accrual_number, accrual, ref, compared))
     if not scored:
@@ -274,6 +299,7 @@ def accrue(
     creditor: Creditor | None,
     send_accruals: bool,
     at: datetime,
+    header: Sequence[Reference] = (),
 ) -> Outcome:
     """Assign open accruals of the identified creditor line by line; each accrual at most once.
 
@@ -303,7 +329,7 @@ def accrue(
             decision = _LineDecision(why=["no supplier identified, so no creditor's accruals to assign"])
         else:
             decision = _decide_line(line, refs, by_key, creditor, currency=currency,
-                                    document_id=event.document_id, used=used)
+                                    document_id=event.document_id, used=used, header=header)
         review += decision.review
         chosen = decision.chosen
         if chosen is not None:
@@ -340,6 +366,8 @@ def accrue(
         summary += "; accrual numbers are not sent to the TMS (switched off for this tenant)"
     if review:
         summary += f"; to review: {len(review)} line(s) outside the creditor's tolerance"
+    if header:
+        summary += "; header references: " + ", ".join(r.describe() for r in header)
     entries.append(ProtocolEntryV1(step=STEP, at=at, level=Level.WARNING if review else Level.INFO, message=summary,
                                    data={"assigned": str(len(taken)), "send_accruals": str(send_accruals).lower()}))
     accrued = AccruedV1(

@@ -118,12 +118,13 @@ async def accrue_document(conn: Connection, event: MatchedV1, *, default_send: b
     """Load, decide, save: the accruals of one invoice revision, in the caller's transaction."""
     tenant = await store.get_settings(conn, event.tenant, default_send=default_send)
     references = {line.position: domain.line_references(line, tenant.patterns) for line in event.invoice.lines}
+    header = domain.header_references(event.invoice, tenant.patterns)
     accruals, creditor = [], None
     if event.supplier is not None:
-        accruals = await store.lock_accruals(conn, event.tenant, domain.lookup_keys(references))
+        accruals = await store.lock_accruals(conn, event.tenant, domain.lookup_keys(references, header))
         creditor = await store.get_creditor(conn, event.tenant, event.supplier.supplier_number)
     outcome = domain.accrue(event, references, accruals, creditor=creditor,
-                            send_accruals=tenant.send_accrual_numbers, at=datetime.now(UTC))
+                            send_accruals=tenant.send_accrual_numbers, at=datetime.now(UTC), header=header)
     await store.assign(conn, event.tenant, event.document_id, event.revision, outcome.taken)
     return outcome
 

@@ -123,6 +123,7 @@ def build_invoice(event: RecognizedV1, keys: Keys) -> InvoiceV1:
         supplier_vat_id=keys.vat_id or (f.supplier_vat_id.value if f.supplier_vat_id else None),
         recipient_name=f.recipient_name.value if f.recipient_name else None,
         lines=list(event.lines),
+        references=list(event.references),
     )
 
 

@@ -5,7 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from functools import cache
 
-from belegflow_contracts.messages import InvoiceFieldsV1, Level, ProtocolEntryV1, RecognitionCancelV1
+from belegflow_contracts.messages import (
+    DocumentReferenceV1,
+    InvoiceFieldsV1,
+    Level,
+    ProtocolEntryV1,
+    RecognitionCancelV1,
+)
 from belegflow_ocr.recognition import (
     ReaderRegistry,
     Recognition,
@@ -67,3 +73,22 @@ def cancelled_work_product(
 
 
 __all__ = ["MANUAL_READER", "cancelled_work_product", "extract_to_json", "recognition_to_json", "recognize"]
+
+
+# --- header references -----------------------------------------------------------------------------
+
+# business terms of an e-invoice that name what the whole invoice is for (accrual assignment uses them)
+_HEADER_REFERENCE_TERMS = (("BT-13", "order_reference"), ("BT-18", "object_identifier"))
+
+
+def header_references(product: dict[str, object]) -> list[DocumentReferenceV1]:
+    """The invoice's header references from a work product: an e-invoice's BT-13 and BT-18."""
+    einvoice = product.get("einvoice")
+    if not isinstance(einvoice, dict):
+        return []
+    found = []
+    for term, key in _HEADER_REFERENCE_TERMS:
+        value = einvoice.get(key)
+        if isinstance(value, str) and value.strip():
+            found.append(DocumentReferenceV1(term=term, value=value.strip()[:200]))
+    return found

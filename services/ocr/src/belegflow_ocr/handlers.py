@@ -26,7 +26,7 @@ from belegflow_contracts.runtime.messaging import consumer, jstream, outgoing, p
 from belegflow_contracts.runtime.service import Runtime
 from belegflow_contracts.runtime.storage import ObjectStore
 from belegflow_ocr import store
-from belegflow_ocr.domain import cancelled_work_product
+from belegflow_ocr.domain import cancelled_work_product, header_references
 from belegflow_ocr.errors import RecognitionError
 from belegflow_ocr.worker import RecognitionCancelledError, RecognitionPool
 
@@ -157,6 +157,7 @@ async def on_ingested(event: IngestedV1, msg: NatsMessage, rt: RuntimeDep, pool:
         reader=str(product["reader"]),
         fields=InvoiceFieldsV1.model_validate(product["fields"]),
         lines=[InvoiceLineV1.model_validate(line) for line in _items(product, "lines")],
+        references=header_references(product),
         work_product=ref,
         manual=product.get("manual") is True,
         manual_reason=str(product["manual_reason"]) if product.get("manual_reason") else None,
