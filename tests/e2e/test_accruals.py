@@ -23,6 +23,7 @@ from belegflow_contracts.messages import (
     NO_ACCRUAL,
     AccrualBatchV1,
     AccrualEventKind,
+    AccrualEventResultV1,
     AccrualEventV1,
     AccrualMovementV1,
     AccrualStatus,
@@ -200,7 +201,8 @@ async def test_an_assignment_after_a_resolution_loses_visibly(pool: asyncpg.Pool
 
 async def _apply_event(pool: asyncpg.Pool, event: AccrualEventV1) -> list[str]:
     async with pool.acquire() as conn, conn.transaction():
-        return await store.apply_event(conn, event)
+        _, notes = await store.apply_event(conn, event)
+        return notes
 
 
 # --- over NATS with the services -------------------------------------------------------------------
@@ -252,6 +254,14 @@ async def test_tms_events_apply_in_sequence_once_whatever_order_they_arrive_in(
     async with pool.acquire() as conn:
         notes = [note for _, _, note in await store.accrual_events(conn, tenant, "EV-1")]
     assert notes == ["created: 10.00 EUR, reference 4711-0815", "amount 10.00 EUR -> 12.50 EUR", "resolved in the TMS"]
+    # AND the TMS reads what each event did on md.<tenant>.accrual-events.applied.v1
+    answers = await stream_messages(nc, "MD", f"md.{tenant}.accrual-events.applied.v1", expect=4, timeout_s=30)
+    results = [AccrualEventResultV1.model_validate_json(m.data) for m in answers]
+    assert [(r.sequence, r.state) for r in results] == [(3, "held"), (2, "held"), (1, "applied"),
+                                                        (2, "already-applied")]
+    assert results[2].notes == ["accrual EV-1 event 1: created: 10.00 EUR, reference 4711-0815",
+                                "accrual EV-1 event 2: amount 10.00 EUR -> 12.50 EUR",
+                                "accrual EV-1 event 3: resolved in the TMS"]
 
 
 async def test_bad_tms_events_go_to_the_dlq_with_the_reason(

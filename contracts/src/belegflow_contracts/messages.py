@@ -399,6 +399,24 @@ class AccrualEventV1(Contract):
     reason: str | None = Field(default=None, max_length=500)
 
 
+class AccrualEventResultV1(Contract):
+    """``md.<tenant>.accrual-events.applied.v1``: what one TMS event did (published once per event).
+
+    A held event, once applied, is reported in the notes of the event that freed it; an event that cannot
+    apply goes to the DLQ instead.
+    """
+
+    event_id: UUID
+    tenant: Tenant
+    accrual_number: str
+    sequence: int = Field(ge=1)
+    state: Literal["applied", "held", "already-applied"]
+    notes: list[str] = Field(
+        description="one line per event applied (this one and held ones it freed), held or refused",
+        examples=[["accrual AC-1 event 3: resolved in the TMS (was assigned to document ... line 2)"]],
+    )
+
+
 class AccrualSettingsV1(Contract):
     """``md.<tenant>.accrual-settings.v1``: a tenant's accrual settings, replacing the previous ones."""
 

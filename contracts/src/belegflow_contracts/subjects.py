@@ -50,6 +50,11 @@ def accrual_events(tenant: str) -> str:
     return f"md.{normalize_tenant(tenant)}.accrual-events.v1"
 
 
+def accrual_event_results(tenant: str) -> str:
+    """What each TMS accrual event did (``AccrualEventResultV1``); in the MD stream."""
+    return f"md.{normalize_tenant(tenant)}.accrual-events.applied.v1"
+
+
 def accrual_settings(tenant: str) -> str:
     """A tenant's accrual settings (``AccrualSettingsV1``); in the MD stream."""
     return f"md.{normalize_tenant(tenant)}.accrual-settings.v1"

@@ -16,6 +16,7 @@ from belegflow_accrual.settings import Settings
 from belegflow_contracts import subjects
 from belegflow_contracts.messages import (
     AccrualBatchV1,
+    AccrualEventResultV1,
     AccrualEventV1,
     AccrualSettingsV1,
     MatchedV1,
@@ -95,9 +96,14 @@ async def _on_event(event: AccrualEventV1, msg: NatsMessage, rt: Runtime) -> Non
     _tenant_of(msg, event.tenant)
 
     async def effects(conn: Connection) -> list[Outgoing]:
-        for note in await store.apply_event(conn, event):
+        state, notes = await store.apply_event(conn, event)
+        for note in notes:
             log.info("accrual event", tenant=event.tenant, note=note)
-        return []
+        result = AccrualEventResultV1(event_id=event.event_id, tenant=event.tenant,
+                                      accrual_number=event.accrual_number, sequence=event.sequence,
+                                      state=state, notes=notes)
+        return [outgoing(subjects.accrual_event_results(event.tenant), result,
+                         msg_id=f"accrual-event:{event.event_id}:{state}")]
 
     await run_once(rt.db, rt.broker, consumer_name="accrual-events", message_id=message_id(msg), effects=effects)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import asyncpg
 
@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 
     from belegflow_contracts.messages import AccrualBatchV1, AccrualSettingsV1, SupplierBatchV1
     from belegflow_contracts.runtime.db import Connection
+
+
+EventState = Literal["applied", "held", "already-applied"]
 
 
 def _record(row: Any) -> AccrualRecord:
@@ -247,10 +250,10 @@ async def _save(conn: Connection, tenant: str, record: AccrualRecord, source: st
 # --- TMS events ------------------------------------------------------------------------------------
 
 
-async def apply_event(conn: Connection, event: AccrualEventV1) -> list[str]:
+async def apply_event(conn: Connection, event: AccrualEventV1) -> tuple[EventState, list[str]]:
     """Record a TMS event once and apply it in its accrual's sequence, with every held successor it frees.
 
-    Returns what happened, one note per event applied, held or refused.
+    Returns the event's state (applied, held, already-applied) and one note per event applied, held or refused.
     """
     tenant, number = event.tenant, event.accrual_number
     # one accrual's events one at a time, also before the accrual exists
@@ -262,15 +265,15 @@ async def apply_event(conn: Connection, event: AccrualEventV1) -> list[str]:
         if existing["event_id"] != event.event_id:
             raise PermanentError(f"accrual {number} event {event.sequence}: another event "
                                  f"({existing['event_id']}) holds this sequence number; {event.event_id} refused")
-        return [f"accrual {number} event {event.sequence}: already {existing['state']}"]
+        return "already-applied", [f"accrual {number} event {event.sequence}: already {existing['state']}"]
     current = await get_accrual(conn, tenant, number, lock=True)
     step = domain.event_step(current.last_sequence if current else 0, event)
     if step is domain.EventStep.ALREADY_APPLIED:
-        return [f"accrual {number} event {event.sequence}: older than the accrual's state, ignored"]
+        return "already-applied", [f"accrual {number} event {event.sequence}: older than the accrual's state, ignored"]
     if step is domain.EventStep.HOLD:
         await _insert_event(conn, event, "held", "waiting for the events before it")
-        return [f"accrual {number} event {event.sequence}: held until event "
-                f"{(current.last_sequence if current else 0) + 1} arrives"]
+        return "held", [f"accrual {number} event {event.sequence}: held until event "
+                        f"{(current.last_sequence if current else 0) + 1} arrives"]
     notes = []
     creditors = await _creditors_of(conn, event)
     record, note = domain.apply_event(current, event, creditors)
@@ -294,7 +297,7 @@ async def apply_event(conn: Connection, event: AccrualEventV1) -> list[str]:
         await _save(conn, tenant, record, f"tms-event:{held.event_id}")
         await _set_event(conn, held, "applied", note)
         notes.append(f"accrual {number} event {held.sequence}: {note}")
-    return notes
+    return "applied", notes
 
 
 async def _creditors_of(conn: Connection, event: AccrualEventV1) -> set[str]:
