@@ -57,7 +57,7 @@ def _amount(c: Candidate) -> Decimal:
 
 
 def _rate(c: Candidate) -> Decimal | None:
-    m = _RATE.search(c.source)
+    m = _RATE.search(c.label)
     return Decimal(m.group(1).replace(",", ".")) if m else None
 
 
@@ -117,12 +117,6 @@ def _breakdown(lines: Sequence[Line]) -> dict[str, list[Candidate]]:
 
 
 _TAX_KIND = re.compile(r"[\d.,%\s()]+|zzgl\.?|zuzüglich|plus|add", re.IGNORECASE)
-_LABEL = re.compile(r"label '([^']*)'")
-
-
-def _label_of(c: Candidate) -> str:
-    m = _LABEL.search(c.source)
-    return m.group(1) if m else c.source
 
 
 def _tax_pool(taxes: list[Candidate]) -> list[_Pick]:
@@ -133,7 +127,7 @@ def _tax_pool(taxes: list[Candidate]) -> list[_Pick]:
     for c in taxes:
         rate = _rate(c)
         if rate is not None:
-            by_kind.setdefault((_TAX_KIND.sub("", _label_of(c)).casefold(), rate), c)
+            by_kind.setdefault((_TAX_KIND.sub("", c.label).casefold(), rate), c)
     for size in range(2, min(len(by_kind), 4) + 1):
         for group in combinations(by_kind.items(), size):
             total = sum((_amount(c) for _, c in group), Decimal(0))

@@ -30,6 +30,8 @@ class Candidate:
     page: int | None
     bbox: BBox | None
     source: str
+    label: str = ""
+    """The label the value was found by ("zzgl. 19 % USt"), where one was."""
 
 
 _INLINE_SEP = re.compile(r"[,;·|•]\s+|\s{2,}|\s+\.\s+|,(?=[A-Za-zÄÖÜäöü])")
@@ -186,7 +188,7 @@ def labelled(
                 if values:
                     v, s, e = values[-1] if rightmost else values[0]
                     found.append(Candidate(v, 0.95 * label.weight, seg.page, span_box(seg, s + m.end(), e + m.end()),
-                                           f"label {label_text!r}, same cell"))  # fmt: skip
+                                           f"label {label_text!r}, same cell", label_text))  # fmt: skip
                     continue
                 if start > 0 and text[m.end() :].strip():
                     continue
@@ -199,7 +201,7 @@ def labelled(
                     if values:
                         v, s, e = values[-1] if rightmost else values[0]
                         found.append(Candidate(v, 0.9 * label.weight, other.page, span_box(other, s, e),
-                                               f"label {label_text!r}, right of it"))  # fmt: skip
+                                               f"label {label_text!r}, right of it", label_text))  # fmt: skip
                         got = True
                         break
                 if not got and not right:
@@ -210,7 +212,8 @@ def labelled(
                             v, s, e = values[-1] if rightmost else values[0]
                             found.append(Candidate(v, (0.75 - 0.05 * rank) * label.weight, near.page,
                                                    span_box(near, s, e),
-                                                   f"label {label_text!r}, right of it on a slanting row"))  # fmt: skip
+                                                   f"label {label_text!r}, right of it on a slanting row",
+                                                   label_text))  # fmt: skip
                             got = True
                 if not got and label.below:
                     for other in below(lines, line, seg):
@@ -220,7 +223,7 @@ def labelled(
                         if values:
                             v, s, e = values[0]
                             found.append(Candidate(v, 0.8 * label.weight, other.page, span_box(other, s, e),
-                                                   f"label {label_text!r}, below it"))  # fmt: skip
+                                                   f"label {label_text!r}, below it", label_text))  # fmt: skip
                             break
     return found
 
@@ -268,7 +271,7 @@ def choose(name: str, candidates: list[Candidate], log: ProtocolLog) -> Candidat
         rival = max(ranked[1], key=lambda c: c.confidence)
         confidence = min(confidence, RIVAL_CAP)
         reason += f"; rival {show(rival.value)} ({rival.source}) nearly as likely"
-    winner = Candidate(value, round(confidence, 3), best.page, best.bbox, best.source)
+    winner = Candidate(value, round(confidence, 3), best.page, best.bbox, best.source, best.label)
     considered = "; ".join(f"{show(c.value)} ({c.confidence:.2f}, {c.source}, p{c.page})" for c in candidates)
     log.info(
         f"{name}: {show(value)} - {reason} (confidence {winner.confidence:.2f}, {len(candidates)} candidates)",
