@@ -43,6 +43,10 @@ _VALUE_END = re.compile(
 _NUMBER_NOISE = re.compile(r"^(?:Nr|No|Nº|N°|n°|nº|Num|Nummer|Number|number|#|:|-|\.)\.?:?$")
 _PREFIX = re.compile(r"^[A-Z]{1,5}$")
 _GROUP = re.compile(r" (\d{2,})(?= |$)")
+_LETTERS_ONLY = re.compile(r"^(?!(?:ORIGINAL|DUPLICATE|DUPLIKAT|KOPIE|COPY|COPIE|PROFORMA|SUMMARY|STATEMENT|RECEIPT|"
+                           r"RECHNUNG|INVOICE|FACTURE|GUTSCHRIFT|ENTWURF|DRAFT|PAID|BEZAHLT)$)[A-Z]{6,}$")
+LETTERS_ONLY_CAP = 0.6
+"""An invoice number without a digit is read, but a clerk confirms it."""
 _AMOUNT_LIKE = re.compile(r"^\d{1,3}(?:[.,]\d{3})*[.,]\d{2}$")
 _WORDY = re.compile(r"[A-Za-zÄÖÜäöüß]{3,}")
 _NOT_WORDY = re.compile(r"^(?:EUR|USD|CHF|GBP|MYR|SGD|RM|netto|brutto|net|gross)$", re.IGNORECASE)
@@ -71,6 +75,10 @@ def parse_number(text: str) -> list[tuple[Value, int, int]]:
             if prefix is None and _PREFIX.match(token):
                 prefix = (token, m.start())
                 continue
+            # A code of capitals alone ("RECHNUNGSNUMMER" in a test file, "ABCDEF") is kept, but never trusted
+            # (see ``LETTERS_ONLY_CAP``).
+            if prefix is None and _LETTERS_ONLY.match(token) and not text[m.end() :].strip():
+                return [(token, m.start(), m.end())]
             return []
         if find_vat_ids(token) or find_ibans(token):
             return []

@@ -18,6 +18,7 @@ from decimal import Decimal
 from belegflow_contracts.messages import InvoiceFieldsV1, InvoiceLineV1
 from belegflow_ocr.recognition.amounts import decide_totals
 from belegflow_ocr.recognition.candidates import (
+    LETTERS_ONLY_CAP,
     Candidate,
     amount_field,
     choose,
@@ -66,6 +67,10 @@ def extract_fields(
     number_hits: list[tuple[Line, Segment, LabelHit]] = []
     numbers = labelled(lines, "invoice_number", parse_number, skip=table_rows, hits=number_hits)
     number = choose("invoice_number", numbers, log)
+    if number is not None and not any(ch.isdigit() for ch in str(number.value)):
+        log.warning(f"invoice_number: {number.value} has no digit - confidence at most {LETTERS_ONLY_CAP}",
+                    field="invoice_number")  # fmt: skip
+        number = replace(number, confidence=min(number.confidence, LETTERS_ONLY_CAP))
     if kind.value == "invoice" and kind.page is None and number_hits:
         named = {t for _, _, hit in number_hits if (t := type_of_label(hit.text)) is not None}
         if len(named) == 1:

@@ -93,10 +93,11 @@ _LEXICON: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
     )),
     ("net_amount", 0.9, True, (r"Netto", r"Net")),
     ("net_amount", 0.75, True, (r"Zwischen ?summe", r"Sub ?-? ?total", r"Warenwert", r"Sous ?-? ?total",
+                                r"Goods total", r"Total goods", r"Lines? total", r"Total of lines",
                                 r"Subtotaal", r"Summe (?:der )?Positionen", r"Positionssumme")),
     ("tax_amount", 1.0, True, (
         # "zzgl. 19 % MwSt", "Total TVA", "Montant total TVA"; but "Total incl. VAT" is the gross
-        rf"(?:(?:zzgl\.?|zuzüglich|plus|inkl\.?|inklusive|enthaltene|enth\.|incl\.?|including|add) ?|"
+        rf"(?:(?:zzgl\.?|zuzüglich|plus|inkl\.?|inklusive|enthaltene|enth\.|incl?\.?|including|add) ?|"
         rf"(?:total|gesamt|summe|montant(?: total)?|totaal|totale|importe|betrag) ?)?(?:{_PCT} ?)?{_TAXWORD}"
         rf"(?: ?-? ?(?:betrag|summe|amount|total))?"
         rf"(?: ?\(?(?:{_PCT}|[A-Z])\)?)?(?: ?{_CUR})?",
@@ -108,7 +109,9 @@ _LEXICON: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
         r"End ?betrag", r"End ?summe", r"Summe brutto", r"Gesamt ?summe", r"Rechnungs ?summe",
         r"Rechnungs ?summe brutto", r"Gesamt ?betrag brutto", r"Gesamt ?brutto", r"Brutto ?gesamt", r"Total brutto",
         r"Gutschrifts ?betrag", r"Invoice total", r"Invoice amount", r"Total invoice amount", r"Grand total",
-        r"Total amount", r"Total (?:incl\.?|including|inclusive(?: of)?|with) (?:VAT|GST|tax(?:es)?)",
+        r"Total amount",
+        r"Total (?:incl?\.?|including|inclusive(?: of)?|with|inkl\.?) (?:VAT|GST|tax(?:es)?|MwSt\.?|USt\.?)",
+        r"Total (?:amount )?(?:incl?\.?|including) (?:VAT|GST|tax)", r"Amount (?:incl?\.?|including) (?:VAT|tax)",
         r"Total sales (?:\()?(?:incl\.?|inclusive)(?: of)? (?:GST|VAT)(?:\))?", r"Nett total", r"Total TTC",
         r"Montant TTC", r"Total toutes taxes comprises", r"Montant total", r"Totaal incl\.? BTW",
         r"Totaal inclusief BTW", r"Totaal ?bedrag", r"Factuurbedrag", r"Totale fattura", r"Totale documento",

@@ -71,7 +71,7 @@ _IBAN_LENGTHS = {"DE": 22, "AT": 20, "CH": 21, "NL": 18, "BE": 16, "FR": 27, "IT
 _VAT_RE = re.compile(
     r"\b(?P<cc>AT|BE|BG|CY|CZ|DE|DK|EE|EL|ES|FI|FR|HR|HU|IE|IT|LT|LU|LV|MT|NL|PL|PT|RO|SE|SI|SK|XI|GB|CHE|NO)"
     r"[\s-]?(?P<body>\d(?:[\s.]?\d){8}[\s.]?B[\s.]?\d{2}|U?\d[\d\s.]{6,13}\d[A-Z0-9]{0,3}|\d{7}[A-Z]{1,2}|[A-Z0-9]\d{7}[A-Z0-9]|[A-Z]\d{7,8})"
-    r"(?:\s?(?P<suffix>MWST|TVA|IVA)\b|\b)"
+    r"(?:\s?(?P<suffix>MWST|TVA|IVA|MVA)\b|\b)"
 )
 
 @dataclass(frozen=True, slots=True)
@@ -208,10 +208,11 @@ def find_vat_ids(text: str) -> list[Match]:
     for m in _VAT_RE.finditer(text):
         body = re.sub(r"[\s.]", "", m.group("body"))
         cc = m.group("cc")
-        if cc == "DE" and len(body) != 9:
-            body = body[:9]
+        # A German VAT ID of the wrong length is passed on as printed: the check says it is wrong, and a clerk
+        # sees what the document states.
         # A Swiss UID states the tax it is registered for ("CHE-123.456.789 MWST"); that is part of the ID.
-        suffix = m.group("suffix") or "" if cc == "CHE" else ""
+        # as does a Norwegian one ("NO 123 456 789 MVA")
+        suffix = m.group("suffix") or "" if cc in ("CHE", "NO") else ""
         found.append(Match(cc + body + suffix, m.start(), m.end()))
     return found
 
