@@ -13,7 +13,7 @@ from nats.aio.client import Client as NATS
 from belegflow_contracts.messages import TmsExportV1
 from belegflow_ops import processes, stack
 from samples.generate import generate
-from tests.conftest import import_masterdata, stream_messages, upload
+from tests.conftest import SERVICE_ENV, import_masterdata, stream_messages, upload
 
 pytestmark = pytest.mark.e2e
 
@@ -46,9 +46,7 @@ async def test_killed_services_restart_and_every_document_is_exported_exactly_on
         await asyncio.sleep(0.4)
         processes.kill(services, victim, sig=signal.SIGKILL)
         kills.append((victim, await _exports_so_far(nc, tenant)))
-        processes.start_one(stack_state, services, victim,
-                            extra_env={"BELEGFLOW_OTEL_EXPORTER": "none",
-                                       "BELEGFLOW_MAX_UPLOAD_BYTES": str(2 * 1024 * 1024)})
+        processes.start_one(stack_state, services, victim, extra_env=SERVICE_ENV)
     ids = await uploading
     # the kills really happened mid-stream, not after everything was done
     assert any(exported < len(pdfs) for _, exported in kills), kills

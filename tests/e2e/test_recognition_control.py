@@ -21,14 +21,19 @@ import pypdfium2 as pdfium  # type: ignore[import-untyped, unused-ignore]
 import pytest
 from nats.aio.client import Client as NATS
 
-from belegflow_contracts.messages import DeadLetterV1, Decision, MatchedV1, RecognizedV1, TmsExportV1
+from belegflow_contracts.messages import (
+    DeadLetterV1,
+    DecisionV1,
+    MatchedV1,
+    RecognizedV1,
+    ReviewState,
+    TmsExportV1,
+)
 from belegflow_ops import processes, stack
 from samples.generate import dense_pdf
-from tests.conftest import SAMPLES, import_masterdata, stream_messages, upload
+from tests.conftest import SAMPLES, SERVICE_ENV, import_masterdata, stream_messages, upload
 
 pytestmark = pytest.mark.e2e
-SERVICE_ENV = {"BELEGFLOW_OTEL_EXPORTER": "none", "BELEGFLOW_MAX_UPLOAD_BYTES": str(2 * 1024 * 1024),
-               "BELEGFLOW_INBOX_POLL_S": "0.5"}
 
 
 def post(services: processes.ServiceSet, document_id: str, action: str, tenant: str | None,
@@ -65,6 +70,11 @@ async def recognized(nc: NATS, tenant: str, *, expect: int) -> list[RecognizedV1
 async def matched(nc: NATS, tenant: str, *, expect: int) -> list[MatchedV1]:
     msgs = await stream_messages(nc, "DOCS", f"docs.{tenant}.matched.v1", expect=expect, timeout_s=90)
     return [MatchedV1.model_validate_json(m.data) for m in msgs]
+
+
+async def decisions(nc: NATS, tenant: str, *, expect: int) -> list[DecisionV1]:
+    msgs = await stream_messages(nc, "DOCS", f"docs.{tenant}.decision.v1", expect=expect, timeout_s=90)
+    return [DecisionV1.model_validate_json(m.data) for m in msgs]
 
 
 async def exports(nc: NATS, tenant: str, *, expect: int) -> list[TmsExportV1]:
@@ -223,19 +233,21 @@ async def test_cancel_before_recognition_starts_ends_in_review_and_a_repeat_read
     finally:
         processes.start_one(stack_state, services, "ocr", extra_env=SERVICE_ENV)
 
-    # THEN ocr hands it to manual capture, matching sends it to review with the reason, and it is exported as such
+    # THEN ocr hands it to manual capture, matching sends it to review with the reason, and it waits there
     (event,) = await recognized(nc, tenant, expect=1)
     assert event.manual is True
     assert event.manual_reason == "recognition cancelled: wrong document type"
-    (match,) = await matched(nc, tenant, expect=1)
-    assert match.decision is Decision.REVIEW
-    assert match.reasons[0] == "recognition cancelled: wrong document type"
-    assert len(await exports(nc, tenant, expect=1)) == 1
-    doc = await wait_for(services, document_id, lambda d: d["status"] == "exported")
+    (decision,) = await decisions(nc, tenant, expect=1)
+    assert decision.state is ReviewState.REVIEW
+    assert decision.reasons[0] == "recognition cancelled: wrong document type"
+    doc = await wait_for(services, document_id, lambda d: d["status"] == "review")
     assert doc["fields"]["manual"] is True
     assert doc["fields"]["manual_reason"] == "recognition cancelled: wrong document type"
-    assert doc["supplier"]["decision"] == "review"
-    assert doc["supplier"]["reasons"][0] == "recognition cancelled: wrong document type"
+    assert doc["review"]["state"] == "review"
+    assert doc["review"]["reasons"][0] == "recognition cancelled: wrong document type"
+    # AND the empty invoice is neither passed on nor exported
+    assert await matched(nc, tenant, expect=0) == []
+    assert await exports(nc, tenant, expect=0) == []
     (cancelled,) = [e for e in ocr_entries(doc) if "recognition cancelled" in e["message"]]
     assert cancelled["data"]["requested_by"] == "clerk:bob"
     # which stage the cancel met depends on which of ocr's two consumers ran first after its start; each ends here
@@ -256,7 +268,7 @@ async def test_cancel_before_recognition_starts_ends_in_review_and_a_repeat_read
     assert again_read.manual is False
     assert again_read.fields.invoice_number is not None
     assert again_read.fields.invoice_number.value == "RE-24-00696"
-    (second,) = [m for m in await matched(nc, tenant, expect=2) if m.revision == 2]
+    (second,) = [m for m in await matched(nc, tenant, expect=1) if m.revision == 2]
     assert not any("recognition cancelled" in reason for reason in second.reasons), second.reasons
     doc = await wait_for(services, document_id, lambda d: d["status"] == "exported" and d["export"]["revision"] == 2)
     assert doc["revision"] == 2
@@ -292,12 +304,12 @@ async def test_cancel_during_a_slow_recognition_stops_it_a_waiting_one_is_skippe
         assert event.manual is True
         assert event.reader == "manual"
         assert event.fields.invoice_number is None
-    reasons = {str(m.document_id): (m.decision, m.reasons[0]) for m in await matched(nc, tenant, expect=2)}
-    assert reasons == {slow_id: (Decision.REVIEW, "recognition cancelled: someone uploaded the whole ledger"),
-                       waiting_id: (Decision.REVIEW, "recognition cancelled: sent twice")}
+    reasons = {str(d.document_id): (d.state, d.reasons[0]) for d in await decisions(nc, tenant, expect=2)}
+    assert reasons == {slow_id: (ReviewState.REVIEW, "recognition cancelled: someone uploaded the whole ledger"),
+                       waiting_id: (ReviewState.REVIEW, "recognition cancelled: sent twice")}
     for document_id, stage in ((slow_id, "stopped while running"), (waiting_id, "skipped before it started")):
-        doc = await wait_for(services, document_id, lambda d: d["status"] == "exported")
-        assert doc["status"] == "exported"
+        doc = await wait_for(services, document_id, lambda d: d["status"] == "review")
+        assert doc["status"] == "review"
         (cancelled,) = [e for e in ocr_entries(doc) if "recognition cancelled" in e["message"]]
         assert cancelled["data"]["stage"] == stage
 

@@ -195,6 +195,8 @@ class MatchKey(StrEnum):
     IBAN = "iban"
     VAT_ID = "vat_id"
     NAME = "name"
+    CHOSEN = "chosen"
+    """A person chose the supplier in review."""
 
 
 class Decision(StrEnum):
@@ -218,9 +220,39 @@ class SupplierMatchV1(Contract):
     confidence: float = Field(ge=0.0, le=1.0)
 
 
+class DocumentType(StrEnum):
+    """What the document is to the booking: the TMS transfer (version 2) carries it."""
+
+    INVOICE = "invoice"
+    CREDIT_NOTE = "credit_note"
+    CORRECTION = "correction"
+
+
+# UNTDID 1001 document type codes (EN 16931 BT-3) that are not plain invoices
+CREDIT_NOTE_TYPE_CODES: frozenset[str] = frozenset(
+    {"81", "83", "261", "262", "296", "308", "381", "396", "420", "458", "532"}
+)
+CORRECTION_TYPE_CODES: frozenset[str] = frozenset({"384"})
+
+
+def document_type_of(type_code: str | None) -> DocumentType:
+    """The document type of an UNTDID 1001 type code (``380`` invoice, ``381`` credit note, ``384`` correction)."""
+    code = (type_code or "").strip()
+    if code in CREDIT_NOTE_TYPE_CODES:
+        return DocumentType.CREDIT_NOTE
+    if code in CORRECTION_TYPE_CODES:
+        return DocumentType.CORRECTION
+    return DocumentType.INVOICE
+
+
 class InvoiceV1(Contract):
     """The invoice as the pipeline believes it after recognition (values only)."""
 
+    document_type: DocumentType = Field(
+        default=DocumentType.INVOICE,
+        description="invoice, credit note or correction (from the e-invoice type code, or set in review). "
+        "Added in a backward-compatible way: older producers omit it.",
+    )
     invoice_number: str | None = None
     invoice_date: date | None = None
     due_date: date | None = None
@@ -245,6 +277,97 @@ class MatchedV1(DocumentEventV1):
     supplier: SupplierMatchV1 | None
     decision: Decision
     reasons: list[str] = Field(default_factory=list)
+
+
+# --- review: the decision on one revision, which matching owns and a person may take ----------
+
+
+class ReviewState(StrEnum):
+    """Where the decision on one invoice revision stands. Only ``approved`` revisions are exported."""
+
+    REVIEW = "review"
+    """Waiting for a person: approve, reject, correct, choose the supplier."""
+    APPROVED = "approved"
+    """Approved automatically (touchless, within the tenant's threshold and amount limit) or by a person."""
+    REJECTED = "rejected"
+    """Rejected by a person, with a reason; never exported."""
+
+
+class ReviewAction(StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+    CORRECT = "correct"
+    CHOOSE_SUPPLIER = "choose_supplier"
+
+
+class CorrectionV1(Contract):
+    """Invoice values a person corrects; a field left out (``None``) keeps its value."""
+
+    document_type: DocumentType | None = None
+    invoice_number: str | None = Field(default=None, min_length=1, max_length=64, examples=["RE-24-08133"])
+    invoice_date: date | None = None
+    due_date: date | None = None
+    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$", examples=["EUR"])
+    net_amount: Money | None = None
+    tax_amount: Money | None = None
+    gross_amount: Money | None = None
+
+
+class ReviewCommandV1(Contract):
+    """``desk.<tenant>.review.v1`` (request/reply, answered with ``ReviewReplyV1``): a person's step on the
+    current revision of a document in review. Matching applies it, or refuses it with a code."""
+
+    document_id: UUID
+    tenant: Tenant
+    action: ReviewAction
+    expected_version: int = Field(ge=1, description="the review version the person saw; a stale one is refused")
+    by: str = Field(min_length=1, max_length=200, examples=["clerk:anna"])
+    reason: str = Field(default="", max_length=500, description="why; required to reject")
+    correction: CorrectionV1 | None = Field(default=None, description="action correct: the new values")
+    supplier_number: str | None = Field(default=None, min_length=1, max_length=32,
+                                        description="action choose_supplier: the supplier from master data")
+    at: datetime
+
+
+class ReviewReplyV1(Contract):
+    """Matching's answer to a ``ReviewCommandV1``: done (the new state and version) or refused (code, detail)."""
+
+    ok: bool
+    code: str | None = Field(default=None, examples=["stale-version", "not-in-review", "invalid", "not-found"])
+    detail: str | None = None
+    field: str | None = Field(default=None, description="the field a refused correction names")
+    state: ReviewState | None = None
+    version: int | None = None
+    revision: int | None = None
+
+
+class ChangeV1(Contract):
+    """One value a person changed: the audit trail's old and new value."""
+
+    field: str
+    old: str | None
+    new: str | None
+
+
+class DecisionV1(DocumentEventV1):
+    """``docs.<tenant>.decision.v1``: the decision on one revision as it stands after each step.
+
+    Matching publishes one when it sends a revision to review or approves it automatically, and one for
+    every step a person takes (``version`` grows with each). Export exports a revision only once an
+    ``approved`` one has arrived; the read model shows the state, who, when and what changed.
+    """
+
+    state: ReviewState
+    version: int = Field(ge=1, description="grows with every step; a person's step names the version it saw")
+    action: str = Field(description="what led to this state", examples=["touchless", "review", "approve"])
+    by: str = Field(description="who took the step", examples=["matching", "clerk:anna"])
+    at: datetime
+    reason: str = Field(default="", description="why the person took the step")
+    reasons: list[str] = Field(default_factory=list, description="why the revision needs (or needed) review")
+    changes: list[ChangeV1] = Field(default_factory=list, description="values changed by this step")
+    invoice: InvoiceV1
+    supplier: SupplierMatchV1 | None
+    duplicate_of: UUID | None = Field(default=None, description="the document this one seems to repeat")
 
 
 # --- accruals --------------------------------------------------------------------------------
@@ -292,6 +415,24 @@ class TmsExportV1(Contract):
     invoice_number: str | None
     supplier_number: str | None
     xml: str = Field(description="TMS transfer XML, valid against tms-transfer-v1.xsd")
+    xml_ref: ObjectRef
+    exported_at: datetime
+    protocol: list[ProtocolEntryV1] = Field(default_factory=list)
+
+
+class TmsExportV2(Contract):
+    """``export.<tenant>.tms.v2``: the TMS transfer XML (version 2, with the document type) of one approved
+    invoice revision, published once; beside version 1 on ``export.<tenant>.tms.v1``."""
+
+    model_config = ConfigDict(str_strip_whitespace=False)
+
+    document_id: UUID
+    tenant: Tenant
+    revision: int = Field(ge=1)
+    document_type: DocumentType
+    invoice_number: str | None
+    supplier_number: str | None
+    xml: str = Field(description="TMS transfer XML, valid against tms-transfer-v2.xsd")
     xml_ref: ObjectRef
     exported_at: datetime
     protocol: list[ProtocolEntryV1] = Field(default_factory=list)

@@ -33,8 +33,23 @@ def accrued(tenant: str) -> str:
     return f"docs.{normalize_tenant(tenant)}.accrued.v1"
 
 
+def decision(tenant: str) -> str:
+    """The decision on a revision (``DecisionV1``): review, approved, rejected; in the DOCS stream."""
+    return f"docs.{normalize_tenant(tenant)}.decision.v1"
+
+
+def review_command(tenant: str) -> str:
+    """A person's review step (``ReviewCommandV1``), request/reply with matching; in no stream."""
+    return f"desk.{normalize_tenant(tenant)}.review.v1"
+
+
 def tms_export(tenant: str) -> str:
     return f"export.{normalize_tenant(tenant)}.tms.v1"
+
+
+def tms_export_v2(tenant: str) -> str:
+    """TMS transfer XML version 2 (``TmsExportV2``, with the document type); in the EXPORT stream."""
+    return f"export.{normalize_tenant(tenant)}.tms.v2"
 
 
 def suppliers(tenant: str) -> str:
@@ -132,8 +147,11 @@ ALL_INGESTED: Final = "docs.*.ingested.v1"
 ALL_RECOGNIZED: Final = "docs.*.recognized.v1"
 ALL_MATCHED: Final = "docs.*.matched.v1"
 ALL_ACCRUED: Final = "docs.*.accrued.v1"
+ALL_DECISIONS: Final = "docs.*.decision.v1"
+ALL_REVIEW_COMMANDS: Final = "desk.*.review.v1"
 ALL_DOCS: Final = "docs.*.*.v1"
 ALL_TMS_EXPORTS: Final = "export.*.tms.v1"
+ALL_TMS_EXPORTS_V2: Final = "export.*.tms.v2"
 ALL_SUPPLIERS: Final = "md.*.suppliers.v1"
 ALL_ACCRUALS: Final = "md.*.accruals.v1"
 ALL_ACCRUAL_EVENTS: Final = "md.*.accrual-events.v1"

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 import httpx
 import typer
 
-from belegflow_ops import devices, processes, recognition, stack
+from belegflow_ops import devices, processes, recognition, review, stack
 from belegflow_ops.settings import OpsSettings
 
 app = typer.Typer(no_args_is_help=True, help="belegflow operator CLI")
@@ -342,6 +342,7 @@ def dlq_redrive(
 # --- recognition: repeat and cancel -------------------------------------------------------------
 
 app.add_typer(recognition.build_app(_recognition_ingest_url), name="recognition")
+app.add_typer(review.build_app(_recognition_ingest_url), name="review")
 
 
 # --- the whole way, for `make run` ---------------------------------------------------------------
@@ -371,8 +372,23 @@ def demo(
     typer.echo(f"\nexports in {out.resolve()}; ingest API at {base}/docs")
     if not keep_running:
         stack_down()
-    if any(d.get("status") != "exported" for d in docs.values()):
+    waiting = sum(1 for d in docs.values() if d.get("status") == "review")
+    if waiting:
+        typer.echo(f"{waiting} invoice(s) wait for review: GET {base}/v1/documents?status=review (X-Tenant: {tenant})")
+    if any(d.get("status") not in FINAL_STATUSES for d in docs.values()):
         raise typer.Exit(1)
+
+
+# where a document stays until a person or a repeat moves it on
+FINAL_STATUSES = ("exported", "review", "rejected")
+
+
+def _decision(doc: dict[str, Any]) -> str:
+    """touchless, review (waiting), approved or rejected (by a person)."""
+    review = doc.get("review") or {}
+    if review.get("state") == "approved" and review.get("action") == "touchless":
+        return "touchless"
+    return str(review.get("state") or "-")
 
 
 def _wait_final(client: httpx.Client, base: str, ids: dict[str, str], timeout: float) -> dict[str, dict[str, Any]]:
@@ -381,20 +397,20 @@ def _wait_final(client: httpx.Client, base: str, ids: dict[str, str], timeout: f
     while time.monotonic() < deadline:
         for name, doc_id in ids.items():
             docs[name] = client.get(f"{base}/v1/documents/{doc_id}").json()
-        if all(d.get("status") in ("exported", "failed") for d in docs.values()):
+        if all(d.get("status") in (*FINAL_STATUSES, "failed") for d in docs.values()):
             break
         time.sleep(0.5)
     return docs
 
 
 def _print_table(docs: dict[str, dict[str, Any]]) -> None:
-    rows = [("file", "status", "invoice no", "date", "gross", "supplier", "matched by", "accruals")]
+    rows = [("file", "status", "decision", "invoice no", "date", "gross", "supplier", "matched by", "accruals")]
     for name, doc in docs.items():
         fields = ((doc.get("fields") or {}).get("fields")) or {}
-        supplier = ((doc.get("supplier") or {}).get("supplier")) or {}
+        supplier = ((doc.get("supplier") or {}).get("supplier")) or (doc.get("review") or {}).get("supplier") or {}
         accruals = ",".join(a["accrual_number"] for a in (doc.get("assignments") or []))
         rows.append((
-            name, str(doc.get("status")), str((fields.get("invoice_number") or {}).get("value", "-")),
+            name, str(doc.get("status")), _decision(doc), str((fields.get("invoice_number") or {}).get("value", "-")),
             str((fields.get("invoice_date") or {}).get("value", "-")),
             str((fields.get("gross_amount") or {}).get("value", "-")),
             f"{supplier.get('supplier_number', '-')} {supplier.get('name', '')}".strip(),

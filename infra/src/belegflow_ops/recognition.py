@@ -18,7 +18,7 @@ class RecognitionRequestFailed(IngestRequestError):
     """The request is not worth sending (a bad document id or engine); the message says why."""
 
 
-def _who() -> str:
+def who() -> str:
     try:
         return f"cli:{getpass.getuser()}"
     except (KeyError, OSError):  # no user name in a bare container
@@ -63,7 +63,7 @@ def build_app(ingest_url: Callable[[], str]) -> typer.Typer:
         with exit_on(RecognitionRequestFailed, 2):
             check_document_id(document_id)
             chosen = check_engine(engine)
-        body = {"engine": chosen, "reason": reason, "requested_by": by or _who()}
+        body = {"engine": chosen, "reason": reason, "requested_by": by or who()}
         with exit_on(IngestRequestError), httpx.Client(timeout=30) as client:
             answer = request(client, ingest_url(), "repeat", document_id, tenant=tenant, body=body)
         typer.echo(f"{answer['id']}: revision {answer['revision']} started"
@@ -83,7 +83,7 @@ def build_app(ingest_url: Callable[[], str]) -> typer.Typer:
         if not reason.strip():
             typer.echo("error: --reason must not be empty", err=True)
             raise typer.Exit(2)
-        body = {"reason": reason, "requested_by": by or _who()}
+        body = {"reason": reason, "requested_by": by or who()}
         with exit_on(IngestRequestError), httpx.Client(timeout=30) as client:
             answer = request(client, ingest_url(), "cancel", document_id, tenant=tenant, body=body)
         typer.echo(f"{answer['id']}: cancel of revision {answer['revision']} requested; "

@@ -17,9 +17,14 @@ from uuid import UUID
 
 from lxml import etree
 
-from belegflow_contracts.messages import NO_ACCRUAL, Decision
+from belegflow_contracts.messages import NO_ACCRUAL, Decision, DocumentType
 from belegflow_contracts.types import normalize_iban, normalize_tenant, normalize_vat_id
-from belegflow_contracts.xsd import TMS_TRANSFER_V1_NAMESPACE, tms_transfer_v1_xsd
+from belegflow_contracts.xsd import (
+    TMS_TRANSFER_V1_NAMESPACE,
+    TMS_TRANSFER_V2_NAMESPACE,
+    tms_transfer_v1_xsd,
+    tms_transfer_v2_xsd,
+)
 from belegflow_export.errors import (
     TmsDataError,
     TmsDataProblem,
@@ -35,9 +40,13 @@ if TYPE_CHECKING:
         SupplierMatchV1,
     )
 
-__all__ = ["build_tms_xml", "export_key", "validate_tms_xml"]
+__all__ = ["TMS_VERSIONS", "build_tms_xml", "export_key", "validate_tms_xml"]
 
-_NS: Final = TMS_TRANSFER_V1_NAMESPACE
+_NAMESPACES: Final = {1: TMS_TRANSFER_V1_NAMESPACE, 2: TMS_TRANSFER_V2_NAMESPACE}
+_XSDS: Final = {1: tms_transfer_v1_xsd, 2: tms_transfer_v2_xsd}
+_DOCUMENT_TYPES: Final = {DocumentType.INVOICE: "invoice", DocumentType.CREDIT_NOTE: "creditNote",
+                          DocumentType.CORRECTION: "correction"}
+TMS_VERSIONS: Final = (1, 2)
 _CENT: Final = Decimal("0.01")
 # XML 1.0 cannot carry these at all, not even escaped; OCR text sometimes contains form feeds.
 _NOT_XML_CHARS: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -56,8 +65,8 @@ def _safe_parser() -> etree.XMLParser:
 
 
 @cache
-def _tms_schema() -> etree.XMLSchema:
-    return etree.XMLSchema(etree.fromstring(tms_transfer_v1_xsd(), _safe_parser()))
+def _tms_schema(version: int = 1) -> etree.XMLSchema:
+    return etree.XMLSchema(etree.fromstring(_XSDS[version](), _safe_parser()))
 
 
 # --- building --------------------------------------------------------------------------------
@@ -98,32 +107,37 @@ def _amount(field: str, value: Decimal | None, problems: _Problems) -> str | Non
     return format(cents, "f")
 
 
+def _el(parent: etree._Element, name: str) -> etree._Element:
+    """A child in the parent's namespace (version 1 or 2 of the transfer)."""
+    return etree.SubElement(parent, f"{{{etree.QName(parent).namespace}}}{name}")
+
+
 def _sub(parent: etree._Element, name: str, value: str | None) -> None:
     if value is not None:
-        etree.SubElement(parent, f"{{{_NS}}}{name}").text = value
+        _el(parent, name).text = value
 
 
-def _check_touchless(event: AccruedV1, problems: _Problems) -> None:
-    """A touchless transfer is booked without a human, so it needs everything a booking needs."""
+def _check_bookable(event: AccruedV1, problems: _Problems) -> None:
+    """Every transfer is booked, so it needs supplier, number, date and gross; touchless ones net and tax too."""
     invoice = event.invoice
     required: dict[str, object] = {
         "supplier": event.supplier,
         "invoice.invoice_number": _text(invoice.invoice_number),
         "invoice.invoice_date": invoice.invoice_date,
-        "invoice.net_amount": invoice.net_amount,
-        "invoice.tax_amount": invoice.tax_amount,
         "invoice.gross_amount": invoice.gross_amount,
     }
+    if event.decision is Decision.TOUCHLESS:
+        required |= {"invoice.net_amount": invoice.net_amount, "invoice.tax_amount": invoice.tax_amount}
     for field, value in required.items():
         if value is None:
-            problems.add(field, "missing; a touchless transfer needs it")
+            problems.add(field, f"missing; a {event.decision.value} transfer needs it")
     net, tax, gross = invoice.net_amount, invoice.tax_amount, invoice.gross_amount
     if net is not None and tax is not None and gross is not None and net + tax != gross:
         problems.add("invoice.gross_amount", f"net {net} + tax {tax} != gross {gross}")
 
 
 def _build_supplier(root: etree._Element, supplier: SupplierMatchV1, problems: _Problems) -> None:
-    element = etree.SubElement(root, f"{{{_NS}}}supplier")
+    element = _el(root, "supplier")
     _sub(element, "supplierNumber", _text(supplier.supplier_number))
     _sub(element, "name", _text(supplier.name))
     street, postal_code, city = (
@@ -133,7 +147,7 @@ def _build_supplier(root: etree._Element, supplier: SupplierMatchV1, problems: _
     )
     country = _text(supplier.country)
     if any(part is not None for part in (street, postal_code, city, country)):
-        address = etree.SubElement(element, f"{{{_NS}}}address")
+        address = _el(element, "address")
         _sub(address, "street", street)
         _sub(address, "postalCode", postal_code)
         _sub(address, "city", city)
@@ -174,11 +188,11 @@ def _build_lines(root: etree._Element, event: AccruedV1, problems: _Problems) ->
             problems.add(f"assignments[{assignment.position}]", "position occurs more than once")
         assignments[assignment.position] = assignment
 
-    container = etree.SubElement(root, f"{{{_NS}}}lines")
+    container = _el(root, "lines")
     for position in sorted(lines.keys() | assignments.keys()):
         invoice_line = lines.get(position)
         assigned = assignments.get(position)
-        element = etree.SubElement(container, f"{{{_NS}}}line")
+        element = _el(container, "line")
         _sub(element, "position", str(position))
         description = _text(invoice_line.description) if invoice_line else None
         _sub(element, "description", description or "")
@@ -197,8 +211,10 @@ def _build_lines(root: etree._Element, event: AccruedV1, problems: _Problems) ->
             _sub(element, "accrualNumber", accrual or NO_ACCRUAL)
 
 
-def build_tms_xml(event: AccruedV1, *, exported_at: datetime) -> bytes:
+def build_tms_xml(event: AccruedV1, *, exported_at: datetime, version: int = 1) -> bytes:
     """The TMS transfer XML of one invoice revision: UTF-8 with declaration, byte-identical for equal input.
+
+    ``version`` 2 (``tms-transfer-v2.xsd``) adds the document type: invoice, creditNote, correction.
 
     Raises ``TmsDataError`` listing every field that cannot be written (amounts with more than two
     places, a bad IBAN, a touchless event missing what a booking needs). The result is not validated
@@ -207,18 +223,20 @@ def build_tms_xml(event: AccruedV1, *, exported_at: datetime) -> bytes:
     if exported_at.tzinfo is None or exported_at.utcoffset() is None:
         raise ValueError("exported_at must be timezone-aware")
     problems = _Problems(items=[])
-    if event.decision is Decision.TOUCHLESS:
-        _check_touchless(event, problems)
+    _check_bookable(event, problems)
     invoice = event.invoice
 
     # The default namespace keeps every element unprefixed; lxml-stubs do not know a None key.
-    root = etree.Element(f"{{{_NS}}}tmsTransfer", nsmap={None: _NS})  # type: ignore[dict-item]
-    header = etree.SubElement(root, f"{{{_NS}}}header")
+    ns = _NAMESPACES[version]
+    root = etree.Element(f"{{{ns}}}tmsTransfer", nsmap={None: ns})  # type: ignore[dict-item]
+    header = _el(root, "header")
     _sub(header, "documentId", str(event.document_id))
     _sub(header, "tenant", event.tenant)
     _sub(header, "revision", str(event.revision))
     stamp = exported_at.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
     _sub(header, "exportedAt", f"{stamp}Z")
+    if version >= 2:
+        _sub(header, "documentType", _DOCUMENT_TYPES[invoice.document_type])
     _sub(header, "invoiceNumber", _text(invoice.invoice_number))
     _sub(
         header,
@@ -283,8 +301,8 @@ def _log_lines(tree: etree._ElementTree, log: etree._ListErrorLog) -> list[XmlEr
     ]
 
 
-def validate_tms_xml(xml: bytes) -> None:
-    """Raise ``TmsXmlInvalidError`` unless ``xml`` is well-formed, DTD-free and valid against tms-transfer-v1.xsd.
+def validate_tms_xml(xml: bytes, *, version: int = 1) -> None:
+    """Raise ``TmsXmlInvalidError`` unless ``xml`` is well-formed, DTD-free and valid against its version's XSD.
 
     Also safe for XML that did not come from ``build_tms_xml``: nothing is fetched or expanded.
     """
@@ -300,7 +318,7 @@ def validate_tms_xml(xml: bytes) -> None:
         raise TmsXmlInvalidError([XmlErrorLine(line=1, column=0, message="a DOCTYPE is not allowed")])
     try:
         # assertValid carries its own error log; the schema's shared log would race between threads.
-        _tms_schema().assertValid(tree)
+        _tms_schema(version).assertValid(tree)
     except etree.DocumentInvalid as exc:
         raise TmsXmlInvalidError(_log_lines(tree, exc.error_log)) from exc
 
@@ -308,11 +326,11 @@ def validate_tms_xml(xml: bytes) -> None:
 # --- naming ----------------------------------------------------------------------------------
 
 
-def export_key(tenant: str, document_id: UUID | str, revision: int) -> str:
+def export_key(tenant: str, document_id: UUID | str, revision: int, *, version: int = 1) -> str:
     """Object key in the exports bucket and relative file path in the export folder, one per revision.
 
-    ``<tenant>/tms/<document id>-r<revision>.xml``: the tenant first so that bucket policies and
-    integrators' folders can be split per tenant.
+    ``<tenant>/tms/<document id>-r<revision>.xml`` (version 2: ``<tenant>/tms-v2/...``): the tenant first so
+    that bucket policies and integrators' folders can be split per tenant.
     """
     if revision < 1:
         raise ValueError(f"revision must be >= 1, got {revision}")
@@ -320,4 +338,5 @@ def export_key(tenant: str, document_id: UUID | str, revision: int) -> str:
         document = document_id if isinstance(document_id, UUID) else UUID(str(document_id))
     except ValueError as exc:
         raise ValueError(f"document id {document_id!r} is not a UUID") from exc
-    return f"{normalize_tenant(tenant)}/tms/{document}-r{revision}.xml"
+    folder = "tms" if version == 1 else f"tms-v{version}"
+    return f"{normalize_tenant(tenant)}/{folder}/{document}-r{revision}.xml"

@@ -11,7 +11,7 @@ from faststream.nats import NatsRouter
 from faststream.nats.annotations import NatsMessage
 
 from belegflow_contracts import subjects
-from belegflow_contracts.messages import AccruedV1, ProtocolEntryV1, TmsExportV1
+from belegflow_contracts.messages import AccruedV1, DecisionV1, ProtocolEntryV1, ReviewState, TmsExportV1, TmsExportV2
 from belegflow_contracts.runtime.logging import bind_document, get_logger
 from belegflow_contracts.runtime.messaging import consumer, jstream, message_id, outgoing, run_once
 from belegflow_contracts.runtime.service import Runtime
@@ -33,40 +33,83 @@ SettingsDep = Annotated[Settings, Context("settings")]
 EXPORTS = "exports"
 
 
+async def _export(rt: Runtime, settings: Settings, conn: Connection, event: AccruedV1, *, approved_by: str
+                  ) -> list[Outgoing]:
+    """Write and publish the TMS XML of an approved revision (each configured version); nothing when exported before."""
+    exported_at = datetime.now(UTC)
+    versions: list[int] = sorted(set(settings.tms_versions))
+    written: dict[int, tuple[bytes, ObjectRef]] = {}
+    for version in versions:
+        xml = build_tms_xml(event, exported_at=exported_at, version=version)
+        validate_tms_xml(xml, version=version)
+        key = export_key(event.tenant, event.document_id, event.revision, version=version)
+        written[version] = (xml, ObjectRef(bucket=EXPORTS, key=key, sha256=sha256_hex(xml), size=len(xml)))
+    # record first: a revision exported before keeps the XML it was published with
+    fresh = await store.record_export(
+        conn, document_id=event.document_id, revision=event.revision, tenant=event.tenant,
+        invoice_number=event.invoice.invoice_number,
+        supplier_number=event.supplier.supplier_number if event.supplier else None,
+        ref=written[versions[0]][1], exported_at=exported_at,
+    )
+    if not fresh:
+        log.warning("revision exported before; not exported again", revision=event.revision)
+        return []
+    accruals = ", ".join(a.accrual_number for a in event.assignments) or "none"
+    supplier_number = event.supplier.supplier_number if event.supplier else None
+    out: list[Outgoing] = []
+    for version, (xml, ref) in written.items():
+        await rt.objects.put(EXPORTS, ref.key, xml, content_type="application/xml")
+        if settings.export_dir is not None:
+            await asyncio.to_thread(write_atomically, settings.export_dir, ref.key, xml)
+        protocol = [ProtocolEntryV1(
+            step="export", at=exported_at,
+            data={"key": ref.key, "sha256": ref.sha256, "approved_by": approved_by, "version": str(version)},
+            message=f"TMS transfer XML valid against tms-transfer-v{version}.xsd; approved by {approved_by}; "
+                    f"accruals: {accruals}")]
+        if version == 1:
+            v1 = TmsExportV1(document_id=event.document_id, tenant=event.tenant, revision=event.revision,
+                             invoice_number=event.invoice.invoice_number, supplier_number=supplier_number,
+                             xml=xml.decode(), xml_ref=ref, exported_at=exported_at, protocol=protocol)
+            out.append(outgoing(subjects.tms_export(event.tenant), v1,
+                                msg_id=subjects.msg_id(event.document_id, "tms", event.revision)))
+        else:
+            v2 = TmsExportV2(document_id=event.document_id, tenant=event.tenant, revision=event.revision,
+                             document_type=event.invoice.document_type,
+                             invoice_number=event.invoice.invoice_number, supplier_number=supplier_number,
+                             xml=xml.decode(), xml_ref=ref, exported_at=exported_at, protocol=protocol)
+            out.append(outgoing(subjects.tms_export_v2(event.tenant), v2,
+                                msg_id=subjects.msg_id(event.document_id, "tms-v2", event.revision)))
+    return out
+
+
 @router.subscriber(subjects.ALL_ACCRUED, stream=jstream("DOCS"), **consumer("export-accrued"))
 async def on_accrued(event: AccruedV1, msg: NatsMessage, rt: RuntimeDep, settings: SettingsDep) -> None:
+    """An accrued revision is kept until matching approved it; an approved one is exported at once."""
     bind_document(tenant=event.tenant, document_id=str(event.document_id))
-    exported_at = datetime.now(UTC)
-    xml = build_tms_xml(event, exported_at=exported_at)
-    validate_tms_xml(xml)
-    key = export_key(event.tenant, event.document_id, event.revision)
 
     async def effects(conn: Connection) -> list[Outgoing]:
-        # record first: a revision exported before keeps the XML it was published with
-        ref = ObjectRef(bucket=EXPORTS, key=key, sha256=sha256_hex(xml), size=len(xml))
-        fresh = await store.record_export(
-            conn, document_id=event.document_id, revision=event.revision, tenant=event.tenant,
-            invoice_number=event.invoice.invoice_number,
-            supplier_number=event.supplier.supplier_number if event.supplier else None,
-            ref=ref, exported_at=exported_at,
-        )
-        if not fresh:
-            log.warning("revision exported before; not exported again", revision=event.revision)
+        gate = await store.lock_revision(conn, event.document_id, event.revision, event.tenant)
+        await store.keep_accrued(conn, event.document_id, event.revision, event.model_dump_json())
+        if gate.state != ReviewState.APPROVED.value:
+            log.info("revision not approved; kept until it is", revision=event.revision,
+                     state=gate.state or "not decided yet")
             return []
-        await rt.objects.put(EXPORTS, key, xml, content_type="application/xml")
-        if settings.export_dir is not None:
-            await asyncio.to_thread(write_atomically, settings.export_dir, key, xml)
-        accruals = ", ".join(a.accrual_number for a in event.assignments) or "none"
-        exported = TmsExportV1(
-            document_id=event.document_id, tenant=event.tenant, revision=event.revision,
-            invoice_number=event.invoice.invoice_number,
-            supplier_number=event.supplier.supplier_number if event.supplier else None,
-            xml=xml.decode(), xml_ref=ref, exported_at=exported_at,
-            protocol=[ProtocolEntryV1(
-                step="export", at=exported_at, data={"key": key, "sha256": ref.sha256},
-                message=f"TMS transfer XML valid against tms-transfer-v1.xsd; accruals: {accruals}")],
-        )
-        return [outgoing(subjects.tms_export(event.tenant), exported,
-                         msg_id=subjects.msg_id(event.document_id, "tms", event.revision))]
+        return await _export(rt, settings, conn, event, approved_by=gate.decided_by or "")
 
     await run_once(rt.db, rt.broker, consumer_name="export-accrued", message_id=message_id(msg), effects=effects)
+
+
+@router.subscriber(subjects.ALL_DECISIONS, stream=jstream("DOCS"), **consumer("export-decisions"))
+async def on_decision(event: DecisionV1, msg: NatsMessage, rt: RuntimeDep, settings: SettingsDep) -> None:
+    """Matching's decision on a revision: an approval releases an accrued revision kept here; nothing else does."""
+    bind_document(tenant=event.tenant, document_id=str(event.document_id))
+
+    async def effects(conn: Connection) -> list[Outgoing]:
+        gate = await store.lock_revision(conn, event.document_id, event.revision, event.tenant)
+        await store.keep_decision(conn, event.document_id, event.revision, state=event.state.value,
+                                  version=event.version, by=event.by, at=event.at)
+        if event.state is not ReviewState.APPROVED or gate.accrued is None:
+            return []
+        return await _export(rt, settings, conn, AccruedV1.model_validate_json(gate.accrued), approved_by=event.by)
+
+    await run_once(rt.db, rt.broker, consumer_name="export-decisions", message_id=message_id(msg), effects=effects)

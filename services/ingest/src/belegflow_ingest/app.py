@@ -18,6 +18,7 @@ from belegflow_ingest.handlers import router
 from belegflow_ingest.http import api
 from belegflow_ingest.inbox import watch
 from belegflow_ingest.recognition_api import router as recognition_router
+from belegflow_ingest.review_api import router as review_router
 from belegflow_ingest.settings import Settings
 
 SERVICE = "ingest"
@@ -53,6 +54,7 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="belegflow ingest", version="1", lifespan=lifespan)
     app.include_router(api)
     app.include_router(recognition_router)
+    app.include_router(review_router)
     app.include_router(devices_api)
     return app
 

@@ -63,25 +63,34 @@ class Status(StrEnum):
 
     INGESTED = "ingested"
     RECOGNIZED = "recognized"
+    REVIEW = "review"
+    """Waiting for a person (matching's decision); nothing is exported before an approval."""
+    APPROVED = "approved"
     MATCHED = "matched"
     ACCRUED = "accrued"
     EXPORTED = "exported"
     FAILED = "failed"
+    REJECTED = "rejected"
+    """A person rejected it; it is never exported."""
 
 
 _RANK = {
     Status.INGESTED: 0,
     Status.RECOGNIZED: 1,
-    Status.MATCHED: 2,
-    Status.ACCRUED: 3,
-    Status.EXPORTED: 4,
-    Status.FAILED: 5,
+    Status.REVIEW: 2,
+    Status.APPROVED: 3,
+    Status.MATCHED: 4,
+    Status.ACCRUED: 5,
+    Status.EXPORTED: 6,
+    Status.FAILED: 7,
+    Status.REJECTED: 8,
 }
+_FINAL = frozenset({Status.EXPORTED, Status.REJECTED})
 
 
 def advance(current: Status, event: Status) -> Status:
     """The status after ``event``: later steps win, a failure wins only over unfinished work."""
-    if current is Status.EXPORTED:
+    if current in _FINAL:
         return current
     return event if _RANK[event] > _RANK[current] else current
 

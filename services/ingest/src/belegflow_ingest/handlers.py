@@ -13,10 +13,12 @@ from belegflow_contracts import subjects
 from belegflow_contracts.messages import (
     AccruedV1,
     DeadLetterV1,
+    DecisionV1,
     Level,
     MatchedV1,
     ProtocolEntryV1,
     RecognizedV1,
+    ReviewState,
     TmsExportV1,
 )
 from belegflow_contracts.runtime.logging import bind_document
@@ -70,6 +72,27 @@ async def on_matched(event: MatchedV1, msg: NatsMessage, rt: RuntimeDep) -> None
     updates = {"supplier": {"supplier": supplier, "decision": event.decision.value, "reasons": event.reasons}}
     await _project(rt, msg, "ingest-matched", event.document_id, Status.MATCHED, event.protocol, updates,
                    event.revision)
+
+
+_DECISION_STATUS = {ReviewState.REVIEW: Status.REVIEW, ReviewState.APPROVED: Status.APPROVED,
+                    ReviewState.REJECTED: Status.REJECTED}
+
+
+@router.subscriber(subjects.ALL_DECISIONS, stream=jstream("DOCS"), **consumer("ingest-decisions"))
+async def on_decision(event: DecisionV1, msg: NatsMessage, rt: RuntimeDep) -> None:
+    """Matching's decision: the document waits for review, is approved, or rejected; who, when, what changed."""
+    bind_document(tenant=event.tenant, document_id=str(event.document_id))
+    review = event.model_dump(mode="json", include={"state", "version", "action", "by", "at", "reason", "reasons",
+                                                     "changes", "invoice", "supplier", "duplicate_of"})
+
+    async def effects(conn: Connection) -> list[Outgoing]:
+        # a late event of an earlier version adds only its protocol line
+        newer = await store.review_version(conn, event.document_id, event.revision) < event.version
+        await store.apply_event(conn, event.document_id, _DECISION_STATUS[event.state], protocol=event.protocol,
+                                updates={"review": review} if newer else {}, revision=event.revision)
+        return []
+
+    await run_once(rt.db, rt.broker, consumer_name="ingest-decisions", message_id=message_id(msg), effects=effects)
 
 
 @router.subscriber(subjects.ALL_ACCRUED, stream=jstream("DOCS"), **consumer("ingest-accrued"))

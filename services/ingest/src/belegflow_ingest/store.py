@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 
 # read-model columns an event may set
-_JSON_COLUMNS = frozenset({"fields", "supplier", "assignments", "export"})
+_JSON_COLUMNS = frozenset({"fields", "supplier", "assignments", "export", "review"})
 _PLAIN_COLUMNS = frozenset({"reader", "revision"})
 
 
@@ -121,6 +121,14 @@ async def apply_event(
     return True
 
 
+async def review_version(conn: Connection, document_id: UUID, revision: int) -> int:
+    """The version of the decision the read model shows for ``revision`` (0: none yet)."""
+    version = await conn.fetchval(
+        "SELECT (review->>'version')::int FROM documents WHERE id = $1 AND revision = $2", document_id, revision
+    )
+    return int(version or 0)
+
+
 def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
@@ -217,7 +225,7 @@ async def start_revision(conn: Connection, document_id: UUID, revision: int) -> 
     """
     await conn.execute(
         "UPDATE documents SET revision = $2, status = $3, reader = NULL, fields = NULL, supplier = NULL, "
-        "assignments = NULL, updated_at = now() WHERE id = $1",
+        "assignments = NULL, review = NULL, updated_at = now() WHERE id = $1",
         document_id, revision, Status.INGESTED.value,
     )
 

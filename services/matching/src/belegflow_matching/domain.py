@@ -7,9 +7,11 @@ import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Final
+from uuid import UUID
 
 from belegflow_contracts.messages import (
     Decision,
+    DocumentType,
     InvoiceV1,
     Level,
     MatchedV1,
@@ -18,17 +20,18 @@ from belegflow_contracts.messages import (
     RecognizedV1,
     SupplierMatchV1,
     SupplierV1,
+    document_type_of,
 )
 from belegflow_contracts.types import normalize_iban, normalize_vat_id
 from belegflow_matching.errors import BatchRefusedError
 
 if TYPE_CHECKING:
-    from datetime import datetime
+    from datetime import date, datetime
 
     from belegflow_contracts.messages import InvoiceFieldsV1
 
 STEP: Final = "matching"
-CONFIDENCE: Final = {MatchKey.IBAN: 0.99, MatchKey.VAT_ID: 0.97, MatchKey.NAME: 0.6}
+CONFIDENCE: Final = {MatchKey.IBAN: 0.99, MatchKey.VAT_ID: 0.97, MatchKey.NAME: 0.6, MatchKey.CHOSEN: 1.0}
 # IBAN and VAT ID identify a legal entity; a name is only a hint and always goes to a clerk.
 STRONG_KEYS: Final = frozenset({MatchKey.IBAN, MatchKey.VAT_ID})
 
@@ -111,6 +114,7 @@ def build_invoice(event: RecognizedV1, keys: Keys) -> InvoiceV1:
     """The invoice as read; IBAN and VAT ID in their normalised form when they pass their checks."""
     f = event.fields
     return InvoiceV1(
+        document_type=read_document_type(event),
         invoice_number=f.invoice_number.value if f.invoice_number else None,
         invoice_date=f.invoice_date.value if f.invoice_date else None,
         due_date=f.due_date.value if f.due_date else None,
@@ -125,6 +129,14 @@ def build_invoice(event: RecognizedV1, keys: Keys) -> InvoiceV1:
         lines=list(event.lines),
         references=list(event.references),
     )
+
+
+def read_document_type(event: RecognizedV1) -> DocumentType:
+    """Invoice, credit note or correction, from the e-invoice type code (BT-3) recognition recorded; else invoice."""
+    for entry in event.protocol:
+        if entry.data.get("type_code"):
+            return document_type_of(entry.data["type_code"])
+    return DocumentType.INVOICE
 
 
 def _as_match(record: SupplierRecord, key: MatchKey, iban: str | None) -> SupplierMatchV1:
@@ -195,9 +207,10 @@ def identify(keys: Keys, candidates: Candidates) -> Identification:
 
 def decide(
     fields: InvoiceFieldsV1, invoice: InvoiceV1, found: Identification, *, min_confidence: float,
-    manual_reason: str | None = None,
+    max_gross: Decimal | None = None, manual_reason: str | None = None,
 ) -> tuple[Decision, list[str]]:
-    """Touchless only with a strong supplier key and number, date and gross read surely and adding up.
+    """Touchless only with a strong supplier key and number, date and gross read surely and adding up,
+    and a gross within the tenant's limit (``max_gross``, none when ``None``).
 
     A document marked for manual capture (its recognition was cancelled) always goes to review, with why first.
     """
@@ -221,6 +234,8 @@ def decide(
     net, tax, gross = invoice.net_amount, invoice.tax_amount, invoice.gross_amount
     if net is not None and tax is not None and gross is not None and net + tax != gross:
         reasons.append(f"net {net} + tax {tax} = {net + tax}, not gross {gross}")
+    if max_gross is not None and gross is not None and abs(gross) > max_gross:
+        reasons.append(f"gross {gross} above the tenant's touchless limit {max_gross}")
     return (Decision.REVIEW if reasons else Decision.TOUCHLESS), reasons
 
 
@@ -315,12 +330,12 @@ def protocol(
     return entries
 
 
-def match(event: RecognizedV1, keys: Keys, candidates: Candidates, *, min_confidence: float, at: datetime
-          ) -> MatchedV1:
+def match(event: RecognizedV1, keys: Keys, candidates: Candidates, *, min_confidence: float, at: datetime,
+          max_gross: Decimal | None = None) -> MatchedV1:
     """The whole step on one recognized document: identify, fill, decide, explain."""
     invoice = build_invoice(event, keys)
     found = identify(keys, candidates)
-    decision, reasons = decide(event.fields, invoice, found, min_confidence=min_confidence,
+    decision, reasons = decide(event.fields, invoice, found, min_confidence=min_confidence, max_gross=max_gross,
                                manual_reason=manual_capture_reason(event))
     return MatchedV1(
         document_id=event.document_id,
@@ -357,3 +372,73 @@ def check_batch(records: list[SupplierV1]) -> None:
                     supplier_number=record.supplier_number,
                     detail=f"IBAN {iban} is also given to supplier {other} in the same batch",
                 )
+
+
+# --- duplicates: the same invoice again, with other bytes or from another channel ---------------
+
+_NOT_ALNUM = re.compile(r"[^0-9A-Z]+")
+
+
+def invoice_key(number: str | None) -> str | None:
+    """An invoice number as it identifies an invoice: case, blanks and punctuation do not count."""
+    if number is None:
+        return None
+    key = _NOT_ALNUM.sub("", unicodedata.normalize("NFKC", number).upper())
+    return key or None
+
+
+@dataclass(frozen=True, slots=True)
+class Earlier:
+    """An earlier document of the same supplier that may be this invoice again (found by the store)."""
+
+    document_id: UUID
+    invoice_number: str | None
+    invoice_date: date | None
+    gross_amount: Decimal | None
+
+
+def duplicate_reasons(invoice: InvoiceV1, earlier: list[Earlier]) -> tuple[UUID | None, list[str]]:
+    """The document this one repeats (same supplier and number, and same date or gross), and the review reasons.
+
+    Same supplier, date and gross with another number is flagged too, without naming it a duplicate.
+    """
+    key = invoice_key(invoice.invoice_number)
+    duplicate_of: UUID | None = None
+    reasons: list[str] = []
+    for other in earlier:
+        same_number = key is not None and invoice_key(other.invoice_number) == key
+        same_date = invoice.invoice_date is not None and other.invoice_date == invoice.invoice_date
+        same_gross = invoice.gross_amount is not None and other.gross_amount == invoice.gross_amount
+        if same_number and (same_date or same_gross):
+            if duplicate_of is None:
+                duplicate_of = other.document_id
+            reasons.append(f"suspected duplicate of document {other.document_id}: same supplier and invoice number "
+                           f"{other.invoice_number}" + (", same date" if same_date else "")
+                           + (", same gross" if same_gross else ""))
+        elif same_date and same_gross:
+            reasons.append(f"possible duplicate of document {other.document_id}: same supplier, date and gross, "
+                           f"invoice number {other.invoice_number or 'missing'} there")
+    return duplicate_of, reasons
+
+
+def flag_duplicates(matched: MatchedV1, earlier: list[Earlier], *, at: datetime) -> tuple[MatchedV1, UUID | None]:
+    """The match with suspected duplicates sent to review, and the document it repeats (if any)."""
+    duplicate_of, reasons = duplicate_reasons(matched.invoice, earlier)
+    if not reasons:
+        return matched, None
+    entry = ProtocolEntryV1(
+        step=STEP, at=at, level=Level.WARNING, message="duplicate check: " + "; ".join(reasons),
+        data={"duplicate_of": str(duplicate_of) if duplicate_of else "",
+              **{f"reason.{i}": r for i, r in enumerate(reasons, 1)}},
+    )
+    all_reasons = [*matched.reasons, *reasons]
+    protocol = list(matched.protocol)
+    if matched.decision is Decision.TOUCHLESS:
+        # the touchless decision entry is the last one; it no longer holds
+        protocol[-1] = ProtocolEntryV1(
+            step=STEP, at=at, level=Level.WARNING, message="decision: review - " + "; ".join(all_reasons),
+            data={"decision": Decision.REVIEW.value, **{f"reason.{i}": r for i, r in enumerate(all_reasons, 1)}},
+        )
+    flagged = matched.model_copy(update={"decision": Decision.REVIEW, "reasons": all_reasons,
+                                         "protocol": [*protocol, entry]})
+    return flagged, duplicate_of

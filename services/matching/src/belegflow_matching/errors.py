@@ -1,4 +1,4 @@
-"""Why matching refuses a master-data batch; the refusal is published, never half applied."""
+"""Why matching refuses a master-data batch or a person's review step; neither is ever half applied."""
 
 from __future__ import annotations
 
@@ -13,3 +13,17 @@ class BatchRefusedError(BelegflowError):
         super().__init__(f"{where}{detail}")
         self.supplier_number = supplier_number
         self.detail = detail
+
+
+class ReviewRefusedError(BelegflowError):
+    """A review step that cannot be taken: ``code`` says which rule, ``field`` which value; nothing is saved.
+
+    Codes: ``not-found``, ``stale-version``, ``not-in-review``, ``reason-required``, ``invalid``,
+    ``unknown-supplier``, ``incomplete``.
+    """
+
+    def __init__(self, code: str, detail: str, *, field: str | None = None) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+        self.field = field

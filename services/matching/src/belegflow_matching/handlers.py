@@ -8,15 +8,18 @@ from typing import TYPE_CHECKING, Annotated
 from faststream import Context
 from faststream.nats import NatsRouter
 from faststream.nats.annotations import NatsMessage
+from pydantic import ValidationError
 
 from belegflow_contracts import subjects
-from belegflow_contracts.messages import RecognizedV1, SupplierBatchV1
+from belegflow_contracts.messages import RecognizedV1, ReviewCommandV1, ReviewReplyV1, SupplierBatchV1
+from belegflow_contracts.runtime import db
+from belegflow_contracts.runtime.errors import TransientError
 from belegflow_contracts.runtime.logging import bind_document, get_logger
 from belegflow_contracts.runtime.masterdata import apply_batch
-from belegflow_contracts.runtime.messaging import consumer, jstream, message_id, outgoing, run_once
+from belegflow_contracts.runtime.messaging import consumer, jstream, message_id, outgoing, publish, run_once
 from belegflow_contracts.runtime.service import Runtime
-from belegflow_matching import device_snapshot, domain, store
-from belegflow_matching.errors import BatchRefusedError
+from belegflow_matching import device_snapshot, domain, review, store
+from belegflow_matching.errors import BatchRefusedError, ReviewRefusedError
 from belegflow_matching.settings import Settings
 
 if TYPE_CHECKING:
@@ -48,15 +51,74 @@ async def on_recognized(event: RecognizedV1, msg: NatsMessage, rt: RuntimeDep, s
     bind_document(tenant=event.tenant, document_id=str(event.document_id))
     keys = domain.lookup_keys(event.fields)
 
+    policy = settings.policy(event.tenant)
+
     async def effects(conn: Connection) -> list[Outgoing]:
+        at = datetime.now(UTC)
         candidates = await store.find_candidates(conn, event.tenant, keys)
-        matched = domain.match(event, keys, candidates, min_confidence=settings.touchless_min_confidence,
-                               at=datetime.now(UTC))
+        matched = domain.match(event, keys, candidates, min_confidence=policy.min_confidence,
+                               max_gross=policy.max_gross, at=at)
+        matched, duplicate_of = domain.flag_duplicates(matched, await store.find_earlier(conn, matched), at=at)
         await store.save_match(conn, matched)
-        log.info("matched", decision=matched.decision.value,
+        step = review.open_review(matched, duplicate_of=duplicate_of, at=at)
+        await store.save_review(conn, step.review)
+        await store.add_audit(conn, step.event)
+        log.info("matched", decision=matched.decision.value, state=step.review.state.value,
                  supplier=matched.supplier.supplier_number if matched.supplier else None, reasons=matched.reasons)
-        return [outgoing(subjects.matched(event.tenant), matched,
-                         msg_id=subjects.msg_id(event.document_id, "matched", event.revision))]
+        return _step_messages(step)
 
     await run_once(rt.db, rt.broker, consumer_name="matching-recognized", message_id=message_id(msg),
                    effects=effects)
+
+
+def _step_messages(step: review.Step) -> list[Outgoing]:
+    """The decision event of a step, and the match that goes on to booking once the revision is approved."""
+    r = step.review
+    out = [outgoing(subjects.decision(r.tenant), step.event,
+                    msg_id=subjects.msg_id(r.document_id, f"decision-{r.version}", r.revision))]
+    if step.matched is not None:
+        out.append(outgoing(subjects.matched(r.tenant), step.matched,
+                            msg_id=subjects.msg_id(r.document_id, "matched", r.revision)))
+    return out
+
+
+@router.subscriber(subjects.ALL_REVIEW_COMMANDS, queue="matching-review")
+async def on_review_command(msg: NatsMessage, rt: RuntimeDep) -> ReviewReplyV1:
+    """A person's step on a document in review: applied in one transaction and answered, or refused with why."""
+    try:
+        command = ReviewCommandV1.model_validate_json(msg.body)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors())
+        return ReviewReplyV1(ok=False, code="invalid", detail=problems)
+    if msg.raw_message.subject != subjects.review_command(command.tenant):
+        return ReviewReplyV1(ok=False, code="invalid", detail=f"command for tenant {command.tenant} sent on "
+                                                                f"{msg.raw_message.subject}")
+    bind_document(tenant=command.tenant, document_id=str(command.document_id))
+    try:
+        async with rt.db.acquire() as conn, conn.transaction():
+            current = await store.lock_current_review(conn, command.tenant, command.document_id)
+            if current is None:
+                raise ReviewRefusedError("not-found", f"document {command.document_id} is not known to matching "
+                                                      f"for tenant {command.tenant} (not matched yet?)")
+            chosen = None
+            if command.supplier_number is not None:
+                chosen = await store.supplier_by_number(conn, command.tenant, command.supplier_number)
+            step = review.apply_step(current, command, chosen=chosen)
+            await store.save_review(conn, step.review)
+            await store.add_audit(conn, step.event)
+            source = f"review:{command.document_id}:{step.review.revision}:{step.review.version}"
+            rows = [(await db.add_outbox(conn, out, source=source), out) for out in _step_messages(step)]
+    except ReviewRefusedError as exc:
+        log.info("review step refused", action=command.action.value, code=exc.code, detail=exc.detail)
+        return ReviewReplyV1(ok=False, code=exc.code, detail=exc.detail, field=exc.field)
+    try:
+        for _, out in rows:
+            await publish(rt.broker, out)
+        async with rt.db.acquire() as conn:
+            await db.mark_published(conn, [row_id for row_id, _ in rows])
+    except TransientError as exc:  # committed: the outbox relay publishes it
+        log.warning("review step published later", error=str(exc))
+    log.info("review step", action=command.action.value, by=command.by, state=step.review.state.value,
+             version=step.review.version)
+    return ReviewReplyV1(ok=True, state=step.review.state, version=step.review.version,
+                         revision=step.review.revision)

@@ -2,12 +2,39 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from belegflow_contracts.runtime.settings import DatabaseSettings
+
+
+class TouchlessPolicy(BaseModel):
+    """When a tenant's invoice may be approved without a person."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    min_confidence: float = Field(ge=0.0, le=1.0, description="least confidence of number, date and gross")
+    max_gross: Decimal | None = Field(
+        default=None, ge=0, description="largest gross amount approved without a person; None: no limit"
+    )
 
 
 class Settings(DatabaseSettings):
     touchless_min_confidence: float = Field(
         default=0.9, ge=0.0, le=1.0, description="least confidence of number, date and gross for touchless"
     )
+    touchless_max_gross: Decimal | None = Field(
+        default=None, ge=0, description="largest gross amount approved without a person (every tenant); unset: none"
+    )
+    touchless_policies: dict[str, TouchlessPolicy] = Field(
+        default_factory=dict,
+        description='per tenant, JSON: {"acme": {"min_confidence": 0.95, "max_gross": "5000"}}; '
+        "a tenant not named gets the two settings above",
+    )
+
+    def policy(self, tenant: str) -> TouchlessPolicy:
+        """The touchless policy of ``tenant``."""
+        return self.touchless_policies.get(tenant) or TouchlessPolicy(
+            min_confidence=self.touchless_min_confidence, max_gross=self.touchless_max_gross
+        )

@@ -8,13 +8,16 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import asyncpg
 
-from belegflow_matching.domain import Candidates, Keys, SupplierRecord, normalize_name
+from belegflow_contracts.messages import InvoiceV1, ReviewState, SupplierMatchV1
+from belegflow_contracts.types import ObjectRef
+from belegflow_matching.domain import Candidates, Earlier, Keys, SupplierRecord, invoice_key, normalize_name
 from belegflow_matching.errors import BatchRefusedError
+from belegflow_matching.review import Review
 
 if TYPE_CHECKING:
     from uuid import UUID
 
-    from belegflow_contracts.messages import MatchedV1, SupplierBatchV1
+    from belegflow_contracts.messages import DecisionV1, MatchedV1, SupplierBatchV1
     from belegflow_contracts.runtime.db import Connection
 
 _SUPPLIER_COLUMNS = (
@@ -176,3 +179,99 @@ async def get_match(conn: Connection, document_id: UUID, revision: int) -> dict[
         "SELECT * FROM matches WHERE document_id = $1 AND revision = $2", document_id, revision
     )
     return dict(row) if row is not None else None
+
+
+# --- review: the decision on each revision, its audit trail, and the business key of duplicates -----------
+
+
+async def supplier_by_number(conn: Connection, tenant: str, supplier_number: str) -> SupplierRecord | None:
+    row = await conn.fetchrow(
+        f"SELECT {_SUPPLIER_COLUMNS} FROM suppliers s WHERE s.tenant = $1 AND s.supplier_number = $2",
+        tenant, supplier_number,
+    )
+    return _record(row) if row is not None else None
+
+
+async def find_earlier(conn: Connection, matched: MatchedV1) -> list[Earlier]:
+    """Other documents of the same supplier with the same invoice number, or the same date and gross.
+
+    Serialised per tenant and supplier (a transaction lock), so two copies arriving at once still see each other.
+    """
+    supplier = matched.supplier
+    if supplier is None:
+        return []
+    invoice = matched.invoice
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"dup:{matched.tenant}:{supplier.supplier_number}")
+    rows = await conn.fetch(
+        """
+        SELECT DISTINCT ON (document_id) document_id, invoice->>'invoice_number' AS invoice_number, invoice_date,
+               gross_amount
+        FROM reviews
+        WHERE tenant = $1 AND supplier_number = $2 AND document_id <> $3 AND state <> 'rejected'
+          AND ((invoice_key IS NOT NULL AND invoice_key = $4)
+               OR (invoice_date IS NOT NULL AND invoice_date = $5 AND gross_amount = $6))
+        ORDER BY document_id, revision DESC
+        """,
+        matched.tenant, supplier.supplier_number, matched.document_id, invoice_key(invoice.invoice_number),
+        invoice.invoice_date, invoice.gross_amount,
+    )
+    found = [Earlier(document_id=r["document_id"], invoice_number=r["invoice_number"],
+                     invoice_date=r["invoice_date"], gross_amount=r["gross_amount"]) for r in rows]
+    return sorted(found, key=lambda e: str(e.document_id))
+
+
+async def save_review(conn: Connection, review: Review) -> None:
+    """Insert or update the decision on one revision, with the business key duplicates are looked up by."""
+    invoice = review.invoice
+    await conn.execute(
+        """
+        INSERT INTO reviews (document_id, revision, tenant, state, version, original, invoice, supplier, reasons,
+                             duplicate_of, supplier_number, invoice_key, invoice_date, gross_amount)
+        VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8::jsonb, $9::jsonb, $10, $11, $12, $13, $14)
+        ON CONFLICT (document_id, revision) DO UPDATE SET
+            state = EXCLUDED.state, version = EXCLUDED.version, invoice = EXCLUDED.invoice,
+            supplier = EXCLUDED.supplier, reasons = EXCLUDED.reasons, duplicate_of = EXCLUDED.duplicate_of,
+            supplier_number = EXCLUDED.supplier_number, invoice_key = EXCLUDED.invoice_key,
+            invoice_date = EXCLUDED.invoice_date, gross_amount = EXCLUDED.gross_amount, updated_at = now()
+        """,
+        review.document_id, review.revision, review.tenant, review.state.value, review.version,
+        review.original.model_dump_json(), invoice.model_dump_json(),
+        review.supplier.model_dump_json() if review.supplier else None, json.dumps(list(review.reasons)),
+        review.duplicate_of, review.supplier.supplier_number if review.supplier else None,
+        invoice_key(invoice.invoice_number), invoice.invoice_date, invoice.gross_amount,
+    )
+
+
+async def lock_current_review(conn: Connection, tenant: str, document_id: UUID) -> Review | None:
+    """The decision on the document's latest revision, locked until the transaction ends; another tenant's: None."""
+    row = await conn.fetchrow(
+        "SELECT * FROM reviews WHERE tenant = $1 AND document_id = $2 ORDER BY revision DESC LIMIT 1 FOR UPDATE",
+        tenant, document_id,
+    )
+    if row is None:
+        return None
+    return Review(
+        document_id=row["document_id"], revision=row["revision"], tenant=row["tenant"],
+        state=ReviewState(row["state"]), version=row["version"],
+        original=ObjectRef.model_validate_json(row["original"]),
+        invoice=InvoiceV1.model_validate_json(row["invoice"]),
+        supplier=SupplierMatchV1.model_validate_json(row["supplier"]) if row["supplier"] else None,
+        reasons=tuple(json.loads(row["reasons"])), duplicate_of=row["duplicate_of"],
+    )
+
+
+async def add_audit(conn: Connection, event: DecisionV1) -> None:
+    """One line of the append-only audit trail per step (a step of a version is recorded once)."""
+    await conn.execute(
+        """
+        INSERT INTO review_audit (document_id, revision, version, tenant, action, by_whom, at, reason, changes)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)
+        """,
+        event.document_id, event.revision, event.version, event.tenant, event.action, event.by, event.at,
+        event.reason, json.dumps([c.model_dump() for c in event.changes]),
+    )
+
+
+async def audit_trail(conn: Connection, document_id: UUID) -> list[dict[str, Any]]:
+    rows = await conn.fetch("SELECT * FROM review_audit WHERE document_id = $1 ORDER BY id", document_id)
+    return [dict(r) for r in rows]
