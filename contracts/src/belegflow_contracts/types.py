@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Final
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
+from stdnum import iban as stdnum_iban
+from stdnum.de import vat as stdnum_de_vat
+from stdnum.eu import vat as stdnum_eu_vat
+from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength, ValidationError
 
 _TENANT_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 _IBAN_RE = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$")
@@ -24,47 +28,74 @@ def normalize_tenant(value: str) -> str:
     return tenant
 
 
-def iban_checksum_ok(iban: str) -> bool:
-    """ISO 13616 mod-97 check on a compact, upper-case IBAN."""
+_IBAN_PROBLEM: Final = {
+    InvalidChecksum: "its check digits are wrong (ISO 13616 mod 97)",
+    InvalidComponent: "its country code has no IBAN",
+    InvalidFormat: "its length or structure is wrong for its country",
+    InvalidLength: "its length or structure is wrong for its country",
+}
+_VAT_PROBLEM: Final = {
+    InvalidChecksum: "its check digit is wrong",
+    InvalidComponent: "its country prefix is not an EU VAT scheme",
+    InvalidFormat: "its format is wrong for its country",
+    InvalidLength: "its length is wrong for its country",
+}
+
+
+def iban_problem(iban: str) -> str | None:
+    """Why a compact, upper-case IBAN is not valid (country, length, structure, mod-97), or None when it is.
+
+    Checked by python-stdnum against the IBAN registry and the country's own rules where it has them.
+    """
     if not _IBAN_RE.match(iban):
-        return False
-    rearranged = iban[4:] + iban[:4]
-    digits = "".join(str(int(ch, 36)) for ch in rearranged)
-    return int(digits) % 97 == 1
+        return "it is not two letters, two check digits and 11-30 letters or digits"
+    try:
+        stdnum_iban.validate(iban)
+    except ValidationError as exc:
+        return _IBAN_PROBLEM.get(type(exc), str(exc))
+    return None
+
+
+def iban_checksum_ok(iban: str) -> bool:
+    """A compact, upper-case IBAN that is valid: known country, its length and structure, and mod-97 check."""
+    return iban_problem(iban) is None
 
 
 def normalize_iban(value: str) -> str:
-    """Compact upper-case IBAN; rejects a wrong check sum."""
+    """Compact upper-case IBAN; rejects an unknown country, a wrong length or structure, a wrong check sum."""
     iban = re.sub(r"[\s-]", "", value).upper()
-    if not iban_checksum_ok(iban):
-        raise ValueError(f"IBAN {value!r} is not valid (format or mod-97 check sum)")
+    if problem := iban_problem(iban):
+        raise ValueError(f"IBAN {value!r} is not valid: {problem}")
     return iban
 
 
 def de_vat_check_digit_ok(vat_id: str) -> bool:
     """German USt-IdNr. check digit (ISO 7064 MOD 11,10) on 'DE' + 9 digits."""
-    if not re.fullmatch(r"DE[0-9]{9}", vat_id):
-        return False
-    digits = vat_id[2:]
-    product = 10
-    for ch in digits[:8]:
-        total = (int(ch) + product) % 10
-        if total == 0:
-            total = 10
-        product = (2 * total) % 11
-    check = 11 - product
-    if check == 10:
-        check = 0
-    return check == int(digits[8])
+    return bool(re.fullmatch(r"DE[0-9]{9}", vat_id)) and stdnum_de_vat.is_valid(vat_id[2:])
+
+
+def vat_id_problem(vat_id: str) -> str | None:
+    """Why a compact, upper-case VAT ID is not valid, or None when it is.
+
+    EU VAT IDs (every member state's scheme, Greece as EL, Northern Ireland as XI) are checked by
+    python-stdnum: length, format and check digits. Other countries' prefixes are checked for format only.
+    """
+    if not _VAT_RE.match(vat_id):
+        return "expected a country prefix and 2-13 characters"
+    if vat_id[:2].lower() not in stdnum_eu_vat.MEMBER_STATES:
+        return None
+    try:
+        stdnum_eu_vat.validate(vat_id)
+    except ValidationError as exc:
+        return _VAT_PROBLEM.get(type(exc), str(exc))
+    return None
 
 
 def normalize_vat_id(value: str) -> str:
-    """Compact upper-case VAT ID; German ones must pass their check digit."""
+    """Compact upper-case VAT ID; EU ones must pass their country's length, format and check digits."""
     vat_id = re.sub(r"[\s.-]", "", value).upper()
-    if not _VAT_RE.match(vat_id):
-        raise ValueError(f"VAT ID {value!r} is not valid: expected a country prefix and 2-13 characters")
-    if vat_id.startswith("DE") and not de_vat_check_digit_ok(vat_id):
-        raise ValueError(f"VAT ID {value!r} fails the German check digit")
+    if problem := vat_id_problem(vat_id):
+        raise ValueError(f"VAT ID {value!r} is not valid: {problem}")
     return vat_id
 
 
