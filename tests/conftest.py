@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
+import os
+import subprocess
+import sys
+import threading
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
+import jwt
 import nats
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
 from nats.aio.client import Client as NATS
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
@@ -40,13 +50,61 @@ def stack_state(tmp_path_factory: pytest.TempPathFactory) -> Iterator[stack.Stac
         stack.down(home)
 
 
+class IdentityProvider:
+    """A local OIDC identity provider: an RSA key pair whose public half a local HTTP server offers as JWKS."""
+
+    ISSUER = "https://idp.belegflow.test"
+    AUDIENCE = "belegflow"
+
+    def __init__(self) -> None:
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        jwk = json.loads(RSAAlgorithm.to_jwk(self.key.public_key()))
+        self.jwks = json.dumps({"keys": [{**jwk, "kid": "test-key", "use": "sig", "alg": "RS256"}]}).encode()
+        jwks = self.jwks
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.send_response(200)
+                self.send_header("content-type", "application/json")
+                self.end_headers()
+                self.wfile.write(jwks)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def jwks_url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/jwks"
+
+    def token(self, *, roles: list[str], tenants: list[str], sub: str = "anna@example.com", expires_in_s: int = 300,
+              audience: str = AUDIENCE, key: rsa.RSAPrivateKey | None = None) -> str:
+        now = int(time.time())
+        claims = {"iss": self.ISSUER, "aud": audience, "sub": sub, "iat": now, "exp": now + expires_in_s,
+                  "roles": roles, "tenants": tenants}
+        return jwt.encode(claims, key or self.key, algorithm="RS256", headers={"kid": "test-key"})
+
+
 @pytest.fixture(scope="session")
-def services(stack_state: stack.StackState, tmp_path_factory: pytest.TempPathFactory) -> Iterator[processes.ServiceSet]:
+def idp() -> Iterator[IdentityProvider]:
+    provider = IdentityProvider()
+    try:
+        yield provider
+    finally:
+        provider.server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def services(stack_state: stack.StackState, tmp_path_factory: pytest.TempPathFactory, idp: IdentityProvider
+             ) -> Iterator[processes.ServiceSet]:
     out = tmp_path_factory.mktemp("out")
     inbox = tmp_path_factory.mktemp("inbox")
     running = processes.start_all(
         stack_state, export_dir=out, inbox_dir=inbox,
-        extra_env=SERVICE_ENV,
+        extra_env={**SERVICE_ENV, "BELEGFLOW_OIDC_ISSUER": idp.ISSUER, "BELEGFLOW_OIDC_JWKS_URL": idp.jwks_url,
+                   "BELEGFLOW_OIDC_AUDIENCE": idp.AUDIENCE},
     )
     try:
         yield running
@@ -119,7 +177,7 @@ async def import_masterdata(state: stack.StackState, tenant: str, folder: Path =
 def upload(services: processes.ServiceSet, tenant: str, path: Path) -> httpx.Response:
     with path.open("rb") as fh:
         return httpx.post(f"{services.ingest_url}/v1/documents", files={"file": (path.name, fh)},
-                          headers={"X-Tenant": tenant}, timeout=60)
+                          headers={"X-Tenant": tenant, **services.auth}, timeout=60)
 
 
 def truth(path: Path) -> dict[str, Any]:
@@ -135,7 +193,8 @@ def release_device(
 ) -> dict[str, Any]:
     """``POST /v1/devices``: the slot's one-time code and its expiry."""
     body: dict[str, Any] = {"name": name, **({"ttl_s": ttl_s} if ttl_s else {})}
-    response = httpx.post(f"{services.ingest_url}/v1/devices", json=body, headers={"X-Tenant": tenant}, timeout=30)
+    response = httpx.post(f"{services.ingest_url}/v1/devices", json=body,
+                          headers={"X-Tenant": tenant, **services.auth}, timeout=30)
     assert response.status_code == 201, response.text
     data: dict[str, Any] = response.json()
     return data
@@ -167,3 +226,20 @@ async def connect_device(paired: PairingResultV1, **options: Any) -> NATS:
 def paired_device(services: processes.ServiceSet, tenant: str) -> PairingResultV1:
     """A device paired with slot ``kasse-01`` of the test's tenant."""
     return pair_device(services, tenant)
+
+
+def add_user(state: stack.StackState, name: str, password: str, *, roles: list[str], tenants: list[str]) -> None:
+    """``belegflow users add`` with the password on standard input, as an operator does."""
+    args = [sys.executable, "-m", "belegflow_ops", "users", "add", name]
+    for role in roles:
+        args += ["--role", role]
+    for tenant in tenants:
+        args += ["--tenant", tenant]
+    result = subprocess.run(args, input=f"{password}\n", capture_output=True, text=True, timeout=60, check=False,
+                            env={**os.environ, "BELEGFLOW_HOME": state.home})
+    assert result.returncode == 0, result.stderr
+
+
+def basic(name: str, password: str) -> dict[str, str]:
+    """The Authorization header of a local user."""
+    return {"Authorization": "Basic " + base64.b64encode(f"{name}:{password}".encode()).decode()}

@@ -52,7 +52,7 @@ pytestmark = pytest.mark.e2e
 
 
 def devices_of(services: processes.ServiceSet, tenant: str) -> dict[str, dict[str, object]]:
-    response = httpx.get(f"{services.ingest_url}/v1/devices", headers={"X-Tenant": tenant}, timeout=30)
+    response = httpx.get(f"{services.ingest_url}/v1/devices", headers={"X-Tenant": tenant, **services.auth}, timeout=30)
     assert response.status_code == 200, response.text
     return {row["device"]: row for row in response.json()}
 
@@ -121,7 +121,8 @@ def test_wrong_used_and_expired_codes_are_refused_with_their_reason(
     assert again.status_code == 409
     assert again.json()["code"] == "pairing_code_used"
     # a paired slot refuses to be released again (it needs a reset)
-    refused = httpx.post(f"{services.ingest_url}/v1/devices", json={"name": "kasse-07"}, headers={"X-Tenant": tenant})
+    refused = httpx.post(f"{services.ingest_url}/v1/devices", json={"name": "kasse-07"},
+                         headers={"X-Tenant": tenant, **services.auth})
     assert refused.status_code == 409
     assert refused.json()["code"] == "device_already_paired"
     # malformed request
@@ -130,7 +131,8 @@ def test_wrong_used_and_expired_codes_are_refused_with_their_reason(
     assert bad.json()["code"] == "invalid_request"
     assert "code" in bad.json()["detail"]
     # invalid slot name
-    bad_name = httpx.post(f"{services.ingest_url}/v1/devices", json={"name": "kasse 03!"}, headers={"X-Tenant": tenant})
+    bad_name = httpx.post(f"{services.ingest_url}/v1/devices", json={"name": "kasse 03!"},
+                          headers={"X-Tenant": tenant, **services.auth})
     assert bad_name.status_code == 400
     assert bad_name.json()["code"] == "invalid_device_name"
 
@@ -168,7 +170,8 @@ async def test_reset_lets_a_new_device_pair_and_the_old_credentials_fail(
     old = pair_device(services, tenant, "kasse-10")
     device = await connect_device(old)
     await device.close()
-    reset = httpx.post(f"{services.ingest_url}/v1/devices/kasse-10/reset", headers={"X-Tenant": tenant})
+    reset = httpx.post(f"{services.ingest_url}/v1/devices/kasse-10/reset",
+                       headers={"X-Tenant": tenant, **services.auth})
     assert reset.status_code == 200, reset.text
     assert devices_of(services, tenant)["kasse-10"]["state"] == "released"
     with pytest.raises(Exception, match="Authorization Violation"):
@@ -196,7 +199,8 @@ async def test_revoked_credentials_cannot_connect(services: processes.ServiceSet
     # GIVEN a device with an open connection
     device = await connect_device(paired, closed_cb=on_closed)
     # WHEN it is revoked
-    revoke = httpx.post(f"{services.ingest_url}/v1/devices/kasse-11/revoke", headers={"X-Tenant": tenant})
+    revoke = httpx.post(f"{services.ingest_url}/v1/devices/kasse-11/revoke",
+                        headers={"X-Tenant": tenant, **services.auth})
     assert revoke.status_code == 200, revoke.text
     assert revoke.json()["connections_closed"] == 1
     # THEN the server closes the open connection (long before its authorization would expire)
@@ -206,10 +210,11 @@ async def test_revoked_credentials_cannot_connect(services: processes.ServiceSet
         await connect_device(paired)
     assert devices_of(services, tenant)["kasse-11"]["state"] == "revoked"
     # a revoked slot's code is refused as revoked, and it cannot be released again without a reset
-    again = httpx.post(f"{services.ingest_url}/v1/devices", json={"name": "kasse-11"}, headers={"X-Tenant": tenant})
+    again = httpx.post(f"{services.ingest_url}/v1/devices", json={"name": "kasse-11"},
+                       headers={"X-Tenant": tenant, **services.auth})
     assert again.status_code == 403
     assert again.json()["code"] == "device_revoked"
-    unknown = httpx.post(f"{services.ingest_url}/v1/devices/nope/revoke", headers={"X-Tenant": tenant})
+    unknown = httpx.post(f"{services.ingest_url}/v1/devices/nope/revoke", headers={"X-Tenant": tenant, **services.auth})
     assert unknown.status_code == 404
     assert unknown.json()["code"] == "device_unknown"
 
@@ -368,7 +373,8 @@ async def test_chunked_upload_of_a_large_document_arrives_byte_identical(
     # THEN it is accepted and stored byte for byte, with what the device recorded at capture
     assert receipt.status is ReceiptStatus.ACCEPTED, receipt.reason
     assert receipt.sha256 == sha
-    doc = httpx.get(f"{services.ingest_url}/v1/documents/{receipt.document_id}", timeout=30).json()
+    doc = httpx.get(f"{services.ingest_url}/v1/documents/{receipt.document_id}",
+                    headers=services.auth, timeout=30).json()
     assert doc["sha256"] == sha
     assert doc["size"] == len(data)
     assert doc["filename"] == "groß.pdf"
@@ -430,7 +436,8 @@ async def test_a_resend_much_later_is_stored_once_with_the_same_document_id(
     assert [a.status for a in answers] == [ReceiptStatus.ACCEPTED, ReceiptStatus.ACCEPTED, ReceiptStatus.REJECTED]
     assert answers[0].document_id == answers[1].document_id == first.document_id
     assert "never reused" in (answers[2].reason or "")
-    listed = httpx.get(f"{services.ingest_url}/v1/documents", headers={"X-Tenant": tenant}, timeout=30).json()
+    listed = httpx.get(f"{services.ingest_url}/v1/documents",
+                       headers={"X-Tenant": tenant, **services.auth}, timeout=30).json()
     assert [d["id"] for d in listed] == [str(first.document_id)]
 
 
@@ -454,7 +461,8 @@ async def test_a_device_paired_after_a_reset_numbers_from_1_again(
         await device.close()
     assert first.status is ReceiptStatus.ACCEPTED, first.reason
     # WHEN the operator resets the slot and a fresh agent pairs it and starts again at sequence 1 with B
-    reset = httpx.post(f"{services.ingest_url}/v1/devices/kasse-20/reset", headers={"X-Tenant": tenant})
+    reset = httpx.post(f"{services.ingest_url}/v1/devices/kasse-20/reset",
+                       headers={"X-Tenant": tenant, **services.auth})
     assert reset.status_code == 200, reset.text
     redeemed = redeem_code(services, reset.json()["code"])
     assert redeemed.status_code == 200, redeemed.text
@@ -489,10 +497,11 @@ async def test_a_device_paired_after_a_reset_numbers_from_1_again(
                                                     (2, ReceiptStatus.DUPLICATE, first.document_id)]
     assert again.status is ReceiptStatus.DUPLICATE
     # document A stays stored and visible; the old pairing's receipt stays on record
-    doc_a = httpx.get(f"{services.ingest_url}/v1/documents/{first.document_id}", timeout=30)
+    doc_a = httpx.get(f"{services.ingest_url}/v1/documents/{first.document_id}", headers=services.auth, timeout=30)
     assert doc_a.status_code == 200, doc_a.text
     assert doc_a.json()["sha256"] == hashlib.sha256(a).hexdigest()
-    listed = httpx.get(f"{services.ingest_url}/v1/documents", headers={"X-Tenant": tenant}, timeout=30).json()
+    listed = httpx.get(f"{services.ingest_url}/v1/documents",
+                       headers={"X-Tenant": tenant, **services.auth}, timeout=30).json()
     assert sorted(d["id"] for d in listed) == sorted([str(first.document_id), str(second.document_id)])
     conn = await asyncpg.connect(stack_state.admin_dsn)
     try:
@@ -598,13 +607,14 @@ async def test_sync_data_and_sessions_land_in_the_device_list(
     assert row["last_sync_result"] == "success"
     assert row["backlog"] == 4
     assert row["last_contact"] is not None
-    detail = httpx.get(f"{services.ingest_url}/v1/devices/{paired_device.device}", headers={"X-Tenant": tenant}).json()
+    detail = httpx.get(f"{services.ingest_url}/v1/devices/{paired_device.device}",
+                       headers={"X-Tenant": tenant, **services.auth}).json()
     assert detail["sessions"][0]["accepted"] == 4
     assert json.dumps(detail)  # plain JSON all the way down
 
 
 def test_operator_cli_releases_lists_resets_and_revokes(services: processes.ServiceSet, tenant: str) -> None:
-    env = {**os.environ, "BELEGFLOW_INGEST_URL": services.ingest_url}
+    env = {**os.environ, "BELEGFLOW_INGEST_URL": services.ingest_url, "BELEGFLOW_API_KEY": services.api_key}
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "belegflow_ops", "devices", *args, "--tenant", tenant],

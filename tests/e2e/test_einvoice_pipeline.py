@@ -63,7 +63,8 @@ async def test_ubl_and_cii_twins_are_exported_alike(
             "lines": len(doc.findall("t:lines/t:line", NS)),
         }
         headers.append(header)
-        status = httpx.get(f"{services.ingest_url}/v1/documents/{document_id}", timeout=10).json()
+        status = httpx.get(f"{services.ingest_url}/v1/documents/{document_id}",
+                           headers=services.auth, timeout=10).json()
         assert status["status"] == "exported"
         assert any(e["step"] == "ocr" and "einvoice" in e["message"] for e in status["protocol"]), status["protocol"]
     assert headers[0] == {"number": "123456XX", "date": "2016-04-04", "gross": "336.90", "supplier": "80001",

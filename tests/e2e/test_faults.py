@@ -60,4 +60,4 @@ async def test_killed_services_restart_and_every_document_is_exported_exactly_on
         assert await conn.fetchval("SELECT count(*) FROM export.tms_exports WHERE tenant = $1", tenant) == len(pdfs)
     finally:
         await conn.close()
-    assert len(list((services.export_dir / tenant).rglob("*.xml"))) == len(pdfs)
+    assert len(list((services.export_dir / tenant / "tms").glob("*.xml"))) == len(pdfs)

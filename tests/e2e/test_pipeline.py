@@ -62,14 +62,14 @@ async def test_uploaded_pdf_arrives_as_tms_xml_on_the_export_subject(
     assert accruals == [line["accrual_number"] for line in expected["lines"]]
 
     # AND the document's status and protocol tell the same story over HTTP
-    status = httpx.get(f"{services.ingest_url}/v1/documents/{document_id}", timeout=10).json()
+    status = httpx.get(f"{services.ingest_url}/v1/documents/{document_id}", headers=services.auth, timeout=10).json()
     assert status["status"] == "exported"
     steps = {entry["step"] for entry in status["protocol"]}
     assert {"ingest", "ocr", "matching", "accrual", "export"} <= steps
     assert status["fields"]["fields"]["invoice_number"]["value"] == expected["fields"]["invoice_number"]
 
     # AND the file was written where integrators read it, identical to the published XML
-    files = list(services.export_dir.rglob(f"{document_id}-r1.xml"))
+    files = list((services.export_dir / tenant / "tms").glob(f"{document_id}-r1.xml"))
     assert len(files) == 1
     assert files[0].read_bytes() == export.xml.encode()
 

@@ -38,7 +38,7 @@ pytestmark = pytest.mark.e2e
 
 def post(services: processes.ServiceSet, document_id: str, action: str, tenant: str | None,
          body: Any = None, *, raw: bytes | None = None) -> httpx.Response:
-    headers = {"X-Tenant": tenant} if tenant is not None else {}
+    headers = {**services.auth, **({"X-Tenant": tenant} if tenant is not None else {})}
     url = f"{services.ingest_url}/v1/documents/{document_id}/recognition/{action}"
     if raw is not None:
         return httpx.post(url, content=raw, headers={**headers, "content-type": "application/json"}, timeout=30)
@@ -46,7 +46,8 @@ def post(services: processes.ServiceSet, document_id: str, action: str, tenant: 
 
 
 def document(services: processes.ServiceSet, document_id: str) -> dict[str, Any]:
-    body: dict[str, Any] = httpx.get(f"{services.ingest_url}/v1/documents/{document_id}", timeout=10).json()
+    body: dict[str, Any] = httpx.get(f"{services.ingest_url}/v1/documents/{document_id}",
+                                     headers=services.auth, timeout=10).json()
     return body
 
 
@@ -154,7 +155,7 @@ async def test_repeat_gives_a_second_revision_with_its_own_recognition_and_expor
     published = await exports(nc, tenant, expect=2)
     assert sorted(e.revision for e in published) == [1, 2]
     assert {str(e.document_id) for e in published} == {document_id}
-    assert sorted(p.name for p in (services.export_dir / tenant).rglob("*.xml")) == [
+    assert sorted(p.name for p in (services.export_dir / tenant / "tms").glob("*.xml")) == [
         f"{document_id}-r1.xml", f"{document_id}-r2.xml"]
     # AND the read model shows revision 2, exported, and who asked why
     doc = await wait_for(services, document_id, lambda d: d["status"] == "exported" and d["export"]["revision"] == 2)
@@ -384,7 +385,7 @@ async def test_unknown_engine_is_named_in_the_error(
 
 
 def cli(services: processes.ServiceSet, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "BELEGFLOW_INGEST_URL": services.ingest_url}
+    env = {**os.environ, "BELEGFLOW_INGEST_URL": services.ingest_url, "BELEGFLOW_API_KEY": services.api_key}
     return subprocess.run([sys.executable, "-m", "belegflow_ops", "recognition", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=60, check=False)
 

@@ -16,16 +16,17 @@ from nats.aio.client import Client as NATS
 from belegflow_contracts.messages import DecisionV1, DocumentType, ReviewState, TmsExportV1, TmsExportV2
 from belegflow_contracts.xsd import TMS_TRANSFER_V2_NAMESPACE, tms_transfer_v2_xsd
 from belegflow_ops import processes, stack
-from tests.conftest import SAMPLES, import_masterdata, stream_messages, truth, upload
+from tests.conftest import SAMPLES, add_user, basic, import_masterdata, stream_messages, truth, upload
 from tests.e2e.test_pipeline import NS, text, validate_against_xsd
 
 pytestmark = pytest.mark.e2e
 INVOICE = SAMPLES / "invoices" / "invoice-01-din.pdf"
+PASSWORD = "correct horse battery"
 
 
 def step(services: processes.ServiceSet, document_id: str, action: str, tenant: str | None,
-         body: Any = None, *, raw: bytes | None = None) -> httpx.Response:
-    headers = {"X-Tenant": tenant} if tenant is not None else {}
+         body: Any = None, *, raw: bytes | None = None, auth: dict[str, str] | None = None) -> httpx.Response:
+    headers = {**(services.auth if auth is None else auth), **({"X-Tenant": tenant} if tenant is not None else {})}
     url = f"{services.ingest_url}/v1/documents/{document_id}/review/{action}"
     if raw is not None:
         return httpx.post(url, content=raw, headers={**headers, "content-type": "application/json"}, timeout=30)
@@ -37,7 +38,8 @@ async def wait_for(services: processes.ServiceSet, document_id: str, done: Calla
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout_s
     while True:
-        doc: dict[str, Any] = httpx.get(f"{services.ingest_url}/v1/documents/{document_id}", timeout=10).json()
+        doc: dict[str, Any] = httpx.get(f"{services.ingest_url}/v1/documents/{document_id}",
+                                        headers=services.auth, timeout=10).json()
         if done(doc) or loop.time() > deadline:
             return doc
         await asyncio.sleep(0.3)
@@ -64,13 +66,17 @@ async def test_a_corrected_invoice_is_exported_once_with_the_corrected_value_aft
     services: processes.ServiceSet, stack_state: stack.StackState, nc: NATS, tenant: str
 ) -> None:
     expected = truth(INVOICE)
-    # GIVEN an invoice waiting for review (its supplier was not in master data when it arrived)
+    # GIVEN a clerk and an approver of the tenant
+    add_user(stack_state, f"anna-{tenant}", PASSWORD, roles=["clerk"], tenants=[tenant])
+    add_user(stack_state, f"bert-{tenant}", PASSWORD, roles=["approver"], tenants=[tenant])
+    anna, bert = basic(f"anna-{tenant}", PASSWORD), basic(f"bert-{tenant}", PASSWORD)
+    # AND an invoice waiting for review (its supplier was not in master data when it arrived)
     document_id = await in_review(services, tenant)
     # AND nothing of it went on to accruals or export
     assert await exports(nc, tenant, expect=0) == []
 
     # WHEN a clerk approves it without a supplier THEN it is refused, naming what is missing
-    refused = step(services, document_id, "approve", tenant, {"expected_version": 1, "by": "clerk:anna"})
+    refused = step(services, document_id, "approve", tenant, {"expected_version": 1}, auth=bert)
     assert refused.status_code == 422, refused.text
     assert refused.json()["code"] == "incomplete"
     assert "supplier" in refused.json()["detail"]
@@ -78,17 +84,17 @@ async def test_a_corrected_invoice_is_exported_once_with_the_corrected_value_aft
     # WHEN the supplier arrives in master data and the clerk chooses it
     await import_masterdata(stack_state, tenant)
     chosen = step(services, document_id, "supplier", tenant,
-                  {"expected_version": 1, "supplier_number": expected["supplier_number"], "by": "clerk:anna"})
+                  {"expected_version": 1, "supplier_number": expected["supplier_number"]}, auth=anna)
     assert chosen.status_code == 200, chosen.text
     assert chosen.json()["version"] == 2
     # a second clerk who still sees version 1 is refused
     stale = step(services, document_id, "supplier", tenant,
-                 {"expected_version": 1, "supplier_number": expected["supplier_number"], "by": "clerk:bob"})
+                 {"expected_version": 1, "supplier_number": expected["supplier_number"]}, auth=bert)
     assert stale.status_code == 409, stale.text
     assert stale.json()["code"] == "stale-version"
     # a supplier master data does not know is refused
     unknown = step(services, document_id, "supplier", tenant,
-                   {"expected_version": 2, "supplier_number": "99999", "by": "clerk:anna"})
+                   {"expected_version": 2, "supplier_number": "99999"}, auth=anna)
     assert unknown.status_code == 422
     assert unknown.json()["code"] == "unknown-supplier"
 
@@ -104,14 +110,18 @@ async def test_a_corrected_invoice_is_exported_once_with_the_corrected_value_aft
 
     # AND the clerk corrects the invoice number
     corrected = step(services, document_id, "correct", tenant,
-                     {"expected_version": 2, "invoice_number": "RE-24-08133-K", "by": "clerk:anna",
-                      "reason": "number misread"})
+                     {"expected_version": 2, "invoice_number": "RE-24-08133-K", "reason": "number misread"},
+                     auth=anna)
     assert corrected.status_code == 200, corrected.text
     assert corrected.json()["version"] == 3
     assert await exports(nc, tenant, expect=0) == []
 
+    # AND the clerk may not approve it (that needs an approver)
+    clerk_approves = step(services, document_id, "approve", tenant, {"expected_version": 3}, auth=anna)
+    assert clerk_approves.status_code == 403, clerk_approves.text
+    assert clerk_approves.json()["code"] == "forbidden"
     # AND an approver approves it
-    approved = step(services, document_id, "approve", tenant, {"expected_version": 3, "by": "approver:bert"})
+    approved = step(services, document_id, "approve", tenant, {"expected_version": 3}, auth=bert)
     assert approved.status_code == 200, approved.text
     assert approved.json()["state"] == "approved"
     assert approved.json()["version"] == 4
@@ -132,10 +142,11 @@ async def test_a_corrected_invoice_is_exported_once_with_the_corrected_value_aft
     doc = await wait_for(services, document_id, lambda d: d["status"] == "exported")
     assert doc["status"] == "exported"
     assert doc["review"]["state"] == "approved"
-    assert doc["review"]["by"] == "approver:bert"
+    assert doc["review"]["by"] == f"user:bert-{tenant}"
     messages = [e["message"] for e in doc["protocol"] if e["step"] == "matching"]
-    assert "corrected by clerk:anna: invoice_number 'RE-24-08133' -> 'RE-24-08133-K'" in messages
-    assert f"supplier {expected['supplier_number']} (Spedition Nordlicht GmbH) chosen by clerk:anna" in messages
+    assert f"corrected by user:anna-{tenant}: invoice_number 'RE-24-08133' -> 'RE-24-08133-K'" in messages
+    assert (f"supplier {expected['supplier_number']} (Spedition Nordlicht GmbH) chosen by user:anna-{tenant}"
+            in messages)
     assert len(await exports(nc, tenant, expect=1)) == 1
 
     # AND matching's audit trail holds every step: who, what, old and new value, why
@@ -146,8 +157,8 @@ async def test_a_corrected_invoice_is_exported_once_with_the_corrected_value_aft
     finally:
         await conn.close()
     assert [(r["action"], r["by_whom"]) for r in rows] == [
-        ("review", "matching"), ("choose_supplier", "clerk:anna"), ("correct", "clerk:anna"),
-        ("approve", "approver:bert")]
+        ("review", "matching"), ("choose_supplier", f"user:anna-{tenant}"), ("correct", f"user:anna-{tenant}"),
+        ("approve", f"user:bert-{tenant}")]
     assert rows[2]["reason"] == "number misread"
     assert '"old": "RE-24-08133"' in rows[2]["changes"]
 
@@ -162,7 +173,7 @@ async def test_a_rejected_invoice_is_never_exported(
     assert no_reason.status_code == 422
     # WHEN it is rejected with a reason
     rejected = step(services, document_id, "reject", tenant,
-                    {"expected_version": 1, "reason": "not our invoice", "by": "clerk:anna"})
+                    {"expected_version": 1, "reason": "not our invoice"})
     assert rejected.status_code == 200, rejected.text
     assert rejected.json()["state"] == "rejected"
     # THEN it shows as rejected, cannot be approved any more, and is never passed on or exported
@@ -199,10 +210,12 @@ async def test_the_same_invoice_from_another_channel_with_other_bytes_is_held_as
     deadline = loop.time() + 90
     second: dict[str, Any] = {}
     while loop.time() < deadline:
-        listed = httpx.get(f"{services.ingest_url}/v1/documents", headers={"X-Tenant": tenant}, timeout=10).json()
+        listed = httpx.get(f"{services.ingest_url}/v1/documents",
+                           headers={"X-Tenant": tenant, **services.auth}, timeout=10).json()
         others = [d for d in listed if str(d["id"]) != first_id]
         if others and others[0]["status"] == "review":
-            second = httpx.get(f"{services.ingest_url}/v1/documents/{others[0]['id']}", timeout=10).json()
+            second = httpx.get(f"{services.ingest_url}/v1/documents/{others[0]['id']}",
+                               headers=services.auth, timeout=10).json()
             break
         await asyncio.sleep(0.3)
     assert second, "the second copy did not reach review"

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import httpx
 import typer
 
-from belegflow_ops import devices, processes, recognition, review, stack
+from belegflow_ops import credentials_cli, devices, processes, recognition, review, stack
+from belegflow_ops.ingest_api import auth_header
 from belegflow_ops.settings import OpsSettings
 
 app = typer.Typer(no_args_is_help=True, help="belegflow operator CLI")
@@ -242,7 +245,7 @@ def md_accrual_settings(
 def upload_file(client: httpx.Client, base: str, tenant: str, path: Path) -> dict[str, Any]:
     with path.open("rb") as fh:
         response = client.post(f"{base}/v1/documents", files={"file": (path.name, fh)},
-                               headers={"X-Tenant": tenant})
+                               headers={"X-Tenant": tenant, **auth_header()})
     body: dict[str, Any] = response.json()
     if response.status_code >= 400:
         raise ValueError(f"{path.name}: {response.status_code} {body.get('code')}: {body.get('detail')}")
@@ -345,6 +348,16 @@ app.add_typer(recognition.build_app(_recognition_ingest_url), name="recognition"
 app.add_typer(review.build_app(_recognition_ingest_url), name="review")
 
 
+def _ingest_database_url() -> str:
+    settings = _settings()
+    return settings.ingest_database_url or _state(settings).database_url("ingest")
+
+
+users_app, keys_app = credentials_cli.build_apps(_ingest_database_url)
+app.add_typer(users_app, name="users")
+app.add_typer(keys_app, name="keys")
+
+
 # --- the whole way, for `make run` ---------------------------------------------------------------
 
 
@@ -364,19 +377,58 @@ def demo(
     base = _ingest_url(_settings())
     invoices = sorted((samples / "invoices").glob("*.pdf"))
     ids: dict[str, str] = {}
-    with httpx.Client(timeout=60) as client:
+    with httpx.Client(timeout=60, headers=auth_header()) as client:
         for path in invoices:
             ids[path.name] = upload_file(client, base, tenant, path)["id"]
         docs = _wait_final(client, base, ids, timeout)
     _print_table(docs)
+    login = _demo_login(tenant)
     typer.echo(f"\nexports in {out.resolve()}; ingest API at {base}/docs")
-    if not keep_running:
-        stack_down()
     waiting = sum(1 for d in docs.values() if d.get("status") == "review")
     if waiting:
-        typer.echo(f"{waiting} invoice(s) wait for review: GET {base}/v1/documents?status=review (X-Tenant: {tenant})")
+        typer.echo(f"{waiting} invoice(s) wait for review: curl -u {login.name} {base}/v1/documents?status=review")
+    typer.echo(f"sign in at {base} as local user {login.name!r} (clerk and approver of {tenant}); "
+               f"its password is in {login.password_file}")
+    if not keep_running:
+        stack_down()
     if any(d.get("status") not in FINAL_STATUSES for d in docs.values()):
         raise typer.Exit(1)
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    name: str
+    password_file: Path
+
+
+def _demo_login(tenant: str) -> DemoLogin:
+    """The demo's local user (clerk and approver of the tenant); its password lies in a file only we may read."""
+    from belegflow_ingest import credential_store, credentials
+
+    settings = _settings()
+    name, path = f"{tenant}-clerk", settings.home.resolve() / f"{tenant}-clerk.password"
+    if path.exists():
+        return DemoLogin(name=name, password_file=path)
+    password = secrets.token_urlsafe(15)
+
+    async def add() -> None:
+        import asyncpg
+
+        conn = await asyncpg.connect(_ingest_database_url(), server_settings={"search_path": "ingest"})
+        try:
+            await credential_store.add_user(conn, name=name, password_hash=credentials.hash_password(password),
+                                            roles=["approver", "clerk"], tenants=[tenant])
+        finally:
+            await conn.close()
+
+    try:
+        asyncio.run(add())
+    except credential_store.CredentialExistsError:
+        typer.echo(f"local user {name} exists, but {path} is gone: add another with `belegflow users add`", err=True)
+        return DemoLogin(name=name, password_file=path)
+    path.touch(mode=0o600)
+    path.write_text(password + "\n")
+    return DemoLogin(name=name, password_file=path)
 
 
 # where a document stays until a person or a repeat moves it on

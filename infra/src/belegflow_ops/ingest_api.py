@@ -9,6 +9,19 @@ from typing import Any
 import httpx
 import typer
 
+from belegflow_ops.settings import OpsSettings
+from belegflow_ops.stack import load_state
+
+
+def auth_header() -> dict[str, str]:
+    """The CLI's credential: ``BELEGFLOW_API_KEY``, else the local stack's bootstrap key; none without either."""
+    settings = OpsSettings()
+    key = settings.api_key
+    if key is None:
+        state = load_state(settings.home.resolve())
+        key = state.bootstrap_api_key if state is not None else None
+    return {"Authorization": f"Bearer {key}"} if key else {}
+
 
 class IngestRequestError(RuntimeError):
     """Ingest refused the request (its status, code and detail), or could not be reached."""
@@ -19,11 +32,12 @@ def call(
 ) -> Any:
     """Send one request to ingest as ``tenant``; its JSON answer, or ``IngestRequestError`` saying why not."""
     url = f"{base}{path}"
+    headers = {"X-Tenant": tenant, **auth_header()}
     try:
         if client is None:
-            response = httpx.request(method, url, json=json, headers={"X-Tenant": tenant}, timeout=30)
+            response = httpx.request(method, url, json=json, headers=headers, timeout=30)
         else:
-            response = client.request(method, url, json=json, headers={"X-Tenant": tenant})
+            response = client.request(method, url, json=json, headers=headers)
     except httpx.HTTPError as exc:
         raise IngestRequestError(f"ingest is not reachable at {base}: {exc}") from exc
     try:

@@ -23,10 +23,16 @@ class ServiceSet:
     export_dir: Path
     inbox_dir: Path
     pids: dict[str, int] = field(default_factory=dict)
+    api_key: str = field(default="", repr=False)  # the stack's bootstrap key; never written to services.json
 
     @property
     def ingest_url(self) -> str:
         return f"http://127.0.0.1:{self.ingest_port}"
+
+    @property
+    def auth(self) -> dict[str, str]:
+        """The Authorization header of the bootstrap key (every role, every tenant)."""
+        return {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
 
     def save(self) -> None:
         (self.home / "services.json").write_text(json.dumps({
@@ -76,7 +82,7 @@ def start_all(
 ) -> ServiceSet:
     home = Path(state.home)
     services = ServiceSet(home=home, ingest_port=ingest_port or free_port(), export_dir=export_dir.resolve(),
-                          inbox_dir=inbox_dir.resolve())
+                          inbox_dir=inbox_dir.resolve(), api_key=state.bootstrap_api_key)
     for service in SERVICES:
         start_one(state, services, service, extra_env=extra_env)
     wait_ready(services)

@@ -20,5 +20,9 @@ class OpsSettings(BaseSettings):
     s3_access_key_id: str | None = None
     s3_secret_access_key: str | None = None
     ingest_url: str | None = Field(default=None, description="ingest HTTP base URL")
+    ingest_database_url: str | None = Field(default=None, description="ingest's DSN, for `users` and `keys`; "
+                                                                      "default: the local stack's")
+    api_key: str | None = Field(default=None, description="API key the CLI sends to ingest; default: the local "
+                                                          "stack's bootstrap key")
     role_passwords: dict[str, str] = Field(default_factory=dict, description="JSON: {service: password}")
     nats_sync_interval: str = Field(default="always", description="JetStream sync_interval of the local server")

@@ -53,6 +53,8 @@ class StackState:
     nats_issuer_seed: str = ""
     # a user of the system account: ingest disconnects a reset or revoked device's open connections
     nats_system_password: str = ""
+    # the first HTTP credential of the installation: every role for every tenant (CLI, demo, tests)
+    bootstrap_api_key: str = ""
 
     @property
     def nats_url(self) -> str:
@@ -88,10 +90,19 @@ class StackState:
             env["BELEGFLOW_DATABASE_URL"] = self.database_url(service)
         if service == "ingest" and self.nats_issuer_seed:
             env["BELEGFLOW_NATS_AUTH_ISSUER_SEED"] = self.nats_issuer_seed
+        if service == "ingest" and self.bootstrap_api_key:
+            env["BELEGFLOW_BOOTSTRAP_API_KEY"] = self.bootstrap_api_key
         if service == "ingest" and self.nats_system_password:
             env["BELEGFLOW_NATS_SYSTEM_URL"] = (
                 f"nats://{NATS_SYSTEM_USER}:{self.nats_system_password}@127.0.0.1:{self.nats_port}")
         return env
+
+
+def new_api_key() -> str:
+    """A fresh API key (``bfk_…``), made the way ingest checks it."""
+    from belegflow_ingest.credentials import new_key
+
+    return new_key().secret
 
 
 def free_port() -> int:
@@ -383,6 +394,8 @@ def up(home: Path, *, sync_interval: str = "always") -> StackState:
         state.nats_issuer_seed = new_issuer_seed()
     if not state.nats_system_password:
         state.nats_system_password = secrets.token_hex(16)
+    if not state.bootstrap_api_key:
+        state.bootstrap_api_key = new_api_key()
     try:
         state.pids["nats"] = _start_nats(state, home)
         state.pids["postgres"] = _start_postgres(state, home)

@@ -11,7 +11,8 @@ from fastapi import FastAPI
 from faststream.nats import NatsBroker
 
 from belegflow_contracts.runtime import service
-from belegflow_ingest import auth_service
+from belegflow_ingest import auth_service, credential_store, credentials, http_auth
+from belegflow_ingest.access import ALL_TENANTS, Role
 from belegflow_ingest.devices_http import api as devices_api
 from belegflow_ingest.edge import router as edge_router
 from belegflow_ingest.handlers import router
@@ -40,6 +41,8 @@ def create_app(settings: Settings) -> FastAPI:
         broker.context.set_global("settings", settings)
         app.state.runtime = rt
         app.state.settings = settings
+        if settings.bootstrap_api_key:
+            await _keep_bootstrap_key(rt, settings.bootstrap_api_key)
         await broker.start()
         auth = await auth_service.serve(rt, settings)
         if settings.inbox_dir is not None:
@@ -52,11 +55,20 @@ def create_app(settings: Settings) -> FastAPI:
             await service.stop(rt)
 
     app = FastAPI(title="belegflow ingest", version="1", lifespan=lifespan)
+    oidc = http_auth.OidcVerifier(settings) if settings.oidc_issuer else None
+    app.middleware("http")(http_auth.gate(oidc))
     app.include_router(api)
     app.include_router(recognition_router)
     app.include_router(review_router)
     app.include_router(devices_api)
     return app
+
+
+async def _keep_bootstrap_key(rt: service.Runtime, secret: str) -> None:
+    key = credentials.key_from_secret(secret)
+    async with rt.db.acquire() as conn:
+        await credential_store.add_key(conn, key_id=key.key_id, name="bootstrap", secret_sha256=key.secret_sha256,
+                                       roles=[r.value for r in Role], tenants=[ALL_TENANTS])
 
 
 def main() -> None:

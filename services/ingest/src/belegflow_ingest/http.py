@@ -11,7 +11,7 @@ from opentelemetry import trace
 from pydantic import BaseModel, Field
 
 from belegflow_contracts.messages import Source
-from belegflow_ingest import store, web
+from belegflow_ingest import http_auth, store, web
 from belegflow_ingest.errors import AdmissionError, TooLargeError
 from belegflow_ingest.intake import take_in
 from belegflow_ingest.web import Problem
@@ -75,13 +75,18 @@ async def upload(
     return JSONResponse(status_code=200 if result.duplicate else 201, content=body.model_dump(mode="json"))
 
 
-@api.get("/v1/documents/{document_id}", responses={404: {"model": Problem}})
-async def get_document(request: Request, document_id: UUID) -> Any:
-    """A document's status, fields, supplier, accrual assignments, export and protocol."""
+@api.get("/v1/documents/{document_id}", responses={400: {"model": Problem}, 404: {"model": Problem}})
+async def get_document(request: Request, document_id: str) -> Any:
+    """A document's status, fields, supplier, review, accrual assignments, export and protocol."""
+    try:
+        doc_id = UUID(document_id)
+    except ValueError:
+        return web.problem(400, "invalid-document-id", f"{document_id!r} is not a document id (a UUID)")
     async with web.runtime(request).db.acquire() as conn:
-        doc = await store.get_document(conn, document_id)
-    if doc is None:
-        raise HTTPException(status_code=404, detail=f"document {document_id} not found")
+        doc = await store.get_document(conn, doc_id)
+    # another tenant's document does not exist for this credential: same answer, nothing revealed
+    if doc is None or not http_auth.principal(request).holds(doc["tenant"]):
+        return web.problem(404, "not-found", f"document {document_id} not found")
     return doc
 
 

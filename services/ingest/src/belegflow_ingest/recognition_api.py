@@ -33,7 +33,7 @@ from belegflow_contracts.runtime import db
 from belegflow_contracts.runtime.logging import bind_document, get_logger
 from belegflow_contracts.runtime.messaging import outgoing
 from belegflow_contracts.types import ObjectRef, normalize_tenant
-from belegflow_ingest import store, web
+from belegflow_ingest import http_auth, store, web
 from belegflow_ingest.domain import RecognitionRequestError, check_cancel, check_engine, repeat_revision
 from belegflow_ingest.intake import publish_after_commit
 from belegflow_ingest.web import Problem
@@ -139,9 +139,8 @@ async def _body(request: Request, model: type[M], *, optional: bool) -> M:
 
 
 def _requested_by(given: str | None, request: Request) -> str:
-    if given:
-        return given
-    return f"api client {request.client.host}" if request.client else "api client"
+    """Who asks: the name the body gives (a system acting for a person), else the credential's."""
+    return given or http_auth.principal(request).name
 
 
 async def _locked(conn: db.Connection, document_id: UUID, tenant: str) -> store.CurrentRevision:

@@ -28,7 +28,7 @@ from belegflow_contracts.messages import (
 )
 from belegflow_contracts.runtime.logging import bind_document, get_logger
 from belegflow_contracts.types import Money, normalize_tenant
-from belegflow_ingest import web
+from belegflow_ingest import http_auth, web
 from belegflow_ingest.web import Problem
 
 router = APIRouter()
@@ -45,7 +45,6 @@ class _Step(BaseModel):
 
     expected_version: int = Field(ge=1, description="the review version shown to the person (optimistic locking)")
     reason: str = Field(default="", max_length=500)
-    by: str | None = Field(default=None, min_length=1, max_length=200, description="who takes the step")
 
 
 class ApproveRequest(_Step):
@@ -148,11 +147,11 @@ async def _step(request: Request, document_id: str, tenant: str | None, action: 
         bind_document(tenant=tenant_name, document_id=str(doc_id))
         correction = None
         if isinstance(body, CorrectRequest):
-            values = body.model_dump(exclude_none=True, exclude={"expected_version", "reason", "by"})
+            values = body.model_dump(exclude_none=True, exclude={"expected_version", "reason"})
             if not values:
                 raise ReviewRefused(422, "invalid", "correction: name at least one value to correct")
             correction = CorrectionV1.model_validate(values)
-        by = body.by or (f"api client {request.client.host}" if request.client else "api client")
+        by = http_auth.principal(request).name  # who: the credential, never the body
         command = ReviewCommandV1(
             document_id=doc_id, tenant=tenant_name, action=action, expected_version=body.expected_version, by=by,
             reason=body.reason, correction=correction,

@@ -29,6 +29,14 @@ class Settings(DatabaseSettings):
         default=None, description="a system-account user (nats://user:password@host:port): disconnects the open "
         "connections of a device that is reset or revoked. Unset: they end when their authorization expires")
     pairing_code_ttl_s: int = Field(default=86400, ge=60, description="default validity of a pairing code")
+    bootstrap_api_key: str | None = Field(
+        default=None, description="an API key (bfk_…) with every role for every tenant, kept (hashed) at start: "
+        "the first credential of a fresh installation; `belegflow stack up` generates one")
+    oidc_issuer: str | None = Field(default=None, description="OIDC issuer whose access tokens are accepted")
+    oidc_jwks_url: str | None = Field(default=None, description="the issuer's JWKS URL (its signing keys)")
+    oidc_audience: str | None = Field(default=None, description="the audience a token must name")
+    oidc_roles_claim: str = Field(default="roles", description="claim listing belegflow roles")
+    oidc_tenants_claim: str = Field(default="tenants", description="claim listing the tenants ('*': every one)")
 
     def device_servers(self) -> list[str]:
         if self.device_nats_servers.strip():

@@ -1,0 +1,102 @@
+"""``belegflow users add`` and ``belegflow keys create|revoke|list``: HTTP credentials, kept in ingest's schema.
+
+Passwords are read from standard input (one line) or a prompt, never from the command line; keys are shown once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import asyncpg
+import typer
+
+from belegflow_ingest import credential_store, credentials
+from belegflow_ingest.access import parse_roles, parse_tenants
+
+RoleOpt = Annotated[list[str], typer.Option("--role", "-r", help="clerk, approver, operator, integrator (repeatable)")]
+TenantsOpt = Annotated[list[str], typer.Option("--tenant", "-t", help="tenant it acts for, '*' for every (repeatable)")]
+
+
+def _grants(roles: list[str], tenants: list[str]) -> tuple[list[str], list[str]]:
+    try:
+        return sorted(r.value for r in parse_roles(roles)), sorted(parse_tenants(tenants))
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+def _read_password() -> str:
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    first = typer.prompt("password", hide_input=True)
+    if typer.prompt("password again", hide_input=True) != first:
+        typer.echo("error: the passwords differ", err=True)
+        raise typer.Exit(2)
+    return str(first)
+
+
+def build_apps(database_url: Callable[[], str]) -> tuple[typer.Typer, typer.Typer]:
+    """The ``users`` and ``keys`` command groups; ``database_url`` is ingest's, resolved when a command runs."""
+    users = typer.Typer(no_args_is_help=True, help="local users of the HTTP API and the review page")
+    keys = typer.Typer(no_args_is_help=True, help="API keys (stored hashed, shown once)")
+
+    async def run(work: Callable[[asyncpg.Connection], Any]) -> Any:
+        conn = await asyncpg.connect(database_url(), server_settings={"search_path": "ingest"})
+        try:
+            return await work(conn)
+        finally:
+            await conn.close()
+
+    @users.command("add")
+    def add_user(name: Annotated[str, typer.Argument(help="user name, e.g. anna")], role: RoleOpt,
+                 tenant: TenantsOpt) -> None:
+        """Add a user; the password comes from standard input (one line) or a prompt, at least 12 characters."""
+        roles, tenants = _grants(role, tenant)
+        try:
+            hashed = credentials.hash_password(_read_password())
+        except ValueError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from exc
+        try:
+            asyncio.run(run(lambda c: credential_store.add_user(c, name=name, password_hash=hashed, roles=roles,
+                                                                tenants=tenants)))
+        except ValueError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from exc
+        typer.echo(f"user {name}: {', '.join(roles)} for {', '.join(tenants)}")
+
+    @keys.command("create")
+    def create_key(name: Annotated[str, typer.Argument(help="what the key is for, e.g. erp-export")], role: RoleOpt,
+                   tenant: TenantsOpt) -> None:
+        """Create an API key; it is printed once (send it as Authorization: Bearer <key>) and stored hashed."""
+        roles, tenants = _grants(role, tenant)
+        key = credentials.new_key()
+        asyncio.run(run(lambda c: credential_store.add_key(c, key_id=key.key_id, name=name,
+                                                           secret_sha256=key.secret_sha256, roles=roles,
+                                                           tenants=tenants)))
+        typer.echo(f"key {key.key_id} ({name}): {', '.join(roles)} for {', '.join(tenants)}", err=True)
+        typer.echo(key.secret)
+
+    @keys.command("revoke")
+    def revoke_key(key_id: Annotated[str, typer.Argument(help="the key id (second part of bfk_<id>_...)")]) -> None:
+        """Revoke an API key: it stops working at once."""
+        if not asyncio.run(run(lambda c: credential_store.revoke_key(c, key_id))):
+            typer.echo(f"error: no active key {key_id}", err=True)
+            raise typer.Exit(1)
+        typer.echo(f"key {key_id} revoked")
+
+    @keys.command("list")
+    def list_keys() -> None:
+        """Every API key: id, name, roles, tenants, created, revoked (never the secret)."""
+        for row in asyncio.run(run(credential_store.list_keys)):
+            revoked = f"revoked {row['revoked_at']:%Y-%m-%d %H:%M}" if row["revoked_at"] else "active"
+            typer.echo(f"{row['key_id']}  {row['name']}  {','.join(row['roles'])}  {','.join(row['tenants'])}  "
+                       f"created {row['created_at']:%Y-%m-%d %H:%M}  {revoked}")
+
+    return users, keys
+
+
+__all__ = ["build_apps"]
