@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 SOURCES := contracts/src services/*/src infra/src edge/src
 
 .PHONY: install run test lint typecheck unit e2e schemas bench bench-edge bench-recognition bench-engines samples down clean install-tesseract \
-        devset devset-tools bench-accruals
+        devset devset-tools bench-accruals install-chromium
 
 install: $(STAMP)
 
@@ -20,6 +20,9 @@ $(STAMP): contracts/pyproject.toml services/*/pyproject.toml infra/pyproject.tom
 	@# tesseract is an optional engine: installed where we may (root with apt), its tests skip elsewhere
 	-@command -v tesseract >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 	  timeout 600 $(MAKE) --no-print-directory install-tesseract >/dev/null 2>&1 && echo "installed tesseract"; } || true
+	@# the review page's browser test drives Debian's chromium (never a downloaded browser); it skips where absent
+	-@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  timeout 900 $(MAKE) --no-print-directory install-chromium >/dev/null 2>&1 && echo "installed chromium"; } || true
 	touch $@
 
 run: install
@@ -85,3 +88,9 @@ install-tesseract:
 	$(if $(filter 0,$(shell id -u)),,sudo) apt-get update
 	$(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-deu
 	tesseract --list-langs
+
+# The browser for the review page's test (tests/e2e/test_desk_browser.py), from Debian's packages.
+install-chromium:
+	$(if $(filter 0,$(shell id -u)),,sudo) apt-get update
+	$(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y --no-install-recommends chromium
+	chromium --version

@@ -107,8 +107,10 @@ OPEN: Final = frozenset({("GET", "/healthz"), ("GET", "/docs"), ("GET", "/openap
 
 
 def is_open(method: str, path: str) -> bool:
-    return (method.upper(), path.rstrip("/") or "/") in OPEN or (method.upper() == "GET"
-                                                                  and path.startswith("/static/"))
+    """Open routes, the page's own assets, and the review page (which signs its users in with a session)."""
+    if (method.upper(), path.rstrip("/") or "/") in OPEN:
+        return True
+    return (method.upper() == "GET" and path.startswith("/static/")) or path == "/desk" or path.startswith("/desk/")
 
 
 def authorize(principal: Principal, method: str, path: str) -> None:

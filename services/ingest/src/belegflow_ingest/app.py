@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import uvicorn
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from faststream.nats import NatsBroker
 
 from belegflow_contracts.runtime import service
-from belegflow_ingest import auth_service, credential_store, credentials, http_auth
+from belegflow_ingest import auth_service, credential_store, credentials, desk, http_auth
 from belegflow_ingest.access import ALL_TENANTS, Role
 from belegflow_ingest.devices_http import api as devices_api
 from belegflow_ingest.edge import router as edge_router
@@ -61,6 +63,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(recognition_router)
     app.include_router(review_router)
     app.include_router(devices_api)
+    app.include_router(desk.router)
+    app.mount("/static", StaticFiles(directory=desk.STATIC_DIR), name="static")
+    app.state.session_secret = (settings.session_secret or secrets.token_hex(32)).encode()
     return app
 
 

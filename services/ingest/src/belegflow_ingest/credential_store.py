@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-
-import asyncpg
 
 from belegflow_ingest.access import Principal, parse_roles, parse_tenants
 
 if TYPE_CHECKING:
     from belegflow_contracts.runtime.db import Connection
+
+
+USER_NAME = re.compile(r"[a-z0-9][a-z0-9._@-]{0,63}")
 
 
 class CredentialExistsError(ValueError):
@@ -30,15 +32,15 @@ def _principal(name: str, row: Any) -> Principal:
 
 
 async def add_user(conn: Connection, *, name: str, password_hash: str, roles: list[str], tenants: list[str]) -> None:
-    try:
-        await conn.execute(
-            "INSERT INTO http_users (name, password_hash, roles, tenants) VALUES ($1, $2, $3, $4)",
-            name, password_hash, roles, tenants,
-        )
-    except asyncpg.UniqueViolationError:
-        raise CredentialExistsError(f"user {name!r} exists already") from None
-    except asyncpg.CheckViolationError:
-        raise ValueError(f"user name {name!r} is not valid: 1-64 of a-z, 0-9, '.', '_', '@', '-'") from None
+    if not USER_NAME.fullmatch(name):
+        raise ValueError(f"user name {name!r} is not valid: 1-64 of a-z, 0-9, '.', '_', '@', '-'")
+    added = await conn.fetchval(
+        "INSERT INTO http_users (name, password_hash, roles, tenants) VALUES ($1, $2, $3, $4) "
+        "ON CONFLICT (name) DO NOTHING RETURNING 1",
+        name, password_hash, roles, tenants,
+    )
+    if added is None:
+        raise CredentialExistsError(f"user {name!r} exists already")
 
 
 async def user(conn: Connection, name: str) -> Stored | None:

@@ -70,3 +70,38 @@ def key_matches(stored_sha256: str, token: str) -> bool:
 
 def _sha256(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+# --- the review page's sessions: a signed cookie naming the user, its expiry and its CSRF token ----------------
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    user: str
+    expires: int
+    csrf: str
+
+
+def _mac(secret: bytes, payload: str) -> str:
+    return hmac.new(secret, payload.encode(), hashlib.sha256).hexdigest()
+
+
+def new_session(secret: bytes, user: str, *, now: int, ttl_s: int) -> tuple[str, Session]:
+    """A session and its cookie value: ``user|expires|csrf|mac`` (the user name cannot hold ``|``)."""
+    session = Session(user=user, expires=now + ttl_s, csrf=secrets.token_urlsafe(24))
+    payload = f"{session.user}|{session.expires}|{session.csrf}"
+    return f"{payload}|{_mac(secret, payload)}", session
+
+
+def read_session(secret: bytes, cookie: str | None, *, now: int) -> Session | None:
+    """The session a cookie carries; None when missing, forged or expired."""
+    if not cookie:
+        return None
+    payload, _, mac = cookie.rpartition("|")
+    parts = payload.split("|")
+    if len(parts) != 3 or not hmac.compare_digest(mac, _mac(secret, payload)):
+        return None
+    user, expires, csrf = parts
+    if not expires.isdigit() or int(expires) < now:
+        return None
+    return Session(user=user, expires=int(expires), csrf=csrf)

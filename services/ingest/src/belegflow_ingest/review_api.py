@@ -139,39 +139,45 @@ async def _send(request: Request, command: ReviewCommandV1) -> ReviewReplyV1:
     return ReviewReplyV1.model_validate_json(answer.body)
 
 
+async def take_step(request: Request, doc_id: UUID, tenant: str, action: ReviewAction, body: _Step, *, by: str
+                    ) -> ReviewResult:
+    """Send one review step to matching; its reply when done, ``ReviewRefused`` (status, code, why) when not."""
+    bind_document(tenant=tenant, document_id=str(doc_id))
+    correction = None
+    if isinstance(body, CorrectRequest):
+        values = body.model_dump(exclude_none=True, exclude={"expected_version", "reason"})
+        if not values:
+            raise ReviewRefused(422, "invalid", "correction: name at least one value to correct")
+        correction = CorrectionV1.model_validate(values)
+    command = ReviewCommandV1(
+        document_id=doc_id, tenant=tenant, action=action, expected_version=body.expected_version, by=by,
+        reason=body.reason, correction=correction,
+        supplier_number=body.supplier_number if isinstance(body, SupplierRequest) else None,
+        at=datetime.now(UTC),
+    )
+    reply = await _send(request, command)
+    if not reply.ok:
+        code = reply.code or "refused"
+        detail = reply.detail or "refused"
+        raise ReviewRefused(_STATUS.get(code, 422), code,
+                            f"{reply.field}: {detail}" if reply.field and not detail.startswith(reply.field)
+                            else detail)
+    if reply.state is None or reply.version is None or reply.revision is None:
+        raise ReviewRefused(502, "bad-reply", "matching answered without state, version or revision")
+    log.info("review step", action=action.value, by=by, state=reply.state.value, version=reply.version)
+    return ReviewResult(id=doc_id, tenant=tenant, revision=reply.revision, state=reply.state, version=reply.version,
+                        status_url=f"/v1/documents/{doc_id}")
+
+
 async def _step(request: Request, document_id: str, tenant: str | None, action: ReviewAction,
                 model: type[_Step]) -> JSONResponse:
     try:
         doc_id, tenant_name = _document_id(document_id), _tenant(tenant)
         body = await _body(request, model)
-        bind_document(tenant=tenant_name, document_id=str(doc_id))
-        correction = None
-        if isinstance(body, CorrectRequest):
-            values = body.model_dump(exclude_none=True, exclude={"expected_version", "reason"})
-            if not values:
-                raise ReviewRefused(422, "invalid", "correction: name at least one value to correct")
-            correction = CorrectionV1.model_validate(values)
-        by = http_auth.principal(request).name  # who: the credential, never the body
-        command = ReviewCommandV1(
-            document_id=doc_id, tenant=tenant_name, action=action, expected_version=body.expected_version, by=by,
-            reason=body.reason, correction=correction,
-            supplier_number=body.supplier_number if isinstance(body, SupplierRequest) else None,
-            at=datetime.now(UTC),
-        )
-        reply = await _send(request, command)
-        if not reply.ok:
-            code = reply.code or "refused"
-            detail = reply.detail or "refused"
-            raise ReviewRefused(_STATUS.get(code, 422), code,
-                                f"{reply.field}: {detail}" if reply.field and not detail.startswith(reply.field)
-                                else detail)
+        # who: the credential, never the body
+        result = await take_step(request, doc_id, tenant_name, action, body, by=http_auth.principal(request).name)
     except ReviewRefused as exc:
         return web.problem(exc.status_code, exc.code, exc.detail)
-    if reply.state is None or reply.version is None or reply.revision is None:
-        return web.problem(502, "bad-reply", "matching answered without state, version or revision")
-    log.info("review step", action=action.value, by=by, state=reply.state.value, version=reply.version)
-    result = ReviewResult(id=doc_id, tenant=tenant_name, revision=reply.revision, state=reply.state,
-                          version=reply.version, status_url=f"/v1/documents/{doc_id}")
     return JSONResponse(status_code=200, content=result.model_dump(mode="json"))
 
 

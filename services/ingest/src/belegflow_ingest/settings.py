@@ -32,6 +32,10 @@ class Settings(DatabaseSettings):
     bootstrap_api_key: str | None = Field(
         default=None, description="an API key (bfk_…) with every role for every tenant, kept (hashed) at start: "
         "the first credential of a fresh installation; `belegflow stack up` generates one")
+    session_secret: str | None = Field(
+        default=None, min_length=32, description="signs the review page's session cookies; unset: a random one "
+        "per process (sessions end when ingest restarts)")
+    session_ttl_s: int = Field(default=8 * 3600, ge=60, description="how long a review page session lasts")
     oidc_issuer: str | None = Field(default=None, description="OIDC issuer whose access tokens are accepted")
     oidc_jwks_url: str | None = Field(default=None, description="the issuer's JWKS URL (its signing keys)")
     oidc_audience: str | None = Field(default=None, description="the audience a token must name")

@@ -1,0 +1,243 @@
+"""The review page for clerks: sign in, the queue, a document with its fields and protocol, correct, approve, reject.
+
+Server-rendered (Jinja2, autoescaped), plain forms that work without JavaScript, every asset served by ingest.
+A signed session cookie (Secure, HttpOnly, SameSite=Strict) names the user; every form carries the session's
+CSRF token. Each step goes to matching like its API twin (``review_api``), under the user's name.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Any, Final
+from uuid import UUID
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel, ValidationError
+
+from belegflow_contracts.messages import ReviewAction
+from belegflow_contracts.runtime.logging import get_logger
+from belegflow_ingest import credential_store, credentials, store, web
+from belegflow_ingest.access import ALL_TENANTS, AccessError, Principal, Role, authorize
+from belegflow_ingest.review_api import (
+    ApproveRequest,
+    CorrectRequest,
+    RejectRequest,
+    ReviewRefused,
+    SupplierRequest,
+    take_step,
+)
+
+router = APIRouter(include_in_schema=False)
+log = get_logger(__name__)
+HERE: Final = Path(__file__).parent
+STATIC_DIR: Final = HERE / "static"
+templates = Jinja2Templates(directory=HERE / "templates")
+COOKIE: Final = "belegflow_session"
+STATUSES: Final = ("review", "approved", "exported", "rejected", "failed")
+FIELDS: Final = (
+    ("document_type", "Document type", None), ("invoice_number", "Invoice number", None),
+    ("invoice_date", "Invoice date", "date"), ("due_date", "Due date", "date"), ("currency", "Currency", None),
+    ("net_amount", "Net amount", None), ("tax_amount", "Tax amount", None), ("gross_amount", "Gross amount", None),
+)
+_STEPS: Final[dict[str, tuple[ReviewAction, type[BaseModel]]]] = {
+    "approve": (ReviewAction.APPROVE, ApproveRequest), "reject": (ReviewAction.REJECT, RejectRequest),
+    "correct": (ReviewAction.CORRECT, CorrectRequest),
+    "supplier": (ReviewAction.CHOOSE_SUPPLIER, SupplierRequest),
+}
+_DONE: Final = {"approve": "Approved: it goes on to accruals and export.", "reject": "Rejected: it is never exported.",
+                "correct": "Corrections saved.", "supplier": "Supplier chosen."}
+
+
+def _secret(request: Request) -> bytes:
+    secret: bytes = request.app.state.session_secret
+    return secret
+
+
+async def _signed_in(request: Request) -> tuple[Principal, credentials.Session] | None:
+    session = credentials.read_session(_secret(request), request.cookies.get(COOKIE), now=int(time.time()))
+    if session is None:
+        return None
+    async with web.runtime(request).db.acquire() as conn:
+        stored = await credential_store.user(conn, session.user)
+    return (stored.principal, session) if stored is not None else None
+
+
+def _tenant(principal: Principal) -> str | None:
+    own = sorted(principal.tenants - {ALL_TENANTS})
+    return own[0] if own else None
+
+
+def _page(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    response = templates.TemplateResponse(request, name, context, status_code=status_code)
+    response.headers["Content-Security-Policy"] = "default-src 'self'; frame-ancestors 'none'; form-action 'self'"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _to_login() -> RedirectResponse:
+    return RedirectResponse("/desk/login", status_code=303)
+
+
+@router.get("/desk/login")
+async def login_page(request: Request) -> Response:
+    return _page(request, "login.html")
+
+
+@router.post("/desk/login")
+async def login(request: Request) -> Response:
+    form = await request.form()
+    name, password = str(form.get("username", "")).strip(), str(form.get("password", ""))
+    async with web.runtime(request).db.acquire() as conn:
+        stored = await credential_store.user(conn, name) if credential_store.USER_NAME.fullmatch(name) else None
+    ok = await asyncio.to_thread(credentials.password_matches, stored.hash if stored else _DUMMY, password)
+    if stored is None or not ok:
+        log.info("desk sign-in refused")
+        return _page(request, "login.html", 401, error="Wrong user name or password.")
+    cookie, _ = credentials.new_session(_secret(request), name, now=int(time.time()),
+                                        ttl_s=web.settings(request).session_ttl_s)
+    response = RedirectResponse("/desk", status_code=303)
+    response.set_cookie(COOKIE, cookie, max_age=web.settings(request).session_ttl_s, path="/", secure=True,
+                        httponly=True, samesite="strict")
+    log.info("desk sign-in", user=name)
+    return response
+
+
+_DUMMY: Final = credentials.hash_password("x" * credentials.MIN_PASSWORD)
+
+
+async def _csrf_ok(request: Request, session: credentials.Session) -> tuple[bool, dict[str, str]]:
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    return form.get("csrf") == session.csrf, form
+
+
+@router.post("/desk/logout")
+async def logout(request: Request) -> Response:
+    found = await _signed_in(request)
+    if found is not None and (await _csrf_ok(request, found[1]))[0]:
+        response = _to_login()
+        response.delete_cookie(COOKIE, path="/", secure=True, httponly=True, samesite="strict")
+        return response
+    return _to_login()
+
+
+@router.get("/desk")
+async def queue(request: Request, status: str = "review") -> Response:
+    found = await _signed_in(request)
+    if found is None:
+        return _to_login()
+    principal, session = found
+    tenant = _tenant(principal)
+    if status not in STATUSES:
+        status = "review"
+    documents: list[dict[str, Any]] = []
+    if tenant is not None:
+        async with web.runtime(request).db.acquire() as conn:
+            documents = await store.list_documents(conn, tenant, status=status, limit=200, offset=0)
+    return _page(request, "queue.html", user=principal.name, tenant=tenant, csrf=session.csrf, status=status,
+                 documents=documents)
+
+
+def _protocol(entries: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """ELO's three sections: general, recognition (with the raw data), master-data match."""
+    recognition = [e for e in entries if e["step"] == "ocr"]
+    matching = [e for e in entries if e["step"] == "matching"]
+    general = [e for e in entries if e["step"] not in ("ocr", "matching")]
+    return [("General", general), ("Recognition", recognition), ("Master-data match", matching)]
+
+
+async def _document(request: Request, principal: Principal, document_id: str) -> dict[str, Any] | None:
+    try:
+        doc_id = UUID(document_id)
+    except ValueError:
+        return None
+    async with web.runtime(request).db.acquire() as conn:
+        doc = await store.get_document(conn, doc_id)
+    return doc if doc is not None and principal.holds(doc["tenant"]) else None
+
+
+def _document_page(request: Request, principal: Principal, session: credentials.Session, doc: dict[str, Any],
+                   status_code: int = 200, **extra: Any) -> HTMLResponse:
+    review = doc.get("review")
+    fields = ((doc.get("fields") or {}).get("fields")) or {}
+    invoice = (review or {}).get("invoice") or {name: (fields.get(name) or {}).get("value") for name, _, _ in FIELDS}
+    supplier = (review or {}).get("supplier") or ((doc.get("supplier") or {}).get("supplier"))
+    editable = bool(review and review.get("state") == "review" and principal.roles & {Role.CLERK, Role.APPROVER})
+    return _page(request, "document.html", status_code, user=principal.name, tenant=doc["tenant"],
+                 csrf=session.csrf, status=None, doc=doc, review=review, invoice=invoice, read=fields,
+                 supplier=supplier, editable=editable, fields=FIELDS, protocol=_protocol(doc["protocol"]), **extra)
+
+
+@router.get("/desk/documents/{document_id}")
+async def document(request: Request, document_id: str, done: str | None = None) -> Response:
+    found = await _signed_in(request)
+    if found is None:
+        return _to_login()
+    principal, session = found
+    doc = await _document(request, principal, document_id)
+    if doc is None:
+        return _page(request, "queue.html", 404, user=principal.name, tenant=_tenant(principal), csrf=session.csrf,
+                     status=None, documents=[], error=f"Document {document_id} not found.")
+    return _document_page(request, principal, session, doc, message=_DONE.get(done or ""))
+
+
+def _body(action: str, form: dict[str, str], invoice: dict[str, Any]) -> Any:
+    """The API request of a form: only the values the person changed, so an unchanged field stays as it is."""
+    _, model = _STEPS[action]
+    values: dict[str, Any] = {"expected_version": form.get("expected_version", "0")}
+    if action == "correct":
+        for name, _, _ in FIELDS:
+            given = form.get(name, "").strip()
+            if given and given != str(invoice.get(name) or ""):
+                values[name] = given
+    elif action == "reject":
+        values["reason"] = form.get("reason", "")
+    elif action == "supplier":
+        values["supplier_number"] = form.get("supplier_number", "")
+    return model.model_validate(values)
+
+
+@router.post("/desk/documents/{document_id}/{action}")
+async def step(request: Request, document_id: str, action: str) -> Response:
+    found = await _signed_in(request)
+    if found is None:
+        return _to_login()
+    principal, session = found
+    doc = await _document(request, principal, document_id)
+    if doc is None or action not in _STEPS:
+        return _page(request, "queue.html", 404, user=principal.name, tenant=_tenant(principal), csrf=session.csrf,
+                     status=None, documents=[], error=f"Document {document_id} not found.")
+    ok, form = await _csrf_ok(request, session)
+    if not ok:
+        return _document_page(request, principal, session, doc, 403, error="The form is stale or forged (CSRF "
+                                                                            "token); reload the page.")
+    try:
+        authorize(principal, "POST", f"/v1/documents/{document_id}/review/{action}")
+        invoice = (doc.get("review") or {}).get("invoice") or {}
+        body = _body(action, form, invoice)
+        review_action, _ = _STEPS[action]
+        done = await take_step(request, UUID(document_id), doc["tenant"], review_action, body, by=principal.name)
+    except AccessError as exc:
+        return _document_page(request, principal, session, doc, exc.status_code, error=exc.detail)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        return _document_page(request, principal, session, doc, 422, error=f"Not saved: {problems}")
+    except ReviewRefused as exc:
+        return _document_page(request, principal, session, doc, exc.status_code, error=f"Not saved: {exc.detail}")
+    await _read_model_caught_up(request, done.id, done.revision, done.version)
+    return RedirectResponse(f"/desk/documents/{document_id}?done={action}", status_code=303)
+
+
+async def _read_model_caught_up(request: Request, doc_id: UUID, revision: int, version: int) -> None:
+    """Wait (a few seconds at most) until the read model shows the step, so the next page offers its version."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 5.0
+    while loop.time() < deadline:
+        async with web.runtime(request).db.acquire() as conn:
+            if await store.review_version(conn, doc_id, revision) >= version:
+                return
+        await asyncio.sleep(0.1)
