@@ -75,7 +75,7 @@ async def pipeline(
         for pdf in pdfs:
             t0 = time.perf_counter()
             response = await client.post("/v1/documents", files={"file": (pdf.name, pdf.read_bytes())},
-                                         headers={"X-Tenant": tenant})
+                                         headers={"X-Tenant": tenant, **services.auth})
             response.raise_for_status()
             sent[response.json()["id"]] = t0
             if one_at_a_time:
@@ -145,7 +145,10 @@ def main() -> None:
         asyncio.run(setup.init_all(setup.Targets(state.nats_url, state.admin_dsn, state.s3_url, state.s3_access_key,
                                                  state.s3_secret_key, state.role_passwords)))
         services = processes.start_all(state, export_dir=home / "out", inbox_dir=home / "inbox",
-                                       extra_env={"BELEGFLOW_OTEL_EXPORTER": "none", "BELEGFLOW_LOG_LEVEL": "WARNING"})
+                                       extra_env={"BELEGFLOW_OTEL_EXPORTER": "none", "BELEGFLOW_LOG_LEVEL": "WARNING",
+                                                  # the samples are read right but partly below the default
+                                                  # threshold; the bench measures the touchless way
+                                                  "BELEGFLOW_TOUCHLESS_MIN_CONFIDENCE": "0.7"})
         other, default_url = default_sync_nats(home)
         try:
             results = [asyncio.run(pipeline(services, state, pdfs, home / "md", one_at_a_time=False)),

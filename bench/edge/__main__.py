@@ -106,7 +106,8 @@ async def bench(args: argparse.Namespace, home: Path, state: stack.StackState, i
     tenant = f"bench{int(time.time())}"
     # a device slot, paired through central
     async with httpx.AsyncClient(timeout=60) as http:
-        released = await http.post(f"{ingest_url}/v1/devices", json={"name": "BENCH-01"}, headers={"X-Tenant": tenant})
+        released = await http.post(f"{ingest_url}/v1/devices", json={"name": "BENCH-01"},
+                                   headers={"X-Tenant": tenant, "Authorization": f"Bearer {state.bootstrap_api_key}"})
         released.raise_for_status()
         result = await asyncio.to_thread(request_pairing, ingest_url, released.json()["code"])
     if args.documents > result.config.block_size:

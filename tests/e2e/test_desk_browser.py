@@ -133,3 +133,12 @@ async def test_the_page_guards_its_session_forms_and_output(
     css = httpx.get(f"{base}/static/desk.css", timeout=10)
     assert css.status_code == 200
     assert "font-family" in css.text
+
+
+def test_the_api_description_page_needs_no_network_beyond_ingest(services: processes.ServiceSet) -> None:
+    page = httpx.get(f"{services.ingest_url}/docs", timeout=10)
+    assert page.status_code == 200
+    assert "/docs-assets/swagger-ui-bundle.js" in page.text
+    assert "https://" not in page.text
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css"):
+        assert httpx.get(f"{services.ingest_url}/docs-assets/{asset}", timeout=10).status_code == 200

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -309,3 +312,37 @@ async def test_an_approved_credit_note_goes_to_the_tms_as_a_credit_note(
     (v1,) = await exports(nc, tenant, expect=1)
     validate_against_xsd(v1.xml.encode())
     assert (services.export_dir / tenant / "tms-v2" / f"{document_id}-r1.xml").read_text() == v2.xml
+
+
+def review_cli(services: processes.ServiceSet, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "BELEGFLOW_INGEST_URL": services.ingest_url, "BELEGFLOW_API_KEY": services.api_key}
+    return subprocess.run([sys.executable, "-m", "belegflow_ops", "review", *args], env=env, capture_output=True,
+                          text=True, timeout=60, check=False)
+
+
+async def test_the_cli_lists_the_queue_and_takes_steps(
+    services: processes.ServiceSet, stack_state: stack.StackState, tenant: str
+) -> None:
+    # GIVEN an invoice in review
+    document_id = await in_review(services, tenant)
+    # THEN the queue lists it with its version and why
+    listed = review_cli(services, "list", "--tenant", tenant)
+    assert listed.returncode == 0, listed.stderr
+    assert document_id in listed.stdout
+    assert "version 1" in listed.stdout
+    assert "no supplier identified from master data" in listed.stdout
+    # AND an approval without a supplier is refused with ingest's reason and exit status 1
+    refused = review_cli(services, "approve", document_id, "--tenant", tenant, "--version", "1")
+    assert refused.returncode == 1
+    assert "approve refused (422 incomplete)" in refused.stderr
+    # AND a bad --set is refused before anything is sent
+    bad = review_cli(services, "correct", document_id, "--tenant", tenant, "--version", "1", "--set", "nonsense")
+    assert bad.returncode == 2
+    # AND a correction and a rejection go through, each on the version the one before left
+    corrected = review_cli(services, "correct", document_id, "--tenant", tenant, "--version", "1",
+                           "--set", "invoice_number=RE-1", "--set", "gross_amount=6114.08")
+    assert corrected.returncode == 0, corrected.stderr
+    assert corrected.stdout.strip() == f"{document_id}: revision 1 review (version 2)"
+    rejected = review_cli(services, "reject", document_id, "--tenant", tenant, "--version", "2", "--reason", "test")
+    assert rejected.returncode == 0, rejected.stderr
+    assert rejected.stdout.strip() == f"{document_id}: revision 1 rejected (version 3)"

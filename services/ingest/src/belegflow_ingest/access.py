@@ -110,7 +110,8 @@ def is_open(method: str, path: str) -> bool:
     """Open routes, the page's own assets, and the review page (which signs its users in with a session)."""
     if (method.upper(), path.rstrip("/") or "/") in OPEN:
         return True
-    return (method.upper() == "GET" and path.startswith("/static/")) or path == "/desk" or path.startswith("/desk/")
+    assets = path.startswith(("/static/", "/docs-assets/"))
+    return (method.upper() == "GET" and assets) or path == "/desk" or path.startswith("/desk/")
 
 
 def authorize(principal: Principal, method: str, path: str) -> None:

@@ -9,8 +9,11 @@ from contextlib import asynccontextmanager
 
 import uvicorn
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from faststream.nats import NatsBroker
+from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
 
 from belegflow_contracts.runtime import service
 from belegflow_ingest import auth_service, credential_store, credentials, desk, http_auth
@@ -56,7 +59,17 @@ def create_app(settings: Settings) -> FastAPI:
                 await auth.close()
             await service.stop(rt)
 
-    app = FastAPI(title="belegflow ingest", version="1", lifespan=lifespan)
+    # /docs is served with our own copy of Swagger UI, so it works offline (FastAPI's default loads a CDN)
+    app = FastAPI(title="belegflow ingest", version="1", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="belegflow ingest",
+                                   swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+                                   swagger_css_url="/docs-assets/swagger-ui.css",
+                                   swagger_favicon_url="/docs-assets/favicon-32x32.png")
+
     oidc = http_auth.OidcVerifier(settings) if settings.oidc_issuer else None
     app.middleware("http")(http_auth.gate(oidc))
     app.include_router(api)
