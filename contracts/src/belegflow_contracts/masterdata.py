@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from belegflow_contracts.messages import AccrualV1, SupplierV1
+from belegflow_contracts.messages import AccrualV1, CompanyV1, SupplierV1
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -19,10 +19,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ACCRUAL_COLUMNS",
+    "COMPANY_COLUMNS",
     "SUPPLIER_COLUMNS",
     "MasterDataFileError",
     "parse_accruals",
     "parse_amount",
+    "parse_companies",
     "parse_service_tolerances",
     "parse_suppliers",
 ]
@@ -184,7 +186,7 @@ def _csv_values(path: Path, line: int, cells: dict[str, str]) -> dict[str, Any]:
                 values[name] = parse_amount(cell)
             except ValueError as exc:
                 raise MasterDataFileError(path, line, str(exc), field=name) from exc
-        elif name == "ibans":
+        elif name in ("ibans", "aliases"):
             values[name] = [part.strip() for part in cell.split(";") if part.strip()]
         elif name == "service_tolerances":
             try:
@@ -265,3 +267,16 @@ def parse_accruals(path: Path) -> list[AccrualV1]:
                 keyed=((row, a.accrual_number) for row, a in records))
 
     return _parse(path, AccrualV1, ACCRUAL_COLUMNS, _REQUIRED_ACCRUAL_COLUMNS, _OPTIONAL_ACCRUAL_COLUMNS, check)
+
+
+COMPANY_COLUMNS: Final = ("company_number", "name", "aliases", "vat_id", "street", "postal_code", "city", "country")
+
+
+def parse_companies(path: Path) -> list[CompanyV1]:
+    """The tenant's companies from a CSV (``aliases`` separated by ``;``) or JSON file; one bad record refuses it."""
+
+    def check(records: list[tuple[int, CompanyV1]], is_json: bool) -> None:
+        _unique(path, json_index=is_json, field="company_number",
+                keyed=((row, c.company_number) for row, c in records))
+
+    return _parse(path, CompanyV1, COMPANY_COLUMNS, ("company_number", "name"), (), check)

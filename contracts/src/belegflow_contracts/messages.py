@@ -264,6 +264,10 @@ class InvoiceV1(Contract):
     supplier_iban: str | None = None
     supplier_vat_id: str | None = None
     recipient_name: str | None = None
+    recipient_company: str | None = Field(
+        default=None, description="company number of the tenant's legal entity the invoice is addressed to "
+        "(company master data). Added in a backward-compatible way: older producers omit it.",
+    )
     lines: list[InvoiceLineV1] = Field(default_factory=list)
     references: list[DocumentReferenceV1] = Field(
         default_factory=list, description="the invoice's header references (added in a backward-compatible way)"
@@ -495,6 +499,28 @@ class AccrualV1(Contract):
     )
 
 
+class CompanyV1(Contract):
+    """One of the tenant's own companies (legal entities) that invoices are addressed to."""
+
+    company_number: str = Field(min_length=1, max_length=32, examples=["10"])
+    name: str = Field(min_length=1)
+    aliases: list[str] = Field(default_factory=list, description="other names invoices use for it")
+    vat_id: VatId | None = None
+    street: str | None = None
+    postal_code: str | None = None
+    city: str | None = None
+    country: str | None = Field(default=None, min_length=2, max_length=2)
+
+
+class CompanyBatchV1(Contract):
+    """``md.<tenant>.companies.v1``: the tenant's companies to upsert; applied all or nothing."""
+
+    batch_id: UUID
+    tenant: Tenant
+    source: str
+    records: list[CompanyV1]
+
+
 class SupplierBatchV1(Contract):
     """``md.<tenant>.suppliers.v1``: suppliers to upsert; applied all or nothing."""
 
@@ -620,7 +646,7 @@ class MasterDataAppliedV1(Contract):
 
     batch_id: UUID
     tenant: Tenant
-    kind: Literal["suppliers", "accruals"]
+    kind: Literal["suppliers", "accruals", "companies"]
     applied: int = Field(ge=0)
     error: str | None = None
 

@@ -56,6 +56,11 @@ def suppliers(tenant: str) -> str:
     return f"md.{normalize_tenant(tenant)}.suppliers.v1"
 
 
+def companies(tenant: str) -> str:
+    """The tenant's own companies (``CompanyBatchV1``), applied by matching."""
+    return f"md.{normalize_tenant(tenant)}.companies.v1"
+
+
 def accruals(tenant: str) -> str:
     return f"md.{normalize_tenant(tenant)}.accruals.v1"
 
@@ -153,6 +158,7 @@ ALL_DOCS: Final = "docs.*.*.v1"
 ALL_TMS_EXPORTS: Final = "export.*.tms.v1"
 ALL_TMS_EXPORTS_V2: Final = "export.*.tms.v2"
 ALL_SUPPLIERS: Final = "md.*.suppliers.v1"
+ALL_COMPANIES: Final = "md.*.companies.v1"
 ALL_ACCRUALS: Final = "md.*.accruals.v1"
 ALL_ACCRUAL_EVENTS: Final = "md.*.accrual-events.v1"
 ALL_ACCRUAL_SETTINGS: Final = "md.*.accrual-settings.v1"

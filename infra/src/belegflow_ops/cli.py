@@ -180,7 +180,7 @@ def services_down() -> None:
 
 @md_app.command("import")
 def md_import(
-    kind: Annotated[str, typer.Argument(help="suppliers | accruals")],
+    kind: Annotated[str, typer.Argument(help="suppliers | accruals | companies")],
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
     tenant: TenantOpt,
     timeout: Annotated[float, typer.Option(help="seconds to wait for the owner to apply it")] = 30.0,
@@ -189,10 +189,12 @@ def md_import(
     from belegflow_contracts.masterdata import MasterDataFileError
     from belegflow_ops.masterdata import import_file
 
-    if kind not in ("suppliers", "accruals"):
-        typer.echo(f"unknown master data kind {kind!r}: use suppliers or accruals", err=True)
+    kinds: dict[str, Literal["suppliers", "accruals", "companies"]] = {
+        "suppliers": "suppliers", "accruals": "accruals", "companies": "companies"}
+    if kind not in kinds:
+        typer.echo(f"unknown master data kind {kind!r}: use suppliers, accruals or companies", err=True)
         raise typer.Exit(2)
-    md_kind: Literal["suppliers", "accruals"] = "suppliers" if kind == "suppliers" else "accruals"
+    md_kind = kinds[kind]
     try:
         applied = asyncio.run(import_file(md_kind, file, tenant=tenant, nats_url=_nats_url(_settings()),
                                           timeout_s=timeout))
@@ -374,6 +376,8 @@ def demo(
     services_up(out=out, inbox=Path(_settings().home) / "inbox")
     md_import("suppliers", samples / "masterdata" / "suppliers.csv", tenant, 60.0)
     md_import("accruals", samples / "masterdata" / "accruals.csv", tenant, 60.0)
+    if (samples / "masterdata" / "companies.csv").exists():
+        md_import("companies", samples / "masterdata" / "companies.csv", tenant, 60.0)
     base = _ingest_url(_settings())
     invoices = sorted((samples / "invoices").glob("*.pdf"))
     ids: dict[str, str] = {}

@@ -15,8 +15,14 @@ from nats.js.api import DeliverPolicy
 from pydantic import ValidationError
 
 from belegflow_contracts import subjects
-from belegflow_contracts.masterdata import parse_accruals, parse_suppliers
-from belegflow_contracts.messages import AccrualBatchV1, AccrualSettingsV1, MasterDataAppliedV1, SupplierBatchV1
+from belegflow_contracts.masterdata import parse_accruals, parse_companies, parse_suppliers
+from belegflow_contracts.messages import (
+    AccrualBatchV1,
+    AccrualSettingsV1,
+    CompanyBatchV1,
+    MasterDataAppliedV1,
+    SupplierBatchV1,
+)
 from belegflow_contracts.types import normalize_tenant
 
 if TYPE_CHECKING:
@@ -42,13 +48,18 @@ def batch_id_for(msg_id: str) -> uuid.UUID:
 
 
 def prepare_batch(
-    kind: Literal["suppliers", "accruals"], path: Path, tenant: str
-) -> tuple[str, str, SupplierBatchV1 | AccrualBatchV1]:
+    kind: Literal["suppliers", "accruals", "companies"], path: Path, tenant: str
+) -> tuple[str, str, SupplierBatchV1 | AccrualBatchV1 | CompanyBatchV1]:
     """Subject, message id and batch of a file; the file is parsed whole first, so a bad row sends nothing."""
+    if kind == "companies":
+        companies = parse_companies(path)
+        msg_id = import_msg_id(kind, path.read_bytes(), tenant)
+        return subjects.companies(tenant), msg_id, CompanyBatchV1(
+            batch_id=batch_id_for(msg_id), tenant=tenant, source=path.name, records=companies)
     if kind == "suppliers":
         suppliers = parse_suppliers(path)
         msg_id = import_msg_id(kind, path.read_bytes(), tenant)
-        batch: SupplierBatchV1 | AccrualBatchV1 = SupplierBatchV1(
+        batch: SupplierBatchV1 | AccrualBatchV1 | CompanyBatchV1 = SupplierBatchV1(
             batch_id=batch_id_for(msg_id), tenant=tenant, source=path.name, records=suppliers
         )
         return subjects.suppliers(tenant), msg_id, batch
@@ -59,7 +70,7 @@ def prepare_batch(
 
 
 async def import_file(
-    kind: Literal["suppliers", "accruals"],
+    kind: Literal["suppliers", "accruals", "companies"],
     path: Path,
     *,
     tenant: str,
@@ -112,7 +123,7 @@ async def import_file(
             except TimeoutError:
                 raise TimeoutError(
                     f"no answer to {kind} batch {batch_id} from {path.name} within {timeout_s:g} s; "
-                    f"is the {'matching' if kind == 'suppliers' else 'accrual'} service running? "
+                    f"is the {'accrual' if kind == 'accruals' else 'matching'} service running? "
                     "The batch stays in the MD stream and is applied when it starts."
                 ) from None
         finally:

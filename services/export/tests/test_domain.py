@@ -451,3 +451,13 @@ def test_each_version_has_its_own_file() -> None:
                                             ("384", DocumentType.CORRECTION), (None, DocumentType.INVOICE)])
 def test_type_codes_name_the_document_type(code: str | None, kind: DocumentType) -> None:
     assert document_type_of(code) is kind
+
+
+def test_version_2_names_the_recipient_company_when_known() -> None:
+    invoice = _event().invoice.model_copy(update={"recipient_company": "10"})
+    xml = build_tms_xml(_event(invoice=invoice), exported_at=EXPORTED_AT, version=2)
+    validate_tms_xml(xml, version=2)
+    ns = {"t": TMS_TRANSFER_V2_NAMESPACE}
+    assert etree.fromstring(xml).findtext("t:header/t:recipientCompany", namespaces=ns) == "10"
+    assert etree.fromstring(build_tms_xml(_event(), exported_at=EXPORTED_AT, version=2)).find(
+        "t:header/t:recipientCompany", ns) is None

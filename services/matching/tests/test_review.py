@@ -29,10 +29,12 @@ from belegflow_contracts.messages import (
 from belegflow_contracts.types import ObjectRef
 from belegflow_matching.domain import (
     Candidates,
+    CompanyRecord,
     Earlier,
     SupplierRecord,
     build_invoice,
     flag_duplicates,
+    identify_company,
     invoice_key,
     lookup_keys,
     match,
@@ -219,3 +221,24 @@ def test_a_credit_note_keeps_its_type_from_the_e_invoice_type_code() -> None:
     assert read_document_type(event) is DocumentType.CREDIT_NOTE
     assert build_invoice(event, lookup_keys(SURE)).document_type is DocumentType.CREDIT_NOTE
     assert build_invoice(recognized(), lookup_keys(SURE)).document_type is DocumentType.INVOICE
+
+
+# --- the recipient company ----------------------------------------------------------------------------------
+
+COMPANY_A = CompanyRecord(company_number="10", name="Nordwest Logistik GmbH", aliases=("NWL",))
+COMPANY_B = CompanyRecord(company_number="20", name="Südost Spedition AG")
+
+
+@pytest.mark.parametrize(
+    ("recipient", "companies", "number"),
+    [("Nordwest Logistik GmbH", (COMPANY_A, COMPANY_B), "10"), ("nwl", (COMPANY_A, COMPANY_B), "10"),
+     ("SUEDOST SPEDITION AG", (COMPANY_A, COMPANY_B), None), ("Südost  Spedition AG", (COMPANY_A, COMPANY_B), "20"),
+     ("Someone Else", (COMPANY_A, COMPANY_B), None), ("Someone Else", (COMPANY_B,), "20"), (None, (COMPANY_A,), "10"),
+     ("Nordwest Logistik GmbH", (), None)],
+)
+def test_the_recipient_is_one_of_the_tenants_companies_by_name_or_the_only_one(
+    recipient: str | None, companies: tuple[CompanyRecord, ...], number: str | None
+) -> None:
+    found, note = identify_company(recipient, companies)
+    assert found == number
+    assert bool(note) == bool(companies)

@@ -26,7 +26,7 @@ async def apply_batch(
     rt: Runtime,
     msg: NatsMessage,
     *,
-    kind: Literal["suppliers", "accruals"],
+    kind: Literal["suppliers", "accruals", "companies"],
     tenant: str,
     batch_id: UUID,
     consumer_name: str,

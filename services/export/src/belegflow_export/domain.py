@@ -237,6 +237,7 @@ def build_tms_xml(event: AccruedV1, *, exported_at: datetime, version: int = 1) 
     _sub(header, "exportedAt", f"{stamp}Z")
     if version >= 2:
         _sub(header, "documentType", _DOCUMENT_TYPES[invoice.document_type])
+        _sub(header, "recipientCompany", _text(invoice.recipient_company))
     _sub(header, "invoiceNumber", _text(invoice.invoice_number))
     _sub(
         header,

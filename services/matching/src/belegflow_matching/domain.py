@@ -26,6 +26,7 @@ from belegflow_contracts.types import normalize_iban, normalize_vat_id
 from belegflow_matching.errors import BatchRefusedError
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from datetime import date, datetime
 
     from belegflow_contracts.messages import InvoiceFieldsV1
@@ -331,23 +332,61 @@ def protocol(
 
 
 def match(event: RecognizedV1, keys: Keys, candidates: Candidates, *, min_confidence: float, at: datetime,
-          max_gross: Decimal | None = None) -> MatchedV1:
-    """The whole step on one recognized document: identify, fill, decide, explain."""
+          max_gross: Decimal | None = None, companies: Sequence[CompanyRecord] = ()) -> MatchedV1:
+    """The whole step on one recognized document: identify supplier and recipient, fill, decide, explain."""
     invoice = build_invoice(event, keys)
+    company, company_note = identify_company(invoice.recipient_name, companies)
+    invoice = invoice.model_copy(update={"recipient_company": company})
     found = identify(keys, candidates)
     decision, reasons = decide(event.fields, invoice, found, min_confidence=min_confidence, max_gross=max_gross,
                                manual_reason=manual_capture_reason(event))
+    entries = protocol(event.fields, keys, found, decision, reasons, at=at)
+    if company_note:
+        # before the decision entry, which stays the last one
+        entries.insert(len(entries) - 1, ProtocolEntryV1(step=STEP, at=at, message=company_note,
+                                                         data={"recipient_company": company or ""}))
     return MatchedV1(
         document_id=event.document_id,
         tenant=event.tenant,
         revision=event.revision,
         original=event.original,
-        protocol=protocol(event.fields, keys, found, decision, reasons, at=at),
+        protocol=entries,
         invoice=invoice,
         supplier=found.supplier,
         decision=decision,
         reasons=reasons,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class CompanyRecord:
+    """One of the tenant's own companies, as master data holds it."""
+
+    company_number: str
+    name: str
+    aliases: tuple[str, ...] = ()
+    vat_id: str | None = None
+
+
+def identify_company(recipient: str | None, companies: Sequence[CompanyRecord]) -> tuple[str | None, str]:
+    """The tenant's company the invoice is addressed to (by name or alias), or the only one; and why.
+
+    An empty note means the tenant keeps no companies.
+    """
+    if not companies:
+        return None, ""
+    if recipient:
+        key = normalize_name(recipient)
+        named = [c for c in companies if key in {normalize_name(n) for n in (c.name, *c.aliases)}]
+        if len(named) == 1:
+            return named[0].company_number, (f"recipient company {named[0].company_number} ({named[0].name}) "
+                                             f"identified by the name {recipient!r}")
+    if len(companies) == 1:
+        only = companies[0]
+        return only.company_number, f"recipient company {only.company_number} ({only.name}) preselected: the " \
+                                    "tenant has only this one"
+    read = f"recipient {recipient!r} names none of" if recipient else "no recipient read among"
+    return None, f"recipient company not identified: {read} the tenant's {len(companies)} companies"
 
 
 def manual_capture_reason(event: RecognizedV1) -> str | None:

@@ -11,7 +11,7 @@ from faststream.nats.annotations import NatsMessage
 from pydantic import ValidationError
 
 from belegflow_contracts import subjects
-from belegflow_contracts.messages import RecognizedV1, ReviewCommandV1, ReviewReplyV1, SupplierBatchV1
+from belegflow_contracts.messages import CompanyBatchV1, RecognizedV1, ReviewCommandV1, ReviewReplyV1, SupplierBatchV1
 from belegflow_contracts.runtime import db
 from belegflow_contracts.runtime.errors import TransientError
 from belegflow_contracts.runtime.logging import bind_document, get_logger
@@ -46,6 +46,17 @@ async def on_suppliers(batch: SupplierBatchV1, msg: NatsMessage, rt: RuntimeDep)
     await device_snapshot.publish_snapshot(rt, batch.tenant)
 
 
+@router.subscriber(subjects.ALL_COMPANIES, stream=jstream("MD"), **consumer("matching-companies"))
+async def on_companies(batch: CompanyBatchV1, msg: NatsMessage, rt: RuntimeDep) -> None:
+    """Apply a batch of the tenant's own companies, all or nothing."""
+
+    async def apply(conn: Connection) -> int:
+        return await store.apply_companies(conn, batch)
+
+    await apply_batch(rt, msg, kind="companies", tenant=batch.tenant, batch_id=batch.batch_id,
+                      consumer_name="matching-companies", apply=apply, refusals=())
+
+
 @router.subscriber(subjects.ALL_RECOGNIZED, stream=jstream("DOCS"), **consumer("matching-recognized"))
 async def on_recognized(event: RecognizedV1, msg: NatsMessage, rt: RuntimeDep, settings: SettingsDep) -> None:
     bind_document(tenant=event.tenant, document_id=str(event.document_id))
@@ -57,7 +68,7 @@ async def on_recognized(event: RecognizedV1, msg: NatsMessage, rt: RuntimeDep, s
         at = datetime.now(UTC)
         candidates = await store.find_candidates(conn, event.tenant, keys)
         matched = domain.match(event, keys, candidates, min_confidence=policy.min_confidence,
-                               max_gross=policy.max_gross, at=at)
+                               max_gross=policy.max_gross, at=at, companies=await store.companies(conn, event.tenant))
         matched, duplicate_of = domain.flag_duplicates(matched, await store.find_earlier(conn, matched), at=at)
         await store.save_match(conn, matched)
         step = review.open_review(matched, duplicate_of=duplicate_of, at=at)

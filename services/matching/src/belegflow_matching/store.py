@@ -10,14 +10,22 @@ import asyncpg
 
 from belegflow_contracts.messages import InvoiceV1, ReviewState, SupplierMatchV1
 from belegflow_contracts.types import ObjectRef
-from belegflow_matching.domain import Candidates, Earlier, Keys, SupplierRecord, invoice_key, normalize_name
+from belegflow_matching.domain import (
+    Candidates,
+    CompanyRecord,
+    Earlier,
+    Keys,
+    SupplierRecord,
+    invoice_key,
+    normalize_name,
+)
 from belegflow_matching.errors import BatchRefusedError
 from belegflow_matching.review import Review
 
 if TYPE_CHECKING:
     from uuid import UUID
 
-    from belegflow_contracts.messages import DecisionV1, MatchedV1, SupplierBatchV1
+    from belegflow_contracts.messages import CompanyBatchV1, DecisionV1, MatchedV1, SupplierBatchV1
     from belegflow_contracts.runtime.db import Connection
 
 _SUPPLIER_COLUMNS = (
@@ -275,3 +283,32 @@ async def add_audit(conn: Connection, event: DecisionV1) -> None:
 async def audit_trail(conn: Connection, document_id: UUID) -> list[dict[str, Any]]:
     rows = await conn.fetch("SELECT * FROM review_audit WHERE document_id = $1 ORDER BY id", document_id)
     return [dict(r) for r in rows]
+
+
+# --- the tenant's own companies ---------------------------------------------------------------------------
+
+
+async def apply_companies(conn: Connection, batch: CompanyBatchV1) -> int:
+    """Upsert every company of the batch (the caller's transaction makes it all or nothing)."""
+    await conn.executemany(
+        """
+        INSERT INTO companies (tenant, company_number, name, aliases, vat_id, street, postal_code, city, country,
+                               batch_id, source)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+        ON CONFLICT (tenant, company_number) DO UPDATE SET
+            name = EXCLUDED.name, aliases = EXCLUDED.aliases, vat_id = EXCLUDED.vat_id, street = EXCLUDED.street,
+            postal_code = EXCLUDED.postal_code, city = EXCLUDED.city, country = EXCLUDED.country,
+            batch_id = EXCLUDED.batch_id, source = EXCLUDED.source, updated_at = now()
+        """,
+        [(batch.tenant, c.company_number, c.name, c.aliases, c.vat_id, c.street, c.postal_code, c.city, c.country,
+          batch.batch_id, batch.source) for c in batch.records],
+    )
+    return len(batch.records)
+
+
+async def companies(conn: Connection, tenant: str) -> list[CompanyRecord]:
+    rows = await conn.fetch(
+        "SELECT company_number, name, aliases, vat_id FROM companies WHERE tenant = $1 ORDER BY company_number", tenant
+    )
+    return [CompanyRecord(company_number=r["company_number"], name=r["name"], aliases=tuple(r["aliases"]),
+                          vat_id=r["vat_id"]) for r in rows]
