@@ -282,6 +282,21 @@ async def test_a_tenants_own_policy_sends_large_and_unsure_invoices_to_review(
     assert "gross 6524.42 above the tenant's touchless limit 5000" in reasons
     assert any(r.startswith("invoice date read with confidence 0.72 < 0.90") for r in reasons), reasons
 
+    # AND above its four-eyes limit (1000) who changed the invoice may not approve it; someone else may
+    add_user(stack_state, "multi-strict", PASSWORD, roles=["clerk", "approver"], tenants=[tenant])
+    multi = basic("multi-strict", PASSWORD)
+    corrected = step(services, document_id, "correct", tenant, {"expected_version": 1, "gl_account": "4711"},
+                     auth=multi)
+    assert corrected.status_code == 200, corrected.text
+    refused = step(services, document_id, "approve", tenant, {"expected_version": 2}, auth=multi)
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["code"] == "four-eyes"
+    approved = step(services, document_id, "approve", tenant, {"expected_version": 2})
+    assert approved.status_code == 200, approved.text
+    (msg,) = await stream_messages(nc, "EXPORT", f"export.{tenant}.tms.v1", expect=1, timeout_s=90)
+    assert text(validate_against_xsd(TmsExportV1.model_validate_json(msg.data).xml.encode()),
+                "t:supplier/t:glAccount") == "4711"
+
 
 async def test_an_approved_credit_note_goes_to_the_tms_as_a_credit_note(
     services: processes.ServiceSet, stack_state: stack.StackState, nc: NATS, tenant: str

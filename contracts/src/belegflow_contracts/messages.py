@@ -305,7 +305,11 @@ class ReviewAction(StrEnum):
 
 
 class CorrectionV1(Contract):
-    """Invoice values a person corrects; a field left out (``None``) keeps its value."""
+    """Values a person corrects; a field left out (``None``) keeps its value.
+
+    GL account, cost centre and tax key are the booking's (they change the chosen supplier's defaults for this
+    invoice only); the recipient company is one of the tenant's companies.
+    """
 
     document_type: DocumentType | None = None
     invoice_number: str | None = Field(default=None, min_length=1, max_length=64, examples=["RE-24-08133"])
@@ -315,6 +319,10 @@ class CorrectionV1(Contract):
     net_amount: Money | None = None
     tax_amount: Money | None = None
     gross_amount: Money | None = None
+    recipient_company: str | None = Field(default=None, min_length=1, max_length=32)
+    gl_account: str | None = Field(default=None, min_length=1, max_length=32)
+    cost_center: str | None = Field(default=None, min_length=1, max_length=32)
+    tax_key: str | None = Field(default=None, min_length=1, max_length=16)
 
 
 class ReviewCommandV1(Contract):

@@ -1,4 +1,7 @@
-"""``belegflow review list|approve|reject|correct|supplier``: a person's review steps, through ingest's HTTP API."""
+"""``belegflow review list|approve|reject|correct|supplier``: a person's review steps, through ingest's HTTP API.
+
+The step is recorded under the CLI's credential (``BELEGFLOW_API_KEY``, else the local stack's key).
+"""
 
 from __future__ import annotations
 
@@ -9,11 +12,10 @@ import httpx
 import typer
 
 from belegflow_ops.ingest_api import IngestRequestError, call, exit_on
-from belegflow_ops.recognition import RecognitionRequestFailed, check_document_id, who
+from belegflow_ops.recognition import RecognitionRequestFailed, check_document_id
 
 VersionOpt = Annotated[int, typer.Option("--version", help="the review version you saw (see `review list`)")]
 TenantOpt = Annotated[str, typer.Option("--tenant", "-t", help="tenant (Mandant)")]
-ByOpt = Annotated[str | None, typer.Option("--by", help="who takes the step (default cli:<user>)")]
 
 
 def build_app(ingest_url: Callable[[], str]) -> typer.Typer:
@@ -42,25 +44,25 @@ def build_app(ingest_url: Callable[[], str]) -> typer.Typer:
                            + "; ".join(review.get("reasons") or []))
 
     @group.command("approve")
-    def approve(document_id: str, tenant: TenantOpt, version: VersionOpt, by: ByOpt = None,
+    def approve(document_id: str, tenant: TenantOpt, version: VersionOpt,
                 reason: Annotated[str, typer.Option(help="why (optional)")] = "") -> None:
-        """Approve the current revision: it goes on to accruals and is exported once."""
-        send(document_id, tenant, "approve", {"expected_version": version, "by": by or who(), "reason": reason})
+        """Approve the current revision (needs an approver): it goes on to accruals and is exported once."""
+        send(document_id, tenant, "approve", {"expected_version": version, "reason": reason})
 
     @group.command("reject")
     def reject(document_id: str, tenant: TenantOpt, version: VersionOpt,
-               reason: Annotated[str, typer.Option(help="why (required)")], by: ByOpt = None) -> None:
+               reason: Annotated[str, typer.Option(help="why (required)")]) -> None:
         """Reject the current revision, with a reason; it is never exported."""
-        send(document_id, tenant, "reject", {"expected_version": version, "by": by or who(), "reason": reason})
+        send(document_id, tenant, "reject", {"expected_version": version, "reason": reason})
 
     @group.command("correct")
     def correct(
         document_id: str, tenant: TenantOpt, version: VersionOpt,
         value: Annotated[list[str], typer.Option("--set", help="FIELD=VALUE, e.g. invoice_number=RE-1 (repeatable)")],
-        by: ByOpt = None, reason: Annotated[str, typer.Option(help="why (optional)")] = "",
+        reason: Annotated[str, typer.Option(help="why (optional)")] = "",
     ) -> None:
-        """Correct invoice values (invoice_number, invoice_date, due_date, currency, net/tax/gross_amount)."""
-        body: dict[str, Any] = {"expected_version": version, "by": by or who(), "reason": reason}
+        """Correct invoice values: document_type, invoice_number, invoice_date, due_date, currency, amounts."""
+        body: dict[str, Any] = {"expected_version": version, "reason": reason}
         for item in value:
             name, sep, given = item.partition("=")
             if not sep or not name.strip():
@@ -71,10 +73,8 @@ def build_app(ingest_url: Callable[[], str]) -> typer.Typer:
 
     @group.command("supplier")
     def supplier(document_id: str, tenant: TenantOpt, version: VersionOpt,
-                 number: Annotated[str, typer.Option("--number", help="supplier number in master data")],
-                 by: ByOpt = None) -> None:
+                 number: Annotated[str, typer.Option("--number", help="supplier number in master data")]) -> None:
         """Choose (or override) the supplier from master data."""
-        send(document_id, tenant, "supplier",
-             {"expected_version": version, "by": by or who(), "supplier_number": number})
+        send(document_id, tenant, "supplier", {"expected_version": version, "supplier_number": number})
 
     return group

@@ -242,3 +242,43 @@ def test_the_recipient_is_one_of_the_tenants_companies_by_name_or_the_only_one(
     found, note = identify_company(recipient, companies)
     assert found == number
     assert bool(note) == bool(companies)
+
+
+# --- booking values and the second pair of eyes -------------------------------------------------------------
+
+
+def _chosen(by: str = "clerk:anna") -> Review:
+    return apply_step(in_review(), command(ReviewAction.CHOOSE_SUPPLIER, supplier_number="70001", by=by),
+                      chosen=SUPPLIER).review
+
+
+def test_booking_values_change_the_suppliers_defaults_for_this_invoice_only() -> None:
+    step = apply_step(_chosen(), command(ReviewAction.CORRECT, version=2, correction=CorrectionV1(
+        gl_account="4711", cost_center="KST-9", recipient_company="10")), companies=frozenset({"10"}))
+    assert step.review.supplier is not None
+    assert (step.review.supplier.gl_account, step.review.supplier.cost_center) == ("4711", "KST-9")
+    assert step.review.invoice.recipient_company == "10"
+    assert {c.field for c in step.event.changes} == {"gl_account", "cost_center", "recipient_company"}
+
+
+@pytest.mark.parametrize(
+    ("correction", "field"),
+    [(CorrectionV1(gl_account="4711"), "gl_account"), (CorrectionV1(recipient_company="99"), "recipient_company")],
+)
+def test_booking_values_need_a_supplier_and_a_known_company(correction: CorrectionV1, field: str) -> None:
+    with pytest.raises(ReviewRefusedError) as caught:
+        apply_step(in_review(), command(ReviewAction.CORRECT, correction=correction), companies=frozenset({"10"}))
+    assert (caught.value.code, caught.value.field) == ("invalid", field)
+
+
+def test_above_the_four_eyes_limit_who_changed_the_invoice_may_not_approve_it() -> None:
+    changed = _chosen(by="clerk:anna")  # gross 119.00
+    with pytest.raises(ReviewRefusedError) as caught:
+        apply_step(changed, command(ReviewAction.APPROVE, version=2, by="clerk:anna"),
+                   four_eyes_above=Decimal("100"))
+    assert caught.value.code == "four-eyes"
+    # another person may, and so may the same one below the limit
+    assert apply_step(changed, command(ReviewAction.APPROVE, version=2, by="approver:bert"),
+                      four_eyes_above=Decimal("100")).review.state is ReviewState.APPROVED
+    assert apply_step(changed, command(ReviewAction.APPROVE, version=2, by="clerk:anna"),
+                      four_eyes_above=Decimal("119.00")).review.state is ReviewState.APPROVED

@@ -37,7 +37,7 @@ REPLY_TIMEOUT_S = 15.0
 M = TypeVar("M", bound=BaseModel)
 # how matching's refusal codes are answered over HTTP
 _STATUS = {"not-found": 404, "stale-version": 409, "not-in-review": 409, "reason-required": 422, "invalid": 422,
-           "unknown-supplier": 422, "incomplete": 422}
+           "unknown-supplier": 422, "incomplete": 422, "four-eyes": 403}
 
 
 class _Step(BaseModel):
@@ -68,6 +68,10 @@ class CorrectRequest(_Step):
     net_amount: Money | None = None
     tax_amount: Money | None = None
     gross_amount: Money | None = None
+    recipient_company: str | None = Field(default=None, min_length=1, max_length=32)
+    gl_account: str | None = Field(default=None, min_length=1, max_length=32)
+    cost_center: str | None = Field(default=None, min_length=1, max_length=32)
+    tax_key: str | None = Field(default=None, min_length=1, max_length=16)
 
 
 class SupplierRequest(_Step):

@@ -19,7 +19,7 @@ class ReviewRefusedError(BelegflowError):
     """A review step that cannot be taken: ``code`` says which rule, ``field`` which value; nothing is saved.
 
     Codes: ``not-found``, ``stale-version``, ``not-in-review``, ``reason-required``, ``invalid``,
-    ``unknown-supplier``, ``incomplete``.
+    ``unknown-supplier``, ``incomplete``, ``four-eyes``.
     """
 
     def __init__(self, code: str, detail: str, *, field: str | None = None) -> None:

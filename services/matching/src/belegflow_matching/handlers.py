@@ -94,7 +94,7 @@ def _step_messages(step: review.Step) -> list[Outgoing]:
 
 
 @router.subscriber(subjects.ALL_REVIEW_COMMANDS, queue="matching-review")
-async def on_review_command(msg: NatsMessage, rt: RuntimeDep) -> ReviewReplyV1:
+async def on_review_command(msg: NatsMessage, rt: RuntimeDep, settings: SettingsDep) -> ReviewReplyV1:
     """A person's step on a document in review: applied in one transaction and answered, or refused with why."""
     try:
         command = ReviewCommandV1.model_validate_json(msg.body)
@@ -114,7 +114,9 @@ async def on_review_command(msg: NatsMessage, rt: RuntimeDep) -> ReviewReplyV1:
             chosen = None
             if command.supplier_number is not None:
                 chosen = await store.supplier_by_number(conn, command.tenant, command.supplier_number)
-            step = review.apply_step(current, command, chosen=chosen)
+            companies = frozenset(c.company_number for c in await store.companies(conn, command.tenant))
+            step = review.apply_step(current, command, chosen=chosen, companies=companies,
+                                     four_eyes_above=settings.policy(command.tenant).four_eyes_above)
             await store.save_review(conn, step.review)
             await store.add_audit(conn, step.event)
             source = f"review:{command.document_id}:{step.review.revision}:{step.review.version}"

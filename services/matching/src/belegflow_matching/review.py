@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from belegflow_contracts.messages import (
     ChangeV1,
@@ -18,6 +18,7 @@ from belegflow_contracts.messages import (
     ReviewAction,
     ReviewCommandV1,
     ReviewState,
+    SupplierMatchV1,
 )
 from belegflow_matching.domain import STEP, SupplierRecord, _as_match
 from belegflow_matching.errors import ReviewRefusedError
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     from datetime import datetime
     from uuid import UUID
 
-    from belegflow_contracts.messages import InvoiceV1, SupplierMatchV1
+    from belegflow_contracts.messages import InvoiceV1
     from belegflow_contracts.types import ObjectRef
 
 AUTOMATIC: Final = "matching"
@@ -46,6 +47,8 @@ class Review:
     supplier: SupplierMatchV1 | None
     reasons: tuple[str, ...]
     duplicate_of: UUID | None = None
+    editors: tuple[str, ...] = ()
+    """Who changed the invoice in review (corrected values or chose the supplier)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,22 +124,41 @@ def _check_open(review: Review, command: ReviewCommandV1) -> None:
         )
 
 
-def _correct(review: Review, command: ReviewCommandV1) -> tuple[InvoiceV1, list[ChangeV1]]:
+_BOOKING: Final = ("gl_account", "cost_center", "tax_key")
+
+
+def _correct(review: Review, command: ReviewCommandV1, *, companies: frozenset[str]
+             ) -> tuple[InvoiceV1, SupplierMatchV1 | None, list[ChangeV1]]:
     correction = command.correction
     if correction is None:
         raise ReviewRefusedError("invalid", "a correction needs at least one value", field="correction")
     given = correction.model_dump(exclude_none=True)
     if not given:
         raise ReviewRefusedError("invalid", "a correction needs at least one value", field="correction")
+    booking: dict[str, Any] = {name: given.pop(name) for name in _BOOKING if name in given}
+    supplier = review.supplier
+    changes: list[ChangeV1] = []
+    if booking:
+        if supplier is None:
+            field = next(iter(booking))
+            raise ReviewRefusedError("invalid", f"{field} belongs to the supplier's booking: choose the supplier "
+                                                "first", field=field)
+        changes += [ChangeV1(field=name, old=getattr(supplier, name), new=value)
+                    for name, value in booking.items() if getattr(supplier, name) != value]
+        supplier = supplier.model_copy(update=booking)
+    company = given.get("recipient_company")
+    if company is not None and company not in companies:
+        raise ReviewRefusedError("invalid", f"company {company} is not one of the tenant's companies",
+                                 field="recipient_company")
     invoice = review.invoice.model_copy(update=given)
     if invoice.due_date is not None and invoice.invoice_date is not None and invoice.due_date < invoice.invoice_date:
         raise ReviewRefusedError(
             "invalid", f"due date {invoice.due_date} is before the invoice date {invoice.invoice_date}",
             field="due_date",
         )
-    changes = [ChangeV1(field=name, old=_text(getattr(review.invoice, name)), new=_text(value))
-               for name, value in given.items() if getattr(review.invoice, name) != value]
-    return invoice, changes
+    changes += [ChangeV1(field=name, old=_text(getattr(review.invoice, name)), new=_text(value))
+                for name, value in given.items() if getattr(review.invoice, name) != value]
+    return invoice, supplier, changes
 
 
 def _check_complete(review: Review) -> None:
@@ -157,14 +179,20 @@ def _check_complete(review: Review) -> None:
         )
 
 
-def apply_step(review: Review, command: ReviewCommandV1, *, chosen: SupplierRecord | None = None) -> Step:
+def apply_step(review: Review, command: ReviewCommandV1, *, chosen: SupplierRecord | None = None,
+               companies: frozenset[str] = frozenset(), four_eyes_above: Decimal | None = None) -> Step:
     """One step a person takes on a revision in review; ``ReviewRefusedError`` when it breaks a rule.
 
-    ``chosen`` is the master-data supplier ``command.supplier_number`` names (``None``: not found).
+    ``chosen`` is the master-data supplier ``command.supplier_number`` names (``None``: not found);
+    ``companies`` the tenant's company numbers. Above ``four_eyes_above`` (gross), who changed the invoice may
+    not approve it.
     """
     _check_open(review, command)
     by, at, reason = command.by, command.at, command.reason.strip()
     version = review.version + 1
+    editors = review.editors
+    if command.action in (ReviewAction.CORRECT, ReviewAction.CHOOSE_SUPPLIER) and by not in editors:
+        editors = (*editors, by)
     if command.action is ReviewAction.REJECT:
         if not reason:
             raise ReviewRefusedError("reason-required", "a rejection needs a reason", field="reason")
@@ -173,8 +201,8 @@ def apply_step(review: Review, command: ReviewCommandV1, *, chosen: SupplierReco
                        message=f"rejected by {by}: {reason}")
         return Step(review=done, event=event, matched=None)
     if command.action is ReviewAction.CORRECT:
-        invoice, changes = _correct(review, command)
-        done = replace(review, invoice=invoice, version=version)
+        invoice, supplier_now, changes = _correct(review, command, companies=companies)
+        done = replace(review, invoice=invoice, supplier=supplier_now, version=version, editors=editors)
         described = "; ".join(f"{c.field} {c.old!r} -> {c.new!r}" for c in changes) or "no value changed"
         event = _event(done, action="correct", by=by, at=at, reason=reason, changes=changes,
                        message=f"corrected by {by}: {described}")
@@ -188,12 +216,17 @@ def apply_step(review: Review, command: ReviewCommandV1, *, chosen: SupplierReco
         supplier = _as_match(chosen, MatchKey.CHOSEN, review.invoice.supplier_iban)
         old = review.supplier.supplier_number if review.supplier else None
         changes = [ChangeV1(field="supplier_number", old=old, new=supplier.supplier_number)]
-        done = replace(review, supplier=supplier, version=version)
+        done = replace(review, supplier=supplier, version=version, editors=editors)
         event = _event(done, action="choose_supplier", by=by, at=at, reason=reason, changes=changes,
                        message=f"supplier {supplier.supplier_number} ({supplier.name}) chosen by {by}"
                                + (f" instead of {old}" if old else ""))
         return Step(review=done, event=event, matched=None)
     _check_complete(review)
+    gross = review.invoice.gross_amount
+    if four_eyes_above is not None and gross is not None and abs(gross) > four_eyes_above and by in editors:
+        raise ReviewRefusedError(
+            "four-eyes", f"gross {gross} is above {four_eyes_above}: someone who did not change this invoice "
+                         f"must approve it ({by} did)")
     done = replace(review, state=ReviewState.APPROVED, version=version)
     event = _event(done, action="approve", by=by, at=at, reason=reason, changes=[],
                    message=f"approved by {by}" + (f": {reason}" if reason else ""))

@@ -10,13 +10,16 @@ from belegflow_contracts.runtime.settings import DatabaseSettings
 
 
 class TouchlessPolicy(BaseModel):
-    """When a tenant's invoice may be approved without a person."""
+    """When a tenant's invoice may be approved without a person, and when it needs a second one."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     min_confidence: float = Field(ge=0.0, le=1.0, description="least confidence of number, date and gross")
     max_gross: Decimal | None = Field(
         default=None, ge=0, description="largest gross amount approved without a person; None: no limit"
+    )
+    four_eyes_above: Decimal | None = Field(
+        default=None, ge=0, description="above this gross, who changed an invoice in review may not approve it"
     )
 
 
@@ -27,6 +30,9 @@ class Settings(DatabaseSettings):
     touchless_max_gross: Decimal | None = Field(
         default=None, ge=0, description="largest gross amount approved without a person (every tenant); unset: none"
     )
+    four_eyes_above_gross: Decimal | None = Field(
+        default=None, ge=0, description="above this gross, who changed an invoice may not approve it; unset: off"
+    )
     touchless_policies: dict[str, TouchlessPolicy] = Field(
         default_factory=dict,
         description='per tenant, JSON: {"acme": {"min_confidence": 0.95, "max_gross": "5000"}}; '
@@ -36,5 +42,6 @@ class Settings(DatabaseSettings):
     def policy(self, tenant: str) -> TouchlessPolicy:
         """The touchless policy of ``tenant``."""
         return self.touchless_policies.get(tenant) or TouchlessPolicy(
-            min_confidence=self.touchless_min_confidence, max_gross=self.touchless_max_gross
+            min_confidence=self.touchless_min_confidence, max_gross=self.touchless_max_gross,
+            four_eyes_above=self.four_eyes_above_gross,
         )

@@ -234,19 +234,21 @@ async def save_review(conn: Connection, review: Review) -> None:
     await conn.execute(
         """
         INSERT INTO reviews (document_id, revision, tenant, state, version, original, invoice, supplier, reasons,
-                             duplicate_of, supplier_number, invoice_key, invoice_date, gross_amount)
-        VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8::jsonb, $9::jsonb, $10, $11, $12, $13, $14)
+                             duplicate_of, supplier_number, invoice_key, invoice_date, gross_amount, editors)
+        VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8::jsonb, $9::jsonb, $10, $11, $12, $13, $14, $15::jsonb)
         ON CONFLICT (document_id, revision) DO UPDATE SET
             state = EXCLUDED.state, version = EXCLUDED.version, invoice = EXCLUDED.invoice,
             supplier = EXCLUDED.supplier, reasons = EXCLUDED.reasons, duplicate_of = EXCLUDED.duplicate_of,
             supplier_number = EXCLUDED.supplier_number, invoice_key = EXCLUDED.invoice_key,
-            invoice_date = EXCLUDED.invoice_date, gross_amount = EXCLUDED.gross_amount, updated_at = now()
+            invoice_date = EXCLUDED.invoice_date, gross_amount = EXCLUDED.gross_amount, editors = EXCLUDED.editors,
+            updated_at = now()
         """,
         review.document_id, review.revision, review.tenant, review.state.value, review.version,
         review.original.model_dump_json(), invoice.model_dump_json(),
         review.supplier.model_dump_json() if review.supplier else None, json.dumps(list(review.reasons)),
         review.duplicate_of, review.supplier.supplier_number if review.supplier else None,
         invoice_key(invoice.invoice_number), invoice.invoice_date, invoice.gross_amount,
+        json.dumps(list(review.editors)),
     )
 
 
@@ -265,6 +267,7 @@ async def lock_current_review(conn: Connection, tenant: str, document_id: UUID) 
         invoice=InvoiceV1.model_validate_json(row["invoice"]),
         supplier=SupplierMatchV1.model_validate_json(row["supplier"]) if row["supplier"] else None,
         reasons=tuple(json.loads(row["reasons"])), duplicate_of=row["duplicate_of"],
+        editors=tuple(json.loads(row["editors"])),
     )
 
 
