@@ -226,6 +226,8 @@ class DocumentType(StrEnum):
     INVOICE = "invoice"
     CREDIT_NOTE = "credit_note"
     CORRECTION = "correction"
+    RECEIPT = "receipt"
+    """A till receipt: not booked as an invoice unless the tenant says so."""
 
 
 # UNTDID 1001 document type codes (EN 16931 BT-3) that are not plain invoices

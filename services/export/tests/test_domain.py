@@ -412,7 +412,7 @@ def test_export_key_rejects_bad_input(tenant: str, document_id: Any, revision: i
 @pytest.mark.parametrize(
     ("document_type", "written"),
     [(DocumentType.INVOICE, "invoice"), (DocumentType.CREDIT_NOTE, "creditNote"),
-     (DocumentType.CORRECTION, "correction")],
+     (DocumentType.CORRECTION, "correction"), (DocumentType.RECEIPT, "receipt")],
 )
 def test_version_2_carries_the_document_type_and_is_valid(document_type: DocumentType, written: str) -> None:
     # GIVEN an accrued revision of the given type

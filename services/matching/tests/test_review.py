@@ -282,3 +282,18 @@ def test_above_the_four_eyes_limit_who_changed_the_invoice_may_not_approve_it() 
                       four_eyes_above=Decimal("100")).review.state is ReviewState.APPROVED
     assert apply_step(changed, command(ReviewAction.APPROVE, version=2, by="clerk:anna"),
                       four_eyes_above=Decimal("119.00")).review.state is ReviewState.APPROVED
+
+
+def test_a_till_receipt_waits_for_a_person_unless_the_tenant_books_receipts() -> None:
+    # GIVEN fields enough for touchless, which recognition read on a till receipt
+    fields = SURE.model_copy(update={"document_type": TextFieldV1(value="receipt", confidence=0.95)})
+    event = recognized(fields)
+    assert read_document_type(event) is DocumentType.RECEIPT
+    # THEN it goes to review, saying why; a tenant that books receipts takes it touchless
+    held = match(event, lookup_keys(fields), Candidates(by_iban=SUPPLIER), min_confidence=0.9, at=AT)
+    assert held.decision is Decision.REVIEW
+    assert held.reasons == ["a till receipt: the tenant does not book receipts as invoices"]
+    booked = match(event, lookup_keys(fields), Candidates(by_iban=SUPPLIER), min_confidence=0.9, at=AT,
+                   book_receipts=True)
+    assert booked.decision is Decision.TOUCHLESS
+    assert booked.invoice.document_type is DocumentType.RECEIPT

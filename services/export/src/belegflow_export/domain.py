@@ -45,7 +45,7 @@ __all__ = ["TMS_VERSIONS", "build_tms_xml", "export_key", "validate_tms_xml"]
 _NAMESPACES: Final = {1: TMS_TRANSFER_V1_NAMESPACE, 2: TMS_TRANSFER_V2_NAMESPACE}
 _XSDS: Final = {1: tms_transfer_v1_xsd, 2: tms_transfer_v2_xsd}
 _DOCUMENT_TYPES: Final = {DocumentType.INVOICE: "invoice", DocumentType.CREDIT_NOTE: "creditNote",
-                          DocumentType.CORRECTION: "correction"}
+                          DocumentType.CORRECTION: "correction", DocumentType.RECEIPT: "receipt"}
 TMS_VERSIONS: Final = (1, 2)
 _CENT: Final = Decimal("0.01")
 # XML 1.0 cannot carry these at all, not even escaped; OCR text sometimes contains form feeds.

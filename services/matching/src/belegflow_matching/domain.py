@@ -133,7 +133,11 @@ def build_invoice(event: RecognizedV1, keys: Keys) -> InvoiceV1:
 
 
 def read_document_type(event: RecognizedV1) -> DocumentType:
-    """Invoice, credit note or correction, from the e-invoice type code (BT-3) recognition recorded; else invoice."""
+    """What recognition says the document is (its ``document_type`` field, else the e-invoice type code BT-3 in
+    its protocol); an invoice when it says nothing."""
+    read = event.fields.document_type
+    if read is not None and read.value in set(DocumentType):
+        return DocumentType(read.value)
     for entry in event.protocol:
         if entry.data.get("type_code"):
             return document_type_of(entry.data["type_code"])
@@ -208,7 +212,7 @@ def identify(keys: Keys, candidates: Candidates) -> Identification:
 
 def decide(
     fields: InvoiceFieldsV1, invoice: InvoiceV1, found: Identification, *, min_confidence: float,
-    max_gross: Decimal | None = None, manual_reason: str | None = None,
+    max_gross: Decimal | None = None, manual_reason: str | None = None, book_receipts: bool = False,
 ) -> tuple[Decision, list[str]]:
     """Touchless only with a strong supplier key and number, date and gross read surely and adding up,
     and a gross within the tenant's limit (``max_gross``, none when ``None``).
@@ -235,6 +239,8 @@ def decide(
     net, tax, gross = invoice.net_amount, invoice.tax_amount, invoice.gross_amount
     if net is not None and tax is not None and gross is not None and net + tax != gross:
         reasons.append(f"net {net} + tax {tax} = {net + tax}, not gross {gross}")
+    if invoice.document_type is DocumentType.RECEIPT and not book_receipts:
+        reasons.append("a till receipt: the tenant does not book receipts as invoices")
     if max_gross is not None and gross is not None and abs(gross) > max_gross:
         reasons.append(f"gross {gross} above the tenant's touchless limit {max_gross}")
     return (Decision.REVIEW if reasons else Decision.TOUCHLESS), reasons
@@ -332,14 +338,15 @@ def protocol(
 
 
 def match(event: RecognizedV1, keys: Keys, candidates: Candidates, *, min_confidence: float, at: datetime,
-          max_gross: Decimal | None = None, companies: Sequence[CompanyRecord] = ()) -> MatchedV1:
+          max_gross: Decimal | None = None, companies: Sequence[CompanyRecord] = (), book_receipts: bool = False
+          ) -> MatchedV1:
     """The whole step on one recognized document: identify supplier and recipient, fill, decide, explain."""
     invoice = build_invoice(event, keys)
     company, company_note = identify_company(invoice.recipient_name, companies)
     invoice = invoice.model_copy(update={"recipient_company": company})
     found = identify(keys, candidates)
     decision, reasons = decide(event.fields, invoice, found, min_confidence=min_confidence, max_gross=max_gross,
-                               manual_reason=manual_capture_reason(event))
+                               manual_reason=manual_capture_reason(event), book_receipts=book_receipts)
     entries = protocol(event.fields, keys, found, decision, reasons, at=at)
     if company_note:
         # before the decision entry, which stays the last one

@@ -68,7 +68,8 @@ async def on_recognized(event: RecognizedV1, msg: NatsMessage, rt: RuntimeDep, s
         at = datetime.now(UTC)
         candidates = await store.find_candidates(conn, event.tenant, keys)
         matched = domain.match(event, keys, candidates, min_confidence=policy.min_confidence,
-                               max_gross=policy.max_gross, at=at, companies=await store.companies(conn, event.tenant))
+                               max_gross=policy.max_gross, at=at, companies=await store.companies(conn, event.tenant),
+                               book_receipts=policy.book_receipts)
         matched, duplicate_of = domain.flag_duplicates(matched, await store.find_earlier(conn, matched), at=at)
         await store.save_match(conn, matched)
         step = review.open_review(matched, duplicate_of=duplicate_of, at=at)

@@ -21,6 +21,7 @@ class TouchlessPolicy(BaseModel):
     four_eyes_above: Decimal | None = Field(
         default=None, ge=0, description="above this gross, who changed an invoice in review may not approve it"
     )
+    book_receipts: bool = Field(default=False, description="till receipts may be approved touchless like invoices")
 
 
 class Settings(DatabaseSettings):
@@ -33,6 +34,7 @@ class Settings(DatabaseSettings):
     four_eyes_above_gross: Decimal | None = Field(
         default=None, ge=0, description="above this gross, who changed an invoice may not approve it; unset: off"
     )
+    book_receipts: bool = Field(default=False, description="till receipts go touchless like invoices (every tenant)")
     touchless_policies: dict[str, TouchlessPolicy] = Field(
         default_factory=dict,
         description='per tenant, JSON: {"acme": {"min_confidence": 0.95, "max_gross": "5000"}}; '
@@ -43,5 +45,5 @@ class Settings(DatabaseSettings):
         """The touchless policy of ``tenant``."""
         return self.touchless_policies.get(tenant) or TouchlessPolicy(
             min_confidence=self.touchless_min_confidence, max_gross=self.touchless_max_gross,
-            four_eyes_above=self.four_eyes_above_gross,
+            four_eyes_above=self.four_eyes_above_gross, book_receipts=self.book_receipts,
         )
