@@ -94,7 +94,7 @@ async def login(request: Request) -> Response:
     name, password = str(form.get("username", "")).strip(), str(form.get("password", ""))
     async with web.runtime(request).db.acquire() as conn:
         stored = await credential_store.user(conn, name) if credential_store.USER_NAME.fullmatch(name) else None
-    ok = await asyncio.to_thread(credentials.password_matches, stored.hash if stored else _DUMMY, password)
+    ok = await asyncio.to_thread(credentials.password_matches, stored.hash if stored else None, password)
     if stored is None or not ok:
         log.info("desk sign-in refused")
         return _page(request, "login.html", 401, error="Wrong user name or password.")
@@ -106,8 +106,6 @@ async def login(request: Request) -> Response:
     log.info("desk sign-in", user=name)
     return response
 
-
-_DUMMY: Final = credentials.hash_password("x" * credentials.MIN_PASSWORD)
 
 
 async def _csrf_ok(request: Request, session: credentials.Session) -> tuple[bool, dict[str, str]]:

@@ -90,13 +90,11 @@ async def _basic(rt: Runtime, value: str) -> Principal:
     async with rt.db.acquire() as conn:
         stored = await credential_store.user(conn, name)
     # a missing user costs the same hash as a wrong password, so neither can be told apart by time
-    ok = await asyncio.to_thread(credentials.password_matches, stored.hash if stored else _DUMMY, password)
+    ok = await asyncio.to_thread(credentials.password_matches, stored.hash if stored else None, password)
     if stored is None or not ok:
         raise _unauthenticated("wrong user name or password", "invalid-credentials")
     return stored.principal
 
-
-_DUMMY = credentials.hash_password("x" * credentials.MIN_PASSWORD)
 
 
 async def _key(rt: Runtime, value: str) -> Principal:
