@@ -391,7 +391,7 @@ def demo(
     waiting = sum(1 for d in docs.values() if d.get("status") == "review")
     if waiting:
         typer.echo(f"{waiting} invoice(s) wait for review: curl -u {login.name} {base}/v1/documents?status=review")
-    typer.echo(f"sign in at {base} as local user {login.name!r} (clerk and approver of {tenant}); "
+    typer.echo(f"sign in at {base}/desk as local user {login.name!r} (clerk and approver of {tenant}); "
                f"its password is in {login.password_file}")
     if not keep_running:
         stack_down()
