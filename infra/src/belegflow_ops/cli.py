@@ -133,6 +133,23 @@ def stack_issuer() -> None:
     typer.echo(f"NATS_AUTH_ISSUER={stack.issuer_public_key(seed)}")
 
 
+# the secrets compose.yaml requires (it has no example values, so none can run by accident)
+COMPOSE_SECRETS = ("NATS_SERVICE_PASSWORD", "NATS_SYSTEM_PASSWORD", "POSTGRES_PASSWORD", "INGEST_DB_PASSWORD",
+                   "MATCHING_DB_PASSWORD", "ACCRUAL_DB_PASSWORD", "EXPORT_DB_PASSWORD", "MINIO_ROOT_PASSWORD",
+                   "S3_SECRET")
+
+
+@stack_app.command("secrets")
+def stack_secrets() -> None:
+    """Print a fresh set of every secret compose.yaml needs, as lines for .env (redirect it; it is shown once)."""
+    for name in COMPOSE_SECRETS:
+        typer.echo(f"{name}={secrets.token_urlsafe(24)}")
+    seed = stack.new_issuer_seed()
+    typer.echo(f"NATS_AUTH_ISSUER_SEED={seed}")
+    typer.echo(f"NATS_AUTH_ISSUER={stack.issuer_public_key(seed)}")
+    typer.echo(f"BOOTSTRAP_API_KEY={stack.new_api_key()}")
+
+
 @stack_app.command("init")
 def stack_init() -> None:
     """Initialise external servers named by BELEGFLOW_* URLs (compose, Kubernetes): roles, streams, buckets."""
