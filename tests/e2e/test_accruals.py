@@ -345,7 +345,7 @@ async def test_out_of_tolerance_goes_to_review_and_a_resolved_accrual_is_never_s
     await _until(resolved)
     # WHEN the invoice is recognised again (revision 2)
     repeat = httpx.post(f"{services.ingest_url}/v1/documents/{document_id}/recognition/repeat",
-                        headers={"X-Tenant": tenant}, json={"reason": "test"}, timeout=10)
+                        headers={**services.auth, "X-Tenant": tenant}, json={"reason": "test"}, timeout=10)
     assert repeat.status_code == 202, repeat.text
     msgs = await stream_messages(nc, "DOCS", f"docs.{tenant}.accrued.v1", expect=2, timeout_s=90)
     second = AccruedV1.model_validate_json(msgs[-1].data)
