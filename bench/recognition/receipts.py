@@ -18,7 +18,6 @@ registration printed; ``document_type`` receipt; no IBAN, no recipient.
 
 from __future__ import annotations
 
-import argparse
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -393,16 +392,7 @@ def generate(out: Path, *, count: int, seed: int) -> list[Path]:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--count", type=int, default=100)
-    parser.add_argument("--seed", type=int, default=truthfile.HELD_OUT_SEED)
-    args = parser.parse_args(argv)
-    try:
-        paths = generate(args.out, count=args.count, seed=args.seed)
-    except ValueError as exc:
-        parser.error(str(exc))
-    print(f"{len(paths)} receipts with truth in {args.out}")
+    truthfile.generator_main(argv, doc=__doc__, generate=generate, count=100, what="receipts")
 
 
 if __name__ == "__main__":

@@ -8,9 +8,10 @@ A truth file ``<stem>.truth.json`` holds ``file`` (the document beside it), ``se
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -91,3 +92,18 @@ def pick(items: Sequence[str], seed: int, count: int | None) -> list[str]:
     """A seed-ordered selection of ``count`` names (all of them when ``count`` is None)."""
     ordered = sorted(items, key=lambda n: hashlib.sha256(f"{seed}:{n}".encode()).hexdigest())
     return ordered if count is None else ordered[:count]
+
+
+def generator_main(argv: Sequence[str] | None, *, doc: str | None, generate: Callable[..., list[Path]],
+                   count: int, what: str) -> None:
+    """The command line of a generator: ``--out DIR [--count N] [--seed S]``; bad values end with a usage error."""
+    parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
+    parser.add_argument("--out", type=Path, required=True, help="folder for the documents and truth files")
+    parser.add_argument("--count", type=int, default=count)
+    parser.add_argument("--seed", type=int, default=HELD_OUT_SEED)
+    args = parser.parse_args(argv)
+    try:
+        paths = generate(args.out, count=args.count, seed=args.seed)
+    except ValueError as exc:
+        parser.error(str(exc))
+    print(f"{len(paths)} {what} with truth in {args.out}")

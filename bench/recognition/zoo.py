@@ -28,7 +28,6 @@ other seed from the held-out pool, so held-out documents also have layouts nobod
 
 from __future__ import annotations
 
-import argparse
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -727,16 +726,7 @@ def generate(out: Path, *, count: int, seed: int) -> list[Path]:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--out", type=Path, required=True, help="folder for the PDFs and truth files")
-    parser.add_argument("--count", type=int, default=300)
-    parser.add_argument("--seed", type=int, default=truthfile.HELD_OUT_SEED)
-    args = parser.parse_args(argv)
-    try:
-        paths = generate(args.out, count=args.count, seed=args.seed)
-    except ValueError as exc:
-        parser.error(str(exc))
-    print(f"{len(paths)} zoo invoices with truth in {args.out}")
+    truthfile.generator_main(argv, doc=__doc__, generate=generate, count=300, what="zoo invoices")
 
 
 if __name__ == "__main__":
