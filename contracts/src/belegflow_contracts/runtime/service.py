@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Any
 import nats
 from faststream.nats import NatsBroker
 from faststream.nats.opentelemetry import NatsTelemetryMiddleware
-from faststream.nats.prometheus import NatsPrometheusMiddleware
-from prometheus_client import REGISTRY
 
 from belegflow_contracts.runtime import db
+from belegflow_contracts.runtime.health import Probes, serve_probes
 from belegflow_contracts.runtime.logging import configure_logging, get_logger
 from belegflow_contracts.runtime.messaging import ensure_topology, error_policy, relay_outbox
+from belegflow_contracts.runtime.metrics import metrics_middleware, sample_forever
 from belegflow_contracts.runtime.settings import DatabaseSettings, ServiceSettings
 from belegflow_contracts.runtime.storage import ObjectStore
 from belegflow_contracts.runtime.telemetry import configure_tracing
@@ -36,8 +36,8 @@ def build_broker(service: str, router: NatsRouter, *, nats_url: str = "nats://12
         nats_url,
         middlewares=(
             NatsTelemetryMiddleware(),
-            # messages received/processed, sizes and durations per subject, on BELEGFLOW_METRICS_PORT
-            NatsPrometheusMiddleware(registry=REGISTRY, app_name=f"belegflow-{service}", metrics_prefix="belegflow"),
+            # messages handled and their durations by subject pattern (never per tenant), on BELEGFLOW_METRICS_PORT
+            metrics_middleware(service),
         ),
         logger=logging.getLogger(f"belegflow.{service}.broker"),
         log_level=logging.DEBUG,  # per-message "Received/Processed" lines only when debugging
@@ -60,6 +60,7 @@ class Runtime:
     objects: ObjectStore
     pool: asyncpg.Pool | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    probes: Probes | None = None
 
     @property
     def db(self) -> asyncpg.Pool:
@@ -74,26 +75,36 @@ async def start(
     """Prepare everything the handlers need; the caller then starts the broker's subscribers."""
     configure_logging(service, settings.log_level)
     configure_tracing(service, settings)
+    probes = Probes(service)
     if settings.metrics_port is not None:
-        from prometheus_client import start_http_server
-
-        start_http_server(settings.metrics_port)
+        # open before connecting: a probe sees "not ready" while the service waits for NATS
+        await serve_probes(probes, settings.metrics_port)
     nc = await nats.connect(settings.nats_url, connect_timeout=10, max_reconnect_attempts=5)
     try:
         await ensure_topology(nc.jetstream())
     finally:
         await nc.close()
-    runtime = Runtime(service=service, settings=settings, broker=broker, objects=ObjectStore.from_settings(settings))
+    runtime = Runtime(service=service, settings=settings, broker=broker, objects=ObjectStore.from_settings(settings),
+                      probes=probes)
     if migrations is not None:
         if not isinstance(settings, DatabaseSettings):
             raise TypeError(f"{service} has migrations but its settings have no database_url")
         runtime.pool = await db.create_pool(settings.database_url, service)
         applied = await db.migrate(runtime.pool, service, db.migrations_of(migrations))
         log.info("schema ready", schema=service, applied=applied)
-    await broker.connect()
+    connection = await broker.connect()
+    probes.broker, probes.pool = broker, runtime.pool
     if runtime.pool is not None:
         runtime.tasks.append(asyncio.create_task(relay_outbox(runtime.pool, broker)))
+    runtime.tasks.append(asyncio.create_task(sample_forever(connection.jetstream(), runtime.pool, service)))
     return runtime
+
+
+def mark_started(runtime: Runtime) -> None:
+    """The subscribers run: from now on /readyz says ready (while NATS and the database are reachable)."""
+    if runtime.probes is not None:
+        runtime.probes.started = True
+    log.info("service started")
 
 
 def serve(
@@ -113,7 +124,7 @@ def serve(
         for key, value in (context(rt) if context else {}).items():
             broker.context.set_global(key, value)
         await broker.start()
-        log.info("service started")
+        mark_started(rt)
         stopping = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -126,6 +137,8 @@ def serve(
 
 
 async def stop(runtime: Runtime) -> None:
+    if runtime.probes is not None:
+        runtime.probes.started = False
     for task in runtime.tasks:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -133,3 +146,5 @@ async def stop(runtime: Runtime) -> None:
     await runtime.broker.stop()
     if runtime.pool is not None:
         await runtime.pool.close()
+    if runtime.probes is not None and runtime.probes.server is not None:
+        runtime.probes.server.close()

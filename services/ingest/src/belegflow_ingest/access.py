@@ -100,8 +100,9 @@ _RULES: Final[tuple[tuple[str, re.Pattern[str], frozenset[Role]], ...]] = tuple(
         ("POST", r"/v1/devices(/[^/]+/(reset|revoke))?", frozenset({Role.OPERATOR})),
     )
 )
-# reachable without a credential: liveness, the API description, and a device redeeming its one-time code
-OPEN: Final = frozenset({("GET", "/healthz"), ("GET", "/docs"), ("GET", "/openapi.json"),
+# reachable without a credential: the probes, the API description, and a device redeeming its one-time code
+OPEN: Final = frozenset({("GET", "/healthz"), ("GET", "/livez"), ("GET", "/readyz"), ("GET", "/docs"),
+                         ("GET", "/openapi.json"),
                          ("GET", "/docs/oauth2-redirect"), ("GET", "/redoc"),
                          ("POST", "/v1/devices/pair")})
 

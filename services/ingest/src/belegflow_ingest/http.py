@@ -102,6 +102,22 @@ async def list_documents(
         return await store.list_documents(conn, tenant.lower(), status=status, limit=limit, offset=offset)
 
 
+@api.get("/livez")
+async def livez() -> dict[str, str]:
+    """The process answers (for a liveness probe: restart it only when this fails)."""
+    return {"status": "ok", "service": "ingest"}
+
+
+@api.get("/readyz", responses={503: {"description": "not ready: which check failed"}})
+async def readyz(request: Request) -> Any:
+    """Ready for traffic: subscribers started, NATS connected, database reachable (else 503 and why)."""
+    probes = web.runtime(request).probes
+    checks = await probes.readiness() if probes is not None else {"subscribers": "starting"}
+    ready = all(v == "ok" for v in checks.values())
+    return JSONResponse(status_code=200 if ready else 503, content={
+        "status": "ready" if ready else "not ready", "service": "ingest", "checks": checks})
+
+
 @api.get("/healthz")
 async def healthz(request: Request) -> dict[str, str]:
     rt = web.runtime(request)
