@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 SOURCES := contracts/src services/*/src infra/src edge/src
 
 .PHONY: install run test lint typecheck unit e2e schemas bench bench-edge bench-recognition bench-engines samples down clean install-tesseract \
-        devset devset-tools bench-accruals install-chromium
+        devset devset-tools bench-accruals install-chromium install-dovecot
 
 install: $(STAMP)
 
@@ -23,6 +23,9 @@ $(STAMP): contracts/pyproject.toml services/*/pyproject.toml infra/pyproject.tom
 	@# the review page's browser test drives Debian's chromium (never a downloaded browser); it skips where absent
 	-@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 	  timeout 900 $(MAKE) --no-print-directory install-chromium >/dev/null 2>&1 && echo "installed chromium"; } || true
+	@# the e-mail intake test reads mail from Debian's Dovecot, started unprivileged by the fixtures; it skips where absent
+	-@command -v dovecot >/dev/null || test -x /usr/sbin/dovecot || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  timeout 600 $(MAKE) --no-print-directory install-dovecot >/dev/null 2>&1 && echo "installed dovecot"; } || true
 	touch $@
 
 run: install
@@ -94,3 +97,11 @@ install-chromium:
 	$(if $(filter 0,$(shell id -u)),,sudo) apt-get update
 	$(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y --no-install-recommends chromium
 	chromium --version
+
+# The IMAP server of the e-mail intake test (tests/e2e/test_mail_intake.py), from Debian's packages; the test
+# runs its own unprivileged instance, so the system service stays off.
+install-dovecot:
+	$(if $(filter 0,$(shell id -u)),,sudo) apt-get update
+	$(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends dovecot-imapd
+	-$(if $(filter 0,$(shell id -u)),,sudo) systemctl disable --now dovecot 2>/dev/null
+	/usr/sbin/dovecot --version

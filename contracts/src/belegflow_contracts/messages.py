@@ -34,6 +34,7 @@ class Source(StrEnum):
     UPLOAD = "upload"
     INBOX = "inbox"
     DEVICE = "device"
+    EMAIL = "email"
 
 
 class Level(StrEnum):

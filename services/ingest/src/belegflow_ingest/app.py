@@ -23,6 +23,7 @@ from belegflow_ingest.edge import router as edge_router
 from belegflow_ingest.handlers import router
 from belegflow_ingest.http import api
 from belegflow_ingest.inbox import watch
+from belegflow_ingest.mail import watch_mailbox
 from belegflow_ingest.recognition_api import router as recognition_router
 from belegflow_ingest.review_api import router as review_router
 from belegflow_ingest.settings import Settings
@@ -50,8 +51,11 @@ def create_app(settings: Settings) -> FastAPI:
             await _keep_bootstrap_key(rt, settings.bootstrap_api_key)
         await broker.start()
         auth = await auth_service.serve(rt, settings)
+        service.mark_started(rt)
         if settings.inbox_dir is not None:
             rt.tasks.append(asyncio.create_task(watch(rt, settings, settings.inbox_dir)))
+        for box in settings.imap_mailboxes:
+            rt.tasks.append(asyncio.create_task(watch_mailbox(rt, settings, box)))
         try:
             yield
         finally:

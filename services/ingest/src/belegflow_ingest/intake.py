@@ -45,6 +45,7 @@ async def take_in(
     device: str | None = None,
     device_pairing: int | None = None,
     device_sequence: int | None = None,
+    details: dict[str, str] | None = None,
 ) -> IntakeResult:
     """Admit ``data`` or raise an ``AdmissionError``; a second copy of the same bytes is a duplicate."""
     admission = admit(tenant, data, limit=limit)
@@ -66,7 +67,7 @@ async def take_in(
         step="ingest",
         at=now,
         message=f"received {filename!r} from {source.value}: {admission.media_type.value}, {len(data)} bytes",
-        data={"sha256": sha, "source": source.value, **({"device": device} if device else {})},
+        data={"sha256": sha, "source": source.value, **({"device": device} if device else {}), **(details or {})},
     )
     event = IngestedV1(
         document_id=doc_id,

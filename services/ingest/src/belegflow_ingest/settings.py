@@ -3,11 +3,36 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from belegflow_contracts.runtime.settings import DatabaseSettings
+from belegflow_contracts.types import normalize_tenant
+
+
+class Mailbox(BaseModel):
+    """A tenant's IMAP mailbox: documents mailed to it are taken in, the mail filed in a folder."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    tenant: str = Field(description="the tenant (Mandant) whose documents arrive here")
+    host: str
+    port: int = Field(default=993, ge=1, le=65535)
+    security: Literal["tls", "starttls", "none"] = Field(
+        default="tls", description="tls: IMAPS; starttls: upgrade on the IMAP port; none: only for a local server")
+    user: str
+    password: SecretStr
+    folder: str = Field(default="INBOX", description="where new mail is read")
+    processed_folder: str = Field(default="Processed", description="where mail whose documents were taken goes")
+    refused_folder: str = Field(
+        default="Refused", description="where refused mail is set aside, each with a note saying why")
+
+    @field_validator("tenant")
+    @classmethod
+    def _tenant(cls, value: str) -> str:
+        return normalize_tenant(value)
 
 
 class Settings(DatabaseSettings):
@@ -16,6 +41,13 @@ class Settings(DatabaseSettings):
     max_upload_bytes: int = Field(default=25 * 1024 * 1024, ge=1, description="largest accepted document")
     inbox_dir: Path | None = Field(default=None, description="watched folder: <inbox_dir>/<tenant>/<file>")
     inbox_poll_s: float = Field(default=2.0, gt=0)
+    imap_mailboxes: list[Mailbox] = Field(
+        default_factory=list, description='JSON list of mailboxes, e.g. [{"tenant": "acme", "host": '
+        '"imap.example.com", "user": "rechnungen@acme.example", "password": "…"}]')
+    imap_poll_s: float = Field(default=30.0, gt=0, description="how often each mailbox is read")
+    max_mail_bytes: int = Field(
+        default=50 * 1024 * 1024, ge=1, description="largest message read from a mailbox; a larger one is refused "
+        "unread")
     nats_auth_issuer_seed: str | None = Field(
         default=None, description="account nkey seed (SA…) that signs device users in the NATS auth callout; "
         "its public key is the server's auth_callout issuer. Unset: ingest does not answer device logins")

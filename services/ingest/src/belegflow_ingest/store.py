@@ -12,6 +12,8 @@ from belegflow_contracts.messages import ProtocolEntryV1
 from belegflow_ingest.domain import Status, advance
 
 if TYPE_CHECKING:
+    import asyncpg
+
     from belegflow_contracts.runtime.db import Connection
 
 
@@ -237,3 +239,24 @@ async def recognition_requests(conn: Connection, document_id: UUID) -> list[dict
         document_id,
     )
     return [dict(r) for r in rows]
+
+
+# --- e-mail intake -------------------------------------------------------------------------------
+
+async def mail_message(conn: Connection, tenant: str, message_key: str) -> asyncpg.Record | None:
+    row: asyncpg.Record | None = await conn.fetchrow(
+        "SELECT * FROM mail_messages WHERE tenant = $1 AND message_key = $2", tenant, message_key)
+    return row
+
+
+async def record_mail(conn: Connection, *, tenant: str, message_key: str, mailbox: str, uidvalidity: int, uid: int,
+                      outcome: str, reason: str | None, documents: list[UUID], sender: str, subject: str) -> None:
+    await conn.execute(
+        "INSERT INTO mail_messages (tenant, message_key, mailbox, uidvalidity, uid, outcome, reason, documents, "
+        "sender, subject) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
+        tenant, message_key, mailbox, uidvalidity, uid, outcome, reason, documents, sender, subject)
+
+
+async def mail_filed(conn: Connection, tenant: str, message_key: str) -> None:
+    await conn.execute("UPDATE mail_messages SET filed_at = now() WHERE tenant = $1 AND message_key = $2 "
+                       "AND filed_at IS NULL", tenant, message_key)
