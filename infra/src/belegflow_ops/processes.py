@@ -23,6 +23,8 @@ class ServiceSet:
     export_dir: Path
     inbox_dir: Path
     pids: dict[str, int] = field(default_factory=dict)
+    # each service's /livez, /readyz and /metrics port (one per service: they share a host)
+    metrics_ports: dict[str, int] = field(default_factory=dict)
     api_key: str = field(default="", repr=False)  # the stack's bootstrap key; never written to services.json
 
     @property
@@ -34,10 +36,13 @@ class ServiceSet:
         """The Authorization header of the bootstrap key (every role, every tenant)."""
         return {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
 
+    def metrics_url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.metrics_ports[service]}"
+
     def save(self) -> None:
         (self.home / "services.json").write_text(json.dumps({
             "ingest_port": self.ingest_port, "export_dir": str(self.export_dir), "inbox_dir": str(self.inbox_dir),
-            "pids": self.pids}, indent=2))
+            "pids": self.pids, "metrics_ports": self.metrics_ports}, indent=2))
 
     @classmethod
     def load(cls, home: Path) -> ServiceSet | None:
@@ -46,12 +51,14 @@ class ServiceSet:
             return None
         data = json.loads(path.read_text())
         return cls(home=home, ingest_port=data["ingest_port"], export_dir=Path(data["export_dir"]),
-                   inbox_dir=Path(data["inbox_dir"]), pids={k: int(v) for k, v in data["pids"].items()})
+                   inbox_dir=Path(data["inbox_dir"]), pids={k: int(v) for k, v in data["pids"].items()},
+                   metrics_ports={k: int(v) for k, v in data.get("metrics_ports", {}).items()})
 
 
 def service_env(state: StackState, services: ServiceSet, service: str, extra: dict[str, str] | None) -> dict[str, str]:
     env = {**os.environ, **state.service_env(service)}
-    env.setdefault("BELEGFLOW_OTEL_EXPORTER", "console")
+    env.setdefault("BELEGFLOW_OTEL_EXPORTER", "none")
+    env["BELEGFLOW_METRICS_PORT"] = str(services.metrics_ports.setdefault(service, free_port()))
     if service == "ingest":
         env["BELEGFLOW_HTTP_HOST"] = "127.0.0.1"
         env["BELEGFLOW_HTTP_PORT"] = str(services.ingest_port)
@@ -89,8 +96,15 @@ def start_all(
     return services
 
 
+def _ready(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1.0).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
 def wait_ready(services: ServiceSet, *, timeout_s: float = 60.0) -> None:
-    """Ingest answers /healthz once its database and broker are up; the others must still be running."""
+    """Every service answers /readyz (subscribers started, NATS and its database reached), none has exited."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         for name, pid in services.pids.items():
@@ -98,13 +112,12 @@ def wait_ready(services: ServiceSet, *, timeout_s: float = 60.0) -> None:
                 log = services.home / "logs" / f"{name}.log"
                 tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
                 raise RuntimeError(f"service {name} exited during start; log tail:\n{tail}")
-        try:
-            if httpx.get(f"{services.ingest_url}/healthz", timeout=1.0).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
+        waiting = [name for name in services.pids
+                   if name in services.metrics_ports and not _ready(f"{services.metrics_url(name)}/readyz")]
+        if not waiting and _ready(f"{services.ingest_url}/readyz"):
+            return
         time.sleep(0.2)
-    raise RuntimeError(f"ingest did not become healthy within {timeout_s:.0f} s")
+    raise RuntimeError(f"services not ready within {timeout_s:.0f} s: {', '.join(waiting) or 'ingest'}")
 
 
 def kill(services: ServiceSet, service: str, *, sig: int = signal.SIGKILL) -> None:

@@ -31,7 +31,8 @@ class ServiceSettings(BaseSettings):
     s3_secret_access_key: str
     s3_region: str = "us-east-1"
     log_level: str = "INFO"
-    otel_exporter: OtelExporter = OtelExporter.CONSOLE
+    # spans go to a collector (otlp) or nowhere; console (stderr) is for debugging, never the log stream's default
+    otel_exporter: OtelExporter = OtelExporter.NONE
     otel_endpoint: str | None = Field(default=None, description="OTLP/HTTP endpoint when otel_exporter=otlp")
     metrics_port: int | None = Field(default=None, description="Prometheus metrics port; off when unset")
 

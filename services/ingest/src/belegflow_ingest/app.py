@@ -16,7 +16,7 @@ from faststream.nats import NatsBroker
 from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
 
 from belegflow_contracts.runtime import service
-from belegflow_ingest import auth_service, credential_store, credentials, desk, http_auth
+from belegflow_ingest import auth_service, credential_store, credentials, desk, http_auth, metrics
 from belegflow_ingest.access import ALL_TENANTS, Role
 from belegflow_ingest.devices_http import api as devices_api
 from belegflow_ingest.edge import router as edge_router
@@ -54,6 +54,7 @@ def create_app(settings: Settings) -> FastAPI:
         service.mark_started(rt)
         if settings.inbox_dir is not None:
             rt.tasks.append(asyncio.create_task(watch(rt, settings, settings.inbox_dir)))
+        rt.tasks.append(asyncio.create_task(metrics.sample_forever(rt.db)))
         for box in settings.imap_mailboxes:
             rt.tasks.append(asyncio.create_task(watch_mailbox(rt, settings, box)))
         try:

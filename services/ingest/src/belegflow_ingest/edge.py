@@ -37,13 +37,14 @@ from belegflow_contracts.messages import (
     Source,
     SyncDataReplyV1,
     SyncDataRequestV1,
+    SyncResult,
     SyncSessionV1,
 )
 from belegflow_contracts.runtime.errors import PermanentError
 from belegflow_contracts.runtime.logging import get_logger
 from belegflow_contracts.runtime.messaging import consumer, jstream, message_id, outgoing, run_once
 from belegflow_contracts.runtime.service import Runtime
-from belegflow_ingest import device_store, devices, store
+from belegflow_ingest import device_store, devices, metrics, store
 from belegflow_ingest.errors import AdmissionError
 from belegflow_ingest.intake import take_in
 from belegflow_ingest.settings import Settings
@@ -394,6 +395,8 @@ async def on_session(msg: NatsMessage, rt: RuntimeDep) -> EdgeAckV1:
         async with rt.db.acquire() as conn:
             if not await device_store.upsert_session(conn, tenant, device, session):
                 return EdgeAckV1(ok=False, error=f"session {session.session_id} belongs to another device")
+        if session.result is not SyncResult.RUNNING:
+            metrics.EDGE_SESSIONS.labels(session.result.value).inc()
         return EdgeAckV1()
 
     return await _serve(msg, SyncSessionV1, lambda error: EdgeAckV1(ok=False, error=error), handle)

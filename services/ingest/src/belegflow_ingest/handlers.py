@@ -24,7 +24,7 @@ from belegflow_contracts.messages import (
 from belegflow_contracts.runtime.logging import bind_document
 from belegflow_contracts.runtime.messaging import consumer, jstream, message_id, run_once
 from belegflow_contracts.runtime.service import Runtime
-from belegflow_ingest import store
+from belegflow_ingest import metrics, store
 from belegflow_ingest.domain import Status, dead_letter_revision
 from belegflow_ingest.settings import Settings
 
@@ -46,12 +46,15 @@ async def _project(
     protocol: list[ProtocolEntryV1],
     updates: dict[str, Any],
     revision: int | None = None,
-) -> None:
+) -> bool:
     async def effects(conn: Connection) -> list[Outgoing]:
         await store.apply_event(conn, document_id, status, protocol=protocol, updates=updates, revision=revision)
         return []
 
-    await run_once(rt.db, rt.broker, consumer_name=consumer_name, message_id=message_id(msg), effects=effects)
+    fresh = await run_once(rt.db, rt.broker, consumer_name=consumer_name, message_id=message_id(msg), effects=effects)
+    if fresh:
+        metrics.DOCUMENTS.labels(status.value).inc()
+    return fresh
 
 
 @router.subscriber(subjects.ALL_RECOGNIZED, stream=jstream("DOCS"), **consumer("ingest-recognized"))
@@ -92,7 +95,10 @@ async def on_decision(event: DecisionV1, msg: NatsMessage, rt: RuntimeDep) -> No
                                 updates={"review": review} if newer else {}, revision=event.revision)
         return []
 
-    await run_once(rt.db, rt.broker, consumer_name="ingest-decisions", message_id=message_id(msg), effects=effects)
+    if await run_once(rt.db, rt.broker, consumer_name="ingest-decisions", message_id=message_id(msg),
+                      effects=effects):
+        metrics.DECISIONS.labels(event.state.value).inc()
+        metrics.DOCUMENTS.labels(_DECISION_STATUS[event.state].value).inc()
 
 
 @router.subscriber(subjects.ALL_ACCRUED, stream=jstream("DOCS"), **consumer("ingest-accrued"))
@@ -108,7 +114,12 @@ async def on_tms_export(event: TmsExportV1, msg: NatsMessage, rt: RuntimeDep) ->
     bind_document(tenant=event.tenant, document_id=str(event.document_id))
     updates = {"export": {"tms": event.xml_ref.model_dump(mode="json"), "exported_at": event.exported_at.isoformat(),
                           "revision": event.revision}}
-    await _project(rt, msg, "ingest-tms", event.document_id, Status.EXPORTED, event.protocol, updates, event.revision)
+    if await _project(rt, msg, "ingest-tms", event.document_id, Status.EXPORTED, event.protocol, updates,
+                      event.revision):
+        async with rt.db.acquire() as conn:
+            received = await store.received_at(conn, event.document_id)
+        if received is not None:
+            metrics.UPLOAD_TO_EXPORT.observe(max(0.0, (event.exported_at - received).total_seconds()))
 
 
 @router.subscriber(subjects.ALL_DLQ, stream=jstream("DLQ"), **consumer("ingest-dlq"))

@@ -5,11 +5,22 @@ Labels never carry a tenant, device or document: their number stays bounded howe
 
 from __future__ import annotations
 
+import asyncio
+from typing import TYPE_CHECKING
+
 from prometheus_client import Counter, Gauge, Histogram
 
+from belegflow_contracts.runtime.logging import get_logger
 from belegflow_contracts.runtime.metrics import LATENCY_BUCKETS_S
 
-DOCUMENTS = Counter("belegflow_documents_total", "documents reaching a status in the read model", ["status"])
+if TYPE_CHECKING:
+    import asyncpg
+
+log = get_logger(__name__)
+
+DOCUMENTS = Counter("belegflow_document_status_changes_total", "documents reaching a status in the read model",
+                    ["status"])
+DOCUMENTS_NOW = Gauge("belegflow_documents", "documents in the read model now, by status", ["status"])
 DECISIONS = Counter("belegflow_decisions_total", "matching's decisions as ingest recorded them", ["decision"])
 INTAKE = Counter("belegflow_intake_total", "documents offered to ingest, by channel and result",
                  ["source", "result"])
@@ -21,3 +32,22 @@ EDGE_SESSIONS = Counter("belegflow_edge_sessions_total", "device sync sessions e
 EDGE_OPEN_SESSIONS = Gauge("belegflow_edge_sessions_open", "device sync sessions in progress")
 EDGE_BACKLOG = Gauge("belegflow_edge_backlog_documents",
                      "documents devices reported as not yet synced at their latest session start")
+
+
+async def sample_forever(pool: asyncpg.Pool, *, interval_s: float = 30.0) -> None:
+    """Refresh the gauges read from ingest's tables for the life of the service."""
+    from belegflow_ingest import store
+
+    while True:
+        try:
+            async with pool.acquire() as conn:
+                figures = await store.figures(conn)
+            for status, count in figures["by_status"].items():
+                DOCUMENTS_NOW.labels(status).set(count)
+            EDGE_OPEN_SESSIONS.set(figures["open_sessions"])
+            EDGE_BACKLOG.set(figures["backlog"])
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a database outage must not end the sampler
+            log.debug("ingest figures not sampled", error=f"{type(exc).__name__}: {exc}")
+        await asyncio.sleep(interval_s)

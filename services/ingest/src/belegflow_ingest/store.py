@@ -260,3 +260,20 @@ async def record_mail(conn: Connection, *, tenant: str, message_key: str, mailbo
 async def mail_filed(conn: Connection, tenant: str, message_key: str) -> None:
     await conn.execute("UPDATE mail_messages SET filed_at = now() WHERE tenant = $1 AND message_key = $2 "
                        "AND filed_at IS NULL", tenant, message_key)
+
+
+# --- figures for the metrics ----------------------------------------------------------------------
+
+async def received_at(conn: Connection, document_id: UUID) -> datetime | None:
+    value: datetime | None = await conn.fetchval("SELECT received_at FROM documents WHERE id = $1", document_id)
+    return value
+
+
+async def figures(conn: Connection) -> dict[str, Any]:
+    """Documents by status, sync sessions in progress (touched within the hour), devices' reported backlog."""
+    by_status = {r["status"]: r["n"] for r in await conn.fetch(
+        "SELECT status, count(*) AS n FROM documents GROUP BY status")}
+    open_sessions = await conn.fetchval(
+        "SELECT count(*) FROM device_sessions WHERE result = 'running' AND updated_at > now() - interval '1 hour'")
+    backlog = await conn.fetchval("SELECT coalesce(sum(backlog), 0) FROM devices WHERE state = 'paired'")
+    return {"by_status": by_status, "open_sessions": open_sessions or 0, "backlog": backlog or 0}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import UTC, datetime
 from typing import Annotated
 from uuid import UUID
@@ -25,7 +26,7 @@ from belegflow_contracts.runtime.logging import bind_document, get_logger
 from belegflow_contracts.runtime.messaging import consumer, jstream, outgoing, publish
 from belegflow_contracts.runtime.service import Runtime
 from belegflow_contracts.runtime.storage import ObjectStore
-from belegflow_ocr import store
+from belegflow_ocr import metrics, store
 from belegflow_ocr.domain import cancelled_work_product, header_references
 from belegflow_ocr.errors import RecognitionError
 from belegflow_ocr.worker import RecognitionCancelledError, RecognitionPool
@@ -110,22 +111,30 @@ async def _recognize_unless_cancelled(rt: Runtime, pool: RecognitionPool, event:
     heartbeat = asyncio.create_task(_in_progress(msg))
     watcher = asyncio.create_task(_watch_cancel(rt.objects, pool, event))
     log.info("recognition started", revision=event.revision, ocr_engine=event.ocr_engine)
+    started = time.perf_counter()
     try:
         recognition = await pool.recognize(data, filename=event.filename, media_type=event.media_type.value,
                                            ocr_engine=event.ocr_engine, job=_job(event.document_id, event.revision))
     except RecognitionCancelledError:
+        metrics.RECOGNITIONS.labels("cancelled").inc()
         cancel = await _load_cancel(rt.objects, event.tenant, event.document_id, event.revision)
         if cancel is None:
             raise TransientError("recognition was cancelled but no cancel is recorded; will recognise again") from None
         return cancelled_work_product(cancel, found=None, stage="stopped while running", at=datetime.now(UTC))
     except RecognitionError as exc:
+        metrics.RECOGNITIONS.labels("permanent-error" if exc.permanent else "transient-error").inc()
         if exc.permanent:
             raise PermanentError(f"recognition failed: {exc}", document_id=str(event.document_id)) from exc
         raise TransientError(f"recognition failed, will retry: {exc}") from exc
     finally:
         heartbeat.cancel()
         watcher.cancel()
-    log.info("recognized", reader=recognition.reader, status=str(recognition.status))
+    elapsed = time.perf_counter() - started
+    metrics.RECOGNITIONS.labels("recognized").inc()
+    metrics.RECOGNITION_SECONDS.labels(recognition.reader).observe(elapsed)
+    metrics.SECONDS_PER_PAGE.labels(recognition.reader).observe(elapsed / max(1, len(recognition.pages)))
+    log.info("recognized", reader=recognition.reader, status=str(recognition.status), seconds=round(elapsed, 3),
+             pages=len(recognition.pages))
     # a cancel recorded while it finished wins: the clerk still gets what was read
     cancel = await _load_cancel(rt.objects, event.tenant, event.document_id, event.revision)
     if cancel is not None:
