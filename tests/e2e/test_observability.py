@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -212,3 +215,46 @@ def test_every_service_logs_one_json_object_per_line(services: processes.Service
             except ValueError:
                 pytest.fail(f"{service} logged a line that is not JSON: {line[:300]}")
             assert isinstance(record, dict)
+
+
+SPAN_SCRIPT = r"""
+import asyncio, json, sys
+import asyncpg
+from opentelemetry import trace
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from belegflow_contracts.runtime.settings import ServiceSettings
+from belegflow_contracts.runtime.storage import ObjectStore
+from belegflow_contracts.runtime.telemetry import configure_tracing
+
+settings = ServiceSettings()
+provider = configure_tracing("probe", settings)
+memory = InMemorySpanExporter()
+provider.add_span_processor(SimpleSpanProcessor(memory))
+
+async def main() -> None:
+    with trace.get_tracer("probe").start_as_current_span("handle message"):
+        conn = await asyncpg.connect(sys.argv[1])
+        await conn.fetchval("SELECT 1")
+        await conn.close()
+        objects = ObjectStore.from_settings(settings)
+        await objects.get_bytes("originals", "no/such/key")
+
+asyncio.run(main())
+spans = memory.get_finished_spans()
+root = next(s for s in spans if s.name == "handle message")
+print(json.dumps([{"name": s.name, "kind": str(s.kind), "attributes": dict(s.attributes or {}),
+                   "child": s.parent is not None and s.parent.span_id == root.context.span_id} for s in spans]))
+"""
+
+
+def test_database_queries_and_s3_calls_have_spans(stack_state: stack.StackState) -> None:
+    env = {**os.environ, **stack_state.service_env("ingest"), "BELEGFLOW_OTEL_EXPORTER": "none"}
+    done = subprocess.run([sys.executable, "-c", SPAN_SCRIPT, stack_state.database_url("ingest")], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-3000:]
+    spans = json.loads(done.stdout.splitlines()[-1])
+    db = [s for s in spans if s["attributes"].get("db.system") == "postgresql"]
+    s3 = [s for s in spans if s["attributes"].get("rpc.service") == "S3"]
+    assert any("SELECT" in s["name"] and s["child"] for s in db), spans
+    assert any(s["child"] for s in s3), spans

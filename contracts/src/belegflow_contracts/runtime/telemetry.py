@@ -1,4 +1,8 @@
-"""OpenTelemetry tracer setup: console exporter by default, OTLP when configured, or none."""
+"""OpenTelemetry tracer setup: OTLP when configured, console (stderr) for debugging, or none (the default).
+
+Database queries (asyncpg) and S3 calls (botocore) get spans of their own, children of the message or
+request that caused them.
+"""
 
 from __future__ import annotations
 
@@ -26,4 +30,17 @@ def configure_tracing(service: str, settings: ServiceSettings) -> TracerProvider
     if exporter is not None:
         provider.add_span_processor(BatchSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
+    instrument_clients(provider)
     return provider
+
+
+def instrument_clients(provider: TracerProvider) -> None:
+    """Spans for every asyncpg query and every S3 call (once per process)."""
+    from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
+    from opentelemetry.instrumentation.botocore import BotocoreInstrumentor
+
+    asyncpg_spans = AsyncPGInstrumentor()  # type: ignore[no-untyped-call]
+    s3_spans = BotocoreInstrumentor()  # type: ignore[no-untyped-call]
+    for instrumentor in (asyncpg_spans, s3_spans):
+        if not instrumentor.is_instrumented_by_opentelemetry:
+            instrumentor.instrument(tracer_provider=provider)
