@@ -6,9 +6,11 @@
 # SERVICE_EXTRAS: optional extras of the service package (e.g. gpu for the OCR worker).
 # LOCAL_DEPS: other packages of this repository the package needs (space-separated directories).
 
-ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+# A released patch version, never a moving tag; replace with a digest (@sha256:...) where the registry is reachable.
+ARG PYTHON_IMAGE=python:3.11.9-slim-bookworm
 
 FROM ${PYTHON_IMAGE} AS build
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 ARG SERVICE
 ARG PACKAGE_DIR=services/${SERVICE}
 ARG SERVICE_EXTRAS=""
@@ -22,21 +24,27 @@ ENV PATH=/opt/venv/bin:${PATH}
 COPY contracts/ /src/contracts/
 COPY services/ /src/services/
 COPY infra/ /src/infra/
-# One resolve for all local packages, so a belegflow-* dependency is always the local one, never an index's.
+COPY requirements.lock /src/requirements.lock
+# One resolve for all local packages, so a belegflow-* dependency is always the local one, never an index's;
+# every other version is the lock's (the same make and CI install).
 RUN set -- "/src/contracts" "/src/${PACKAGE_DIR}${SERVICE_EXTRAS:+[${SERVICE_EXTRAS}]}"; \
     for dep in ${LOCAL_DEPS}; do set -- "$@" "/src/${dep}"; done; \
-    pip install "$@" \
+    pip install --constraint /src/requirements.lock "$@" \
     && python -c "import importlib; importlib.import_module('belegflow_${SERVICE}')"
 # onnxruntime and onnxruntime-gpu share one module: with the gpu extra, the CUDA build must be the one left.
 RUN if pip show onnxruntime-gpu >/dev/null 2>&1 && pip show onnxruntime >/dev/null 2>&1; then \
         version="$(pip show onnxruntime-gpu | sed -n 's/^Version: //p')" \
         && pip uninstall -y onnxruntime \
-        && pip install --no-deps --force-reinstall "onnxruntime-gpu==${version}"; \
+        && pip install --constraint /src/requirements.lock --no-deps --force-reinstall "onnxruntime-gpu==${version}"; \
     fi
 
 FROM ${PYTHON_IMAGE} AS runtime
 ARG SERVICE
 ARG SYSTEM_PACKAGES=""
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+# SYSTEM_PACKAGES are Debian packages of the base image's release (bookworm, pinned above): their versions
+# are that release's, which is the pin; naming versions here would break on every security update.
+# hadolint ignore=DL3008
 RUN if [ -n "${SYSTEM_PACKAGES}" ]; then \
         apt-get update \
         && apt-get install -y --no-install-recommends ${SYSTEM_PACKAGES} \

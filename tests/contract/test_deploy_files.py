@@ -18,7 +18,7 @@ from pydantic_settings import BaseSettings
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE = REPO / "compose.yaml"
 DOCKERFILE = "infra/docker/service.Dockerfile"
-K8S = REPO / "infra" / "k8s"
+K8S = REPO / "infra" / "k8s" / "base"
 NATS_CONF = REPO / "infra" / "nats" / "nats-server.conf"
 ENV_PREFIX = "BELEGFLOW_"
 
@@ -229,7 +229,7 @@ def _k8s(kind: str, name: str) -> dict[str, Any]:
     for document in _k8s_documents():
         if document["kind"] == kind and document["metadata"]["name"] == name:
             return document
-    raise AssertionError(f"no {kind} {name!r} in infra/k8s")
+    raise AssertionError(f"no {kind} {name!r} in infra/k8s/base")
 
 
 def test_k8s_manifests_parse_and_kustomization_lists_existing_files() -> None:
@@ -273,10 +273,17 @@ def test_k8s_secret_example_has_every_key_the_deployments_use() -> None:
                     assert ref["key"] in keys, item["name"]
 
 
-def test_ingest_has_a_service_and_healthz_probes() -> None:
-    container = _k8s("Deployment", "ingest")["spec"]["template"]["spec"]["containers"][0]
-    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
-    assert container["readinessProbe"]["httpGet"]["path"] == "/healthz"
+@pytest.mark.parametrize("package", SERVICES)
+def test_every_service_probes_liveness_and_readiness_apart(package: str) -> None:
+    # liveness never depends on NATS or Postgres (an outage must not restart every pod); readiness does
+    container = _k8s("Deployment", package)["spec"]["template"]["spec"]["containers"][0]
+    port = "http" if package == "ingest" else "metrics"
+    assert container["startupProbe"]["httpGet"] == {"path": "/livez", "port": port}
+    assert container["livenessProbe"]["httpGet"] == {"path": "/livez", "port": port}
+    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": port}
+
+
+def test_ingest_has_a_service() -> None:
     assert _k8s("Service", "ingest")["spec"]["selector"] == {"app.kubernetes.io/name": "ingest"}
 
 

@@ -54,7 +54,7 @@ def create_app(settings: Settings) -> FastAPI:
         service.mark_started(rt)
         if settings.inbox_dir is not None:
             rt.tasks.append(asyncio.create_task(watch(rt, settings, settings.inbox_dir)))
-        rt.tasks.append(asyncio.create_task(metrics.sample_forever(rt.db)))
+        rt.tasks.append(asyncio.create_task(metrics.sample_forever(rt)))
         for box in settings.imap_mailboxes:
             rt.tasks.append(asyncio.create_task(watch_mailbox(rt, settings, box)))
         try:

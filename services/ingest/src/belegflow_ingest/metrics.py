@@ -14,7 +14,7 @@ from belegflow_contracts.runtime.logging import get_logger
 from belegflow_contracts.runtime.metrics import LATENCY_BUCKETS_S
 
 if TYPE_CHECKING:
-    import asyncpg
+    from belegflow_contracts.runtime.service import Runtime
 
 log = get_logger(__name__)
 
@@ -34,13 +34,13 @@ EDGE_BACKLOG = Gauge("belegflow_edge_backlog_documents",
                      "documents devices reported as not yet synced at their latest session start")
 
 
-async def sample_forever(pool: asyncpg.Pool, *, interval_s: float = 30.0) -> None:
+async def sample_forever(rt: Runtime, *, interval_s: float = 30.0) -> None:
     """Refresh the gauges read from ingest's tables for the life of the service."""
     from belegflow_ingest import store
 
     while True:
         try:
-            async with pool.acquire() as conn:
+            async with rt.db.acquire() as conn:
                 figures = await store.figures(conn)
             for status, count in figures["by_status"].items():
                 DOCUMENTS_NOW.labels(status).set(count)
