@@ -37,7 +37,8 @@ def test_an_xml_body_is_an_einvoice() -> None:
 def test_a_logo_the_html_shows_and_a_signature_are_not_documents() -> None:
     msg = _mail()
     msg.add_alternative("<p>Hallo <img src='cid:logo'></p>", subtype="html")
-    html = msg.get_payload()[1]
+    html = msg.get_body(preferencelist=("html",))
+    assert isinstance(html, EmailMessage)
     html.add_related(b"\x89PNG...", maintype="image", subtype="png", cid="<logo>", filename="logo.png",
                      disposition="inline")
     msg.add_attachment(b"sig", maintype="application", subtype="pkcs7-signature", filename="smime.p7s")
