@@ -26,10 +26,13 @@ if TYPE_CHECKING:
 
 log = get_logger(__name__)
 
-# Seconds from 5 ms to 10 min: covers a message handler, the OCR timeout (120 s by default, 600 s at most in
-# any shipped setting) and the upload-to-export latency of a document that waited for a retry.
+# Seconds from 5 ms to 30 min: a message handler, and a recognition up to well beyond the OCR timeout (120 s
+# by default), so a raised timeout still lands in a bucket of its own.
 LATENCY_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0,
-                     180.0, 300.0, 600.0)
+                     180.0, 300.0, 600.0, 900.0, 1800.0)
+# From receipt to export a document may wait for a clerk: seconds up to a week.
+DOCUMENT_LATENCY_BUCKETS_S = (1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0, 4 * 3600.0,
+                              12 * 3600.0, 86400.0, 3 * 86400.0, 7 * 86400.0)
 
 MESSAGES = Counter("belegflow_messages_total", "messages handled, by subject pattern and result",
                    ["service", "subject", "result"])
@@ -124,4 +127,5 @@ async def sample_forever(js: JetStreamContext, pool: asyncpg.Pool | None, servic
         await asyncio.sleep(interval_s)
 
 
-__all__ = ["LATENCY_BUCKETS_S", "metrics_middleware", "sample_forever", "sample_jetstream", "subject_pattern"]
+__all__ = ["DOCUMENT_LATENCY_BUCKETS_S", "LATENCY_BUCKETS_S", "metrics_middleware", "sample_forever",
+           "sample_jetstream", "subject_pattern"]

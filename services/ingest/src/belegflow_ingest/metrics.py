@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from prometheus_client import Counter, Gauge, Histogram
 
 from belegflow_contracts.runtime.logging import get_logger
-from belegflow_contracts.runtime.metrics import LATENCY_BUCKETS_S
+from belegflow_contracts.runtime.metrics import DOCUMENT_LATENCY_BUCKETS_S
 
 if TYPE_CHECKING:
     from belegflow_contracts.runtime.service import Runtime
@@ -27,7 +27,7 @@ INTAKE = Counter("belegflow_intake_total", "documents offered to ingest, by chan
 MAIL_MESSAGES = Counter("belegflow_mail_messages_total", "mail read from the tenants' mailboxes, by outcome",
                         ["outcome"])
 UPLOAD_TO_EXPORT = Histogram("belegflow_upload_to_export_seconds",
-                             "from a document's receipt to its TMS export", buckets=LATENCY_BUCKETS_S)
+                             "from a document's receipt to its TMS export", buckets=DOCUMENT_LATENCY_BUCKETS_S)
 EDGE_SESSIONS = Counter("belegflow_edge_sessions_total", "device sync sessions ended, by result", ["result"])
 EDGE_OPEN_SESSIONS = Gauge("belegflow_edge_sessions_open", "device sync sessions in progress")
 EDGE_BACKLOG = Gauge("belegflow_edge_backlog_documents",
