@@ -33,11 +33,13 @@ MAILBOX_USER = "rechnungen"
 class Mail:
     """The mail side of the test: a mailbox at Dovecot and the ingest that reads it."""
 
-    def __init__(self, dovecot: Dovecot, ingest: processes.ServiceSet, tenant: str) -> None:
-        self.dovecot, self.ingest, self.tenant = dovecot, ingest, tenant
+    def __init__(self, dovecot: Dovecot, ingest: processes.ServiceSet, tenant: str, user: str = MAILBOX_USER,
+                 ) -> None:
+        self.dovecot, self.ingest, self.tenant, self.user = dovecot, ingest, tenant, user
+        self.other: Mail | None = None  # a second tenant's mailbox, read by the same ingest
 
     def send(self, msg: EmailMessage) -> str:
-        client = self.dovecot.client(MAILBOX_USER)
+        client = self.dovecot.client(self.user)
         try:
             typ, data = client.append("INBOX", "", imaplib.Time2Internaldate(time.time()), msg.as_bytes())
             assert typ == "OK", data
@@ -46,7 +48,7 @@ class Mail:
         return str(msg["Message-ID"]).strip("<>")
 
     def _find(self, folder: str, header: str, value: str) -> list[email.message.Message]:
-        client = self.dovecot.client(MAILBOX_USER)
+        client = self.dovecot.client(self.user)
         try:
             typ, _ = client.select(f'"{folder}"', readonly=True)
             if typ != "OK":
@@ -105,12 +107,15 @@ def mail(stack_state: stack.StackState, tmp_path_factory: pytest.TempPathFactory
     dovecot = Dovecot(tmp_path_factory.mktemp("dovecot"))
     dovecot.start()
     dovecot.add_user(MAILBOX_USER, "mail-secret")
-    tenant = f"mail{uuid.uuid4().hex[:8]}"
+    dovecot.add_user("einkauf", "other-secret")
+    tenant, other_tenant = f"mail{uuid.uuid4().hex[:8]}", f"mail{uuid.uuid4().hex[:8]}"
     home = Path(tmp_path_factory.mktemp("mail-ingest"))
     ingest = processes.ServiceSet(home=home, ingest_port=stack.free_port(), export_dir=home / "out",
                                   inbox_dir=home / "inbox", api_key=stack_state.bootstrap_api_key)
     mailbox = json.dumps([{"tenant": tenant, "host": "127.0.0.1", "port": dovecot.port, "security": "none",
-                           "user": MAILBOX_USER, "password": "mail-secret"}])
+                           "user": MAILBOX_USER, "password": "mail-secret"},
+                          {"tenant": other_tenant, "host": "127.0.0.1", "port": dovecot.port, "security": "none",
+                           "user": "einkauf", "password": "other-secret"}])
     processes.start_one(stack_state, ingest, "ingest", extra_env={
         **SERVICE_ENV, "BELEGFLOW_IMAP_MAILBOXES": mailbox, "BELEGFLOW_IMAP_POLL_S": "0.3",
         "BELEGFLOW_MAX_MAIL_BYTES": str(MAX_MAIL_BYTES)})
@@ -124,7 +129,9 @@ def mail(stack_state: stack.StackState, tmp_path_factory: pytest.TempPathFactory
                 pass
             assert time.monotonic() < deadline, (home / "logs" / "ingest.log").read_text()[-3000:]
             time.sleep(0.2)
-        yield Mail(dovecot, ingest, tenant)
+        mail = Mail(dovecot, ingest, tenant)
+        mail.other = Mail(dovecot, ingest, other_tenant, user="einkauf")
+        yield mail
     finally:
         processes.stop_all(ingest)
         dovecot.stop()
@@ -225,3 +232,14 @@ def test_duplicates_by_message_id_and_by_content(mail: Mail) -> None:
     assert mail.wait_filed(mail.send(again)) == "Processed"
     docs = [d for d in mail.documents() if d["filename"] in ("invoice-3.pdf", "invoice-3-again.pdf")]
     assert len(docs) == 1
+
+
+def test_each_tenant_has_its_own_mailbox(mail: Mail) -> None:
+    other = mail.other
+    assert other is not None
+    msg = new_mail("Rechnung an den Einkauf")
+    msg.add_attachment(SAMPLES.joinpath("invoices", "invoice-05-din.pdf").read_bytes(), maintype="application",
+                       subtype="pdf", filename="einkauf.pdf")
+    assert other.wait_filed(other.send(msg)) == "Processed"
+    assert [d["filename"] for d in other.documents()] == ["einkauf.pdf"]
+    assert not [d for d in mail.documents() if d["filename"] == "einkauf.pdf"]

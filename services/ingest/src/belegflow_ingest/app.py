@@ -23,7 +23,7 @@ from belegflow_ingest.edge import router as edge_router
 from belegflow_ingest.handlers import router
 from belegflow_ingest.http import api
 from belegflow_ingest.inbox import watch
-from belegflow_ingest.mail import watch_mailbox
+from belegflow_ingest.mail import watch_mailboxes
 from belegflow_ingest.recognition_api import router as recognition_router
 from belegflow_ingest.review_api import router as review_router
 from belegflow_ingest.settings import Settings
@@ -55,8 +55,8 @@ def create_app(settings: Settings) -> FastAPI:
         if settings.inbox_dir is not None:
             rt.tasks.append(asyncio.create_task(watch(rt, settings, settings.inbox_dir)))
         rt.tasks.append(asyncio.create_task(metrics.sample_forever(rt)))
-        for box in settings.imap_mailboxes:
-            rt.tasks.append(asyncio.create_task(watch_mailbox(rt, settings, box)))
+        if settings.imap_mailboxes:
+            rt.tasks.append(asyncio.create_task(watch_mailboxes(rt, settings)))
         try:
             yield
         finally:

@@ -248,17 +248,21 @@ async def poll_once(rt: Runtime, settings: Settings, box: Mailbox) -> dict[str, 
     return counts
 
 
-async def watch_mailbox(rt: Runtime, settings: Settings, box: Mailbox) -> None:
-    log.info("mailbox watched", tenant=box.tenant, mailbox=f"{box.user}@{box.host}:{box.port}/{box.folder}")
+async def watch_mailboxes(rt: Runtime, settings: Settings) -> None:
+    """Read every configured mailbox in turn, each round; one at a time, so a round holds at most one of the
+    pool's connections for its lock, however many tenants have a mailbox."""
+    for box in settings.imap_mailboxes:
+        log.info("mailbox watched", tenant=box.tenant, mailbox=f"{box.user}@{box.host}:{box.port}/{box.folder}")
     while True:
-        try:
-            await poll_once(rt, settings, box)
-        except asyncio.CancelledError:
-            raise
-        except TransientError as exc:
-            log.warning("mailbox round incomplete, next round retries", tenant=box.tenant, error=str(exc))
-        except (OSError, imaplib.IMAP4.error) as exc:
-            log.warning("mailbox unreachable, next round retries", tenant=box.tenant, error=str(exc))
-        except Exception as exc:  # the watcher must outlive one bad round
-            log.error("mailbox round failed", tenant=box.tenant, error=f"{type(exc).__name__}: {exc}")
+        for box in settings.imap_mailboxes:
+            try:
+                await poll_once(rt, settings, box)
+            except asyncio.CancelledError:
+                raise
+            except TransientError as exc:
+                log.warning("mailbox round incomplete, next round retries", tenant=box.tenant, error=str(exc))
+            except (OSError, imaplib.IMAP4.error) as exc:
+                log.warning("mailbox unreachable, next round retries", tenant=box.tenant, error=str(exc))
+            except Exception as exc:  # the watcher must outlive one bad round
+                log.error("mailbox round failed", tenant=box.tenant, error=f"{type(exc).__name__}: {exc}")
         await asyncio.sleep(settings.imap_poll_s)
