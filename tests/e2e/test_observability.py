@@ -169,6 +169,13 @@ def test_metrics_name_subject_patterns_never_tenants(services: processes.Service
     # AND consumer lag and the outbox backlog are sampled from JetStream and the database
     _wait_for(lambda: 'belegflow_consumer_pending_messages{consumer="ocr-ingested",stream="DOCS"}'
               in _metrics(services, "ocr"), timeout_s=30, what="ocr's consumer lag sampled")
+    # AND ingest's HTTP answers are counted by route template, never by document id
+    document_id = upload.json()["id"]
+    assert httpx.get(f"{services.ingest_url}/v1/documents/{document_id}", headers=services.auth).status_code == 200
+    ingest = _metrics(services, "ingest")
+    assert ('belegflow_http_requests_total{method="GET",route="/v1/documents/{document_id}",status="200"}'
+            in ingest)
+    assert document_id not in ingest
     _wait_for(lambda: 'belegflow_outbox_backlog{service="ingest"}' in _metrics(services, "ingest")
               and "belegflow_dlq_messages " in _metrics(services, "ingest"), timeout_s=30,
               what="outbox backlog and DLQ depth sampled")

@@ -77,6 +77,8 @@ def create_app(settings: Settings) -> FastAPI:
 
     oidc = http_auth.OidcVerifier(settings) if settings.oidc_issuer else None
     app.middleware("http")(http_auth.gate(oidc))
+    # outermost: counts every answer, refusals of the gate included
+    app.middleware("http")(metrics.http_metrics)
     app.include_router(api)
     app.include_router(recognition_router)
     app.include_router(review_router)

@@ -6,14 +6,18 @@ Labels never carry a tenant, device or document: their number stays bounded howe
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from prometheus_client import Counter, Gauge, Histogram
 
 from belegflow_contracts.runtime.logging import get_logger
-from belegflow_contracts.runtime.metrics import DOCUMENT_LATENCY_BUCKETS_S
+from belegflow_contracts.runtime.metrics import DOCUMENT_LATENCY_BUCKETS_S, LATENCY_BUCKETS_S
 
 if TYPE_CHECKING:
+    from fastapi import Request, Response
+
     from belegflow_contracts.runtime.service import Runtime
 
 log = get_logger(__name__)
@@ -28,6 +32,10 @@ MAIL_MESSAGES = Counter("belegflow_mail_messages_total", "mail read from the ten
                         ["outcome"])
 UPLOAD_TO_EXPORT = Histogram("belegflow_upload_to_export_seconds",
                              "from a document's receipt to its TMS export", buckets=DOCUMENT_LATENCY_BUCKETS_S)
+HTTP_REQUESTS = Counter("belegflow_http_requests_total", "HTTP requests answered, by route template and status",
+                        ["method", "route", "status"])
+HTTP_SECONDS = Histogram("belegflow_http_request_seconds", "time to answer an HTTP request, by route template",
+                         ["method", "route"], buckets=LATENCY_BUCKETS_S)
 EDGE_SESSIONS = Counter("belegflow_edge_sessions_total", "device sync sessions ended, by result", ["result"])
 EDGE_OPEN_SESSIONS = Gauge("belegflow_edge_sessions_open", "device sync sessions in progress")
 EDGE_BACKLOG = Gauge("belegflow_edge_backlog_documents",
@@ -51,3 +59,17 @@ async def sample_forever(rt: Runtime, *, interval_s: float = 30.0) -> None:
         except Exception as exc:  # a database outage must not end the sampler
             log.debug("ingest figures not sampled", error=f"{type(exc).__name__}: {exc}")
         await asyncio.sleep(interval_s)
+
+
+async def http_metrics(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    """HTTP middleware: count and time each answer under its route template (``/v1/documents/{document_id}``)."""
+    start = time.perf_counter()
+    status = 500
+    try:
+        response = await call_next(request)
+        status = response.status_code
+        return response
+    finally:
+        route = getattr(request.scope.get("route"), "path", None) or "unmatched"
+        HTTP_REQUESTS.labels(request.method, route, str(status)).inc()
+        HTTP_SECONDS.labels(request.method, route).observe(time.perf_counter() - start)
