@@ -44,3 +44,9 @@ def test_every_line_is_one_json_object() -> None:
     assert all("ValueError: boom" in r["exception"] for r in failed)
     assert next(r for r in records if r["event"] == "structlog line")["tenant"] == "acme"
     assert len(lines) == len(records) == 8
+
+
+def test_spans_stay_off_the_log_stream_unless_asked_for() -> None:
+    from belegflow_contracts.runtime.settings import OtelExporter, ServiceSettings
+
+    assert ServiceSettings.model_fields["otel_exporter"].default is OtelExporter.NONE
