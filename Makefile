@@ -12,7 +12,7 @@ LOCAL_PACKAGES := belegflow-contracts belegflow-ingest belegflow-ocr belegflow-m
 SOURCES := contracts/src services/*/src infra/src edge/src
 
 .PHONY: lock install run test lint typecheck unit e2e schemas bench bench-edge bench-recognition bench-engines samples down clean install-tesseract \
-        devset devset-tools bench-accruals install-chromium install-dovecot
+        devset devset-tools bench-accruals install-chromium install-dovecot bench-mail
 
 install: $(STAMP)
 
@@ -64,6 +64,9 @@ samples: install
 
 bench: install
 	$(PY) -m bench.pipeline
+
+bench-mail: install
+	$(PY) -m bench.mail --mails 200 --poll 0.5
 
 bench-edge: install
 	$(PY) -m bench.edge --documents 10000

@@ -17,8 +17,8 @@ import httpx
 import pytest
 
 from belegflow_ops import processes, stack
+from belegflow_ops.mailserver import Dovecot, dovecot_binary
 from tests.conftest import SAMPLES, SERVICE_ENV
-from tests.mailserver import Dovecot, dovecot_binary
 
 pytestmark = [pytest.mark.e2e,
               pytest.mark.skipif(dovecot_binary() is None, reason="dovecot not installed (make install adds it)")]

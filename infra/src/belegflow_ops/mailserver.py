@@ -1,4 +1,5 @@
-"""A real IMAP server for tests: Debian's Dovecot, unprivileged, on a free port, users from a passwd-file."""
+"""A real IMAP server for tests and benchmarks: Debian's Dovecot, unprivileged, on a free port, users from a
+passwd-file (the e-mail intake is tested against it; it is no part of the local stack)."""
 
 from __future__ import annotations
 
@@ -67,7 +68,8 @@ def _run_as() -> tuple[str, str, dict[str, Any]]:
     try:
         entry = pwd.getpwnam(SYSTEM_USER)
     except KeyError:
-        subprocess.run(["useradd", "--system", "--no-create-home", "--user-group", SYSTEM_USER], check=True)
+        subprocess.run(["useradd", "--system", "--no-create-home", "--user-group", SYSTEM_USER],  # noqa: S603, S607
+                       check=True)
         entry = pwd.getpwnam(SYSTEM_USER)
     return entry.pw_name, grp.getgrgid(entry.pw_gid).gr_name, {
         "user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
@@ -97,8 +99,9 @@ class Dovecot:
             for path in [self.home, *self.home.rglob("*")]:
                 os.chown(path, as_user["user"], as_user["group"])
         log = (self.home / "dovecot.out").open("ab")
-        self.proc = subprocess.Popen([binary, "-F", "-c", str(conf)], stdout=log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, start_new_session=True, **as_user)
+        self.proc = subprocess.Popen(  # noqa: S603 - Debian's dovecot binary, our own config
+            [binary, "-F", "-c", str(conf)], stdout=log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True, **as_user)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
