@@ -193,11 +193,10 @@ async def _handle(rt: Runtime, settings: Settings, box: Mailbox, client: Mailbox
     elif size > settings.max_mail_bytes:
         decision = Decision("refused", f"too large: the message is {size} bytes, larger than the limit of "
                                        f"{settings.max_mail_bytes} bytes; it was not read", [])
-        content = head
     else:
-        raw = await asyncio.to_thread(client.body, uid)
-        content = read_mail(raw)
-        content = MailContent(head.message_key, content.sender, content.subject, content.parts, content.defects)
+        body = read_mail(await asyncio.to_thread(client.body, uid))
+        # the key stays the header's: without a Message-ID, the same hash the duplicate check used
+        content = MailContent(head.message_key, body.sender, body.subject, body.parts, body.defects)
         decision = await _take_parts(rt, settings, box, content)
     if known is None:
         async with rt.db.acquire() as conn:
