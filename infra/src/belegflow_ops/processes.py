@@ -90,9 +90,13 @@ def start_all(
     home = Path(state.home)
     services = ServiceSet(home=home, ingest_port=ingest_port or free_port(), export_dir=export_dir.resolve(),
                           inbox_dir=inbox_dir.resolve(), api_key=state.bootstrap_api_key)
-    for service in SERVICES:
-        start_one(state, services, service, extra_env=extra_env)
-    wait_ready(services)
+    try:
+        for service in SERVICES:
+            start_one(state, services, service, extra_env=extra_env)
+        wait_ready(services)
+    except BaseException:
+        stop_all(services)  # none of them may outlive a start that failed
+        raise
     return services
 
 
