@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 import httpx
 import typer
 
-from belegflow_ops import credentials_cli, devices, processes, recognition, review, stack
+from belegflow_ops import books, credentials_cli, devices, processes, recognition, review, stack
 from belegflow_ops.ingest_api import auth_header
 from belegflow_ops.settings import OpsSettings
 
@@ -373,6 +373,15 @@ def _ingest_database_url() -> str:
 
 
 users_app, keys_app = credentials_cli.build_apps(_ingest_database_url)
+
+
+def _export_settings(out: Path | None) -> Any:
+    return books.export_settings(_state(_settings()).service_env("export"), out)
+
+
+export_app, archive_app = books.build_apps(_export_settings)
+app.add_typer(export_app, name="export")
+app.add_typer(archive_app, name="archive")
 app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
 

@@ -18,6 +18,8 @@ from belegflow_contracts.runtime.service import Runtime
 from belegflow_contracts.runtime.storage import sha256_hex
 from belegflow_contracts.types import ObjectRef
 from belegflow_export import store
+from belegflow_export.archive import ArchiveBucket
+from belegflow_export.books import archive_approved
 from belegflow_export.domain import build_tms_xml, export_key, validate_tms_xml
 from belegflow_export.files import write_atomically
 from belegflow_export.settings import Settings
@@ -30,11 +32,12 @@ router = NatsRouter()
 log = get_logger(__name__)
 RuntimeDep = Annotated[Runtime, Context("runtime")]
 SettingsDep = Annotated[Settings, Context("settings")]
+ArchiveDep = Annotated[ArchiveBucket, Context("archive")]
 EXPORTS = "exports"
 
 
-async def _export(rt: Runtime, settings: Settings, conn: Connection, event: AccruedV1, *, approved_by: str
-                  ) -> list[Outgoing]:
+async def _export(rt: Runtime, settings: Settings, archive: ArchiveBucket, conn: Connection, event: AccruedV1, *,
+                  approved_by: str) -> list[Outgoing]:
     """Write and publish the TMS XML of an approved revision (each configured version); nothing when exported before."""
     exported_at = datetime.now(UTC)
     versions: list[int] = sorted(set(settings.tms_versions))
@@ -79,11 +82,16 @@ async def _export(rt: Runtime, settings: Settings, conn: Connection, event: Accr
                              xml=xml.decode(), xml_ref=ref, exported_at=exported_at, protocol=protocol)
             out.append(outgoing(subjects.tms_export_v2(event.tenant), v2,
                                 msg_id=subjects.msg_id(event.document_id, "tms-v2", event.revision)))
+    # GoBD: the approved revision, its protocol and every transfer go into the archive, in this transaction
+    entries = await archive_approved(conn, rt.objects, archive, settings, event, approved_by=approved_by,
+                                     tms=[(version, xml) for version, (xml, _) in written.items()], at=exported_at)
+    log.info("archived", revision=event.revision, entries=len(entries), first_seq=entries[0]["seq"])
     return out
 
 
 @router.subscriber(subjects.ALL_ACCRUED, stream=jstream("DOCS"), **consumer("export-accrued"))
-async def on_accrued(event: AccruedV1, msg: NatsMessage, rt: RuntimeDep, settings: SettingsDep) -> None:
+async def on_accrued(event: AccruedV1, msg: NatsMessage, rt: RuntimeDep, settings: SettingsDep,
+                     archive: ArchiveDep) -> None:
     """An accrued revision is kept until matching approved it; an approved one is exported at once."""
     bind_document(tenant=event.tenant, document_id=str(event.document_id))
 
@@ -94,13 +102,14 @@ async def on_accrued(event: AccruedV1, msg: NatsMessage, rt: RuntimeDep, setting
             log.info("revision not approved; kept until it is", revision=event.revision,
                      state=gate.state or "not decided yet")
             return []
-        return await _export(rt, settings, conn, event, approved_by=gate.decided_by or "")
+        return await _export(rt, settings, archive, conn, event, approved_by=gate.decided_by or "")
 
     await run_once(rt.db, rt.broker, consumer_name="export-accrued", message_id=message_id(msg), effects=effects)
 
 
 @router.subscriber(subjects.ALL_DECISIONS, stream=jstream("DOCS"), **consumer("export-decisions"))
-async def on_decision(event: DecisionV1, msg: NatsMessage, rt: RuntimeDep, settings: SettingsDep) -> None:
+async def on_decision(event: DecisionV1, msg: NatsMessage, rt: RuntimeDep, settings: SettingsDep,
+                      archive: ArchiveDep) -> None:
     """Matching's decision on a revision: an approval releases an accrued revision kept here; nothing else does."""
     bind_document(tenant=event.tenant, document_id=str(event.document_id))
 
@@ -110,6 +119,7 @@ async def on_decision(event: DecisionV1, msg: NatsMessage, rt: RuntimeDep, setti
                                   version=event.version, by=event.by, at=event.at)
         if event.state is not ReviewState.APPROVED or gate.accrued is None:
             return []
-        return await _export(rt, settings, conn, AccruedV1.model_validate_json(gate.accrued), approved_by=event.by)
+        return await _export(rt, settings, archive, conn, AccruedV1.model_validate_json(gate.accrued),
+                             approved_by=event.by)
 
     await run_once(rt.db, rt.broker, consumer_name="export-decisions", message_id=message_id(msg), effects=effects)
