@@ -26,6 +26,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from belegflow_contracts.messages import ArchiveEntryV1
 from belegflow_contracts.runtime.logging import get_logger
 from belegflow_export import store
 from belegflow_export.errors import ArchiveError
@@ -45,6 +46,7 @@ __all__ = [
     "Finding",
     "VerifyReport",
     "append",
+    "entry_contract",
     "index_key",
     "object_key",
     "retain_until",
@@ -244,6 +246,11 @@ async def _adopt(conn: Connection, bucket: ArchiveBucket, tenant: str, seq: int,
                                   key=str(entry.get("key")))
     log.warning("archive index entry of an unfinished write adopted", seq=seq)
     return seq, _sha(existing)
+
+
+def entry_contract(entry: dict[str, Any]) -> ArchiveEntryV1:
+    """An index entry as ``append`` returns it, in its contract form."""
+    return ArchiveEntryV1.model_validate({name: entry[name] for name in ArchiveEntryV1.model_fields})
 
 
 # --- verifying -------------------------------------------------------------------------------------------------

@@ -10,8 +10,11 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
-from belegflow_contracts.messages import AccruedV1
+from belegflow_contracts import subjects
+from belegflow_contracts.messages import AccruedV1, DatevResultV1, Level, ProtocolEntryV1
+from belegflow_contracts.runtime import db
 from belegflow_contracts.runtime.logging import get_logger
+from belegflow_contracts.runtime.messaging import outgoing
 from belegflow_contracts.runtime.storage import sha256_hex
 from belegflow_export import store
 from belegflow_export.archive import ArchiveBucket, ArchiveItem, ArchiveKind, append
@@ -164,7 +167,7 @@ async def run_datev(pool: asyncpg.Pool, objects: ObjectStore, bucket: ArchiveBuc
             conn, batch_id=run.batch_id, tenant=tenant, period=period.name, trigger=trigger, by=by, at=now,
             bookings=run.bookings, invoices=len(booked), skipped=json.dumps(run.skipped), extf_key=run.extf_key,
             extf_sha256=extf_sha, documents_key=run.documents_key)
-        for candidate, event, _ in booked:
+        for candidate, event, bookings in booked:
             again = candidate.document_id in wanted
             await store.record_datev_export(conn, document_id=candidate.document_id, revision=candidate.revision,
                                             tenant=tenant, batch_id=run.batch_id, reexport=again,
@@ -172,9 +175,35 @@ async def run_datev(pool: asyncpg.Pool, objects: ObjectStore, bucket: ArchiveBuc
             run.invoices.append({"document_id": str(candidate.document_id),
                                  "invoice_number": event.invoice.invoice_number or "",
                                  "reexport": "yes" if again else "no"})
+            message = (f"DATEV: {len(bookings)} booking(s) in batch {run.batch_id} ({period.name}, {trigger})"
+                       + (f"; re-export asked for by {by}: {reason}" if again else "")
+                       + "".join(f"; {note}" for note in bookings[0].notes))
+            await _result(conn, run, event, by=by, at=now, booked=True, bookings=len(bookings), reasons=[],
+                          reexport=again, reason=reason if again else None, message=message)
+        for item in run.skipped:
+            event = next(AccruedV1.model_validate_json(c.accrued) for c in chosen
+                         if str(c.document_id) == item["document_id"])
+            await _result(conn, run, event, by=by, at=now, booked=False, bookings=0, reasons=item["reasons"],
+                          reexport=False, reason=None,
+                          message="not exported to DATEV: " + "; ".join(item["reasons"]))
     log.info("DATEV run", tenant=tenant, period=period.name, trigger=trigger, invoices=len(run.invoices),
              bookings=run.bookings, skipped=len(run.skipped))
     return run
+
+
+async def _result(conn: Connection, run: DatevRun, event: AccruedV1, *, by: str, at: datetime, booked: bool,
+                  bookings: int, reasons: list[str], reexport: bool, reason: str | None, message: str) -> None:
+    """The invoice's ``DatevResultV1``, through export's outbox: the service publishes what a CLI run committed."""
+    assert run.batch_id is not None
+    result = DatevResultV1(
+        document_id=event.document_id, tenant=event.tenant, revision=event.revision, batch_id=run.batch_id,
+        period=run.period, invoice_number=event.invoice.invoice_number, booked=booked, bookings=bookings,
+        reasons=reasons, reexport=reexport, reason=reason, by=by, at=at,
+        protocol=[ProtocolEntryV1(step="datev", at=at, level=Level.INFO if booked else Level.WARNING,
+                                  message=message, data={"batch_id": str(run.batch_id), "period": run.period})])
+    out = outgoing(subjects.datev_export(event.tenant), result,
+                   msg_id=f"{event.document_id}:datev:{run.batch_id}")
+    await db.add_outbox(conn, out, source=f"datev:{run.batch_id}")
 
 
 async def archive_approved(conn: Connection, objects: ObjectStore, bucket: ArchiveBucket, settings: Settings,

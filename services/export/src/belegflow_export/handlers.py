@@ -11,14 +11,22 @@ from faststream.nats import NatsRouter
 from faststream.nats.annotations import NatsMessage
 
 from belegflow_contracts import subjects
-from belegflow_contracts.messages import AccruedV1, DecisionV1, ProtocolEntryV1, ReviewState, TmsExportV1, TmsExportV2
+from belegflow_contracts.messages import (
+    AccruedV1,
+    ArchivedV1,
+    DecisionV1,
+    ProtocolEntryV1,
+    ReviewState,
+    TmsExportV1,
+    TmsExportV2,
+)
 from belegflow_contracts.runtime.logging import bind_document, get_logger
 from belegflow_contracts.runtime.messaging import consumer, jstream, message_id, outgoing, run_once
 from belegflow_contracts.runtime.service import Runtime
 from belegflow_contracts.runtime.storage import sha256_hex
 from belegflow_contracts.types import ObjectRef
 from belegflow_export import store
-from belegflow_export.archive import ArchiveBucket
+from belegflow_export.archive import ArchiveBucket, entry_contract
 from belegflow_export.books import archive_approved
 from belegflow_export.domain import build_tms_xml, export_key, validate_tms_xml
 from belegflow_export.files import write_atomically
@@ -85,7 +93,19 @@ async def _export(rt: Runtime, settings: Settings, archive: ArchiveBucket, conn:
     # GoBD: the approved revision, its protocol and every transfer go into the archive, in this transaction
     entries = await archive_approved(conn, rt.objects, archive, settings, event, approved_by=approved_by,
                                      tms=[(version, xml) for version, (xml, _) in written.items()], at=exported_at)
-    log.info("archived", revision=event.revision, entries=len(entries), first_seq=entries[0]["seq"])
+    kinds = ", ".join(entry["kind"] for entry in entries)
+    last = entries[-1]
+    protocol = [ProtocolEntryV1(
+        step="archive", at=exported_at,
+        data={"first_seq": str(entries[0]["seq"]), "last_seq": str(last["seq"]), "head": last["entry_sha256"],
+              "object_lock": str(archive.object_lock).lower()},
+        message=f"archived {kinds} as index entries {entries[0]['seq']}..{last['seq']} of the hash chain "
+                f"(head {last['entry_sha256'][:12]}); kept until {last['retain_until'][:10]}"
+                + (" under object lock" if archive.object_lock else " (write-once; the server has no object lock)"))]
+    archived = ArchivedV1(document_id=event.document_id, tenant=event.tenant, revision=event.revision,
+                          entries=[entry_contract(entry) for entry in entries], protocol=protocol)
+    out.append(outgoing(subjects.archived(event.tenant), archived,
+                        msg_id=subjects.msg_id(event.document_id, "archived", event.revision)))
     return out
 
 
