@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import json
 import os
@@ -14,6 +15,7 @@ from uuid import UUID
 
 import asyncpg
 import boto3
+import httpx
 import pytest
 from botocore.exceptions import ClientError
 from lxml import etree
@@ -96,6 +98,21 @@ async def test_approved_invoices_go_to_datev_once_with_their_images(
     # AND the invoice without GL account is named in the run's report with the reason
     assert f"not exported: {no_gl} {truth(MARCH[2])['fields']['invoice_number']}: no GL account" in run.stdout
 
+    # AND each invoice's audit trail (API) shows every change, the one left out with the reason
+    booked = next(iter(listed))
+    trail = await audit(services, booked, until={"archived", "booked in DATEV"})
+    events = [step["event"] for step in trail]
+    assert set(events) == {"received", "recognised", "sent to review", "corrected", "approved", "exported",
+                           "archived", "booked in DATEV"}, trail
+    order = ["received", "recognised", "sent to review", "corrected", "approved", "exported", "booked in DATEV"]
+    lifecycle = [e for e in events if e in order]
+    assert lifecycle == sorted(lifecycle, key=order.index), trail
+    approval = next(step for step in trail if step["event"] == "approved")
+    assert approval["by"].startswith("key:"), approval
+    assert "hash chain" in next(step for step in trail if step["event"] == "archived")["message"]
+    left_out = await audit(services, no_gl, until={"not booked in DATEV"})
+    assert any(step["event"] == "not booked in DATEV" and "no GL account" in step["message"] for step in left_out)
+
     # WHEN it runs again THEN nothing is exported twice, and the empty run says so
     again = belegflow(stack_state, "export", "datev", "--tenant", tenant, "--period", "2024-03", "--out", str(out))
     assert again.returncode == 0, again.stderr
@@ -147,6 +164,20 @@ async def test_approved_invoices_go_to_datev_once_with_their_images(
     assert {"original", "fields", "protocol", "tms-transfer", "datev-batch", "datev-documents"} <= kinds
     for line in table:
         assert (tmp_path / "auditor" / tenant / line.split(";")[7]).is_file()
+
+
+async def audit(services: processes.ServiceSet, document_id: str, *, until: set[str]) -> list[dict[str, Any]]:
+    """``GET /v1/documents/ID/audit`` once its trail holds every event of ``until`` (they arrive as events)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 60
+    while True:
+        response = httpx.get(f"{services.ingest_url}/v1/documents/{document_id}/audit", headers=services.auth,
+                             timeout=10)
+        assert response.status_code == 200, response.text
+        trail: list[dict[str, Any]] = response.json()["audit"]
+        if until <= {step["event"] for step in trail} or loop.time() > deadline:
+            return trail
+        await asyncio.sleep(0.3)
 
 
 def _s3(state: stack.StackState) -> Any:

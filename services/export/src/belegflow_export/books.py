@@ -99,6 +99,18 @@ def _suffix(key: str) -> str:
     return PurePosixPath(key).suffix or ".bin"
 
 
+async def _originals(objects: ObjectStore, events: Sequence[AccruedV1]) -> dict[str, bytes]:
+    """Each distinct original once (hash checked), eight at a time."""
+    refs = {event.original.key: event.original for event in events}
+    gate = asyncio.Semaphore(8)
+
+    async def fetch(key: str) -> tuple[str, bytes]:
+        async with gate:
+            return key, await objects.get_verified(refs[key])
+
+    return dict(await asyncio.gather(*(fetch(key) for key in refs)))
+
+
 async def run_datev(pool: asyncpg.Pool, objects: ObjectStore, bucket: ArchiveBucket, settings: Settings, tenant: str,
                     period: Period | str, *, trigger: str = "on-demand", by: str,
                     reexport: Sequence[UUID] = (), reason: str | None = None,
@@ -137,12 +149,11 @@ async def run_datev(pool: asyncpg.Pool, objects: ObjectStore, bucket: ArchiveBuc
             problems = check_extf(extf)
             if problems:  # a writer bug: never hand DATEV a file it would refuse
                 raise ExportError("DATEV file fails the checker: " + "; ".join(str(p) for p in problems[:5]))
-            images = []
-            for _, event, _ in booked:
-                data = await objects.get_verified(event.original)
-                images.append(DocumentImage(document_id=event.document_id,
-                                            filename=f"{event.document_id}{_suffix(event.original.key)}", data=data,
-                                            invoice_number=bookings_for(event)[0].invoice_number))
+            originals = await _originals(objects, [event for _, event, _ in booked])
+            images = [DocumentImage(document_id=event.document_id,
+                                    filename=f"{event.document_id}{_suffix(event.original.key)}",
+                                    data=originals[event.original.key], invoice_number=bookings[0].invoice_number)
+                      for _, event, bookings in booked]
             archive = documents_zip(client, images, created_at=now, description=description)
             stem = f"{tenant}/datev/{period.name}/EXTF_Buchungsstapel_{period.name}_{run.batch_id}"
             run.extf_key, run.documents_key = f"{stem}.csv", f"{tenant}/datev/{period.name}/belege_{run.batch_id}.zip"
