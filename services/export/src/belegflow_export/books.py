@@ -27,12 +27,11 @@ from belegflow_export.files import write_atomically
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    import asyncpg
-
     from belegflow_contracts.runtime.db import Connection
     from belegflow_contracts.runtime.storage import ObjectStore
     from belegflow_export.datev import Booking
     from belegflow_export.settings import Settings
+    from belegflow_export.store import Pool
 
 __all__ = ["DatevRun", "ReexportError", "archive_approved", "archive_bucket", "datev_client", "run_datev",
            "schedule_loop"]
@@ -111,7 +110,7 @@ async def _originals(objects: ObjectStore, events: Sequence[AccruedV1]) -> dict[
     return dict(await asyncio.gather(*(fetch(key) for key in refs)))
 
 
-async def run_datev(pool: asyncpg.Pool, objects: ObjectStore, bucket: ArchiveBucket, settings: Settings, tenant: str,
+async def run_datev(pool: Pool, objects: ObjectStore, bucket: ArchiveBucket, settings: Settings, tenant: str,
                     period: Period | str, *, trigger: str = "on-demand", by: str,
                     reexport: Sequence[UUID] = (), reason: str | None = None,
                     now: datetime | None = None) -> DatevRun:
@@ -261,7 +260,7 @@ def due_periods(today: date, months: list[tuple[str, date]], *, day: int) -> lis
     return [(tenant, parse_period(month.strftime("%Y-%m"))) for tenant, month in months if month < current]
 
 
-async def schedule_loop(pool: asyncpg.Pool, objects: ObjectStore, bucket: ArchiveBucket, settings: Settings) -> None:
+async def schedule_loop(pool: Pool, objects: ObjectStore, bucket: ArchiveBucket, settings: Settings) -> None:
     """From ``datev_schedule_day`` on, export every earlier month with approved, never exported invoices."""
     while True:
         try:

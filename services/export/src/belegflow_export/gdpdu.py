@@ -24,9 +24,8 @@ from belegflow_export.errors import ArchiveError
 from belegflow_export.files import write_atomically
 
 if TYPE_CHECKING:
-    import asyncpg
-
     from belegflow_export.archive import ArchiveBucket
+    from belegflow_export.store import Pool
 
 __all__ = ["COLUMNS", "AuditorExport", "export_for_auditor", "index_xml"]
 
@@ -97,7 +96,7 @@ def index_xml(tenant: str, first: date, last: date) -> bytes:
             + body).encode()
 
 
-async def export_for_auditor(pool: asyncpg.Pool, bucket: ArchiveBucket, tenant: str, first: date, last: date,
+async def export_for_auditor(pool: Pool, bucket: ArchiveBucket, tenant: str, first: date, last: date,
                              out: Path) -> AuditorExport:
     """Copy the range's archived objects (each checked against its index entry) and describe them for the auditor."""
     start = datetime.combine(first, time.min, tzinfo=UTC)

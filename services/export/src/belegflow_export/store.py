@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 from uuid import UUID
 
 if TYPE_CHECKING:
+    import asyncpg
+
     from belegflow_contracts.runtime.db import Connection
     from belegflow_contracts.types import ObjectRef
+
+
+# what the application layer holds: a pool of this schema's connections
+Pool: TypeAlias = "asyncpg.Pool[asyncpg.Record]"
 
 
 async def record_export(
