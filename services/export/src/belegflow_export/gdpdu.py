@@ -1,7 +1,7 @@
 """The tax auditor's export (GoBD data access, "Z3"): archived documents, a table of them, a GDPdU ``index.xml``.
 
 ``index.xml`` follows the GDPdU description standard (``gdpdu-01-09-2004.dtd``): one ``Media`` with the table
-``archive.csv`` (semicolons, CRLF, decimal comma, dates ``DD.MM.YYYY``) whose rows name every archived object of
+``archive.csv`` (Windows-1252, semicolons, CRLF, decimal comma, dates ``DD.MM.YYYY``) whose rows name every archived object of
 the range, with the file it was copied to under ``documents/``.
 """
 
@@ -73,6 +73,7 @@ def index_xml(tenant: str, first: date, last: date) -> bytes:
     etree.SubElement(span, "From").text = first.strftime("%d.%m.%Y")
     etree.SubElement(span, "To").text = last.strftime("%d.%m.%Y")
     etree.SubElement(validity, "Format").text = "DD.MM.YYYY"
+    etree.SubElement(table, "ANSI")  # archive.csv is Windows-1252
     etree.SubElement(table, "DecimalSymbol").text = ","
     etree.SubElement(table, "DigitGroupingSymbol").text = "."
     variable = etree.SubElement(table, "VariableLength")
