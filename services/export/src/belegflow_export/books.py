@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
     from belegflow_contracts.runtime.db import Connection
     from belegflow_contracts.runtime.storage import ObjectStore
+    from belegflow_contracts.types import ObjectRef
     from belegflow_export.datev import Booking
     from belegflow_export.settings import Settings
     from belegflow_export.store import Pool
@@ -98,9 +99,9 @@ def _suffix(key: str) -> str:
     return PurePosixPath(key).suffix or ".bin"
 
 
-async def _originals(objects: ObjectStore, events: Sequence[AccruedV1]) -> dict[str, bytes]:
+async def _originals(objects: ObjectStore, originals: Sequence[ObjectRef]) -> dict[str, bytes]:
     """Each distinct original once (hash checked), eight at a time."""
-    refs = {event.original.key: event.original for event in events}
+    refs = {ref.key: ref for ref in originals}
     gate = asyncio.Semaphore(8)
 
     async def fetch(key: str) -> tuple[str, bytes]:
@@ -125,35 +126,47 @@ async def run_datev(pool: Pool, objects: ObjectStore, bucket: ArchiveBucket, set
         await store.lock_datev(conn, tenant)
         candidates = await store.approved_in_period(conn, tenant, period.first, period.last)
         wanted = set(reexport)
-        known = {c.document_id: c for c in candidates}
+        known = {c.document_id: c.exported for c in candidates}
         for document_id in wanted:
-            if document_id not in known or not known[document_id].exported:
+            if not known.get(document_id):
                 raise ReexportError(f"document {document_id} is no approved invoice of {tenant} in {period.name} "
                                     "that was exported before; only those can be exported again")
-        chosen = [c for c in candidates if not c.exported or c.document_id in wanted]
-        booked: list[tuple[store.Approved, AccruedV1, list[Booking]]] = []
-        for candidate in chosen:
+        booked: list[_Invoice] = []
+        left_out: list[_Invoice] = []
+        while candidates:  # consumed as it goes: a run of 100,000 keeps only what the batch needs
+            candidate = candidates.pop()
+            if candidate.exported and candidate.document_id not in wanted:
+                continue
             event = AccruedV1.model_validate_json(candidate.accrued)
+            invoice = _Invoice(document_id=event.document_id, revision=event.revision, original=event.original,
+                               invoice_number=event.invoice.invoice_number,
+                               invoice_date=event.invoice.invoice_date)
             try:
-                booked.append((candidate, event, bookings_for(event)))
+                invoice.bookings = bookings_for(event)
+                booked.append(invoice)
             except DatevDataError as exc:
-                run.skipped.append({"document_id": str(candidate.document_id),
-                                    "invoice_number": event.invoice.invoice_number, "reasons": list(exc.problems)})
+                invoice.reasons = list(exc.problems)
+                left_out.append(invoice)
+        booked.sort(key=lambda i: (i.invoice_date or period.first, str(i.document_id)))
+        run.skipped = [{"document_id": str(i.document_id), "invoice_number": i.invoice_number,
+                        "reasons": i.reasons} for i in left_out]
         run.batch_id = uuid4()
         extf_sha: str | None = None
         if booked:
             description = f"belegflow {tenant} {period.name}"
-            rows = [b for _, _, bookings in booked for b in bookings]
+            rows = [b for invoice in booked for b in invoice.bookings]
             extf = write_extf(client, period, rows, created_at=now, description=description)
             problems = check_extf(extf)
             if problems:  # a writer bug: never hand DATEV a file it would refuse
                 raise ExportError("DATEV file fails the checker: " + "; ".join(str(p) for p in problems[:5]))
-            originals = await _originals(objects, [event for _, event, _ in booked])
-            images = [DocumentImage(document_id=event.document_id,
-                                    filename=f"{event.document_id}{_suffix(event.original.key)}",
-                                    data=originals[event.original.key], invoice_number=bookings[0].invoice_number)
-                      for _, event, bookings in booked]
+            originals = await _originals(objects, [invoice.original for invoice in booked])
+            images = [DocumentImage(document_id=invoice.document_id,
+                                    filename=f"{invoice.document_id}{_suffix(invoice.original.key)}",
+                                    data=originals[invoice.original.key],
+                                    invoice_number=invoice.bookings[0].invoice_number)
+                      for invoice in booked]
             archive = documents_zip(client, images, created_at=now, description=description)
+            del images, originals
             stem = f"{tenant}/datev/{period.name}/EXTF_Buchungsstapel_{period.name}_{run.batch_id}"
             run.extf_key, run.documents_key = f"{stem}.csv", f"{tenant}/datev/{period.name}/belege_{run.batch_id}.zip"
             await objects.put(EXPORTS, run.extf_key, extf, content_type="text/csv; charset=windows-1252")
@@ -177,42 +190,51 @@ async def run_datev(pool: Pool, objects: ObjectStore, bucket: ArchiveBucket, set
             conn, batch_id=run.batch_id, tenant=tenant, period=period.name, trigger=trigger, by=by, at=now,
             bookings=run.bookings, invoices=len(booked), skipped=json.dumps(run.skipped), extf_key=run.extf_key,
             extf_sha256=extf_sha, documents_key=run.documents_key)
-        for candidate, event, bookings in booked:
-            again = candidate.document_id in wanted
-            await store.record_datev_export(conn, document_id=candidate.document_id, revision=candidate.revision,
-                                            tenant=tenant, batch_id=run.batch_id, reexport=again,
-                                            reason=reason if again else None, by=by, at=now)
-            run.invoices.append({"document_id": str(candidate.document_id),
-                                 "invoice_number": event.invoice.invoice_number or "",
-                                 "reexport": "yes" if again else "no"})
-            message = (f"DATEV: {len(bookings)} booking(s) in batch {run.batch_id} ({period.name}, {trigger})"
+        await store.record_datev_exports(conn, [
+            (i.document_id, i.revision, tenant, run.batch_id, i.document_id in wanted,
+             reason if i.document_id in wanted else None, by, now) for i in booked])
+        for invoice in booked:
+            again = invoice.document_id in wanted
+            run.invoices.append({"document_id": str(invoice.document_id),
+                                 "invoice_number": invoice.invoice_number or "", "reexport": "yes" if again else "no"})
+            message = (f"DATEV: {len(invoice.bookings)} booking(s) in batch {run.batch_id} ({period.name}, {trigger})"
                        + (f"; re-export asked for by {by}: {reason}" if again else "")
-                       + "".join(f"; {note}" for note in bookings[0].notes))
-            await _result(conn, run, event, by=by, at=now, booked=True, bookings=len(bookings), reasons=[],
-                          reexport=again, reason=reason if again else None, message=message)
-        for item in run.skipped:
-            event = next(AccruedV1.model_validate_json(c.accrued) for c in chosen
-                         if str(c.document_id) == item["document_id"])
-            await _result(conn, run, event, by=by, at=now, booked=False, bookings=0, reasons=item["reasons"],
-                          reexport=False, reason=None,
-                          message="not exported to DATEV: " + "; ".join(item["reasons"]))
+                       + "".join(f"; {note}" for note in invoice.bookings[0].notes))
+            await _result(conn, run, tenant, invoice, by=by, at=now, reexport=again,
+                          reason=reason if again else None, message=message)
+        for invoice in left_out:
+            await _result(conn, run, tenant, invoice, by=by, at=now, reexport=False, reason=None,
+                          message="not exported to DATEV: " + "; ".join(invoice.reasons))
     log.info("DATEV run", tenant=tenant, period=period.name, trigger=trigger, invoices=len(run.invoices),
              bookings=run.bookings, skipped=len(run.skipped))
     return run
 
 
-async def _result(conn: Connection, run: DatevRun, event: AccruedV1, *, by: str, at: datetime, booked: bool,
-                  bookings: int, reasons: list[str], reexport: bool, reason: str | None, message: str) -> None:
+@dataclass(slots=True)
+class _Invoice:
+    """What a run keeps of one invoice: its bookings, or why it was left out."""
+
+    document_id: UUID
+    revision: int
+    original: ObjectRef
+    invoice_number: str | None
+    invoice_date: date | None
+    bookings: list[Booking] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+
+
+async def _result(conn: Connection, run: DatevRun, tenant: str, invoice: _Invoice, *, by: str, at: datetime,
+                  reexport: bool, reason: str | None, message: str) -> None:
     """The invoice's ``DatevResultV1``, through export's outbox: the service publishes what a CLI run committed."""
     assert run.batch_id is not None
+    booked = bool(invoice.bookings)
     result = DatevResultV1(
-        document_id=event.document_id, tenant=event.tenant, revision=event.revision, batch_id=run.batch_id,
-        period=run.period, invoice_number=event.invoice.invoice_number, booked=booked, bookings=bookings,
-        reasons=reasons, reexport=reexport, reason=reason, by=by, at=at,
+        document_id=invoice.document_id, tenant=tenant, revision=invoice.revision, batch_id=run.batch_id,
+        period=run.period, invoice_number=invoice.invoice_number, booked=booked, bookings=len(invoice.bookings),
+        reasons=invoice.reasons, reexport=reexport, reason=reason, by=by, at=at,
         protocol=[ProtocolEntryV1(step="datev", at=at, level=Level.INFO if booked else Level.WARNING,
                                   message=message, data={"batch_id": str(run.batch_id), "period": run.period})])
-    out = outgoing(subjects.datev_export(event.tenant), result,
-                   msg_id=f"{event.document_id}:datev:{run.batch_id}")
+    out = outgoing(subjects.datev_export(tenant), result, msg_id=f"{invoice.document_id}:datev:{run.batch_id}")
     await db.add_outbox(conn, out, source=f"datev:{run.batch_id}")
 
 

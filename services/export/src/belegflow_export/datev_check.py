@@ -42,37 +42,27 @@ class _Field:
     quoted: bool
 
 
+_FIELD: Final = re.compile(r'"((?:[^"]|"")*)"|([^;"]*)')
+
+
 def _split(line: str) -> list[_Field] | None:
-    """Semicolon-separated fields; ``"..."`` with doubled quotes inside. ``None`` for an unterminated quote."""
+    """Semicolon-separated fields; ``"..."`` with doubled quotes inside. ``None`` for a malformed quote."""
     fields: list[_Field] = []
-    i, n = 0, len(line)
+    pos, end = 0, len(line)
     while True:
-        if i < n and line[i] == '"':
-            j, chars = i + 1, []
-            while True:
-                if j >= n:
-                    return None
-                if line[j] == '"':
-                    if j + 1 < n and line[j + 1] == '"':
-                        chars.append('"')
-                        j += 2
-                        continue
-                    break
-                chars.append(line[j])
-                j += 1
-            fields.append(_Field("".join(chars), quoted=True))
-            i = j + 1
-            if i < n and line[i] != ";":
-                return None
-        else:
-            j = line.find(";", i)
-            j = n if j < 0 else j
-            fields.append(_Field(line[i:j], quoted=False))
-            i = j
-        if i >= n:
+        match = _FIELD.match(line, pos)
+        if match is None:  # the pattern always matches (the bare form may be empty); kept for the type checker
+            return None
+        quoted, bare = match.group(1), match.group(2)
+        fields.append(_Field(quoted.replace('""', '"'), quoted=True) if quoted is not None
+                      else _Field(bare or "", quoted=False))
+        pos = match.end()
+        if pos == end:
             return fields
-        i += 1  # the semicolon
-        if i == n:
+        if line[pos] != ";":
+            return None  # a quote that does not close, or text after a closing quote
+        pos += 1
+        if pos == end:
             fields.append(_Field("", quoted=False))
             return fields
 

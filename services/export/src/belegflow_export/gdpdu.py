@@ -1,8 +1,8 @@
 """The tax auditor's export (GoBD data access, "Z3"): archived documents, a table of them, a GDPdU ``index.xml``.
 
-``index.xml`` follows the GDPdU description standard (``gdpdu-01-09-2004.dtd``): one ``Media`` with the table
-``archive.csv`` (Windows-1252, semicolons, CRLF, decimal comma, dates ``DD.MM.YYYY``) whose rows name every archived object of
-the range, with the file it was copied to under ``documents/``.
+``index.xml`` follows the GDPdU description standard (``gdpdu-01-09-2004.dtd``): one ``Media`` with the
+table ``archive.csv`` (Windows-1252, semicolons, CRLF, decimal comma, dates ``DD.MM.YYYY``) whose rows
+name every archived object of the range, with the file it was copied to under ``documents/``.
 """
 
 from __future__ import annotations

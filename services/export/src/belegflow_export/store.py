@@ -196,11 +196,13 @@ async def record_datev_batch(conn: Connection, *, batch_id: UUID, tenant: str, p
         documents_key)
 
 
-async def record_datev_export(conn: Connection, *, document_id: UUID, revision: int, tenant: str, batch_id: UUID,
-                              reexport: bool, reason: str | None, by: str, at: datetime) -> None:
-    await conn.execute(
+async def record_datev_exports(
+    conn: Connection, rows: list[tuple[UUID, int, str, UUID, bool, str | None, str, datetime]]
+) -> None:
+    """``(document_id, revision, tenant, batch_id, reexport, reason, by, at)`` per invoice of a batch."""
+    await conn.executemany(
         "INSERT INTO datev_exported (document_id, revision, tenant, batch_id, reexport, reason, by, at) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)", document_id, revision, tenant, batch_id, reexport, reason, by, at)
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)", rows)
 
 
 async def datev_tenants_due(conn: Connection, before: date) -> list[tuple[str, date]]:
