@@ -6,6 +6,7 @@ import asyncio
 import csv
 import json
 import os
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -23,10 +24,12 @@ from lxml import etree
 from belegflow_export.datev_check import check_extf
 from belegflow_export.datev_documents import read_documents_zip
 from belegflow_ops import processes, stack
-from tests.conftest import SAMPLES, import_masterdata, truth
+from tests.conftest import SAMPLES, add_user, import_masterdata, truth
+from tests.e2e.test_desk_browser import browser, local  # noqa: F401  # the browser fixture
 from tests.e2e.test_review import in_review, step, wait_for
 
 pytestmark = pytest.mark.e2e
+PAGE_PASSWORD = "books page password 1"
 MARCH = [SAMPLES / "invoices" / name for name in ("invoice-01-din.pdf", "invoice-02-modern.pdf",
                                                   "invoice-03-english.pdf")]
 
@@ -178,6 +181,49 @@ async def audit(services: processes.ServiceSet, document_id: str, *, until: set[
         if until <= {step["event"] for step in trail} or loop.time() > deadline:
             return trail
         await asyncio.sleep(0.3)
+
+
+async def test_invoices_approved_on_the_page_are_booked_and_their_audit_trail_shows_it(
+    services: processes.ServiceSet, stack_state: stack.StackState, tenant: str, tmp_path: Path,
+    browser: Any,  # noqa: F811  # the fixture of the review page's browser test
+) -> None:
+    from playwright.async_api import expect
+
+    # GIVEN two March invoices waiting for review, and a clerk who may approve
+    waiting = [await in_review(services, tenant, path) for path in MARCH[:2]]
+    await import_masterdata(stack_state, tenant)
+    add_user(stack_state, f"books-{tenant}", PAGE_PASSWORD, roles=["clerk", "approver"], tenants=[tenant])
+    page = await (await browser.new_context()).new_page()
+    await page.goto(f"{local(services)}/desk/login")
+    await page.get_by_label("User name").fill(f"books-{tenant}")
+    await page.get_by_label("Password").fill(PAGE_PASSWORD)
+    await page.get_by_role("button", name="Sign in").click()
+    # WHEN the clerk chooses each supplier and approves on the page
+    for document_id, path in zip(waiting, MARCH[:2], strict=True):
+        await page.goto(f"{local(services)}/desk/documents/{document_id}")
+        await page.get_by_label("Supplier number").fill(truth(path)["supplier_number"])
+        await page.get_by_role("button", name="Choose supplier").click()
+        await expect(page.get_by_role("status")).to_have_text("Supplier chosen.")
+        await page.get_by_role("button", name="Approve").click()
+        await expect(page.get_by_role("status")).to_have_text(re.compile("^Approved"))
+    for document_id in waiting:
+        assert (await wait_for(services, document_id, lambda d: d["status"] == "exported"))["status"] == "exported"
+    # AND the DATEV export runs
+    out = tmp_path / "out"
+    run = belegflow(stack_state, "export", "datev", "--tenant", tenant, "--period", "2024-03", "--out", str(out))
+    assert run.returncode == 0, run.stderr
+    # THEN the file passes the checker, and the documents ZIP lists both invoices with their images
+    folder = out / tenant / "datev" / "2024-03"
+    (extf,) = folder.glob("EXTF_Buchungsstapel_*.csv")
+    assert check_extf(extf.read_bytes()) == []
+    (documents,) = folder.glob("belege_*.zip")
+    assert set(read_documents_zip(documents.read_bytes())) == set(waiting)
+    # AND the page's audit trail shows the approval, the archive and the booking
+    await audit(services, waiting[0], until={"archived", "booked in DATEV"})
+    await page.goto(f"{local(services)}/desk/documents/{waiting[0]}")
+    trail = page.get_by_role("region", name="Audit trail")
+    for event in ("received", "approved", "archived", "booked in DATEV"):
+        await expect(trail.get_by_role("cell", name=event, exact=True)).to_be_visible()
 
 
 def _s3(state: stack.StackState) -> Any:
