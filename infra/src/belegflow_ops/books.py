@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -27,11 +28,22 @@ def export_settings(env: dict[str, str], out: Path | None) -> Settings:
     return Settings(**values)
 
 
+def _quiet() -> None:
+    """The CLI prints its own report; the library's info lines would only repeat it."""
+    import logging
+
+    import structlog
+
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
+                        logger_factory=structlog.PrintLoggerFactory(sys.stderr))
+
+
 async def _runtime(settings: Settings) -> tuple[Any, Any, Any]:
     from belegflow_contracts.runtime import db
     from belegflow_contracts.runtime.storage import ObjectStore
     from belegflow_export.books import archive_bucket
 
+    _quiet()
     pool = await db.create_pool(settings.database_url, "export")
     await db.migrate(pool, "export", db.migrations_of("belegflow_export"))
     bucket = archive_bucket(settings)
