@@ -47,3 +47,16 @@ def test_index_xml_describes_the_table_after_the_gdpdu_standard() -> None:
     assert names == [name for name, _, _ in COLUMNS]
     # the record delimiter is CR LF, written as character references
     assert b"<RecordDelimiter>&#13;&#10;</RecordDelimiter>" in data
+
+
+def test_a_tenant_may_have_its_own_datev_client() -> None:
+    from belegflow_export.books import datev_client
+    from belegflow_export.settings import DatevClientSettings, Settings
+
+    settings = Settings(nats_url="nats://x", s3_endpoint_url="http://x", s3_access_key_id="k",
+                        s3_secret_access_key="s", database_url="postgresql://x",
+                        datev_clients={"acme": DatevClientSettings(consultant_number=29098, client_number=55003,
+                                                                   account_length=5)})
+    acme, other = datev_client(settings, "acme"), datev_client(settings, "demo")
+    assert (acme.consultant_number, acme.client_number, acme.account_length) == (29098, 55003, 5)
+    assert (other.consultant_number, other.client_number, other.account_length) == (1001, 1, 4)

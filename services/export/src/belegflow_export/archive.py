@@ -201,6 +201,12 @@ async def append(conn: Connection, bucket: ArchiveBucket, tenant: str, items: Se
     for item in items:
         sha = _sha(item.data)
         key = object_key(tenant, sha, item.suffix)
+        earlier = await store.find_archive_entry(conn, tenant, key, document_id=item.document_id,
+                                                 kind=item.kind.value)
+        if earlier is not None and json.loads(earlier).get("revision") == item.revision:
+            # archived before (a redelivery after a crash took it into the chain): once is enough
+            entries.append({**json.loads(earlier), "entry_sha256": _sha(earlier.encode())})
+            continue
         until = retain_until(item.basis, booking_years if item.kind in BOOKING_RECORDS else invoice_years)
         if not await asyncio.to_thread(bucket.put_once, key, item.data, content_type=item.content_type, until=until):
             existing = await asyncio.to_thread(bucket.get, key)
@@ -219,17 +225,25 @@ async def append(conn: Connection, bucket: ArchiveBucket, tenant: str, items: Se
                                               content_type="application/json",
                                               until=retain_until(at.date(), booking_years))
             if written:
+                await store.add_archive_entry(conn, tenant, seq, body.decode(), _sha(body),
+                                              document_id=item.document_id, kind=item.kind.value, key=key)
                 break
-            seq, head = await _adopt(conn, bucket, tenant, seq, head)
-        await store.add_archive_entry(conn, tenant, seq, body.decode(), _sha(body), document_id=item.document_id,
-                                      kind=item.kind.value, key=key)
+            adopted = await _adopt(conn, bucket, tenant, seq, head)
+            head = _sha(adopted)
+            if _same(json.loads(adopted), entry):  # this very item, written by a try that did not commit
+                body = adopted
+                break
         head = _sha(body)
         entries.append({**json.loads(body), "entry_sha256": head})
     await store.set_archive_head(conn, tenant, seq, head)
     return entries
 
 
-async def _adopt(conn: Connection, bucket: ArchiveBucket, tenant: str, seq: int, head: str) -> tuple[int, str]:
+def _same(existing: dict[str, Any], entry: dict[str, Any]) -> bool:
+    return all(existing.get(name) == entry[name] for name in ("kind", "key", "sha256", "document_id", "revision"))
+
+
+async def _adopt(conn: Connection, bucket: ArchiveBucket, tenant: str, seq: int, head: str) -> bytes:
     """An index entry already at ``seq``: written by a writer whose transaction then failed. Keep it if it chains."""
     existing = await asyncio.to_thread(bucket.get, index_key(tenant, seq))
     if existing is None:
@@ -245,7 +259,7 @@ async def _adopt(conn: Connection, bucket: ArchiveBucket, tenant: str, seq: int,
                                   document_id=UUID(document) if document else None, kind=str(entry.get("kind")),
                                   key=str(entry.get("key")))
     log.warning("archive index entry of an unfinished write adopted", seq=seq)
-    return seq, _sha(existing)
+    return existing
 
 
 def entry_contract(entry: dict[str, Any]) -> ArchiveEntryV1:

@@ -45,12 +45,19 @@ class ReexportError(ExportError):
     """A re-export that cannot be: no reason given, or an invoice that is not exported in that period."""
 
 
-def datev_client(settings: Settings) -> DatevClient:
-    return DatevClient(consultant_number=settings.datev_consultant_number,
-                       client_number=settings.datev_client_number,
-                       fiscal_year_start_month=settings.datev_fiscal_year_start_month,
-                       account_length=settings.datev_account_length,
-                       chart_of_accounts=settings.datev_chart_of_accounts)
+def datev_client(settings: Settings, tenant: str) -> DatevClient:
+    """The tenant's DATEV client (``BELEGFLOW_DATEV_CLIENTS``), else the installation's numbers."""
+    own = settings.datev_clients.get(tenant)
+    if own is None:
+        return DatevClient(consultant_number=settings.datev_consultant_number,
+                           client_number=settings.datev_client_number,
+                           fiscal_year_start_month=settings.datev_fiscal_year_start_month,
+                           account_length=settings.datev_account_length,
+                           chart_of_accounts=settings.datev_chart_of_accounts)
+    return DatevClient(consultant_number=own.consultant_number, client_number=own.client_number,
+                       fiscal_year_start_month=own.fiscal_year_start_month or settings.datev_fiscal_year_start_month,
+                       account_length=own.account_length or settings.datev_account_length,
+                       chart_of_accounts=own.chart_of_accounts or settings.datev_chart_of_accounts)
 
 
 def archive_bucket(settings: Settings) -> ArchiveBucket:
@@ -121,7 +128,7 @@ async def run_datev(pool: Pool, objects: ObjectStore, bucket: ArchiveBucket, set
     if reexport and not (reason or "").strip():
         raise ReexportError("a re-export needs a reason; it is recorded with who asked")
     run = DatevRun(tenant=tenant, period=period.name, trigger=trigger)
-    client = datev_client(settings)
+    client = datev_client(settings, tenant)
     async with pool.acquire() as conn, conn.transaction():
         await store.lock_datev(conn, tenant)
         candidates = await store.approved_in_period(conn, tenant, period.first, period.last)

@@ -5,9 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from belegflow_contracts.runtime.settings import DatabaseSettings
+
+
+class DatevClientSettings(BaseModel):
+    """One tenant's DATEV client: what differs from the installation's defaults."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    consultant_number: int = Field(ge=1001, le=9_999_999)
+    client_number: int = Field(ge=1, le=99_999)
+    fiscal_year_start_month: int | None = Field(default=None, ge=1, le=12)
+    account_length: int | None = Field(default=None, ge=4, le=8)
+    chart_of_accounts: str | None = Field(default=None, pattern=r"^\d{2}$")
 
 
 class Settings(DatabaseSettings):
@@ -22,6 +34,11 @@ class Settings(DatabaseSettings):
     datev_fiscal_year_start_month: int = Field(default=1, ge=1, le=12, description="first month of the fiscal year")
     datev_account_length: int = Field(default=4, ge=4, le=8, description="GL account length (Sachkontenlänge)")
     datev_chart_of_accounts: str = Field(default="03", pattern=r"^\d{2}$", description="SKR, e.g. 03 or 04")
+    datev_clients: dict[str, DatevClientSettings] = Field(
+        default_factory=dict,
+        description='per tenant, JSON: {"acme": {"consultant_number": 29098, "client_number": 55003}}; '
+                    "a tenant not named gets the numbers above",
+    )
     datev_schedule_day: int = Field(
         default=0, ge=0, le=28,
         description="from this day of a month on, the previous months' approved invoices are exported by "

@@ -127,6 +127,15 @@ async def add_archive_entry(conn: Connection, tenant: str, seq: int, body: str, 
         "VALUES ($1, $2, $3, $4, $5, $6, $7)", tenant, seq, body, sha256, document_id, kind, key)
 
 
+async def find_archive_entry(conn: Connection, tenant: str, key: str, *, document_id: UUID | None,
+                             kind: str) -> str | None:
+    """The chain's entry (JSON) for this object of this document, if it was archived before."""
+    body: str | None = await conn.fetchval(
+        "SELECT body FROM archive_index WHERE tenant = $1 AND object_key = $2 AND kind = $3 "
+        "AND document_id IS NOT DISTINCT FROM $4 ORDER BY seq DESC LIMIT 1", tenant, key, kind, document_id)
+    return body
+
+
 async def archive_entries(conn: Connection, tenant: str) -> list[ArchiveRow]:
     rows = await conn.fetch("SELECT seq, body, sha256 FROM archive_index WHERE tenant = $1 ORDER BY seq", tenant)
     return [ArchiveRow(seq=int(r["seq"]), body=r["body"], sha256=r["sha256"]) for r in rows]

@@ -15,6 +15,7 @@ CREATE TABLE archive_index (
     PRIMARY KEY (tenant, seq)
 );
 CREATE INDEX archive_index_document ON archive_index (document_id) WHERE document_id IS NOT NULL;
+CREATE INDEX archive_index_object ON archive_index (tenant, object_key);
 -- Append-only: the chain is never changed in place.
 CREATE FUNCTION archive_index_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
