@@ -24,9 +24,10 @@ from uuid import UUID
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from belegflow_contracts.messages import ArchiveEntryV1
+from belegflow_contracts.runtime.errors import TransientError
 from belegflow_contracts.runtime.logging import get_logger
 from belegflow_export import store
 from belegflow_export.errors import ArchiveError
@@ -168,9 +169,15 @@ class ArchiveBucket:
             self._client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type,
                                     IfNoneMatch="*", **extra)
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in {"PreconditionFailed", "412"}:
+            code = exc.response.get("Error", {}).get("Code")
+            if code in {"PreconditionFailed", "412"}:
                 return False
-            raise
+            status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 500))
+            if 400 <= status < 500:  # the server refuses this put; repeating it cannot help
+                raise ArchiveError(f"archive refused to write {key}: {code} ({exc})") from exc
+            raise TransientError(f"archive put {key} failed: {exc}") from exc
+        except BotoCoreError as exc:
+            raise TransientError(f"archive put {key} failed: {exc}") from exc
         return True
 
     def get(self, key: str) -> bytes | None:

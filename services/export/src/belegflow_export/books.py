@@ -187,9 +187,9 @@ async def run_datev(pool: Pool, objects: ObjectStore, bucket: ArchiveBucket, set
             extf_sha = sha256_hex(extf)
             run.bookings = len(rows)
             items = [ArchiveItem(kind=ArchiveKind.DATEV_BATCH, data=extf, suffix=".csv", content_type="text/csv",
-                                 event="datev-export", by=by, basis=period.last),
+                                 event="datev-export", by=by, basis=now.date()),
                      ArchiveItem(kind=ArchiveKind.DATEV_DOCUMENTS, data=archive, suffix=".zip",
-                                 content_type="application/zip", event="datev-export", by=by, basis=period.last)]
+                                 content_type="application/zip", event="datev-export", by=by, basis=now.date())]
             run.archived = len(await append(conn, bucket, tenant, items, at=now,
                                             invoice_years=settings.archive_invoice_years,
                                             booking_years=settings.archive_booking_years))
@@ -251,7 +251,9 @@ async def archive_approved(conn: Connection, objects: ObjectStore, bucket: Archi
     """Archive an approved revision: original (or e-invoice XML), recognised fields, protocol, TMS transfers."""
     original = await objects.get_verified(event.original)
     suffix = _suffix(event.original.key)
-    basis = event.invoice.invoice_date or at.date()
+    # GoBD counts from the end of the year the record arose in: for us the year it is approved and archived
+    # (never the invoice date's year, which may lie so far back that the retention is over already)
+    basis = at.date()
     common: dict[str, Any] = {"event": "approved", "by": approved_by, "basis": basis,
                               "document_id": event.document_id, "revision": event.revision}
     fields = {"document_id": str(event.document_id), "revision": event.revision,
