@@ -226,6 +226,38 @@ async def test_invoices_approved_on_the_page_are_booked_and_their_audit_trail_sh
         await expect(trail.get_by_role("cell", name=event, exact=True)).to_be_visible()
 
 
+async def test_the_schedule_exports_each_earlier_month_once(
+    services: processes.ServiceSet, stack_state: stack.StackState, tenant: str, tmp_path: Path
+) -> None:
+    from belegflow_export import store
+    from belegflow_export.books import due_periods, run_datev
+    from belegflow_ops.books import export_settings, open_books
+
+    # GIVEN an approved March invoice, never exported to DATEV
+    await approve_all(services, stack_state, tenant, MARCH[:1], SAMPLES / "masterdata")
+    settings = export_settings(stack_state.service_env("export"), tmp_path / "out")
+    pool, objects, bucket = await open_books(settings)
+    try:
+        today = datetime.now(UTC).date()
+
+        async def due() -> list[str]:
+            async with pool.acquire() as conn:
+                months = await store.datev_tenants_due(conn, today.replace(day=1))
+            return [period.name for each, period in due_periods(today, months, day=1) if each == tenant]
+
+        # WHEN the schedule looks THEN its month is due, and the scheduled run books it
+        assert await due() == ["2024-03"]
+        run = await run_datev(pool, objects, bucket, settings, tenant, "2024-03", trigger="schedule", by="schedule")
+        assert len(run.invoices) == 1
+        # AND the next look finds nothing more for the tenant
+        assert await due() == []
+        async with pool.acquire() as conn:
+            trigger = await conn.fetchval("SELECT trigger FROM datev_batches WHERE batch_id = $1", run.batch_id)
+        assert trigger == "schedule"
+    finally:
+        await pool.close()
+
+
 def _s3(state: stack.StackState) -> Any:
     return boto3.client("s3", endpoint_url=state.archive_s3_url, aws_access_key_id=state.s3_access_key,
                         aws_secret_access_key=state.s3_secret_key, region_name="us-east-1")

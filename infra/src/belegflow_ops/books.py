@@ -38,7 +38,8 @@ def _quiet() -> None:
                         logger_factory=structlog.PrintLoggerFactory(sys.stderr))
 
 
-async def _runtime(settings: Settings) -> tuple[Any, Any, Any]:
+async def open_books(settings: Settings) -> tuple[Any, Any, Any]:
+    """Export's pool (schema migrated), object store and archive bucket, as the service holds them."""
     from belegflow_contracts.runtime import db
     from belegflow_contracts.runtime.storage import ObjectStore
     from belegflow_export.books import archive_bucket
@@ -55,7 +56,7 @@ async def datev_run(settings: Settings, tenant: str, period: str, *, by: str, re
                     reason: str | None) -> list[str]:
     from belegflow_export.books import run_datev
 
-    pool, objects, bucket = await _runtime(settings)
+    pool, objects, bucket = await open_books(settings)
     try:
         run = await run_datev(pool, objects, bucket, settings, tenant, period, by=by, reexport=reexport,
                               reason=reason)
@@ -68,7 +69,7 @@ async def verify_archive(settings: Settings, tenant: str | None) -> list[Any]:
     from belegflow_export import store
     from belegflow_export.archive import verify
 
-    pool, _, bucket = await _runtime(settings)
+    pool, _, bucket = await open_books(settings)
     try:
         async with pool.acquire() as conn:
             tenants = [tenant] if tenant else await store.archive_tenants(conn)
@@ -80,7 +81,7 @@ async def verify_archive(settings: Settings, tenant: str | None) -> list[Any]:
 async def auditor_export(settings: Settings, tenant: str, first: date, last: date, out: Path) -> Any:
     from belegflow_export.gdpdu import export_for_auditor
 
-    pool, _, bucket = await _runtime(settings)
+    pool, _, bucket = await open_books(settings)
     try:
         return await export_for_auditor(pool, bucket, tenant, first, last, out)
     finally:
