@@ -12,7 +12,7 @@ LOCAL_PACKAGES := belegflow-contracts belegflow-ingest belegflow-ocr belegflow-m
 SOURCES := contracts/src services/*/src infra/src edge/src
 
 .PHONY: lock install run test lint typecheck unit e2e schemas bench bench-edge bench-recognition bench-engines samples down clean install-tesseract \
-        devset devset-tools bench-accruals install-chromium install-dovecot bench-mail
+        devset devset-tools bench-accruals bench-books install-chromium install-dovecot bench-mail
 
 install: $(STAMP)
 
@@ -96,6 +96,9 @@ bench-engines: install
 
 bench-accruals: install
 	$(PY) -m bench.accruals --invoices 300 --accruals 1000000
+
+bench-books: install
+	$(PY) -m bench.books --invoices 100000 --archive 2000
 
 clean:
 	-$(VENV)/bin/belegflow stack down
