@@ -143,6 +143,11 @@ def recognition_cancel(tenant: str) -> str:
 ALL_RECOGNITION_CANCELS: Final = "docs.*.recognition-cancel.v1"
 
 
+def service_inbox(service: str) -> str:
+    """A service's own reply-subject prefix; its NATS user may subscribe there and to no other inbox."""
+    return f"_INBOX_{service}"
+
+
 def dlq(service: str) -> str:
     return f"dlq.{service}.v1"
 

@@ -77,15 +77,23 @@ def _init(state: stack.StackState) -> None:
 def stack_up() -> None:
     """Start NATS (JetStream), Postgres and S3 on free ports; create roles, schemas, streams, buckets."""
     settings = _settings()
+
+    def progress(line: str) -> None:
+        typer.echo(line, err=True)
+
     try:
-        state = stack.up(settings.home, sync_interval=settings.nats_sync_interval)
+        state = stack.up(settings.home, sync_interval=settings.nats_sync_interval, progress=progress)
+        progress("creating roles, schemas, streams and buckets ...")
         _init(state)
     except stack.StackError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
+    # never a password: they are in the 0600 files under the stack's folder
     typer.echo(f"stack running under {state.home} (JetStream sync_interval: {state.sync_interval})")
-    typer.echo(f"  NATS      {state.nats_url}\n  Postgres  {state.admin_dsn}\n  S3        {state.s3_url}")
-    typer.echo(f"settings per service: {state.home}/env/<service>.env")
+    typer.echo(f"  NATS      {state.nats_server_url} (operator user {state.nats_user})\n"
+               f"  Postgres  {state.admin_dsn_shown}\n  S3        {state.s3_url}")
+    typer.echo(f"credentials: {stack.state_file(Path(state.home))}; settings per service: "
+               f"{state.home}/env/<service>.env (both readable by their owner only)")
 
 
 @stack_app.command("down")

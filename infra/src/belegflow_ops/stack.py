@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,12 @@ class StackState:
     nats_system_password: str = ""
     # the first HTTP credential of the installation: every role for every tenant (CLI, demo, tests)
     bootstrap_api_key: str = ""
+    # least privilege: each service its own NATS user (belegflow_ops.natsperms), S3 key and database role;
+    # the operator's user above (CLI, `stack init`, tests) is the only one that may change the topology
+    service_nats_passwords: dict[str, str] = field(default_factory=dict)
+    s3_service_keys: dict[str, list[str]] = field(default_factory=dict)
+    # the Postgres superuser's password: every login is scram-sha-256, also on 127.0.0.1
+    pg_superuser_password: str = ""
 
     @property
     def nats_url(self) -> str:
@@ -73,18 +80,39 @@ class StackState:
 
     @property
     def admin_dsn(self) -> str:
+        auth = f"{self.pg_superuser}:{self.pg_superuser_password}" if self.pg_superuser_password else self.pg_superuser
+        return f"postgresql://{auth}@127.0.0.1:{self.pg_port}/{DB_NAME}"
+
+    @property
+    def admin_dsn_shown(self) -> str:
+        """The admin DSN as printed: never with its password."""
         return f"postgresql://{self.pg_superuser}@127.0.0.1:{self.pg_port}/{DB_NAME}"
+
+    def s3_key(self, service: str) -> tuple[str, str]:
+        """The service's own S3 key pair (older stacks: the shared one)."""
+        pair = self.s3_service_keys.get(service)
+        return (pair[0], pair[1]) if pair else (self.s3_access_key, self.s3_secret_key)
+
+    def nats_user_of(self, service: str) -> tuple[str, str]:
+        """The service's own NATS user and password (older stacks: the shared one)."""
+        if service in self.service_nats_passwords:
+            return service_nats_user(service), self.service_nats_passwords[service]
+        return self.nats_user, self.nats_password
 
     def database_url(self, service: str) -> str:
         return f"postgresql://{service}:{self.role_passwords[service]}@127.0.0.1:{self.pg_port}/{DB_NAME}"
 
     def service_env(self, service: str) -> dict[str, str]:
         """The environment a service process needs; the same names compose and Kubernetes set."""
+        user, password = self.nats_user_of(service)
+        access_key, secret_key = self.s3_key(service)
         env = {
-            "BELEGFLOW_NATS_URL": self.nats_url,
+            "BELEGFLOW_NATS_URL": self.nats_server_url,
+            "BELEGFLOW_NATS_USER": user,
+            "BELEGFLOW_NATS_PASSWORD": password,
             "BELEGFLOW_S3_ENDPOINT_URL": self.s3_url,
-            "BELEGFLOW_S3_ACCESS_KEY_ID": self.s3_access_key,
-            "BELEGFLOW_S3_SECRET_ACCESS_KEY": self.s3_secret_key,
+            "BELEGFLOW_S3_ACCESS_KEY_ID": access_key,
+            "BELEGFLOW_S3_SECRET_ACCESS_KEY": secret_key,
         }
         if service in DB_SERVICES:
             env["BELEGFLOW_DATABASE_URL"] = self.database_url(service)
@@ -96,6 +124,10 @@ class StackState:
             env["BELEGFLOW_NATS_SYSTEM_URL"] = (
                 f"nats://{NATS_SYSTEM_USER}:{self.nats_system_password}@127.0.0.1:{self.nats_port}")
         return env
+
+
+def service_nats_user(service: str) -> str:
+    return f"belegflow-{service}"
 
 
 def new_api_key() -> str:
@@ -159,12 +191,22 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _spawn(cmd: list[str], log: Path) -> subprocess.Popen[bytes]:
+def _spawn(cmd: list[str], log: Path, *, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as out:
         return subprocess.Popen(  # noqa: S603 - our own binaries, no shell
-            cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+            cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            env={**os.environ, **env} if env else None,
         )
+
+
+def write_secret(path: Path, text: str) -> None:
+    """Write a file only its owner can read, from its first byte on (no window with wider rights)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an older file keeps its mode through O_CREAT
+    with os.fdopen(fd, "w") as out:
+        out.write(text)
 
 
 # --- NATS ----------------------------------------------------------------------------------------
@@ -179,22 +221,34 @@ jetstream {{
   # (Jepsen, NATS 2.12.1). "always" fsyncs every write; bench/pipeline reports what it costs.
   sync_interval: {sync_interval}
 }}
-# Services log in as one user; every other connection (a device) is sent to ingest, which answers with a
-# short-lived user JWT allowed only below the device's own subjects (auth callout, signed by the issuer).
-# Ingest's system-account user disconnects the open connections of a device that is reset or revoked.
+# Each service logs in as its own user, allowed only its own subjects, consumers and JetStream API calls
+# (belegflow_ops.natsperms); the operator's user (CLI, `stack init`) alone may change streams and buckets.
+# Every other connection (a device) is sent to ingest, which answers with a short-lived user JWT allowed only
+# below the device's own subjects (auth callout, signed by the issuer). Ingest's system-account user
+# disconnects the open connections of a device that is reset or revoked.
 accounts {{
   SYS {{ users: [ {{ user: {sys_user}, password: {sys_password} }} ] }}
 }}
 system_account: SYS
 authorization {{
   timeout: 5
-  users: [ {{ user: {user}, password: {password} }} ]
+  users: {users}
   auth_callout {{
     issuer: {issuer}
-    auth_users: [ {user}, {sys_user} ]
+    auth_users: {auth_users}
   }}
 }}
 """
+
+
+def nats_users(state: StackState) -> list[dict[str, Any]]:
+    """The operator's user (every right) and one user per service with its permissions."""
+    from belegflow_ops.natsperms import permissions
+
+    users: list[dict[str, Any]] = [{"user": state.nats_user, "password": state.nats_password}]
+    for service, password in state.service_nats_passwords.items():
+        users.append({"user": service_nats_user(service), "password": password, "permissions": permissions(service)})
+    return users
 
 
 def new_issuer_seed() -> str:
@@ -211,20 +265,21 @@ def issuer_public_key(seed: str) -> str:
 def _start_nats(state: StackState, home: Path) -> int:
     conf = home / "nats" / "nats-server.conf"
     conf.parent.mkdir(parents=True, exist_ok=True)
-    conf.write_text(
+    write_secret(
+        conf,
         NATS_CONF.format(
             port=state.nats_port,
             monitor=state.nats_monitor_port,
             store=home / "nats" / "jetstream",
             sync_interval=state.sync_interval,
-            user=json.dumps(state.nats_user),
-            password=json.dumps(state.nats_password),
+            users=json.dumps(nats_users(state)),
+            auth_users=json.dumps([state.nats_user, NATS_SYSTEM_USER,
+                                   *(service_nats_user(s) for s in state.service_nats_passwords)]),
             issuer=issuer_public_key(state.nats_issuer_seed),
             sys_user=json.dumps(NATS_SYSTEM_USER),
             sys_password=json.dumps(state.nats_system_password),
-        )
+        ),
     )
-    conf.chmod(0o600)
     proc = _spawn([_bin("nats-server"), "-c", str(conf)], home / "logs" / "nats.log")
     _wait_port(state.nats_port, what="nats-server", proc=proc)
     return proc.pid
@@ -278,11 +333,20 @@ def _start_postgres(state: StackState, home: Path) -> int:
         data.mkdir(parents=True, exist_ok=True)
         if user:
             shutil.chown(data, user, user)
-        subprocess.run(  # noqa: S603
-            [str(_pg_bin("initdb")), "-D", str(data), "-U", state.pg_superuser, "--auth=trust", "--encoding=UTF8",
-             "--locale=C"],
-            check=True, capture_output=True, **_as_user(user),
-        )
+        # every login needs its password (scram-sha-256), also locally; the superuser's comes from a file
+        # only initdb reads, never from a command line
+        pwfile = home / "pg" / "superuser.pw"
+        write_secret(pwfile, state.pg_superuser_password + "\n")
+        if user:
+            shutil.chown(pwfile, user, user)
+        try:
+            subprocess.run(  # noqa: S603
+                [str(_pg_bin("initdb")), "-D", str(data), "-U", state.pg_superuser, "--auth=scram-sha-256",
+                 f"--pwfile={pwfile}", "--encoding=UTF8", "--locale=C"],
+                check=True, capture_output=True, **_as_user(user),
+            )
+        finally:
+            pwfile.unlink(missing_ok=True)
     sockdir = home / "pg"
     opts = (
         f"-p {state.pg_port} -h 127.0.0.1 -k {sockdir} -c max_connections=300 -c shared_buffers=64MB"
@@ -299,13 +363,15 @@ def _start_postgres(state: StackState, home: Path) -> int:
     pid = int((data / "postmaster.pid").read_text().split()[0])
     _wait_port(state.pg_port, what="postgres")
     psql = [str(_pg_bin("psql")), "-h", "127.0.0.1", "-p", str(state.pg_port), "-U", state.pg_superuser]
+    # the password travels in the environment of psql only, never on its command line
+    pg_env = {**os.environ, "PGPASSWORD": state.pg_superuser_password} if state.pg_superuser_password else None
     exists = subprocess.run(  # noqa: S603
         [*psql, "-d", "postgres", "-tAc", f"SELECT 1 FROM pg_database WHERE datname='{DB_NAME}'"],
-        check=True, capture_output=True,
+        check=True, capture_output=True, env=pg_env,
     ).stdout.strip()
     if not exists:
         subprocess.run([*psql, "-d", "postgres", "-c", f"CREATE DATABASE {DB_NAME}"], check=True,  # noqa: S603
-                       capture_output=True)
+                       capture_output=True, env=pg_env)
     return pid
 
 
@@ -326,11 +392,15 @@ def _start_s3(state: StackState, home: Path) -> int:
     root.mkdir(parents=True, exist_ok=True)
     conf = home / "rclone.conf"
     conf.touch()
+    # The key pairs go in the environment, not on the command line (where `ps` shows them to everyone).
+    # rclone serve s3 knows key pairs but no policies: every key may do everything in every bucket, so a key
+    # per service can be told apart and replaced, but not limited (MinIO in compose/Kubernetes can).
+    pairs = [(state.s3_access_key, state.s3_secret_key), *(tuple(p) for p in state.s3_service_keys.values())]
     proc = _spawn(
         [_bin("rclone"), "serve", "s3", "--config", str(conf), "--addr", f"127.0.0.1:{state.s3_port}",
-         "--auth-key", f"{state.s3_access_key},{state.s3_secret_key}", "--vfs-cache-mode", "off",
-         "--force-path-style", str(root)],
+         "--vfs-cache-mode", "off", "--force-path-style", str(root)],
         home / "logs" / "s3.log",
+        env={"RCLONE_AUTH_KEY": ",".join(f'"{key},{secret}"' for key, secret in pairs)},
     )
     _wait_port(state.s3_port, what="rclone serve s3", proc=proc)
     return proc.pid
@@ -352,21 +422,30 @@ def load_state(home: Path) -> StackState | None:
 
 def save_state(state: StackState) -> None:
     home = Path(state.home)
-    path = state_file(home)
-    path.write_text(json.dumps(asdict(state), indent=2))
-    path.chmod(0o600)
+    write_secret(state_file(home), json.dumps(asdict(state), indent=2))
     env_dir = home / "env"
-    env_dir.mkdir(exist_ok=True)
+    env_dir.mkdir(mode=0o700, exist_ok=True)
+    env_dir.chmod(0o700)
     for service in SERVICES:
         lines = [f"{k}={v}" for k, v in state.service_env(service).items()]
-        (env_dir / f"{service}.env").write_text("\n".join(lines) + "\n")
+        write_secret(env_dir / f"{service}.env", "\n".join(lines) + "\n")
 
 
 def is_running(state: StackState) -> bool:
     return bool(state.pids) and all(_alive(pid) for pid in state.pids.values())
 
 
-def up(home: Path, *, sync_interval: str = "always") -> StackState:
+def _step(progress: Callable[[str], None] | None, what: str, start: Callable[[], int]) -> int:
+    began = time.monotonic()
+    if progress:
+        progress(f"starting {what} ...")
+    pid = start()
+    if progress:
+        progress(f"started {what} (pid {pid}, {time.monotonic() - began:.1f} s)")
+    return pid
+
+
+def up(home: Path, *, sync_interval: str = "always", progress: Callable[[str], None] | None = None) -> StackState:
     """Start whatever is not running; reuse ports and credentials of an earlier start."""
     home = home.resolve()
     home.mkdir(parents=True, exist_ok=True)
@@ -384,6 +463,7 @@ def up(home: Path, *, sync_interval: str = "always") -> StackState:
             s3_secret_key=secrets.token_hex(16),
             role_passwords={s: secrets.token_hex(12) for s in DB_SERVICES},
             sync_interval=sync_interval,
+            pg_superuser_password=secrets.token_hex(16),
         )
     else:
         down(home)
@@ -396,10 +476,13 @@ def up(home: Path, *, sync_interval: str = "always") -> StackState:
         state.nats_system_password = secrets.token_hex(16)
     if not state.bootstrap_api_key:
         state.bootstrap_api_key = new_api_key()
+    for service in SERVICES:
+        state.service_nats_passwords.setdefault(service, secrets.token_hex(16))
+        state.s3_service_keys.setdefault(service, [f"belegflow-{service}", secrets.token_hex(16)])
     try:
-        state.pids["nats"] = _start_nats(state, home)
-        state.pids["postgres"] = _start_postgres(state, home)
-        state.pids["s3"] = _start_s3(state, home)
+        state.pids["nats"] = _step(progress, "nats-server", lambda: _start_nats(state, home))
+        state.pids["postgres"] = _step(progress, "postgres", lambda: _start_postgres(state, home))
+        state.pids["s3"] = _step(progress, "S3 server (rclone)", lambda: _start_s3(state, home))
     except (StackError, subprocess.CalledProcessError, OSError) as exc:
         save_state(state)
         down(home)

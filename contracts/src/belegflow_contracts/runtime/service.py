@@ -16,9 +16,10 @@ from faststream.nats.opentelemetry import NatsTelemetryMiddleware
 from faststream.nats.prometheus import NatsPrometheusMiddleware
 from prometheus_client import REGISTRY
 
+from belegflow_contracts import subjects
 from belegflow_contracts.runtime import db
 from belegflow_contracts.runtime.logging import configure_logging, get_logger
-from belegflow_contracts.runtime.messaging import ensure_topology, error_policy, relay_outbox
+from belegflow_contracts.runtime.messaging import error_policy, relay_outbox, wait_for_topology
 from belegflow_contracts.runtime.settings import DatabaseSettings, ServiceSettings
 from belegflow_contracts.runtime.storage import ObjectStore
 from belegflow_contracts.runtime.telemetry import configure_tracing
@@ -42,6 +43,9 @@ def build_broker(service: str, router: NatsRouter, *, nats_url: str = "nats://12
         logger=logging.getLogger(f"belegflow.{service}.broker"),
         log_level=logging.DEBUG,  # per-message "Received/Processed" lines only when debugging
         graceful_timeout=15.0,
+        # replies (JetStream acks, pulls, requests) arrive below the service's own prefix: its NATS user
+        # may read no other inbox
+        inbox_prefix=subjects.service_inbox(service),
         max_reconnect_attempts=-1,
         reconnect_time_wait=1,
     )
@@ -78,9 +82,11 @@ async def start(
         from prometheus_client import start_http_server
 
         start_http_server(settings.metrics_port)
-    nc = await nats.connect(settings.nats_url, connect_timeout=10, max_reconnect_attempts=5)
+    nc = await nats.connect(settings.nats_url, connect_timeout=10, max_reconnect_attempts=5,
+                            inbox_prefix=subjects.service_inbox(service).encode())
     try:
-        await ensure_topology(nc.jetstream())
+        # streams and buckets are made by the operator (`belegflow stack init`); a service may not
+        await wait_for_topology(nc.jetstream())
     finally:
         await nc.close()
     runtime = Runtime(service=service, settings=settings, broker=broker, objects=ObjectStore.from_settings(settings))
