@@ -24,6 +24,7 @@ from belegflow_contracts.messages import (
     SupplierBatchV1,
 )
 from belegflow_contracts.types import normalize_tenant
+from belegflow_ops.settings import redact_url
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -91,7 +92,7 @@ async def import_file(
     try:
         nc = await nats.connect(nats_url, connect_timeout=5, max_reconnect_attempts=2)
     except (OSError, nats.errors.Error) as exc:
-        raise TimeoutError(f"cannot reach NATS at {nats_url}: {exc}") from exc
+        raise TimeoutError(f"cannot reach NATS at {redact_url(nats_url)}: {exc}") from exc
     try:
         js = nc.jetstream()
         answer: asyncio.Future[MasterDataAppliedV1] = asyncio.get_running_loop().create_future()
@@ -141,7 +142,7 @@ async def publish_accrual_settings(settings: AccrualSettingsV1, *, nats_url: str
     try:
         nc = await nats.connect(nats_url, connect_timeout=5, max_reconnect_attempts=2)
     except (OSError, nats.errors.Error) as exc:
-        raise TimeoutError(f"cannot reach NATS at {nats_url}: {exc}") from exc
+        raise TimeoutError(f"cannot reach NATS at {redact_url(nats_url)}: {exc}") from exc
     try:
         ack = await nc.jetstream().publish(
             subjects.accrual_settings(settings.tenant), settings.model_dump_json().encode(),
