@@ -16,7 +16,7 @@ from faststream.nats import NatsBroker
 from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
 
 from belegflow_contracts.runtime import service
-from belegflow_ingest import auth_service, credential_store, credentials, desk, http_auth
+from belegflow_ingest import auth_service, credential_store, credentials, desk, http_auth, web
 from belegflow_ingest.access import ALL_TENANTS, Role
 from belegflow_ingest.devices_http import api as devices_api
 from belegflow_ingest.edge import router as edge_router
@@ -72,6 +72,8 @@ def create_app(settings: Settings) -> FastAPI:
 
     oidc = http_auth.OidcVerifier(settings) if settings.oidc_issuer else None
     app.middleware("http")(http_auth.gate(oidc))
+    # added last, so it is the outermost: it also sees the gate's database lookups fail
+    app.middleware("http")(web.guard)
     app.include_router(api)
     app.include_router(recognition_router)
     app.include_router(review_router)
