@@ -296,9 +296,43 @@ def upload(files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=Fal
     raise typer.Exit(1 if failed else 0)
 
 
+def _expand(paths: list[Path]) -> list[Path]:
+    """Files as given; a folder stands for the files in it (not hidden ones), in name order."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files += sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+        else:
+            files.append(path)
+    return files
+
+
+class Progress:
+    """Counts and rate of long work on standard error (standard output stays the result), at most once a second."""
+
+    def __init__(self, what: str, total: int, *, every_s: float = 1.0) -> None:
+        self.what, self.total, self.every_s = what, total, every_s
+        self.done = self.failed = 0
+        self.started = self._shown = time.monotonic()
+
+    def step(self, *, failed: bool = False) -> None:
+        self.done += 1
+        self.failed += failed
+        now = time.monotonic()
+        if now - self._shown >= self.every_s or self.done == self.total:
+            self._shown = now
+            self.show()
+
+    def show(self) -> None:
+        elapsed = max(time.monotonic() - self.started, 1e-6)
+        failed = f", {self.failed} failed" if self.failed else ""
+        typer.echo(f"{self.what}: {self.done}/{self.total}{failed} ({self.done / elapsed:.1f}/s, "
+                   f"{elapsed:.0f} s)", err=True)
+
+
 @app.command("extract")
 def extract(
-    files: Annotated[list[Path], typer.Argument(help="PDF, image or e-invoice XML files")],
+    files: Annotated[list[Path], typer.Argument(help="PDF, image or e-invoice XML files, or folders of them")],
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object per document and line")] = False,
 ) -> None:
     """Run recognition on files with no server at all."""
@@ -306,16 +340,25 @@ def extract(
     from belegflow_ocr.errors import RecognitionError
 
     status = 0
-    for path in files:
+    todo = _expand(files)
+    progress = Progress("extracted", len(todo)) if len(todo) > 1 else None
+    for path in todo:
         try:
             result = extract_to_json(path)
-        except (OSError, RecognitionError) as exc:
-            # one line per input, so a batch stays parseable; the error says what is wrong with this file
+        except Exception as exc:
+            # one line per input, so a batch stays parseable and goes on; the error says what is wrong with
+            # this file (a RecognitionError); anything else is a fault of ours, still named, never a traceback
+            expected = isinstance(exc, (OSError, RecognitionError))
+            detail = str(exc) if expected else f"internal error: {type(exc).__name__}: {exc}"
             if as_json:
-                typer.echo(json.dumps({"file": str(path), "error": str(exc), "error_type": type(exc).__name__}))
-            typer.echo(f"error: {path}: {exc}", err=True)
+                typer.echo(json.dumps({"file": str(path), "error": detail, "error_type": type(exc).__name__}))
+            typer.echo(f"error: {path}: {detail}" if str(path) not in detail else f"error: {detail}", err=True)
             status = 1
+            if progress:
+                progress.step(failed=True)
             continue
+        if progress:
+            progress.step()
         if as_json:
             typer.echo(json.dumps(result, ensure_ascii=False))
             continue
