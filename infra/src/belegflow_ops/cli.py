@@ -9,7 +9,8 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from collections.abc import Awaitable
+from typing import Annotated, Any, Literal, TypeVar
 
 import httpx
 import typer
@@ -30,6 +31,7 @@ app.add_typer(dlq_app, name="dlq")
 # resolved when a command runs: BELEGFLOW_INGEST_URL, else the local services
 app.add_typer(devices.build_app(lambda: _ingest_url(_settings())), name="devices")
 
+T = TypeVar("T")
 TenantOpt = Annotated[str, typer.Option("--tenant", "-t", help="tenant (Mandant)")]
 
 
@@ -187,7 +189,10 @@ def services_up(
     old = processes.ServiceSet.load(Path(state.home))
     if old is not None:
         processes.stop_all(old)
+    typer.echo(f"starting {', '.join(stack.SERVICES)} ...", err=True)
+    began = time.monotonic()
     services = processes.start_all(state, export_dir=out, inbox_dir=inbox)
+    typer.echo(f"services ready ({time.monotonic() - began:.1f} s)", err=True)
     typer.echo(f"services running; ingest at {services.ingest_url} (OpenAPI: {services.ingest_url}/docs)")
     typer.echo(f"logs: {state.home}/logs/<service>.log")
 
@@ -269,30 +274,72 @@ def md_accrual_settings(
 # --- documents -----------------------------------------------------------------------------------
 
 
+class IngestUnreachableError(RuntimeError):
+    """Ingest did not answer at all (not running, wrong URL)."""
+
+
 def upload_file(client: httpx.Client, base: str, tenant: str, path: Path) -> dict[str, Any]:
-    with path.open("rb") as fh:
-        response = client.post(f"{base}/v1/documents", files={"file": (path.name, fh)},
-                               headers={"X-Tenant": tenant, **auth_header()})
-    body: dict[str, Any] = response.json()
+    try:
+        with path.open("rb") as fh:
+            response = client.post(f"{base}/v1/documents", files={"file": (path.name, fh)},
+                                   headers={"X-Tenant": tenant, **auth_header()})
+    except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+        raise IngestUnreachableError(f"ingest at {base} does not answer ({exc}): is it running? "
+                                     "(`belegflow services up`, or set BELEGFLOW_INGEST_URL)") from exc
+    except httpx.HTTPError as exc:
+        raise ValueError(f"{path.name}: {type(exc).__name__}: {exc}") from exc
+    try:
+        body: dict[str, Any] = response.json()
+    except ValueError:
+        body = {"code": "not-json", "detail": response.text[:200]}
     if response.status_code >= 400:
-        raise ValueError(f"{path.name}: {response.status_code} {body.get('code')}: {body.get('detail')}")
+        retry = f" (retry after {response.headers['Retry-After']} s)" if "Retry-After" in response.headers else ""
+        raise ValueError(f"{path.name}: {response.status_code} {body.get('code')}: {body.get('detail')}{retry}")
     return body
 
 
 @app.command("upload")
-def upload(files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False)], tenant: TenantOpt) -> None:
-    """Upload documents to ingest over HTTP."""
+def upload(
+    files: Annotated[list[Path], typer.Argument(exists=True, help="files, or folders of them")],
+    tenant: TenantOpt,
+    jobs: Annotated[int, typer.Option(min=1, max=64, help="uploads at the same time")] = 4,
+    wait: Annotated[bool, typer.Option("--wait", help="wait until every document is exported, in review "
+                                                      "or failed")] = False,
+    timeout: Annotated[float, typer.Option(help="seconds --wait waits at most")] = 600.0,
+) -> None:
+    """Upload documents to ingest over HTTP; progress (count, rate) on standard error."""
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
     base = _ingest_url(_settings())
+    todo = _expand(files)
+    progress = Progress("uploaded", len(todo))
     failed = 0
-    with httpx.Client(timeout=60) as client:
-        for path in files:
+    ids: dict[str, str] = {}
+    with httpx.Client(timeout=60) as client, ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = {pool.submit(upload_file, client, base, tenant, path): path for path in todo}
+        for future in as_completed(futures):
+            path = futures[future]
             try:
-                body = upload_file(client, base, tenant, path)
+                body = future.result()
+            except IngestUnreachableError as exc:
+                for other in futures:
+                    other.cancel()
+                typer.echo(f"error: {exc}", err=True)
+                raise typer.Exit(1) from exc
             except ValueError as exc:
                 typer.echo(f"error: {exc}", err=True)
                 failed += 1
+                progress.step(failed=True)
                 continue
+            ids[str(path)] = body["id"]
             typer.echo(f"{path.name}: {'duplicate of ' if body['duplicate'] else ''}{body['id']}")
+            progress.step()
+        if wait and ids:
+            docs = _wait_final(client, base, ids, timeout, progress=Progress("processed", len(ids)))
+            stuck = {name: d.get("status") for name, d in docs.items() if d.get("status") not in FINAL_STATUSES}
+            for name, status in stuck.items():
+                typer.echo(f"error: {Path(name).name}: {status}", err=True)
+            failed += len(stuck)
     raise typer.Exit(1 if failed else 0)
 
 
@@ -391,12 +438,27 @@ def schemas(
 # --- dead letters --------------------------------------------------------------------------------
 
 
+def _run_nats(work: Awaitable[T]) -> T:
+    """Run a NATS call of the CLI; a server that cannot be reached is a one-line error, not a traceback."""
+    import nats.errors
+
+    try:
+        return asyncio.run(work)  # type: ignore[arg-type]
+    except (OSError, TimeoutError, nats.errors.Error) as exc:
+        typer.echo(f"error: NATS did not answer: {type(exc).__name__}: {exc}", err=True)
+        raise typer.Exit(1) from exc
+
+
 @dlq_app.command("list")
 def dlq_list() -> None:
     """Show the dead letters with their reasons."""
     from belegflow_ops.dlq import read_dead_letters
 
-    for seq, letter in asyncio.run(read_dead_letters(_nats_url(_settings()))):
+    letters = _run_nats(read_dead_letters(_nats_url(_settings())))
+    if not letters:
+        typer.echo("the DLQ is empty")
+        return
+    for seq, letter in letters:
         typer.echo(f"#{seq} {letter.at:%Y-%m-%d %H:%M:%S} {letter.service:9} {letter.subject}  "
                    f"doc={letter.document_id or '-'}\n    {letter.reason.splitlines()[0][:200]}")
 
@@ -406,9 +468,14 @@ def dlq_redrive(
     sequence: Annotated[list[int], typer.Argument(help="DLQ stream sequence numbers (see `dlq list`)")],
 ) -> None:
     """Publish dead letters again to the subject they came from."""
-    from belegflow_ops.dlq import redrive
+    from belegflow_ops.dlq import UnknownDeadLetterError, redrive
 
-    for seq, subject in asyncio.run(redrive(_nats_url(_settings()), sequence)):
+    try:
+        done = _run_nats(redrive(_nats_url(_settings()), sequence))
+    except UnknownDeadLetterError as exc:
+        typer.echo(f"error: {exc}; nothing re-driven", err=True)
+        raise typer.Exit(1) from exc
+    for seq, subject in done:
         typer.echo(f"#{seq} re-driven to {subject}")
 
 
@@ -449,10 +516,16 @@ def demo(
     base = _ingest_url(_settings())
     invoices = sorted((samples / "invoices").glob("*.pdf"))
     ids: dict[str, str] = {}
+    uploaded = Progress("uploaded", len(invoices))
     with httpx.Client(timeout=60, headers=auth_header()) as client:
         for path in invoices:
-            ids[path.name] = upload_file(client, base, tenant, path)["id"]
-        docs = _wait_final(client, base, ids, timeout)
+            try:
+                ids[path.name] = upload_file(client, base, tenant, path)["id"]
+            except (ValueError, IngestUnreachableError) as exc:
+                typer.echo(f"error: {exc}", err=True)
+                raise typer.Exit(1) from exc
+            uploaded.step()
+        docs = _wait_final(client, base, ids, timeout, progress=Progress("processed", len(ids)))
     _print_table(docs)
     login = _demo_login(tenant)
     typer.echo(f"\nexports in {out.resolve()}; ingest API at {base}/docs")
@@ -515,13 +588,24 @@ def _decision(doc: dict[str, Any]) -> str:
     return str(review.get("state") or "-")
 
 
-def _wait_final(client: httpx.Client, base: str, ids: dict[str, str], timeout: float) -> dict[str, dict[str, Any]]:
+def _wait_final(client: httpx.Client, base: str, ids: dict[str, str], timeout: float, *,
+                progress: Progress | None = None) -> dict[str, dict[str, Any]]:
     deadline = time.monotonic() + timeout
     docs: dict[str, dict[str, Any]] = {}
+    final = (*FINAL_STATUSES, "failed")
+    done = 0
     while time.monotonic() < deadline:
         for name, doc_id in ids.items():
-            docs[name] = client.get(f"{base}/v1/documents/{doc_id}").json()
-        if all(d.get("status") in (*FINAL_STATUSES, "failed") for d in docs.values()):
+            if docs.get(name, {}).get("status") in final:
+                continue
+            try:
+                docs[name] = client.get(f"{base}/v1/documents/{doc_id}", headers=auth_header()).json()
+            except (httpx.HTTPError, ValueError):
+                continue  # ingest briefly away or busy: asked again on the next round
+            if progress and docs[name].get("status") in final:
+                progress.step(failed=docs[name].get("status") == "failed")
+        done = sum(1 for d in docs.values() if d.get("status") in final)
+        if done == len(ids):
             break
         time.sleep(0.5)
     return docs
