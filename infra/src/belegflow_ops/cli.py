@@ -7,9 +7,9 @@ import json
 import secrets
 import sys
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Awaitable
 from typing import Annotated, Any, Literal, TypeVar
 
 import httpx
