@@ -63,3 +63,12 @@ def test_upload_of_a_folder_with_jobs_and_wait_shows_progress(
     assert "Traceback" not in result.stderr
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.splitlines()) == invoices
+
+
+def test_masterdata_nested_100000_deep_is_one_line(stack_state: stack.StackState, tmp_path: Path) -> None:
+    path = tmp_path / "suppliers.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    result = belegflow("masterdata", "import", "suppliers", str(path), "--tenant", "acme", home=stack_state.home)
+    assert result.returncode == 1
+    assert "nested too deeply" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -234,6 +234,9 @@ def md_import(
     except (TimeoutError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
+    except RecursionError as exc:
+        typer.echo(f"error: {file} is nested too deeply to be master data; nothing was imported", err=True)
+        raise typer.Exit(1) from exc
     if applied.error:
         typer.echo(f"error: {kind} from {file} refused: {applied.error}", err=True)
         raise typer.Exit(1)
