@@ -71,3 +71,26 @@ def test_upload_while_postgres_is_down_is_503_with_retry_after(
         assert response.status_code == 503, response.text
         time.sleep(0.5)
     assert response.status_code in (200, 201), response.text
+
+
+UBL = SAMPLES / "einvoices" / "xrechnung-testsuite" / "src" / "test" / "business-cases" / "standard" / \
+    "01.01a-INVOICE_ubl.xml"
+
+
+async def test_a_ubl_invoice_starting_with_an_xml_comment_is_taken_in_and_read(
+    services: processes.ServiceSet, tenant: str, tmp_path: Path
+) -> None:
+    from tests.e2e.test_review import wait_for
+
+    # GIVEN a valid UBL invoice whose prolog holds a comment before the first element (and no XML declaration)
+    body = UBL.read_bytes()
+    if body.startswith(b"<?xml"):
+        body = body[body.index(b"?>") + 2:]
+    path = tmp_path / "commented.xml"
+    path.write_bytes(b"<!-- exported by ERP 7.1; do not edit -->\n<?xml-stylesheet href=\"x.xsl\"?>\n" + body)
+    # WHEN it is uploaded THEN it is taken in as XML, as `belegflow extract` reads it
+    response = upload(services, tenant, path)
+    assert response.status_code == 201, response.text
+    assert response.json()["media_type"] == "application/xml"
+    doc = await wait_for(services, response.json()["id"], lambda d: d.get("status") not in ("ingested", None))
+    assert doc["status"] != "failed", doc
