@@ -4,6 +4,7 @@ without a word; the device list orders sessions by central's clock and shows wha
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -139,3 +140,38 @@ async def test_reset_while_nats_is_down_answers_the_new_code(
     assert redeem_code(services, code).status_code == 200
     with pytest.raises(Exception, match="Authorization Violation"):
         await connect_device(paired)
+
+
+def _agent(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "belegflow_edge", "--home", str(home), *args], capture_output=True,
+                          text=True, timeout=120, check=False)
+
+
+def test_an_agent_whose_slot_was_reset_says_so_and_can_save_its_documents(
+    services: processes.ServiceSet, tenant: str, tmp_path: Path
+) -> None:
+    from tests.conftest import SAMPLES, release_device
+
+    # GIVEN a paired agent holding one captured document it has not synced
+    home = tmp_path / "agent"
+    code = release_device(services, tenant, "kasse-24")["code"]
+    assert _agent(home, "pair", "--server", services.ingest_url, "--code", code).returncode == 0
+    invoice = SAMPLES / "invoices" / "invoice-01-din.pdf"
+    captured = _agent(home, "capture", str(invoice), "--type", "invoice")
+    assert captured.returncode == 0, captured.stderr
+    # WHEN the operator resets its slot (forced: central does not know of the document yet)
+    assert _reset(services, tenant, "kasse-24", force=True).status_code == 200
+    # THEN the agent's next sync says it was reset and how to save its documents
+    sync = _agent(home, "sync")
+    assert sync.returncode == 3, (sync.stdout, sync.stderr)
+    output = sync.stdout + sync.stderr
+    assert "reset or revoked" in output
+    assert "belegflow-edge export" in output
+    assert "1 document(s) not yet synced" in output
+    # AND export copies the document out, byte for byte, with a manifest
+    out = tmp_path / "saved"
+    exported = _agent(home, "export", "--out", str(out))
+    assert exported.returncode == 0, exported.stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert len(manifest) == 1
+    assert (out / manifest[0]["file"]).read_bytes() == invoice.read_bytes()
