@@ -26,6 +26,7 @@ from nats.aio.client import Client as NATS
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from belegflow_contracts.messages import PairingResultV1
+from belegflow_contracts.runtime.settings import nats_servers
 from belegflow_ops import processes, setup, stack
 
 REPO = Path(__file__).resolve().parents[1]
@@ -121,7 +122,7 @@ def tenant() -> str:
 
 @pytest.fixture
 async def nc(stack_state: stack.StackState) -> AsyncIterator[NATS]:
-    client = await nats.connect(stack_state.nats_url)
+    client = await nats.connect(nats_servers(stack_state.nats_url))
     try:
         yield client
     finally:

@@ -69,14 +69,18 @@ def _init(state: stack.StackState) -> None:
     from belegflow_ops.setup import Targets, init_all
 
     asyncio.run(init_all(Targets(state.nats_url, state.admin_dsn, state.s3_url, state.s3_access_key,
-                                 state.s3_secret_key, state.role_passwords)))
+                                 state.s3_secret_key, state.role_passwords, nats_replicas=state.nats_replicas)))
 
 
 # --- stack ---------------------------------------------------------------------------------------
 
 
 @stack_app.command("up")
-def stack_up() -> None:
+def stack_up(
+    cluster: Annotated[int | None, typer.Option(
+        "--cluster", help="NATS nodes: 3 runs a cluster whose streams keep three replicas (R3), so one node may "
+        "fail; default 1, or what the existing stack has")] = None,
+) -> None:
     """Start NATS (JetStream), Postgres and S3 on free ports; create roles, schemas, streams, buckets."""
     settings = _settings()
 
@@ -84,14 +88,15 @@ def stack_up() -> None:
         typer.echo(line, err=True)
 
     try:
-        state = stack.up(settings.home, sync_interval=settings.nats_sync_interval, progress=progress)
+        state = stack.up(settings.home, sync_interval=settings.nats_sync_interval, progress=progress, cluster=cluster)
         progress("creating roles, schemas, streams and buckets ...")
         _init(state)
     except stack.StackError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
     # never a password: they are in the 0600 files under the stack's folder
-    typer.echo(f"stack running under {state.home} (JetStream sync_interval: {state.sync_interval})")
+    nodes = f", {state.nats_cluster} NATS nodes, streams R{state.nats_replicas}" if state.nats_cluster > 1 else ""
+    typer.echo(f"stack running under {state.home} (JetStream sync_interval: {state.sync_interval}{nodes})")
     typer.echo(f"  NATS      {state.nats_server_url} (operator user {state.nats_user})\n"
                f"  Postgres  {state.admin_dsn_shown}\n  S3        {state.s3_url}")
     typer.echo(f"credentials: {stack.state_file(Path(state.home))}; settings per service: "
@@ -171,7 +176,7 @@ def stack_init() -> None:
                    "BELEGFLOW_S3_SECRET_ACCESS_KEY (and BELEGFLOW_ADMIN_DATABASE_URL for the database)", err=True)
         raise typer.Exit(2)
     asyncio.run(init_all(Targets(s.nats_url, s.admin_database_url, s.s3_endpoint_url, s.s3_access_key_id,
-                                 s.s3_secret_access_key, s.role_passwords)))
+                                 s.s3_secret_access_key, s.role_passwords, nats_replicas=s.nats_replicas)))
     typer.echo("initialised")
 
 
@@ -510,7 +515,7 @@ def demo(
     keep_running: Annotated[bool, typer.Option("--keep-running/--stop", help="leave the stack up")] = True,
 ) -> None:
     """Start everything, import the sample master data, upload the sample invoices, show what became of them."""
-    stack_up()
+    stack_up(cluster=None)
     services_up(out=out, inbox=Path(_settings().home) / "inbox")
     md_import("suppliers", samples / "masterdata" / "suppliers.csv", tenant, 60.0)
     md_import("accruals", samples / "masterdata" / "accruals.csv", tenant, 60.0)

@@ -8,12 +8,13 @@ import nats
 import nats.js.errors
 
 from belegflow_contracts.messages import DeadLetterV1
+from belegflow_contracts.runtime.settings import nats_servers
 from belegflow_contracts.subjects import MSG_ID_HEADER
 
 
 async def read_dead_letters(nats_url: str, *, limit: int = 100) -> list[tuple[int, DeadLetterV1]]:
     """The newest ``limit`` dead letters, oldest first, with their DLQ stream sequence."""
-    nc = await nats.connect(nats_url, connect_timeout=5)
+    nc = await nats.connect(nats_servers(nats_url), connect_timeout=5)
     try:
         js = nc.jetstream()
         info = await js.stream_info("DLQ")
@@ -46,7 +47,7 @@ async def redrive(nats_url: str, sequences: list[int]) -> list[tuple[int, str]]:
 
     Every sequence is looked up first: one unknown sequence re-drives none.
     """
-    nc = await nats.connect(nats_url, connect_timeout=5)
+    nc = await nats.connect(nats_servers(nats_url), connect_timeout=5)
     done: list[tuple[int, str]] = []
     try:
         js = nc.jetstream()

@@ -23,6 +23,7 @@ from belegflow_contracts.messages import (
     MasterDataAppliedV1,
     SupplierBatchV1,
 )
+from belegflow_contracts.runtime.settings import nats_servers
 from belegflow_contracts.types import normalize_tenant
 from belegflow_ops.settings import redact_url
 
@@ -90,7 +91,7 @@ async def import_file(
     applied_subject = subjects.masterdata_applied(tenant, kind)
 
     try:
-        nc = await nats.connect(nats_url, connect_timeout=5, max_reconnect_attempts=2)
+        nc = await nats.connect(nats_servers(nats_url), connect_timeout=5, max_reconnect_attempts=2)
     except (OSError, nats.errors.Error) as exc:
         raise TimeoutError(f"cannot reach NATS at {redact_url(nats_url)}: {exc}") from exc
     try:
@@ -140,7 +141,7 @@ async def publish_accrual_settings(settings: AccrualSettingsV1, *, nats_url: str
     The accrual service applies them in stream order, so every invoice accrued after that sequence uses them.
     """
     try:
-        nc = await nats.connect(nats_url, connect_timeout=5, max_reconnect_attempts=2)
+        nc = await nats.connect(nats_servers(nats_url), connect_timeout=5, max_reconnect_attempts=2)
     except (OSError, nats.errors.Error) as exc:
         raise TimeoutError(f"cannot reach NATS at {redact_url(nats_url)}: {exc}") from exc
     try:

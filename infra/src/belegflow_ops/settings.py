@@ -26,6 +26,8 @@ class OpsSettings(BaseSettings):
                                                           "stack's bootstrap key")
     role_passwords: dict[str, str] = Field(default_factory=dict, description="JSON: {service: password}")
     nats_sync_interval: str = Field(default="always", description="JetStream sync_interval of the local server")
+    nats_replicas: int = Field(default=1, ge=1, le=5, description="stream and KV replicas `stack init` creates "
+                                                                  "(3 on a three-node cluster)")
 
 
 def redact_url(url: str) -> str:

@@ -67,8 +67,9 @@ def consumer(
     }
 
 
-async def ensure_topology(js: JetStreamContext) -> None:
-    """Create (or update) the streams and KV buckets; idempotent, safe from every service at start."""
+async def ensure_topology(js: JetStreamContext, *, replicas: int = 1) -> None:
+    """Create (or update) the streams and KV buckets; idempotent. ``replicas``: 3 on a three-node cluster, so
+    every acknowledged message is on a quorum of nodes and one node may die without losing or stopping any."""
     for spec in subjects.STREAMS:
         config = StreamConfig(
             name=spec.name,
@@ -78,6 +79,7 @@ async def ensure_topology(js: JetStreamContext) -> None:
             max_age=spec.max_age_days * 86400.0,
             duplicate_window=DUPLICATE_WINDOW.total_seconds(),
             discard=DiscardPolicy.OLD,
+            num_replicas=replicas,
         )
         try:
             await js.add_stream(config)
@@ -87,7 +89,8 @@ async def ensure_topology(js: JetStreamContext) -> None:
         try:
             await js.key_value(bucket)
         except nats.js.errors.BucketNotFoundError:
-            await js.create_key_value(KeyValueConfig(bucket=bucket, history=5, storage=StorageType.FILE))
+            await js.create_key_value(KeyValueConfig(bucket=bucket, history=5, storage=StorageType.FILE,
+                                                     replicas=replicas))
 
 
 async def wait_for_topology(js: JetStreamContext, *, timeout_s: float = 120.0) -> None:

@@ -20,7 +20,7 @@ from belegflow_contracts import subjects
 from belegflow_contracts.runtime import db
 from belegflow_contracts.runtime.logging import configure_logging, get_logger
 from belegflow_contracts.runtime.messaging import error_policy, relay_outbox, wait_for_topology
-from belegflow_contracts.runtime.settings import DatabaseSettings, ServiceSettings
+from belegflow_contracts.runtime.settings import DatabaseSettings, ServiceSettings, nats_servers
 from belegflow_contracts.runtime.storage import ObjectStore
 from belegflow_contracts.runtime.telemetry import configure_tracing
 
@@ -34,7 +34,7 @@ log = get_logger(__name__)
 def build_broker(service: str, router: NatsRouter, *, nats_url: str = "nats://127.0.0.1:4222") -> NatsBroker:
     """The service's broker: tracing through message headers, the error policy, its subscribers."""
     broker = NatsBroker(
-        nats_url,
+        nats_servers(nats_url),
         middlewares=(
             NatsTelemetryMiddleware(),
             # messages received/processed, sizes and durations per subject, on BELEGFLOW_METRICS_PORT
@@ -82,7 +82,7 @@ async def start(
         from prometheus_client import start_http_server
 
         start_http_server(settings.metrics_port)
-    nc = await nats.connect(settings.nats_url, connect_timeout=10, max_reconnect_attempts=5,
+    nc = await nats.connect(nats_servers(settings.nats_url), connect_timeout=10, max_reconnect_attempts=5,
                             inbox_prefix=subjects.service_inbox(service).encode())
     try:
         # streams and buckets are made by the operator (`belegflow stack init`); a service may not

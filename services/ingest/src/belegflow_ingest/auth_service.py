@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import nats
 
 from belegflow_contracts.runtime.logging import get_logger
+from belegflow_contracts.runtime.settings import nats_servers
 from belegflow_ingest import device_store, devices, natsauth
 
 if TYPE_CHECKING:
@@ -65,7 +66,7 @@ async def serve(rt: Runtime, settings: Settings) -> Client | None:
             answer = natsauth.response(issuer, request, error="central could not check the credentials")
         await msg.respond(answer)
 
-    nc = await nats.connect(settings.nats_url, name="belegflow-ingest-auth", max_reconnect_attempts=-1,
+    nc = await nats.connect(nats_servers(settings.nats_url), name="belegflow-ingest-auth", max_reconnect_attempts=-1,
                             reconnect_time_wait=1)
     await nc.subscribe(natsauth.AUTH_SUBJECT, queue=QUEUE, cb=on_request)
     log.info("answering device logins", issuer=issuer.public_key)
@@ -80,7 +81,7 @@ async def disconnect(rt: Runtime, settings: Settings, tenant: str, device: str) 
         return 0
     closed = 0
     try:
-        nc = await nats.connect(settings.nats_system_url, name="belegflow-ingest-kick", connect_timeout=5,
+        nc = await nats.connect(nats_servers(settings.nats_system_url), name="belegflow-ingest-kick", connect_timeout=5,
                                 max_reconnect_attempts=1)
     except (OSError, TimeoutError, nats.errors.Error) as exc:
         # NATS is away: keep the connections to close on the next reset or revoke; their short-lived
