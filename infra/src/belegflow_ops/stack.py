@@ -290,6 +290,9 @@ cluster {{
   listen: 127.0.0.1:{cluster_port}
   authorization {{ user: route, password: {password} }}
   routes: {routes}
+  # clients get every node's address from their settings (with their credentials); an advertised address
+  # would come without them and fail the login when a client fails over to it
+  no_advertise: true
 }}"""
 
 
