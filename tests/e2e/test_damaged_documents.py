@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import pytest
@@ -50,6 +51,33 @@ def truncated_tiff(compression: str | None = None) -> bytes:
     Image.new("L", (1200, 1600), 255).save(buf, "TIFF", compression=compression)
     data = buf.getvalue()
     return data[: len(data) // 3]
+
+
+def image_bomb_pdf(side: int = 8000) -> bytes:
+    """A PDF of a few hundred KB whose one page holds a ``side`` x ``side`` grey image of compressed zeros."""
+    packer = zlib.compressobj(9)
+    row = b"\xff" * side
+    image = b"".join(packer.compress(row) for _ in range(side)) + packer.flush()
+    content = b"q 595 0 0 842 0 0 cm /Im0 Do Q"
+    return _pdf([
+        b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /XObject << /Im0 4 0 R >> >> "
+        b"/Contents 5 0 R >>",
+        b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 8 "
+        b"/Filter /FlateDecode /Length %d >>\nstream\n" % (side, side, len(image)) + image + b"\nendstream",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+    ])
+
+
+def test_a_small_pdf_holding_a_huge_image_is_refused_before_it_is_decoded() -> None:
+    from belegflow_ocr.recognition.ocr.errors import ImageTooLargeError
+
+    bomb = image_bomb_pdf()
+    assert len(bomb) < 200_000
+    with pytest.raises(ImageTooLargeError) as error:
+        default_registry().recognize(bomb, filename="bomb.pdf")
+    assert error.value.permanent
+    assert "8000 x 8000" in str(error.value)
 
 
 DAMAGED = {"cyclic.pdf": cyclic_pdf(0), "cyclic-pages.pdf": cyclic_pdf(1), "truncated.tif": truncated_tiff(),
