@@ -111,9 +111,17 @@ async def test_one_node_killed_during_a_run_loses_and_duplicates_nothing(
             assert set(seen) == set(ids)
         dead = await stream_messages(nc, "DLQ", "dlq.*.v1", expect=0, timeout_s=1)
         assert not [m for m in dead if json.loads(m.data).get("tenant") == tenant]
+        # AND the killed node comes back and catches up with the stream
+        state.pids["nats-2"] = stack._start_nats(state, Path(state.home), 2)
+        stack.save_state(state)
+        deadline = asyncio.get_running_loop().time() + 120
+        while True:
+            cluster_info = (await js.stream_info("DOCS")).cluster
+            assert cluster_info is not None
+            replicas = cluster_info.replicas or []
+            if len(replicas) == 2 and all(r.current and not r.offline for r in replicas):
+                break
+            assert asyncio.get_running_loop().time() < deadline, replicas
+            await asyncio.sleep(1)
     finally:
         await nc.close()
-    # AND the killed node comes back and catches up
-    home = Path(state.home)
-    state.pids["nats-2"] = stack._start_nats(state, home, 2)
-    stack.save_state(state)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-import asyncpg
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from belegflow_contracts.runtime import db
 from belegflow_contracts.runtime.logging import get_logger
 
 if TYPE_CHECKING:
@@ -29,11 +29,6 @@ def problem(status_code: int, code: str, detail: str) -> JSONResponse:
     return JSONResponse(status_code=status_code, content={"code": code, "detail": detail})
 
 
-# What an outage of the database looks like from a request: a restart, a refused or dropped connection.
-UNAVAILABLE: tuple[type[BaseException], ...] = (
-    OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
-    asyncpg.CannotConnectNowError, asyncpg.AdminShutdownError, asyncpg.CrashShutdownError,
-)
 RETRY_AFTER_S = 5
 
 
@@ -41,7 +36,7 @@ async def guard(request: Request, call_next: Callable[[Request], Awaitable[Respo
     """Outermost middleware: an outage is 503 with Retry-After, a body nested too deeply is 400, never a 500."""
     try:
         return await call_next(request)
-    except UNAVAILABLE as exc:
+    except db.UNAVAILABLE as exc:
         log.warning("request answered 503: a backing service is unavailable", path=request.url.path,
                     error_type=type(exc).__name__, error=str(exc))
         response = problem(503, "unavailable", "a backing service is unavailable; retry later")
