@@ -91,7 +91,7 @@ def stack_up(
         state = stack.up(settings.home, sync_interval=settings.nats_sync_interval, progress=progress, cluster=cluster)
         progress("creating roles, schemas, streams and buckets ...")
         _init(state)
-    except stack.StackError as exc:
+    except (stack.StackError, RuntimeError, OSError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
     # never a password: they are in the 0600 files under the stack's folder
@@ -196,7 +196,11 @@ def services_up(
         processes.stop_all(old)
     typer.echo(f"starting {', '.join(stack.SERVICES)} ...", err=True)
     began = time.monotonic()
-    services = processes.start_all(state, export_dir=out, inbox_dir=inbox)
+    try:
+        services = processes.start_all(state, export_dir=out, inbox_dir=inbox)
+    except RuntimeError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
     typer.echo(f"services ready ({time.monotonic() - began:.1f} s)", err=True)
     typer.echo(f"services running; ingest at {services.ingest_url} (OpenAPI: {services.ingest_url}/docs)")
     typer.echo(f"logs: {state.home}/logs/<service>.log")
