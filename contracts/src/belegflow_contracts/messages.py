@@ -384,6 +384,67 @@ class DecisionV1(DocumentEventV1):
     duplicate_of: UUID | None = Field(default=None, description="the document this one seems to repeat")
 
 
+# --- learning: what the ocr service learned from clerks' corrections ---------------------------
+
+
+class LearnedFieldV1(Contract):
+    """One field of a supplier's layout as recognition learned to read it."""
+
+    field: str = Field(examples=["invoice_number"])
+    anchor: str = Field(description="the label text the value is found by (compared in lower case)",
+                        examples=["belegkennung"])
+    relation: Literal["same", "right", "below"] = Field(description="where the value stands from its label")
+    kind: Literal["text", "date", "amount"]
+    learned_from: UUID = Field(description="the document whose approval taught it")
+    by: str = Field(description="who corrected (or, where nothing was corrected, approved) the value")
+    at: datetime
+    corrected: bool = Field(description="true: the clerk corrected the value; false: confirmed what was read")
+    uses: int = Field(ge=0, description="documents read with it since")
+    failures: int = Field(ge=0, description="documents where it found nothing or its value failed the checks")
+    demoted: bool = Field(description="its value failed the sums or dates: not used until taught again")
+    demoted_why: str = ""
+
+
+class LearnedLayoutV1(Contract):
+    """One layout of one supplier of one tenant, as recognition learned it."""
+
+    layout_id: int = Field(ge=1)
+    tenant: Tenant
+    supplier_number: str
+    supplier_name: str
+    fingerprint: str = Field(description="hash of the words the layout prints", examples=["3f2a9c0d17be"])
+    fields: list[LearnedFieldV1]
+    created_at: datetime
+    updated_at: datetime
+
+
+class LearningAction(StrEnum):
+    LIST = "list"
+    FORGET = "forget"
+
+
+class LearningRequestV1(Contract):
+    """``desk.<tenant>.learning.v1`` (request/reply with the ocr service, answered with ``LearningReplyV1``):
+    list what recognition learned for a tenant, or forget a layout (or all layouts of a supplier)."""
+
+    tenant: Tenant
+    action: LearningAction
+    supplier_number: str | None = Field(default=None, min_length=1, max_length=32,
+                                        description="only this supplier's layouts")
+    layout_id: int | None = Field(default=None, ge=1, description="forget: this layout")
+    by: str = Field(min_length=1, max_length=200, examples=["clerk:anna"])
+    at: datetime
+
+
+class LearningReplyV1(Contract):
+    """The ocr service's answer: the layouts (listed, or forgotten), or a refusal with a code."""
+
+    ok: bool
+    code: str | None = Field(default=None, examples=["invalid", "not-found"])
+    detail: str | None = None
+    layouts: list[LearnedLayoutV1] = Field(default_factory=list)
+
+
 # --- accruals --------------------------------------------------------------------------------
 
 NO_ACCRUAL = "XXX"

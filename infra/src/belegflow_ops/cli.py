@@ -135,8 +135,8 @@ def stack_issuer() -> None:
 
 # the secrets compose.yaml requires (it has no example values, so none can run by accident)
 COMPOSE_SECRETS = ("NATS_SERVICE_PASSWORD", "NATS_SYSTEM_PASSWORD", "POSTGRES_PASSWORD", "INGEST_DB_PASSWORD",
-                   "MATCHING_DB_PASSWORD", "ACCRUAL_DB_PASSWORD", "EXPORT_DB_PASSWORD", "MINIO_ROOT_PASSWORD",
-                   "S3_SECRET")
+                   "OCR_DB_PASSWORD", "MATCHING_DB_PASSWORD", "ACCRUAL_DB_PASSWORD", "EXPORT_DB_PASSWORD",
+                   "MINIO_ROOT_PASSWORD", "S3_SECRET")
 
 
 @stack_app.command("secrets")

@@ -25,7 +25,7 @@ import nkeys  # type: ignore[import-untyped]
 SERVICES = ("ingest", "ocr", "matching", "accrual", "export")
 NATS_SERVICE_USER = "belegflow"
 NATS_SYSTEM_USER = "belegflow-sys"
-DB_SERVICES = ("ingest", "matching", "accrual", "export")
+DB_SERVICES = ("ingest", "ocr", "matching", "accrual", "export")
 PG_SYSTEM_USER = "belegflow-pg"
 DB_NAME = "belegflow"
 
