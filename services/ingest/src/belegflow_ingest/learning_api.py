@@ -1,0 +1,98 @@
+"""What recognition learned from corrections, over HTTP: list it, forget it.
+
+The ocr service owns the learned layouts; each call is sent to it as ``LearningRequestV1`` (request/reply).
+Forgetting is audited there with who asked; the next document of that supplier is read as before learning.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import nats.errors
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import JSONResponse
+
+from belegflow_contracts import subjects
+from belegflow_contracts.messages import LearningAction, LearningReplyV1, LearningRequestV1
+from belegflow_contracts.types import normalize_tenant
+from belegflow_ingest import http_auth, web
+from belegflow_ingest.web import Problem
+
+router = APIRouter()
+REPLY_TIMEOUT_S = 15.0
+TenantHeader = Annotated[str | None, Header(alias="X-Tenant", description="tenant (Mandant)")]
+_STATUS = {"invalid": 422, "not-found": 404}
+_RESPONSES: dict[int | str, dict[str, Any]] = {400: {"model": Problem}, 404: {"model": Problem},
+                                               422: {"model": Problem}, 503: {"model": Problem}}
+
+
+class LearningRefused(Exception):
+    def __init__(self, status_code: int, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.status_code, self.code, self.detail = status_code, code, detail
+
+
+def _tenant(raw: str | None) -> str:
+    if raw is None or not raw.strip():
+        raise LearningRefused(400, "missing-tenant", "the X-Tenant header is required")
+    try:
+        return normalize_tenant(raw)
+    except ValueError as exc:
+        raise LearningRefused(400, "invalid-tenant", str(exc)) from exc
+
+
+async def ask(request: Request, *, tenant: str, action: LearningAction, by: str, supplier_number: str | None = None,
+              layout_id: int | None = None) -> LearningReplyV1:
+    """One request to the ocr service; its reply when done, ``LearningRefused`` when not."""
+    if supplier_number is not None and not (0 < len(supplier_number.strip()) <= 32):
+        raise LearningRefused(422, "invalid", "supplier: 1 to 32 characters")
+    question = LearningRequestV1(tenant=tenant, action=action, by=by, at=datetime.now(UTC),
+                                 supplier_number=supplier_number.strip() if supplier_number else None,
+                                 layout_id=layout_id)
+    try:
+        answer = await web.runtime(request).broker.request(
+            question.model_dump_json().encode(), subjects.learning_request(tenant), timeout=REPLY_TIMEOUT_S)
+    except (TimeoutError, nats.errors.Error) as exc:
+        raise LearningRefused(503, "ocr-unavailable", f"the ocr service did not answer: {exc or 'timeout'}") from exc
+    reply = LearningReplyV1.model_validate_json(answer.body)
+    if not reply.ok:
+        code = reply.code or "refused"
+        raise LearningRefused(_STATUS.get(code, 422), code, reply.detail or code)
+    return reply
+
+
+async def _answer(request: Request, tenant: str | None, action: LearningAction, *, supplier: str | None = None,
+                  layout_id: int | None = None) -> JSONResponse:
+    try:
+        reply = await ask(request, tenant=_tenant(tenant), action=action, by=http_auth.principal(request).name,
+                          supplier_number=supplier, layout_id=layout_id)
+    except LearningRefused as exc:
+        return web.problem(exc.status_code, exc.code, exc.detail)
+    key = "layouts" if action is LearningAction.LIST else "forgotten"
+    return JSONResponse(status_code=200, content={key: [lay.model_dump(mode="json") for lay in reply.layouts]})
+
+
+@router.get("/v1/learning", responses=_RESPONSES)
+async def list_learned(request: Request, supplier: Annotated[str | None, Query(max_length=32)] = None,
+                       tenant: TenantHeader = None) -> Any:
+    """The layouts recognition learned for the tenant (or one supplier): each field's label, who taught it, how
+    often it was used and whether it was demoted."""
+    return await _answer(request, tenant, LearningAction.LIST, supplier=supplier)
+
+
+@router.delete("/v1/learning/{layout_id}", responses=_RESPONSES)
+async def forget_layout(request: Request, layout_id: int, tenant: TenantHeader = None) -> Any:
+    """Forget one learned layout (audited); that supplier's next document is read as before."""
+    if layout_id < 1:
+        return web.problem(422, "invalid", "layout_id: a positive number")
+    return await _answer(request, tenant, LearningAction.FORGET, layout_id=layout_id)
+
+
+@router.delete("/v1/learning", responses=_RESPONSES)
+async def forget_supplier(request: Request, supplier: Annotated[str | None, Query(max_length=32)] = None,
+                          tenant: TenantHeader = None) -> Any:
+    """Forget every layout learned for one supplier (``?supplier=NUMBER``, required)."""
+    if not supplier:
+        return web.problem(422, "invalid", "name the supplier to forget: ?supplier=NUMBER")
+    return await _answer(request, tenant, LearningAction.FORGET, supplier=supplier)
