@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import random
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +15,8 @@ import pytest
 
 from belegflow_ops import processes, stack
 from bench.learning.stream import StreamInvoice, Supplier, invoice, render, supplier
-from tests.conftest import add_user, upload
-from tests.e2e.test_review import basic, step, wait_for
+from tests.conftest import add_user, basic, upload
+from tests.e2e.test_review import step, wait_for
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "learning password 2024"
@@ -37,6 +40,12 @@ async def import_supplier(state: stack.StackState, tenant: str, made: Supplier, 
                    f"{made.vat_id},3800,1000,9,5.00\n")
     applied = await import_file("suppliers", csv, tenant=tenant, nats_url=state.nats_url, timeout_s=60)
     assert applied.error is None, applied.error
+
+
+def cli(services: processes.ServiceSet, state: stack.StackState, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "BELEGFLOW_INGEST_URL": services.ingest_url, "BELEGFLOW_API_KEY": state.bootstrap_api_key}
+    return subprocess.run([sys.executable, "-m", "belegflow_ops", *args], capture_output=True, text=True, env=env,
+                          timeout=120, check=False)
 
 
 def pdf(inv: StreamInvoice, folder: Path, name: str) -> Path:
@@ -119,6 +128,11 @@ async def test_a_correction_makes_the_next_invoice_right_and_touchless_and_forge
     assert by_field["invoice_number"]["learned_from"] == one
     # AND the supplier's IBAN and VAT ID are never learned
     assert not {"supplier_iban", "supplier_vat_id", "supplier_name"} & set(by_field)
+    # AND the CLI lists the same
+    listed = cli(services, stack_state, "learning", "list", "--tenant", tenant)
+    assert listed.returncode == 0, listed.stderr
+    assert f"layout {layouts[0]['layout_id']}  supplier {made.number}" in listed.stdout
+    assert f"corrected on {one} by user:lena-learning" in listed.stdout
 
     # WHEN the supplier's next invoice arrives THEN every key field is right and it is approved touchless
     two = upload(services, tenant, pdf(second, tmp_path, "second.pdf")).json()["id"]
@@ -144,12 +158,15 @@ async def test_a_correction_makes_the_next_invoice_right_and_touchless_and_forge
     assert value(foreign_doc, "invoice_number") != truth_of(third, "invoice_number")
     assert not any("learned from" in e["message"] for e in foreign_doc["protocol"])
 
-    # WHEN the clerk forgets the supplier's layout
-    forgotten = httpx.delete(f"{services.ingest_url}/v1/learning", params={"supplier": made.number},
-                             headers={"X-Tenant": tenant, **clerk}, timeout=30)
-    assert forgotten.status_code == 200, forgotten.text
-    assert [lay["layout_id"] for lay in forgotten.json()["forgotten"]] == [layouts[0]["layout_id"]]
+    # WHEN an operator forgets the supplier's layout with the CLI
+    forgotten = cli(services, stack_state, "learning", "forget", "--tenant", tenant, "--supplier", made.number)
+    assert forgotten.returncode == 0, forgotten.stderr
+    assert f"forgot layout {layouts[0]['layout_id']} of supplier {made.number}" in forgotten.stdout
     assert learned(services, tenant, supplier=made.number).json()["layouts"] == []
+    # AND naming both or neither of layout and supplier is refused before anything is sent
+    both = cli(services, stack_state, "learning", "forget", "--tenant", tenant, "--supplier", "1", "--layout", "1")
+    assert both.returncode == 2
+    assert "either --layout or --supplier" in both.stderr
     # AND forgetting it again is a clear 404
     again = httpx.delete(f"{services.ingest_url}/v1/learning", params={"supplier": made.number},
                          headers={"X-Tenant": tenant, **clerk}, timeout=30)

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 import httpx
 import typer
 
-from belegflow_ops import credentials_cli, devices, processes, recognition, review, stack
+from belegflow_ops import credentials_cli, devices, learning, processes, recognition, review, stack
 from belegflow_ops.ingest_api import auth_header
 from belegflow_ops.settings import OpsSettings
 
@@ -365,6 +365,7 @@ def dlq_redrive(
 
 app.add_typer(recognition.build_app(_recognition_ingest_url), name="recognition")
 app.add_typer(review.build_app(_recognition_ingest_url), name="review")
+app.add_typer(learning.build_app(_recognition_ingest_url), name="learning")
 
 
 def _ingest_database_url() -> str:

@@ -1,0 +1,65 @@
+"""``belegflow learning list|forget|repeat``: what recognition learned from clerks' corrections, per tenant."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+import typer
+
+from belegflow_ops.ingest_api import IngestRequestError, call, exit_on
+
+
+def _query(supplier: str | None) -> str:
+    return f"?{urlencode({'supplier': supplier})}" if supplier else ""
+
+
+def describe(layout: dict[str, Any]) -> list[str]:
+    """One layout as the CLI prints it: a header line, then one line per learned field."""
+    rows = [f"layout {layout['layout_id']}  supplier {layout['supplier_number']} ({layout['supplier_name']})  "
+            f"fingerprint {layout['fingerprint']}  updated {layout['updated_at'][:19]}"]
+    for f in layout["fields"]:
+        where = {"same": "after", "right": "right of", "below": "below"}[f["relation"]]
+        how = "corrected" if f["corrected"] else "confirmed"
+        state = f"  DEMOTED: {f['demoted_why']}" if f["demoted"] else ""
+        rows.append(f"    {f['field']:15} {where} '{f['anchor']}'  {how} on {f['learned_from']} by {f['by']} "
+                    f"{f['at'][:10]}  used {f['uses']}x, failed {f['failures']}x{state}")
+    return rows
+
+
+def build_app(ingest_url: Callable[[], str]) -> typer.Typer:
+    group = typer.Typer(no_args_is_help=True, help="what recognition learned from corrections (per tenant)")
+
+    @group.command("list")
+    def list_learned(
+        tenant: Annotated[str, typer.Option("--tenant", "-t", help="tenant (Mandant)")],
+        supplier: Annotated[str | None, typer.Option(help="only this supplier number")] = None,
+    ) -> None:
+        """The learned layouts of a tenant: for each field its label, who taught it, uses and demotions."""
+        with exit_on(IngestRequestError):
+            answer = call("GET", ingest_url(), f"/v1/learning{_query(supplier)}", tenant=tenant, action="list")
+        layouts = answer["layouts"]
+        if not layouts:
+            typer.echo("nothing learned" + (f" for supplier {supplier}" if supplier else ""))
+        for layout in layouts:
+            typer.echo("\n".join(describe(layout)))
+
+    @group.command("forget")
+    def forget(
+        tenant: Annotated[str, typer.Option("--tenant", "-t", help="tenant (Mandant)")],
+        layout: Annotated[int | None, typer.Option(help="the layout id (see `learning list`)", min=1)] = None,
+        supplier: Annotated[str | None, typer.Option(help="every layout of this supplier")] = None,
+    ) -> None:
+        """Forget a learned layout, or all of a supplier's; the next documents are read as before (audited)."""
+        if (layout is None) == (supplier is None):
+            typer.echo("error: name either --layout or --supplier", err=True)
+            raise typer.Exit(2)
+        path = f"/v1/learning/{layout}" if layout is not None else f"/v1/learning{_query(supplier)}"
+        with exit_on(IngestRequestError):
+            answer = call("DELETE", ingest_url(), path, tenant=tenant, action="forget")
+        for gone in answer["forgotten"]:
+            typer.echo(f"forgot layout {gone['layout_id']} of supplier {gone['supplier_number']} "
+                       f"({', '.join(f['field'] for f in gone['fields'])})")
+
+    return group
