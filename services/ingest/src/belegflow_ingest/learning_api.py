@@ -1,4 +1,5 @@
-"""What recognition learned from corrections, over HTTP: list it, forget it.
+"""What recognition learned from corrections, over HTTP: list it, forget it, read a supplier's waiting invoices
+again with it.
 
 The ocr service owns the learned layouts; each call is sent to it as ``LearningRequestV1`` (request/reply).
 Forgetting is audited there with who asked; the next document of that supplier is read as before learning.
@@ -16,7 +17,9 @@ from fastapi.responses import JSONResponse
 from belegflow_contracts import subjects
 from belegflow_contracts.messages import LearningAction, LearningReplyV1, LearningRequestV1
 from belegflow_contracts.types import normalize_tenant
-from belegflow_ingest import http_auth, web
+from belegflow_ingest import http_auth, store, web
+from belegflow_ingest.domain import RecognitionRequestError
+from belegflow_ingest.recognition_api import repeat_one
 from belegflow_ingest.web import Problem
 
 router = APIRouter()
@@ -96,3 +99,41 @@ async def forget_supplier(request: Request, supplier: Annotated[str | None, Quer
     if not supplier:
         return web.problem(422, "invalid", "name the supplier to forget: ?supplier=NUMBER")
     return await _answer(request, tenant, LearningAction.FORGET, supplier=supplier)
+
+
+async def repeat_waiting(request: Request, *, tenant: str, supplier_number: str, by: str
+                         ) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+    """Recognise every invoice of the supplier still waiting for review again, with what was learned since.
+
+    Returns the documents repeated (id, revision started) and the ones skipped (id, why).
+    """
+    rt = web.runtime(request)
+    async with rt.db.acquire() as conn:
+        waiting = await store.waiting_of_supplier(conn, tenant, supplier_number)
+    repeated, skipped = [], []
+    for doc_id in waiting:
+        try:
+            revision = await repeat_one(rt, doc_id, tenant, engine=None, by=by,
+                                        reason=f"repeated after learning from corrections of supplier "
+                                               f"{supplier_number}")
+        except RecognitionRequestError as exc:
+            skipped.append({"id": str(doc_id), "why": exc.message})
+            continue
+        repeated.append({"id": str(doc_id), "revision": revision})
+    return repeated, skipped
+
+
+@router.post("/v1/learning/repeat", responses=_RESPONSES)
+async def repeat_supplier(request: Request, supplier: Annotated[str | None, Query(max_length=32)] = None,
+                          tenant: TenantHeader = None) -> Any:
+    """Recognise the supplier's invoices that wait for review again (``?supplier=NUMBER``), each as a new
+    revision read with what was learned."""
+    try:
+        tenant_name = _tenant(tenant)
+    except LearningRefused as exc:
+        return web.problem(exc.status_code, exc.code, exc.detail)
+    if not supplier or not supplier.strip():
+        return web.problem(422, "invalid", "name the supplier: ?supplier=NUMBER")
+    repeated, skipped = await repeat_waiting(request, tenant=tenant_name, supplier_number=supplier.strip(),
+                                             by=http_auth.principal(request).name)
+    return JSONResponse(status_code=200, content={"repeated": repeated, "skipped": skipped})
