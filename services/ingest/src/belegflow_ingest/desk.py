@@ -293,7 +293,7 @@ async def forget_page(request: Request, layout_id: int) -> Response:
     return RedirectResponse(f"/desk/learning?{urlencode({'done': f'Forgotten: {gone}.'})}", status_code=303)
 
 
-@router.post("/desk/documents/{document_id}/repeat-supplier")
+@router.post("/desk/repeat-supplier/{document_id}")
 async def repeat_supplier_page(request: Request, document_id: str) -> Response:
     """Read the other waiting invoices of this document's supplier again, with what was learned."""
     found = await _signed_in(request)
