@@ -62,4 +62,20 @@ def build_app(ingest_url: Callable[[], str]) -> typer.Typer:
             typer.echo(f"forgot layout {gone['layout_id']} of supplier {gone['supplier_number']} "
                        f"({', '.join(f['field'] for f in gone['fields'])})")
 
+    @group.command("repeat")
+    def repeat(
+        tenant: Annotated[str, typer.Option("--tenant", "-t", help="tenant (Mandant)")],
+        supplier: Annotated[str, typer.Option(help="the supplier whose waiting invoices are read again")],
+    ) -> None:
+        """Read every invoice of a supplier that waits for review again, with what was learned since."""
+        with exit_on(IngestRequestError):
+            answer = call("POST", ingest_url(), f"/v1/learning/repeat{_query(supplier)}", tenant=tenant,
+                          action="repeat")
+        for done in answer["repeated"]:
+            typer.echo(f"{done['id']}: revision {done['revision']} started")
+        for skipped in answer["skipped"]:
+            typer.echo(f"{skipped['id']}: skipped: {skipped['why']}")
+        if not answer["repeated"] and not answer["skipped"]:
+            typer.echo(f"no invoice of supplier {supplier} waits for review")
+
     return group

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
 from uuid import UUID
@@ -19,8 +18,6 @@ from belegflow_contracts.messages import (
     IngestedV1,
     InvoiceFieldsV1,
     InvoiceLineV1,
-    LearnedFieldV1,
-    LearnedLayoutV1,
     LearningAction,
     LearningReplyV1,
     LearningRequestV1,
@@ -42,8 +39,6 @@ from belegflow_ocr.recognition.model import ProtocolLog
 from belegflow_ocr.worker import RecognitionCancelledError, RecognitionPool
 
 if TYPE_CHECKING:
-    from asyncpg import Record
-
     from belegflow_contracts.runtime.db import Connection, Outgoing
 
 router = NatsRouter()
@@ -267,19 +262,6 @@ async def on_decision(event: DecisionV1, msg: NatsMessage, rt: RuntimeDep) -> No
     await run_once(rt.db, rt.broker, consumer_name="ocr-learning", message_id=message_id(msg), effects=effects)
 
 
-def _layout_contract(row: Record) -> LearnedLayoutV1:
-    fields = []
-    for name, raw in json.loads(row["fields"]).items():
-        known = learning.LearnedField.from_json(raw)
-        fields.append(LearnedFieldV1(
-            field=name, anchor=known.rule.anchor, relation=known.rule.relation, kind=known.rule.kind,
-            learned_from=UUID(known.document_id), by=known.by, at=known.at, corrected=known.corrected,
-            uses=known.uses, failures=known.failures, demoted=known.demoted, demoted_why=known.demoted_why))
-    return LearnedLayoutV1(layout_id=row["id"], tenant=row["tenant"], supplier_number=row["supplier_number"],
-                           supplier_name=row["supplier_name"], fingerprint=row["fingerprint"], fields=fields,
-                           created_at=row["created_at"], updated_at=row["updated_at"])
-
-
 @router.subscriber(subjects.ALL_LEARNING_REQUESTS, queue="ocr-learning")
 async def on_learning_request(msg: NatsMessage, rt: RuntimeDep) -> LearningReplyV1:
     """List what was learned for a tenant, or forget layouts (audited); answered, or refused with why."""
@@ -294,15 +276,14 @@ async def on_learning_request(msg: NatsMessage, rt: RuntimeDep) -> LearningReply
     if request.action is LearningAction.FORGET and request.layout_id is None and request.supplier_number is None:
         return LearningReplyV1(ok=False, code="invalid", detail="name the layout or the supplier to forget")
     async with rt.db.acquire() as conn, conn.transaction():
-        rows = await store.list_layouts(conn, request.tenant, request.supplier_number, request.layout_id)
-        layouts = [_layout_contract(r) for r in rows]
+        layouts = await store.list_layouts(conn, request.tenant, request.supplier_number, request.layout_id)
         if request.action is LearningAction.LIST:
             return LearningReplyV1(ok=True, layouts=layouts)
-        if not rows:
+        if not layouts:
             what = f"layout {request.layout_id}" if request.layout_id else f"supplier {request.supplier_number}"
             return LearningReplyV1(ok=False, code="not-found",
                                    detail=f"nothing learned for {what} of tenant {request.tenant}")
-        await store.forget_layouts(conn, [int(r["id"]) for r in rows])
+        await store.forget_layouts(conn, [lay.layout_id for lay in layouts])
         for lay in layouts:
             await store.add_learning_audit(conn, tenant=request.tenant, layout_id=lay.layout_id,
                                            supplier_number=lay.supplier_number, fingerprint=lay.fingerprint,

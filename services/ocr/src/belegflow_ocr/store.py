@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 from typing import TYPE_CHECKING
+from uuid import UUID
 
+from belegflow_contracts.messages import LearnedFieldV1, LearnedLayoutV1
 from belegflow_contracts.runtime.storage import sha256_hex
 from belegflow_contracts.types import ObjectRef
 from belegflow_ocr.learning import LearnedField, LearnedLayout
 
 if TYPE_CHECKING:
     from datetime import datetime
-    from uuid import UUID
 
     from asyncpg import Record
 
@@ -99,12 +100,26 @@ async def update_counters(conn: Connection, layout: LearnedLayout) -> None:
                            json.dumps({name: f.to_json() for name, f in layout.fields.items()}))
 
 
+def _layout_contract(row: Record) -> LearnedLayoutV1:
+    fields = []
+    for name, raw in json.loads(row["fields"]).items():
+        known = LearnedField.from_json(raw)
+        fields.append(LearnedFieldV1(
+            field=name, anchor=known.rule.anchor, relation=known.rule.relation, kind=known.rule.kind,
+            learned_from=UUID(known.document_id), by=known.by, at=known.at, corrected=known.corrected,
+            uses=known.uses, failures=known.failures, demoted=known.demoted, demoted_why=known.demoted_why))
+    return LearnedLayoutV1(layout_id=row["id"], tenant=row["tenant"], supplier_number=row["supplier_number"],
+                           supplier_name=row["supplier_name"], fingerprint=row["fingerprint"], fields=fields,
+                           created_at=row["created_at"], updated_at=row["updated_at"])
+
+
 async def list_layouts(conn: Connection, tenant: str, supplier_number: str | None = None,
-                       layout_id: int | None = None) -> list[Record]:
+                       layout_id: int | None = None) -> list[LearnedLayoutV1]:
+    """The tenant's learned layouts as the contract shows them (one supplier's, or one)."""
     rows = await conn.fetch(
         "SELECT * FROM learned_layouts WHERE tenant = $1 AND ($2::text IS NULL OR supplier_number = $2) "
         "AND ($3::bigint IS NULL OR id = $3) ORDER BY supplier_number, id", tenant, supplier_number, layout_id)
-    return list(rows)
+    return [_layout_contract(r) for r in rows]
 
 
 async def forget_layouts(conn: Connection, ids: list[int]) -> None:
