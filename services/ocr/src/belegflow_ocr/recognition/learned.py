@@ -19,7 +19,7 @@ from typing import Literal
 from belegflow_ocr.recognition.cleanup import normalised
 from belegflow_ocr.recognition.layout import Line, Segment, build_lines, rounded
 from belegflow_ocr.recognition.model import BBox, PageInfo, Word
-from belegflow_ocr.recognition.parsing import find_amounts, find_dates
+from belegflow_ocr.recognition.parsing import find_amounts, find_dates, numeric_date_order
 
 Kind = Literal["text", "date", "amount"]
 Relation = Literal["same", "right", "below"]
@@ -123,12 +123,15 @@ _NUMERIC_DATE = re.compile(r"(\d{1,2})[./-](\d{1,2})[./-](\d{2,4})")
 
 
 def _date_order(printed: str, value: Value) -> str:
-    """How a numeric date was written: ``DMY`` or ``MDY`` (proven by the value); other notations ``DMY``."""
+    """How a numeric date was written: ``DMY`` or ``MDY`` as the value proves it, empty where day and month are
+    the same number (the document's own order decides when reading); other notations ``DMY``."""
     m = _NUMERIC_DATE.fullmatch(printed.strip())
     if m is None or not isinstance(value, date):
         return "DMY"
     a, b = int(m.group(1)), int(m.group(2))
-    return "MDY" if (a, b) == (value.month, value.day) and a != b else "DMY"
+    if a == b:
+        return ""
+    return "MDY" if (a, b) == (value.month, value.day) else "DMY"
 
 
 def _strict_dates(text: str, order: str) -> list[tuple[date, int, int]]:
@@ -290,9 +293,12 @@ def _anchors(lines: Sequence[Line], rule: FieldRule) -> list[tuple[Line, int]]:
     return found
 
 
-def read_rule(rule: FieldRule, lines: Sequence[Line], pages: Sequence[PageInfo]
+def read_rule(rule: FieldRule, lines: Sequence[Line], pages: Sequence[PageInfo], *, order: str = "DMY"
               ) -> tuple[Value, int, BBox] | None:
-    """The value the rule points to on a document (value, page, box), or ``None`` where it finds none."""
+    """The value the rule points to on a document (value, page, box), or ``None`` where it finds none.
+
+    ``order`` is the document's own order of numeric dates, for a date rule learned from one that did not
+    show its order (day and month the same number)."""
     read: list[tuple[float, Value, int, BBox]] = []
     for line, i in _anchors(lines, rule):
         anchor = line.segments[i]
@@ -308,7 +314,7 @@ def read_rule(rule: FieldRule, lines: Sequence[Line], pages: Sequence[PageInfo]
             under = _below(lines, line, anchor, rule.x * width)
             targets += [(under, 0)] if under is not None else []
         for seg, offset in targets:
-            hit = _first(rule.kind, seg.text[offset:], rule.shape)
+            hit = _first(rule.kind, seg.text[offset:], rule.shape or order)
             if hit is None:
                 continue
             value, start, end = hit
@@ -326,7 +332,8 @@ def read_rules(rules: Sequence[FieldRule], words: Sequence[Word], pages: Sequenc
                ) -> dict[str, tuple[Value, int, BBox] | None]:
     """Each rule's value on one document (lines are built once)."""
     lines = _lines(words)
-    return {rule.field: read_rule(rule, lines, pages) for rule in rules}
+    order, _ = numeric_date_order([ln.text for ln in lines])
+    return {rule.field: read_rule(rule, lines, pages, order=order) for rule in rules}
 
 
 __all__ = ["KINDS", "FieldRule", "Layout", "layout_of", "learn_rule", "norm", "read_rule", "read_rules",
