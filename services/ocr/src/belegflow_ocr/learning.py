@@ -26,6 +26,10 @@ if TYPE_CHECKING:
 LEARNED_CONFIDENCE = 0.95
 """A value read by a rule a clerk taught: above matching's touchless threshold (0.9); the bench
 (``bench/learning``) measures that such values are right."""
+MOVED_CONFIDENCE = 0.91
+"""A value found beside the learned label, but at another place than where it was taught (right of the label
+instead of below it): still above the threshold, because its label, kind and format agree, and the sums and
+dates are checked as for every learned value."""
 SAME_LAYOUT = 0.6
 """Share of shared words from which two documents of one supplier count as one layout."""
 
@@ -160,13 +164,16 @@ class Applied:
     """The layout used, with its counters moved on (``None``: nothing learned applied)."""
 
 
-def _field_value(name: str, value: object, page: int, bbox: tuple[float, float, float, float]
+def _field_value(value: object, page: int, bbox: tuple[float, float, float, float], confidence: float
                  ) -> TextFieldV1 | DateFieldV1 | AmountFieldV1:
     if isinstance(value, Decimal):
-        return AmountFieldV1(value=value, confidence=LEARNED_CONFIDENCE, page=page, bbox=bbox)
+        return AmountFieldV1(value=value, confidence=confidence, page=page, bbox=bbox)
     if isinstance(value, date):
-        return DateFieldV1(value=value, confidence=LEARNED_CONFIDENCE, page=page, bbox=bbox)
-    return TextFieldV1(value=str(value), confidence=LEARNED_CONFIDENCE, page=page, bbox=bbox)
+        return DateFieldV1(value=value, confidence=confidence, page=page, bbox=bbox)
+    return TextFieldV1(value=str(value), confidence=confidence, page=page, bbox=bbox)
+
+
+_WHERE = {"same": "after", "right": "right of", "below": "below"}
 
 
 def _plain(value: object) -> str:
@@ -207,12 +214,15 @@ def apply(fields: InvoiceFieldsV1, words: Sequence[Word], pages: Sequence[PageIn
                         field=name, learned="missed")
             counters[name] = replace(known, failures=known.failures + 1)
             continue
-        value, page, bbox = found
-        updates[name] = _field_value(name, value, page, bbox)
+        value = found.value
+        moved = found.relation != known.rule.relation
+        updates[name] = _field_value(value, found.page, found.bbox, MOVED_CONFIDENCE if moved else LEARNED_CONFIDENCE)
         counters[name] = replace(known, uses=known.uses + 1)
         agrees = base is not None and base.value == value
         was = "agrees with the base reading" if agrees else (
             f"base reading was {_plain(base.value)}" if base is not None else "base reading found none")
+        if moved:
+            was += f"; here the value stands {_WHERE[found.relation]} the label"
         log.info(f"{name}: {_plain(value)} - learned from the {known.source()} ({known.rule.describe()}; {was})",
                  field=name, learned=known.document_id, by=known.by)
     candidate = fields.model_copy(update=updates)
@@ -240,5 +250,5 @@ def _failed_checks(fields: InvoiceFieldsV1, learned: set[str]) -> list[tuple[str
     return failed
 
 
-__all__ = ["LEARNED_CONFIDENCE", "SAME_LAYOUT", "Applied", "LearnedField", "LearnedLayout", "Teaching", "apply",
-           "best_layout", "learn", "supplier_keys"]
+__all__ = ["LEARNED_CONFIDENCE", "MOVED_CONFIDENCE", "SAME_LAYOUT", "Applied", "LearnedField", "LearnedLayout",
+           "Teaching", "apply", "best_layout", "learn", "supplier_keys"]

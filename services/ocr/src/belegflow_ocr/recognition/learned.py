@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import Literal
@@ -328,13 +328,32 @@ def read_rule(rule: FieldRule, lines: Sequence[Line], pages: Sequence[PageInfo],
     return value, page, box
 
 
-def read_rules(rules: Sequence[FieldRule], words: Sequence[Word], pages: Sequence[PageInfo]
-               ) -> dict[str, tuple[Value, int, BBox] | None]:
-    """Each rule's value on one document (lines are built once)."""
+@dataclass(frozen=True, slots=True)
+class Read:
+    value: Value
+    page: int
+    bbox: BBox
+    relation: Relation
+    """where the value stood from its label on this document: the rule's own place, or another one (the
+    supplier moved the value, kept the label)"""
+
+
+def read_rules(rules: Sequence[FieldRule], words: Sequence[Word], pages: Sequence[PageInfo]) -> dict[str, Read | None]:
+    """Each rule's value on one document (lines are built once). Where the label is printed but the value no
+    longer stands where it did, the other places beside the same label are tried."""
     lines = _lines(words)
     order, _ = numeric_date_order([ln.text for ln in lines])
-    return {rule.field: read_rule(rule, lines, pages, order=order) for rule in rules}
+    out: dict[str, Read | None] = {}
+    for rule in rules:
+        out[rule.field] = None
+        tries: list[Relation] = [rule.relation, *(r for r in ("right", "below", "same") if r != rule.relation)]
+        for relation in tries:
+            found = read_rule(replace(rule, relation=relation), lines, pages, order=order)
+            if found is not None:
+                out[rule.field] = Read(found[0], found[1], found[2], relation)
+                break
+    return out
 
 
-__all__ = ["KINDS", "FieldRule", "Layout", "layout_of", "learn_rule", "norm", "read_rule", "read_rules",
+__all__ = ["KINDS", "FieldRule", "Layout", "Read", "layout_of", "learn_rule", "norm", "read_rule", "read_rules",
            "shape_of", "similarity"]
