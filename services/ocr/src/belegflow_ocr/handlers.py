@@ -189,17 +189,20 @@ async def on_ingested(event: IngestedV1, msg: NatsMessage, rt: RuntimeDep, pool:
 
 
 async def _apply_learning(rt: Runtime, event: IngestedV1, product: dict[str, object]) -> dict[str, object]:
-    """The work product with what was learned of this supplier's layout applied, and said in its protocol."""
+    """The work product with what was learned of this supplier (its layout, its line template) applied, and said
+    in its protocol."""
     words = domain.words_of(product)
     if not words:
         return product
     fields = InvoiceFieldsV1.model_validate(product["fields"])
     keys = learning.supplier_keys(*(f.value for f in (fields.supplier_iban, fields.supplier_vat_id) if f is not None))
+    said = ProtocolLog()
+    lines = [InvoiceLineV1.model_validate(line) for line in _items(product, "lines")]
     async with rt.db.acquire() as conn, conn.transaction():
         layouts = await store.layouts_for_keys(conn, event.tenant, keys)
-        if not layouts:
+        templates = await store.templates_for_keys(conn, event.tenant, keys)
+        if not layouts and not templates:
             return product
-        said = ProtocolLog()
         applied = learning.apply(fields, words, domain.pages_of(product), layouts, said)
         if applied.layout is not None:
             await store.update_counters(conn, applied.layout)
@@ -211,9 +214,11 @@ async def _apply_learning(rt: Runtime, event: IngestedV1, product: dict[str, obj
                         supplier_number=applied.layout.supplier_number, fingerprint=applied.layout.fingerprint,
                         action="demoted", by="ocr", at=datetime.now(UTC),
                         detail=f"{name}: {now.demoted_why} (document {event.document_id})")
-    log.info("learning applied" if applied.layout else "learning: nothing applied", keys=len(keys))
+    lines = learning.apply_templates(lines, applied.fields, words, templates, said)
+    log.info("learning applied", layout=applied.layout is not None, templates=len(templates))
     protocol = [*_items(product, "protocol"), *(e.model_dump(mode="json") for e in said.entries)]
-    return {**product, "fields": applied.fields.model_dump(mode="json"), "protocol": protocol}
+    return {**product, "fields": applied.fields.model_dump(mode="json"), "protocol": protocol,
+            "lines": [line.model_dump(mode="json") for line in lines]}
 
 
 @router.subscriber(subjects.ALL_DECISIONS, stream=jstream("DOCS"), **consumer("ocr-learning"))
@@ -275,6 +280,8 @@ async def on_learning_request(msg: NatsMessage, rt: RuntimeDep) -> LearningReply
                                detail=f"request for tenant {request.tenant} sent on {msg.raw_message.subject}")
     if request.action is LearningAction.FORGET and request.layout_id is None and request.supplier_number is None:
         return LearningReplyV1(ok=False, code="invalid", detail="name the layout or the supplier to forget")
+    if request.action in (LearningAction.IMPORT_TEMPLATE, LearningAction.EXPORT_TEMPLATE):
+        return await _template_request(rt, request)
     async with rt.db.acquire() as conn, conn.transaction():
         layouts = await store.list_layouts(conn, request.tenant, request.supplier_number, request.layout_id)
         if request.action is LearningAction.LIST:
@@ -291,3 +298,22 @@ async def on_learning_request(msg: NatsMessage, rt: RuntimeDep) -> LearningReply
                                            detail=", ".join(f.field for f in lay.fields))
     log.info("learned layouts forgotten", by=request.by, layouts=[lay.layout_id for lay in layouts])
     return LearningReplyV1(ok=True, layouts=layouts)
+
+
+async def _template_request(rt: Runtime, request: LearningRequestV1) -> LearningReplyV1:
+    """Import a creditor's line template (audited), or export the one stored."""
+    async with rt.db.acquire() as conn, conn.transaction():
+        if request.action is LearningAction.IMPORT_TEMPLATE:
+            if request.template is None:
+                return LearningReplyV1(ok=False, code="invalid", detail="import-template needs the template")
+            await store.save_template(conn, request.tenant, request.template, by=request.by, at=request.at)
+            log.info("line template imported", supplier=request.template.supplier_number, by=request.by)
+            return LearningReplyV1(ok=True, templates=[request.template])
+        if request.supplier_number is None:
+            return LearningReplyV1(ok=False, code="invalid", detail="name the supplier whose template to export")
+        template = await store.template_of(conn, request.tenant, request.supplier_number)
+    if template is None:
+        return LearningReplyV1(ok=False, code="not-found",
+                               detail=f"no line template for supplier {request.supplier_number} of tenant "
+                                      f"{request.tenant}")
+    return LearningReplyV1(ok=True, templates=[template])

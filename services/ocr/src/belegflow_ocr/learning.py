@@ -16,8 +16,16 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from belegflow_contracts.messages import AmountFieldV1, DateFieldV1, InvoiceFieldsV1, TextFieldV1
+from belegflow_contracts.messages import (
+    AmountFieldV1,
+    DateFieldV1,
+    InvoiceFieldsV1,
+    InvoiceLineV1,
+    LineTemplateV1,
+    TextFieldV1,
+)
 from belegflow_ocr.recognition.learned import KINDS, FieldRule, Layout, layout_of, learn_rule, read_rules, similarity
+from belegflow_ocr.recognition.templates import read_lines
 
 if TYPE_CHECKING:
     from belegflow_contracts.messages import InvoiceV1
@@ -251,4 +259,33 @@ def _failed_checks(fields: InvoiceFieldsV1, learned: set[str]) -> list[tuple[str
 
 
 __all__ = ["LEARNED_CONFIDENCE", "MOVED_CONFIDENCE", "SAME_LAYOUT", "Applied", "LearnedField", "LearnedLayout",
-           "Teaching", "apply", "best_layout", "learn", "supplier_keys"]
+           "Teaching", "apply", "apply_templates", "best_layout", "learn", "supplier_keys"]
+
+
+# --- line templates of collective invoices ------------------------------------------------------------
+
+
+def apply_templates(lines: list[InvoiceLineV1], fields: InvoiceFieldsV1, words: Sequence[Word],
+                    templates: Sequence[tuple[LineTemplateV1, str, datetime]], log: ProtocolLog
+                    ) -> list[InvoiceLineV1]:
+    """The invoice's lines as the creditor's line template reads them (``templates``: the templates of the
+    creditors whose keys the document prints, each with who imported it and when); the lines read before where
+    no template finds its table."""
+    for template, by, at in templates:
+        read = read_lines(template, words)
+        if not read:
+            log.warning(f"lines: the line template of creditor {template.supplier_number} finds no table under "
+                        f"'{template.table_start}' here - lines as read before", template=template.supplier_number)
+            continue
+        several = sum(1 for line in read if len(line.reference_text.split()) > len(line.description.split()))
+        log.info(f"lines: {len(read)} read by the line template of creditor {template.supplier_number} (imported "
+                 f"by {by} on {at.date().isoformat()}; {len(lines)} before), {several} with references beside the "
+                 "description", template=template.supplier_number, lines=len(read))
+        amounts = [line.net_amount for line in read]
+        net = fields.net_amount
+        if net is not None and amounts and all(a is not None for a in amounts):
+            total = sum((a for a in amounts if a is not None), Decimal(0))
+            if total != net.value:
+                log.warning(f"lines: their sum {total} differs from the net amount {net.value}", field="lines")
+        return read
+    return lines

@@ -6,7 +6,7 @@ import json
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from belegflow_contracts.messages import LearnedFieldV1, LearnedLayoutV1
+from belegflow_contracts.messages import LearnedFieldV1, LearnedLayoutV1, LineTemplateV1
 from belegflow_contracts.runtime.storage import sha256_hex
 from belegflow_contracts.types import ObjectRef
 from belegflow_ocr.learning import LearnedField, LearnedLayout
@@ -146,3 +146,36 @@ async def corrections(conn: Connection, document_id: UUID, revision: int) -> dic
     rows = await conn.fetch("SELECT field, by_whom, at FROM learning_corrections WHERE document_id = $1 AND "
                             "revision = $2", document_id, revision)
     return {r["field"]: (r["by_whom"], r["at"]) for r in rows}
+
+
+# --- line templates ------------------------------------------------------------------------------------
+
+
+async def save_template(conn: Connection, tenant: str, template: LineTemplateV1, *, by: str, at: datetime) -> None:
+    """Import (or replace) a creditor's line template, audited."""
+    await conn.execute(
+        "INSERT INTO line_templates (tenant, supplier_number, supplier_keys, template, imported_by, imported_at) "
+        "VALUES ($1, $2, $3, $4::jsonb, $5, $6) ON CONFLICT (tenant, supplier_number) DO UPDATE SET "
+        "supplier_keys = EXCLUDED.supplier_keys, template = EXCLUDED.template, imported_by = EXCLUDED.imported_by, "
+        "imported_at = EXCLUDED.imported_at", tenant, template.supplier_number, sorted(set(template.supplier_keys)),
+        template.model_dump_json(), by, at)
+    await add_learning_audit(conn, tenant=tenant, layout_id=0, supplier_number=template.supplier_number,
+                             fingerprint="line-template", action="template-imported", by=by, at=at,
+                             detail=template.model_dump_json())
+
+
+async def template_of(conn: Connection, tenant: str, supplier_number: str) -> LineTemplateV1 | None:
+    raw = await conn.fetchval("SELECT template FROM line_templates WHERE tenant = $1 AND supplier_number = $2",
+                              tenant, supplier_number)
+    return None if raw is None else LineTemplateV1.model_validate_json(raw)
+
+
+async def templates_for_keys(conn: Connection, tenant: str, keys: frozenset[str]
+                             ) -> list[tuple[LineTemplateV1, str, datetime]]:
+    """The tenant's line templates of creditors whose IBAN or VAT ID the document prints, with who imported them
+    and when."""
+    if not keys:
+        return []
+    rows = await conn.fetch("SELECT template, imported_by, imported_at FROM line_templates WHERE tenant = $1 AND "
+                            "supplier_keys && $2::text[] ORDER BY supplier_number", tenant, sorted(keys))
+    return [(LineTemplateV1.model_validate_json(r["template"]), r["imported_by"], r["imported_at"]) for r in rows]
