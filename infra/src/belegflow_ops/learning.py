@@ -1,13 +1,18 @@
-"""``belegflow learning list|forget|repeat``: what recognition learned from clerks' corrections, per tenant."""
+"""``belegflow learning list|forget|repeat|template-import|template-export``: what recognition learned from clerks'
+corrections, and creditors' line templates, per tenant."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import typer
+from pydantic import ValidationError
 
+from belegflow_contracts.messages import LineTemplateV1
 from belegflow_ops.ingest_api import IngestRequestError, call, exit_on
 
 
@@ -77,5 +82,40 @@ def build_app(ingest_url: Callable[[], str]) -> typer.Typer:
             typer.echo(f"{skipped['id']}: skipped: {skipped['why']}")
         if not answer["repeated"] and not answer["skipped"]:
             typer.echo(f"no invoice of supplier {supplier} waits for review")
+
+    @group.command("template-import")
+    def template_import(
+        file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="a belegflow-line-template JSON file")],
+        tenant: Annotated[str, typer.Option("--tenant", "-t", help="tenant (Mandant)")],
+    ) -> None:
+        """Import (or replace) a creditor's line template; the file is checked before anything is sent."""
+        try:
+            template = LineTemplateV1.model_validate_json(file.read_bytes())
+        except ValidationError as exc:
+            for e in exc.errors():
+                typer.echo(f"error: {file}: {'.'.join(str(p) for p in e['loc']) or 'file'}: {e['msg']}", err=True)
+            raise typer.Exit(2) from None
+        with exit_on(IngestRequestError):
+            call("PUT", ingest_url(), "/v1/learning/templates", tenant=tenant, action="template-import",
+                 json=template.model_dump(mode="json"))
+        typer.echo(f"line template of supplier {template.supplier_number} imported "
+                   f"({len(template.columns)} columns, table under '{template.table_start}')")
+
+    @group.command("template-export")
+    def template_export(
+        tenant: Annotated[str, typer.Option("--tenant", "-t", help="tenant (Mandant)")],
+        supplier: Annotated[str, typer.Option(help="the creditor's supplier number")],
+        out: Annotated[Path | None, typer.Option(help="write to this file instead of standard output")] = None,
+    ) -> None:
+        """A creditor's line template as imported, ready to edit and import again."""
+        with exit_on(IngestRequestError):
+            answer = call("GET", ingest_url(), f"/v1/learning/templates/{quote(supplier, safe='')}", tenant=tenant,
+                          action="template-export")
+        text = json.dumps(answer, indent=2, ensure_ascii=False) + "\n"
+        if out is None:
+            typer.echo(text, nl=False)
+        else:
+            out.write_text(text, encoding="utf-8")
+            typer.echo(f"written to {out}")
 
     return group

@@ -13,9 +13,10 @@ from typing import Annotated, Any
 import nats.errors
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 
 from belegflow_contracts import subjects
-from belegflow_contracts.messages import LearningAction, LearningReplyV1, LearningRequestV1
+from belegflow_contracts.messages import LearningAction, LearningReplyV1, LearningRequestV1, LineTemplateV1
 from belegflow_contracts.types import normalize_tenant
 from belegflow_ingest import http_auth, store, web
 from belegflow_ingest.domain import RecognitionRequestError
@@ -53,9 +54,13 @@ async def ask(request: Request, *, tenant: str, action: LearningAction, by: str,
     question = LearningRequestV1(tenant=tenant, action=action, by=by, at=datetime.now(UTC),
                                  supplier_number=supplier_number.strip() if supplier_number else None,
                                  layout_id=layout_id)
+    return await _send(request, question)
+
+
+async def _send(request: Request, question: LearningRequestV1) -> LearningReplyV1:
     try:
         answer = await web.runtime(request).broker.request(
-            question.model_dump_json().encode(), subjects.learning_request(tenant), timeout=REPLY_TIMEOUT_S)
+            question.model_dump_json().encode(), subjects.learning_request(question.tenant), timeout=REPLY_TIMEOUT_S)
     except (TimeoutError, nats.errors.Error) as exc:
         raise LearningRefused(503, "ocr-unavailable", f"the ocr service did not answer: {exc or 'timeout'}") from exc
     reply = LearningReplyV1.model_validate_json(answer.body)
@@ -137,3 +142,43 @@ async def repeat_supplier(request: Request, supplier: Annotated[str | None, Quer
     repeated, skipped = await repeat_waiting(request, tenant=tenant_name, supplier_number=supplier.strip(),
                                              by=http_auth.principal(request).name)
     return JSONResponse(status_code=200, content={"repeated": repeated, "skipped": skipped})
+
+
+# --- line templates of collective invoices ------------------------------------------------------------
+
+
+@router.put("/v1/learning/templates", responses=_RESPONSES)
+async def import_template(request: Request, tenant: TenantHeader = None) -> Any:
+    """Import (or replace) a creditor's line template: a ``belegflow-line-template`` JSON document (see
+    ``LineTemplateV1``). A document that fails the format is refused naming the field."""
+    raw = await request.body()
+    try:
+        tenant_name = _tenant(tenant)
+        template = LineTemplateV1.model_validate_json(raw)
+    except LearningRefused as exc:
+        return web.problem(exc.status_code, exc.code, exc.detail)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors())
+        return web.problem(422, "invalid", f"not a line template: {problems}")
+    question = LearningRequestV1(tenant=tenant_name, action=LearningAction.IMPORT_TEMPLATE, template=template,
+                                 by=http_auth.principal(request).name, at=datetime.now(UTC))
+    try:
+        reply = await _send(request, question)
+    except LearningRefused as exc:
+        return web.problem(exc.status_code, exc.code, exc.detail)
+    return JSONResponse(status_code=200, content={"imported": [t.model_dump(mode="json") for t in reply.templates]})
+
+
+@router.get("/v1/learning/templates/{supplier}", responses=_RESPONSES)
+async def export_template(request: Request, supplier: str, tenant: TenantHeader = None) -> Any:
+    """A creditor's line template as imported, ready to edit and import again."""
+    try:
+        tenant_name = _tenant(tenant)
+        if not (0 < len(supplier.strip()) <= 32):
+            raise LearningRefused(422, "invalid", "supplier: 1 to 32 characters")
+        reply = await _send(request, LearningRequestV1(
+            tenant=tenant_name, action=LearningAction.EXPORT_TEMPLATE, supplier_number=supplier.strip(),
+            by=http_auth.principal(request).name, at=datetime.now(UTC)))
+    except LearningRefused as exc:
+        return web.problem(exc.status_code, exc.code, exc.detail)
+    return JSONResponse(status_code=200, content=reply.templates[0].model_dump(mode="json"))
