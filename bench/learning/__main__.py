@@ -23,6 +23,7 @@ from typing import Any
 from belegflow_contracts.messages import InvoiceFieldsV1, InvoiceV1
 from belegflow_ocr import learning
 from belegflow_ocr.recognition import ProtocolLog, default_registry
+from bench.learning import collective
 from bench.learning.stream import KEY_FIELDS, StreamInvoice, render, stream
 
 THRESHOLD = 0.9
@@ -121,9 +122,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-learning-") as tmp:
         result = run(suppliers=args.suppliers, per_supplier=args.per_supplier, seed=args.seed, work=Path(tmp))
+        lines = collective.run(creditors=args.suppliers, per_creditor=args.per_supplier, seed=args.seed,
+                               work=Path(tmp))
+    result["collective"] = lines
     print(f"{args.suppliers} unseen supplier layouts x {args.per_supplier} invoices, seed {args.seed}, "
           "random order, a simulated clerk correcting every wrong key field")
     print(table(result))
+    print()
+    print(f"collective invoices: {args.suppliers} unseen creditors x {args.per_supplier}, random order; after the "
+          "first, the clerk writes the creditor's line template")
+    print(collective.table(lines))
     if args.json is not None:
         args.json.write_text(json.dumps(result, indent=2))
     return 0

@@ -141,8 +141,12 @@ def invoice(s: Supplier, k: int, rng: random.Random) -> StreamInvoice:
 
 
 def money(s: Style, value: Decimal) -> str:
+    return amount_text(value, german=s.german_amounts)
+
+
+def amount_text(value: Decimal, *, german: bool) -> str:
     text = f"{value:,.2f}"
-    return text.translate(str.maketrans(",.", ".,")) if s.german_amounts else text
+    return text.translate(str.maketrans(",.", ".,")) if german else text
 
 
 def render(inv: StreamInvoice, path: Path) -> None:
