@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
 import subprocess
@@ -13,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from belegflow_contracts.messages import InvoiceLineV1, LineTemplateV1
 from belegflow_ops import processes, stack
 from bench.learning.stream import StreamInvoice, Supplier, invoice, render, supplier
 from tests.conftest import add_user, basic, upload
@@ -201,3 +203,46 @@ async def test_learning_requests_are_checked_at_the_boundary(services: processes
     too_long = httpx.get(f"{services.ingest_url}/v1/learning", params={"supplier": "x" * 40}, headers=headers,
                          timeout=30)
     assert too_long.status_code == 422
+
+
+async def test_a_creditors_line_template_reads_its_collective_invoices_item_by_item(
+    services: processes.ServiceSet, stack_state: stack.StackState, tenant: str, tmp_path: Path
+) -> None:
+    from bench.learning.collective import collective, creditor, items_right, template_of
+    from bench.learning.collective import render as render_collective
+
+    rng = random.Random(21)
+    made = creditor(601, rng)
+    first, second = collective(made, 1, rng), collective(made, 2, rng)
+    # GIVEN a collective invoice of a creditor whose table the base extractor cannot read
+    render_collective(first, tmp_path / "collective-1.pdf", rng)
+    before = await settled(services, upload(services, tenant, tmp_path / "collective-1.pdf").json()["id"])
+    assert items_right(first, [InvoiceLineV1.model_validate(x) for x in before["fields"]["lines"]]) == 0
+
+    # WHEN the creditor's line template is imported from a file, a broken file first
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps({**template_of(made).model_dump(mode="json"), "version": 7}))
+    refused = cli(services, stack_state, "learning", "template-import", str(broken), "--tenant", tenant)
+    assert refused.returncode == 2
+    assert "version" in refused.stderr
+    good = tmp_path / "template.json"
+    good.write_text(template_of(made).model_dump_json())
+    imported = cli(services, stack_state, "learning", "template-import", str(good), "--tenant", tenant)
+    assert imported.returncode == 0, imported.stderr
+
+    # THEN the next collective invoice is read item by item, every reference with its item
+    render_collective(second, tmp_path / "collective-2.pdf", rng)
+    after = await settled(services, upload(services, tenant, tmp_path / "collective-2.pdf").json()["id"])
+    lines = [InvoiceLineV1.model_validate(x) for x in after["fields"]["lines"]]
+    assert items_right(second, lines) == len(second.items) == len(lines)
+    assert any(e["message"].startswith(f"lines: {len(lines)} read by the line template of creditor {made.number}")
+               for e in after["protocol"])
+    # AND the template exports as it was imported
+    exported = cli(services, stack_state, "learning", "template-export", "--tenant", tenant, "--supplier", made.number)
+    assert exported.returncode == 0, exported.stderr
+    assert LineTemplateV1.model_validate_json(exported.stdout) == template_of(made)
+    # AND another tenant has none
+    other = cli(services, stack_state, "learning", "template-export", "--tenant", f"{tenant}x", "--supplier",
+                made.number)
+    assert other.returncode == 1
+    assert "404 not-found" in other.stderr
