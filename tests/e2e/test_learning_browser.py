@@ -96,3 +96,11 @@ async def test_a_clerk_corrects_on_the_page_and_the_suppliers_next_invoices_are_
         f"invoice_number: {re.escape(truth_of(second, 'invoice_number'))} - learned from the correction of "
         f"document {one} by user:{user}"))).to_be_visible()
     await expect(page.get_by_text("approved automatically (touchless)")).to_be_visible()
+
+    # WHEN the clerk forgets the layout on the page THEN it is gone from the list
+    await page.get_by_role("link", name="learned").click()
+    heading = page.get_by_role("heading", name=re.compile(f"Supplier {made.number} "))
+    layout_id = (await heading.text_content() or "").rsplit(" ", 1)[-1]
+    await page.get_by_role("button", name=f"Forget layout {layout_id}").click()
+    await expect(page.get_by_role("status")).to_have_text(f"Forgotten: layout {layout_id} of supplier {made.number}.")
+    await expect(heading).to_have_count(0)
