@@ -371,6 +371,11 @@ def up(home: Path, *, sync_interval: str = "always") -> StackState:
     home = home.resolve()
     home.mkdir(parents=True, exist_ok=True)
     state = load_state(home)
+    if state is not None and any(s not in state.role_passwords for s in DB_SERVICES):
+        # a state from before a service had its own schema: `stack up` then creates its role (setup.init_database)
+        for service in DB_SERVICES:
+            state.role_passwords.setdefault(service, secrets.token_hex(12))
+        save_state(state)
     if state and is_running(state):
         return state
     if state is None:
