@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
@@ -165,6 +166,15 @@ async def test_a_correction_makes_the_next_invoice_right_and_touchless_and_forge
     assert forgotten.returncode == 0, forgotten.stderr
     assert f"forgot layout {layouts[0]['layout_id']} of supplier {made.number}" in forgotten.stdout
     assert learned(services, tenant, supplier=made.number).json()["layouts"] == []
+    # AND the ocr service's audit names who taught it and who forgot it
+    conn = await asyncpg.connect(stack_state.database_url("ocr"))
+    try:
+        audit = await conn.fetch("SELECT action, by_whom FROM ocr.learning_audit WHERE tenant = $1 AND "
+                                 "supplier_number = $2 ORDER BY id", tenant, made.number)
+    finally:
+        await conn.close()
+    assert [(r["action"], r["by_whom"]) for r in audit][-1][0] == "forgotten"
+    assert ("learned", "user:lena-learning") in [(r["action"], r["by_whom"]) for r in audit]
     # AND naming both or neither of layout and supplier is refused before anything is sent
     both = cli(services, stack_state, "learning", "forget", "--tenant", tenant, "--supplier", "1", "--layout", "1")
     assert both.returncode == 2
