@@ -3,6 +3,8 @@ come out right and touchless (also the one that was already waiting, read again 
 
 from __future__ import annotations
 
+import json
+import random
 import re
 from pathlib import Path
 from typing import Any
@@ -104,3 +106,19 @@ async def test_a_clerk_corrects_on_the_page_and_the_suppliers_next_invoices_are_
     await page.get_by_role("button", name=f"Forget layout {layout_id}").click()
     await expect(page.get_by_role("status")).to_have_text(f"Forgotten: layout {layout_id} of supplier {made.number}.")
     await expect(heading).to_have_count(0)
+
+    # WHEN the clerk pastes a line template that breaks the format THEN it is refused, naming the field
+    from bench.learning.collective import creditor, template_of
+
+    template = template_of(creditor(603, random.Random(3)))
+    broken = {**template.model_dump(mode="json"), "columns": [{"name": "description", "x0": 10, "x1": 20},
+                                                              {"name": "quantity", "x0": 30, "x1": 40}]}
+    await page.get_by_label("Line template (JSON)").fill(json.dumps(broken))
+    await page.get_by_role("button", name="Import line template").click()
+    await expect(page.get_by_role("alert")).to_contain_text("a net_amount column is required")
+    # AND a good one is imported, listed and offered for download
+    await page.get_by_label("Line template (JSON)").fill(template.model_dump_json())
+    await page.get_by_role("button", name="Import line template").click()
+    await expect(page.get_by_role("status")).to_have_text(
+        f"Line template of supplier {template.supplier_number} imported.")
+    await expect(page.get_by_role("link", name=f"Download template of {template.supplier_number}")).to_be_visible()

@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ValidationError
 
-from belegflow_contracts.messages import LearningAction, ReviewAction
+from belegflow_contracts.messages import LearningAction, LineTemplateV1, ReviewAction
 from belegflow_contracts.runtime.logging import get_logger
 from belegflow_ingest import credential_store, credentials, learning_api, store, web
 from belegflow_ingest.access import ALL_TENANTS, AccessError, Principal, Role, authorize
@@ -252,19 +252,27 @@ async def learning_page(request: Request, supplier: str | None = None, done: str
     if found is None:
         return _to_login()
     principal, session = found
+    return await _learning(request, principal, session, message=done[:300] if done else None,
+                           supplier=supplier or None)
+
+
+async def _learning(request: Request, principal: Principal, session: credentials.Session, status_code: int = 200,
+                    *, supplier: str | None = None, **extra: Any) -> HTMLResponse:
+    """The learned layouts and line templates of the user's tenant."""
     tenant = _tenant(principal)
     layouts: list[Any] = []
-    error = None
+    line_templates: list[Any] = []
     if tenant is not None:
         try:
             reply = await learning_api.ask(request, tenant=tenant, action=LearningAction.LIST, by=principal.name,
-                                           supplier_number=supplier or None)
-            layouts = reply.layouts
+                                           supplier_number=supplier)
+            layouts, line_templates = reply.layouts, reply.templates
         except learning_api.LearningRefused as exc:
-            error = exc.detail
-    return _page(request, "learning.html", 200 if error is None else 503, user=principal.name, tenant=tenant,
-                 csrf=session.csrf, status="learned", layouts=layouts, error=error,
-                 message=done[:300] if done else None, may_forget=bool(principal.roles & {Role.CLERK, Role.APPROVER}))
+            status_code, extra["error"] = exc.status_code, exc.detail
+    return _page(request, "learning.html", status_code, user=principal.name, tenant=tenant, csrf=session.csrf,
+                 status="learned", layouts=layouts, line_templates=line_templates,
+                 may_forget=bool(principal.roles & {Role.CLERK, Role.APPROVER}),
+                 may_import=bool(principal.roles & {Role.CLERK, Role.APPROVER, Role.OPERATOR}), **extra)
 
 
 @router.post("/desk/learning/{layout_id}/forget")
@@ -276,19 +284,16 @@ async def forget_page(request: Request, layout_id: int) -> Response:
     tenant = _tenant(principal)
     ok, _ = await _csrf_ok(request, session)
     if not ok or tenant is None:
-        return _page(request, "learning.html", 403, user=principal.name, tenant=tenant, csrf=session.csrf,
-                     status="learned", layouts=[], may_forget=False,
-                     error="The form is stale or forged (CSRF token); reload the page.")
+        return await _learning(request, principal, session, 403,
+                               error="The form is stale or forged (CSRF token); reload the page.")
     try:
         authorize(principal, "DELETE", f"/v1/learning/{layout_id}")
         reply = await learning_api.ask(request, tenant=tenant, action=LearningAction.FORGET, by=principal.name,
                                        layout_id=layout_id)
     except AccessError as exc:
-        return _page(request, "learning.html", exc.status_code, user=principal.name, tenant=tenant,
-                     csrf=session.csrf, status="learned", layouts=[], may_forget=False, error=exc.detail)
+        return await _learning(request, principal, session, exc.status_code, error=exc.detail)
     except learning_api.LearningRefused as exc:
-        return _page(request, "learning.html", exc.status_code, user=principal.name, tenant=tenant,
-                     csrf=session.csrf, status="learned", layouts=[], may_forget=False, error=exc.detail)
+        return await _learning(request, principal, session, exc.status_code, error=exc.detail)
     gone = ", ".join(f"layout {lay.layout_id} of supplier {lay.supplier_number}" for lay in reply.layouts)
     return RedirectResponse(f"/desk/learning?{urlencode({'done': f'Forgotten: {gone}.'})}", status_code=303)
 
@@ -321,3 +326,51 @@ async def repeat_supplier_page(request: Request, document_id: str) -> Response:
     if skipped:
         note += f"; {len(skipped)} skipped ({skipped[0]['why']})"
     return RedirectResponse(f"/desk?{urlencode({'status': 'review', 'done': note + '.'})}", status_code=303)
+
+
+@router.post("/desk/learning/templates")
+async def import_template_page(request: Request) -> Response:
+    """Import a creditor's line template pasted into the page (checked like a file)."""
+    found = await _signed_in(request)
+    if found is None:
+        return _to_login()
+    principal, session = found
+    tenant = _tenant(principal)
+    ok, form = await _csrf_ok(request, session)
+    if not ok or tenant is None:
+        return await _learning(request, principal, session, 403,
+                               error="The form is stale or forged (CSRF token); reload the page.")
+    try:
+        authorize(principal, "PUT", "/v1/learning/templates")
+        template = LineTemplateV1.model_validate_json(form.get("template", ""))
+        await learning_api.import_line_template(request, tenant=tenant, template=template, by=principal.name)
+    except AccessError as exc:
+        return await _learning(request, principal, session, exc.status_code, error=exc.detail)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'template'}: {e['msg']}" for e in exc.errors())
+        return await _learning(request, principal, session, 422, error=f"Not imported: {problems}",
+                               template_text=form.get("template", ""))
+    except learning_api.LearningRefused as exc:
+        return await _learning(request, principal, session, exc.status_code, error=f"Not imported: {exc.detail}")
+    note = f"Line template of supplier {template.supplier_number} imported."
+    return RedirectResponse(f"/desk/learning?{urlencode({'done': note})}", status_code=303)
+
+
+@router.get("/desk/learning/templates/{supplier}.json")
+async def export_template_page(request: Request, supplier: str) -> Response:
+    """A creditor's line template as a file to download, edit and import again."""
+    found = await _signed_in(request)
+    if found is None:
+        return _to_login()
+    principal, session = found
+    tenant = _tenant(principal)
+    try:
+        if tenant is None:
+            raise learning_api.LearningRefused(404, "not-found", "no tenant")
+        template = await learning_api.export_line_template(request, tenant=tenant, supplier_number=supplier,
+                                                           by=principal.name)
+    except learning_api.LearningRefused as exc:
+        return await _learning(request, principal, session, exc.status_code, error=exc.detail)
+    return Response(template.model_dump_json(indent=2), media_type="application/json", headers={
+        "Content-Disposition": f'attachment; filename="line-template-{template.supplier_number}.json"',
+        "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})

@@ -160,10 +160,9 @@ async def import_template(request: Request, tenant: TenantHeader = None) -> Any:
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors())
         return web.problem(422, "invalid", f"not a line template: {problems}")
-    question = LearningRequestV1(tenant=tenant_name, action=LearningAction.IMPORT_TEMPLATE, template=template,
-                                 by=http_auth.principal(request).name, at=datetime.now(UTC))
     try:
-        reply = await _send(request, question)
+        reply = await import_line_template(request, tenant=tenant_name, template=template,
+                                           by=http_auth.principal(request).name)
     except LearningRefused as exc:
         return web.problem(exc.status_code, exc.code, exc.detail)
     return JSONResponse(status_code=200, content={"imported": [t.model_dump(mode="json") for t in reply.templates]})
@@ -176,9 +175,22 @@ async def export_template(request: Request, supplier: str, tenant: TenantHeader 
         tenant_name = _tenant(tenant)
         if not (0 < len(supplier.strip()) <= 32):
             raise LearningRefused(422, "invalid", "supplier: 1 to 32 characters")
-        reply = await _send(request, LearningRequestV1(
-            tenant=tenant_name, action=LearningAction.EXPORT_TEMPLATE, supplier_number=supplier.strip(),
-            by=http_auth.principal(request).name, at=datetime.now(UTC)))
+        template = await export_line_template(request, tenant=tenant_name, supplier_number=supplier.strip(),
+                                              by=http_auth.principal(request).name)
     except LearningRefused as exc:
         return web.problem(exc.status_code, exc.code, exc.detail)
-    return JSONResponse(status_code=200, content=reply.templates[0].model_dump(mode="json"))
+    return JSONResponse(status_code=200, content=template.model_dump(mode="json"))
+
+
+async def import_line_template(request: Request, *, tenant: str, template: LineTemplateV1, by: str
+                               ) -> LearningReplyV1:
+    return await _send(request, LearningRequestV1(tenant=tenant, action=LearningAction.IMPORT_TEMPLATE,
+                                                  template=template, by=by, at=datetime.now(UTC)))
+
+
+async def export_line_template(request: Request, *, tenant: str, supplier_number: str, by: str) -> LineTemplateV1:
+    reply = await _send(request, LearningRequestV1(tenant=tenant, action=LearningAction.EXPORT_TEMPLATE,
+                                                   supplier_number=supplier_number, by=by, at=datetime.now(UTC)))
+    if not reply.templates:
+        raise LearningRefused(502, "bad-reply", "the ocr service answered without the template")
+    return reply.templates[0]

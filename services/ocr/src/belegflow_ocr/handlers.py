@@ -285,7 +285,10 @@ async def on_learning_request(msg: NatsMessage, rt: RuntimeDep) -> LearningReply
     async with rt.db.acquire() as conn, conn.transaction():
         layouts = await store.list_layouts(conn, request.tenant, request.supplier_number, request.layout_id)
         if request.action is LearningAction.LIST:
-            return LearningReplyV1(ok=True, layouts=layouts)
+            if request.layout_id is not None:
+                return LearningReplyV1(ok=True, layouts=layouts)
+            templates = await store.list_templates(conn, request.tenant, request.supplier_number)
+            return LearningReplyV1(ok=True, layouts=layouts, templates=templates)
         if not layouts:
             what = f"layout {request.layout_id}" if request.layout_id else f"supplier {request.supplier_number}"
             return LearningReplyV1(ok=False, code="not-found",

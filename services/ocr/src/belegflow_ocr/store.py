@@ -179,3 +179,9 @@ async def templates_for_keys(conn: Connection, tenant: str, keys: frozenset[str]
     rows = await conn.fetch("SELECT template, imported_by, imported_at FROM line_templates WHERE tenant = $1 AND "
                             "supplier_keys && $2::text[] ORDER BY supplier_number", tenant, sorted(keys))
     return [(LineTemplateV1.model_validate_json(r["template"]), r["imported_by"], r["imported_at"]) for r in rows]
+
+
+async def list_templates(conn: Connection, tenant: str, supplier_number: str | None = None) -> list[LineTemplateV1]:
+    rows = await conn.fetch("SELECT template FROM line_templates WHERE tenant = $1 AND ($2::text IS NULL OR "
+                            "supplier_number = $2) ORDER BY supplier_number", tenant, supplier_number)
+    return [LineTemplateV1.model_validate_json(r["template"]) for r in rows]
