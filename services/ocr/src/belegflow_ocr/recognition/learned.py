@@ -107,14 +107,14 @@ def _shape_re(shape: str) -> re.Pattern[str]:
 # --- finding a value of a kind in a text ----------------------------------------------------------
 
 
-def _hits(kind: Kind, text: str, value: Value, shape: str) -> list[tuple[int, int, str]]:
+def _hits(kind: Kind, text: str, value: Value, shape: str, order: str = "DMY") -> list[tuple[int, int, str]]:
     """Where ``value`` stands in ``text``: (start, end, format) for each place."""
     if kind == "amount":
         return [(s, e, "") for v, s, e in find_amounts(text) if isinstance(value, Decimal) and abs(v) == abs(value)]
     if kind == "date":
-        spans = {(s, e) for order in ("DMY", "MDY") for d, s, e in find_dates(text, order=order, compact=True)
-                 if d == value}
-        return [(s, e, _date_order(text[s:e], value)) for s, e in sorted(spans)]
+        # in the document's own order only: "08.07.24" is never the 7 August of a German invoice
+        return [(s, e, _date_order(text[s:e], value)) for d, s, e in find_dates(text, order=order, compact=True)
+                if d == value]
     pattern = re.compile(r"(?<![A-Za-z0-9])" + re.escape(str(value)) + r"(?![A-Za-z0-9])")
     return [(m.start(), m.end(), shape) for m in pattern.finditer(text)]
 
@@ -234,16 +234,17 @@ def learn_rule(field: str, value: Value, words: Sequence[Word], pages: Sequence[
         return None
     shape = shape_of(str(value)) if kind == "text" else ""
     lines = _lines(words)
+    order, _ = numeric_date_order([ln.text for ln in lines])
     found: list[tuple[tuple[int, int, int, float], FieldRule]] = []
     for line in lines:
         for i, seg in enumerate(line.segments):
-            for start, end, fmt in _hits(kind, seg.text, value, shape):
+            for start, end, fmt in _hits(kind, seg.text, value, shape, order):
                 w, h = _page_size(pages, seg.page)
                 box = _box(seg, start, end)
                 for anchor, relation in _anchors_of(lines, line, i, start):
                     rule = FieldRule(field=field, kind=kind, anchor=anchor, relation=relation, shape=fmt,
                                      x=(box[0] + box[2]) / 2 / w, y=(box[1] + box[3]) / 2 / h)
-                    back = read_rule(rule, lines, pages)
+                    back = read_rule(rule, lines, pages, order=order)
                     if back is None or back[0] != _as_read(kind, value):
                         continue  # the rule would not lead back to this value (another value comes first)
                     repeats = len(_anchors(lines, rule))
