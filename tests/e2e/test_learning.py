@@ -198,7 +198,7 @@ async def test_learning_requests_are_checked_at_the_boundary(services: processes
     # nothing learned yet: an empty list
     empty = httpx.get(f"{services.ingest_url}/v1/learning", headers=headers, timeout=30)
     assert empty.status_code == 200, empty.text
-    assert empty.json() == {"layouts": []}
+    assert empty.json() == {"layouts": [], "templates": []}
     # forgetting without naming what is refused, naming why
     unnamed = httpx.delete(f"{services.ingest_url}/v1/learning", headers=headers, timeout=30)
     assert unnamed.status_code == 422

@@ -44,11 +44,14 @@ def build_app(ingest_url: Callable[[], str]) -> typer.Typer:
         """The learned layouts of a tenant: for each field its label, who taught it, uses and demotions."""
         with exit_on(IngestRequestError):
             answer = call("GET", ingest_url(), f"/v1/learning{_query(supplier)}", tenant=tenant, action="list")
-        layouts = answer["layouts"]
-        if not layouts:
+        layouts, templates = answer["layouts"], answer.get("templates", [])
+        if not layouts and not templates:
             typer.echo("nothing learned" + (f" for supplier {supplier}" if supplier else ""))
         for layout in layouts:
             typer.echo("\n".join(describe(layout)))
+        for template in templates:
+            typer.echo(f"line template  supplier {template['supplier_number']}  table under "
+                       f"'{template['table_start']}'  columns {', '.join(c['name'] for c in template['columns'])}")
 
     @group.command("forget")
     def forget(

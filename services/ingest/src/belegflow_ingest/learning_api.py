@@ -77,8 +77,11 @@ async def _answer(request: Request, tenant: str | None, action: LearningAction, 
                           supplier_number=supplier, layout_id=layout_id)
     except LearningRefused as exc:
         return web.problem(exc.status_code, exc.code, exc.detail)
-    key = "layouts" if action is LearningAction.LIST else "forgotten"
-    return JSONResponse(status_code=200, content={key: [lay.model_dump(mode="json") for lay in reply.layouts]})
+    if action is LearningAction.LIST:
+        return JSONResponse(status_code=200, content={
+            "layouts": [lay.model_dump(mode="json") for lay in reply.layouts],
+            "templates": [t.model_dump(mode="json") for t in reply.templates]})
+    return JSONResponse(status_code=200, content={"forgotten": [lay.model_dump(mode="json") for lay in reply.layouts]})
 
 
 @router.get("/v1/learning", responses=_RESPONSES)
