@@ -239,6 +239,8 @@ async def test_a_creditors_line_template_reads_its_collective_invoices_item_by_i
     good.write_text(template_of(made).model_dump_json())
     imported = cli(services, stack_state, "learning", "template-import", str(good), "--tenant", tenant)
     assert imported.returncode == 0, imported.stderr
+    listed = cli(services, stack_state, "learning", "list", "--tenant", tenant)
+    assert f"line template  supplier {made.number}  table under '{made.header[1]}'" in listed.stdout
 
     # THEN the next collective invoice is read item by item, every reference with its item
     render_collective(second, tmp_path / "collective-2.pdf", rng)
