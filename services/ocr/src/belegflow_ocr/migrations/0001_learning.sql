@@ -25,14 +25,15 @@ CREATE TABLE learning_corrections (
     PRIMARY KEY (document_id, revision, field)
 );
 
--- Append-only: every layout learned, changed, demoted or forgotten, by whom and when.
+-- Append-only: every layout learned, changed, demoted or forgotten, and every line template imported (layout_id 0),
+-- by whom and when.
 CREATE TABLE learning_audit (
     id              bigserial   PRIMARY KEY,
     tenant          text        NOT NULL,
     layout_id       bigint      NOT NULL,
     supplier_number text        NOT NULL,
     fingerprint     text        NOT NULL,
-    action          text        NOT NULL CHECK (action IN ('learned', 'demoted', 'forgotten')),
+    action          text        NOT NULL CHECK (action IN ('learned', 'demoted', 'forgotten', 'template-imported')),
     by_whom         text        NOT NULL,
     at              timestamptz NOT NULL DEFAULT now(),
     detail          text        NOT NULL DEFAULT ''

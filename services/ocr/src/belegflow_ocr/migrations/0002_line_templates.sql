@@ -10,6 +10,3 @@ CREATE TABLE line_templates (
 );
 CREATE INDEX line_templates_keys ON line_templates USING gin (supplier_keys);
 
-ALTER TABLE learning_audit DROP CONSTRAINT learning_audit_action_check;
-ALTER TABLE learning_audit ADD CONSTRAINT learning_audit_action_check
-    CHECK (action IN ('learned', 'demoted', 'forgotten', 'template-imported'));
