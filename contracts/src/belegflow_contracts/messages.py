@@ -589,6 +589,54 @@ class TmsExportV2(Contract):
     protocol: list[ProtocolEntryV1] = Field(default_factory=list)
 
 
+# --- the books: DATEV and the archive -----------------------------------------------------------
+
+
+class ArchiveEntryV1(Contract):
+    """One entry of a tenant's hash-chained archive index: what was archived, where, and its place in the chain."""
+
+    seq: int = Field(ge=1, description="position in the tenant's chain")
+    kind: str = Field(examples=["original", "fields", "protocol", "tms-transfer", "datev-batch"])
+    event: str = Field(description="what caused the archiving", examples=["approved", "exported", "datev-export"])
+    by: str = Field(examples=["user:anna"])
+    at: datetime
+    key: str = Field(description="content-addressed key in the archive bucket")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    prev: str = Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the previous index entry")
+    entry_sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of this index entry")
+    retain_until: datetime = Field(description="object lock (COMPLIANCE) until then")
+
+
+class ArchivedV1(Contract):
+    """``export.<tenant>.archived.v1``: what the archive took of an approved invoice revision, once per revision."""
+
+    document_id: UUID
+    tenant: Tenant
+    revision: int = Field(ge=1)
+    entries: list[ArchiveEntryV1] = Field(min_length=1)
+    protocol: list[ProtocolEntryV1] = Field(default_factory=list)
+
+
+class DatevResultV1(Contract):
+    """``export.<tenant>.datev.v1``: what a DATEV run did with an invoice: booked in a batch (again, when a person
+    asked for a re-export), or left out with the reasons (no GL account, a number DATEV cannot take)."""
+
+    document_id: UUID
+    tenant: Tenant
+    revision: int = Field(ge=1)
+    batch_id: UUID
+    period: str = Field(pattern=r"^\d{4}-\d{2}$", examples=["2026-11"])
+    invoice_number: str | None
+    booked: bool
+    bookings: int = Field(ge=0, description="one booking per tax rate; 0 when left out")
+    reasons: list[str] = Field(default_factory=list, description="why it was left out")
+    reexport: bool = Field(default=False, description="a re-export a person asked for")
+    reason: str | None = Field(default=None, description="why the re-export")
+    by: str
+    at: datetime
+    protocol: list[ProtocolEntryV1] = Field(default_factory=list)
+
+
 # --- master data -----------------------------------------------------------------------------
 
 

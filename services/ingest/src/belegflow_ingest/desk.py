@@ -23,6 +23,7 @@ from belegflow_contracts.messages import LearningAction, LineTemplateV1, ReviewA
 from belegflow_contracts.runtime.logging import get_logger
 from belegflow_ingest import credential_store, credentials, learning_api, store, web
 from belegflow_ingest.access import ALL_TENANTS, AccessError, Principal, Role, authorize
+from belegflow_ingest.domain import audit_trail
 from belegflow_ingest.review_api import (
     ApproveRequest,
     CorrectRequest,
@@ -169,7 +170,8 @@ def _document_page(request: Request, principal: Principal, session: credentials.
     return _page(request, "document.html", status_code, user=principal.name, tenant=doc["tenant"],
                  csrf=session.csrf, status=None, doc=doc, review=review, invoice=invoice, read=fields,
                  supplier=supplier, editable=editable, fields=FIELDS, protocol=_protocol(doc["protocol"]),
-                 may_repeat=bool(principal.roles & {Role.CLERK, Role.APPROVER}), **extra)
+                 may_repeat=bool(principal.roles & {Role.CLERK, Role.APPROVER}), audit=audit_trail(doc["protocol"]),
+                 **extra)
 
 
 @router.get("/desk/documents/{document_id}")
