@@ -97,7 +97,8 @@ async def test_a_clerk_corrects_on_the_page_and_the_suppliers_next_invoices_are_
     await expect(page.get_by_text(re.compile(
         f"invoice_number: {re.escape(truth_of(second, 'invoice_number'))} - learned from the correction of "
         f"document {one} by user:{user}"))).to_be_visible()
-    await expect(page.get_by_text("approved automatically (touchless)")).to_be_visible()
+    await expect(page.get_by_role("region", name="Audit trail").get_by_text("approved automatically (touchless)"))\
+        .to_be_visible()
 
     # WHEN the clerk forgets the layout on the page THEN it is gone from the list
     await page.get_by_role("link", name="learned").click()
