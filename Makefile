@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 SOURCES := contracts/src services/*/src infra/src edge/src
 
 .PHONY: install run test lint typecheck unit e2e schemas bench bench-edge bench-recognition bench-engines samples down clean install-tesseract \
-        devset devset-tools bench-accruals install-chromium
+        devset devset-tools bench-accruals bench-books bench-learning install-chromium
 
 install: $(STAMP)
 
@@ -78,6 +78,13 @@ bench-engines: install
 
 bench-accruals: install
 	$(PY) -m bench.accruals --invoices 300 --accruals 1000000
+
+bench-books: install
+	$(PY) -m bench.books --invoices 100000 --archive 2000
+
+# Learning from corrections: 30 unseen supplier layouts x 10 invoices, and 30 creditors' collective invoices.
+bench-learning: install
+	$(PY) -m bench.learning --suppliers 30 --per-supplier 10
 
 clean:
 	-$(VENV)/bin/belegflow stack down

@@ -58,6 +58,23 @@ async def test_killed_services_restart_and_every_document_is_exported_exactly_on
     conn = await asyncpg.connect(stack_state.database_url("export"))
     try:
         assert await conn.fetchval("SELECT count(*) FROM export.tms_exports WHERE tenant = $1", tenant) == len(pdfs)
+        # AND the archive took each original once, whatever the kills interrupted
+        originals = await conn.fetch("SELECT document_id, count(*) AS n FROM export.archive_index "
+                                     "WHERE tenant = $1 AND kind = 'original' GROUP BY document_id", tenant)
     finally:
         await conn.close()
     assert len(list((services.export_dir / tenant / "tms").glob("*.xml"))) == len(pdfs)
+    assert sorted(str(r["document_id"]) for r in originals) == sorted(ids)
+    assert {r["n"] for r in originals} == {1}
+    # AND its hash chain and every object verify
+    from belegflow_export.archive import ArchiveBucket, verify
+
+    bucket = ArchiveBucket.connect(endpoint_url=stack_state.archive_s3_url, access_key_id=stack_state.s3_access_key,
+                                   secret_access_key=stack_state.s3_secret_key, region="us-east-1", bucket="archive")
+    conn = await asyncpg.connect(stack_state.database_url("export"), server_settings={"search_path": "export"})
+    try:
+        report = await verify(conn, bucket, tenant)
+    finally:
+        await conn.close()
+    assert report.findings == []
+    assert report.entries >= 4 * len(pdfs)

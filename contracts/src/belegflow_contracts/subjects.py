@@ -43,6 +43,12 @@ def review_command(tenant: str) -> str:
     return f"desk.{normalize_tenant(tenant)}.review.v1"
 
 
+def learning_request(tenant: str) -> str:
+    """What recognition learned from corrections: list or forget (``LearningRequestV1``), request/reply with
+    the ocr service; in no stream."""
+    return f"desk.{normalize_tenant(tenant)}.learning.v1"
+
+
 def tms_export(tenant: str) -> str:
     return f"export.{normalize_tenant(tenant)}.tms.v1"
 
@@ -50,6 +56,16 @@ def tms_export(tenant: str) -> str:
 def tms_export_v2(tenant: str) -> str:
     """TMS transfer XML version 2 (``TmsExportV2``, with the document type); in the EXPORT stream."""
     return f"export.{normalize_tenant(tenant)}.tms.v2"
+
+
+def archived(tenant: str) -> str:
+    """What the archive took of an approved invoice revision (``ArchivedV1``); in the EXPORT stream."""
+    return f"export.{normalize_tenant(tenant)}.archived.v1"
+
+
+def datev_export(tenant: str) -> str:
+    """What a DATEV run did with an invoice (``DatevResultV1``); in the EXPORT stream."""
+    return f"export.{normalize_tenant(tenant)}.datev.v1"
 
 
 def suppliers(tenant: str) -> str:
@@ -159,9 +175,12 @@ ALL_MATCHED: Final = "docs.*.matched.v1"
 ALL_ACCRUED: Final = "docs.*.accrued.v1"
 ALL_DECISIONS: Final = "docs.*.decision.v1"
 ALL_REVIEW_COMMANDS: Final = "desk.*.review.v1"
+ALL_LEARNING_REQUESTS: Final = "desk.*.learning.v1"
 ALL_DOCS: Final = "docs.*.*.v1"
 ALL_TMS_EXPORTS: Final = "export.*.tms.v1"
 ALL_TMS_EXPORTS_V2: Final = "export.*.tms.v2"
+ALL_ARCHIVED: Final = "export.*.archived.v1"
+ALL_DATEV_EXPORTS: Final = "export.*.datev.v1"
 ALL_SUPPLIERS: Final = "md.*.suppliers.v1"
 ALL_COMPANIES: Final = "md.*.companies.v1"
 ALL_ACCRUALS: Final = "md.*.accruals.v1"

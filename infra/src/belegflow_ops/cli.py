@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal, TypeVar
 import httpx
 import typer
 
-from belegflow_ops import credentials_cli, devices, processes, recognition, review, stack
+from belegflow_ops import books, credentials_cli, devices, learning, processes, recognition, review, stack
 from belegflow_ops.ingest_api import auth_header
 from belegflow_ops.settings import OpsSettings
 
@@ -150,8 +150,8 @@ def stack_issuer() -> None:
 
 # the secrets compose.yaml requires (it has no example values, so none can run by accident)
 COMPOSE_SECRETS = ("NATS_SERVICE_PASSWORD", "NATS_SYSTEM_PASSWORD", "POSTGRES_PASSWORD", "INGEST_DB_PASSWORD",
-                   "MATCHING_DB_PASSWORD", "ACCRUAL_DB_PASSWORD", "EXPORT_DB_PASSWORD", "MINIO_ROOT_PASSWORD",
-                   "S3_SECRET")
+                   "OCR_DB_PASSWORD", "MATCHING_DB_PASSWORD", "ACCRUAL_DB_PASSWORD", "EXPORT_DB_PASSWORD",
+                   "MINIO_ROOT_PASSWORD", "S3_SECRET")
 
 
 @stack_app.command("secrets")
@@ -495,6 +495,7 @@ def dlq_redrive(
 
 app.add_typer(recognition.build_app(_recognition_ingest_url), name="recognition")
 app.add_typer(review.build_app(_recognition_ingest_url), name="review")
+app.add_typer(learning.build_app(_recognition_ingest_url), name="learning")
 
 
 def _ingest_database_url() -> str:
@@ -503,6 +504,15 @@ def _ingest_database_url() -> str:
 
 
 users_app, keys_app = credentials_cli.build_apps(_ingest_database_url)
+
+
+def _export_settings(out: Path | None) -> Any:
+    return books.export_settings(_state(_settings()).service_env("export"), out)
+
+
+export_app, archive_app = books.build_apps(_export_settings)
+app.add_typer(export_app, name="export")
+app.add_typer(archive_app, name="archive")
 app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
 
@@ -546,10 +556,26 @@ def demo(
         typer.echo(f"{waiting} invoice(s) wait for review: curl -u {login.name} {base}/v1/documents?status=review")
     typer.echo(f"sign in at {base}/desk as local user {login.name!r} (clerk and approver of {tenant}); "
                f"its password is in {login.password_file}")
+    _demo_books(docs, out, tenant)
     if not keep_running:
         stack_down()
     if any(d.get("status") not in FINAL_STATUSES for d in docs.values()):
         raise typer.Exit(1)
+
+
+def _demo_books(docs: dict[str, dict[str, Any]], out: Path, tenant: str) -> None:
+    """The DATEV export of every month with exported invoices, then the archive, verified."""
+    months = sorted({str(((d.get("fields") or {}).get("fields") or {}).get("invoice_date", {}).get("value", ""))[:7]
+                     for d in docs.values() if d.get("status") == "exported"} - {""})
+    typer.echo("")
+    for month in months:
+        for line in asyncio.run(books.datev_run(_export_settings(out), tenant, month, by="demo", reexport=[],
+                                                reason=None)):
+            typer.echo(line)
+    for report in asyncio.run(books.verify_archive(_export_settings(None), tenant)):
+        typer.echo(f"archive {report.tenant}: {report.entries} index entries, {report.objects} objects, "
+                   f"{'verified OK' if report.ok else f'{len(report.findings)} finding(s)'} "
+                   f"(`belegflow archive verify`; bucket 'archive' at {_state(_settings()).archive_s3_url})")
 
 
 @dataclass(frozen=True)

@@ -39,16 +39,19 @@ RIGHTS: Final[dict[str, ServiceRights]] = {
         publish=("docs.*.ingested.v1", "docs.*.recognition-cancel.v1", "edge.*.*.receipt.v1", "dlq.ingest.v1"),
         consumers=(("EDGE", "ingest-device-uploads"), ("EDGE", "ingest-device-chunks"),
                    ("DOCS", "ingest-recognized"), ("DOCS", "ingest-matched"), ("DOCS", "ingest-decisions"),
-                   ("DOCS", "ingest-accrued"), ("EXPORT", "ingest-tms"), ("DLQ", "ingest-dlq")),
+                   ("DOCS", "ingest-accrued"), ("EXPORT", "ingest-tms"), ("EXPORT", "ingest-archived"),
+                   ("EXPORT", "ingest-datev"), ("DLQ", "ingest-dlq")),
         # device requests and the server's auth callout
         serves=("edge.*.*.numbers.v1", "edge.*.*.sync.v1", "edge.*.*.session.v1", "edge.*.*.receipts.v1",
                 "$SYS.REQ.USER.AUTH"),
         kv_read=("device-config", "device-masterdata"),
-        requests=("desk.*.review.v1",),
+        requests=("desk.*.review.v1", "desk.*.learning.v1"),
     ),
     "ocr": ServiceRights(
         publish=("docs.*.recognized.v1", "dlq.ocr.v1"),
-        consumers=(("DOCS", "ocr-ingested"), ("DOCS", "ocr-recognition-cancel")),
+        consumers=(("DOCS", "ocr-ingested"), ("DOCS", "ocr-recognition-cancel"), ("DOCS", "ocr-learning")),
+        # what recognition learned from corrections, listed or forgotten on request
+        serves=("desk.*.learning.v1",),
     ),
     "matching": ServiceRights(
         publish=("docs.*.matched.v1", "docs.*.decision.v1", "md.*.suppliers.applied.v1",
@@ -62,7 +65,7 @@ RIGHTS: Final[dict[str, ServiceRights]] = {
         consumers=(("MD", "accrual-masterdata"), ("DOCS", "accrual-matched")),
     ),
     "export": ServiceRights(
-        publish=("export.*.tms.v1", "export.*.tms.v2", "dlq.export.v1"),
+        publish=("export.*.tms.v1", "export.*.tms.v2", "export.*.archived.v1", "export.*.datev.v1", "dlq.export.v1"),
         consumers=(("DOCS", "export-accrued"), ("DOCS", "export-decisions")),
     ),
 }

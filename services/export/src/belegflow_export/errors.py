@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from belegflow_contracts.runtime.errors import PermanentError
 
 __all__ = [
+    "ArchiveError",
+    "DatevDataError",
+    "DatevPeriodError",
     "ExportError",
     "TmsDataError",
     "TmsDataProblem",
@@ -74,3 +77,22 @@ class TmsDataError(ExportError):
             _summary("event cannot be exported to the TMS", self.problems),
             document_id=document_id,
         )
+
+
+class DatevPeriodError(ExportError):
+    """A booking period that is not a month written ``YYYY-MM``."""
+
+
+class DatevDataError(ExportError):
+    """An approved invoice that cannot be booked in DATEV: every reason, e.g. no GL account."""
+
+    def __init__(self, problems: Sequence[str], *, document_id: str | None = None,
+                 invoice_number: str | None = None) -> None:
+        self.problems: tuple[str, ...] = tuple(problems)
+        self.invoice_number = invoice_number
+        super().__init__(_summary("invoice cannot be booked in DATEV", self.problems), document_id=document_id)
+
+
+class ArchiveError(ExportError):
+    """The archive refused a write: an object or index entry exists with other content."""
+

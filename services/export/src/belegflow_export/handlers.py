@@ -11,13 +11,23 @@ from faststream.nats import NatsRouter
 from faststream.nats.annotations import NatsMessage
 
 from belegflow_contracts import subjects
-from belegflow_contracts.messages import AccruedV1, DecisionV1, ProtocolEntryV1, ReviewState, TmsExportV1, TmsExportV2
+from belegflow_contracts.messages import (
+    AccruedV1,
+    ArchivedV1,
+    DecisionV1,
+    ProtocolEntryV1,
+    ReviewState,
+    TmsExportV1,
+    TmsExportV2,
+)
 from belegflow_contracts.runtime.logging import bind_document, get_logger
 from belegflow_contracts.runtime.messaging import consumer, jstream, message_id, outgoing, run_once
 from belegflow_contracts.runtime.service import Runtime
 from belegflow_contracts.runtime.storage import sha256_hex
 from belegflow_contracts.types import ObjectRef
 from belegflow_export import store
+from belegflow_export.archive import ArchiveBucket, entry_contract
+from belegflow_export.books import archive_approved
 from belegflow_export.domain import build_tms_xml, export_key, validate_tms_xml
 from belegflow_export.files import write_atomically
 from belegflow_export.settings import Settings
@@ -30,11 +40,12 @@ router = NatsRouter()
 log = get_logger(__name__)
 RuntimeDep = Annotated[Runtime, Context("runtime")]
 SettingsDep = Annotated[Settings, Context("settings")]
+ArchiveDep = Annotated[ArchiveBucket, Context("archive")]
 EXPORTS = "exports"
 
 
-async def _export(rt: Runtime, settings: Settings, conn: Connection, event: AccruedV1, *, approved_by: str
-                  ) -> list[Outgoing]:
+async def _export(rt: Runtime, settings: Settings, archive: ArchiveBucket, conn: Connection, event: AccruedV1, *,
+                  approved_by: str) -> list[Outgoing]:
     """Write and publish the TMS XML of an approved revision (each configured version); nothing when exported before."""
     exported_at = datetime.now(UTC)
     versions: list[int] = sorted(set(settings.tms_versions))
@@ -79,11 +90,28 @@ async def _export(rt: Runtime, settings: Settings, conn: Connection, event: Accr
                              xml=xml.decode(), xml_ref=ref, exported_at=exported_at, protocol=protocol)
             out.append(outgoing(subjects.tms_export_v2(event.tenant), v2,
                                 msg_id=subjects.msg_id(event.document_id, "tms-v2", event.revision)))
+    # GoBD: the approved revision, its protocol and every transfer go into the archive, in this transaction
+    entries = await archive_approved(conn, rt.objects, archive, settings, event, approved_by=approved_by,
+                                     tms=[(version, xml) for version, (xml, _) in written.items()], at=exported_at)
+    kinds = ", ".join(entry["kind"] for entry in entries)
+    last = entries[-1]
+    protocol = [ProtocolEntryV1(
+        step="archive", at=exported_at,
+        data={"first_seq": str(entries[0]["seq"]), "last_seq": str(last["seq"]), "head": last["entry_sha256"],
+              "object_lock": str(archive.object_lock).lower()},
+        message=f"archived {kinds} as index entries {entries[0]['seq']}..{last['seq']} of the hash chain "
+                f"(head {last['entry_sha256'][:12]}); kept until {last['retain_until'][:10]}"
+                + (" under object lock" if archive.object_lock else " (write-once; the server has no object lock)"))]
+    archived = ArchivedV1(document_id=event.document_id, tenant=event.tenant, revision=event.revision,
+                          entries=[entry_contract(entry) for entry in entries], protocol=protocol)
+    out.append(outgoing(subjects.archived(event.tenant), archived,
+                        msg_id=subjects.msg_id(event.document_id, "archived", event.revision)))
     return out
 
 
 @router.subscriber(subjects.ALL_ACCRUED, stream=jstream("DOCS"), **consumer("export-accrued"))
-async def on_accrued(event: AccruedV1, msg: NatsMessage, rt: RuntimeDep, settings: SettingsDep) -> None:
+async def on_accrued(event: AccruedV1, msg: NatsMessage, rt: RuntimeDep, settings: SettingsDep,
+                     archive: ArchiveDep) -> None:
     """An accrued revision is kept until matching approved it; an approved one is exported at once."""
     bind_document(tenant=event.tenant, document_id=str(event.document_id))
 
@@ -94,13 +122,14 @@ async def on_accrued(event: AccruedV1, msg: NatsMessage, rt: RuntimeDep, setting
             log.info("revision not approved; kept until it is", revision=event.revision,
                      state=gate.state or "not decided yet")
             return []
-        return await _export(rt, settings, conn, event, approved_by=gate.decided_by or "")
+        return await _export(rt, settings, archive, conn, event, approved_by=gate.decided_by or "")
 
     await run_once(rt.db, rt.broker, consumer_name="export-accrued", message_id=message_id(msg), effects=effects)
 
 
 @router.subscriber(subjects.ALL_DECISIONS, stream=jstream("DOCS"), **consumer("export-decisions"))
-async def on_decision(event: DecisionV1, msg: NatsMessage, rt: RuntimeDep, settings: SettingsDep) -> None:
+async def on_decision(event: DecisionV1, msg: NatsMessage, rt: RuntimeDep, settings: SettingsDep,
+                      archive: ArchiveDep) -> None:
     """Matching's decision on a revision: an approval releases an accrued revision kept here; nothing else does."""
     bind_document(tenant=event.tenant, document_id=str(event.document_id))
 
@@ -110,6 +139,7 @@ async def on_decision(event: DecisionV1, msg: NatsMessage, rt: RuntimeDep, setti
                                   version=event.version, by=event.by, at=event.at)
         if event.state is not ReviewState.APPROVED or gate.accrued is None:
             return []
-        return await _export(rt, settings, conn, AccruedV1.model_validate_json(gate.accrued), approved_by=event.by)
+        return await _export(rt, settings, archive, conn, AccruedV1.model_validate_json(gate.accrued),
+                             approved_by=event.by)
 
     await run_once(rt.db, rt.broker, consumer_name="export-decisions", message_id=message_id(msg), effects=effects)

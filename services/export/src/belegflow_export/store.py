@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING
+from datetime import date, datetime
+from typing import TYPE_CHECKING, TypeAlias
 from uuid import UUID
 
 if TYPE_CHECKING:
+    import asyncpg
+
     from belegflow_contracts.runtime.db import Connection
     from belegflow_contracts.types import ObjectRef
+
+
+# what the application layer holds: a pool of this schema's connections
+Pool: TypeAlias = "asyncpg.Pool[asyncpg.Record]"
 
 
 async def record_export(
@@ -81,3 +87,142 @@ async def keep_decision(
         "WHERE document_id = $1 AND revision = $2 AND (version IS NULL OR version < $4)",
         document_id, revision, state, version, by, at,
     )
+
+
+# --- the archive's index ----------------------------------------------------------------------------------------
+
+GENESIS = "0" * 64
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveRow:
+    seq: int
+    body: str
+    sha256: str
+
+
+async def lock_archive_head(conn: Connection, tenant: str) -> tuple[int, str]:
+    """The tenant's chain head ``(seq, sha256)``, locked until the transaction ends: one writer per tenant."""
+    await conn.execute("INSERT INTO archive_heads (tenant, seq, sha256) VALUES ($1, 0, $2) ON CONFLICT DO NOTHING",
+                       tenant, GENESIS)
+    row = await conn.fetchrow("SELECT seq, sha256 FROM archive_heads WHERE tenant = $1 FOR UPDATE", tenant)
+    if row is None:
+        raise RuntimeError(f"archive head of {tenant} vanished")
+    return int(row["seq"]), str(row["sha256"])
+
+
+async def set_archive_head(conn: Connection, tenant: str, seq: int, sha256: str) -> None:
+    await conn.execute("UPDATE archive_heads SET seq = $2, sha256 = $3 WHERE tenant = $1", tenant, seq, sha256)
+
+
+async def archive_head(conn: Connection, tenant: str) -> tuple[int, str] | None:
+    row = await conn.fetchrow("SELECT seq, sha256 FROM archive_heads WHERE tenant = $1", tenant)
+    return (int(row["seq"]), str(row["sha256"])) if row else None
+
+
+async def add_archive_entry(conn: Connection, tenant: str, seq: int, body: str, sha256: str, *,
+                            document_id: UUID | None, kind: str, key: str) -> None:
+    await conn.execute(
+        "INSERT INTO archive_index (tenant, seq, body, sha256, document_id, kind, object_key) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7)", tenant, seq, body, sha256, document_id, kind, key)
+
+
+async def find_archive_entry(conn: Connection, tenant: str, key: str, *, document_id: UUID | None,
+                             kind: str) -> str | None:
+    """The chain's entry (JSON) for this object of this document, if it was archived before."""
+    body: str | None = await conn.fetchval(
+        "SELECT body FROM archive_index WHERE tenant = $1 AND object_key = $2 AND kind = $3 "
+        "AND document_id IS NOT DISTINCT FROM $4 ORDER BY seq DESC LIMIT 1", tenant, key, kind, document_id)
+    return body
+
+
+async def archive_entries(conn: Connection, tenant: str) -> list[ArchiveRow]:
+    rows = await conn.fetch("SELECT seq, body, sha256 FROM archive_index WHERE tenant = $1 ORDER BY seq", tenant)
+    return [ArchiveRow(seq=int(r["seq"]), body=r["body"], sha256=r["sha256"]) for r in rows]
+
+
+async def archive_tenants(conn: Connection) -> list[str]:
+    return [r["tenant"] for r in await conn.fetch("SELECT tenant FROM archive_heads ORDER BY tenant")]
+
+
+async def document_archive_entries(conn: Connection, document_id: UUID) -> list[str]:
+    """The index entries (JSON) that name a document, in chain order."""
+    rows = await conn.fetch("SELECT body FROM archive_index WHERE document_id = $1 ORDER BY seq", document_id)
+    return [r["body"] for r in rows]
+
+
+async def archive_entries_between(conn: Connection, tenant: str, first: datetime, last: datetime) -> list[str]:
+    rows = await conn.fetch(
+        "SELECT body FROM archive_index WHERE tenant = $1 AND (body::jsonb->>'at')::timestamptz >= $2 "
+        "AND (body::jsonb->>'at')::timestamptz < $3 ORDER BY seq", tenant, first, last)
+    return [r["body"] for r in rows]
+
+
+# --- DATEV ------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Approved:
+    """The current revision of an approved invoice, with the accrued event export keeps (JSON) and its DATEV state."""
+
+    document_id: UUID
+    revision: int
+    accrued: str
+    exported: bool
+
+
+async def lock_datev(conn: Connection, tenant: str) -> None:
+    """One DATEV run per tenant at a time (on demand and schedule alike)."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('datev:' || $1))", tenant)
+
+
+async def approved_in_period(conn: Connection, tenant: str, first: date, last: date) -> list[Approved]:
+    """Each document's latest revision, if approved, whose invoice date lies in ``first..last``."""
+    rows = await conn.fetch(
+        """
+        SELECT latest.document_id, latest.revision, latest.accrued,
+               EXISTS (SELECT 1 FROM datev_exported e WHERE e.document_id = latest.document_id) AS exported
+        FROM (SELECT DISTINCT ON (document_id) document_id, revision, state, accrued::text AS accrued
+              FROM revisions WHERE tenant = $1 AND accrued IS NOT NULL
+              ORDER BY document_id, revision DESC) latest
+        WHERE latest.state = 'approved'
+          AND (latest.accrued::jsonb -> 'invoice' ->> 'invoice_date')::date BETWEEN $2 AND $3
+        ORDER BY (latest.accrued::jsonb -> 'invoice' ->> 'invoice_date'), latest.document_id
+        """,
+        tenant, first, last,
+    )
+    return [Approved(document_id=r["document_id"], revision=r["revision"], accrued=r["accrued"],
+                     exported=r["exported"]) for r in rows]
+
+
+async def record_datev_batch(conn: Connection, *, batch_id: UUID, tenant: str, period: str, trigger: str, by: str,
+                             at: datetime, bookings: int, invoices: int, skipped: str, extf_key: str | None,
+                             extf_sha256: str | None, documents_key: str | None) -> None:
+    await conn.execute(
+        "INSERT INTO datev_batches (batch_id, tenant, period, trigger, requested_by, created_at, bookings, invoices, "
+        "skipped, extf_key, extf_sha256, documents_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, "
+        "$11, $12)", batch_id, tenant, period, trigger, by, at, bookings, invoices, skipped, extf_key, extf_sha256,
+        documents_key)
+
+
+async def record_datev_exports(
+    conn: Connection, rows: list[tuple[UUID, int, str, UUID, bool, str | None, str, datetime]]
+) -> None:
+    """``(document_id, revision, tenant, batch_id, reexport, reason, by, at)`` per invoice of a batch."""
+    await conn.executemany(
+        "INSERT INTO datev_exported (document_id, revision, tenant, batch_id, reexport, reason, by, at) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)", rows)
+
+
+async def datev_tenants_due(conn: Connection, before: date) -> list[tuple[str, date]]:
+    """Tenants with approved, never exported invoices dated before ``before``: ``(tenant, month)`` to export."""
+    rows = await conn.fetch(
+        """
+        SELECT DISTINCT r.tenant, date_trunc('month', (r.accrued -> 'invoice' ->> 'invoice_date')::date)::date AS month
+        FROM revisions r
+        WHERE r.state = 'approved' AND r.accrued IS NOT NULL
+          AND (r.accrued -> 'invoice' ->> 'invoice_date')::date < $1
+          AND NOT EXISTS (SELECT 1 FROM datev_exported e WHERE e.document_id = r.document_id)
+        ORDER BY 1, 2
+        """, before)
+    return [(r["tenant"], r["month"]) for r in rows]

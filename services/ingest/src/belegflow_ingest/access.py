@@ -91,11 +91,15 @@ _DESK: Final = frozenset({Role.CLERK, Role.APPROVER})
 # (method, path pattern, roles); the first match decides, a path no rule names is refused
 _RULES: Final[tuple[tuple[str, re.Pattern[str], frozenset[Role]], ...]] = tuple(
     (method, re.compile(pattern), roles) for method, pattern, roles in (
-        ("GET", r"/v1/documents(/[^/]+)?", _READ),
+        ("GET", r"/v1/documents(/[^/]+(/audit)?)?", _READ),
         ("POST", r"/v1/documents", _WORK),
         ("POST", r"/v1/documents/[^/]+/recognition/(repeat|cancel)", _WORK),
         ("POST", r"/v1/documents/[^/]+/review/approve", frozenset({Role.APPROVER})),
         ("POST", r"/v1/documents/[^/]+/review/(reject|correct|supplier)", _DESK),
+        ("GET", r"/v1/learning(/templates/[^/]+)?", _READ),
+        ("PUT", r"/v1/learning/templates", _WORK),
+        ("DELETE", r"/v1/learning(/[^/]+)?", _DESK),
+        ("POST", r"/v1/learning/repeat", _DESK),
         ("GET", r"/v1/devices(/[^/]+)?", frozenset({Role.OPERATOR})),
         ("POST", r"/v1/devices(/[^/]+/(reset|revoke))?", frozenset({Role.OPERATOR})),
     )

@@ -23,6 +23,7 @@ from belegflow_ingest.edge import router as edge_router
 from belegflow_ingest.handlers import router
 from belegflow_ingest.http import api
 from belegflow_ingest.inbox import watch
+from belegflow_ingest.learning_api import router as learning_router
 from belegflow_ingest.recognition_api import router as recognition_router
 from belegflow_ingest.review_api import router as review_router
 from belegflow_ingest.settings import Settings
@@ -77,6 +78,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(api)
     app.include_router(recognition_router)
     app.include_router(review_router)
+    app.include_router(learning_router)
     app.include_router(devices_api)
     app.include_router(desk.router)
     app.mount("/static", StaticFiles(directory=desk.STATIC_DIR), name="static")

@@ -6,6 +6,7 @@ import base64
 import json
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any, Final
 
 from belegflow_contracts.media import sniff
 from belegflow_contracts.messages import OCR_ENGINES, MediaType
@@ -153,3 +154,35 @@ def dead_letter_revision(payload_b64: str) -> int | None:
         return None
     revision = data.get("revision") if isinstance(data, dict) else None
     return revision if isinstance(revision, int) and not isinstance(revision, bool) and revision >= 1 else None
+
+
+# What a review step's ``action`` (matching's protocol data) means in the audit trail.
+_AUDIT_ACTIONS: Final = {"touchless": "approved", "approve": "approved", "correct": "corrected",
+                         "choose_supplier": "corrected", "reject": "rejected", "review": "sent to review"}
+
+
+def audit_trail(protocol: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every change of a document, in order, from its protocol: received, recognised, corrected, approved,
+    rejected, exported, archived (with the hash chain's entries), booked in DATEV or left out."""
+    trail: list[dict[str, Any]] = []
+    recognised: set[str] = set()
+    for entry in protocol:
+        step, data = entry["step"], entry.get("data") or {}
+        event: str | None = None
+        if step == "ingest" and not trail:
+            event = "received"
+        elif step == "ocr" and str(data.get("revision", "1")) not in recognised:
+            recognised.add(str(data.get("revision", "1")))
+            event = "recognised"
+        elif step == "matching" and data.get("action"):
+            event = _AUDIT_ACTIONS.get(str(data["action"]))
+        elif step == "export":
+            event = "exported"
+        elif step == "archive":
+            event = "archived"
+        elif step == "datev":
+            event = "booked in DATEV" if entry.get("level") == "info" else "not booked in DATEV"
+        if event is not None:
+            trail.append({"event": event, "at": entry["at"], "by": data.get("by") or data.get("approved_by") or step,
+                          "message": entry["message"], "data": data})
+    return trail

@@ -12,6 +12,8 @@ from faststream.nats.annotations import NatsMessage
 from belegflow_contracts import subjects
 from belegflow_contracts.messages import (
     AccruedV1,
+    ArchivedV1,
+    DatevResultV1,
     DeadLetterV1,
     DecisionV1,
     Level,
@@ -109,6 +111,20 @@ async def on_tms_export(event: TmsExportV1, msg: NatsMessage, rt: RuntimeDep) ->
     updates = {"export": {"tms": event.xml_ref.model_dump(mode="json"), "exported_at": event.exported_at.isoformat(),
                           "revision": event.revision}}
     await _project(rt, msg, "ingest-tms", event.document_id, Status.EXPORTED, event.protocol, updates, event.revision)
+
+
+@router.subscriber(subjects.ALL_ARCHIVED, stream=jstream("EXPORT"), **consumer("ingest-archived"))
+async def on_archived(event: ArchivedV1, msg: NatsMessage, rt: RuntimeDep) -> None:
+    """The archive took the approved revision: its protocol names the entries of the hash chain (audit trail)."""
+    bind_document(tenant=event.tenant, document_id=str(event.document_id))
+    await _project(rt, msg, "ingest-archived", event.document_id, Status.EXPORTED, event.protocol, {}, event.revision)
+
+
+@router.subscriber(subjects.ALL_DATEV_EXPORTS, stream=jstream("EXPORT"), **consumer("ingest-datev"))
+async def on_datev_result(event: DatevResultV1, msg: NatsMessage, rt: RuntimeDep) -> None:
+    """A DATEV run booked the invoice, or left it out with the reasons: both show in its protocol."""
+    bind_document(tenant=event.tenant, document_id=str(event.document_id))
+    await _project(rt, msg, "ingest-datev", event.document_id, Status.EXPORTED, event.protocol, {}, event.revision)
 
 
 @router.subscriber(subjects.ALL_DLQ, stream=jstream("DLQ"), **consumer("ingest-dlq"))

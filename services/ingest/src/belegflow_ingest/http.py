@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from belegflow_contracts.messages import Source
 from belegflow_ingest import http_auth, store, web
+from belegflow_ingest.domain import audit_trail
 from belegflow_ingest.errors import AdmissionError, TooLargeError
 from belegflow_ingest.intake import take_in
 from belegflow_ingest.web import Problem
@@ -90,6 +91,18 @@ async def get_document(request: Request, document_id: str) -> Any:
     if doc is None or not http_auth.principal(request).holds(doc["tenant"]):
         return web.problem(404, "not-found", f"document {document_id} not found")
     return doc
+
+
+@api.get("/v1/documents/{document_id}/audit", responses={400: {"model": Problem}, 404: {"model": Problem}})
+async def get_audit_trail(request: Request, document_id: str) -> Any:
+    """The document's audit trail: received, recognised, corrected, approved, exported, archived, booked in DATEV.
+
+    Each step says when, by whom and what; archived steps name their entries of the archive's hash chain.
+    """
+    doc = await get_document(request, document_id)
+    if not isinstance(doc, dict):
+        return doc
+    return {"id": str(doc["id"]), "tenant": doc["tenant"], "audit": audit_trail(doc["protocol"])}
 
 
 @api.get("/v1/documents")

@@ -1,0 +1,343 @@
+"""The GoBD archive: write-once objects under content-addressed keys, object lock, a hash-chained index per tenant.
+
+- **Objects** lie at ``<tenant>/objects/<aa>/<sha256><suffix>``. A key is written once: the put is
+  conditional (``If-None-Match: *``) and preceded by a look-up, so the guarantee holds on servers that
+  ignore the condition; where the bucket has object lock, each put carries COMPLIANCE retention until the
+  end of the year plus 8 years (invoices) or 10 (booking records).
+- **The index** is one JSON entry per archived object at ``<tenant>/index/<seq>.json``, written once too.
+  Each entry names the previous entry's SHA-256 (``prev``), so no entry can be changed, removed or slipped in
+  without breaking the chain. Export's schema keeps a second copy of the chain (``archive_index``).
+- **verify** reads both copies and every object: a missing, altered or extra object or index entry and a
+  broken chain are each reported with the key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Final
+from uuid import UUID
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from belegflow_contracts.messages import ArchiveEntryV1
+from belegflow_contracts.runtime.errors import TransientError
+from belegflow_contracts.runtime.logging import get_logger
+from belegflow_export import store
+from belegflow_export.errors import ArchiveError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from mypy_boto3_s3 import S3Client
+
+    from belegflow_contracts.runtime.db import Connection
+
+__all__ = [
+    "GENESIS",
+    "ArchiveBucket",
+    "ArchiveItem",
+    "ArchiveKind",
+    "Finding",
+    "VerifyReport",
+    "append",
+    "entry_contract",
+    "index_key",
+    "object_key",
+    "retain_until",
+    "verify",
+]
+
+log = get_logger(__name__)
+GENESIS: Final = store.GENESIS
+
+
+class ArchiveKind(StrEnum):
+    ORIGINAL = "original"
+    EINVOICE = "einvoice"
+    FIELDS = "fields"
+    PROTOCOL = "protocol"
+    TMS_TRANSFER = "tms-transfer"
+    DATEV_BATCH = "datev-batch"
+    DATEV_DOCUMENTS = "datev-documents"
+
+
+#: Booking records are kept 10 years, everything else (invoices and their documents) 8.
+BOOKING_RECORDS: Final = frozenset({ArchiveKind.DATEV_BATCH})
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def object_key(tenant: str, sha256: str, suffix: str) -> str:
+    return f"{tenant}/objects/{sha256[:2]}/{sha256}{suffix}"
+
+
+def index_key(tenant: str, seq: int) -> str:
+    return f"{tenant}/index/{seq:012d}.json"
+
+
+def retain_until(basis: date, years: int) -> datetime:
+    """GoBD counts from the end of the calendar year: the retention ends with the last day of ``year + years``."""
+    return datetime(basis.year + years + 1, 1, 1, tzinfo=UTC)
+
+
+def _entry_bytes(entry: dict[str, Any]) -> bytes:
+    return json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveItem:
+    """One thing to archive and what it is: which document, which event, who caused it."""
+
+    kind: ArchiveKind
+    data: bytes
+    suffix: str
+    content_type: str
+    event: str
+    by: str
+    basis: date
+    document_id: UUID | None = None
+    revision: int | None = None
+
+
+class ArchiveBucket:
+    """The archive bucket (blocking boto3 calls; callers run them in a thread)."""
+
+    def __init__(self, client: S3Client, bucket: str) -> None:
+        self._client = client
+        self.bucket = bucket
+        self.object_lock = False
+
+    @classmethod
+    def connect(cls, *, endpoint_url: str, access_key_id: str, secret_access_key: str, region: str,
+                bucket: str) -> ArchiveBucket:
+        client = boto3.client(
+            "s3", endpoint_url=endpoint_url, aws_access_key_id=access_key_id,
+            aws_secret_access_key=secret_access_key, region_name=region,
+            config=Config(connect_timeout=5, read_timeout=30, retries={"max_attempts": 5, "mode": "standard"},
+                          s3={"addressing_style": "path"}, request_checksum_calculation="when_required",
+                          response_checksum_validation="when_required"),
+        )
+        return cls(client, bucket)
+
+    @property
+    def client(self) -> S3Client:
+        return self._client
+
+    def ensure(self) -> bool:
+        """Create the bucket with object lock where missing; True when the server locks its objects."""
+        try:
+            self._client.head_bucket(Bucket=self.bucket)
+        except ClientError:
+            try:
+                self._client.create_bucket(Bucket=self.bucket, ObjectLockEnabledForBucket=True)
+            except ClientError:
+                self._client.create_bucket(Bucket=self.bucket)
+        try:
+            config = self._client.get_object_lock_configuration(Bucket=self.bucket)
+            self.object_lock = config.get("ObjectLockConfiguration", {}).get("ObjectLockEnabled") == "Enabled"
+        except ClientError:
+            self.object_lock = False
+        log.info("archive bucket ready", bucket=self.bucket, object_lock=self.object_lock)
+        return self.object_lock
+
+    def exists(self, key: str) -> bool:
+        try:
+            self._client.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+                return False
+            raise
+        return True
+
+    def put_once(self, key: str, data: bytes, *, content_type: str, until: datetime) -> bool:
+        """Write ``key`` unless it exists; False when it did (never overwritten)."""
+        if self.exists(key):
+            return False
+        extra: dict[str, Any] = {}
+        if self.object_lock:
+            extra = {"ObjectLockMode": "COMPLIANCE", "ObjectLockRetainUntilDate": until}
+        try:
+            self._client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type,
+                                    IfNoneMatch="*", **extra)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code")
+            if code in {"PreconditionFailed", "412"}:
+                return False
+            status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 500))
+            if 400 <= status < 500:  # the server refuses this put; repeating it cannot help
+                raise ArchiveError(f"archive refused to write {key}: {code} ({exc})") from exc
+            raise TransientError(f"archive put {key} failed: {exc}") from exc
+        except BotoCoreError as exc:
+            raise TransientError(f"archive put {key} failed: {exc}") from exc
+        return True
+
+    def get(self, key: str) -> bytes | None:
+        try:
+            response = self._client.get_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+                return None
+            raise
+        body: bytes = response["Body"].read()
+        return body
+
+    def keys(self, prefix: str) -> list[str]:
+        found: list[str] = []
+        for page in self._client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+            found.extend(item["Key"] for item in page.get("Contents", []))
+        return found
+
+
+# --- appending -------------------------------------------------------------------------------------------------
+
+
+async def append(conn: Connection, bucket: ArchiveBucket, tenant: str, items: Sequence[ArchiveItem], *,
+                 at: datetime, invoice_years: int, booking_years: int) -> list[dict[str, Any]]:
+    """Archive ``items`` and chain an index entry for each; in the caller's transaction, one writer per tenant."""
+    seq, head = await store.lock_archive_head(conn, tenant)
+    entries: list[dict[str, Any]] = []
+    for item in items:
+        sha = _sha(item.data)
+        key = object_key(tenant, sha, item.suffix)
+        earlier = await store.find_archive_entry(conn, tenant, key, document_id=item.document_id,
+                                                 kind=item.kind.value)
+        if earlier is not None and json.loads(earlier).get("revision") == item.revision:
+            # archived before (a redelivery after a crash took it into the chain): once is enough
+            entries.append({**json.loads(earlier), "entry_sha256": _sha(earlier.encode())})
+            continue
+        until = retain_until(item.basis, booking_years if item.kind in BOOKING_RECORDS else invoice_years)
+        if not await asyncio.to_thread(bucket.put_once, key, item.data, content_type=item.content_type, until=until):
+            existing = await asyncio.to_thread(bucket.get, key)
+            if existing is None or _sha(existing) != sha:
+                raise ArchiveError(f"archive object {key} exists with other content; it was altered")
+        entry: dict[str, Any] = {
+            "tenant": tenant, "at": at.astimezone(UTC).isoformat(), "kind": item.kind.value, "event": item.event,
+            "by": item.by, "document_id": str(item.document_id) if item.document_id else None,
+            "revision": item.revision, "key": key, "sha256": sha, "size": len(item.data),
+            "content_type": item.content_type, "retain_until": until.isoformat(),
+        }
+        while True:
+            seq += 1
+            body = _entry_bytes({**entry, "seq": seq, "prev": head})
+            written = await asyncio.to_thread(bucket.put_once, index_key(tenant, seq), body,
+                                              content_type="application/json",
+                                              until=retain_until(at.date(), booking_years))
+            if written:
+                await store.add_archive_entry(conn, tenant, seq, body.decode(), _sha(body),
+                                              document_id=item.document_id, kind=item.kind.value, key=key)
+                break
+            adopted = await _adopt(conn, bucket, tenant, seq, head)
+            head = _sha(adopted)
+            if _same(json.loads(adopted), entry):  # this very item, written by a try that did not commit
+                body = adopted
+                break
+        head = _sha(body)
+        entries.append({**json.loads(body), "entry_sha256": head})
+    await store.set_archive_head(conn, tenant, seq, head)
+    return entries
+
+
+def _same(existing: dict[str, Any], entry: dict[str, Any]) -> bool:
+    return all(existing.get(name) == entry[name] for name in ("kind", "key", "sha256", "document_id", "revision"))
+
+
+async def _adopt(conn: Connection, bucket: ArchiveBucket, tenant: str, seq: int, head: str) -> bytes:
+    """An index entry already at ``seq``: written by a writer whose transaction then failed. Keep it if it chains."""
+    existing = await asyncio.to_thread(bucket.get, index_key(tenant, seq))
+    if existing is None:
+        raise ArchiveError(f"archive index entry {index_key(tenant, seq)} refused a write but cannot be read")
+    try:
+        entry = json.loads(existing)
+    except ValueError as exc:
+        raise ArchiveError(f"archive index entry {index_key(tenant, seq)} is not JSON") from exc
+    if entry.get("prev") != head or entry.get("seq") != seq:
+        raise ArchiveError(f"archive index entry {index_key(tenant, seq)} does not follow the chain's head")
+    document = entry.get("document_id")
+    await store.add_archive_entry(conn, tenant, seq, existing.decode(), _sha(existing),
+                                  document_id=UUID(document) if document else None, kind=str(entry.get("kind")),
+                                  key=str(entry.get("key")))
+    log.warning("archive index entry of an unfinished write adopted", seq=seq)
+    return existing
+
+
+def entry_contract(entry: dict[str, Any]) -> ArchiveEntryV1:
+    """An index entry as ``append`` returns it, in its contract form."""
+    return ArchiveEntryV1.model_validate({name: entry[name] for name in ArchiveEntryV1.model_fields})
+
+
+# --- verifying -------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One thing wrong in the archive: what, where, and the detail."""
+
+    problem: str
+    key: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.problem}: {self.key} ({self.detail})"
+
+
+@dataclass(slots=True)
+class VerifyReport:
+    tenant: str
+    entries: int = 0
+    objects: int = 0
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+
+async def verify(conn: Connection, bucket: ArchiveBucket, tenant: str) -> VerifyReport:
+    """Check the tenant's chain (both copies) and every object it names; list what is extra in the bucket."""
+    report = VerifyReport(tenant=tenant)
+    rows = await store.archive_entries(conn, tenant)
+    index_keys = set(await asyncio.to_thread(bucket.keys, f"{tenant}/index/"))
+    object_keys = set(await asyncio.to_thread(bucket.keys, f"{tenant}/objects/"))
+    prev, expected_index, referenced = GENESIS, set(), set()
+    for row in rows:
+        report.entries += 1
+        key = index_key(tenant, row.seq)
+        expected_index.add(key)
+        body = row.body.encode()
+        stored = await asyncio.to_thread(bucket.get, key)
+        if stored is None:
+            report.findings.append(Finding("missing index entry", key, f"entry {row.seq} is not in the bucket"))
+        elif stored != body:
+            report.findings.append(Finding("altered index entry", key,
+                                           f"sha256 {_sha(stored)} in the bucket, {row.sha256} in the chain"))
+        entry = json.loads(row.body)
+        if _sha(body) != row.sha256 or entry.get("prev") != prev or entry.get("seq") != row.seq:
+            report.findings.append(Finding("broken chain", key, f"entry {row.seq} does not follow entry {row.seq - 1}"))
+        prev = row.sha256
+        target = str(entry.get("key"))
+        referenced.add(target)
+        data = await asyncio.to_thread(bucket.get, target)
+        report.objects += 1
+        if data is None:
+            report.findings.append(Finding("missing object", target, f"named by index entry {row.seq}"))
+        elif _sha(data) != entry.get("sha256"):
+            report.findings.append(Finding("altered object", target,
+                                           f"sha256 {_sha(data)}, index entry {row.seq} says {entry.get('sha256')}"))
+    head = await store.archive_head(conn, tenant)
+    if head is not None and head != (len(rows), prev):
+        report.findings.append(Finding("broken chain", f"{tenant}/index/",
+                                       "the chain's head does not match its entries"))
+    for key in sorted(index_keys - expected_index):
+        report.findings.append(Finding("extra index entry", key, "not in the chain"))
+    for key in sorted(object_keys - referenced):
+        report.findings.append(Finding("extra object", key, "no index entry names it"))
+    return report
