@@ -242,3 +242,25 @@ async def test_stack_up_prints_no_secret(stack_state: stack.StackState) -> None:
     assert f"127.0.0.1:{stack_state.nats_port}" in output
     for secret in _secrets(stack_state):
         assert secret not in output
+
+
+async def test_the_archive_server_limits_exports_key_to_the_archive_bucket(
+    stack_state: stack.StackState, services: object  # export made its archive bucket at start
+) -> None:
+    # GIVEN the archive's S3 server (SeaweedFS, which knows policies)
+    if not stack_state.archive_s3_port:
+        pytest.skip("no archive server in this stack")
+    access, secret = stack_state.s3_key("export")
+    export = boto3.client("s3", endpoint_url=stack_state.archive_s3_url, aws_access_key_id=access,
+                          aws_secret_access_key=secret, region_name="us-east-1")
+    # THEN export's key works on the archive bucket, and on nothing else
+    assert export.list_objects_v2(Bucket="archive", MaxKeys=1)["ResponseMetadata"]["HTTPStatusCode"] == 200
+    with pytest.raises(botocore.exceptions.ClientError) as refused:
+        export.create_bucket(Bucket="elsewhere")
+    assert refused.value.response["Error"]["Code"] == "AccessDenied"
+    # AND another service's key is refused there outright
+    ocr_access, ocr_secret = stack_state.s3_key("ocr")
+    ocr = boto3.client("s3", endpoint_url=stack_state.archive_s3_url, aws_access_key_id=ocr_access,
+                       aws_secret_access_key=ocr_secret, region_name="us-east-1")
+    with pytest.raises(botocore.exceptions.ClientError):
+        ocr.list_objects_v2(Bucket="archive", MaxKeys=1)

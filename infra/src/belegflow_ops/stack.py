@@ -482,12 +482,13 @@ def _start_archive_s3(state: StackState, home: Path) -> int:
     identities: list[dict[str, Any]] = [{
         "name": "belegflow", "actions": ["Admin", "Read", "Write", "List", "Tagging"],
         "credentials": [{"accessKey": state.s3_access_key, "secretKey": state.s3_secret_key}]}]
-    # SeaweedFS knows policies: the export service's own key may read, list and write the archive bucket only
-    # (no Admin: it cannot change the bucket, its object lock or anyone's keys)
+    # SeaweedFS knows policies: the export service's own key may act on the archive bucket only (it creates
+    # it with object lock at its start, hence Admin there); no other bucket, no server administration, and
+    # COMPLIANCE retention binds Admin too
     if "export" in state.s3_service_keys:
         access, secret = state.s3_key("export")
         identities.append({"name": "belegflow-export", "actions": [f"{a}:{ARCHIVE_BUCKET}" for a in
-                                                                   ("Read", "Write", "List", "Tagging")],
+                                                                   ("Admin", "Read", "Write", "List", "Tagging")],
                            "credentials": [{"accessKey": access, "secretKey": secret}]})
     write_secret(config, json.dumps({"identities": identities}))
     ports = [free_port() for _ in range(7)]
