@@ -12,7 +12,7 @@ LOCAL_PACKAGES := belegflow-contracts belegflow-ingest belegflow-ocr belegflow-m
 SOURCES := contracts/src services/*/src infra/src edge/src
 
 .PHONY: lock install run test lint typecheck unit e2e schemas bench bench-edge bench-recognition bench-engines samples down clean install-tesseract \
-        devset devset-tools bench-accruals bench-books install-chromium install-dovecot bench-mail
+        devset devset-tools bench-accruals bench-books bench-learning install-chromium install-dovecot bench-mail
 
 install: $(STAMP)
 
@@ -99,6 +99,10 @@ bench-accruals: install
 
 bench-books: install
 	$(PY) -m bench.books --invoices 100000 --archive 2000
+
+# Learning from corrections: 30 unseen supplier layouts x 10 invoices, and 30 creditors' collective invoices.
+bench-learning: install
+	$(PY) -m bench.learning --suppliers 30 --per-supplier 10
 
 clean:
 	-$(VENV)/bin/belegflow stack down

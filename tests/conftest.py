@@ -26,6 +26,7 @@ from nats.aio.client import Client as NATS
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from belegflow_contracts.messages import PairingResultV1
+from belegflow_contracts.runtime.settings import nats_servers
 from belegflow_ops import processes, setup, stack
 
 REPO = Path(__file__).resolve().parents[1]
@@ -36,7 +37,9 @@ SERVICE_ENV = {"BELEGFLOW_OTEL_EXPORTER": "none", "BELEGFLOW_MAX_UPLOAD_BYTES": 
                "BELEGFLOW_INBOX_POLL_S": "0.5", "BELEGFLOW_TOUCHLESS_MIN_CONFIDENCE": "0.7",
                # one tenant with its own, stricter policy (tests/e2e/test_review.py)
                "BELEGFLOW_TOUCHLESS_POLICIES":
-                   '{"strict": {"min_confidence": 0.9, "max_gross": "5000", "four_eyes_above": "1000"}}'}
+                   '{"strict": {"min_confidence": 0.9, "max_gross": "5000", "four_eyes_above": "1000"}, '
+                   # tests/e2e/test_learning.py: touchless at the production threshold
+                   '"learning": {"min_confidence": 0.9}}'}
 
 
 @pytest.fixture(scope="session")
@@ -121,7 +124,7 @@ def tenant() -> str:
 
 @pytest.fixture
 async def nc(stack_state: stack.StackState) -> AsyncIterator[NATS]:
-    client = await nats.connect(stack_state.nats_url)
+    client = await nats.connect(nats_servers(stack_state.nats_url))
     try:
         yield client
     finally:

@@ -202,3 +202,12 @@ def test_accrual_settings_with_an_unusable_position_pattern_are_refused(pattern:
     with pytest.raises(ValidationError, match=f"position pattern 2 .*{problem}"):
         settings([r"\bSE-\d{4}/\d{4}\b", pattern])
     assert settings([r"\bAKT(\d{6})\b"]).position_patterns == [r"\bAKT(\d{6})\b"]
+
+
+@pytest.mark.parametrize("depth", [100_000, 2_000])
+def test_json_nested_too_deeply_is_refused_clearly(tmp_path: Path, depth: int) -> None:
+    path = tmp_path / "suppliers.json"
+    path.write_text('[{"supplier_number": "70001", "name": ' + "[" * depth + "]" * depth + "}]")
+    with pytest.raises(MasterDataFileError) as error:
+        parse_suppliers(path)
+    assert "nothing was imported" in str(error.value)

@@ -23,7 +23,7 @@ NATS_CONF = REPO / "infra" / "nats" / "nats-server.conf"
 ENV_PREFIX = "BELEGFLOW_"
 
 SERVICES = ("ingest", "ocr", "matching", "accrual", "export")
-DATABASE_SERVICES = ("ingest", "matching", "accrual", "export")
+DATABASE_SERVICES = ("ingest", "ocr", "matching", "accrual", "export")
 # Built from the same Dockerfile, but its package lives outside services/.
 TOOLS = {"ops": "infra"}
 

@@ -196,13 +196,13 @@ async def test_consumer_lag_is_read_from_jetstream(nc: NATS, tenant: str) -> Non
             return REGISTRY.get_sample_value("belegflow_consumer_pending_messages",
                                              {"stream": "MD", "consumer": durable})
 
-        await sample_jetstream(js, "lagprobe")
+        await sample_jetstream(js, [("MD", durable)])
         assert pending() == 3
         # WHEN it takes and acknowledges one
         sub = await js.pull_subscribe(subject, durable=durable, stream="MD")
         (msg,) = await sub.fetch(1, timeout=5)
         await msg.ack_sync()
-        await sample_jetstream(js, "lagprobe")
+        await sample_jetstream(js, [("MD", durable)])
         # THEN the lag shrinks accordingly
         assert pending() == 2
         assert REGISTRY.get_sample_value("belegflow_consumer_ack_pending_messages",

@@ -204,6 +204,8 @@ def _json_records(path: Path, text: str) -> Iterator[tuple[int, dict[str, Any]]]
         data = json.loads(text, parse_float=Decimal)
     except json.JSONDecodeError as exc:
         raise MasterDataFileError(path, None, f"not valid JSON: {exc.msg} at line {exc.lineno}") from exc
+    except RecursionError:
+        raise MasterDataFileError(path, None, "the JSON is nested too deeply to be master data") from None
     if not isinstance(data, list):
         raise MasterDataFileError(path, None, "expected a JSON list of objects")
     for index, item in enumerate(data):

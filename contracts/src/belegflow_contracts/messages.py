@@ -9,10 +9,11 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from enum import StrEnum
+from itertools import pairwise
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 
 from belegflow_contracts.types import Contract, Iban, Money, ObjectRef, Tenant, VatId
 
@@ -383,6 +384,142 @@ class DecisionV1(DocumentEventV1):
     invoice: InvoiceV1
     supplier: SupplierMatchV1 | None
     duplicate_of: UUID | None = Field(default=None, description="the document this one seems to repeat")
+
+
+# --- learning: what the ocr service learned from clerks' corrections ---------------------------
+
+
+class LearnedFieldV1(Contract):
+    """One field of a supplier's layout as recognition learned to read it."""
+
+    field: str = Field(examples=["invoice_number"])
+    anchor: str = Field(description="the label text the value is found by (compared in lower case)",
+                        examples=["belegkennung"])
+    relation: Literal["same", "right", "below"] = Field(description="where the value stands from its label")
+    kind: Literal["text", "date", "amount"]
+    learned_from: UUID = Field(description="the document whose approval taught it")
+    by: str = Field(description="who corrected (or, where nothing was corrected, approved) the value")
+    at: datetime
+    corrected: bool = Field(description="true: the clerk corrected the value; false: confirmed what was read")
+    uses: int = Field(ge=0, description="documents read with it since")
+    failures: int = Field(ge=0, description="documents where it found nothing or its value failed the checks")
+    demoted: bool = Field(description="its value failed the sums or dates: not used until taught again")
+    demoted_why: str = ""
+
+
+class LearnedLayoutV1(Contract):
+    """One layout of one supplier of one tenant, as recognition learned it."""
+
+    layout_id: int = Field(ge=1)
+    tenant: Tenant
+    supplier_number: str
+    supplier_name: str
+    fingerprint: str = Field(description="hash of the words the layout prints", examples=["3f2a9c0d17be"])
+    fields: list[LearnedFieldV1]
+    created_at: datetime
+    updated_at: datetime
+
+
+LINE_COLUMNS = ("position", "description", "quantity", "unit_price", "net_amount", "reference")
+
+
+class LineColumnV1(Contract):
+    """One column of a creditor's invoice table: what it holds and where it stands."""
+
+    name: Literal["position", "description", "quantity", "unit_price", "net_amount", "reference"]
+    x0: float = Field(ge=0, le=2000, description="left edge, points from the page's left edge")
+    x1: float = Field(ge=0, le=2000, description="right edge, points from the page's left edge")
+
+    @field_validator("x1")
+    @classmethod
+    def _wide(cls, x1: float, info: ValidationInfo) -> float:
+        x0 = info.data.get("x0")
+        if x0 is not None and x1 <= x0:
+            raise ValueError(f"x1 ({x1}) must be right of x0 ({x0})")
+        return x1
+
+
+class LineTemplateV1(Contract):
+    """A creditor's line template: how its collective invoices list their items (file format
+    ``belegflow-line-template``, version 1; ``belegflow learning template import|export``).
+
+    Items are the rows between the row holding ``table_start`` and the first row starting with one of
+    ``table_end``. Each word belongs to the column its centre lies in. A row with a value in the ``new_item``
+    column starts an item; the rows under it without one continue it (multi-line items), so every reference
+    printed on any of its rows stays with the item for the accrual service.
+    """
+
+    format: Literal["belegflow-line-template"] = Field(description="what this file is")
+    version: Literal[1] = Field(description="the format's version")
+    supplier_number: str = Field(min_length=1, max_length=32, description="creditor number in master data")
+    supplier_keys: list[str] = Field(
+        min_length=1, max_length=10, description="the creditor's IBANs or VAT IDs as its documents print them; a "
+        "document printing one of them is read with this template", examples=[["DE44370501980022334455"]])
+    table_start: str = Field(min_length=1, max_length=200, description="text of a cell in the column header row",
+                             examples=["Sendung"])
+    table_end: list[str] = Field(min_length=1, max_length=10, description="texts a row after the items starts "
+                                 "with (the totals)", examples=[["Zwischensumme", "Netto"]])
+    columns: list[LineColumnV1] = Field(min_length=2, max_length=10)
+    new_item: Literal["position", "net_amount"] = Field(default="net_amount",
+                                                        description="the column whose value starts a new item")
+
+    @field_validator("columns")
+    @classmethod
+    def _columns(cls, columns: list[LineColumnV1]) -> list[LineColumnV1]:
+        names = [c.name for c in columns]
+        doubled = sorted({n for n in names if names.count(n) > 1 and n != "reference"})
+        if doubled:
+            raise ValueError(f"column {doubled[0]} is named twice")
+        if "net_amount" not in names:
+            raise ValueError("a net_amount column is required")
+        ordered = sorted(columns, key=lambda c: c.x0)
+        for left, right in pairwise(ordered):
+            if right.x0 < left.x1:
+                raise ValueError(f"columns {left.name} ({left.x0}-{left.x1}) and {right.name} "
+                                 f"({right.x0}-{right.x1}) overlap")
+        return columns
+
+    @field_validator("supplier_keys")
+    @classmethod
+    def _keys(cls, keys: list[str]) -> list[str]:
+        cleaned = [re.sub(r"\s+", "", k).upper() for k in keys]
+        bad = [k for k in cleaned if not re.fullmatch(r"[A-Z]{2}[A-Z0-9]{4,32}", k)]
+        if bad:
+            raise ValueError(f"{bad[0]!r} is no IBAN or VAT ID")
+        return cleaned
+
+
+class LearningAction(StrEnum):
+    LIST = "list"
+    FORGET = "forget"
+    IMPORT_TEMPLATE = "import-template"
+    EXPORT_TEMPLATE = "export-template"
+
+
+class LearningRequestV1(Contract):
+    """``desk.<tenant>.learning.v1`` (request/reply with the ocr service, answered with ``LearningReplyV1``):
+    list what recognition learned for a tenant, forget a layout (or all layouts of a supplier), import or export
+    a creditor's line template."""
+
+    tenant: Tenant
+    action: LearningAction
+    supplier_number: str | None = Field(default=None, min_length=1, max_length=32,
+                                        description="only this supplier's layouts")
+    layout_id: int | None = Field(default=None, ge=1, description="forget: this layout")
+    template: LineTemplateV1 | None = Field(default=None, description="import-template: the template")
+    by: str = Field(min_length=1, max_length=200, examples=["clerk:anna"])
+    at: datetime
+
+
+class LearningReplyV1(Contract):
+    """The ocr service's answer: the layouts (listed, or forgotten), the line templates (imported, exported), or a
+    refusal with a code."""
+
+    ok: bool
+    code: str | None = Field(default=None, examples=["invalid", "not-found"])
+    detail: str | None = None
+    layouts: list[LearnedLayoutV1] = Field(default_factory=list)
+    templates: list[LineTemplateV1] = Field(default_factory=list)
 
 
 # --- accruals --------------------------------------------------------------------------------

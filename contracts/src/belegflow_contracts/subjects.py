@@ -43,6 +43,12 @@ def review_command(tenant: str) -> str:
     return f"desk.{normalize_tenant(tenant)}.review.v1"
 
 
+def learning_request(tenant: str) -> str:
+    """What recognition learned from corrections: list or forget (``LearningRequestV1``), request/reply with
+    the ocr service; in no stream."""
+    return f"desk.{normalize_tenant(tenant)}.learning.v1"
+
+
 def tms_export(tenant: str) -> str:
     return f"export.{normalize_tenant(tenant)}.tms.v1"
 
@@ -153,6 +159,11 @@ def recognition_cancel(tenant: str) -> str:
 ALL_RECOGNITION_CANCELS: Final = "docs.*.recognition-cancel.v1"
 
 
+def service_inbox(service: str) -> str:
+    """A service's own reply-subject prefix; its NATS user may subscribe there and to no other inbox."""
+    return f"_INBOX_{service}"
+
+
 def dlq(service: str) -> str:
     return f"dlq.{service}.v1"
 
@@ -164,6 +175,7 @@ ALL_MATCHED: Final = "docs.*.matched.v1"
 ALL_ACCRUED: Final = "docs.*.accrued.v1"
 ALL_DECISIONS: Final = "docs.*.decision.v1"
 ALL_REVIEW_COMMANDS: Final = "desk.*.review.v1"
+ALL_LEARNING_REQUESTS: Final = "desk.*.learning.v1"
 ALL_DOCS: Final = "docs.*.*.v1"
 ALL_TMS_EXPORTS: Final = "export.*.tms.v1"
 ALL_TMS_EXPORTS_V2: Final = "export.*.tms.v2"

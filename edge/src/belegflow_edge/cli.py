@@ -14,7 +14,13 @@ from typing import Any
 from belegflow_contracts.messages import SyncKind, SyncResult
 from belegflow_edge import __version__, settings
 from belegflow_edge.daemon import DaemonOptions, run_daemon
-from belegflow_edge.errors import EdgeError, Exit, NumbersExhaustedError, UnknownDocumentTypeError
+from belegflow_edge.errors import (
+    CredentialsRefusedError,
+    EdgeError,
+    Exit,
+    NumbersExhaustedError,
+    UnknownDocumentTypeError,
+)
 from belegflow_edge.pairing import pair
 from belegflow_edge.store import DocState, Session, Store
 from belegflow_edge.sync import SyncOptions, probe, run_sync
@@ -83,6 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("rejected", help="documents central rejected or whose local file is corrupted")
     p.add_argument("--json", action="store_true")
+
+    p = commands.add_parser("export", help="copy the documents not yet synced out of the store (before a re-pair)")
+    p.add_argument("--out", type=Path, required=True, help="folder to copy them to, with a manifest.json")
     return parser
 
 
@@ -171,8 +180,31 @@ def cmd_sync(store: Store, args: argparse.Namespace) -> int:
         for error in session.errors:
             where = f"{error.document_number} (sequence {error.sequence}): " if error.sequence is not None else ""
             _say(f"  {where}{error.reason}")
+    if any(error.reason == CredentialsRefusedError.HINT for error in session.errors):
+        _warn(f"{store.backlog()} document(s) not yet synced are kept in {store.home}")
+        return Exit.NOT_PAIRED
     return {SyncResult.SUCCESS: Exit.OK, SyncResult.NOTHING_NEW: Exit.OK,
             SyncResult.PARTIAL: Exit.SYNC_PARTIAL}.get(session.result, Exit.SYNC_FAILED)
+
+
+def cmd_export(store: Store, args: argparse.Namespace) -> int:
+    """Copy every document not yet synced (files and what was recorded at capture) out of the store."""
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    manifest = []
+    for doc in store.pending():
+        data = store.read_verified(doc)
+        if data is None:
+            _warn(f"{doc.document_number} (sequence {doc.sequence}): its file is missing or damaged; not exported")
+            continue
+        name = f"{doc.sequence:08d}-{Path(doc.filename).name or doc.stored_name}"
+        (out / name).write_bytes(data)
+        manifest.append({"file": name, "sequence": doc.sequence, "document_number": doc.document_number,
+                         "document_type": doc.document_type, "description": doc.description,
+                         "captured_at": doc.captured_at.isoformat(), "sha256": doc.sha256, "size": doc.size})
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    _say(f"exported {len(manifest)} document(s) not yet synced to {out} (manifest.json lists them)")
+    return Exit.OK
 
 
 def cmd_daemon(store: Store, args: argparse.Namespace) -> int:
@@ -231,7 +263,7 @@ def cmd_rejected(store: Store, args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"pair": cmd_pair, "capture": cmd_capture, "watch": cmd_watch, "sync": cmd_sync, "daemon": cmd_daemon,
-            "status": cmd_status, "history": cmd_history, "rejected": cmd_rejected}
+            "status": cmd_status, "history": cmd_history, "rejected": cmd_rejected, "export": cmd_export}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -56,6 +56,16 @@ class CentralUnreachableError(EdgeError):
     code = "offline"
 
 
+class CredentialsRefusedError(CentralUnreachableError):
+    """Central's broker refused this device's own credentials: its slot was reset or revoked (or central could
+    not check them just now). The documents not yet synced stay in the local store."""
+
+    code = "credentials_refused"
+    HINT = ("central refused this device's credentials: its slot was reset or revoked at central (or central "
+            "could not check them just now). Documents not yet synced stay on this device; save them with "
+            "`belegflow-edge export --out DIR`, then pair again with the operator's new code")
+
+
 class CaptureError(EdgeError):
     """A document the agent will not store; nothing of it was kept."""
 

@@ -42,7 +42,7 @@ from belegflow_contracts.messages import (
     SyncSessionV1,
 )
 from belegflow_edge import settings
-from belegflow_edge.errors import CentralUnreachableError, SyncBusyError
+from belegflow_edge.errors import CentralUnreachableError, CredentialsRefusedError, SyncBusyError
 from belegflow_edge.store import Device, Document, Session, Store, utcnow
 
 SEQUENCE_HEADER = "Belegflow-Sequence"
@@ -106,6 +106,8 @@ async def connect(device: Device, *, timeout_s: float = 3.0,
             name=f"belegflow-edge {device.device}",
         ), timeout=2 * timeout_s * len(servers) + 1)
     except Exception as exc:
+        if isinstance(exc, nats.errors.AuthorizationError) or "authorization violation" in str(exc).lower():
+            raise CredentialsRefusedError(CredentialsRefusedError.HINT) from exc
         raise CentralUnreachableError(f"central is unreachable at {', '.join(servers)}: {exc or type(exc).__name__}"
                                       ) from exc
 

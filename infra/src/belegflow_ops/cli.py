@@ -7,14 +7,15 @@ import json
 import secrets
 import sys
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import httpx
 import typer
 
-from belegflow_ops import books, credentials_cli, devices, processes, recognition, review, stack
+from belegflow_ops import books, credentials_cli, devices, learning, processes, recognition, review, stack
 from belegflow_ops.ingest_api import auth_header
 from belegflow_ops.settings import OpsSettings
 
@@ -30,6 +31,7 @@ app.add_typer(dlq_app, name="dlq")
 # resolved when a command runs: BELEGFLOW_INGEST_URL, else the local services
 app.add_typer(devices.build_app(lambda: _ingest_url(_settings())), name="devices")
 
+T = TypeVar("T")
 TenantOpt = Annotated[str, typer.Option("--tenant", "-t", help="tenant (Mandant)")]
 
 
@@ -67,25 +69,38 @@ def _init(state: stack.StackState) -> None:
     from belegflow_ops.setup import Targets, init_all
 
     asyncio.run(init_all(Targets(state.nats_url, state.admin_dsn, state.s3_url, state.s3_access_key,
-                                 state.s3_secret_key, state.role_passwords)))
+                                 state.s3_secret_key, state.role_passwords, nats_replicas=state.nats_replicas)))
 
 
 # --- stack ---------------------------------------------------------------------------------------
 
 
 @stack_app.command("up")
-def stack_up() -> None:
+def stack_up(
+    cluster: Annotated[int | None, typer.Option(
+        "--cluster", help="NATS nodes: 3 runs a cluster whose streams keep three replicas (R3), so one node may "
+        "fail; default 1, or what the existing stack has")] = None,
+) -> None:
     """Start NATS (JetStream), Postgres and S3 on free ports; create roles, schemas, streams, buckets."""
     settings = _settings()
+
+    def progress(line: str) -> None:
+        typer.echo(line, err=True)
+
     try:
-        state = stack.up(settings.home, sync_interval=settings.nats_sync_interval)
+        state = stack.up(settings.home, sync_interval=settings.nats_sync_interval, progress=progress, cluster=cluster)
+        progress("creating roles, schemas, streams and buckets ...")
         _init(state)
-    except stack.StackError as exc:
+    except (stack.StackError, RuntimeError, OSError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
-    typer.echo(f"stack running under {state.home} (JetStream sync_interval: {state.sync_interval})")
-    typer.echo(f"  NATS      {state.nats_url}\n  Postgres  {state.admin_dsn}\n  S3        {state.s3_url}")
-    typer.echo(f"settings per service: {state.home}/env/<service>.env")
+    # never a password: they are in the 0600 files under the stack's folder
+    nodes = f", {state.nats_cluster} NATS nodes, streams R{state.nats_replicas}" if state.nats_cluster > 1 else ""
+    typer.echo(f"stack running under {state.home} (JetStream sync_interval: {state.sync_interval}{nodes})")
+    typer.echo(f"  NATS      {state.nats_server_url} (operator user {state.nats_user})\n"
+               f"  Postgres  {state.admin_dsn_shown}\n  S3        {state.s3_url}")
+    typer.echo(f"credentials: {stack.state_file(Path(state.home))}; settings per service: "
+               f"{state.home}/env/<service>.env (both readable by their owner only)")
 
 
 @stack_app.command("down")
@@ -135,8 +150,8 @@ def stack_issuer() -> None:
 
 # the secrets compose.yaml requires (it has no example values, so none can run by accident)
 COMPOSE_SECRETS = ("NATS_SERVICE_PASSWORD", "NATS_SYSTEM_PASSWORD", "POSTGRES_PASSWORD", "INGEST_DB_PASSWORD",
-                   "MATCHING_DB_PASSWORD", "ACCRUAL_DB_PASSWORD", "EXPORT_DB_PASSWORD", "MINIO_ROOT_PASSWORD",
-                   "S3_SECRET", "GRAFANA_ADMIN_PASSWORD")
+                   "OCR_DB_PASSWORD", "MATCHING_DB_PASSWORD", "ACCRUAL_DB_PASSWORD", "EXPORT_DB_PASSWORD",
+                   "MINIO_ROOT_PASSWORD", "S3_SECRET", "GRAFANA_ADMIN_PASSWORD")
 
 
 @stack_app.command("secrets")
@@ -161,7 +176,7 @@ def stack_init() -> None:
                    "BELEGFLOW_S3_SECRET_ACCESS_KEY (and BELEGFLOW_ADMIN_DATABASE_URL for the database)", err=True)
         raise typer.Exit(2)
     asyncio.run(init_all(Targets(s.nats_url, s.admin_database_url, s.s3_endpoint_url, s.s3_access_key_id,
-                                 s.s3_secret_access_key, s.role_passwords)))
+                                 s.s3_secret_access_key, s.role_passwords, nats_replicas=s.nats_replicas)))
     typer.echo("initialised")
 
 
@@ -179,7 +194,14 @@ def services_up(
     old = processes.ServiceSet.load(Path(state.home))
     if old is not None:
         processes.stop_all(old)
-    services = processes.start_all(state, export_dir=out, inbox_dir=inbox)
+    typer.echo(f"starting {', '.join(stack.SERVICES)} ...", err=True)
+    began = time.monotonic()
+    try:
+        services = processes.start_all(state, export_dir=out, inbox_dir=inbox)
+    except RuntimeError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"services ready ({time.monotonic() - began:.1f} s)", err=True)
     typer.echo(f"services running; ingest at {services.ingest_url} (OpenAPI: {services.ingest_url}/docs)")
     typer.echo(f"logs: {state.home}/logs/<service>.log")
 
@@ -221,6 +243,9 @@ def md_import(
     except (TimeoutError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
+    except RecursionError as exc:
+        typer.echo(f"error: {file} is nested too deeply to be master data; nothing was imported", err=True)
+        raise typer.Exit(1) from exc
     if applied.error:
         typer.echo(f"error: {kind} from {file} refused: {applied.error}", err=True)
         raise typer.Exit(1)
@@ -261,36 +286,112 @@ def md_accrual_settings(
 # --- documents -----------------------------------------------------------------------------------
 
 
+class IngestUnreachableError(RuntimeError):
+    """Ingest did not answer at all (not running, wrong URL)."""
+
+
 def upload_file(client: httpx.Client, base: str, tenant: str, path: Path) -> dict[str, Any]:
-    with path.open("rb") as fh:
-        response = client.post(f"{base}/v1/documents", files={"file": (path.name, fh)},
-                               headers={"X-Tenant": tenant, **auth_header()})
-    body: dict[str, Any] = response.json()
+    try:
+        with path.open("rb") as fh:
+            response = client.post(f"{base}/v1/documents", files={"file": (path.name, fh)},
+                                   headers={"X-Tenant": tenant, **auth_header()})
+    except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+        raise IngestUnreachableError(f"ingest at {base} does not answer ({exc}): is it running? "
+                                     "(`belegflow services up`, or set BELEGFLOW_INGEST_URL)") from exc
+    except httpx.HTTPError as exc:
+        raise ValueError(f"{path.name}: {type(exc).__name__}: {exc}") from exc
+    try:
+        body: dict[str, Any] = response.json()
+    except ValueError:
+        body = {"code": "not-json", "detail": response.text[:200]}
     if response.status_code >= 400:
-        raise ValueError(f"{path.name}: {response.status_code} {body.get('code')}: {body.get('detail')}")
+        retry = f" (retry after {response.headers['Retry-After']} s)" if "Retry-After" in response.headers else ""
+        raise ValueError(f"{path.name}: {response.status_code} {body.get('code')}: {body.get('detail')}{retry}")
     return body
 
 
 @app.command("upload")
-def upload(files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False)], tenant: TenantOpt) -> None:
-    """Upload documents to ingest over HTTP."""
+def upload(
+    files: Annotated[list[Path], typer.Argument(exists=True, help="files, or folders of them")],
+    tenant: TenantOpt,
+    jobs: Annotated[int, typer.Option(min=1, max=64, help="uploads at the same time")] = 4,
+    wait: Annotated[bool, typer.Option("--wait", help="wait until every document is exported, in review "
+                                                      "or failed")] = False,
+    timeout: Annotated[float, typer.Option(help="seconds --wait waits at most")] = 600.0,
+) -> None:
+    """Upload documents to ingest over HTTP; progress (count, rate) on standard error."""
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
     base = _ingest_url(_settings())
+    todo = _expand(files)
+    progress = Progress("uploaded", len(todo))
     failed = 0
-    with httpx.Client(timeout=60) as client:
-        for path in files:
+    ids: dict[str, str] = {}
+    with httpx.Client(timeout=60) as client, ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = {pool.submit(upload_file, client, base, tenant, path): path for path in todo}
+        for future in as_completed(futures):
+            path = futures[future]
             try:
-                body = upload_file(client, base, tenant, path)
+                body = future.result()
+            except IngestUnreachableError as exc:
+                for other in futures:
+                    other.cancel()
+                typer.echo(f"error: {exc}", err=True)
+                raise typer.Exit(1) from exc
             except ValueError as exc:
                 typer.echo(f"error: {exc}", err=True)
                 failed += 1
+                progress.step(failed=True)
                 continue
+            ids[str(path)] = body["id"]
             typer.echo(f"{path.name}: {'duplicate of ' if body['duplicate'] else ''}{body['id']}")
+            progress.step()
+        if wait and ids:
+            docs = _wait_final(client, base, ids, timeout, progress=Progress("processed", len(ids)))
+            stuck = {name: d.get("status") for name, d in docs.items() if d.get("status") not in FINAL_STATUSES}
+            for name, status in stuck.items():
+                typer.echo(f"error: {Path(name).name}: {status}", err=True)
+            failed += len(stuck)
     raise typer.Exit(1 if failed else 0)
+
+
+def _expand(paths: list[Path]) -> list[Path]:
+    """Files as given; a folder stands for the files in it (not hidden ones), in name order."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files += sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+        else:
+            files.append(path)
+    return files
+
+
+class Progress:
+    """Counts and rate of long work on standard error (standard output stays the result), at most once a second."""
+
+    def __init__(self, what: str, total: int, *, every_s: float = 1.0) -> None:
+        self.what, self.total, self.every_s = what, total, every_s
+        self.done = self.failed = 0
+        self.started = self._shown = time.monotonic()
+
+    def step(self, *, failed: bool = False) -> None:
+        self.done += 1
+        self.failed += failed
+        now = time.monotonic()
+        if now - self._shown >= self.every_s or self.done == self.total:
+            self._shown = now
+            self.show()
+
+    def show(self) -> None:
+        elapsed = max(time.monotonic() - self.started, 1e-6)
+        failed = f", {self.failed} failed" if self.failed else ""
+        typer.echo(f"{self.what}: {self.done}/{self.total}{failed} ({self.done / elapsed:.1f}/s, "
+                   f"{elapsed:.0f} s)", err=True)
 
 
 @app.command("extract")
 def extract(
-    files: Annotated[list[Path], typer.Argument(help="PDF, image or e-invoice XML files")],
+    files: Annotated[list[Path], typer.Argument(help="PDF, image or e-invoice XML files, or folders of them")],
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object per document and line")] = False,
 ) -> None:
     """Run recognition on files with no server at all."""
@@ -298,16 +399,25 @@ def extract(
     from belegflow_ocr.errors import RecognitionError
 
     status = 0
-    for path in files:
+    todo = _expand(files)
+    progress = Progress("extracted", len(todo)) if len(todo) > 1 else None
+    for path in todo:
         try:
             result = extract_to_json(path)
-        except (OSError, RecognitionError) as exc:
-            # one line per input, so a batch stays parseable; the error says what is wrong with this file
+        except Exception as exc:
+            # one line per input, so a batch stays parseable and goes on; the error says what is wrong with
+            # this file (a RecognitionError); anything else is a fault of ours, still named, never a traceback
+            expected = isinstance(exc, (OSError, RecognitionError))
+            detail = str(exc) if expected else f"internal error: {type(exc).__name__}: {exc}"
             if as_json:
-                typer.echo(json.dumps({"file": str(path), "error": str(exc), "error_type": type(exc).__name__}))
-            typer.echo(f"error: {path}: {exc}", err=True)
+                typer.echo(json.dumps({"file": str(path), "error": detail, "error_type": type(exc).__name__}))
+            typer.echo(f"error: {path}: {detail}" if str(path) not in detail else f"error: {detail}", err=True)
             status = 1
+            if progress:
+                progress.step(failed=True)
             continue
+        if progress:
+            progress.step()
         if as_json:
             typer.echo(json.dumps(result, ensure_ascii=False))
             continue
@@ -340,12 +450,27 @@ def schemas(
 # --- dead letters --------------------------------------------------------------------------------
 
 
+def _run_nats(work: Awaitable[T]) -> T:
+    """Run a NATS call of the CLI; a server that cannot be reached is a one-line error, not a traceback."""
+    import nats.errors
+
+    try:
+        return asyncio.run(work)  # type: ignore[arg-type]
+    except (OSError, TimeoutError, nats.errors.Error) as exc:
+        typer.echo(f"error: NATS did not answer: {type(exc).__name__}: {exc}", err=True)
+        raise typer.Exit(1) from exc
+
+
 @dlq_app.command("list")
 def dlq_list() -> None:
     """Show the dead letters with their reasons."""
     from belegflow_ops.dlq import read_dead_letters
 
-    for seq, letter in asyncio.run(read_dead_letters(_nats_url(_settings()))):
+    letters = _run_nats(read_dead_letters(_nats_url(_settings())))
+    if not letters:
+        typer.echo("the DLQ is empty")
+        return
+    for seq, letter in letters:
         typer.echo(f"#{seq} {letter.at:%Y-%m-%d %H:%M:%S} {letter.service:9} {letter.subject}  "
                    f"doc={letter.document_id or '-'}\n    {letter.reason.splitlines()[0][:200]}")
 
@@ -355,9 +480,14 @@ def dlq_redrive(
     sequence: Annotated[list[int], typer.Argument(help="DLQ stream sequence numbers (see `dlq list`)")],
 ) -> None:
     """Publish dead letters again to the subject they came from."""
-    from belegflow_ops.dlq import redrive
+    from belegflow_ops.dlq import UnknownDeadLetterError, redrive
 
-    for seq, subject in asyncio.run(redrive(_nats_url(_settings()), sequence)):
+    try:
+        done = _run_nats(redrive(_nats_url(_settings()), sequence))
+    except UnknownDeadLetterError as exc:
+        typer.echo(f"error: {exc}; nothing re-driven", err=True)
+        raise typer.Exit(1) from exc
+    for seq, subject in done:
         typer.echo(f"#{seq} re-driven to {subject}")
 
 
@@ -365,6 +495,7 @@ def dlq_redrive(
 
 app.add_typer(recognition.build_app(_recognition_ingest_url), name="recognition")
 app.add_typer(review.build_app(_recognition_ingest_url), name="review")
+app.add_typer(learning.build_app(_recognition_ingest_url), name="learning")
 
 
 def _ingest_database_url() -> str:
@@ -398,7 +529,7 @@ def demo(
     keep_running: Annotated[bool, typer.Option("--keep-running/--stop", help="leave the stack up")] = True,
 ) -> None:
     """Start everything, import the sample master data, upload the sample invoices, show what became of them."""
-    stack_up()
+    stack_up(cluster=None)
     services_up(out=out, inbox=Path(_settings().home) / "inbox")
     md_import("suppliers", samples / "masterdata" / "suppliers.csv", tenant, 60.0)
     md_import("accruals", samples / "masterdata" / "accruals.csv", tenant, 60.0)
@@ -407,10 +538,16 @@ def demo(
     base = _ingest_url(_settings())
     invoices = sorted((samples / "invoices").glob("*.pdf"))
     ids: dict[str, str] = {}
+    uploaded = Progress("uploaded", len(invoices))
     with httpx.Client(timeout=60, headers=auth_header()) as client:
         for path in invoices:
-            ids[path.name] = upload_file(client, base, tenant, path)["id"]
-        docs = _wait_final(client, base, ids, timeout)
+            try:
+                ids[path.name] = upload_file(client, base, tenant, path)["id"]
+            except (ValueError, IngestUnreachableError) as exc:
+                typer.echo(f"error: {exc}", err=True)
+                raise typer.Exit(1) from exc
+            uploaded.step()
+        docs = _wait_final(client, base, ids, timeout, progress=Progress("processed", len(ids)))
     _print_table(docs)
     login = _demo_login(tenant)
     typer.echo(f"\nexports in {out.resolve()}; ingest API at {base}/docs")
@@ -489,13 +626,24 @@ def _decision(doc: dict[str, Any]) -> str:
     return str(review.get("state") or "-")
 
 
-def _wait_final(client: httpx.Client, base: str, ids: dict[str, str], timeout: float) -> dict[str, dict[str, Any]]:
+def _wait_final(client: httpx.Client, base: str, ids: dict[str, str], timeout: float, *,
+                progress: Progress | None = None) -> dict[str, dict[str, Any]]:
     deadline = time.monotonic() + timeout
     docs: dict[str, dict[str, Any]] = {}
+    final = (*FINAL_STATUSES, "failed")
+    done = 0
     while time.monotonic() < deadline:
         for name, doc_id in ids.items():
-            docs[name] = client.get(f"{base}/v1/documents/{doc_id}").json()
-        if all(d.get("status") in (*FINAL_STATUSES, "failed") for d in docs.values()):
+            if docs.get(name, {}).get("status") in final:
+                continue
+            try:
+                docs[name] = client.get(f"{base}/v1/documents/{doc_id}", headers=auth_header()).json()
+            except (httpx.HTTPError, ValueError):
+                continue  # ingest briefly away or busy: asked again on the next round
+            if progress and docs[name].get("status") in final:
+                progress.step(failed=docs[name].get("status") == "failed")
+        done = sum(1 for d in docs.values() if d.get("status") in final)
+        if done == len(ids):
             break
         time.sleep(0.5)
     return docs

@@ -20,9 +20,10 @@ def release(base: str, tenant: str, name: str, ttl_s: int | None = None) -> dict
     return result
 
 
-def reset(base: str, tenant: str, name: str, ttl_s: int | None = None) -> dict[str, Any]:
+def reset(base: str, tenant: str, name: str, ttl_s: int | None = None, *, force: bool = False) -> dict[str, Any]:
+    body: dict[str, Any] = {**({"ttl_s": ttl_s} if ttl_s else {}), **({"force": True} if force else {})}
     result: dict[str, Any] = call("POST", base, f"/v1/devices/{name.strip().lower()}/reset", tenant=tenant,
-                                  action="reset", json={"ttl_s": ttl_s} if ttl_s else None)
+                                  action="reset", json=body or None)
     return result
 
 
@@ -64,10 +65,17 @@ def build_app(ingest_url: Callable[[], str]) -> typer.Typer:
         typer.echo(f"on the device: belegflow-edge pair --server {ingest_url()} --code {slot['code']}")
 
     @app.command("reset")
-    def reset_cmd(tenant: TenantOpt, name: NameOpt, ttl: TtlOpt = None) -> None:
-        """Forget the paired device (its credentials stop working) and print a new pairing code."""
+    def reset_cmd(
+        tenant: TenantOpt, name: NameOpt, ttl: TtlOpt = None,
+        force: Annotated[bool, typer.Option("--force", help="reset although the device reported unsynced "
+                                                           "documents (they then stay only on the device)")] = False,
+    ) -> None:
+        """Forget the paired device (its credentials stop working) and print a new pairing code.
+
+        Refused while the device last reported documents it has not synced, unless --force.
+        """
         with exit_on(IngestRequestError):
-            slot = reset(ingest_url(), tenant, name, ttl)
+            slot = reset(ingest_url(), tenant, name, ttl, force=force)
         typer.echo(f"slot {slot['name']} reset; pairing code: {slot['code']}  (valid until {slot['expires_at']})")
 
     @app.command("revoke")

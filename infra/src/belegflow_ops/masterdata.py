@@ -23,7 +23,9 @@ from belegflow_contracts.messages import (
     MasterDataAppliedV1,
     SupplierBatchV1,
 )
+from belegflow_contracts.runtime.settings import nats_servers
 from belegflow_contracts.types import normalize_tenant
+from belegflow_ops.settings import redact_url
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -89,9 +91,9 @@ async def import_file(
     applied_subject = subjects.masterdata_applied(tenant, kind)
 
     try:
-        nc = await nats.connect(nats_url, connect_timeout=5, max_reconnect_attempts=2)
+        nc = await nats.connect(nats_servers(nats_url), connect_timeout=5, max_reconnect_attempts=2)
     except (OSError, nats.errors.Error) as exc:
-        raise TimeoutError(f"cannot reach NATS at {nats_url}: {exc}") from exc
+        raise TimeoutError(f"cannot reach NATS at {redact_url(nats_url)}: {exc}") from exc
     try:
         js = nc.jetstream()
         answer: asyncio.Future[MasterDataAppliedV1] = asyncio.get_running_loop().create_future()
@@ -139,9 +141,9 @@ async def publish_accrual_settings(settings: AccrualSettingsV1, *, nats_url: str
     The accrual service applies them in stream order, so every invoice accrued after that sequence uses them.
     """
     try:
-        nc = await nats.connect(nats_url, connect_timeout=5, max_reconnect_attempts=2)
+        nc = await nats.connect(nats_servers(nats_url), connect_timeout=5, max_reconnect_attempts=2)
     except (OSError, nats.errors.Error) as exc:
-        raise TimeoutError(f"cannot reach NATS at {nats_url}: {exc}") from exc
+        raise TimeoutError(f"cannot reach NATS at {redact_url(nats_url)}: {exc}") from exc
     try:
         ack = await nc.jetstream().publish(
             subjects.accrual_settings(settings.tenant), settings.model_dump_json().encode(),

@@ -26,3 +26,20 @@ class OpsSettings(BaseSettings):
                                                           "stack's bootstrap key")
     role_passwords: dict[str, str] = Field(default_factory=dict, description="JSON: {service: password}")
     nats_sync_interval: str = Field(default="always", description="JetStream sync_interval of the local server")
+    nats_replicas: int = Field(default=1, ge=1, le=5, description="stream and KV replicas `stack init` creates "
+                                                                  "(3 on a three-node cluster)")
+
+
+def redact_url(url: str) -> str:
+    """A URL as it may be shown: ``scheme://user:***@host``, never with its password."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    shown = []
+    for one in url.split(","):
+        parts = urlsplit(one.strip())
+        if parts.password is None:
+            shown.append(one.strip())
+            continue
+        netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+        shown.append(urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment)))
+    return ",".join(shown)

@@ -7,9 +7,12 @@ from dataclasses import dataclass
 
 import asyncpg
 import nats
+import nats.errors
+import nats.js.errors
 
 from belegflow_contracts import subjects
 from belegflow_contracts.runtime.messaging import ensure_topology
+from belegflow_contracts.runtime.settings import nats_servers
 from belegflow_contracts.runtime.storage import ObjectStore
 
 
@@ -21,6 +24,7 @@ class Targets:
     s3_access_key_id: str
     s3_secret_access_key: str
     role_passwords: dict[str, str]
+    nats_replicas: int = 1
 
 
 def _ident(name: str) -> str:
@@ -50,10 +54,21 @@ async def init_database(admin_dsn: str, role_passwords: dict[str, str]) -> None:
         await conn.close()
 
 
-async def init_messaging(nats_url: str) -> None:
-    nc = await nats.connect(nats_url, connect_timeout=5, max_reconnect_attempts=3)
+async def init_messaging(nats_url: str, *, replicas: int = 1, timeout_s: float = 60.0) -> None:
+    """Streams and buckets; a cluster that has just started elects its JetStream leader first, so wait for it."""
+    nc = await nats.connect(nats_servers(nats_url), connect_timeout=5, max_reconnect_attempts=3)
     try:
-        await ensure_topology(nc.jetstream())
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while True:
+            try:
+                await ensure_topology(nc.jetstream(timeout=10), replicas=replicas)
+                return
+            except (nats.errors.TimeoutError, nats.errors.NoRespondersError, nats.js.errors.ServiceUnavailableError,
+                    nats.js.errors.ServerError) as exc:
+                if loop.time() > deadline:
+                    raise RuntimeError(f"JetStream did not become ready within {timeout_s:.0f} s: {exc}") from exc
+                await asyncio.sleep(1.0)
     finally:
         await nc.close()
 
@@ -78,4 +93,4 @@ async def init_storage(targets: Targets) -> None:
 async def init_all(targets: Targets) -> None:
     if targets.admin_dsn:
         await init_database(targets.admin_dsn, targets.role_passwords)
-    await asyncio.gather(init_messaging(targets.nats_url), init_storage(targets))
+    await asyncio.gather(init_messaging(targets.nats_url, replicas=targets.nats_replicas), init_storage(targets))

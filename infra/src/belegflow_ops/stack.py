@@ -6,6 +6,7 @@ the command that started it; ``down`` stops them. External servers can be used i
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import os
@@ -16,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,9 +27,10 @@ import nkeys  # type: ignore[import-untyped]
 SERVICES = ("ingest", "ocr", "matching", "accrual", "export")
 NATS_SERVICE_USER = "belegflow"
 NATS_SYSTEM_USER = "belegflow-sys"
-DB_SERVICES = ("ingest", "matching", "accrual", "export")
+DB_SERVICES = ("ingest", "ocr", "matching", "accrual", "export")
 PG_SYSTEM_USER = "belegflow-pg"
 DB_NAME = "belegflow"
+ARCHIVE_BUCKET = "archive"
 
 
 class StackError(RuntimeError):
@@ -57,17 +60,41 @@ class StackState:
     bootstrap_api_key: str = ""
     # the archive's S3 server (SeaweedFS, which enforces object lock); 0 where the state predates it
     archive_s3_port: int = 0
+    # least privilege: each service its own NATS user (belegflow_ops.natsperms), S3 key and database role;
+    # the operator's user above (CLI, `stack init`, tests) is the only one that may change the topology
+    service_nats_passwords: dict[str, str] = field(default_factory=dict)
+    s3_service_keys: dict[str, list[str]] = field(default_factory=dict)
+    # the Postgres superuser's password: every login is scram-sha-256, also on 127.0.0.1
+    pg_superuser_password: str = ""
+    # a NATS cluster (`stack up --cluster 3`): node 1 listens on nats_port; nodes 2.. on [client, monitor] ports
+    # here; every node's route port; routes authenticate with their own password
+    nats_cluster: int = 1
+    nats_extra_nodes: list[list[int]] = field(default_factory=list)
+    nats_cluster_ports: list[int] = field(default_factory=list)
+    nats_route_password: str = ""
+
+    @property
+    def nats_client_ports(self) -> list[int]:
+        return [self.nats_port, *(node[0] for node in self.nats_extra_nodes)]
+
+    @property
+    def nats_replicas(self) -> int:
+        """Stream replicas: 3 on a cluster of three or more (a quorum survives one node), else 1."""
+        return 3 if self.nats_cluster >= 3 else 1
+
+    def _nats_urls(self, auth: str) -> str:
+        return ",".join(f"nats://{auth}127.0.0.1:{port}" for port in self.nats_client_ports)
 
     @property
     def nats_url(self) -> str:
         """The URL services, tests and the CLI connect with (service credentials included)."""
         auth = f"{self.nats_user}:{self.nats_password}@" if self.nats_password else ""
-        return f"nats://{auth}127.0.0.1:{self.nats_port}"
+        return self._nats_urls(auth)
 
     @property
     def nats_server_url(self) -> str:
-        """The server address without credentials (what a device is told)."""
-        return f"nats://127.0.0.1:{self.nats_port}"
+        """The server addresses without credentials (what a device is told), comma-separated on a cluster."""
+        return self._nats_urls("")
 
     @property
     def s3_url(self) -> str:
@@ -80,18 +107,39 @@ class StackState:
 
     @property
     def admin_dsn(self) -> str:
+        auth = f"{self.pg_superuser}:{self.pg_superuser_password}" if self.pg_superuser_password else self.pg_superuser
+        return f"postgresql://{auth}@127.0.0.1:{self.pg_port}/{DB_NAME}"
+
+    @property
+    def admin_dsn_shown(self) -> str:
+        """The admin DSN as printed: never with its password."""
         return f"postgresql://{self.pg_superuser}@127.0.0.1:{self.pg_port}/{DB_NAME}"
+
+    def s3_key(self, service: str) -> tuple[str, str]:
+        """The service's own S3 key pair (older stacks: the shared one)."""
+        pair = self.s3_service_keys.get(service)
+        return (pair[0], pair[1]) if pair else (self.s3_access_key, self.s3_secret_key)
+
+    def nats_user_of(self, service: str) -> tuple[str, str]:
+        """The service's own NATS user and password (older stacks: the shared one)."""
+        if service in self.service_nats_passwords:
+            return service_nats_user(service), self.service_nats_passwords[service]
+        return self.nats_user, self.nats_password
 
     def database_url(self, service: str) -> str:
         return f"postgresql://{service}:{self.role_passwords[service]}@127.0.0.1:{self.pg_port}/{DB_NAME}"
 
     def service_env(self, service: str) -> dict[str, str]:
         """The environment a service process needs; the same names compose and Kubernetes set."""
+        user, password = self.nats_user_of(service)
+        access_key, secret_key = self.s3_key(service)
         env = {
-            "BELEGFLOW_NATS_URL": self.nats_url,
+            "BELEGFLOW_NATS_URL": self.nats_server_url,
+            "BELEGFLOW_NATS_USER": user,
+            "BELEGFLOW_NATS_PASSWORD": password,
             "BELEGFLOW_S3_ENDPOINT_URL": self.s3_url,
-            "BELEGFLOW_S3_ACCESS_KEY_ID": self.s3_access_key,
-            "BELEGFLOW_S3_SECRET_ACCESS_KEY": self.s3_secret_key,
+            "BELEGFLOW_S3_ACCESS_KEY_ID": access_key,
+            "BELEGFLOW_S3_SECRET_ACCESS_KEY": secret_key,
         }
         if service in DB_SERVICES:
             env["BELEGFLOW_DATABASE_URL"] = self.database_url(service)
@@ -102,9 +150,12 @@ class StackState:
         if service == "ingest" and self.bootstrap_api_key:
             env["BELEGFLOW_BOOTSTRAP_API_KEY"] = self.bootstrap_api_key
         if service == "ingest" and self.nats_system_password:
-            env["BELEGFLOW_NATS_SYSTEM_URL"] = (
-                f"nats://{NATS_SYSTEM_USER}:{self.nats_system_password}@127.0.0.1:{self.nats_port}")
+            env["BELEGFLOW_NATS_SYSTEM_URL"] = self._nats_urls(f"{NATS_SYSTEM_USER}:{self.nats_system_password}@")
         return env
+
+
+def service_nats_user(service: str) -> str:
+    return f"belegflow-{service}"
 
 
 def new_api_key() -> str:
@@ -168,12 +219,22 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _spawn(cmd: list[str], log: Path) -> subprocess.Popen[bytes]:
+def _spawn(cmd: list[str], log: Path, *, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as out:
         return subprocess.Popen(  # noqa: S603 - our own binaries, no shell
-            cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+            cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            env={**os.environ, **env} if env else None,
         )
+
+
+def write_secret(path: Path, text: str) -> None:
+    """Write a file only its owner can read, from its first byte on (no window with wider rights)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an older file keeps its mode through O_CREAT
+    with os.fdopen(fd, "w") as out:
+        out.write(text)
 
 
 # --- NATS ----------------------------------------------------------------------------------------
@@ -182,28 +243,43 @@ NATS_CONF = """# belegflow local NATS server (generated by `belegflow stack up`)
 listen: 127.0.0.1:{port}
 http: 127.0.0.1:{monitor}
 max_payload: 8MB
+{cluster}
 jetstream {{
   store_dir: "{store}"
   # Explicit on purpose: the default (2 min) can lose acknowledged messages on power loss
-  # (Jepsen, NATS 2.12.1). "always" fsyncs every write; bench/pipeline reports what it costs.
+  # (Jepsen, NATS 2.12.1). "always" fsyncs every write; bench/pipeline reports what it costs. On a cluster
+  # an acknowledged message is on a quorum of nodes (R3: two of three); the local stack's nodes share one
+  # machine and disk, so one power loss hits them all and "always" stays the choice here too.
   sync_interval: {sync_interval}
 }}
-# Services log in as one user; every other connection (a device) is sent to ingest, which answers with a
-# short-lived user JWT allowed only below the device's own subjects (auth callout, signed by the issuer).
-# Ingest's system-account user disconnects the open connections of a device that is reset or revoked.
+# Each service logs in as its own user, allowed only its own subjects, consumers and JetStream API calls
+# (belegflow_ops.natsperms); the operator's user (CLI, `stack init`) alone may change streams and buckets.
+# Every other connection (a device) is sent to ingest, which answers with a short-lived user JWT allowed only
+# below the device's own subjects (auth callout, signed by the issuer). Ingest's system-account user
+# disconnects the open connections of a device that is reset or revoked.
 accounts {{
   SYS {{ users: [ {{ user: {sys_user}, password: {sys_password} }} ] }}
 }}
 system_account: SYS
 authorization {{
   timeout: 5
-  users: [ {{ user: {user}, password: {password} }} ]
+  users: {users}
   auth_callout {{
     issuer: {issuer}
-    auth_users: [ {user}, {sys_user} ]
+    auth_users: {auth_users}
   }}
 }}
 """
+
+
+def nats_users(state: StackState) -> list[dict[str, Any]]:
+    """The operator's user (every right) and one user per service with its permissions."""
+    from belegflow_ops.natsperms import permissions
+
+    users: list[dict[str, Any]] = [{"user": state.nats_user, "password": state.nats_password}]
+    for service, password in state.service_nats_passwords.items():
+        users.append({"user": service_nats_user(service), "password": password, "permissions": permissions(service)})
+    return users
 
 
 def new_issuer_seed() -> str:
@@ -217,25 +293,60 @@ def issuer_public_key(seed: str) -> str:
     return public.decode()
 
 
-def _start_nats(state: StackState, home: Path) -> int:
-    conf = home / "nats" / "nats-server.conf"
-    conf.parent.mkdir(parents=True, exist_ok=True)
-    conf.write_text(
+CLUSTER_CONF = """server_name: belegflow-{node}
+# one of {size} nodes; streams are replicated on three (R3), so any one node may fail
+cluster {{
+  name: belegflow
+  listen: 127.0.0.1:{cluster_port}
+  authorization {{ user: route, password: {password} }}
+  routes: {routes}
+  # clients get every node's address from their settings (with their credentials); an advertised address
+  # would come without them and fail the login when a client fails over to it
+  no_advertise: true
+}}"""
+
+
+def _nats_node(state: StackState, home: Path, node: int) -> tuple[Path, Path, int, int]:
+    """Config file, store folder, client and monitor port of cluster node ``node`` (1-based)."""
+    if node == 1:
+        return home / "nats" / "nats-server.conf", home / "nats" / "jetstream", state.nats_port, state.nats_monitor_port
+    folder = home / "nats" / f"node-{node}"
+    port, monitor = state.nats_extra_nodes[node - 2]
+    return folder / "nats-server.conf", folder / "jetstream", port, monitor
+
+
+def nats_pid_name(node: int) -> str:
+    return "nats" if node == 1 else f"nats-{node}"
+
+
+def _start_nats(state: StackState, home: Path, node: int = 1) -> int:
+    conf, store, port, monitor = _nats_node(state, home, node)
+    cluster = ""
+    if state.nats_cluster > 1:
+        password = json.dumps(state.nats_route_password)
+        routes = [f"nats-route://route:{state.nats_route_password}@127.0.0.1:{p}"
+                  for i, p in enumerate(state.nats_cluster_ports, 1) if i != node]
+        cluster = CLUSTER_CONF.format(node=node, size=state.nats_cluster, password=password, routes=json.dumps(routes),
+                                      cluster_port=state.nats_cluster_ports[node - 1])
+    write_secret(
+        conf,
         NATS_CONF.format(
-            port=state.nats_port,
-            monitor=state.nats_monitor_port,
-            store=home / "nats" / "jetstream",
+            port=port,
+            monitor=monitor,
+            cluster=cluster,
+            store=store,
             sync_interval=state.sync_interval,
-            user=json.dumps(state.nats_user),
-            password=json.dumps(state.nats_password),
+            users=json.dumps(nats_users(state)),
+            auth_users=json.dumps([state.nats_user, NATS_SYSTEM_USER,
+                                   *(service_nats_user(s) for s in state.service_nats_passwords)]),
             issuer=issuer_public_key(state.nats_issuer_seed),
             sys_user=json.dumps(NATS_SYSTEM_USER),
             sys_password=json.dumps(state.nats_system_password),
-        )
+        ),
     )
-    conf.chmod(0o600)
-    proc = _spawn([_bin("nats-server"), "-c", str(conf)], home / "logs" / "nats.log")
-    _wait_port(state.nats_port, what="nats-server", proc=proc)
+    log = home / "logs" / ("nats.log" if node == 1 else f"nats-{node}.log")
+    proc = _spawn([_bin("nats-server"), "-c", str(conf)], log)
+    _wait_port(port, what=f"nats-server {node}", proc=proc)
     return proc.pid
 
 
@@ -287,11 +398,20 @@ def _start_postgres(state: StackState, home: Path) -> int:
         data.mkdir(parents=True, exist_ok=True)
         if user:
             shutil.chown(data, user, user)
-        subprocess.run(  # noqa: S603
-            [str(_pg_bin("initdb")), "-D", str(data), "-U", state.pg_superuser, "--auth=trust", "--encoding=UTF8",
-             "--locale=C"],
-            check=True, capture_output=True, **_as_user(user),
-        )
+        # every login needs its password (scram-sha-256), also locally; the superuser's comes from a file
+        # only initdb reads, never from a command line
+        pwfile = home / "pg" / "superuser.pw"
+        write_secret(pwfile, state.pg_superuser_password + "\n")
+        if user:
+            shutil.chown(pwfile, user, user)
+        try:
+            subprocess.run(  # noqa: S603
+                [str(_pg_bin("initdb")), "-D", str(data), "-U", state.pg_superuser, "--auth=scram-sha-256",
+                 f"--pwfile={pwfile}", "--encoding=UTF8", "--locale=C"],
+                check=True, capture_output=True, **_as_user(user),
+            )
+        finally:
+            pwfile.unlink(missing_ok=True)
     sockdir = home / "pg"
     opts = (
         f"-p {state.pg_port} -h 127.0.0.1 -k {sockdir} -c max_connections=300 -c shared_buffers=64MB"
@@ -308,13 +428,15 @@ def _start_postgres(state: StackState, home: Path) -> int:
     pid = int((data / "postmaster.pid").read_text().split()[0])
     _wait_port(state.pg_port, what="postgres")
     psql = [str(_pg_bin("psql")), "-h", "127.0.0.1", "-p", str(state.pg_port), "-U", state.pg_superuser]
+    # the password travels in the environment of psql only, never on its command line
+    pg_env = {**os.environ, "PGPASSWORD": state.pg_superuser_password} if state.pg_superuser_password else None
     exists = subprocess.run(  # noqa: S603
         [*psql, "-d", "postgres", "-tAc", f"SELECT 1 FROM pg_database WHERE datname='{DB_NAME}'"],
-        check=True, capture_output=True,
+        check=True, capture_output=True, env=pg_env,
     ).stdout.strip()
     if not exists:
         subprocess.run([*psql, "-d", "postgres", "-c", f"CREATE DATABASE {DB_NAME}"], check=True,  # noqa: S603
-                       capture_output=True)
+                       capture_output=True, env=pg_env)
     return pid
 
 
@@ -335,11 +457,15 @@ def _start_s3(state: StackState, home: Path) -> int:
     root.mkdir(parents=True, exist_ok=True)
     conf = home / "rclone.conf"
     conf.touch()
+    # The key pairs go in the environment, not on the command line (where `ps` shows them to everyone).
+    # rclone serve s3 knows key pairs but no policies: every key may do everything in every bucket, so a key
+    # per service can be told apart and replaced, but not limited (MinIO in compose/Kubernetes can).
+    pairs = [(state.s3_access_key, state.s3_secret_key), *(tuple(p) for p in state.s3_service_keys.values())]
     proc = _spawn(
         [_bin("rclone"), "serve", "s3", "--config", str(conf), "--addr", f"127.0.0.1:{state.s3_port}",
-         "--auth-key", f"{state.s3_access_key},{state.s3_secret_key}", "--vfs-cache-mode", "off",
-         "--force-path-style", str(root)],
+         "--vfs-cache-mode", "off", "--force-path-style", str(root)],
         home / "logs" / "s3.log",
+        env={"RCLONE_AUTH_KEY": ",".join(f'"{key},{secret}"' for key, secret in pairs)},
     )
     _wait_port(state.s3_port, what="rclone serve s3", proc=proc)
     return proc.pid
@@ -353,10 +479,18 @@ def _start_archive_s3(state: StackState, home: Path) -> int:
     root = home / "archive-s3"
     root.mkdir(parents=True, exist_ok=True)
     config = home / "archive-s3.json"
-    config.write_text(json.dumps({"identities": [{
+    identities: list[dict[str, Any]] = [{
         "name": "belegflow", "actions": ["Admin", "Read", "Write", "List", "Tagging"],
-        "credentials": [{"accessKey": state.s3_access_key, "secretKey": state.s3_secret_key}]}]}))
-    config.chmod(0o600)
+        "credentials": [{"accessKey": state.s3_access_key, "secretKey": state.s3_secret_key}]}]
+    # SeaweedFS knows policies: the export service's own key may act on the archive bucket only (it creates
+    # it with object lock at its start, hence Admin there); no other bucket, no server administration, and
+    # COMPLIANCE retention binds Admin too
+    if "export" in state.s3_service_keys:
+        access, secret = state.s3_key("export")
+        identities.append({"name": "belegflow-export", "actions": [f"{a}:{ARCHIVE_BUCKET}" for a in
+                                                                   ("Admin", "Read", "Write", "List", "Tagging")],
+                           "credentials": [{"accessKey": access, "secretKey": secret}]})
+    write_secret(config, json.dumps({"identities": identities}))
     ports = [free_port() for _ in range(7)]
     proc = _spawn(
         [_bin("weed"), "server", f"-dir={root}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
@@ -387,28 +521,52 @@ def load_state(home: Path) -> StackState | None:
 
 def save_state(state: StackState) -> None:
     home = Path(state.home)
-    path = state_file(home)
-    path.write_text(json.dumps(asdict(state), indent=2))
-    path.chmod(0o600)
+    write_secret(state_file(home), json.dumps(asdict(state), indent=2))
     env_dir = home / "env"
-    env_dir.mkdir(exist_ok=True)
+    env_dir.mkdir(mode=0o700, exist_ok=True)
+    env_dir.chmod(0o700)
     for service in SERVICES:
         lines = [f"{k}={v}" for k, v in state.service_env(service).items()]
-        (env_dir / f"{service}.env").write_text("\n".join(lines) + "\n")
+        write_secret(env_dir / f"{service}.env", "\n".join(lines) + "\n")
 
 
 def is_running(state: StackState) -> bool:
     return bool(state.pids) and all(_alive(pid) for pid in state.pids.values())
 
 
-def up(home: Path, *, sync_interval: str = "always") -> StackState:
-    """Start whatever is not running; reuse ports and credentials of an earlier start."""
+def _step(progress: Callable[[str], None] | None, what: str, start: Callable[[], int]) -> int:
+    began = time.monotonic()
+    if progress:
+        progress(f"starting {what} ...")
+    pid = start()
+    if progress:
+        progress(f"started {what} (pid {pid}, {time.monotonic() - began:.1f} s)")
+    return pid
+
+
+def up(home: Path, *, sync_interval: str = "always", progress: Callable[[str], None] | None = None,
+       cluster: int | None = None) -> StackState:
+    """Start whatever is not running; reuse ports and credentials of an earlier start.
+
+    ``cluster``: the number of NATS nodes (1, or 3 for a cluster with R3 streams); an existing stack keeps its own.
+    """
     home = home.resolve()
     home.mkdir(parents=True, exist_ok=True)
     state = load_state(home)
+    if cluster is not None and cluster not in (1, 3):
+        raise StackError(f"a NATS cluster of {cluster} nodes is not offered: use 1 or 3")
+    if state and cluster is not None and state.nats_cluster != cluster:
+        raise StackError(f"the stack under {home} has {state.nats_cluster} NATS node(s), not {cluster}: "
+                         "`belegflow stack down` and use another BELEGFLOW_HOME (or remove this one)")
+    if state is not None and any(s not in state.role_passwords for s in DB_SERVICES):
+        # a state from before a service had its own schema: `stack up` then creates its role (setup.init_database)
+        for service in DB_SERVICES:
+            state.role_passwords.setdefault(service, secrets.token_hex(12))
+        save_state(state)
     if state and is_running(state):
         return state
     if state is None:
+        size = cluster or 1
         state = StackState(
             home=str(home),
             nats_port=free_port(),
@@ -419,6 +577,11 @@ def up(home: Path, *, sync_interval: str = "always") -> StackState:
             s3_secret_key=secrets.token_hex(16),
             role_passwords={s: secrets.token_hex(12) for s in DB_SERVICES},
             sync_interval=sync_interval,
+            pg_superuser_password=secrets.token_hex(16),
+            nats_cluster=size,
+            nats_extra_nodes=[[free_port(), free_port()] for _ in range(size - 1)],
+            nats_cluster_ports=[free_port() for _ in range(size)] if size > 1 else [],
+            nats_route_password=secrets.token_hex(16) if size > 1 else "",
         )
     else:
         down(home)
@@ -431,13 +594,19 @@ def up(home: Path, *, sync_interval: str = "always") -> StackState:
         state.nats_system_password = secrets.token_hex(16)
     if not state.bootstrap_api_key:
         state.bootstrap_api_key = new_api_key()
+    for service in SERVICES:
+        state.service_nats_passwords.setdefault(service, secrets.token_hex(16))
+        state.s3_service_keys.setdefault(service, [f"belegflow-{service}", secrets.token_hex(16)])
     try:
-        state.pids["nats"] = _start_nats(state, home)
-        state.pids["postgres"] = _start_postgres(state, home)
-        state.pids["s3"] = _start_s3(state, home)
+        for node in range(1, state.nats_cluster + 1):
+            what = "nats-server" if state.nats_cluster == 1 else f"nats-server {node}/{state.nats_cluster}"
+            state.pids[nats_pid_name(node)] = _step(progress, what, functools.partial(_start_nats, state, home, node))
+        state.pids["postgres"] = _step(progress, "postgres", lambda: _start_postgres(state, home))
+        state.pids["s3"] = _step(progress, "S3 server (rclone)", lambda: _start_s3(state, home))
         if not state.archive_s3_port:
             state.archive_s3_port = free_port()
-        state.pids["archive-s3"] = _start_archive_s3(state, home)
+        state.pids["archive-s3"] = _step(progress, "archive S3 server (SeaweedFS)",
+                                         lambda: _start_archive_s3(state, home))
     except (StackError, subprocess.CalledProcessError, OSError) as exc:
         save_state(state)
         down(home)

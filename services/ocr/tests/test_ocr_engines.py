@@ -77,7 +77,8 @@ def test_ppocrv4_models_lack_german_letters_the_default_has() -> None:
 def test_settings_choose_the_engine_and_refuse_unknown_values(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BELEGFLOW_NATS_URL", "nats://127.0.0.1:4222")
     for name, value in {"S3_ENDPOINT_URL": "http://127.0.0.1:9000", "S3_ACCESS_KEY_ID": "k",
-                        "S3_SECRET_ACCESS_KEY": "s"}.items():  # fmt: skip
+                        "S3_SECRET_ACCESS_KEY": "s", "DATABASE_URL": "postgresql://ocr:p@127.0.0.1:5432/belegflow"
+                        }.items():  # fmt: skip
         monkeypatch.setenv(f"BELEGFLOW_{name}", value)
     for name in ("OCR_WORKERS", "OCR_THREADS", "OCR_DEVICE"):
         monkeypatch.delenv(f"BELEGFLOW_{name}", raising=False)

@@ -40,6 +40,13 @@ CREATE INDEX IF NOT EXISTS outbox_source ON {schema}.outbox (source);
 """
 
 
+
+# What an outage of the database looks like from a caller: a restart, a refused or dropped connection.
+UNAVAILABLE: tuple[type[BaseException], ...] = (
+    OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError, asyncpg.AdminShutdownError, asyncpg.CrashShutdownError,
+)
+
 async def create_pool(dsn: str, schema: str, *, min_size: int = 1, max_size: int = 5) -> asyncpg.Pool:
     """A pool whose connections see only the service's own schema first."""
     pool: asyncpg.Pool = await asyncpg.create_pool(

@@ -52,17 +52,24 @@ def jstream(name: str) -> JStream:
 def consumer(
     durable: str, *, max_deliver: int = MAX_DELIVER, ack_wait_s: float = 30.0, batch_size: int = 1
 ) -> dict[str, Any]:
-    """Subscriber arguments for a durable pull consumer shared by all replicas of a service."""
+    """Subscriber arguments for a durable pull consumer shared by all replicas of a service.
+
+    A durable is named ``<service>-<what>``; its pulls are answered below the service's own inbox prefix,
+    the only inbox its NATS user may read.
+    """
+    service = durable.split("-", 1)[0]
     return {
         "durable": durable,
+        "inbox_prefix": f"{subjects.service_inbox(service)}.".encode(),
         "pull_sub": PullSub(batch_size=batch_size, timeout=1.0),
         # NATS gives up one delivery after us, so our error policy always sees the last one
         "config": ConsumerConfig(max_deliver=max_deliver + 1, ack_wait=ack_wait_s),
     }
 
 
-async def ensure_topology(js: JetStreamContext) -> None:
-    """Create (or update) the streams and KV buckets; idempotent, safe from every service at start."""
+async def ensure_topology(js: JetStreamContext, *, replicas: int = 1) -> None:
+    """Create (or update) the streams and KV buckets; idempotent. ``replicas``: 3 on a three-node cluster, so
+    every acknowledged message is on a quorum of nodes and one node may die without losing or stopping any."""
     for spec in subjects.STREAMS:
         config = StreamConfig(
             name=spec.name,
@@ -72,6 +79,7 @@ async def ensure_topology(js: JetStreamContext) -> None:
             max_age=spec.max_age_days * 86400.0,
             duplicate_window=DUPLICATE_WINDOW.total_seconds(),
             discard=DiscardPolicy.OLD,
+            num_replicas=replicas,
         )
         try:
             await js.add_stream(config)
@@ -81,7 +89,28 @@ async def ensure_topology(js: JetStreamContext) -> None:
         try:
             await js.key_value(bucket)
         except nats.js.errors.BucketNotFoundError:
-            await js.create_key_value(KeyValueConfig(bucket=bucket, history=5, storage=StorageType.FILE))
+            await js.create_key_value(KeyValueConfig(bucket=bucket, history=5, storage=StorageType.FILE,
+                                                     replicas=replicas))
+
+
+async def wait_for_topology(js: JetStreamContext, *, timeout_s: float = 120.0) -> None:
+    """Wait until every stream and KV bucket exists; a service only reads them, `stack init` makes them."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    names = [spec.name for spec in subjects.STREAMS] + [f"KV_{bucket}" for bucket in subjects.KV_BUCKETS]
+    while True:
+        missing = []
+        for name in names:
+            try:
+                await js.stream_info(name)
+            except nats.js.errors.NotFoundError:
+                missing.append(name)
+        if not missing:
+            return
+        if loop.time() > deadline:
+            raise RuntimeError(f"streams {', '.join(missing)} do not exist: run `belegflow stack init`")
+        log.warning("waiting for streams: run `belegflow stack init`", missing=missing)
+        await asyncio.sleep(2.0)
 
 
 def outgoing(subject: str, message: BaseModel, *, msg_id: str) -> db.Outgoing:

@@ -87,8 +87,11 @@ def metrics_middleware(service: str) -> type[BaseMiddleware]:
     return Metrics
 
 
-async def sample_jetstream(js: JetStreamContext, service: str) -> None:
-    """Set the lag gauges of this service's consumers (named ``<service>-…``) and every stream's size."""
+async def sample_jetstream(js: JetStreamContext, consumers: list[tuple[str, str]]) -> None:
+    """Set every stream's size and the lag gauges of the service's own ``(stream, durable)`` consumers.
+
+    Only what a service's NATS user may ask: stream info, and consumer info of its own consumers.
+    """
     for spec in subjects.STREAMS:
         try:
             info = await js.stream_info(spec.name)
@@ -97,13 +100,14 @@ async def sample_jetstream(js: JetStreamContext, service: str) -> None:
         STREAM_MESSAGES.labels(spec.name).set(info.state.messages)
         if spec.name == "DLQ":
             DLQ_DEPTH.set(info.state.messages)
-        for consumer in await js.consumers_info(spec.name):
-            name = consumer.name or ""
-            if not name.startswith(f"{service}-"):
-                continue
-            CONSUMER_PENDING.labels(spec.name, name).set(consumer.num_pending or 0)
-            CONSUMER_ACK_PENDING.labels(spec.name, name).set(consumer.num_ack_pending or 0)
-            CONSUMER_REDELIVERED.labels(spec.name, name).set(consumer.num_redelivered or 0)
+    for stream, durable in consumers:
+        try:
+            consumer = await js.consumer_info(stream, durable)
+        except nats.js.errors.NotFoundError:
+            continue
+        CONSUMER_PENDING.labels(stream, durable).set(consumer.num_pending or 0)
+        CONSUMER_ACK_PENDING.labels(stream, durable).set(consumer.num_ack_pending or 0)
+        CONSUMER_REDELIVERED.labels(stream, durable).set(consumer.num_redelivered or 0)
 
 
 async def sample_outbox(pool: asyncpg.Pool, service: str) -> None:
@@ -112,12 +116,12 @@ async def sample_outbox(pool: asyncpg.Pool, service: str) -> None:
     OUTBOX_BACKLOG.labels(service).set(backlog or 0)
 
 
-async def sample_forever(js: JetStreamContext, pool: asyncpg.Pool | None, service: str, *,
-                         interval_s: float = 10.0) -> None:
+async def sample_forever(js: JetStreamContext, pool: asyncpg.Pool | None, service: str,
+                         consumers: list[tuple[str, str]], *, interval_s: float = 10.0) -> None:
     """The sampled gauges, refreshed for the life of the service (a failed sample keeps the last values)."""
     while True:
         try:
-            await sample_jetstream(js, service)
+            await sample_jetstream(js, consumers)
             if pool is not None:
                 await sample_outbox(pool, service)
         except asyncio.CancelledError:

@@ -14,12 +14,13 @@ import nats
 from faststream.nats import NatsBroker
 from faststream.nats.opentelemetry import NatsTelemetryMiddleware
 
+from belegflow_contracts import subjects
 from belegflow_contracts.runtime import db
 from belegflow_contracts.runtime.health import Probes, serve_probes
 from belegflow_contracts.runtime.logging import configure_logging, get_logger
-from belegflow_contracts.runtime.messaging import ensure_topology, error_policy, relay_outbox
+from belegflow_contracts.runtime.messaging import error_policy, relay_outbox, wait_for_topology
 from belegflow_contracts.runtime.metrics import metrics_middleware, sample_forever
-from belegflow_contracts.runtime.settings import DatabaseSettings, ServiceSettings
+from belegflow_contracts.runtime.settings import DatabaseSettings, ServiceSettings, nats_servers
 from belegflow_contracts.runtime.storage import ObjectStore
 from belegflow_contracts.runtime.telemetry import configure_tracing
 
@@ -33,7 +34,7 @@ log = get_logger(__name__)
 def build_broker(service: str, router: NatsRouter, *, nats_url: str = "nats://127.0.0.1:4222") -> NatsBroker:
     """The service's broker: tracing through message headers, the error policy, its subscribers."""
     broker = NatsBroker(
-        nats_url,
+        nats_servers(nats_url),
         middlewares=(
             NatsTelemetryMiddleware(),
             # messages handled and their durations by subject pattern (never per tenant), on BELEGFLOW_METRICS_PORT
@@ -42,6 +43,9 @@ def build_broker(service: str, router: NatsRouter, *, nats_url: str = "nats://12
         logger=logging.getLogger(f"belegflow.{service}.broker"),
         log_level=logging.DEBUG,  # per-message "Received/Processed" lines only when debugging
         graceful_timeout=15.0,
+        # replies (JetStream acks, pulls, requests) arrive below the service's own prefix: its NATS user
+        # may read no other inbox
+        inbox_prefix=subjects.service_inbox(service),
         max_reconnect_attempts=-1,
         reconnect_time_wait=1,
     )
@@ -79,9 +83,11 @@ async def start(
     if settings.metrics_port is not None:
         # open before connecting: a probe sees "not ready" while the service waits for NATS
         await serve_probes(probes, settings.metrics_port)
-    nc = await nats.connect(settings.nats_url, connect_timeout=10, max_reconnect_attempts=5)
+    nc = await nats.connect(nats_servers(settings.nats_url), connect_timeout=10, max_reconnect_attempts=5,
+                            inbox_prefix=subjects.service_inbox(service).encode())
     try:
-        await ensure_topology(nc.jetstream())
+        # streams and buckets are made by the operator (`belegflow stack init`); a service may not
+        await wait_for_topology(nc.jetstream())
     finally:
         await nc.close()
     runtime = Runtime(service=service, settings=settings, broker=broker, objects=ObjectStore.from_settings(settings),
@@ -96,8 +102,20 @@ async def start(
     probes.broker, probes.pool = broker, runtime.pool
     if runtime.pool is not None:
         runtime.tasks.append(asyncio.create_task(relay_outbox(runtime.pool, broker)))
-    runtime.tasks.append(asyncio.create_task(sample_forever(connection.jetstream(), runtime.pool, service)))
+    runtime.tasks.append(asyncio.create_task(
+        sample_forever(connection.jetstream(), runtime.pool, service, durable_consumers(broker))))
     return runtime
+
+
+def durable_consumers(broker: NatsBroker) -> list[tuple[str, str]]:
+    """``(stream, durable)`` of every JetStream consumer the service's subscribers pull from."""
+    found = []
+    for subscriber in broker.subscribers:
+        stream = getattr(getattr(subscriber, "stream", None), "name", None)
+        durable = getattr(getattr(subscriber, "config", None), "durable_name", None)
+        if stream and durable:
+            found.append((str(stream), str(durable)))
+    return sorted(set(found))
 
 
 def mark_started(runtime: Runtime) -> None:

@@ -46,6 +46,11 @@ class ServiceSettings(BaseSettings):
                         for u in url.split(","))
 
 
+def nats_servers(url: str) -> list[str]:
+    """The servers of a NATS URL setting: one URL, or a comma-separated list (the nodes of a cluster)."""
+    return [one.strip() for one in url.split(",") if one.strip()]
+
+
 def with_credentials(url: str, user: str, password: str) -> str:
     """``nats://host:port`` with ``user:password@`` added, unless the URL carries credentials already."""
     parts = urlsplit(url)

@@ -96,6 +96,10 @@ _RULES: Final[tuple[tuple[str, re.Pattern[str], frozenset[Role]], ...]] = tuple(
         ("POST", r"/v1/documents/[^/]+/recognition/(repeat|cancel)", _WORK),
         ("POST", r"/v1/documents/[^/]+/review/approve", frozenset({Role.APPROVER})),
         ("POST", r"/v1/documents/[^/]+/review/(reject|correct|supplier)", _DESK),
+        ("GET", r"/v1/learning(/templates/[^/]+)?", _READ),
+        ("PUT", r"/v1/learning/templates", _WORK),
+        ("DELETE", r"/v1/learning(/[^/]+)?", _DESK),
+        ("POST", r"/v1/learning/repeat", _DESK),
         ("GET", r"/v1/devices(/[^/]+)?", frozenset({Role.OPERATOR})),
         ("POST", r"/v1/devices(/[^/]+/(reset|revoke))?", frozenset({Role.OPERATOR})),
     )

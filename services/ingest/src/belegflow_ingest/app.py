@@ -16,13 +16,14 @@ from faststream.nats import NatsBroker
 from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
 
 from belegflow_contracts.runtime import service
-from belegflow_ingest import auth_service, credential_store, credentials, desk, http_auth, metrics
+from belegflow_ingest import auth_service, credential_store, credentials, desk, http_auth, metrics, web
 from belegflow_ingest.access import ALL_TENANTS, Role
 from belegflow_ingest.devices_http import api as devices_api
 from belegflow_ingest.edge import router as edge_router
 from belegflow_ingest.handlers import router
 from belegflow_ingest.http import api
 from belegflow_ingest.inbox import watch
+from belegflow_ingest.learning_api import router as learning_router
 from belegflow_ingest.mail import watch_mailboxes
 from belegflow_ingest.recognition_api import router as recognition_router
 from belegflow_ingest.review_api import router as review_router
@@ -77,11 +78,14 @@ def create_app(settings: Settings) -> FastAPI:
 
     oidc = http_auth.OidcVerifier(settings) if settings.oidc_issuer else None
     app.middleware("http")(http_auth.gate(oidc))
-    # outermost: counts every answer, refusals of the gate included
+    # added last, so it is the outermost: it also sees the gate's database lookups fail
+    app.middleware("http")(web.guard)
+    # outermost of all: counts every answer, the guard's and the gate's refusals included
     app.middleware("http")(metrics.http_metrics)
     app.include_router(api)
     app.include_router(recognition_router)
     app.include_router(review_router)
+    app.include_router(learning_router)
     app.include_router(devices_api)
     app.include_router(desk.router)
     app.mount("/static", StaticFiles(directory=desk.STATIC_DIR), name="static")

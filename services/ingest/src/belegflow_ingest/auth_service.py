@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import nats
 
 from belegflow_contracts.runtime.logging import get_logger
+from belegflow_contracts.runtime.settings import nats_servers
 from belegflow_ingest import device_store, devices, natsauth
 
 if TYPE_CHECKING:
@@ -65,7 +66,7 @@ async def serve(rt: Runtime, settings: Settings) -> Client | None:
             answer = natsauth.response(issuer, request, error="central could not check the credentials")
         await msg.respond(answer)
 
-    nc = await nats.connect(settings.nats_url, name="belegflow-ingest-auth", max_reconnect_attempts=-1,
+    nc = await nats.connect(nats_servers(settings.nats_url), name="belegflow-ingest-auth", max_reconnect_attempts=-1,
                             reconnect_time_wait=1)
     await nc.subscribe(natsauth.AUTH_SUBJECT, queue=QUEUE, cb=on_request)
     log.info("answering device logins", issuer=issuer.public_key)
@@ -79,8 +80,20 @@ async def disconnect(rt: Runtime, settings: Settings, tenant: str, device: str) 
     if not connections or not settings.nats_system_url:
         return 0
     closed = 0
-    nc = await nats.connect(settings.nats_system_url, name="belegflow-ingest-kick", connect_timeout=5,
-                            max_reconnect_attempts=1)
+    try:
+        nc = await nats.connect(nats_servers(settings.nats_system_url), name="belegflow-ingest-kick", connect_timeout=5,
+                                max_reconnect_attempts=1)
+    except (OSError, TimeoutError, nats.errors.Error) as exc:
+        # NATS is away: keep the connections to close on the next reset or revoke; their short-lived
+        # credentials are not renewed anyway, so each ends within the credentials' lifetime
+        async with rt.db.acquire() as conn:
+            for server_id, client_id in connections:
+                await device_store.record_connection(conn, tenant, device, server_id=server_id, client_id=client_id,
+                                                      at=datetime.now(UTC),
+                                                      keep=timedelta(seconds=settings.device_credentials_ttl_s))
+        log.warning("could not reach NATS to disconnect the device; its connections end when their credentials "
+                    "expire", tenant=tenant, device=device, error=str(exc) or type(exc).__name__)
+        return 0
     try:
         for server_id, client_id in connections:
             try:

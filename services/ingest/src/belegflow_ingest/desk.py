@@ -11,6 +11,7 @@ import asyncio
 import time
 from pathlib import Path
 from typing import Any, Final
+from urllib.parse import urlencode
 from uuid import UUID
 
 from fastapi import APIRouter, Request
@@ -18,9 +19,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ValidationError
 
-from belegflow_contracts.messages import ReviewAction
+from belegflow_contracts.messages import LearningAction, LineTemplateV1, ReviewAction
 from belegflow_contracts.runtime.logging import get_logger
-from belegflow_ingest import credential_store, credentials, store, web
+from belegflow_ingest import credential_store, credentials, learning_api, store, web
 from belegflow_ingest.access import ALL_TENANTS, AccessError, Principal, Role, authorize
 from belegflow_ingest.domain import audit_trail
 from belegflow_ingest.review_api import (
@@ -125,7 +126,7 @@ async def logout(request: Request) -> Response:
 
 
 @router.get("/desk")
-async def queue(request: Request, status: str = "review") -> Response:
+async def queue(request: Request, status: str = "review", done: str | None = None) -> Response:
     found = await _signed_in(request)
     if found is None:
         return _to_login()
@@ -138,7 +139,7 @@ async def queue(request: Request, status: str = "review") -> Response:
         async with web.runtime(request).db.acquire() as conn:
             documents = await store.list_documents(conn, tenant, status=status, limit=200, offset=0)
     return _page(request, "queue.html", user=principal.name, tenant=tenant, csrf=session.csrf, status=status,
-                 documents=documents)
+                 documents=documents, message=done[:300] if done else None)
 
 
 def _protocol(entries: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
@@ -169,7 +170,8 @@ def _document_page(request: Request, principal: Principal, session: credentials.
     return _page(request, "document.html", status_code, user=principal.name, tenant=doc["tenant"],
                  csrf=session.csrf, status=None, doc=doc, review=review, invoice=invoice, read=fields,
                  supplier=supplier, editable=editable, fields=FIELDS, protocol=_protocol(doc["protocol"]),
-                 audit=audit_trail(doc["protocol"]), **extra)
+                 may_repeat=bool(principal.roles & {Role.CLERK, Role.APPROVER}), audit=audit_trail(doc["protocol"]),
+                 **extra)
 
 
 @router.get("/desk/documents/{document_id}")
@@ -241,3 +243,136 @@ async def _read_model_caught_up(request: Request, doc_id: UUID, revision: int, v
             if await store.review_version(conn, doc_id, revision) >= version:
                 return
         await asyncio.sleep(0.1)
+
+
+# --- what recognition learned: list, forget, read a supplier's waiting invoices again -------------
+
+
+@router.get("/desk/learning")
+async def learning_page(request: Request, supplier: str | None = None, done: str | None = None) -> Response:
+    found = await _signed_in(request)
+    if found is None:
+        return _to_login()
+    principal, session = found
+    return await _learning(request, principal, session, message=done[:300] if done else None,
+                           supplier=supplier or None)
+
+
+async def _learning(request: Request, principal: Principal, session: credentials.Session, status_code: int = 200,
+                    *, supplier: str | None = None, **extra: Any) -> HTMLResponse:
+    """The learned layouts and line templates of the user's tenant."""
+    tenant = _tenant(principal)
+    layouts: list[Any] = []
+    line_templates: list[Any] = []
+    if tenant is not None:
+        try:
+            reply = await learning_api.ask(request, tenant=tenant, action=LearningAction.LIST, by=principal.name,
+                                           supplier_number=supplier)
+            layouts, line_templates = reply.layouts, reply.templates
+        except learning_api.LearningRefused as exc:
+            status_code, extra["error"] = exc.status_code, exc.detail
+    return _page(request, "learning.html", status_code, user=principal.name, tenant=tenant, csrf=session.csrf,
+                 status="learned", layouts=layouts, line_templates=line_templates,
+                 may_forget=bool(principal.roles & {Role.CLERK, Role.APPROVER}),
+                 may_import=bool(principal.roles & {Role.CLERK, Role.APPROVER, Role.OPERATOR}), **extra)
+
+
+@router.post("/desk/learning/{layout_id}/forget")
+async def forget_page(request: Request, layout_id: int) -> Response:
+    found = await _signed_in(request)
+    if found is None:
+        return _to_login()
+    principal, session = found
+    tenant = _tenant(principal)
+    ok, _ = await _csrf_ok(request, session)
+    if not ok or tenant is None:
+        return await _learning(request, principal, session, 403,
+                               error="The form is stale or forged (CSRF token); reload the page.")
+    try:
+        authorize(principal, "DELETE", f"/v1/learning/{layout_id}")
+        reply = await learning_api.ask(request, tenant=tenant, action=LearningAction.FORGET, by=principal.name,
+                                       layout_id=layout_id)
+    except AccessError as exc:
+        return await _learning(request, principal, session, exc.status_code, error=exc.detail)
+    except learning_api.LearningRefused as exc:
+        return await _learning(request, principal, session, exc.status_code, error=exc.detail)
+    gone = ", ".join(f"layout {lay.layout_id} of supplier {lay.supplier_number}" for lay in reply.layouts)
+    return RedirectResponse(f"/desk/learning?{urlencode({'done': f'Forgotten: {gone}.'})}", status_code=303)
+
+
+@router.post("/desk/repeat-supplier/{document_id}")
+async def repeat_supplier_page(request: Request, document_id: str) -> Response:
+    """Read the other waiting invoices of this document's supplier again, with what was learned."""
+    found = await _signed_in(request)
+    if found is None:
+        return _to_login()
+    principal, session = found
+    doc = await _document(request, principal, document_id)
+    if doc is None:
+        return _page(request, "queue.html", 404, user=principal.name, tenant=_tenant(principal), csrf=session.csrf,
+                     status=None, documents=[], error=f"Document {document_id} not found.")
+    ok, _ = await _csrf_ok(request, session)
+    supplier = (doc.get("review") or {}).get("supplier") or ((doc.get("supplier") or {}).get("supplier")) or {}
+    number = supplier.get("supplier_number")
+    if not ok or not number:
+        return _document_page(request, principal, session, doc, 403 if not ok else 422,
+                              error="The form is stale or forged (CSRF token); reload the page." if not ok
+                              else "This document has no supplier yet.")
+    try:
+        authorize(principal, "POST", "/v1/learning/repeat")
+    except AccessError as exc:
+        return _document_page(request, principal, session, doc, exc.status_code, error=exc.detail)
+    repeated, skipped = await learning_api.repeat_waiting(request, tenant=doc["tenant"], supplier_number=number,
+                                                          by=principal.name)
+    note = f"{len(repeated)} waiting invoice(s) of supplier {number} are read again"
+    if skipped:
+        note += f"; {len(skipped)} skipped ({skipped[0]['why']})"
+    return RedirectResponse(f"/desk?{urlencode({'status': 'review', 'done': note + '.'})}", status_code=303)
+
+
+@router.post("/desk/learning/templates")
+async def import_template_page(request: Request) -> Response:
+    """Import a creditor's line template pasted into the page (checked like a file)."""
+    found = await _signed_in(request)
+    if found is None:
+        return _to_login()
+    principal, session = found
+    tenant = _tenant(principal)
+    ok, form = await _csrf_ok(request, session)
+    if not ok or tenant is None:
+        return await _learning(request, principal, session, 403,
+                               error="The form is stale or forged (CSRF token); reload the page.")
+    try:
+        authorize(principal, "PUT", "/v1/learning/templates")
+        template = LineTemplateV1.model_validate_json(form.get("template", ""))
+        await learning_api.import_line_template(request, tenant=tenant, template=template, by=principal.name)
+    except AccessError as exc:
+        return await _learning(request, principal, session, exc.status_code, error=exc.detail)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'template'}: {e['msg']}" for e in exc.errors())
+        return await _learning(request, principal, session, 422, error=f"Not imported: {problems}",
+                               template_text=form.get("template", ""))
+    except learning_api.LearningRefused as exc:
+        return await _learning(request, principal, session, exc.status_code, error=f"Not imported: {exc.detail}")
+    note = f"Line template of supplier {template.supplier_number} imported."
+    return RedirectResponse(f"/desk/learning?{urlencode({'done': note})}", status_code=303)
+
+
+@router.get("/desk/learning/templates/{supplier}.json")
+async def export_template_page(request: Request, supplier: str) -> Response:
+    """A creditor's line template as a file to download, edit and import again."""
+    found = await _signed_in(request)
+    if found is None:
+        return _to_login()
+    principal, session = found
+    tenant = _tenant(principal)
+    try:
+        if tenant is None:
+            raise learning_api.LearningRefused(404, "not-found", "no tenant")
+        template = await learning_api.export_line_template(request, tenant=tenant, supplier_number=supplier,
+                                                           by=principal.name)
+    except learning_api.LearningRefused as exc:
+        return await _learning(request, principal, session, exc.status_code, error=exc.detail)
+    return Response(template.model_dump_json(indent=2), media_type="application/json", headers={
+        "Content-Disposition": f'attachment; filename="line-template-{template.supplier_number}.json"',
+        "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})

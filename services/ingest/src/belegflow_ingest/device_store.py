@@ -52,9 +52,20 @@ async def _new_code(conn: Connection, tenant: str, device: str, code_hash: str, 
 
 
 async def reset(conn: Connection, *, tenant: str, device: str, code_hash: str, now: datetime,
-                ttl: timedelta) -> datetime:
-    """Forget the paired device (its credentials stop working) and issue a new code for the slot."""
+                ttl: timedelta, force: bool = False) -> datetime:
+    """Forget the paired device (its credentials stop working) and issue a new code for the slot.
+
+    A paired device that last reported unsynced documents keeps them only on its own disk once it is reset:
+    that is refused unless ``force``.
+    """
     async with conn.transaction():
+        row = await conn.fetchrow("SELECT state, backlog FROM devices WHERE tenant = $1 AND device = $2 FOR UPDATE",
+                                  tenant, device)
+        if row is not None and row["state"] == "paired" and (row["backlog"] or 0) > 0 and not force:
+            raise DeviceError(409, "device_has_unsynced_documents",
+                              f"device {device!r} of tenant {tenant} last reported {row['backlog']} document(s) not "
+                              "yet synced; after a reset they stay only on the device. Let it sync first, or save "
+                              "them there (belegflow-edge export), then reset with force")
         done = await conn.execute(
             """
             UPDATE devices SET state = 'released', nats_user = NULL, password_hash = NULL, paired_at = NULL,
@@ -176,7 +187,7 @@ async def list_devices(conn: Connection, tenant: str) -> list[dict[str, Any]]:
         FROM devices d
         LEFT JOIN LATERAL (
             SELECT session_id, started_at, ended_at, result FROM device_sessions x
-            WHERE x.tenant = d.tenant AND x.device = d.device ORDER BY started_at DESC LIMIT 1
+            WHERE x.tenant = d.tenant AND x.device = d.device ORDER BY received_at DESC LIMIT 1
         ) s ON true
         WHERE d.tenant = $1 ORDER BY d.device
         """,
@@ -250,7 +261,8 @@ async def upsert_session(conn: Connection, tenant: str, device: str, session: Sy
 
 async def sessions_of(conn: Connection, tenant: str, device: str, *, limit: int = 20) -> list[dict[str, Any]]:
     rows = await conn.fetch(
-        "SELECT body FROM device_sessions WHERE tenant = $1 AND device = $2 ORDER BY started_at DESC LIMIT $3",
+        # central's clock orders them: a device's clock may be far off
+        "SELECT body FROM device_sessions WHERE tenant = $1 AND device = $2 ORDER BY received_at DESC LIMIT $3",
         tenant, device, limit,
     )
     return [json.loads(r["body"]) if isinstance(r["body"], str) else r["body"] for r in rows]

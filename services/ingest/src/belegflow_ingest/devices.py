@@ -18,6 +18,7 @@ from belegflow_contracts.messages import (
     DeviceState,
     SyncDataReplyV1,
     SyncDataRequestV1,
+    SyncSessionV1,
 )
 from belegflow_contracts.types import normalize_tenant
 
@@ -201,3 +202,11 @@ def sync_answer(request: SyncDataRequestV1, config: DeviceConfigV1, masterdata: 
         config=None if request.config_version == config.version else config,
         masterdata=None if request.masterdata_version == masterdata.version else masterdata,
     )
+
+
+def backlog_after(session: SyncSessionV1) -> int:
+    """What the device still holds unsynced as this report says: at its start all of its backlog, at its end
+    what central did not answer (accepted, duplicate and rejected documents are settled)."""
+    if session.ended_at is None:
+        return session.backlog
+    return max(0, session.backlog - session.accepted - session.duplicates - session.rejected)

@@ -38,6 +38,8 @@ class ReleaseRequest(BaseModel):
 
 class CodeRequest(BaseModel):
     ttl_s: int | None = Field(default=None, ge=60, le=30 * 86400)
+    force: bool = Field(default=False, description="reset even though the device reported unsynced documents "
+                                                    "(they then stay only on the device)")
 
 
 class SlotCode(BaseModel):
@@ -142,10 +144,11 @@ async def reset(
         ttl = timedelta(seconds=(body.ttl_s if body and body.ttl_s else settings.pairing_code_ttl_s))
         async with web.runtime(request).db.acquire() as conn:
             expires = await device_store.reset(conn, tenant=tenant, device=device, code_hash=devices.hash_code(code),
-                                               now=datetime.now(UTC), ttl=ttl)
+                                               now=datetime.now(UTC), ttl=ttl, force=bool(body and body.force))
             name = await conn.fetchval("SELECT name FROM devices WHERE tenant = $1 AND device = $2", tenant, device)
     except DeviceError as exc:
         return web.problem(exc.status_code, exc.code, exc.detail)
+    # the reset is committed: its new code is answered whatever happens to the open connections
     closed = await auth_service.disconnect(web.runtime(request), settings, tenant, device)
     log.info("device slot reset", tenant=tenant, device=device, connections_closed=closed)
     out = SlotCode(tenant=tenant, device=device, name=name, state="released", code=code, expires_at=expires)

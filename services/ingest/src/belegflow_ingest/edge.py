@@ -390,7 +390,7 @@ async def on_session(msg: NatsMessage, rt: RuntimeDep) -> EdgeAckV1:
         if (session.tenant, session.device) != (tenant, device):
             return EdgeAckV1(ok=False, error=f"session names {session.tenant}/{session.device} but came from "
                                              f"{tenant}/{device}")
-        if refusal := await _paired(rt, tenant, device, backlog=session.backlog):
+        if refusal := await _paired(rt, tenant, device, backlog=devices.backlog_after(session)):
             return EdgeAckV1(ok=False, error=refusal)
         async with rt.db.acquire() as conn:
             if not await device_store.upsert_session(conn, tenant, device, session):

@@ -18,6 +18,8 @@ from belegflow_ingest.intake import take_in
 from belegflow_ingest.web import Problem
 
 api = APIRouter()
+# Postgres counts in int64; a larger offset is a client error, not a database error
+MAX_OFFSET = 2**63 - 1
 tracer = trace.get_tracer("belegflow.ingest.http")
 
 
@@ -109,7 +111,7 @@ async def list_documents(
     tenant: Annotated[str, Header(alias="X-Tenant")],
     status: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> Any:
     async with web.runtime(request).db.acquire() as conn:
         return await store.list_documents(conn, tenant.lower(), status=status, limit=limit, offset=offset)

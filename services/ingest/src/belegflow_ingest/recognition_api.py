@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 from uuid import UUID
 
 from fastapi import APIRouter, Header, Request
@@ -37,6 +37,9 @@ from belegflow_ingest import http_auth, store, web
 from belegflow_ingest.domain import RecognitionRequestError, check_cancel, check_engine, repeat_revision
 from belegflow_ingest.intake import publish_after_commit
 from belegflow_ingest.web import Problem
+
+if TYPE_CHECKING:
+    from belegflow_contracts.runtime.service import Runtime
 
 router = APIRouter()
 log = get_logger(__name__)
@@ -151,44 +154,52 @@ async def _locked(conn: db.Connection, document_id: UUID, tenant: str) -> store.
     return doc
 
 
+async def repeat_one(rt: Runtime, doc_id: UUID, tenant: str, *, engine: str | None, reason: str, by: str
+                     ) -> int:
+    """Start a new revision of the document and emit ``ingested`` for it; the revision started.
+
+    Raises ``RecognitionRequestError`` where the document is unknown to the tenant or cannot be repeated now.
+    """
+    now = datetime.now(UTC)
+    async with rt.db.acquire() as conn, conn.transaction():
+        doc = await _locked(conn, doc_id, tenant)
+        revision = repeat_revision(doc.status, doc.revision)
+        bind_document(tenant=tenant, document_id=str(doc_id))
+        entry = ProtocolEntryV1(
+            step=STEP, at=now,
+            message=f"recognition repeated by {by}: {reason or 'no reason given'}; revision {revision} "
+                    f"started (OCR engine: {engine or 'chosen by ocr'})",
+            data={"requested_by": by, "reason": reason, "revision": str(revision),
+                  "previous_revision": str(doc.revision), "engine": engine or ""},
+        )
+        event = IngestedV1(
+            document_id=doc_id, tenant=tenant, revision=revision,
+            original=ObjectRef(bucket=doc.bucket, key=doc.object_key, sha256=doc.sha256, size=doc.size),
+            protocol=[entry], source=Source(doc.source), filename=doc.filename,
+            media_type=MediaType(doc.media_type), received_at=doc.received_at, ocr_engine=engine,
+        )
+        out = outgoing(subjects.ingested(tenant), event, msg_id=subjects.msg_id(doc_id, "ingested", revision))
+        await store.start_revision(conn, doc_id, revision)
+        await store.add_recognition_request(conn, doc_id, revision, "repeat", engine=engine, reason=reason,
+                                            requested_by=by, at=now)
+        await store.add_protocol(conn, doc_id, [entry])
+        row_id = await db.add_outbox(conn, out, source=f"recognition-repeat:{doc_id}:{revision}")
+    await publish_after_commit(rt, out, row_id, what="recognition request")
+    log.info("recognition repeated", revision=revision, engine=engine, requested_by=by)
+    return revision
+
+
 @_route("repeat", RepeatRequest, body_required=False)
 async def repeat_recognition(request: Request, document_id: str, tenant: TenantHeader = None) -> Any:
     """Recognise the document again as a new revision (optionally with a given OCR engine)."""
-    rt = web.runtime(request)
     try:
         doc_id, tenant_name = _document_id(document_id), _tenant(tenant)
         body = await _body(request, RepeatRequest, optional=True)
         engine = check_engine(body.engine)
-        by = _requested_by(body.requested_by, request)
-        now = datetime.now(UTC)
-        async with rt.db.acquire() as conn, conn.transaction():
-            doc = await _locked(conn, doc_id, tenant_name)
-            revision = repeat_revision(doc.status, doc.revision)
-            bind_document(tenant=tenant_name, document_id=str(doc_id))
-            entry = ProtocolEntryV1(
-                step=STEP, at=now,
-                message=f"recognition repeated by {by}: {body.reason or 'no reason given'}; revision {revision} "
-                        f"started (OCR engine: {engine or 'chosen by ocr'})",
-                data={"requested_by": by, "reason": body.reason, "revision": str(revision),
-                      "previous_revision": str(doc.revision), "engine": engine or ""},
-            )
-            event = IngestedV1(
-                document_id=doc_id, tenant=tenant_name, revision=revision,
-                original=ObjectRef(bucket=doc.bucket, key=doc.object_key, sha256=doc.sha256, size=doc.size),
-                protocol=[entry], source=Source(doc.source), filename=doc.filename,
-                media_type=MediaType(doc.media_type), received_at=doc.received_at, ocr_engine=engine,
-            )
-            out = outgoing(subjects.ingested(tenant_name), event,
-                           msg_id=subjects.msg_id(doc_id, "ingested", revision))
-            await store.start_revision(conn, doc_id, revision)
-            await store.add_recognition_request(conn, doc_id, revision, "repeat", engine=engine,
-                                                reason=body.reason, requested_by=by, at=now)
-            await store.add_protocol(conn, doc_id, [entry])
-            row_id = await db.add_outbox(conn, out, source=f"recognition-repeat:{doc_id}:{revision}")
+        revision = await repeat_one(web.runtime(request), doc_id, tenant_name, engine=engine, reason=body.reason,
+                                    by=_requested_by(body.requested_by, request))
     except RecognitionRequestError as exc:
         return web.problem(exc.status_code, exc.code, exc.message)
-    await publish_after_commit(rt, out, row_id, what="recognition request")
-    log.info("recognition repeated", revision=revision, engine=engine, requested_by=by)
     return _accepted(doc_id, tenant_name, revision, "repeat", engine)
 
 

@@ -241,6 +241,15 @@ async def recognition_requests(conn: Connection, document_id: UUID) -> list[dict
     return [dict(r) for r in rows]
 
 
+async def waiting_of_supplier(conn: Connection, tenant: str, supplier_number: str, *, limit: int = 500) -> list[UUID]:
+    """The tenant's documents waiting for review whose supplier (identified or chosen) is ``supplier_number``."""
+    rows = await conn.fetch(
+        "SELECT id FROM documents WHERE tenant = $1 AND status = 'review' AND COALESCE("
+        "review->'supplier'->>'supplier_number', supplier->'supplier'->>'supplier_number') = $2 "
+        "ORDER BY received_at, id LIMIT $3", tenant, supplier_number, limit)
+    return [row["id"] for row in rows]
+
+
 # --- e-mail intake -------------------------------------------------------------------------------
 
 async def mail_message(conn: Connection, tenant: str, message_key: str) -> asyncpg.Record | None:

@@ -32,6 +32,6 @@ def main() -> None:
         return {"recognition_pool": pool}
 
     try:
-        service.serve(SERVICE, settings, build_broker(settings.nats_url), context=context)
+        service.serve(SERVICE, settings, build_broker(settings.nats_url), migrations="belegflow_ocr", context=context)
     finally:
         pool.close()

@@ -13,12 +13,14 @@ from belegflow_contracts.messages import (
     RecognitionCancelV1,
 )
 from belegflow_ocr.recognition import (
+    PageInfo,
     ReaderRegistry,
     Recognition,
     default_registry,
     extract_to_json,
     recognition_to_json,
 )
+from belegflow_ocr.recognition.model import Word
 
 _REGISTRY = default_registry()
 
@@ -72,7 +74,8 @@ def cancelled_work_product(
             "protocol": [*(earlier if isinstance(earlier, list) else []), entry.model_dump(mode="json")]}
 
 
-__all__ = ["MANUAL_READER", "cancelled_work_product", "extract_to_json", "recognition_to_json", "recognize"]
+__all__ = ["MANUAL_READER", "cancelled_work_product", "extract_to_json", "pages_of", "recognition_to_json", "recognize",
+           "words_of"]
 
 
 # --- header references -----------------------------------------------------------------------------
@@ -92,3 +95,24 @@ def header_references(product: dict[str, object]) -> list[DocumentReferenceV1]:
         if isinstance(value, str) and value.strip():
             found.append(DocumentReferenceV1(term=term, value=value.strip()[:200]))
     return found
+
+
+# --- positioned words of a work product (what learning reads) --------------------------------------
+
+
+def words_of(product: dict[str, object]) -> list[Word]:
+    """The positioned words a work product kept; none for an e-invoice or a cancelled recognition."""
+    raw = product.get("words")
+    words = []
+    for w in raw if isinstance(raw, list) else []:
+        box = w["bbox"]
+        words.append(Word(text=str(w["text"]), page=int(w["page"]), bbox=(float(box[0]), float(box[1]),
+                          float(box[2]), float(box[3])), size=float(w.get("size") or 0.0),
+                          confidence=float(w["confidence"]) if w.get("confidence") is not None else None))
+    return words
+
+
+def pages_of(product: dict[str, object]) -> list[PageInfo]:
+    raw = product.get("pages")
+    return [PageInfo(number=int(p["number"]), width=float(p["width"]), height=float(p["height"]))
+            for p in (raw if isinstance(raw, list) else [])]

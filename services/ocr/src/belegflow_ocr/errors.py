@@ -96,6 +96,17 @@ class ReaderFailedError(RecognitionError):
         self.detail = detail
 
 
+class DamagedDocumentError(RecognitionError):
+    """A reader broke on the bytes themselves (a cyclic PDF page tree, a truncated image, a malformed structure):
+    permanent, because the same bytes break it again; the reason names the reader and what it hit."""
+
+    def __init__(self, *, filename: str, reader: str, detail: str) -> None:
+        super().__init__(f"{filename}: the document is damaged and cannot be read by {reader} ({detail})",
+                         filename=filename)
+        self.reader = reader
+        self.detail = detail
+
+
 class XmlTooLargeError(RecognitionError):
     def __init__(self, *, filename: str, size: int, limit: int) -> None:
         super().__init__(f"{filename}: the XML has {size} bytes, more than the limit of {limit}", filename=filename)

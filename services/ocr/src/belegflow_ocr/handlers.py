@@ -1,35 +1,46 @@
-"""The ocr service's subscriber: an ingested original in, its recognized fields out."""
+"""The ocr service's subscribers: an ingested original in, its recognized fields out; approvals teach layouts."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from uuid import UUID
 
 from faststream import Context
 from faststream.nats import NatsRouter
 from faststream.nats.annotations import NatsMessage
+from pydantic import ValidationError
 
 from belegflow_contracts import subjects
 from belegflow_contracts.messages import (
+    DecisionV1,
     IngestedV1,
     InvoiceFieldsV1,
     InvoiceLineV1,
+    LearningAction,
+    LearningReplyV1,
+    LearningRequestV1,
     ProtocolEntryV1,
     RecognitionCancelV1,
     RecognizedV1,
+    ReviewAction,
 )
 from belegflow_contracts.runtime.errors import PermanentError, TransientError
 from belegflow_contracts.runtime.logging import bind_document, get_logger
-from belegflow_contracts.runtime.messaging import consumer, jstream, outgoing, publish
+from belegflow_contracts.runtime.messaging import consumer, jstream, message_id, outgoing, publish, run_once
 from belegflow_contracts.runtime.service import Runtime
 from belegflow_contracts.runtime.storage import ObjectStore
-from belegflow_ocr import metrics, store
+from belegflow_ocr import domain, learning, metrics, store
 from belegflow_ocr.domain import cancelled_work_product, header_references
 from belegflow_ocr.errors import RecognitionError
+from belegflow_ocr.recognition.learned import KINDS
+from belegflow_ocr.recognition.model import ProtocolLog
 from belegflow_ocr.worker import RecognitionCancelledError, RecognitionPool
+
+if TYPE_CHECKING:
+    from belegflow_contracts.runtime.db import Connection, Outgoing
 
 router = NatsRouter()
 log = get_logger(__name__)
@@ -151,6 +162,8 @@ async def on_ingested(event: IngestedV1, msg: NatsMessage, rt: RuntimeDep, pool:
     stored = await store.load_work_product(rt.objects, key)
     if stored is None:
         product = await _recognize_unless_cancelled(rt, pool, event, msg)
+        if not product.get("manual"):
+            product = await _apply_learning(rt, event, product)
         ref = await store.save_work_product(rt.objects, key, product)
         if product.get("manual"):
             log.info("recognition cancelled, manual capture", reader=product.get("reader"))
@@ -179,3 +192,140 @@ async def on_ingested(event: IngestedV1, msg: NatsMessage, rt: RuntimeDep, pool:
             msg_id=subjects.msg_id(event.document_id, "recognized", event.revision),
         ),
     )
+
+
+# --- learning: approvals teach the supplier's layout; the next document is read with it ----------
+
+
+async def _apply_learning(rt: Runtime, event: IngestedV1, product: dict[str, object]) -> dict[str, object]:
+    """The work product with what was learned of this supplier (its layout, its line template) applied, and said
+    in its protocol."""
+    words = domain.words_of(product)
+    if not words:
+        return product
+    fields = InvoiceFieldsV1.model_validate(product["fields"])
+    keys = learning.supplier_keys(*(f.value for f in (fields.supplier_iban, fields.supplier_vat_id) if f is not None))
+    said = ProtocolLog()
+    lines = [InvoiceLineV1.model_validate(line) for line in _items(product, "lines")]
+    async with rt.db.acquire() as conn, conn.transaction():
+        layouts = await store.layouts_for_keys(conn, event.tenant, keys)
+        templates = await store.templates_for_keys(conn, event.tenant, keys)
+        if not layouts and not templates:
+            return product
+        applied = learning.apply(fields, words, domain.pages_of(product), layouts, said)
+        if applied.layout is not None:
+            await store.update_counters(conn, applied.layout)
+            before = next(lay for lay in layouts if lay.layout_id == applied.layout.layout_id)
+            for name, now in applied.layout.fields.items():
+                if now.demoted and not before.fields[name].demoted:
+                    await store.add_learning_audit(
+                        conn, tenant=event.tenant, layout_id=applied.layout.layout_id or 0,
+                        supplier_number=applied.layout.supplier_number, fingerprint=applied.layout.fingerprint,
+                        action="demoted", by="ocr", at=datetime.now(UTC),
+                        detail=f"{name}: {now.demoted_why} (document {event.document_id})")
+    lines = learning.apply_templates(lines, applied.fields, words, templates, said)
+    log.info("learning applied", layout=applied.layout is not None, templates=len(templates))
+    protocol = [*_items(product, "protocol"), *(e.model_dump(mode="json") for e in said.entries)]
+    return {**product, "fields": applied.fields.model_dump(mode="json"), "protocol": protocol,
+            "lines": [line.model_dump(mode="json") for line in lines]}
+
+
+@router.subscriber(subjects.ALL_DECISIONS, stream=jstream("DOCS"), **consumer("ocr-learning"))
+async def on_decision(event: DecisionV1, msg: NatsMessage, rt: RuntimeDep) -> None:
+    """A clerk's correction is noted; a clerk's approval teaches the supplier's layout (once per message)."""
+    if event.action not in (ReviewAction.CORRECT.value, ReviewAction.APPROVE.value):
+        return
+    bind_document(tenant=event.tenant, document_id=str(event.document_id))
+    learnable = [c.field for c in event.changes if c.field in KINDS]
+
+    async def effects(conn: Connection) -> list[Outgoing]:
+        if event.action == ReviewAction.CORRECT.value:
+            await store.record_corrections(conn, event.tenant, event.document_id, event.revision, learnable,
+                                           event.by, event.at)
+            return []
+        if event.supplier is None:
+            log.info("approved without a supplier: nothing to learn")
+            return []
+        stored = await store.load_work_product(rt.objects, store.work_key(event.tenant, event.document_id,
+                                                                          event.revision))
+        if stored is None:
+            log.warning("approved revision has no work product: nothing to learn", revision=event.revision)
+            return []
+        product, _ = stored
+        supplier = event.supplier
+        teaching = learning.Teaching(
+            tenant=event.tenant, document_id=str(event.document_id), invoice=event.invoice,
+            supplier_number=supplier.supplier_number, supplier_name=supplier.name,
+            keys=learning.supplier_keys(event.invoice.supplier_iban, event.invoice.supplier_vat_id, supplier.iban,
+                                        supplier.vat_id),
+            approved_by=event.by, at=event.at,
+            corrected=await store.corrections(conn, event.document_id, event.revision))
+        known = await store.layouts_of_supplier(conn, event.tenant, supplier.supplier_number)
+        layout, notes = learning.learn(teaching, domain.words_of(product), domain.pages_of(product), known)
+        if layout is None:
+            log.info("nothing learned", notes=notes)
+            return []
+        layout_id = await store.save_layout(conn, layout)
+        await store.add_learning_audit(conn, tenant=event.tenant, layout_id=layout_id,
+                                       supplier_number=supplier.supplier_number, fingerprint=layout.fingerprint,
+                                       action="learned", by=event.by, at=event.at,
+                                       detail=f"document {event.document_id}: " + "; ".join(notes))
+        log.info("layout learned", supplier=supplier.supplier_number, layout=layout.fingerprint, notes=notes)
+        return []
+
+    await run_once(rt.db, rt.broker, consumer_name="ocr-learning", message_id=message_id(msg), effects=effects)
+
+
+@router.subscriber(subjects.ALL_LEARNING_REQUESTS, queue="ocr-learning")
+async def on_learning_request(msg: NatsMessage, rt: RuntimeDep) -> LearningReplyV1:
+    """List what was learned for a tenant, or forget layouts (audited); answered, or refused with why."""
+    try:
+        request = LearningRequestV1.model_validate_json(msg.body)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors())
+        return LearningReplyV1(ok=False, code="invalid", detail=problems)
+    if msg.raw_message.subject != subjects.learning_request(request.tenant):
+        return LearningReplyV1(ok=False, code="invalid",
+                               detail=f"request for tenant {request.tenant} sent on {msg.raw_message.subject}")
+    if request.action is LearningAction.FORGET and request.layout_id is None and request.supplier_number is None:
+        return LearningReplyV1(ok=False, code="invalid", detail="name the layout or the supplier to forget")
+    if request.action in (LearningAction.IMPORT_TEMPLATE, LearningAction.EXPORT_TEMPLATE):
+        return await _template_request(rt, request)
+    async with rt.db.acquire() as conn, conn.transaction():
+        layouts = await store.list_layouts(conn, request.tenant, request.supplier_number, request.layout_id)
+        if request.action is LearningAction.LIST:
+            if request.layout_id is not None:
+                return LearningReplyV1(ok=True, layouts=layouts)
+            templates = await store.list_templates(conn, request.tenant, request.supplier_number)
+            return LearningReplyV1(ok=True, layouts=layouts, templates=templates)
+        if not layouts:
+            what = f"layout {request.layout_id}" if request.layout_id else f"supplier {request.supplier_number}"
+            return LearningReplyV1(ok=False, code="not-found",
+                                   detail=f"nothing learned for {what} of tenant {request.tenant}")
+        await store.forget_layouts(conn, [lay.layout_id for lay in layouts])
+        for lay in layouts:
+            await store.add_learning_audit(conn, tenant=request.tenant, layout_id=lay.layout_id,
+                                           supplier_number=lay.supplier_number, fingerprint=lay.fingerprint,
+                                           action="forgotten", by=request.by, at=request.at,
+                                           detail=", ".join(f.field for f in lay.fields))
+    log.info("learned layouts forgotten", by=request.by, layouts=[lay.layout_id for lay in layouts])
+    return LearningReplyV1(ok=True, layouts=layouts)
+
+
+async def _template_request(rt: Runtime, request: LearningRequestV1) -> LearningReplyV1:
+    """Import a creditor's line template (audited), or export the one stored."""
+    async with rt.db.acquire() as conn, conn.transaction():
+        if request.action is LearningAction.IMPORT_TEMPLATE:
+            if request.template is None:
+                return LearningReplyV1(ok=False, code="invalid", detail="import-template needs the template")
+            await store.save_template(conn, request.tenant, request.template, by=request.by, at=request.at)
+            log.info("line template imported", supplier=request.template.supplier_number, by=request.by)
+            return LearningReplyV1(ok=True, templates=[request.template])
+        if request.supplier_number is None:
+            return LearningReplyV1(ok=False, code="invalid", detail="name the supplier whose template to export")
+        template = await store.template_of(conn, request.tenant, request.supplier_number)
+    if template is None:
+        return LearningReplyV1(ok=False, code="not-found",
+                               detail=f"no line template for supplier {request.supplier_number} of tenant "
+                                      f"{request.tenant}")
+    return LearningReplyV1(ok=True, templates=[template])

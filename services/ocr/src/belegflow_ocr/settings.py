@@ -8,14 +8,14 @@ from typing import Literal
 
 from pydantic import Field
 
-from belegflow_contracts.runtime.settings import ServiceSettings
+from belegflow_contracts.runtime.settings import DatabaseSettings
 from belegflow_ocr.recognition.ocr.engines import OcrOptions
 
 OcrEngineName = Literal["ppocr-onnx", "tesseract", "paddle"]
 PpOcrModels = Literal["ppocrv6-tiny", "ppocrv6-small", "ppocrv5", "ppocrv4"]
 
 
-class Settings(ServiceSettings):
+class Settings(DatabaseSettings):
     ocr_timeout_s: float = Field(default=120.0, gt=0, description="wall-clock limit of one recognition")
     ocr_memory_mb: int = Field(default=3072, ge=128, description="address-space limit of the worker process")
     ocr_workers: int = Field(default=1, ge=1, description="recognition worker processes in this replica")

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
+import os
 import resource
+import signal
+import sys
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
@@ -43,9 +47,24 @@ def _limit_memory(limit_mb: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
-def _start_worker(limit_mb: int, ocr: OcrOptions) -> None:
-    """In each new worker process: the memory limit, and the OCR options its engine is built from (on the
-    first scan, once per process; ``engines.engine_for`` keeps it for every later document)."""
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent: int) -> None:
+    """Ask the kernel to kill this worker when the service dies, also by SIGKILL (no atexit runs then); a
+    service that died before this was set leaves us orphaned already, so we go at once."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _start_worker(limit_mb: int, ocr: OcrOptions, parent: int | None = None) -> None:
+    """In each new worker process: die with the service, the memory limit, and the OCR options its engine is
+    built from (on the first scan, once per process; ``engines.engine_for`` keeps it for every later document)."""
+    if parent is not None:
+        _die_with_parent(parent)
     _limit_memory(limit_mb)
     configure(ocr)
 
@@ -66,7 +85,7 @@ class RecognitionPool:
             max_workers=self._workers,
             mp_context=get_context("spawn"),
             initializer=_start_worker,
-            initargs=(self._memory_mb, self._ocr),
+            initargs=(self._memory_mb, self._ocr, os.getpid()),
         )
 
     def _replace(self) -> None:

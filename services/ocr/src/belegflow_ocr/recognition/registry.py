@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
+import struct
 from collections.abc import Callable, Sequence
 
-from belegflow_ocr.errors import EmptyDocumentError, ReaderFailedError, RecognitionError, UnsupportedMediaTypeError
+import pypdfium2 as pdfium  # type: ignore[import-untyped, unused-ignore]
+
+from belegflow_ocr.errors import (
+    DamagedDocumentError,
+    EmptyDocumentError,
+    ReaderFailedError,
+    RecognitionError,
+    UnsupportedMediaTypeError,
+)
 from belegflow_ocr.recognition.einvoice.readers import PdfInvoiceReader, XmlInvoiceReader
 from belegflow_ocr.recognition.model import ProtocolLog, Recognition
 from belegflow_ocr.recognition.ocr.engines import check_options, current_options
@@ -49,16 +58,28 @@ class ReaderRegistry:
             raise EmptyDocumentError(filename=filename)
         sniffed = sniff_media_type(data)
         effective = sniffed or media_type or ""
-        factory, why = self.select(data, effective, filename=filename)
-        log = ProtocolLog()
-        log.info(why, media_type=effective, sniffed=sniffed, declared=media_type, size=len(data))
-        with factory() as reader:
-            try:
+        reader_name = "reader selection"
+        try:
+            factory, why = self.select(data, effective, filename=filename)
+            log = ProtocolLog()
+            log.info(why, media_type=effective, sniffed=sniffed, declared=media_type, size=len(data))
+            with factory() as reader:
+                reader_name = reader.name
                 result = reader.read(data, filename=filename)
-            except RecognitionError:
-                raise
-            except (MemoryError, OSError) as exc:
-                raise ReaderFailedError(filename=filename, reader=reader.name, detail=repr(exc)) from exc
+        except RecognitionError:
+            raise
+        except MemoryError as exc:
+            raise ReaderFailedError(filename=filename, reader=reader_name, detail=repr(exc)) from exc
+        except OSError as exc:
+            if exc.errno is not None:  # the system's (a full disk, too many files): may pass
+                raise ReaderFailedError(filename=filename, reader=reader_name, detail=repr(exc)) from exc
+            # a decoder's complaint about the bytes (Pillow: "image file is truncated")
+            raise DamagedDocumentError(filename=filename, reader=reader_name, detail=str(exc)) from exc
+        except (pdfium.PdfiumError, RecursionError, ValueError, LookupError, ArithmeticError, TypeError,
+                AttributeError, EOFError, struct.error, SyntaxError) as exc:
+            # the same bytes break the reader the same way every time: no retry, to the DLQ with why
+            raise DamagedDocumentError(filename=filename, reader=reader_name,
+                                       detail=f"{type(exc).__name__}: {exc}") from exc
         return dataclasses.replace(result, protocol=[*log.entries, *result.protocol])
 
 

@@ -12,9 +12,11 @@ import math
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pypdfium2 as pdfium  # type: ignore[import-untyped, unused-ignore]
+import pypdfium2.raw as pdfium_c  # type: ignore[import-untyped, unused-ignore]
 from PIL import Image as PilImage
 from PIL import ImageOps, ImageSequence, UnidentifiedImageError
 
@@ -67,6 +69,7 @@ def render_pdf(data: bytes, *, filename: str, dpi: int, max_pixels: int, limits:
         for index in range(count):
             page = pdf[index]
             try:
+                _refuse_huge_images(page, filename=filename, page_number=index + 1, max_pixels=max_pixels)
                 width, height = page.get_size()
                 scale = dpi / 72
                 if width * height * scale * scale > max_pixels:
@@ -78,6 +81,16 @@ def render_pdf(data: bytes, *, filename: str, dpi: int, max_pixels: int, limits:
             yield PageImage(number=index + 1, pixels=pixels, dpi=scale * 72)
     finally:
         pdf.close()
+
+
+def _refuse_huge_images(page: Any, *, filename: str, page_number: int, max_pixels: int) -> None:
+    """A page is rendered at a bounded size, but pdfium decodes each embedded image whole first: a few hundred
+    KB of compressed zeros can hold a 20,000 x 20,000 image (a decompression bomb). Refused before decoding."""
+    for image in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=5):
+        width, height = image.get_px_size()
+        if width * height > max_pixels:
+            raise ImageTooLargeError(filename=filename, width=width, height=height, limit=max_pixels,
+                                     page=page_number)
 
 
 def _rgb(frame: PilImage.Image, *, filename: str, page: int) -> Image:

@@ -1,0 +1,1 @@
+"""Learning from corrections: a stream of unseen supplier layouts and a simulated clerk."""

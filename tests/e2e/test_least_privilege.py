@@ -1,0 +1,266 @@
+"""Least privilege on the local stack: each service's NATS user, database role and S3 key is refused what is
+not its own; secrets live in files only their owner reads and never on a command line or in printed output."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import stat
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import boto3
+import botocore.exceptions
+import nats
+import nats.errors
+import nats.js.errors
+import pytest
+from nats.aio.client import Client as NATS
+from nats.js.api import StreamConfig
+
+from belegflow_ops import stack
+
+pytestmark = pytest.mark.e2e
+
+
+class Refusals:
+    """A NATS connection as one service's user that records what the server refused."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+        self.nc: NATS | None = None
+
+    async def connect(self, state: stack.StackState, service: str) -> NATS:
+        user, password = state.nats_user_of(service)
+
+        async def on_error(exc: Exception) -> None:
+            self.errors.append(str(exc).lower())
+
+        self.nc = await nats.connect(state.nats_server_url, user=user, password=password, error_cb=on_error,
+                                     inbox_prefix=f"_INBOX_{service}".encode(), allow_reconnect=False,
+                                     connect_timeout=5)
+        return self.nc
+
+    async def refused(self, what: str, *, timeout_s: float = 5.0) -> bool:
+        """True once the server said 'permissions violation' about ``what``."""
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while asyncio.get_running_loop().time() < deadline:
+            if any("permissions violation" in e and what.lower() in e for e in self.errors):
+                return True
+            await asyncio.sleep(0.05)
+        return False
+
+
+@pytest.fixture
+async def as_ocr(stack_state: stack.StackState) -> AsyncIterator[Refusals]:
+    refusals = Refusals()
+    await refusals.connect(stack_state, "ocr")
+    try:
+        yield refusals
+    finally:
+        assert refusals.nc is not None
+        await refusals.nc.close()
+
+
+async def _last_seq(nc: NATS, stream: str) -> int:
+    info = await nc.jetstream().stream_info(stream)
+    return int(info.state.last_seq)
+
+
+# --- NATS ----------------------------------------------------------------------------------------
+
+
+async def test_a_service_cannot_forge_another_services_export(as_ocr: Refusals, nc: NATS, tenant: str) -> None:
+    # GIVEN the ocr service's user WHEN it publishes a TMS export into the EXPORT stream
+    before = await _last_seq(nc, "EXPORT")
+    assert as_ocr.nc is not None
+    with pytest.raises((nats.errors.TimeoutError, nats.errors.NoRespondersError)):
+        await as_ocr.nc.jetstream().publish(f"export.{tenant}.tms.v1", b"<forged/>", timeout=2)
+    # THEN the server refuses it and the stream holds nothing new
+    assert await as_ocr.refused(f"publish to \"export.{tenant}.tms.v1\"")
+    assert await _last_seq(nc, "EXPORT") == before
+
+
+async def test_a_service_cannot_listen_to_everything(as_ocr: Refusals) -> None:
+    assert as_ocr.nc is not None
+    await as_ocr.nc.subscribe(">")
+    await as_ocr.nc.flush()
+    assert await as_ocr.refused('subscription to ">"')
+
+
+async def test_a_service_cannot_read_a_devices_replies(as_ocr: Refusals, tenant: str) -> None:
+    assert as_ocr.nc is not None
+    await as_ocr.nc.subscribe(f"_INBOX.{tenant}.kasse-01.>")
+    await as_ocr.nc.flush()
+    assert await as_ocr.refused(f"subscription to \"_inbox.{tenant}.kasse-01.>\"")
+
+
+async def test_a_service_cannot_create_or_delete_streams(as_ocr: Refusals, nc: NATS) -> None:
+    assert as_ocr.nc is not None
+    js = as_ocr.nc.jetstream(timeout=2)
+    with pytest.raises((nats.errors.TimeoutError, nats.errors.NoRespondersError)):
+        await js.delete_stream("EXPORT")
+    assert await as_ocr.refused('publish to "$js.api.stream.delete.export"')
+    with pytest.raises((nats.errors.TimeoutError, nats.errors.NoRespondersError)):
+        await js.add_stream(StreamConfig(name="SNOOP", subjects=["docs.>.snoop"]))
+    assert await as_ocr.refused('publish to "$js.api.stream.create.snoop"')
+    # the operator's user still sees EXPORT: nothing was deleted
+    assert (await nc.jetstream().stream_info("EXPORT")).config.name == "EXPORT"
+
+
+async def test_a_service_cannot_pull_from_another_services_consumer(as_ocr: Refusals) -> None:
+    assert as_ocr.nc is not None
+    await as_ocr.nc.publish("$JS.API.CONSUMER.MSG.NEXT.DOCS.export-accrued", b'{"batch": 1}',
+                            reply="_INBOX_ocr.x")
+    await as_ocr.nc.flush()
+    assert await as_ocr.refused('publish to "$js.api.consumer.msg.next.docs.export-accrued"')
+
+
+async def test_only_the_operator_writes_a_tenants_device_config(stack_state: stack.StackState, tenant: str) -> None:
+    # GIVEN ingest (which reads device config) and matching (which writes device master data)
+    for service in ("ingest", "matching"):
+        refusals = Refusals()
+        conn = await refusals.connect(stack_state, service)
+        try:
+            await conn.publish(f"$KV.device-config.{tenant}", b'{"version": 99}', reply=f"_INBOX_{service}.x")
+            await conn.flush()
+            # THEN neither may write any tenant's device config
+            assert await refusals.refused(f'publish to "$kv.device-config.{tenant}"'), service
+        finally:
+            await conn.close()
+
+
+async def test_each_service_may_do_its_own_work(stack_state: stack.StackState, nc: NATS, tenant: str) -> None:
+    """The refusals above are refusals, not a broken login: the same users may publish what they own."""
+    refusals = Refusals()
+    conn = await refusals.connect(stack_state, "ocr")
+    try:
+        ack = await conn.jetstream().publish(f"docs.{tenant}.recognized.v1", b"{}", timeout=5,
+                                             headers={"Nats-Msg-Id": f"lp-{tenant}"})
+        assert ack.stream == "DOCS"
+        assert not refusals.errors
+    finally:
+        await conn.close()
+
+
+# --- Postgres ------------------------------------------------------------------------------------
+
+
+async def test_postgres_refuses_a_login_without_the_right_password(stack_state: stack.StackState) -> None:
+    dsn = f"postgresql://{{user}}@127.0.0.1:{stack_state.pg_port}/{stack.DB_NAME}"
+    for user in (stack_state.pg_superuser, "ingest"):
+        with pytest.raises(asyncpg.InvalidPasswordError):
+            await asyncpg.connect(dsn.format(user=user), password="", timeout=10)
+        with pytest.raises(asyncpg.InvalidPasswordError):
+            await asyncpg.connect(dsn.format(user=user), password="wrong", timeout=10)
+    # another service's password does not open ingest's role
+    with pytest.raises(asyncpg.InvalidPasswordError):
+        await asyncpg.connect(dsn.format(user="ingest"), password=stack_state.role_passwords["export"], timeout=10)
+    conn = await asyncpg.connect(stack_state.database_url("ingest"), timeout=10)
+    try:
+        assert await conn.fetchval("SELECT current_user") == "ingest"
+    finally:
+        await conn.close()
+    admin = await asyncpg.connect(stack_state.admin_dsn, timeout=10)
+    try:
+        stored = await admin.fetchval("SELECT rolpassword FROM pg_authid WHERE rolname = 'ingest'")
+        assert stored.startswith("SCRAM-SHA-256$")
+        rules = await admin.fetch("SELECT type, auth_method FROM pg_hba_file_rules")
+        assert rules
+        assert all(r["auth_method"] == "scram-sha-256" for r in rules)
+    finally:
+        await admin.close()
+
+
+# --- S3 ------------------------------------------------------------------------------------------
+
+
+def _s3(state: stack.StackState, key: str, secret: str) -> object:
+    return boto3.client("s3", endpoint_url=state.s3_url, aws_access_key_id=key, aws_secret_access_key=secret,
+                        region_name="us-east-1")
+
+
+async def test_s3_refuses_unknown_keys_and_serves_each_services_own(stack_state: stack.StackState) -> None:
+    access, secret = stack_state.s3_key("ocr")
+    assert access != stack_state.s3_access_key, "each service has its own key"
+    with pytest.raises(botocore.exceptions.ClientError) as refused:
+        _s3(stack_state, access, "not-the-secret").list_objects_v2(Bucket="originals", MaxKeys=1)  # type: ignore[attr-defined]
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    with pytest.raises(botocore.exceptions.ClientError):
+        _s3(stack_state, "nobody", secret).list_objects_v2(Bucket="originals", MaxKeys=1)  # type: ignore[attr-defined]
+    listing = _s3(stack_state, access, secret).list_objects_v2(Bucket="originals", MaxKeys=1)  # type: ignore[attr-defined]
+    assert listing["ResponseMetadata"]["HTTPStatusCode"] == 200
+
+
+# --- secrets at rest, on command lines and in output ------------------------------------------------
+
+
+def _secrets(state: stack.StackState) -> list[str]:
+    values = [state.nats_password, state.nats_system_password, state.nats_issuer_seed, state.s3_secret_key,
+              state.pg_superuser_password, state.bootstrap_api_key, *state.role_passwords.values(),
+              *state.service_nats_passwords.values(), *(pair[1] for pair in state.s3_service_keys.values())]
+    return [v for v in values if v]
+
+
+async def test_secret_files_are_readable_by_their_owner_only(stack_state: stack.StackState) -> None:
+    home = Path(stack_state.home)
+    files = [home / "stack.json", home / "nats" / "nats-server.conf", *sorted((home / "env").glob("*.env"))]
+    assert len(files) == 2 + len(stack.SERVICES)
+    for path in files:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    assert stat.S_IMODE((home / "env").stat().st_mode) == 0o700
+
+
+async def test_no_secret_on_a_command_line(stack_state: stack.StackState,
+                                           services: object) -> None:  # services: their processes too
+    secrets = _secrets(stack_state)
+    assert len(secrets) > 10
+    seen = 0
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if stack_state.home in cmdline or "belegflow_" in cmdline or "nats-server" in cmdline:
+            seen += 1
+            for secret in secrets:
+                assert secret not in cmdline, f"a secret on the command line of pid {proc.name}: {cmdline[:80]}"
+    assert seen >= 3  # nats-server, postgres, rclone (and the services) were looked at
+
+
+async def test_stack_up_prints_no_secret(stack_state: stack.StackState) -> None:
+    # GIVEN the running stack WHEN `belegflow stack up` runs again (it reports the running stack)
+    result = subprocess.run([sys.executable, "-m", "belegflow_ops", "stack", "up"], capture_output=True, text=True,
+                            timeout=120, check=False, env={**os.environ, "BELEGFLOW_HOME": stack_state.home})
+    assert result.returncode == 0, result.stderr
+    output = result.stdout + result.stderr
+    assert f"127.0.0.1:{stack_state.nats_port}" in output
+    for secret in _secrets(stack_state):
+        assert secret not in output
+
+
+async def test_the_archive_server_limits_exports_key_to_the_archive_bucket(
+    stack_state: stack.StackState, services: object  # export made its archive bucket at start
+) -> None:
+    # GIVEN the archive's S3 server (SeaweedFS, which knows policies)
+    if not stack_state.archive_s3_port:
+        pytest.skip("no archive server in this stack")
+    access, secret = stack_state.s3_key("export")
+    export = boto3.client("s3", endpoint_url=stack_state.archive_s3_url, aws_access_key_id=access,
+                          aws_secret_access_key=secret, region_name="us-east-1")
+    # THEN export's key works on the archive bucket, and on nothing else
+    assert export.list_objects_v2(Bucket="archive", MaxKeys=1)["ResponseMetadata"]["HTTPStatusCode"] == 200
+    with pytest.raises(botocore.exceptions.ClientError) as refused:
+        export.create_bucket(Bucket="elsewhere")
+    assert refused.value.response["Error"]["Code"] == "AccessDenied"
+    # AND another service's key is refused there outright
+    ocr_access, ocr_secret = stack_state.s3_key("ocr")
+    ocr = boto3.client("s3", endpoint_url=stack_state.archive_s3_url, aws_access_key_id=ocr_access,
+                       aws_secret_access_key=ocr_secret, region_name="us-east-1")
+    with pytest.raises(botocore.exceptions.ClientError):
+        ocr.list_objects_v2(Bucket="archive", MaxKeys=1)
