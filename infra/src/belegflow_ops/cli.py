@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal, TypeVar
 import httpx
 import typer
 
-from belegflow_ops import books, credentials_cli, devices, learning, processes, recognition, review, stack
+from belegflow_ops import books, credentials_cli, deploykit, devices, learning, processes, recognition, review, stack
 from belegflow_ops.ingest_api import auth_header
 from belegflow_ops.settings import OpsSettings
 
@@ -149,7 +149,8 @@ def stack_issuer() -> None:
 
 
 # the secrets compose.yaml requires (it has no example values, so none can run by accident)
-COMPOSE_SECRETS = ("NATS_SERVICE_PASSWORD", "NATS_SYSTEM_PASSWORD", "POSTGRES_PASSWORD", "INGEST_DB_PASSWORD",
+# (and each service's own NATS password and S3 secret key, belegflow_ops.deploykit)
+COMPOSE_SECRETS = (*deploykit.deploy_secrets(), "NATS_SYSTEM_PASSWORD", "POSTGRES_PASSWORD", "INGEST_DB_PASSWORD",
                    "OCR_DB_PASSWORD", "MATCHING_DB_PASSWORD", "ACCRUAL_DB_PASSWORD", "EXPORT_DB_PASSWORD",
                    "MINIO_ROOT_PASSWORD", "S3_SECRET", "GRAFANA_ADMIN_PASSWORD")
 
@@ -163,6 +164,34 @@ def stack_secrets() -> None:
     typer.echo(f"NATS_AUTH_ISSUER_SEED={seed}")
     typer.echo(f"NATS_AUTH_ISSUER={stack.issuer_public_key(seed)}")
     typer.echo(f"BOOTSTRAP_API_KEY={stack.new_api_key()}")
+
+
+@stack_app.command("nats-config")
+def stack_nats_config(
+    helm: Annotated[bool, typer.Option("--helm", help="as config.merge of infra/k8s/nats/values.yaml")] = False,
+) -> None:
+    """Print the NATS authorization block of the kit: the operator's user and one user per service with its
+    permissions (belegflow_ops.natsperms); passwords are $NATS_<SERVICE>_PASSWORD references, never values."""
+    typer.echo(deploykit.helm_block() if helm else deploykit.nats_conf_block(), nl=False)
+
+
+@stack_app.command("s3-policies")
+def stack_s3_policies(
+    out: Annotated[Path | None, typer.Option(help="write belegflow-<service>.json files into this folder")] = None,
+    k8s: Annotated[bool, typer.Option("--k8s", help="print the ConfigMap of infra/k8s/base")] = False,
+) -> None:
+    """The MinIO policy of each service's S3 key (its buckets and actions only), from deploykit.S3_RIGHTS."""
+    if k8s:
+        typer.echo(deploykit.s3_policies_configmap(), nl=False)
+        return
+    policies = deploykit.s3_policies()
+    if out is None:
+        typer.echo(json.dumps({name: json.loads(text) for name, text in policies.items()}, indent=2))
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    for name, text in policies.items():
+        (out / name).write_text(text, encoding="utf-8")
+    typer.echo(f"wrote {len(policies)} policies to {out}", err=True)
 
 
 @stack_app.command("init")
