@@ -5,16 +5,20 @@ the checked-in NATS configs and MinIO policies equal what belegflow_ops.deployki
 from __future__ import annotations
 
 import ast
+import asyncio
 import json
 import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import nats
 import pytest
 import yaml
+from nats.aio.client import Client as NATS
 
 from belegflow_contracts import subjects
 from belegflow_ops import deploykit, stack
@@ -288,3 +292,75 @@ def test_k8s_gives_each_service_its_own_nats_user_and_s3_key(overlay: str) -> No
     assert set(secret_refs) <= keys
     assert _env(pod["containers"][0])["BELEGFLOW_NATS_PASSWORD"]["valueFrom"]["secretKeyRef"]["key"] == (
         "nats-operator-password")
+
+
+# --- the compose NATS config on a real server ------------------------------------------------------------
+
+
+@pytest.fixture
+def compose_nats(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    """nats-server with compose's config (its own ports and store folder); the URL and the passwords."""
+    port, monitor = stack.free_port(), stack.free_port()
+    text = CONF.read_text(encoding="utf-8")
+    text = text.replace("port: 4222", f"port: {port}").replace("http_port: 8222", f"http_port: {monitor}")
+    text = text.replace('store_dir: "/data"', f'store_dir: "{tmp_path / "js"}"')
+    assert f"port: {port}" in text
+    assert str(tmp_path) in text
+    conf = tmp_path / "nats-server.conf"
+    conf.write_text(text, encoding="utf-8")
+    env = _nats_env()
+    env.update({deploykit.nats_password_env(s): f"{s}-{'p' * 20}" for s in SERVICES})
+    log = (tmp_path / "nats.log").open("wb")
+    proc = subprocess.Popen([_nats_server(), "-c", str(conf)], env={**os.environ, **env}, stdout=log,
+                            stderr=subprocess.STDOUT)
+    try:
+        stack._wait_port(port, what="nats-server", proc=proc)
+        yield f"nats://127.0.0.1:{port}", env
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
+
+
+async def _connect(url: str, service: str, password: str, errors: list[str]) -> NATS:
+    async def on_error(exc: Exception) -> None:
+        errors.append(str(exc).lower())
+
+    return await nats.connect(url, user=deploykit.nats_user(service), password=password, error_cb=on_error,
+                              allow_reconnect=False, connect_timeout=5, max_reconnect_attempts=0)
+
+
+async def _refused(errors: list[str], what: str, timeout_s: float = 5.0) -> bool:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while asyncio.get_running_loop().time() < deadline:
+        if any("permissions violation" in e and what.lower() in e for e in errors):
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
+async def test_compose_config_refuses_what_a_service_may_not_do(compose_nats: tuple[str, dict[str, str]]) -> None:
+    url, env = compose_nats
+    errors: list[str] = []
+    ocr = await _connect(url, "ocr", env["NATS_OCR_PASSWORD"], errors)
+    try:
+        # a forged export published by ocr's user, a subscription to everything
+        await ocr.publish("export.acme.tms.v1", b"{}")
+        await ocr.flush()
+        assert await _refused(errors, "export.acme.tms.v1")
+        await ocr.subscribe(">")
+        assert await _refused(errors, "subscription to \">\"")
+    finally:
+        await ocr.close()
+    # export's own user may publish what it owns
+    export_errors: list[str] = []
+    export = await _connect(url, "export", env["NATS_EXPORT_PASSWORD"], export_errors)
+    try:
+        await export.publish("export.acme.tms.v1", b"{}")
+        await export.flush()
+        assert not await _refused(export_errors, "export.acme.tms.v1", timeout_s=1.0)
+    finally:
+        await export.close()
+    # a service's user with another service's password is refused
+    with pytest.raises(Exception, match=r"(?i)authorization"):
+        await _connect(url, "export", env["NATS_OCR_PASSWORD"], [])
