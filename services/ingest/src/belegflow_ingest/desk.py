@@ -277,17 +277,29 @@ async def _learning(request: Request, principal: Principal, session: credentials
                  may_import=bool(principal.roles & {Role.CLERK, Role.APPROVER, Role.OPERATOR}), **extra)
 
 
-@router.post("/desk/learning/{layout_id}/forget")
-async def forget_page(request: Request, layout_id: int) -> Response:
+_LearningForm = tuple[Principal, credentials.Session, str, dict[str, str]]
+
+
+async def _learning_form(request: Request) -> _LearningForm | Response:
+    """A form posted on the learned page: signed in, with a tenant and a valid CSRF token, or the answer."""
     found = await _signed_in(request)
     if found is None:
         return _to_login()
     principal, session = found
     tenant = _tenant(principal)
-    ok, _ = await _csrf_ok(request, session)
+    ok, form = await _csrf_ok(request, session)
     if not ok or tenant is None:
         return await _learning(request, principal, session, 403,
                                error="The form is stale or forged (CSRF token); reload the page.")
+    return principal, session, tenant, form
+
+
+@router.post("/desk/learning/{layout_id}/forget")
+async def forget_page(request: Request, layout_id: int) -> Response:
+    posted = await _learning_form(request)
+    if isinstance(posted, Response):
+        return posted
+    principal, session, tenant, _ = posted
     try:
         authorize(principal, "DELETE", f"/v1/learning/{layout_id}")
         reply = await learning_api.ask(request, tenant=tenant, action=LearningAction.FORGET, by=principal.name,
@@ -333,15 +345,10 @@ async def repeat_supplier_page(request: Request, document_id: str) -> Response:
 @router.post("/desk/learning/templates")
 async def import_template_page(request: Request) -> Response:
     """Import a creditor's line template pasted into the page (checked like a file)."""
-    found = await _signed_in(request)
-    if found is None:
-        return _to_login()
-    principal, session = found
-    tenant = _tenant(principal)
-    ok, form = await _csrf_ok(request, session)
-    if not ok or tenant is None:
-        return await _learning(request, principal, session, 403,
-                               error="The form is stale or forged (CSRF token); reload the page.")
+    posted = await _learning_form(request)
+    if isinstance(posted, Response):
+        return posted
+    principal, session, tenant, form = posted
     try:
         authorize(principal, "PUT", "/v1/learning/templates")
         template = LineTemplateV1.model_validate_json(form.get("template", ""))
