@@ -13,7 +13,6 @@ from typing import Any
 
 from belegflow_contracts.messages import SyncKind, SyncResult
 from belegflow_edge import __version__, settings
-from belegflow_edge.daemon import DaemonOptions, run_daemon
 from belegflow_edge.errors import (
     CredentialsRefusedError,
     EdgeError,
@@ -23,8 +22,10 @@ from belegflow_edge.errors import (
 )
 from belegflow_edge.pairing import pair
 from belegflow_edge.store import DocState, Session, Store
-from belegflow_edge.sync import SyncOptions, probe, run_sync
 from belegflow_edge.watch import scan_once
+
+# Capturing starts a process per document on a till and must never wait for the NATS client to load
+# (with its WebSocket transport, about half a second); only the commands that go online import it.
 
 
 def _say(line: str) -> None:
@@ -169,6 +170,8 @@ def cmd_watch(store: Store, args: argparse.Namespace) -> int:
 
 
 def cmd_sync(store: Store, args: argparse.Namespace) -> int:
+    from belegflow_edge.sync import SyncOptions, run_sync  # online only (see the note at the imports)
+
     kind = SyncKind.DOCUMENTS if args.documents_only else SyncKind.MASTERDATA if args.master_data_only else \
         SyncKind.FULL
     options = SyncOptions(kind=kind, receipt_timeout_s=args.receipt_timeout, connect_timeout_s=args.connect_timeout)
@@ -208,6 +211,8 @@ def cmd_export(store: Store, args: argparse.Namespace) -> int:
 
 
 def cmd_daemon(store: Store, args: argparse.Namespace) -> int:
+    from belegflow_edge.daemon import DaemonOptions, run_daemon  # online only (see the note at the imports)
+
     store.series_for(store.device().config, args.document_type)
     options = DaemonOptions(watch=args.watch, document_type=args.document_type, interval_s=args.interval)
     asyncio.run(run_daemon(store, options, _say))
@@ -215,6 +220,8 @@ def cmd_daemon(store: Store, args: argparse.Namespace) -> int:
 
 
 def cmd_status(store: Store, args: argparse.Namespace) -> int:
+    from belegflow_edge.sync import probe  # online only (see the note at the imports)
+
     device = store.device()
     info = store.info()
     online = None if args.no_probe else asyncio.run(probe(device))

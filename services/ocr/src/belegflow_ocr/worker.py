@@ -11,8 +11,8 @@ import signal
 import sys
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from multiprocessing import get_context
-from typing import Any
+from multiprocessing import get_context, resource_tracker
+from typing import Any, Final
 
 from belegflow_ocr.domain import recognize
 from belegflow_ocr.errors import RecognitionError
@@ -69,6 +69,18 @@ def _start_worker(limit_mb: int, ocr: OcrOptions, parent: int | None = None) -> 
     configure(ocr)
 
 
+# A pool replaced after a limit leaves the semaphores of its killed workers to multiprocessing's resource
+# tracker, which frees them and says so on stderr at shutdown, in plain text outside the JSON log stream.
+# The tracker runs with this process's -W options, so the note is filtered there; nothing else is.
+_TRACKER_NOTE: Final = "ignore:resource_tracker:UserWarning"
+
+
+def _start_resource_tracker() -> None:
+    if _TRACKER_NOTE not in sys.warnoptions:
+        sys.warnoptions.append(_TRACKER_NOTE)
+    resource_tracker.ensure_running()
+
+
 class RecognitionPool:
     """A process pool that is replaced whenever a worker hits a limit."""
 
@@ -77,6 +89,7 @@ class RecognitionPool:
         self._timeout_s = timeout_s
         self._memory_mb = memory_mb
         self._ocr = ocr or OcrOptions()
+        _start_resource_tracker()
         self._pool = self._new_pool()
         self._jobs: dict[str, _Job] = {}
 
