@@ -304,9 +304,7 @@ async def forget_page(request: Request, layout_id: int) -> Response:
         authorize(principal, "DELETE", f"/v1/learning/{layout_id}")
         reply = await learning_api.ask(request, tenant=tenant, action=LearningAction.FORGET, by=principal.name,
                                        layout_id=layout_id)
-    except AccessError as exc:
-        return await _learning(request, principal, session, exc.status_code, error=exc.detail)
-    except learning_api.LearningRefused as exc:
+    except (AccessError, learning_api.LearningRefused) as exc:
         return await _learning(request, principal, session, exc.status_code, error=exc.detail)
     gone = ", ".join(f"layout {lay.layout_id} of supplier {lay.supplier_number}" for lay in reply.layouts)
     return RedirectResponse(f"/desk/learning?{urlencode({'done': f'Forgotten: {gone}.'})}", status_code=303)

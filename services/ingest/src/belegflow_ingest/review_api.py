@@ -8,7 +8,7 @@ Only an approved revision is exported.
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
@@ -20,14 +20,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from belegflow_contracts import subjects
 from belegflow_contracts.messages import (
     CorrectionV1,
-    DocumentType,
     ReviewAction,
     ReviewCommandV1,
     ReviewReplyV1,
     ReviewState,
 )
 from belegflow_contracts.runtime.logging import bind_document, get_logger
-from belegflow_contracts.types import Money, normalize_tenant
+from belegflow_contracts.types import normalize_tenant
 from belegflow_ingest import http_auth, web
 from belegflow_ingest.web import Problem
 
@@ -57,21 +56,9 @@ class RejectRequest(_Step):
     reason: str = Field(min_length=1, max_length=500)
 
 
-class CorrectRequest(_Step):
-    """Body of ``POST /v1/documents/{id}/review/correct``: the values to correct (others stay)."""
-
-    document_type: DocumentType | None = None
-    invoice_number: str | None = Field(default=None, min_length=1, max_length=64)
-    invoice_date: date | None = None
-    due_date: date | None = None
-    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
-    net_amount: Money | None = None
-    tax_amount: Money | None = None
-    gross_amount: Money | None = None
-    recipient_company: str | None = Field(default=None, min_length=1, max_length=32)
-    gl_account: str | None = Field(default=None, min_length=1, max_length=32)
-    cost_center: str | None = Field(default=None, min_length=1, max_length=32)
-    tax_key: str | None = Field(default=None, min_length=1, max_length=16)
+class CorrectRequest(_Step, CorrectionV1):
+    """Body of ``POST /v1/documents/{id}/review/correct``: the values to correct (others stay), as the
+    contract's ``CorrectionV1`` names and checks them."""
 
 
 class SupplierRequest(_Step):
