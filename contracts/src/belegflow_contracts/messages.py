@@ -127,6 +127,34 @@ class InvoiceFieldsV1(Contract):
         "are positive as printed, as in EN 16931. Added in a backward-compatible way: older producers omit it.",
         examples=[{"value": "credit_note", "confidence": 0.95}],
     )
+    # Added in a backward-compatible way (older producers omit them): references the invoice states in its
+    # header, and the parties' further identifiers. Named after the EN 16931 business terms they hold.
+    order_reference: TextFieldV1 | None = Field(
+        default=None, description="the buyer's purchase order number (BT-13): 'Bestellnummer', 'PO Number', "
+        "'N° de commande'", examples=[{"value": "4500012345", "confidence": 0.9}],
+    )
+    sales_order_reference: TextFieldV1 | None = Field(
+        default=None, description="the seller's order or job number (BT-14): 'Auftragsnummer', 'Sales order'",
+    )
+    buyer_reference: TextFieldV1 | None = Field(
+        default=None, description="the reference the buyer gave (BT-10): 'Ihr Zeichen', 'Your reference', "
+        "'Leitweg-ID'",
+    )
+    shipment_reference: TextFieldV1 | None = Field(
+        default=None, description="the shipment the invoice is for, as the header names it: 'Sendungsnummer', "
+        "'Consignment', 'AWB', 'B/L', 'Booking'",
+    )
+    recipient_vat_id: TextFieldV1 | None = Field(
+        default=None, description="the buyer's VAT ID (BT-48), never taken as the supplier's",
+    )
+    supplier_tax_number: TextFieldV1 | None = Field(
+        default=None, description="the supplier's tax registration other than an EU VAT ID (BT-32): "
+        "'Steuernummer', GST, SST, ABN, GSTIN", examples=[{"value": "000899874816", "confidence": 0.9}],
+    )
+    supplier_registration_id: TextFieldV1 | None = Field(
+        default=None, description="the supplier's company registration number (BT-30): 'CO. REG. NO', "
+        "'(123456-X)' under a shop's name, 'HRB 12345'", examples=[{"value": "306295-X", "confidence": 0.85}],
+    )
 
 
 class InvoiceLineV1(Contract):

@@ -140,10 +140,15 @@ def _recognize(path: Path) -> Recognition:
     return default_registry().recognize(path.read_bytes(), filename=path.name)
 
 
+# Read from PDFs and scans only so far; an e-invoice's BT-13 reaches accrual as a header reference.
+NOT_FROM_XML = frozenset({"order_reference", "sales_order_reference", "buyer_reference", "shipment_reference",
+                          "recipient_vat_id", "supplier_tax_number", "supplier_registration_id"})
+
+
 def _values(result: Recognition) -> dict[str, object]:
     return {
         name: (None if getattr(result.fields, name) is None else getattr(result.fields, name).value)
-        for name in type(result.fields).model_fields
+        for name in type(result.fields).model_fields if name not in NOT_FROM_XML
     }
 
 

@@ -19,6 +19,9 @@ from bench.recognition import accuracy, devset, scans
 # Neither the seed the rules were developed on nor the one the README's figures come from.
 SEED = 11
 COUNT = 28  # every template four times
+# Header references and the parties' further identifiers are read but not scored: the truth does not state them.
+NOT_IN_TRUTH = {"order_reference", "sales_order_reference", "buyer_reference", "shipment_reference",
+                "recipient_vat_id", "supplier_tax_number", "supplier_registration_id"}
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +41,7 @@ def test_truth_names_the_contract_fields_and_carries_valid_check_digits(devset_d
     assert {d["template"] for d in docs} == set(devset.TEMPLATES)
     for doc in docs:
         fields = doc["fields"]
-        assert set(fields) == set(InvoiceFieldsV1.model_fields), doc["file"]
+        assert set(fields) == set(InvoiceFieldsV1.model_fields) - NOT_IN_TRUTH, doc["file"]
         assert de_vat_check_digit_ok(fields["supplier_vat_id"]), doc["file"]
         if fields["supplier_iban"] is not None:
             assert iban_checksum_ok(fields["supplier_iban"]), doc["file"]

@@ -84,16 +84,29 @@ __all__ = ["MANUAL_READER", "cancelled_work_product", "extract_to_json", "pages_
 _HEADER_REFERENCE_TERMS = (("BT-13", "order_reference"), ("BT-18", "object_identifier"))
 
 
+# the header references read from a PDF's or a scan's words (``recognition.references``)
+_READ_REFERENCE_TERMS = (("BT-13", "order_reference"), ("BT-14", "sales_order_reference"),
+                         ("BT-10", "buyer_reference"), ("shipment", "shipment_reference"))  # fmt: skip
+
+
 def header_references(product: dict[str, object]) -> list[DocumentReferenceV1]:
-    """The invoice's header references from a work product: an e-invoice's BT-13 and BT-18."""
+    """The invoice's header references from a work product: an e-invoice's BT-13 and BT-18; for a PDF or a
+    scan the references its header prints (purchase order, the seller's order, the buyer's reference, the
+    shipment)."""
     einvoice = product.get("einvoice")
-    if not isinstance(einvoice, dict):
-        return []
-    found = []
-    for term, key in _HEADER_REFERENCE_TERMS:
-        value = einvoice.get(key)
+    if isinstance(einvoice, dict):
+        pairs = [(term, einvoice.get(key)) for term, key in _HEADER_REFERENCE_TERMS]
+    else:
+        fields = product.get("fields")
+        fields = fields if isinstance(fields, dict) else {}
+        pairs = [(term, f.get("value") if isinstance(f := fields.get(key), dict) else None)
+                 for term, key in _READ_REFERENCE_TERMS]  # fmt: skip
+    found: list[DocumentReferenceV1] = []
+    for term, value in pairs:
         if isinstance(value, str) and value.strip():
-            found.append(DocumentReferenceV1(term=term, value=value.strip()[:200]))
+            ref = DocumentReferenceV1(term=term, value=value.strip()[:200])
+            if ref not in found:
+                found.append(ref)
     return found
 
 

@@ -36,6 +36,7 @@ from belegflow_ocr.recognition.layout import Line, Segment, build_lines
 from belegflow_ocr.recognition.model import PageInfo, ProtocolLog, Word
 from belegflow_ocr.recognition.parsing import find_ibans, find_vat_ids, numeric_date_order
 from belegflow_ocr.recognition.parties import IBAN_LABEL, VAT_LABEL, currency, id_candidates, parties
+from belegflow_ocr.recognition.references import read_references
 from belegflow_ocr.recognition.tables import table_lines
 from belegflow_ocr.recognition.validation import validate
 
@@ -99,6 +100,12 @@ def extract_fields(
     vat_cands = id_candidates(lines, find_vat_ids, VAT_LABEL, "VAT ID", not_inside=find_ibans, recipient_area=window)
     vat = choose("supplier_vat_id", vat_cands, log)
 
+    # --- header references, the recipient's VAT ID, tax and company registrations (``references``) ---
+    refs = read_references(lines, table_rows, log, vat_candidates=vat_cands, supplier_vat=vat, recipient_area=window,
+                           invoice_number=number, receipt=kind.value == "receipt")  # fmt: skip
+    vat = refs.supplier_vat_id
+    # --- end of references ---
+
     fields = InvoiceFieldsV1(
         invoice_number=text_field(number),
         invoice_date=date_field(invoice_date),
@@ -115,6 +122,13 @@ def extract_fields(
         supplier_vat_id=text_field(vat),
         recipient_name=text_field(recipient),
         document_type=text_field(kind),
+        order_reference=text_field(refs.order_reference),
+        sales_order_reference=text_field(refs.sales_order_reference),
+        buyer_reference=text_field(refs.buyer_reference),
+        shipment_reference=text_field(refs.shipment_reference),
+        recipient_vat_id=text_field(refs.recipient_vat_id),
+        supplier_tax_number=text_field(refs.supplier_tax_number),
+        supplier_registration_id=text_field(refs.supplier_registration_id),
     )
     return validate(fields, invoice_lines, log, today=today), invoice_lines
 

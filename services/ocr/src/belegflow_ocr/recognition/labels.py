@@ -17,8 +17,11 @@ from dataclasses import dataclass
 from functools import cache
 
 # Kinds of labelled values. ``payable`` (BT-115) and ``prepaid`` (BT-113) take part in the sums only.
+REFERENCE_KINDS = ("order_reference", "sales_order_reference", "buyer_reference", "shipment_reference")
+"""Header references (``references``): the buyer's order (BT-13), the seller's order (BT-14), the buyer's
+reference (BT-10) and the shipment. Their numbers are never the invoice number."""
 KINDS = ("invoice_number", "invoice_date", "due_date", "net_amount", "tax_amount", "gross_amount", "payable",
-         "prepaid", "other", "other_date")  # fmt: skip
+         "prepaid", *REFERENCE_KINDS, "other", "other_date")  # fmt: skip
 """``other`` and ``other_date`` label what must not be taken: amounts and numbers that are no total or invoice
 number, and dates that are not the date of issue (delivery, order, print date)."""
 
@@ -154,22 +157,61 @@ _LEXICON: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
         r"Qty", r"Quantity", r"Rate", r"Total charges", r"Gesamt ?betrag der (?:Frachten|Nebenkosten)",
         rf"Total {_TAXWORD} ?(?:exempt|free)", r"Kredit ?limit", r"Mindest ?bestellwert",
         # numbers that are not the invoice number
-        r"Kunden ?-? ?(?:nummer|nr\.?|konto)", rf"Kd\.? ?-? ?{_NO}", r"Auftrags ?-? ?(?:nummer|nr\.?|datum)",
-        r"Bestell ?-? ?(?:nummer|nr\.?|datum)", r"Liefer ?-? ?schein ?-? ?(?:nummer|nr\.?|datum)?",
+        r"Kunden ?-? ?(?:nummer|nr\.?|konto)", rf"Kd\.? ?-? ?{_NO}", r"Auftrags ?-? ?datum", r"Bestell ?-? ?datum",
+        r"Liefer ?-? ?schein ?-? ?(?:nummer|nr\.?|datum)?",
         r"Steuer ?-? ?(?:nummer|nr\.?)", r"St\.? ?-? ?Nr\.?", r"Ust ?-? ?Id(?:ent)? ?-? ?(?:Nr\.?|nummer)?",
         r"Ihre USt ?-? ?Id(?:ent)? ?-? ?(?:Nr\.?|nummer)?", r"Konto ?(?:nummer|-? ?Nr\.?)?", r"Telefon", r"Tel\.?",
         r"Fax", r"Seite", r"Page", r"Blatt", r"Customer (?:No\.?|Number|ID|#|Ref\.?)", r"Account (?:No\.?|Number|#)",
-        rf"Order {_NO}", r"Order (?:ID|Ref\.?)", rf"P\.? ?O\.? ?{_NO}?", r"Purchase order(?: {_NO})?",
-        r"Delivery note(?: {_NO})?", r"Your (?:ref(?:erence)?|order)\.?", r"Ihre (?:Referenz|Bestellung|Zeichen)",
-        r"Ihr Zeichen", r"Unser Zeichen", r"Client (?:N[°º]|num[ée]ro|code)", r"N[°º] client",
-        r"N[°º] (?:de )?commande", r"Bon de commande", r"Klant ?nummer", r"Order ?nummer", r"Codice cliente",
+        rf"Delivery note(?: {_NO})?", r"Unser Zeichen", r"Client (?:N[°º]|num[ée]ro|code)", r"N[°º] client",
+        r"Klant ?nummer", r"Codice cliente",
         r"N[úu]mero de cliente", r"Tax ID", r"VAT (?:ID|No\.?|Reg(?:istration)?|number)(?: No\.?)?", r"SIRET", r"SIREN",
         r"Register ?nummer", r"HRB", r"Amtsgericht", r"Registergericht", r"Gesch[äa]ftsf[üu]hr(?:er|ung)", r"IBAN",
-        r"BIC", r"SWIFT", r"BLZ", r"Tracking", r"Sendungs ?nummer", r"Vertrags ?nummer", r"Projekt ?nummer",
+        r"BIC", r"SWIFT", r"BLZ", r"Vertrags ?nummer", r"Projekt ?nummer",
         r"Mandats ?referenz", r"Gl[äa]ubiger ?-? ?ID", r"Cashier", r"Kassierer", r"Table", r"Tisch", r"Terminal",
-        r"Kasse", r"Filiale", r"Store", r"Till", r"Votre commande", r"Your order", r"Ihre Bestellung vom",
+        r"Kasse", r"Filiale", r"Store", r"Till", r"Ihre Bestellung vom", r"Your order (?:of|dated)",
         r"Rechnungs ?-? ?(?:art|typ)", r"Invoice type(?: code)?",
-        r"Type de facture", r"Käuferreferenz", r"Buyer reference", r"Leitweg ?-? ?ID",
+        r"Type de facture", rf"Company (?:reg(?:istration)?\.?|no\.?)(?: {_NO})?", rf"Co\.? reg\.?(?: {_NO})?",
+        rf"(?:GST|SST|GST/HST) ?(?:ID|Reg(?:istration)?\.?|No\.?|Number)(?: ?{_NO})?", r"ABN", r"GSTIN",
+    )),
+    # Header references: read as such (``references``), never as the invoice number.
+    ("order_reference", 1.0, True, (
+        r"Bestell ?-? ?(?:nummer|nr\.?)", rf"Bestellung {_NO}", r"Ihre Bestell ?-? ?(?:nummer|nr\.?)",
+        r"Ihre Bestellung", r"Ihr Auftrag", r"Ihre Order(?: ?-? ?(?:nummer|nr\.?))?", r"Bestell ?referenz",
+        rf"P\.? ?O\.? ?{_NO}", r"P\.? ?O\.? ?(?:ID|Ref\.?|Reference)", rf"Purchase order(?: {_NO})?",
+        r"Purchase order (?:ID|Ref\.?|Reference)", rf"(?:Your|Customer|Client|Buyer's) (?:purchase )?order(?: {_NO})?",
+        rf"Customer P\.? ?O\.?(?: {_NO})?", r"Bon de commande", r"N[°º]\.? (?:de )?commande", r"Num[ée]ro de commande",
+        rf"Commande {_NO}", r"Votre commande", r"R[ée]f(?:[ée]rence|\.)? (?:de )?commande", r"Order ?nummer",
+        r"Bestel ?nummer", r"Inkoop ?order ?(?:nummer|nr\.?)?", r"Uw (?:bestelling|order)(?: ?nummer)?",
+        r"Numero (?:d'|dell')?ordine", r"N\.? ordine", rf"Ordine {_NO}", r"Vostro ordine", r"Ordine d'acquisto",
+        r"Rif\.? ordine", r"N[úu]mero de pedido", r"N[°º] (?:de )?pedido", rf"Pedido {_NO}", r"Su pedido",
+        r"Orden de compra",
+    )),
+    ("order_reference", 0.85, True, (rf"Order {_NO}", r"Order (?:ID|Ref\.?|Reference)")),
+    ("order_reference", 0.8, False, (r"P\.? ?O\.?", r"Bestellung", r"Commande", r"Pedido")),
+    ("sales_order_reference", 1.0, True, (
+        r"Auftrags ?-? ?(?:nummer|nr\.?)", rf"Auftrag {_NO}", r"Unsere Auftrags ?-? ?(?:nummer|nr\.?)",
+        rf"Sales order(?: {_NO})?", rf"Our order(?: {_NO})?", rf"Order confirmation(?: {_NO})?",
+        r"Auftragsbest[äa]tigung(?: ?-? ?(?:nummer|nr\.?))?", r"Notre commande", r"Confirmation de commande",
+        r"Ons ordernummer", r"Nostro ordine", r"Nuestro pedido", rf"Job {_NO}", r"Job reference",
+    )),
+    ("buyer_reference", 1.0, True, (
+        r"Ihr Zeichen", r"Ihre Referenz", r"Ihre Ref\.?", r"Kunden ?-? ?referenz", r"Käufer ?referenz",
+        r"Your ref(?:erence)?\.?", r"Customer ref(?:erence)?\.?", r"Buyer reference", r"Leitweg ?-? ?ID",
+        r"Votre r[ée]f[ée]rence", r"Votre r[ée]f\.?", r"R[ée]f[ée]rence client", r"Uw referentie", r"Uw kenmerk",
+        r"Vostro riferimento", r"Vs\.? rif\.?", r"Su referencia", r"Referencia (?:del )?cliente",
+    )),
+    ("buyer_reference", 0.8, True, (r"Referenz",)),
+    ("shipment_reference", 1.0, True, (
+        r"Sendungs ?-? ?(?:nummer|nr\.?|referenz)", r"Tracking ?(?:nummer|number|no\.?|ID|#)?",
+        r"Track (?:&|and) Trace", rf"Consignment(?: note)?(?: {_NO})?", rf"Shipment(?: ID| ref(?:erence)?| {_NO})?",
+        rf"(?:Air )?way ?bill(?: {_NO})?", rf"[MH]?AWB(?: {_NO})?", rf"(?:[MH]B/?L|B/L)(?: {_NO})?",
+        rf"Bill of lading(?: {_NO})?", r"Konnossement", rf"Booking (?:ref(?:erence)?\.?|{_NO})",
+        r"Buchungs ?-? ?(?:nummer|nr\.?)", r"Container ?-? ?(?:nummer|nr\.?)", rf"Container {_NO}",
+        r"Frachtbrief(?: ?-? ?(?:nummer|nr\.?))?",
+        r"Positions ?-? ?(?:nummer|nr\.?)", r"Speditions ?-? ?auftrag", rf"Dossier {_NO}", r"N[°º] (?:de )?dossier",
+        r"N[°º] d'exp[ée]dition", r"N[°º] de suivi", r"Lettre de (?:transport|voiture)", r"Connaissement",
+        r"Zending ?(?:nummer|nr\.?)", r"Vrachtbrief", r"(?:Numero|N\.) (?:di )?spedizione", r"Lettera di vettura",
+        r"Polizza di carico", r"N[úu]mero de (?:env[íi]o|seguimiento)", r"Conocimiento de embarque",
     )),
     ("other_date", 1.0, True, (
         r"Liefer ?-? ?(?:datum|zeitraum|tag)", r"Leistungs ?-? ?(?:datum|zeitraum)", r"Druck ?-? ?datum",
@@ -181,6 +223,20 @@ _LEXICON: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
         r"Fecha (?:de )?albar[áa]n", r"Date du bon de livraison", r"Fecha de (?:entrega|pedido)",
         r"Uhrzeit", r"Time", r"Zeit", r"Heure", r"Valuta", r"Valid (?:until|till)", r"G[üu]ltig bis",
         r"Geburtsdatum", r"Date of birth",
+        # the invoice a correction or credit note refers to (EN 16931 BG-3), and the start and end of a period
+        r"Date (?:de (?:la )?)?facture (?:associ[ée]e|d'origine|initiale|pr[ée]c[ée]dente|rectifi[ée]e)",
+        r"(?:Original|Preceding|Referenced|Corrected) invoice date", r"Datum der (?:Ursprungs|Original)rechnung",
+        r"(?:Urspr[üu]ngliches|Original) ?-? ?Rechnungsdatum", r"Date (?:de )?(?:d[ée]but|fin)(?: de)? (?:prestation|p[ée]riode)",
+        r"(?:Period|Service) (?:start|end)(?: date)?", r"(?:Start|End) date", r"Leistungs ?-? ?(?:beginn|ende)",
+        r"(?:Beginn|Ende) (?:des )?(?:Leistungs|Abrechnungs)?zeitraums?", r"Fecha (?:de )?factura (?:original|rectificada)",
+        r"Data (?:della )?fattura (?:originale|di riferimento)",
+    )),
+    ("other", 1.0, False, (
+        # the number of the invoice a correction or credit note refers to: never this document's number
+        r"N[°ºo]\.? ?(?:de (?:la )?)?facture (?:associ[ée]e|d'origine|initiale|pr[ée]c[ée]dente|rectifi[ée]e)",
+        r"(?:Original|Preceding|Referenced|Corrected) invoice (?:no\.?|number|#)",
+        r"(?:Urspr[üu]ngliche|Original) ?-? ?Rechnungs ?-? ?(?:nummer|nr\.?)", r"Bezug auf Rechnung(?: Nr\.?)?",
+        r"Factura (?:original|rectificada) (?:n[°º.]?|núm\.?|número)", r"Fattura (?:originale|di riferimento) (?:n\.?|nr\.?)",
     )),
 )
 
@@ -250,7 +306,8 @@ def label_at(text: str, pos: int = 0) -> LabelHit | None:
         return best
     rest = best.match.end()
     qualified = _longest(text, rest)
-    if qualified is not None and qualified.kind != best.kind and qualified.kind in (*_AMOUNT_KINDS, "other"):
+    if qualified is not None and qualified.kind != best.kind and qualified.kind in (*_AMOUNT_KINDS, *REFERENCE_KINDS,
+                                                                                    "other"):
         return LabelHit(qualified.label, qualified.match)
     if (best.label.weight < 1.0 and qualified is None and _QUALIFIER.match(text, rest)
             and not _CURRENCY_WORD.match(text, rest)):  # fmt: skip
@@ -258,4 +315,4 @@ def label_at(text: str, pos: int = 0) -> LabelHit | None:
     return best
 
 
-__all__ = ["KINDS", "Label", "LabelHit", "label_at", "lexicon"]
+__all__ = ["KINDS", "REFERENCE_KINDS", "Label", "LabelHit", "label_at", "lexicon"]

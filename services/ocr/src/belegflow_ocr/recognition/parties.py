@@ -119,6 +119,15 @@ _CURRENCIES = (("EUR", re.compile(r"€|\bEUR\b|\bEuro\b")), ("USD", re.compile(
                    "PHP", "VND")))  # fmt: skip
 
 
+_OF_RECIPIENT = "of the recipient"
+_IN_WINDOW = "in the recipient's address window"
+
+
+def is_recipients(c: Candidate) -> bool:
+    """Whether ``id_candidates`` gave this IBAN or VAT ID to the recipient (by a word or by the window)."""
+    return c.source.endswith((_OF_RECIPIENT, _IN_WINDOW))
+
+
 def id_candidates(
     lines: Sequence[Line],
     finder: Callable[[str], Sequence[Match]],
@@ -151,9 +160,9 @@ def id_candidates(
                 if any(_SUPPLIER_HINT.search(t) for t in context):
                     conf, source = 0.95, f"{what} labelled as the supplier's own"
                 elif any(_RECIPIENT_HINT.search(t) for t in context):
-                    conf, source = 0.2, f"{what} of the recipient"
+                    conf, source = 0.2, f"{what} {_OF_RECIPIENT}"
                 elif recipient_area is not None and _inside(seg.page, seg.bbox, recipient_area):
-                    conf, source = 0.2, f"{what} in the recipient's address window"
+                    conf, source = 0.2, f"{what} {_IN_WINDOW}"
                 found.append(Candidate(value, conf, seg.page, span_box(seg, start, end), source))
     return found
 
@@ -514,4 +523,4 @@ def _inside(page: int, box: BBox, area: tuple[int, BBox]) -> bool:
     return page == a_page and x0 - 4 <= mid_x <= x1 + 40 and y0 - 30 <= mid_y <= y1 + 30
 
 
-__all__ = ["IBAN_LABEL", "VAT_LABEL", "currency", "id_candidates", "parties"]
+__all__ = ["IBAN_LABEL", "VAT_LABEL", "currency", "id_candidates", "is_recipients", "parties"]
