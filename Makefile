@@ -12,7 +12,7 @@ LOCAL_PACKAGES := belegflow-contracts belegflow-ingest belegflow-ocr belegflow-m
 SOURCES := contracts/src services/*/src infra/src edge/src
 
 .PHONY: lock install run test lint typecheck unit e2e schemas bench bench-edge bench-recognition bench-engines samples down clean install-tesseract \
-        devset devset-tools bench-accruals bench-books bench-learning install-chromium install-dovecot bench-mail
+        devset devset-tools train-set train-recognition bench-lofo bench-accruals bench-books bench-learning install-chromium install-dovecot bench-mail
 
 install: $(STAMP)
 
@@ -90,6 +90,23 @@ devset: devset-tools
 bench-recognition: devset-tools
 	$(PY) -m bench.recognition.accuracy --seed $(RECOGNITION_SEED) --work out/recognition-work \
 	  --json out/recognition-accuracy.json $(RECOGNITION_ARGS)
+
+# The learned decision over candidates: the generated development set (seed 1) beside ../shared/corpora/real-layouts,
+# leave-one-family-out figures, and the model the ocr package ships (services/ocr/.../recognition/models/).
+TRAIN_SET ?= out/train-set
+DECISION_MODEL := services/ocr/src/belegflow_ocr/recognition/models/decision-v1.json
+
+train-set: install
+	rm -rf $(TRAIN_SET)
+	$(PY) -m bench.recognition.sources --out $(TRAIN_SET) --seed 1 --sources devset zoo receipts --count 100 \
+	  --scan-count 10 --dpi 200
+
+train-recognition: train-set
+	$(PY) -m bench.recognition.lofo --train-set $(TRAIN_SET) --write-model $(DECISION_MODEL) --json out/lofo.json
+
+bench-lofo: install
+	test -d $(TRAIN_SET) || $(MAKE) --no-print-directory train-set
+	$(PY) -m bench.recognition.lofo --train-set $(TRAIN_SET) --json out/lofo.json --misses 40
 
 bench-engines: install
 	$(PY) -m bench.recognition.engines

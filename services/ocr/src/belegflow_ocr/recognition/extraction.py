@@ -5,12 +5,14 @@
    parties' blocks (``parties``), the table (``tables``).
 3. Decisions: amounts together, so that they add up (``amounts``); dates in the document's own notation
    (``dates``); each other field by its best candidate, less sure where a rival comes close.
-4. Checks (``validation``): check digits, plausible dates, sums; each failure lowers the confidence.
+4. The learned decision (``features``, ``scorer``): a model trained on many layouts ranks every candidate of a
+   field, the rules' choice among its evidence; its confidence is calibrated on layouts it never saw.
+5. Checks (``validation``): check digits, plausible dates, sums; each failure lowers the confidence.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
@@ -31,12 +33,14 @@ from belegflow_ocr.recognition.candidates import (
 from belegflow_ocr.recognition.cleanup import clean_text, normalised
 from belegflow_ocr.recognition.dates import date_parser, due_candidates, invoice_date_candidates
 from belegflow_ocr.recognition.doctype import default_date_order, document_type, language, merchant, type_of_label
+from belegflow_ocr.recognition.features import Document
 from belegflow_ocr.recognition.labels import LabelHit
 from belegflow_ocr.recognition.layout import Line, Segment, build_lines
 from belegflow_ocr.recognition.model import PageInfo, ProtocolLog, Word
 from belegflow_ocr.recognition.parsing import find_ibans, find_vat_ids, numeric_date_order
 from belegflow_ocr.recognition.parties import IBAN_LABEL, VAT_LABEL, currency, id_candidates, parties
 from belegflow_ocr.recognition.references import read_references
+from belegflow_ocr.recognition.scorer import decide
 from belegflow_ocr.recognition.tables import table_lines
 from belegflow_ocr.recognition.validation import validate
 
@@ -51,9 +55,18 @@ def _as_printed(c: Candidate | None, log: ProtocolLog, name: str) -> Candidate |
 
 
 def extract_fields(
-    words: Sequence[Word], pages: Sequence[PageInfo], log: ProtocolLog, *, today: date | None = None
+    words: Sequence[Word],
+    pages: Sequence[PageInfo],
+    log: ProtocolLog,
+    *,
+    today: date | None = None,
+    learned: bool = True,
+    observe: Callable[[Document], None] | None = None,
 ) -> tuple[InvoiceFieldsV1, list[InvoiceLineV1]]:
-    """All fields and lines of an invoice from its positioned words, validated, with the protocol."""
+    """All fields and lines of an invoice from its positioned words, validated, with the protocol.
+
+    The rules' reading is the evidence of the learned decision (``scorer``); with ``learned=False`` it is the
+    answer. ``observe`` is handed the candidates' document (training reads its features there)."""
     words = [normalised(w) for w in words]
     lines = build_lines(words)
     if not lines or not pages:
@@ -130,6 +143,12 @@ def extract_fields(
         supplier_tax_number=text_field(refs.supplier_tax_number),
         supplier_registration_id=text_field(refs.supplier_registration_id),
     )
+    doc = Document(lines, pages, receipt=kind.value == "receipt", order=order, table_rows=table_rows,
+                   invoice_lines=invoice_lines, heuristic=fields)  # fmt: skip
+    if observe is not None:
+        observe(doc)
+    if learned:
+        fields = decide(doc, log)
     return validate(fields, invoice_lines, log, today=today), invoice_lines
 
 

@@ -1,0 +1,418 @@
+"""Leave one family out: the recognition figure to develop against, and the training of the shipped model.
+
+Every candidate of every development document gets its features (``belegflow_ocr.recognition.features``). The
+families are dealt into folds; each fold is read by a model trained on the other folds only, and its confidences
+are calibrated by an isotonic fit on the other folds' predictions. So every figure printed here is for layouts
+the model never saw, neither in training nor in calibration.
+
+    python -m bench.recognition.lofo                       # the figures, per family and overall
+    python -m bench.recognition.lofo --write-model FILE    # and the model trained on all families (make train-recognition)
+
+Printed per family and overall: key fields exact, silent errors (wrong at a confidence >= 0.9), expected
+calibration error, and the reliability table (confidence bucket -> share right).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench.recognition import families as F
+from belegflow_ocr.recognition.extraction import extract_fields
+from belegflow_ocr.recognition.features import Document
+from belegflow_ocr.recognition.model import ProtocolLog
+from belegflow_ocr.recognition.scorer import CALIBRATED, FORMAT, RANKED, DecisionModel, FieldModel, candidate_rows, decide
+
+THRESHOLD = 0.9
+WILSON_Z = 2.0
+POOL_REAL_ONLY = True
+PARAMS: dict[str, Any] = {
+    "objective": "binary", "learning_rate": 0.05, "num_leaves": 15, "min_data_in_leaf": 10,
+    "feature_fraction": 0.8, "feature_fraction_seed": 7, "lambda_l2": 1.0, "verbose": -1, "num_threads": 1,
+    "deterministic": True, "force_row_wise": True, "seed": 7,
+}  # fmt: skip
+ROUNDS = 200
+FOLDS = 5
+
+
+@dataclass
+class Prepared:
+    doc: F.Doc
+    document: Document
+    rows: dict[str, tuple[list[Any], list[dict[str, float]], list[int]]]
+    """field -> candidates, features, labels (1 = the right value)."""
+
+
+@dataclass
+class Outcome:
+    doc: F.Doc
+    field: str
+    value: str | None
+    right: bool | None
+    """None: the truth does not say (not scored for exactness)."""
+    raw: float
+    calibration: str = ""
+    """Which calibration this confidence goes through (``<field>@invoice`` or ``<field>@receipt``)."""
+    real: bool = False
+    confidence: float = 0.0
+
+
+def prepare(doc: F.Doc) -> Prepared | None:
+    page = F.read_words(doc)
+    if not page.words:
+        return None
+    seen: list[Document] = []
+    extract_fields(page.words, page.pages, ProtocolLog(), learned=False, observe=seen.append)
+    if not seen:
+        return None
+    document = seen[0]
+    rows: dict[str, tuple[list[Any], list[dict[str, float]], list[int]]] = {}
+    for name, (cands, feats) in candidate_rows(document).items():
+        want = doc.truth.get(name)
+        labels = [int(want is not None and F.norm(name, c.value) in want) for c in cands]
+        rows[name] = (cands, feats, labels)
+    return Prepared(doc, document, rows)
+
+
+def feature_names(prepared: Iterable[Prepared], name: str) -> list[str]:
+    names: set[str] = set()
+    for p in prepared:
+        if name in p.rows:
+            for row in p.rows[name][1]:
+                names.update(row)
+    return sorted(names)
+
+
+def train(prepared: Sequence[Prepared], name: str, features: list[str]) -> Any:
+    import lightgbm as lgb
+
+    xs: list[list[float]] = []
+    ys: list[int] = []
+    for p in prepared:
+        if name not in p.rows or name not in p.doc.truth:
+            continue  # a document whose truth does not state the field teaches nothing about it
+        cands, feats, labels = p.rows[name]
+        xs += [[row.get(f, 0.0) for f in features] for row in feats]
+        ys += labels
+    if not ys or sum(ys) == 0:
+        return None
+    data = lgb.Dataset(np.array(xs, dtype=float), label=np.array(ys), feature_name=features, free_raw_data=True)
+    return lgb.train(PARAMS, data, num_boost_round=ROUNDS)
+
+
+def build_model(prepared: Sequence[Prepared], features: dict[str, list[str]],
+                calibration: dict[str, tuple[list[float], list[float]]] | None = None) -> tuple[DecisionModel, dict[str, Any]]:  # fmt: skip
+    specs: dict[str, Any] = {}
+    for name in RANKED:
+        booster = train(prepared, name, features[name])
+        importance: list[str] = []
+        if booster is not None:
+            gains = booster.feature_importance(importance_type="gain")
+            importance = [features[name][i] for i in np.argsort(-gains)[:10]]
+        specs[name] = {"features": features[name], "booster": booster.model_to_string() if booster else "",
+                       "importance": importance}  # fmt: skip
+    for name in CALIBRATED:
+        specs[f"{name}:rules"] = {"features": [], "booster": ""}
+    model = {"format": FORMAT, "version": "", "fields": specs,
+             "calibrations": {name: {"x": xs, "y": ys} for name, (xs, ys) in (calibration or {}).items()}}
+    from belegflow_ocr.recognition.scorer import parse_model
+
+    return parse_model(model), model
+
+
+def identity(model: DecisionModel) -> DecisionModel:
+    for fm in model.fields.values():
+        fm.calibration.xs = np.asarray([0.0, 1.0])
+        fm.calibration.ys = np.asarray([0.0, 1.0])
+    model.calibrations.clear()
+    return model
+
+
+def read(p: Prepared, model: DecisionModel) -> list[Outcome]:
+    """The document read with ``model`` (its calibration the identity): each scored field, raw confidence."""
+    trace: dict[str, str] = {}
+    fields = decide(p.document, ProtocolLog(), model, trace=trace)
+    out = []
+    for name in F.SCORED:
+        f = getattr(fields, name)
+        value = F.norm(name, f.value) if f is not None else None
+        want = p.doc.truth.get(name)
+        if want is not None:
+            right: bool | None = value in want
+        elif name in p.doc.keys and p.doc.kind == "invoice" and not p.doc.family.startswith("gen:"):
+            right = value is None  # the page does not show it: nothing is the right answer
+        else:
+            right = None
+        key = name if name in RANKED and (name != "supplier_name" or p.document.receipt) else f"{name}:rules"
+        kind = "receipt" if p.document.receipt else "invoice"
+        cal = trace.get(name, f"{key}@{kind}")
+        out.append(Outcome(p.doc, key, value, right, f.confidence if f is not None else 0.0, cal,
+                           real=not p.doc.family.startswith("gen:")))  # fmt: skip
+    return out
+
+
+def isotonic(points: Sequence[tuple[float, bool]]) -> tuple[list[float], list[float]]:
+    from sklearn.isotonic import IsotonicRegression
+
+    if len(points) < 5:
+        return [0.0, 1.0], [0.0, 1.0]
+    xs = np.array([p[0] for p in points])
+    ys = np.array([float(p[1]) for p in points])
+    iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(xs, ys)
+    # Each step of the fit holds a number of values and a share right; the confidence is that share's lower
+    # bound (Wilson, one-sided ~84 %), so that a step seen on few values never claims certainty.
+    fitted = iso.predict(xs)
+    steps_x: list[float] = []
+    steps_y: list[float] = []
+    for level in sorted(set(fitted.tolist())):
+        inside = fitted == level
+        n, k = int(inside.sum()), float(ys[inside].sum())
+        lo = wilson_lower(k, n)
+        steps_x += [float(xs[inside].min()), float(xs[inside].max())]
+        steps_y += [lo, lo]
+    order = np.argsort(steps_x, kind="stable")
+    xs_out = [round(steps_x[i], 6) for i in order]
+    ys_out = np.maximum.accumulate([steps_y[i] for i in order])
+    return xs_out, [round(float(y), 6) for y in ys_out]
+
+
+def wilson_lower(k: float, n: int, z: float = WILSON_Z) -> float:
+    if n == 0:
+        return 0.0
+    p = k / n
+    centre = p + z * z / (2 * n)
+    spread = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return max(0.0, (centre - spread) / (1 + z * z / n))
+
+
+# Calibration is fitted on documents made by other people's software (real layouts) wherever there are any of a
+# kind: generated layouts are easier than the world and would make every confidence too high. Few values make
+# the lower bound (``wilson_lower``) low: a kind seen rarely is never read as sure.
+
+
+def calibrate(outcomes: Iterable[Outcome]) -> dict[str, tuple[list[float], list[float]]]:
+    real: dict[str, list[tuple[float, bool]]] = defaultdict(list)
+    every: dict[str, list[tuple[float, bool]]] = defaultdict(list)
+    for o in outcomes:
+        if o.value is not None and o.right is not None:
+            every[o.calibration].append((o.raw, o.right))
+            if o.real:
+                real[o.calibration].append((o.raw, o.right))
+    fits = {name: isotonic(real[name] if POOL_REAL_ONLY and real[name] else pts) for name, pts in every.items()}
+    # and per field and kind of document over every evidence class, for a class seen in no training document
+    pooled: dict[str, list[tuple[float, bool]]] = defaultdict(list)
+    for name, pts in (real if POOL_REAL_ONLY else every).items():
+        pooled[name.split("#")[0]] += pts
+    fits.update({name: isotonic(pts) for name, pts in pooled.items() if name not in fits})
+    return fits
+
+
+def apply(outcomes: Iterable[Outcome], calibration: dict[str, tuple[list[float], list[float]]]) -> None:
+    for o in outcomes:
+        xs, ys = calibration.get(o.calibration, ([0.0, 1.0], [0.0, 1.0]))
+        o.confidence = float(np.interp(o.raw, xs, ys)) if o.value is not None else 0.0
+
+
+# --- figures --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    right: int = 0
+    total: int = 0
+    silent: int = 0
+    read: int = 0
+    fields: int = 0
+    conf: list[tuple[float, bool]] = field(default_factory=list)
+
+    def add(self, o: Outcome, key: bool) -> None:
+        if o.right is None:
+            return
+        self.fields += 1
+        if key and o.field.split(":")[0] in o.doc.truth:
+            self.total += 1
+            self.right += o.right
+        if o.value is not None:
+            self.read += 1
+            self.conf.append((o.confidence, o.right))
+            self.silent += (not o.right) and o.confidence >= THRESHOLD
+
+    @property
+    def exact(self) -> float:
+        return self.right / self.total if self.total else float("nan")
+
+
+def ece(points: Sequence[tuple[float, bool]], bins: int = 10) -> float:
+    if not points:
+        return float("nan")
+    total = 0.0
+    for b in range(bins):
+        lo, hi = b / bins, (b + 1) / bins
+        inside = [(c, r) for c, r in points if lo <= c < hi or (b == bins - 1 and c == 1.0)]
+        if inside:
+            total += len(inside) * abs(sum(c for c, _ in inside) / len(inside) - sum(r for _, r in inside) / len(inside))
+    return total / len(points)
+
+
+BUCKETS = ((0.0, 0.5), (0.5, 0.7), (0.7, 0.8), (0.8, 0.9), (0.9, 0.95), (0.95, 0.99), (0.99, 1.01))
+
+
+def reliability(points: Sequence[tuple[float, bool]]) -> list[tuple[str, int, float]]:
+    out = []
+    for lo, hi in BUCKETS:
+        inside = [r for c, r in points if lo <= c < hi]
+        if inside:
+            out.append((f"{lo:.2f}-{min(hi, 1.0):.2f}", len(inside), sum(inside) / len(inside)))
+    return out
+
+
+def report(outcomes: Sequence[Outcome], groups: dict[str, str]) -> dict[str, Any]:
+    """Per family and per corpus: key fields exact, silent errors, ECE; the reliability table overall."""
+    by_family: dict[str, Tally] = defaultdict(Tally)
+    by_corpus: dict[str, Tally] = defaultdict(Tally)
+    by_field: dict[str, Tally] = defaultdict(Tally)
+    for o in outcomes:
+        key = o.field.split(":")[0] in o.doc.keys
+        corpus = groups[o.doc.id]
+        by_family[f"{corpus} / {o.doc.family}"].add(o, key)
+        by_corpus[corpus].add(o, key)
+        by_field[f"{corpus} / {o.field}"].add(o, True)
+    lines = [f"{'family':58} {'docs':>4} {'key exact':>10} {'silent':>7} {'ECE':>6}"]
+    docs: dict[str, set[str]] = defaultdict(set)
+    for o in outcomes:
+        docs[f"{groups[o.doc.id]} / {o.doc.family}"].add(o.doc.id)
+    for name in sorted(by_family):
+        t = by_family[name]
+        lines.append(f"{name[:58]:58} {len(docs[name]):4d} {t.exact:10.1%} {t.silent:7d} {ece(t.conf):6.3f}")
+    print("\n".join(lines))
+    print()
+    print(f"{'field':58} {'scored':>6} {'exact':>8} {'silent':>7}")
+    for name in sorted(by_field):
+        t = by_field[name]
+        print(f"{name[:58]:58} {t.total:6d} {t.exact:8.1%} {t.silent:7d}")
+    print()
+    summary: dict[str, Any] = {}
+    print(f"{'corpus':22} {'key exact':>10} {'silent/fields':>14} {'ECE':>6} {'right at >=0.9':>15}")
+    for name in sorted(by_corpus):
+        t = by_corpus[name]
+        sure = [r for c, r in t.conf if c >= THRESHOLD]
+        sure_rate = sum(sure) / len(sure) if sure else float("nan")
+        print(f"{name:22} {t.exact:10.1%} {t.silent:5d}/{t.fields:<5d} {t.silent / max(1, t.fields):6.2%} "
+              f"{ece(t.conf):6.3f} {sure_rate:9.1%} ({len(sure)})")  # fmt: skip
+        summary[name] = {"key_exact": t.exact, "silent": t.silent, "fields": t.fields, "ece": ece(t.conf),
+                         "right_at_threshold": sure_rate, "at_threshold": len(sure),
+                         "reliability": reliability(t.conf)}  # fmt: skip
+    every = [p for t in by_corpus.values() for p in t.conf]
+    print("\nreliability (all corpora): confidence bucket -> fields, share right")
+    for bucket, n, share in reliability(every):
+        print(f"  {bucket}  {n:5d}  {share:6.1%}")
+    summary["all"] = {"ece": ece(every), "reliability": reliability(every)}
+    return summary
+
+
+# --- the run ------------------------------------------------------------------------------------------------
+
+
+def corpus_docs(train_set: Path | None) -> tuple[list[F.Doc], dict[str, str]]:
+    docs: list[F.Doc] = []
+    groups: dict[str, str] = {}
+    for d in F.real_invoices():
+        docs.append(d)
+        groups[d.id] = "real-layouts invoices"
+    for d in F.real_receipts():
+        docs.append(d)
+        groups[d.id] = "real-layouts receipts"
+    if train_set is not None and train_set.is_dir():
+        for d in F.generated(train_set):
+            docs.append(d)
+            groups[d.id] = "generated receipts" if d.kind == "receipt" else "generated invoices"
+    return docs, groups
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--train-set", type=Path, default=F.ROOT / "out" / "train-set",
+                        help="generated development set (bench.recognition.sources --seed 1); absent: real layouts only")
+    parser.add_argument("--folds", type=int, default=FOLDS)
+    parser.add_argument("--write-model", type=Path, help="train on every family and write the model file here")
+    parser.add_argument("--json", type=Path, help="write the figures as JSON")
+    parser.add_argument("--misses", type=int, default=0, help="print this many wrong key fields")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    docs, groups = corpus_docs(args.train_set)
+    prepared = [p for d in docs if (p := prepare(d)) is not None]
+    print(f"{len(prepared)} documents, {len({d.family for d in docs})} families, prepared in "
+          f"{time.perf_counter() - started:.0f} s", flush=True)  # fmt: skip
+    features = {name: feature_names(prepared, name) for name in RANKED}
+
+    # Real receipts (many shops, few each) and every other family are dealt into folds separately, so that each
+    # fold holds invoices and receipts alike.
+    by_family = F.folds([p.doc for p in prepared if p.doc.kind == "invoice"], groups=args.folds)
+    by_shop = F.folds([p.doc for p in prepared if p.doc.kind == "receipt"], groups=args.folds)
+    fold_of: dict[str, int] = {}
+    for i, names in enumerate(by_family):
+        fold_of.update({n: i for n in names})
+    for i, names in enumerate(by_shop):
+        fold_of.update({n: i for n in names})
+    per_fold: dict[int, list[Outcome]] = defaultdict(list)
+    folds = sorted(set(fold_of.values()))
+    for k in folds:
+        training = [p for p in prepared if fold_of[p.doc.family] != k]
+        model, _ = build_model(training, features)
+        model = identity(model)
+        for p in prepared:
+            if fold_of[p.doc.family] == k:
+                per_fold[k].extend(read(p, model))
+        print(f"fold {k + 1}/{len(folds)}: trained on {len(training)} documents, "
+              f"{time.perf_counter() - started:.0f} s", flush=True)  # fmt: skip
+    outcomes: list[Outcome] = []
+    for k in folds:
+        others = [o for j in folds if j != k for o in per_fold[j]]
+        apply(per_fold[k], calibrate(others))
+        outcomes += per_fold[k]
+    print()
+    summary = report(outcomes, groups)
+    if args.misses:
+        print("\nwrong key fields (first of each):")
+        shown = 0
+        for o in outcomes:
+            if o.right is False and o.field.split(":")[0] in o.doc.keys and shown < args.misses:
+                print(f"  {o.doc.id}  {o.field}: want {sorted(o.doc.truth.get(o.field.split(':')[0], []))} "
+                      f"got {o.value} ({o.confidence:.2f})")  # fmt: skip
+                shown += 1
+    if args.json:
+        args.json.write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
+    if args.write_model:
+        _, spec = build_model(prepared, features, calibrate(outcomes))
+        manifest = {
+            "trained_on": sorted({f"{groups[p.doc.id]}: {p.doc.family}" for p in prepared}),
+            "documents": len(prepared),
+            "sources": {name: sum(1 for p in prepared if groups[p.doc.id] == name) for name in sorted(set(groups.values()))},
+            "corpus_manifest_sha256": hashlib.sha256((F.REAL_LAYOUTS / "MANIFEST.sha256").read_bytes()).hexdigest(),
+            "params": PARAMS, "rounds": ROUNDS, "folds": args.folds,
+            "lofo": {k: {m: v for m, v in s.items() if m != "reliability"} for k, s in summary.items() if k != "all"},
+        }  # fmt: skip
+        body = json.dumps([spec["fields"], spec["calibrations"]], sort_keys=True)
+        spec["version"] = "decision-v1-" + hashlib.sha256(body.encode()).hexdigest()[:12]
+        spec["manifest"] = manifest
+        args.write_model.parent.mkdir(parents=True, exist_ok=True)
+        args.write_model.write_text(json.dumps(spec, sort_keys=True, default=str) + "\n", encoding="utf-8")
+        print(f"\nmodel {spec['version']} written to {args.write_model} "
+              f"({args.write_model.stat().st_size / 1e6:.1f} MB)")  # fmt: skip
+    print(f"\n{time.perf_counter() - started:.0f} s in all")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,426 @@
+"""Features of every candidate value of a field, the same for training and for reading.
+
+A candidate is any value of a field's kind on the page: every amount for net, tax and gross; every date for the
+date of issue and the due date; the numbers after number labels and titles for the invoice number; the top lines
+of a receipt for its merchant. Each gets evidence that holds across layouts, never a layout's own text:
+
+- the label on its line left of it and the label above it (their kinds, from the label lexicon), key words of its
+  line in six languages (total, net, tax, incl., rounding, cash, change, delivery, order ...);
+- where it stands: page region, last page or not, right-most on its line, in the line table or not, its type size
+  against the body text;
+- its value against the others: rank among the amounts, whether it is the sum of two others (net + tax = gross)
+  or a common tax rate of another, the sum of the line amounts, how often it is printed; for dates their order;
+- what the hand-written rules (``extraction``) decided: a learned decision keeps their knowledge as evidence.
+
+``decide`` in ``scorer`` ranks the candidates with a model trained on these features.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from statistics import median
+
+from belegflow_contracts.messages import InvoiceFieldsV1, InvoiceLineV1
+from belegflow_ocr.recognition.labels import REFERENCE_KINDS, label_at
+from belegflow_ocr.recognition.layout import Line, Segment, rounded
+from belegflow_ocr.recognition.model import BBox, PageInfo
+from belegflow_ocr.recognition.parsing import DateOrder, find_amounts, find_dates
+
+CENT = Decimal("0.01")
+_RATES = tuple(Decimal(r) for r in ("19", "7", "20", "10", "5.5", "21", "9", "6", "12", "13", "22", "4", "5",
+                                    "8.1", "8", "25", "24", "23", "16", "15", "2.1"))  # fmt: skip
+
+LABEL_KINDS = ("invoice_number", "invoice_date", "due_date", "net_amount", "tax_amount", "gross_amount", "payable",
+               "prepaid", "reference", "other", "other_date")  # fmt: skip
+
+# Key words of a line, matched at a word's start (German compounds: "Gesamtsumme", "Nettobetrag").
+_KEYWORDS: tuple[tuple[str, str], ...] = (
+    ("total", r"total|gesamt|summe|sum\b|montant total|importe total|totale|totaal|grand"),
+    ("subtotal", r"sub ?-?total|zwischensumme|sous-total|subtotaal|subtotale"),
+    ("net", r"net(?:to|t)?\b|nett|ht\b|h\.t\.|hors tax|excl|exkl|ohne|before tax|base|imponible|imponibile|"
+            r"taxable|amount excl"),
+    ("tax", r"tax|vat|gst|sst|mwst|ust|umsatzst|steuer|tva|t\.v\.a|btw|iva|service charge"),
+    ("incl", r"incl|inkl|ttc|t\.t\.c|including|brutto|gross|inclusive|ivac|iva incl"),
+    ("round", r"round|rundung|arrondi|adj"),
+    ("cash", r"cash|bar\b|tunai|esp[eè]ce|contant|efectivo|tender|amount paid|paid amount"),
+    ("change", r"change|r[üu]ckgeld|baki|wechselgeld|rendu|monnaie|cambio"),
+    ("paid", r"paid|bezahlt|pay[ée]|betaald|pagato|acompte|anzahlung|deposit|advance|vorauszahlung|prepaid"),
+    ("due", r"due|f[äa]llig|[ée]ch[ée]ance|zahlbar|[àa] payer|payable|te betalen|da pagare|a pagar|balance|solde|"
+            r"offen|restbetrag"),
+    ("discount", r"disc|rabatt|remise|skonto|nachlass|sconto|descuento|korting|savings|saving"),
+    ("qty", r"qty|menge|anzahl|quantit|cantidad|aantal|pcs|stk"),
+    ("price", r"price|preis|prix|prezzo|precio|prijs|unit|e\.?p\.?|u\.?p\.?"),
+    ("amount", r"amount|betrag|montant|importo|importe|bedrag|amt"),
+    ("date", r"date|datum|data\b|fecha|dated|dt\b|tarikh"),
+    ("invoice", r"invoice|rechnung|facture|factura|fattura|factuur|bill|receipt|beleg|quittung|bon\b|tax invoice"),
+    ("delivery", r"deliver|liefer|livraison|leistung|service date|consegna|entrega|levering|shipping|versand"),
+    ("order", r"order|bestell|auftrag|commande|ordine|pedido|bestelling|po\b|p\.o\."),
+    ("period", r"period|zeitraum|p[ée]riode|periodo|from|von|du\b|bis|to\b|au\b"),
+    ("customer", r"customer|kunde|client|cliente|klant|buyer|debitor|account|konto"),
+    ("card", r"card|visa|master|karte|carte|debit|credit|ec\b|girocard|amex"),
+    ("charge", r"charge|zuschlag|frais|fee|geb[üu]hr|fracht|freight|porto|shipping"),
+    ("time", r"\d{1,2}:\d{2}"),
+    ("page", r"page|seite|pag|blatt"),
+    ("print", r"print|druck|impression|issued|erstellt|created"),
+    ("phone", r"tel|phone|fax|mobile|hp\b"),
+    ("percent", r"%"),
+    ("currency", r"€|eur\b|\$|usd|chf|gbp|£|rm\b|myr|sgd"),
+)
+_KEYWORD_RES = tuple((name, re.compile(r"(?<![A-Za-zÄÖÜäöüß])(?:" + rx + ")", re.IGNORECASE))
+                     for name, rx in _KEYWORDS)  # fmt: skip
+
+
+ABOVE_LINES = 4
+ABOVE_HEIGHTS = 6.0
+
+
+def _keywords(text: str) -> dict[str, float]:
+    return {f"kw_{name}": 1.0 if rx.search(text) else 0.0 for name, rx in _KEYWORD_RES}
+
+
+KEYWORD_NAMES = tuple(f"kw_{name}" for name, _ in _KEYWORDS)
+
+
+def _label_kind(text: str) -> str | None:
+    hit = label_at(text)
+    if hit is None:
+        return None
+    return "reference" if hit.kind in REFERENCE_KINDS else hit.kind
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """One candidate value and where it stands."""
+
+    value: str | date | Decimal
+    page: int
+    bbox: BBox
+    line: Line
+    segment: Segment
+    start: int
+    """Character offset of the value in its segment's text."""
+
+
+@dataclass(slots=True)
+class Document:
+    """What every candidate's features are computed against: the lines, pages and the rules' reading."""
+
+    lines: Sequence[Line]
+    pages: Sequence[PageInfo]
+    receipt: bool
+    order: DateOrder
+    table_rows: set[int]
+    invoice_lines: Sequence[InvoiceLineV1]
+    heuristic: InvoiceFieldsV1
+    body_size: float = 0.0
+    amounts: list[Found] = field(default_factory=list)
+    dates: list[Found] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        sizes = [w.size or w.height for ln in self.lines for w in ln.words]
+        self.body_size = median(sizes) if sizes else 1.0
+        for line in self.lines:
+            for seg in line.segments:
+                dates = find_dates(seg.text, order=self.order, compact=True)
+                for value, s, e in dates:
+                    self.dates.append(Found(value, seg.page, _span(seg, s, e), line, seg, s))
+                for amount, s, e in find_amounts(seg.text):
+                    if any(ds <= s < de for _, ds, de in dates):
+                        continue
+                    self.amounts.append(Found(amount, seg.page, _span(seg, s, e), line, seg, s))
+
+
+def _span(segment: Segment, start: int, end: int) -> BBox:
+    boxes = []
+    pos = 0
+    for word in segment.words:
+        w_end = pos + len(word.text)
+        if pos < end and start < w_end:
+            boxes.append(word.bbox)
+        pos = w_end + 1
+    if not boxes:
+        return rounded(segment.bbox)
+    return rounded((min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes),
+                    max(b[3] for b in boxes)))  # fmt: skip
+
+
+# --- shared context features -------------------------------------------------------------------------
+
+
+def _context(doc: Document, f: Found) -> dict[str, float]:
+    """Where the value stands and what its line and the line above say."""
+    page = doc.pages[min(f.page, len(doc.pages)) - 1] if doc.pages else None
+    width = page.width if page else 1.0
+    height = page.height if page else 1.0
+    line = f.line
+    out: dict[str, float] = {
+        "receipt": float(doc.receipt),
+        "y": f.bbox[1] / height,
+        "x": f.bbox[2] / width,
+        "x_start": f.bbox[0] / width,
+        "page_last": float(f.page == len(doc.pages)),
+        "page_first": float(f.page == 1),
+        "pages": float(len(doc.pages)),
+        "in_table": float(line.index in doc.table_rows),
+        "size": (f.segment.size or 1.0) / (doc.body_size or 1.0),
+        "line_segments": float(len(line.segments)),
+        "line_rightmost": float(f.segment is line.segments[-1]),
+        "line_amounts": float(sum(len(find_amounts(s.text)) for s in line.segments)),
+        "line_letters": float(sum(ch.isalpha() for ch in line.text)),
+        "lines_below": float(sum(1 for ln in doc.lines if ln.page == f.page and ln.top > line.bottom)),
+    }
+    # The label left of the value: in its own cell before it, or in a cell left of it on the line.
+    left_text = f.segment.text[: f.start]
+    left_kind = _label_kind(left_text) if left_text.strip() else None
+    cells_left = [s for s in line.segments if s.x1 <= f.segment.x0 + 1]
+    near_kind = None
+    for s in reversed(cells_left):
+        near_kind = _label_kind(s.text)
+        if near_kind is not None:
+            break
+    first_kind = _label_kind(line.segments[0].text) if line.segments else None
+    # The column header over the value: the nearest cell above it that is a label, a few lines up at most (a
+    # totals row can sit under its headers with footer text between them).
+    above_kind, above_lines = None, 0.0
+    for up in range(1, ABOVE_LINES + 1):
+        if line.index - up < 0:
+            break
+        upper = doc.lines[line.index - up]
+        if upper.page != line.page or line.top - upper.bottom > ABOVE_HEIGHTS * max(line.height, upper.height):
+            break
+        over = [s for s in upper.segments if s.x0 < f.segment.x1 and s.x1 > f.segment.x0]
+        kind = _label_kind(" ".join(s.text for s in over)) if over else None
+        if kind is not None:
+            above_kind, above_lines = kind, float(up)
+            break
+    out["above_lines"] = above_lines
+    for kind in LABEL_KINDS:
+        out[f"same_cell_{kind}"] = float(left_kind == kind)
+        out[f"left_{kind}"] = float(near_kind == kind)
+        out[f"first_{kind}"] = float(first_kind == kind)
+        out[f"above_{kind}"] = float(above_kind == kind)
+    out["labelled"] = float(left_kind is not None or near_kind is not None)
+    out.update(_keywords(line.text))
+    before = left_text + " " + " ".join(s.text for s in cells_left)
+    out.update({f"left_{k}": v for k, v in _keywords(before).items()})
+    if line.index > 0 and doc.lines[line.index - 1].page == line.page:
+        out.update({f"up_{k}": v for k, v in _keywords(doc.lines[line.index - 1].text).items()})
+    else:
+        out.update({f"up_{k}": 0.0 for k in KEYWORD_NAMES})
+    return out
+
+
+# --- amounts ------------------------------------------------------------------------------------------
+
+
+def amount_features(doc: Document) -> tuple[list[Found], list[dict[str, float]]]:
+    values = [f.value for f in doc.amounts if isinstance(f.value, Decimal)]
+    distinct = sorted({abs(v) for v in values}, reverse=True)
+    present = {abs(v) for v in values}
+    line_amounts = [ln.net_amount for ln in doc.invoice_lines if ln.net_amount is not None]
+    line_sum = sum(line_amounts, Decimal(0)) if line_amounts else None
+    h = doc.heuristic
+    heur = {"net": h.net_amount, "tax": h.tax_amount, "gross": h.gross_amount}
+    rows: list[dict[str, float]] = []
+    small = sorted(present)
+    for f in doc.amounts:
+        assert isinstance(f.value, Decimal)
+        v = abs(f.value)
+        feats = _context(doc, f)
+        rank = distinct.index(v) if v in distinct else len(distinct)
+        feats.update({
+            "amount_rank": float(rank),
+            "amount_rank_share": rank / max(1, len(distinct)),
+            "amount_max": float(rank == 0),
+            "amount_log": float(v.adjusted()) if v else -3.0,
+            "amount_zero": float(v == 0),
+            "amount_negative": float(f.value < 0),
+            "amount_round": float(v == v.to_integral_value()),
+            "amount_count": float(sum(1 for x in values if abs(x) == v)),
+            "amounts": float(len(distinct)),
+            "eq_sum_of_two": float(_sum_of_two(v, small)),
+            "eq_part_of_sum": float(any(v + t in present for t in small if t and t != v and t < v)),
+            "eq_tax_of": float(v > 0 and any(abs((n * r / 100).quantize(CENT) - v) <= CENT
+                                             for n in small if n > v for r in _RATES)),  # fmt: skip
+            "eq_net_of": float(v > 0 and any(abs((v * r / 100).quantize(CENT) - t) <= CENT
+                                             for t in small if 0 < t < v for r in _RATES)),  # fmt: skip
+            "eq_tax_included": float(v > 0 and any(abs((g * r / (100 + r)).quantize(CENT) - v) <= CENT
+                                                   for g in small if g > v for r in _RATES)),  # fmt: skip
+            "eq_gross_including": float(v > 0 and any(abs((v * r / (100 + r)).quantize(CENT) - t) <= CENT
+                                                      for t in small if 0 < t < v for r in _RATES)),  # fmt: skip
+            "eq_line_sum": float(line_sum is not None and abs(line_sum) == v),
+            "above_line_sum": float(line_sum is not None and v > abs(line_sum)),
+            "lines": float(len(line_amounts)),
+            "eq_round_05": float(_rounded(v)),
+            # a cash total rounded to 5 cents beside the exact one (14.18 -> 14.20): which is which
+            "eq_rounded_of": float(_rounded(v) and any(0 < abs(u - v) < Decimal("0.05") and not _rounded(u)
+                                                       for u in small)),  # fmt: skip
+            "eq_unrounded_of": float(not _rounded(v) and any(0 < abs(u - v) < Decimal("0.05") and _rounded(u)
+                                                             for u in small)),  # fmt: skip
+            "virtual": 0.0,
+        })
+        for name, got in heur.items():
+            same = got is not None and abs(got.value) == v
+            feats[f"heur_{name}"] = float(same)
+            feats[f"heur_{name}_conf"] = got.confidence if same and got is not None else 0.0
+            feats[f"heur_{name}_above"] = float(got is not None and v > abs(got.value))
+        rows.append(feats)
+    found = list(doc.amounts)
+    for name, got in heur.items():
+        if got is not None and not any(isinstance(f.value, Decimal) and abs(f.value) == abs(got.value) for f in found):
+            found.append(_virtual(doc, got.value, got.page, got.bbox))
+            rows.append({"receipt": float(doc.receipt), "virtual": 1.0, f"heur_{name}": 1.0,
+                         f"heur_{name}_conf": got.confidence, "amounts": float(len(distinct))})  # fmt: skip
+    return found, rows
+
+
+def _virtual(doc: Document, value: str | date | Decimal, page: int | None, bbox: BBox | None) -> Found:
+    """A value the rules derived (net from gross and tax, a due date from the payment terms): not printed as
+    such, but a candidate of its own, known to the model by its ``virtual`` feature."""
+    line = doc.lines[0]
+    return Found(value, page or line.page, bbox or line.bbox, line, line.segments[0], 0)
+
+
+def _rounded(v: Decimal) -> bool:
+    return (v * 20) == (v * 20).to_integral_value()
+
+
+def _sum_of_two(v: Decimal, small: list[Decimal]) -> bool:
+    seen = set(small)
+    return any(a != v and (v - a) in seen and (v - a) != v and a <= v - a for a in small if 0 < a < v)
+
+
+# --- dates --------------------------------------------------------------------------------------------
+
+
+def date_features(doc: Document) -> tuple[list[Found], list[dict[str, float]]]:
+    values = [f.value for f in doc.dates if isinstance(f.value, date)]
+    distinct = sorted(set(values))
+    latest_year = max((d.year for d in distinct), default=0)
+    h = doc.heuristic
+    rows: list[dict[str, float]] = []
+    for f in doc.dates:
+        assert isinstance(f.value, date)
+        d = f.value
+        feats = _context(doc, f)
+        rank = distinct.index(d)
+        feats.update({
+            "date_rank": float(rank),
+            "date_rank_back": float(len(distinct) - 1 - rank),
+            "dates": float(len(distinct)),
+            "date_count": float(values.count(d)),
+            "date_first_of_month": float(d.day == 1),
+            "date_year_gap": float(latest_year - d.year),
+            "date_old": float(d.year < 1990),
+            "date_weekday": float(d.weekday() >= 5),
+            "date_order_first": float(f is next((x for x in doc.dates), None)),
+            "virtual": 0.0,
+        })
+        for name, got in (("date", h.invoice_date), ("due", h.due_date)):
+            same = got is not None and got.value == d
+            feats[f"heur_{name}"] = float(same)
+            feats[f"heur_{name}_conf"] = got.confidence if same and got is not None else 0.0
+            feats[f"heur_{name}_days"] = float((d - got.value).days) if got is not None else 0.0
+        rows.append(feats)
+    found = list(doc.dates)
+    for name, got in (("date", h.invoice_date), ("due", h.due_date)):
+        if got is not None and not any(f.value == got.value for f in found):
+            found.append(_virtual(doc, got.value, got.page, got.bbox))
+            rows.append({"receipt": float(doc.receipt), "virtual": 1.0, f"heur_{name}": 1.0,
+                         f"heur_{name}_conf": got.confidence, "dates": float(len(distinct))})  # fmt: skip
+    return found, rows
+
+
+# --- the merchant of a receipt --------------------------------------------------------------------------
+
+_LEGAL = re.compile(r"\b(?:SDN\.?\s*BHD|BHD|S/?B|PTE|LTD|LLC|INC|GMBH|AG|KG|PLT|CORP|ENTERPRISES?|TRADING|"
+                    r"RESTAURANT|RESTORAN|CAFE|MART|STORE|SHOP|PHARMACY|FARMASI|HARDWARE|BAKERY|KEDAI|"
+                    r"PERNIAGAAN|MARKETING|SUPERMARKET|BOOK|STATIONERY|FOOD|HOLDINGS|INDUSTRIES|SERVICES?|"
+                    r"ENT\.?|CO\.?)\b", re.IGNORECASE)  # fmt: skip
+_REG_NO = re.compile(r"\(?\b\d{5,12}-?[A-Z]\)?|\bCO\.?\s*REG|\bROC\b|\(\d{6,}\)", re.IGNORECASE)
+_ADDRESS = re.compile(r"\b(?:JALAN|JLN|LOT|NO\.?\s*\d|TAMAN|LORONG|STREET|ROAD|STR\.|STRASSE|\d{5}\b)", re.IGNORECASE)
+_NOT_NAME = re.compile(r"\b(?:TEL|FAX|GST|SST|TAX|INVOICE|RECEIPT|CASH|DATE|TIME|TABLE|COUNTER|WELCOME|THANK|"
+                       r"HOURS|OPEN|MEMBER|CASHIER|BILL|ORDER|SIMPLIFIED|ABN)\b", re.IGNORECASE)  # fmt: skip
+
+NAME_LINES = 12
+
+
+@dataclass(frozen=True, slots=True)
+class NameCandidate:
+    value: str
+    page: int
+    bbox: BBox
+    lines: tuple[Line, ...]
+
+
+def name_features(doc: Document) -> tuple[list[NameCandidate], list[dict[str, float]]]:
+    """The top lines of page 1, alone and joined with the next one (a name and its legal form)."""
+    top = [ln for ln in doc.lines if ln.page == 1][:NAME_LINES]
+    height = doc.pages[0].height if doc.pages else 1.0
+    sizes = [max(w.size or w.height for w in ln.words) for ln in top]
+    biggest = max(sizes, default=1.0)
+    heur = doc.heuristic.supplier_name.value if doc.heuristic.supplier_name is not None else None
+    heur_conf = doc.heuristic.supplier_name.confidence if doc.heuristic.supplier_name is not None else 0.0
+    cands: list[NameCandidate] = []
+    rows: list[dict[str, float]] = []
+    first_name_like = next((i for i, ln in enumerate(top) if _LEGAL.search(ln.text)), -1)
+    for i, line in enumerate(top):
+        for span in (1, 2):
+            group = tuple(top[i : i + span])
+            if len(group) < span:
+                continue
+            text = " ".join(ln.text for ln in group).strip()
+            box = rounded((min(ln.bbox[0] for ln in group), min(ln.bbox[1] for ln in group),
+                           max(ln.bbox[2] for ln in group), max(ln.bbox[3] for ln in group)))  # fmt: skip
+            nxt = top[i + span] if i + span < len(top) else None
+            prev = top[i - 1] if i > 0 else None
+            letters = sum(ch.isalpha() for ch in text)
+            chars = max(1, len(text.replace(" ", "")))
+            size = max(sizes[i : i + span])
+            feats = {
+                "index": float(i),
+                "span": float(span),
+                "y": line.top / height,
+                "size_rel": size / (doc.body_size or 1.0),
+                "size_top": size / (biggest or 1.0),
+                "size_max": float(size >= biggest - 0.01),
+                "letters": letters / chars,
+                "digits": sum(ch.isdigit() for ch in text) / chars,
+                "upper": sum(ch.isupper() for ch in text) / max(1, letters),
+                "words": float(len(text.split())),
+                "chars": float(chars),
+                "legal": float(bool(_LEGAL.search(text))),
+                "legal_last": float(bool(_LEGAL.search(group[-1].text))),
+                "legal_first_line": float(bool(_LEGAL.search(group[0].text))),
+                "reg_no": float(bool(_REG_NO.search(text))),
+                "address": float(bool(_ADDRESS.search(text))),
+                "not_name": float(bool(_NOT_NAME.search(text))),
+                "next_reg_no": float(nxt is not None and bool(_REG_NO.search(nxt.text))),
+                "next_address": float(nxt is not None and bool(_ADDRESS.search(nxt.text))),
+                "next_legal": float(nxt is not None and bool(_LEGAL.search(nxt.text))),
+                "next_not_name": float(nxt is not None and bool(_NOT_NAME.search(nxt.text))),
+                "prev_legal": float(prev is not None and bool(_LEGAL.search(prev.text))),
+                "first_legal_index": float(first_name_like),
+                "is_first_legal": float(i == first_name_like),
+                "before_first_legal": float(first_name_like >= 0 and i < first_name_like),
+                "centred": abs((line.bbox[0] + line.bbox[2]) / 2 - (doc.pages[0].width / 2 if doc.pages else 0))
+                / (doc.pages[0].width if doc.pages else 1.0),
+                "heur": float(heur is not None and _squash(heur) == _squash(text)),
+                "heur_inside": float(heur is not None and bool(_squash(heur)) and _squash(heur) in _squash(text)),
+                "heur_conf": heur_conf,
+                "receipt": float(doc.receipt),
+            }
+            cands.append(NameCandidate(text, line.page, box, group))
+            rows.append(feats)
+    return cands, rows
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[^0-9a-z]+", "", text.casefold())
+
+
+__all__ = ["Document", "Found", "NameCandidate", "amount_features", "date_features", "name_features"]

@@ -1,0 +1,281 @@
+"""The learned decision: per field, a gradient-boosted model ranks every candidate; its confidence is calibrated.
+
+The model file (``models/decision-v1.json``, built by ``make train-recognition``) holds, per field, a LightGBM
+model over the features of ``features`` and an isotonic calibration fitted on layouts the model had not seen
+(leave one family out), so that a confidence of 0.9 means nine in ten such values are right. Fields without a
+ranking model (invoice number, IBAN, VAT ID) keep the rules' choice with a calibrated confidence.
+
+Amounts are decided together: when the best net, tax and gross do not add up, the best consistent combination of
+the top candidates is taken if the model finds it nearly as likely; otherwise the amounts stay as ranked and the
+calibration's say on an inconsistent reading holds.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from functools import cache
+from importlib import resources
+from itertools import product
+from typing import Any
+
+import numpy as np
+
+from belegflow_contracts.messages import AmountFieldV1, DateFieldV1, InvoiceFieldsV1, TextFieldV1
+from belegflow_ocr.recognition.features import Document, amount_features, date_features, name_features
+from belegflow_ocr.recognition.model import BBox, ProtocolLog
+
+MODEL_FILE = "decision-v1.json"
+FORMAT = "belegflow-decision/1"
+RANKED = ("net_amount", "tax_amount", "gross_amount", "invoice_date", "due_date", "supplier_name")
+CALIBRATED = ("invoice_number", "supplier_iban", "supplier_vat_id", "supplier_name")
+TOP_K = 3
+JOINT_SHARE = 0.25
+"""A consistent net + tax = gross is taken over the amounts ranked first when its joint likelihood is at least
+this share of theirs."""
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    value: str | date | Decimal
+    score: float
+    page: int
+    bbox: BBox
+    row: int
+    """The candidate's feature row (for the features that decided)."""
+
+
+class Calibration:
+    """Isotonic map from a raw score to the share of values right (piecewise linear between fitted points)."""
+
+    def __init__(self, xs: Sequence[float], ys: Sequence[float]) -> None:
+        self.xs = np.asarray(xs, dtype=float)
+        self.ys = np.asarray(ys, dtype=float)
+
+    def __call__(self, score: float) -> float:
+        if self.xs.size == 0:
+            return score
+        return float(np.interp(score, self.xs, self.ys))
+
+
+class FieldModel:
+    def __init__(self, spec: Mapping[str, Any]) -> None:
+        import lightgbm as lgb  # loaded with the model, not at import: the contracts' users never need it
+
+        self.features: list[str] = list(spec["features"])
+        self.booster = lgb.Booster(model_str=spec["booster"]) if spec.get("booster") else None
+        cal = spec.get("calibration") or {}
+        self.calibration = Calibration(cal.get("x", []), cal.get("y", []))
+        self.top_features: list[str] = list(spec.get("importance", []))[:5]
+
+    def scores(self, rows: Sequence[Mapping[str, float]]) -> np.ndarray:
+        if self.booster is None or not rows:
+            return np.zeros(len(rows))
+        matrix = np.array([[row.get(name, 0.0) for name in self.features] for row in rows], dtype=float)
+        return np.asarray(self.booster.predict(matrix, num_threads=1), dtype=float)
+
+    def contributions(self, row: Mapping[str, float], top: int = 3) -> list[tuple[str, float]]:
+        """The features that pushed this candidate's score most (LightGBM's SHAP values)."""
+        if self.booster is None:
+            return []
+        matrix = np.array([[row.get(name, 0.0) for name in self.features]], dtype=float)
+        contrib = np.asarray(self.booster.predict(matrix, pred_contrib=True, num_threads=1))[0][:-1]
+        order = np.argsort(-np.abs(contrib))[:top]
+        return [(self.features[i], float(contrib[i])) for i in order]
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionModel:
+    version: str
+    fields: dict[str, FieldModel]
+    manifest: dict[str, Any]
+    calibrations: dict[str, Calibration]
+    """``<field>@invoice`` and ``<field>@receipt``: invoices and receipts are calibrated apart."""
+
+    def calibration(self, key: str, fm: FieldModel) -> Calibration:
+        """The calibration of ``<field>@<invoice|receipt>#<evidence>``, else of ``<field>@<kind>``."""
+        found = self.calibrations.get(key) or self.calibrations.get(key.split("#")[0])
+        return found if found is not None else fm.calibration
+
+
+def calibration_key(name: str, receipt: bool, evidence: str) -> str:
+    return f"{name}@{'receipt' if receipt else 'invoice'}#{evidence}"
+
+
+_LOCK = threading.Lock()
+
+
+@cache
+def load_model() -> DecisionModel | None:
+    """The shipped model, loaded once per process; None where the package carries none."""
+    with _LOCK:
+        try:
+            raw = resources.files("belegflow_ocr.recognition").joinpath("models", MODEL_FILE).read_text("utf-8")
+        except (FileNotFoundError, ModuleNotFoundError):
+            return None
+        return parse_model(json.loads(raw))
+
+
+def parse_model(data: Mapping[str, Any]) -> DecisionModel:
+    if data.get("format") != FORMAT:
+        raise ValueError(f"decision model: format {data.get('format')!r} is not {FORMAT!r}")
+    return DecisionModel(version=str(data.get("version", "")),
+                         fields={name: FieldModel(spec) for name, spec in data["fields"].items()},
+                         manifest=dict(data.get("manifest", {})),
+                         calibrations={name: Calibration(c.get("x", []), c.get("y", []))
+                                       for name, c in (data.get("calibrations") or {}).items()})  # fmt: skip
+
+
+# --- candidates and their scores ---------------------------------------------------------------------
+
+
+def candidate_rows(doc: Document) -> dict[str, tuple[list[Any], list[dict[str, float]]]]:
+    """Every ranked field's candidates and their features (training and reading share this)."""
+    amounts = amount_features(doc)
+    dates = date_features(doc)
+    out: dict[str, tuple[list[Any], list[dict[str, float]]]] = {
+        "net_amount": amounts, "tax_amount": amounts, "gross_amount": amounts,
+        "invoice_date": dates, "due_date": dates,
+    }  # fmt: skip
+    if doc.receipt:
+        out["supplier_name"] = name_features(doc)
+    return out
+
+
+def rank(model: FieldModel, cands: Sequence[Any], rows: Sequence[Mapping[str, float]]) -> list[Ranked]:
+    """Candidates by value, best first; a value printed several times counts by its best place."""
+    scores = model.scores(rows)
+    best: dict[object, Ranked] = {}
+    for i, (cand, score) in enumerate(zip(cands, scores, strict=True)):
+        value = abs(cand.value) if isinstance(cand.value, Decimal) else cand.value
+        key = value.casefold() if isinstance(value, str) else value
+        if key not in best or score > best[key].score:
+            best[key] = Ranked(value, float(score), cand.page, cand.bbox, i)
+    return sorted(best.values(), key=lambda r: -r.score)
+
+
+def _joint(ranked: dict[str, list[Ranked]]) -> dict[str, Ranked] | None:
+    """The best consistent net + tax = gross among the top candidates, where it is nearly as likely."""
+    names = ("net_amount", "tax_amount", "gross_amount")
+    if any(not ranked.get(n) for n in names):
+        return None
+    firsts = [ranked[n][0] for n in names]
+    values = [r.value for r in firsts]
+    if isinstance(values[0], Decimal) and isinstance(values[1], Decimal) and isinstance(values[2], Decimal) \
+            and abs(values[0] + values[1] - values[2]) <= CENT / 2:  # fmt: skip
+        return None
+    independent = math.prod(max(r.score, 1e-6) for r in firsts)
+    choice: tuple[float, tuple[Ranked, ...]] | None = None
+    for combo in product(*(ranked[n][:TOP_K] for n in names)):
+        n, t, g = (c.value for c in combo)
+        if not (isinstance(n, Decimal) and isinstance(t, Decimal) and isinstance(g, Decimal)):
+            continue
+        if abs(n + t - g) > CENT / 2 or g <= 0 or n == g:
+            continue
+        joint = math.prod(max(c.score, 1e-6) for c in combo)
+        if choice is None or joint > choice[0]:
+            choice = (joint, combo)
+    if choice is None or choice[0] < JOINT_SHARE * independent:
+        return None
+    return dict(zip(names, choice[1], strict=True))
+
+
+def _field(name: str, value: str | date | Decimal, confidence: float, page: int | None,
+           bbox: BBox | None) -> AmountFieldV1 | DateFieldV1 | TextFieldV1:
+    conf = round(min(1.0, max(0.0, confidence)), 3)
+    if isinstance(value, Decimal):
+        return AmountFieldV1(value=value, confidence=conf, page=page, bbox=bbox)
+    if isinstance(value, date):
+        return DateFieldV1(value=value, confidence=conf, page=page, bbox=bbox)
+    return TextFieldV1(value=str(value), confidence=conf, page=page, bbox=bbox)
+
+
+def _evidence(name: str, value: object, picks: Mapping[str, object], rules: InvoiceFieldsV1) -> str:
+    """What backs a value besides the model's score: the rules chose it too (``agree``), and for amounts the
+    three add up (``sum``). Each class is calibrated apart, so that a value backed by arithmetic and by the rules
+    earns its confidence on its own record."""
+    old = getattr(rules, name)
+    parts = []
+    if name in ("net_amount", "tax_amount", "gross_amount"):
+        n, t, g = (picks.get(k) for k in ("net_amount", "tax_amount", "gross_amount"))
+        if isinstance(n, Decimal) and isinstance(t, Decimal) and isinstance(g, Decimal) and \
+                abs(n + t - g) <= CENT / 2 and g != 0:  # fmt: skip
+            parts.append("sum")
+    if old is not None and old.value == value:
+        parts.append("agree")
+    return "+".join(parts) or "alone"
+
+
+def decide(doc: Document, log: ProtocolLog, model: DecisionModel | None = None, *,
+           trace: dict[str, str] | None = None) -> InvoiceFieldsV1:
+    """The fields as the learned decision reads them: ranked fields replaced, the others' confidence calibrated."""
+    model = model if model is not None else load_model()
+    fields = doc.heuristic
+    if model is None:
+        return fields
+    updates: dict[str, object] = {}
+    ranked: dict[str, list[Ranked]] = {}
+    why: dict[str, str] = {}
+    feature_rows: dict[str, Sequence[Mapping[str, float]]] = {}
+    for name, (cands, rows) in candidate_rows(doc).items():
+        fm = model.fields.get(name)
+        if fm is None or fm.booster is None or not cands:
+            continue
+        ranked[name] = rank(fm, cands, rows)
+        feature_rows[name] = rows
+    joint = _joint(ranked)
+    picks: dict[str, object] = {}
+    for name in ("net_amount", "tax_amount", "gross_amount"):
+        chosen = joint[name] if joint is not None else (ranked[name][0] if ranked.get(name) else None)
+        current = getattr(fields, name)
+        picks[name] = chosen.value if chosen is not None else (current.value if current is not None else None)
+    for name, options in ranked.items():
+        if not options:
+            continue
+        fm = model.fields[name]
+        pick = joint[name] if joint is not None and name in joint else options[0]
+        how = "consistent net + tax = gross among the top candidates" if joint is not None and name in joint \
+            else "ranked first"  # fmt: skip
+        key = calibration_key(name, doc.receipt, _evidence(name, pick.value, picks, fields))
+        confidence = model.calibration(key, fm)(pick.score)
+        if trace is not None:
+            trace[name] = key
+        rival = next((o for o in options if o.value != pick.value), None)
+        top = ", ".join(f"{f} {c:+.2f}" for f, c in fm.contributions(feature_rows[name][pick.row]))
+        why[name] = (f"{how} (score {pick.score:.2f}"
+                     + (f", next {rival.value} {rival.score:.2f}" if rival is not None else "")
+                     + f"; top features: {top})")
+        updates[name] = _field(name, pick.value, confidence, pick.page, pick.bbox)
+    for name in CALIBRATED:
+        if name in updates:
+            continue
+        current = getattr(fields, name)
+        fm = model.fields.get(f"{name}:rules")
+        if current is None or fm is None:
+            continue
+        key = calibration_key(f"{name}:rules", doc.receipt, "rules")
+        calibrated = model.calibration(key, fm)(current.confidence)
+        if trace is not None:
+            trace[name] = key
+        updates[name] = current.model_copy(update={"confidence": round(calibrated, 3)})
+    for name, new in updates.items():
+        old = getattr(fields, name)
+        assert isinstance(new, AmountFieldV1 | DateFieldV1 | TextFieldV1)
+        if old is None or old.value != new.value:
+            log.info(f"{name}: learned decision takes {new.value} over the rules' "
+                     f"{'nothing' if old is None else old.value} - {why.get(name, '')}; confidence {new.confidence:.2f}",
+                     field=name, value=new.value, confidence=f"{new.confidence:.2f}",
+                     reason=why.get(name, ""), model=model.version)  # fmt: skip
+        elif name in why:
+            log.info(f"{name}: learned decision agrees ({why[name]}); confidence {new.confidence:.2f}",
+                     field=name, confidence=f"{new.confidence:.2f}", model=model.version)  # fmt: skip
+    return fields.model_copy(update=updates)
+
+
+__all__ = ["DecisionModel", "calibration_key", "FieldModel", "candidate_rows", "decide", "load_model", "parse_model", "rank"]
