@@ -6,7 +6,8 @@ are calibrated by an isotonic fit on the other folds' predictions. So every figu
 the model never saw, neither in training nor in calibration.
 
     python -m bench.recognition.lofo                       # the figures, per family and overall
-    python -m bench.recognition.lofo --write-model FILE    # and the model trained on all families (make train-recognition)
+    python -m bench.recognition.lofo --write-model FILE    # and the model trained on all families
+                                                           # (make train-recognition)
 
 Printed per family and overall: key fields exact, silent errors (wrong at a confidence >= 0.9), expected
 calibration error, and the reliability table (confidence bucket -> share right).
@@ -28,11 +29,18 @@ from typing import Any
 
 import numpy as np
 
-from bench.recognition import families as F
 from belegflow_ocr.recognition.extraction import extract_fields
 from belegflow_ocr.recognition.features import Document
 from belegflow_ocr.recognition.model import ProtocolLog
-from belegflow_ocr.recognition.scorer import CALIBRATED, FORMAT, RANKED, DecisionModel, FieldModel, candidate_rows, decide
+from belegflow_ocr.recognition.scorer import (
+    CALIBRATED,
+    FORMAT,
+    RANKED,
+    DecisionModel,
+    candidate_rows,
+    decide,
+)
+from bench.recognition import families as F
 
 THRESHOLD = 0.9
 WILSON_Z = 2.0
@@ -102,7 +110,7 @@ def train(prepared: Sequence[Prepared], name: str, features: list[str]) -> Any:
     for p in prepared:
         if name not in p.rows or name not in p.doc.truth:
             continue  # a document whose truth does not state the field teaches nothing about it
-        cands, feats, labels = p.rows[name]
+        _, feats, labels = p.rows[name]
         xs += [[row.get(f, 0.0) for f in features] for row in feats]
         ys += labels
     if not ys or sum(ys) == 0:
@@ -111,8 +119,11 @@ def train(prepared: Sequence[Prepared], name: str, features: list[str]) -> Any:
     return lgb.train(PARAMS, data, num_boost_round=ROUNDS)
 
 
+Fit = dict[str, tuple[list[float], list[float]]]
+
+
 def build_model(prepared: Sequence[Prepared], features: dict[str, list[str]],
-                calibration: dict[str, tuple[list[float], list[float]]] | None = None) -> tuple[DecisionModel, dict[str, Any]]:  # fmt: skip
+                calibration: Fit | None = None) -> tuple[DecisionModel, dict[str, Any]]:
     specs: dict[str, Any] = {}
     for name in RANKED:
         booster = train(prepared, name, features[name])
@@ -163,7 +174,7 @@ def read(p: Prepared, model: DecisionModel) -> list[Outcome]:
 
 
 def isotonic(points: Sequence[tuple[float, bool]]) -> tuple[list[float], list[float]]:
-    from sklearn.isotonic import IsotonicRegression
+    from sklearn.isotonic import IsotonicRegression  # type: ignore[import-untyped]
 
     if len(points) < 5:
         return [0.0, 1.0], [0.0, 1.0]
@@ -261,7 +272,8 @@ def ece(points: Sequence[tuple[float, bool]], bins: int = 10) -> float:
         lo, hi = b / bins, (b + 1) / bins
         inside = [(c, r) for c, r in points if lo <= c < hi or (b == bins - 1 and c == 1.0)]
         if inside:
-            total += len(inside) * abs(sum(c for c, _ in inside) / len(inside) - sum(r for _, r in inside) / len(inside))
+            mean_conf = sum(c for c, _ in inside) / len(inside)
+            total += len(inside) * abs(mean_conf - sum(r for _, r in inside) / len(inside))
     return total / len(points)
 
 
@@ -343,7 +355,8 @@ def corpus_docs(train_set: Path | None) -> tuple[list[F.Doc], dict[str, str]]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--train-set", type=Path, default=F.ROOT / "out" / "train-set",
-                        help="generated development set (bench.recognition.sources --seed 1); absent: real layouts only")
+                        help="generated development set (bench.recognition.sources --seed 1); "
+                             "absent: real layouts only")
     parser.add_argument("--folds", type=int, default=FOLDS)
     parser.add_argument("--write-model", type=Path, help="train on every family and write the model file here")
     parser.add_argument("--json", type=Path, help="write the figures as JSON")
@@ -362,9 +375,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     by_shop = F.folds([p.doc for p in prepared if p.doc.kind == "receipt"], groups=args.folds)
     fold_of: dict[str, int] = {}
     for i, names in enumerate(by_family):
-        fold_of.update({n: i for n in names})
+        fold_of.update(dict.fromkeys(names, i))
     for i, names in enumerate(by_shop):
-        fold_of.update({n: i for n in names})
+        fold_of.update(dict.fromkeys(names, i))
     per_fold: dict[int, list[Outcome]] = defaultdict(list)
     folds = sorted(set(fold_of.values()))
     for k in folds:
@@ -398,7 +411,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         manifest = {
             "trained_on": sorted({f"{groups[p.doc.id]}: {p.doc.family}" for p in prepared}),
             "documents": len(prepared),
-            "sources": {name: sum(1 for p in prepared if groups[p.doc.id] == name) for name in sorted(set(groups.values()))},
+            "sources": {name: sum(1 for p in prepared if groups[p.doc.id] == name)
+                        for name in sorted(set(groups.values()))},
             "corpus_manifest_sha256": hashlib.sha256((F.REAL_LAYOUTS / "MANIFEST.sha256").read_bytes()).hexdigest(),
             "params": PARAMS, "rounds": ROUNDS, "folds": args.folds,
             "lofo": {k: {m: v for m, v in s.items() if m != "reliability"} for k, s in summary.items() if k != "all"},

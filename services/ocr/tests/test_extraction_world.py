@@ -23,6 +23,9 @@ from samples.wordpages import (
 
 TILL = [PageInfo(1, 227.0, 480.0)]
 THRESHOLD = 0.9  # matching's touchless threshold
+CONFIRMED = 0.8
+"""An amount the sums confirm, on a layout the decision never saw: calibrated on real layouts, where such an
+amount is right about nine in ten times, it stays just under the touchless threshold until its layout is learned."""
 VAT = vat_id_de("11865432")
 BUYER_VAT = vat_id_de("21445566")
 IBAN = iban_de("20050550", "1234567890")
@@ -83,7 +86,7 @@ def test_a_longer_label_is_another_label_and_the_real_total_wins() -> None:
     assert value(fields, "gross_amount") == Decimal("1190.00")
     assert value(fields, "net_amount") == Decimal("1000.00")
     assert value(fields, "tax_amount") == Decimal("190.00")
-    assert confidence(fields, "gross_amount") >= THRESHOLD
+    assert confidence(fields, "gross_amount") >= CONFIRMED
     why = next(e.message for e in log.entries if e.data.get("check") == "sum" and e.data.get("ok") == "True")
     assert "'Bruttosumme'" in why
     assert "1000.00" in why
@@ -179,7 +182,7 @@ def test_prepaid_amounts_and_the_amount_payable() -> None:
     fields, _, _ = extract(words)
     # THEN gross is the invoice's total, not what is left to pay
     assert value(fields, "gross_amount") == Decimal("1190.00")
-    assert confidence(fields, "gross_amount") >= THRESHOLD
+    assert confidence(fields, "gross_amount") >= CONFIRMED
 
 
 def test_the_amount_payable_stands_in_for_a_gross_not_printed() -> None:
@@ -198,7 +201,7 @@ def test_several_tax_rates_add_up_to_the_tax() -> None:
     fields, _, log = extract(words)
     assert value(fields, "tax_amount") == Decimal("26.00")
     assert value(fields, "gross_amount") == Decimal("226.00")
-    assert confidence(fields, "tax_amount") >= THRESHOLD
+    assert confidence(fields, "tax_amount") >= CONFIRMED
     assert any("7 % + 19 %" in e.message for e in log.entries)
 
 

@@ -63,6 +63,8 @@ _KEYWORDS: tuple[tuple[str, str], ...] = (
     ("customer", r"customer|kunde|client|cliente|klant|buyer|debitor|account|konto"),
     ("card", r"card|visa|master|karte|carte|debit|credit|ec\b|girocard|amex"),
     ("charge", r"charge|zuschlag|frais|fee|geb[üu]hr|fracht|freight|porto|shipping"),
+    ("carry", r"[üu]bertrag|carried forward|brought forward|carry ?-?over|[àa] reporter|report\b|transport\b|"
+              r"riporto|suma y sigue|zwischensaldo"),
     ("time", r"\d{1,2}:\d{2}"),
     ("page", r"page|seite|pag|blatt"),
     ("print", r"print|druck|impression|issued|erstellt|created"),
@@ -245,22 +247,22 @@ def amount_features(doc: Document) -> tuple[list[Found], list[dict[str, float]]]
             "eq_sum_of_two": float(_sum_of_two(v, small)),
             "eq_part_of_sum": float(any(v + t in present for t in small if t and t != v and t < v)),
             "eq_tax_of": float(v > 0 and any(abs((n * r / 100).quantize(CENT) - v) <= CENT
-                                             for n in small if n > v for r in _RATES)),  # fmt: skip
+                                             for n in small if n > v for r in _RATES)),
             "eq_net_of": float(v > 0 and any(abs((v * r / 100).quantize(CENT) - t) <= CENT
-                                             for t in small if 0 < t < v for r in _RATES)),  # fmt: skip
+                                             for t in small if 0 < t < v for r in _RATES)),
             "eq_tax_included": float(v > 0 and any(abs((g * r / (100 + r)).quantize(CENT) - v) <= CENT
-                                                   for g in small if g > v for r in _RATES)),  # fmt: skip
+                                                   for g in small if g > v for r in _RATES)),
             "eq_gross_including": float(v > 0 and any(abs((v * r / (100 + r)).quantize(CENT) - t) <= CENT
-                                                      for t in small if 0 < t < v for r in _RATES)),  # fmt: skip
+                                                      for t in small if 0 < t < v for r in _RATES)),
             "eq_line_sum": float(line_sum is not None and abs(line_sum) == v),
             "above_line_sum": float(line_sum is not None and v > abs(line_sum)),
             "lines": float(len(line_amounts)),
             "eq_round_05": float(_rounded(v)),
             # a cash total rounded to 5 cents beside the exact one (14.18 -> 14.20): which is which
             "eq_rounded_of": float(_rounded(v) and any(0 < abs(u - v) < Decimal("0.05") and not _rounded(u)
-                                                       for u in small)),  # fmt: skip
+                                                       for u in small)),
             "eq_unrounded_of": float(not _rounded(v) and any(0 < abs(u - v) < Decimal("0.05") and _rounded(u)
-                                                             for u in small)),  # fmt: skip
+                                                             for u in small)),
             "virtual": 0.0,
         })
         for name, got in heur.items():

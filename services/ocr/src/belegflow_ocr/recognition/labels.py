@@ -226,9 +226,11 @@ _LEXICON: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
         # the invoice a correction or credit note refers to (EN 16931 BG-3), and the start and end of a period
         r"Date (?:de (?:la )?)?facture (?:associ[ée]e|d'origine|initiale|pr[ée]c[ée]dente|rectifi[ée]e)",
         r"(?:Original|Preceding|Referenced|Corrected) invoice date", r"Datum der (?:Ursprungs|Original)rechnung",
-        r"(?:Urspr[üu]ngliches|Original) ?-? ?Rechnungsdatum", r"Date (?:de )?(?:d[ée]but|fin)(?: de)? (?:prestation|p[ée]riode)",
+        r"(?:Urspr[üu]ngliches|Original) ?-? ?Rechnungsdatum",
+        r"Date (?:de )?(?:d[ée]but|fin)(?: de)? (?:prestation|p[ée]riode)",
         r"(?:Period|Service) (?:start|end)(?: date)?", r"(?:Start|End) date", r"Leistungs ?-? ?(?:beginn|ende)",
-        r"(?:Beginn|Ende) (?:des )?(?:Leistungs|Abrechnungs)?zeitraums?", r"Fecha (?:de )?factura (?:original|rectificada)",
+        r"(?:Beginn|Ende) (?:des )?(?:Leistungs|Abrechnungs)?zeitraums?",
+        r"Fecha (?:de )?factura (?:original|rectificada)",
         r"Data (?:della )?fattura (?:originale|di riferimento)",
     )),
     ("other", 1.0, False, (
@@ -236,7 +238,8 @@ _LEXICON: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
         r"N[°ºo]\.? ?(?:de (?:la )?)?facture (?:associ[ée]e|d'origine|initiale|pr[ée]c[ée]dente|rectifi[ée]e)",
         r"(?:Original|Preceding|Referenced|Corrected) invoice (?:no\.?|number|#)",
         r"(?:Urspr[üu]ngliche|Original) ?-? ?Rechnungs ?-? ?(?:nummer|nr\.?)", r"Bezug auf Rechnung(?: Nr\.?)?",
-        r"Factura (?:original|rectificada) (?:n[°º.]?|núm\.?|número)", r"Fattura (?:originale|di riferimento) (?:n\.?|nr\.?)",
+        r"Factura (?:original|rectificada) (?:n[°º.]?|núm\.?|número)",
+        r"Fattura (?:originale|di riferimento) (?:n\.?|nr\.?)",
     )),
 )
 

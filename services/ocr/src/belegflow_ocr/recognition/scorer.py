@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from functools import cache
@@ -27,18 +28,22 @@ from typing import Any
 import numpy as np
 
 from belegflow_contracts.messages import AmountFieldV1, DateFieldV1, InvoiceFieldsV1, TextFieldV1
+from belegflow_ocr.recognition.cleanup import clean_text
 from belegflow_ocr.recognition.features import Document, amount_features, date_features, name_features
 from belegflow_ocr.recognition.model import BBox, ProtocolLog
 
 MODEL_FILE = "decision-v1.json"
 FORMAT = "belegflow-decision/1"
 RANKED = ("net_amount", "tax_amount", "gross_amount", "invoice_date", "due_date", "supplier_name")
-CALIBRATED = ("invoice_number", "supplier_iban", "supplier_vat_id", "supplier_name")
+CALIBRATED = ("invoice_number", "supplier_iban", "supplier_vat_id")
 TOP_K = 3
 JOINT_SHARE = 0.25
 """A consistent net + tax = gross is taken over the amounts ranked first when its joint likelihood is at least
 this share of theirs."""
 CENT = Decimal("0.01")
+ABSTAIN_BELOW = 0.5
+"""A field the rules found nothing for is filled by the model only where it is at least this sure: a confident
+wrong value is worse than none."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +217,15 @@ def _evidence(name: str, value: object, picks: Mapping[str, object], rules: Invo
     return "+".join(parts) or "alone"
 
 
+def _adds_up(triple: Sequence[object]) -> bool:
+    n, t, g = (x.value if isinstance(x, AmountFieldV1) else None for x in triple)
+    return n is not None and t is not None and g is not None and g != 0 and abs(n + t - g) <= CENT / 2
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[^0-9a-z]+", "", text.casefold())
+
+
 def decide(doc: Document, log: ProtocolLog, model: DecisionModel | None = None, *,
            trace: dict[str, str] | None = None) -> InvoiceFieldsV1:
     """The fields as the learned decision reads them: ranked fields replaced, the others' confidence calibrated."""
@@ -231,6 +245,7 @@ def decide(doc: Document, log: ProtocolLog, model: DecisionModel | None = None, 
         feature_rows[name] = rows
     joint = _joint(ranked)
     picks: dict[str, object] = {}
+    places: dict[str, tuple[int, BBox]] = {}
     for name in ("net_amount", "tax_amount", "gross_amount"):
         chosen = joint[name] if joint is not None else (ranked[name][0] if ranked.get(name) else None)
         current = getattr(fields, name)
@@ -239,7 +254,13 @@ def decide(doc: Document, log: ProtocolLog, model: DecisionModel | None = None, 
         if not options:
             continue
         fm = model.fields[name]
+        if name == "due_date" and "invoice_date" in places:
+            # one printed date is never both the date of issue and the due date
+            options = [o for o in options if (o.page, o.bbox) != places["invoice_date"]]
+            if not options:
+                continue
         pick = joint[name] if joint is not None and name in joint else options[0]
+        places[name] = (pick.page, pick.bbox)
         how = "consistent net + tax = gross among the top candidates" if joint is not None and name in joint \
             else "ranked first"  # fmt: skip
         key = calibration_key(name, doc.receipt, _evidence(name, pick.value, picks, fields))
@@ -247,11 +268,27 @@ def decide(doc: Document, log: ProtocolLog, model: DecisionModel | None = None, 
         if trace is not None:
             trace[name] = key
         rival = next((o for o in options if o.value != pick.value), None)
+        current = getattr(fields, name)
+        if current is None and confidence < ABSTAIN_BELOW:
+            why[name] = f"nothing: the rules found none and the best candidate {pick.value} is unsure"
+            continue
+        if name == "supplier_name" and isinstance(pick.value, str):
+            # the rules' spelling of the same name (OCR's glued words split, case set right), else cleaned
+            same = current is not None and _squash(str(current.value)) == _squash(pick.value)
+            pick = replace(pick, value=str(current.value) if same and current is not None
+                           else clean_text(pick.value, name=True))  # fmt: skip
         top = ", ".join(f"{f} {c:+.2f}" for f, c in fm.contributions(feature_rows[name][pick.row]))
         why[name] = (f"{how} (score {pick.score:.2f}"
                      + (f", next {rival.value} {rival.score:.2f}" if rival is not None else "")
                      + f"; top features: {top})")
         updates[name] = _field(name, pick.value, confidence, pick.page, pick.bbox)
+    # Net, tax and gross that add up stand or fall together: each is as sure as the best of them.
+    triple = [updates.get(n) for n in ("net_amount", "tax_amount", "gross_amount")]
+    if _adds_up(triple):
+        best = max(t.confidence for t in triple if isinstance(t, AmountFieldV1))
+        for n, t in zip(("net_amount", "tax_amount", "gross_amount"), triple, strict=True):
+            if isinstance(t, AmountFieldV1) and t.confidence < best:
+                updates[n] = t.model_copy(update={"confidence": best})
     for name in CALIBRATED:
         if name in updates:
             continue
@@ -268,8 +305,9 @@ def decide(doc: Document, log: ProtocolLog, model: DecisionModel | None = None, 
         old = getattr(fields, name)
         assert isinstance(new, AmountFieldV1 | DateFieldV1 | TextFieldV1)
         if old is None or old.value != new.value:
-            log.info(f"{name}: learned decision takes {new.value} over the rules' "
-                     f"{'nothing' if old is None else old.value} - {why.get(name, '')}; confidence {new.confidence:.2f}",
+            before = "nothing" if old is None else old.value
+            log.info(f"{name}: learned decision takes {new.value} over the rules' {before} - "
+                     f"{why.get(name, '')}; confidence {new.confidence:.2f}",
                      field=name, value=new.value, confidence=f"{new.confidence:.2f}",
                      reason=why.get(name, ""), model=model.version)  # fmt: skip
         elif name in why:
@@ -278,4 +316,5 @@ def decide(doc: Document, log: ProtocolLog, model: DecisionModel | None = None, 
     return fields.model_copy(update=updates)
 
 
-__all__ = ["DecisionModel", "calibration_key", "FieldModel", "candidate_rows", "decide", "load_model", "parse_model", "rank"]
+__all__ = ["DecisionModel", "FieldModel", "calibration_key", "candidate_rows", "decide", "load_model",
+           "parse_model", "rank"]

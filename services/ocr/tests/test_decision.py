@@ -1,0 +1,186 @@
+"""The learned decision: the shipped model, its calibration, the candidates' features on real layouts, and the
+failures the rules made on layouts nobody here wrote."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from belegflow_ocr.recognition.extraction import extract_fields
+from belegflow_ocr.recognition.features import Document, amount_features, date_features
+from belegflow_ocr.recognition.model import PageInfo, ProtocolLog
+from belegflow_ocr.recognition.pdftext import PdfTextReader
+from belegflow_ocr.recognition.scorer import FORMAT, MODEL_FILE, load_model, parse_model
+from samples.wordpages import A4, centred, extract, page, value
+
+REAL = Path(__file__).resolve().parents[3].parent / "shared" / "corpora" / "real-layouts" / "invoices"
+needs_real = pytest.mark.skipif(not REAL.is_dir(), reason="../shared/corpora/real-layouts is not beside the checkout")
+RECEIPT = [PageInfo(1, 227.0, 600.0)]
+
+
+def _raw_model() -> dict[str, object]:
+    text = resources.files("belegflow_ocr.recognition").joinpath("models", MODEL_FILE).read_text("utf-8")
+    data = json.loads(text)
+    assert isinstance(data, dict)
+    return data
+
+
+def _document(path: Path) -> Document:
+    with PdfTextReader() as reader:
+        rec = reader.read(path.read_bytes(), filename=path.name)
+    seen: list[Document] = []
+    extract_fields(rec.words, rec.pages, ProtocolLog(), learned=False, observe=seen.append)
+    return seen[0]
+
+
+# --- the model the package ships --------------------------------------------------------------------------
+
+
+def test_the_shipped_model_loads_and_ranks_every_amount_date_and_receipt_merchant() -> None:
+    model = load_model()
+    assert model is not None
+    assert model.version.startswith("decision-v1-")
+    for name in ("net_amount", "tax_amount", "gross_amount", "invoice_date", "due_date", "supplier_name"):
+        assert model.fields[name].booster is not None, name
+
+
+def test_every_calibration_is_monotone_and_a_probability() -> None:
+    model = load_model()
+    assert model is not None
+    assert model.calibrations, "the model carries no calibration"
+    for name, cal in model.calibrations.items():
+        assert np.all(np.diff(cal.xs) >= 0), name
+        assert np.all(np.diff(cal.ys) >= -1e-9), f"{name}: a higher score must never mean a lower confidence"
+        assert cal.ys.min() >= 0.0, name
+        assert cal.ys.max() <= 1.0, name
+        # a probability from the fit: a score outside the fitted range keeps the end values
+        assert cal(-5.0) == pytest.approx(float(cal.ys[0]))
+        assert cal(5.0) == pytest.approx(float(cal.ys[-1]))
+
+
+def test_the_manifest_names_only_development_data() -> None:
+    manifest = _raw_model()["manifest"]
+    assert isinstance(manifest, dict)
+    trained_on = " ".join(manifest["trained_on"]).casefold()
+    assert "real-layouts" in trained_on
+    assert "gen:" in trained_on
+    for held_out in ("mustang", "invoice2data", "peppol", "ferd", "zugferd-corpus", "sroie-test"):
+        assert held_out not in trained_on
+
+
+def test_a_model_of_another_format_is_refused_with_a_clear_message() -> None:
+    with pytest.raises(ValueError, match="format"):
+        parse_model({"format": "something-else/9", "fields": {}})
+    assert _raw_model()["format"] == FORMAT
+
+
+# --- features on real layouts ------------------------------------------------------------------------------
+
+
+@needs_real
+def test_a_totals_row_under_its_headers_with_footer_text_between_knows_its_header() -> None:
+    # GIVEN the FNFE template: "TOTAL HT | TOTAL TVA | TOTAL TTC" and, three lines lower, "100,00 | 8,00 | 108,00"
+    doc = _document(REAL / "FacturX-NET_FacturXDotNet" / "Facture_F20220024_EN16931.pdf")
+    found, rows = amount_features(doc)
+    by_value = {(f.value, f.line.index): row for f, row in zip(found, rows, strict=True)}
+    net = [row for (v, _), row in by_value.items() if v == Decimal("100.00") and row["above_net_amount"] == 1.0]
+    gross = [row for (v, _), row in by_value.items() if v == Decimal("108.00") and row["above_gross_amount"] == 1.0]
+    # THEN the header over each value is found, and the sums between the amounts are seen
+    assert net
+    assert gross
+    assert gross[0]["eq_sum_of_two"] == 1.0
+    assert net[0]["eq_part_of_sum"] == 1.0
+
+
+@needs_real
+def test_a_referenced_invoices_date_and_a_period_start_are_not_the_date_of_issue() -> None:
+    # GIVEN an invoice that prints "Date : 31/01/2022" at the top and, lower, the date of the invoice it refers to
+    # and the start of the service period, both the first of the month
+    doc = _document(REAL / "FacturX-NET_FacturXDotNet" / "Facture_F20220023_EXTENDED.pdf")
+    found, rows = date_features(doc)
+    firsts = [row for f, row in zip(found, rows, strict=True) if f.value == date(2022, 1, 1)]
+    # THEN those are labelled as other dates (the lexicon), and the learned decision reads the date of issue
+    assert firsts
+    assert not any(row["left_invoice_date"] or row["same_cell_invoice_date"] for row in firsts)
+    assert any(row["left_other_date"] or row["same_cell_other_date"] for row in firsts)
+    with PdfTextReader() as reader:
+        path = REAL / "FacturX-NET_FacturXDotNet" / "Facture_F20220023_EXTENDED.pdf"
+        rec = reader.read(path.read_bytes(), filename=path.name)
+    assert rec.fields.invoice_date is not None
+    assert rec.fields.invoice_date.value == date(2022, 1, 31)
+
+
+# --- the failures of the rules, on pages made here ---------------------------------------------------------
+
+
+def _receipt(*rows: str, top: float = 40.0) -> list:  # type: ignore[type-arg]
+    return page(*((15.0, top + 14 * i, text) for i, text in enumerate(rows)), size=8.0)
+
+
+def test_a_cash_total_rounded_to_five_cents_is_the_total() -> None:
+    # GIVEN a till receipt that prints the exact sum and, below it, the total rounded for cash
+    words = page(centred(30, "KEDAI MAJU JAYA SDN BHD", 11, mid=113.5),
+                 (15, 60, "Date: 12/03/2018"),
+                 (15, 90, "ITEM A 1 x 9.08"), (170, 90, "9.08"),
+                 (15, 104, "ITEM B 1 x 5.10"), (170, 104, "5.10"),
+                 (15, 130, "TOTAL"), (170, 130, "14.18"),
+                 (15, 144, "ROUNDING ADJ"), (170, 144, "0.02"),
+                 (15, 158, "TOTAL ROUNDED"), (170, 158, "14.20"),
+                 (15, 172, "CASH"), (170, 172, "20.00"),
+                 (15, 186, "CHANGE"), (170, 186, "5.80"), size=8.0)  # fmt: skip
+    fields, _, _ = extract(words, RECEIPT)
+    assert value(fields, "gross_amount") == Decimal("14.20")
+
+
+def test_a_two_digit_year_is_this_century() -> None:
+    words = page(centred(30, "ROTI BAKERY ENTERPRISE", 11, mid=113.5),
+                 (15, 60, "20/06/18 13:05"), (15, 90, "TOTAL"), (170, 90, "7.50"), size=8.0)  # fmt: skip
+    fields, _, _ = extract(words, RECEIPT)
+    assert value(fields, "invoice_date") == date(2018, 6, 20)
+
+
+def test_a_heading_line_is_not_the_merchant() -> None:
+    # GIVEN a receipt whose first line is the shop's opening hours, the shop's name below it
+    words = page((40, 20, "SHOPPING HOURS 10AM - 10PM"),
+                 centred(40, "SUNRISE MART SDN BHD", 11, mid=113.5),
+                 (40, 56, "(123456-X)"), (30, 70, "NO 5, JALAN BUNGA 3, 81100 JOHOR"),
+                 (15, 100, "Date: 05/04/2018"), (15, 130, "TOTAL"), (170, 130, "12.30"), size=8.0)  # fmt: skip
+    fields, _, _ = extract(words, RECEIPT)
+    name = value(fields, "supplier_name")
+    assert isinstance(name, str)
+    assert "SUNRISE MART" in name.upper()
+    assert "HOURS" not in name.upper()
+
+
+def test_amounts_that_do_not_add_up_are_never_sure() -> None:
+    # GIVEN totals whose printed net, tax and gross contradict each other
+    words = page((57, 60, "Rechnung Nr. 2024-117"), (57, 74, "Datum: 12.03.2024"),
+                 (57, 500, "Nettobetrag"), (450, 500, "1.000,00"), (57, 514, "MwSt 19 %"), (450, 514, "190,00"),
+                 (57, 528, "Gesamtbetrag"), (450, 528, "1.250,00"))  # fmt: skip
+    fields, _, _ = extract(words, A4)
+    for name in ("net_amount", "tax_amount", "gross_amount"):
+        field = getattr(fields, name)
+        assert field is None or field.confidence < 0.9, name
+
+
+def test_the_protocol_says_why_the_learned_decision_chose_with_its_top_features() -> None:
+    words = page((57, 60, "Rechnung Nr. 2024-117"), (57, 74, "Datum: 12.03.2024"),
+                 (57, 500, "Nettobetrag"), (450, 500, "1.000,00"), (57, 514, "MwSt 19 %"), (450, 514, "190,00"),
+                 (57, 528, "Gesamtbetrag"), (450, 528, "1.190,00"))  # fmt: skip
+    fields, _, log = extract(words, A4)
+    assert value(fields, "gross_amount") == Decimal("1190.00")
+    messages = [e.message for e in log.entries if e.data.get("field") == "gross_amount"]
+    assert any("learned decision" in m and "top features" in m for m in messages), messages
+
+
+def test_without_a_model_the_rules_answer() -> None:
+    words = page((57, 60, "Rechnung Nr. 2024-117"), (57, 500, "Gesamtbetrag"), (450, 500, "1.190,00"))
+    fields, _ = extract_fields(words, A4, ProtocolLog(), learned=False)
+    assert fields.gross_amount is not None
+    assert fields.gross_amount.value == Decimal("1190.00")
