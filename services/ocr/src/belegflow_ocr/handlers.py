@@ -212,7 +212,8 @@ async def _apply_learning(rt: Runtime, event: IngestedV1, product: dict[str, obj
         templates = await store.templates_for_keys(conn, event.tenant, keys)
         if not layouts and not templates:
             return product
-        applied = learning.apply(fields, words, domain.pages_of(product), layouts, said)
+        shared = await store.shared_keys(conn, event.tenant, keys)
+        applied = learning.apply(fields, words, domain.pages_of(product), layouts, said, shared=shared)
         if applied.layout is not None:
             await store.update_counters(conn, applied.layout)
             before = next(lay for lay in layouts if lay.layout_id == applied.layout.layout_id)
@@ -253,15 +254,21 @@ async def on_decision(event: DecisionV1, msg: NatsMessage, rt: RuntimeDep) -> No
             return []
         product, _ = stored
         supplier = event.supplier
+        printed = (event.invoice.supplier_iban, event.invoice.supplier_vat_id)
+        # keyed by the supplier matching identified: its master data's IDs, never a printed one alone
+        keys, key_notes = learning.teaching_keys(printed, (supplier.iban, supplier.vat_id))
+        seen = keys | learning.supplier_keys(*printed)
+        await store.add_key_owners(conn, event.tenant, seen, supplier.supplier_number)
         teaching = learning.Teaching(
             tenant=event.tenant, document_id=str(event.document_id), invoice=event.invoice,
-            supplier_number=supplier.supplier_number, supplier_name=supplier.name,
-            keys=learning.supplier_keys(event.invoice.supplier_iban, event.invoice.supplier_vat_id, supplier.iban,
-                                        supplier.vat_id),
+            supplier_number=supplier.supplier_number, supplier_name=supplier.name, keys=keys,
             approved_by=event.by, at=event.at,
             corrected=await store.corrections(conn, event.document_id, event.revision))
         known = await store.layouts_of_supplier(conn, event.tenant, supplier.supplier_number)
-        layout, notes = learning.learn(teaching, domain.words_of(product), domain.pages_of(product), known)
+        shared = await store.shared_keys(conn, event.tenant, seen)
+        layout, notes = learning.learn(teaching, domain.words_of(product), domain.pages_of(product), known,
+                                       shared=shared)
+        notes = [*key_notes, *notes]
         if layout is None:
             log.info("nothing learned", notes=notes)
             return []

@@ -4,16 +4,30 @@ A clerk's approval confirms every value of the invoice; the ones the clerk corre
 learnable field (``learned.KINDS``) a rule records where the right value stands on that supplier's layout. The
 next document whose supplier keys (IBAN, VAT ID as printed) and layout match reads the field by the rule first.
 A rule never touches the supplier's name, IBAN or VAT ID: how matching identified the supplier stays its own.
-A rule whose value fails the sums or the dates is demoted (not used again until a clerk teaches it anew).
+
+Learning must never make a reading worse:
+
+- a rule's anchor keeps only the label's stable words (never the taught document's own values), and a label
+  the lexicon names as another field's (a delivery date's, a prepayment's) is never an anchor of the field;
+- two fields are never learned from one label: where two fields' values stand in the same box, neither is
+  learned from it;
+- a rule is stored only where it reads the approved value back on the taught document, and a rule stored
+  before that reads another value there is demoted;
+- a learned value that breaks net + tax = gross or puts the dates out of order, where the base reading holds,
+  is not taken and its rule is demoted; a rule taught by confirming the base reading never overrides a
+  confident base reading that differs;
+- layouts are keyed only by valid IBANs and VAT IDs that belong to the supplier matching identified (its
+  master data's), and an ID seen with several suppliers is no key.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import combinations
 from typing import TYPE_CHECKING
 
 from belegflow_contracts.messages import (
@@ -24,7 +38,23 @@ from belegflow_contracts.messages import (
     LineTemplateV1,
     TextFieldV1,
 )
-from belegflow_ocr.recognition.learned import KINDS, FieldRule, Layout, layout_of, learn_rule, read_rules, similarity
+from belegflow_contracts.types import iban_checksum_ok, vat_id_problem
+from belegflow_ocr.recognition.learned import (
+    KINDS,
+    Candidate,
+    FieldRule,
+    Layout,
+    Read,
+    label_kind,
+    label_kinds,
+    layout_of,
+    learn_candidates,
+    lines_of,
+    read_rules,
+    similarity,
+    stable,
+)
+from belegflow_ocr.recognition.parsing import find_dates
 from belegflow_ocr.recognition.templates import read_lines
 
 if TYPE_CHECKING:
@@ -40,11 +70,49 @@ instead of below it): still above the threshold, because its label, kind and for
 dates are checked as for every learned value."""
 SAME_LAYOUT = 0.6
 """Share of shared words from which two documents of one supplier count as one layout."""
+STRONG_BASE = 0.9
+"""A base reading at this confidence or more is strongly supported: a rule taught by confirming the base
+reading (not by a correction) never overrides it with another value."""
+
+
+def _compact(value: str) -> str:
+    return re.sub(r"[\s-]+", "", value).upper()
+
+
+def valid_key(value: str | None) -> str | None:
+    """An IBAN (check digits, country length) or VAT ID (format, check digits where its scheme has them) as a
+    layout key (compact, capitals), or ``None`` where it is neither."""
+    if not value or not value.strip():
+        return None
+    key = _compact(value)
+    if iban_checksum_ok(key) or vat_id_problem(key) is None:
+        return key
+    return None
 
 
 def supplier_keys(*values: str | None) -> frozenset[str]:
-    """IBANs and VAT IDs as compared: spaces dropped, capitals."""
-    return frozenset(re.sub(r"\s+", "", v).upper() for v in values if v and v.strip())
+    """The valid IBANs and VAT IDs of ``values`` as compared: spaces dropped, capitals; an invalid one is none."""
+    return frozenset(k for k in (valid_key(v) for v in values) if k is not None)
+
+
+def teaching_keys(printed: Iterable[str | None], master: Iterable[str | None]) -> tuple[frozenset[str], list[str]]:
+    """The keys an approval files the layout under, and why printed ones are not.
+
+    ``printed``: the IBAN and VAT ID as the invoice prints them; ``master``: those of the supplier that matching
+    identified, from master data. Where master data has keys, only they are keys (a printed ID that is not the
+    supplier's, a factoring company's IBAN say, is not); else the printed ones that are valid.
+    """
+    notes = []
+    own = supplier_keys(*master)
+    for value in printed:
+        if not value or not value.strip():
+            continue
+        key = valid_key(value)
+        if key is None:
+            notes.append(f"key {_compact(value)}: not a valid IBAN or VAT ID - no key")
+        elif own and key not in own:
+            notes.append(f"key {key}: not the supplier's in master data - no key")
+    return (own or supplier_keys(*printed)), notes
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,12 +186,69 @@ def best_layout(layouts: Iterable[LearnedLayout], tokens: frozenset[str]) -> tup
     return (layout if score >= SAME_LAYOUT else None), score
 
 
+def _own_values(invoice: InvoiceV1) -> list[str]:
+    """The taught document's own values as text: no anchor keeps them."""
+    values = [invoice.invoice_number, invoice.supplier_iban, invoice.supplier_vat_id]
+    return [v for v in values if v]
+
+
+def _one_label_each(picks: Mapping[str, Sequence[Candidate]], notes: list[str]) -> dict[str, Candidate]:
+    """Each field's best candidate such that no two fields are read from one value box (nor from one label cell
+    in one direction but below it): where two would be, neither is learned from that place and the next best
+    are tried."""
+    barred: set[tuple[object, ...]] = set()
+    while True:
+        chosen: dict[str, Candidate] = {}
+        for name, cands in picks.items():
+            for cand in cands:
+                if not {_box_key(cand), _place_key(cand)} & barred:
+                    chosen[name] = cand
+                    break
+        clashes: dict[tuple[object, ...], list[str]] = {}
+        for name, cand in chosen.items():
+            clashes.setdefault(_box_key(cand), []).append(name)
+            if cand.rule.relation != "below":
+                clashes.setdefault(_place_key(cand), []).append(name)
+        bad = {key: names for key, names in clashes.items() if len(names) > 1}
+        if not bad:
+            return chosen
+        for key, names in bad.items():
+            barred.add(key)
+            label = chosen[names[0]].label
+            notes.append(f"{' and '.join(sorted(set(names)))}: the same label '{label}' leads to both (one value "
+                         "box) - neither is learned from it")
+
+
+def _box_key(cand: Candidate) -> tuple[object, ...]:
+    return ("box", cand.box[0], *(round(v, 1) for v in cand.box[1]))
+
+
+def _place_key(cand: Candidate) -> tuple[object, ...]:
+    return ("label", *cand.place, cand.rule.kind)
+
+
+def _ambiguous_date(name: str, cands: Sequence[Candidate]) -> tuple[list[Candidate], str | None]:
+    """A date printed under two labels (a delivery date on the day of issue) tells not which is the field's:
+    where the lexicon names one of them as the field's, that one; else none is learned from this document."""
+    labels = list(dict.fromkeys(stable(c.label) for c in cands))
+    if len(labels) < 2:
+        return list(cands), None
+    named = [c for c in cands if c.label_kind == name]
+    if named and len({stable(c.label) for c in named}) == 1:
+        return named, None
+    return [], (f"the same date stands under {len(labels)} labels ({', '.join(repr(x) for x in labels)}): which "
+                "one names it is not known from this document - not learned")
+
+
 def learn(teaching: Teaching, words: Sequence[Word], pages: Sequence[PageInfo],
-          known: Sequence[LearnedLayout]) -> tuple[LearnedLayout | None, list[str]]:
+          known: Sequence[LearnedLayout], *, shared: frozenset[str] = frozenset()
+          ) -> tuple[LearnedLayout | None, list[str]]:
     """The layout memory after this approval (a new layout has no id yet), and what was learned, in words.
 
-    ``known`` are the supplier's layouts of this tenant. A field whose right value no stable anchor leads to is
-    not learned (it says so); a field already known by the same rule counts as confirmed again.
+    ``known`` are the supplier's layouts of this tenant; ``shared`` the keys seen with several suppliers (no
+    key). A field whose right value no stable anchor leads to is not learned (it says so); a field already
+    known by the same label counts as confirmed again; a rule known before that reads another value on this
+    approved document is demoted.
     """
     if not words:
         return None, ["nothing learned: the document has no positioned words (an e-invoice reads itself)"]
@@ -132,32 +257,66 @@ def learn(teaching: Teaching, words: Sequence[Word], pages: Sequence[PageInfo],
     existing, _ = best_layout(mine, seen.tokens)
     fields = dict(existing.fields) if existing else {}
     notes: list[str] = []
-    for name in KINDS:
+    own = _own_values(teaching.invoice)
+    truth: dict[str, object] = {}
+    picks: dict[str, list[Candidate]] = {}
+    for name, kind in KINDS.items():
         value = getattr(teaching.invoice, name, None)
         if value is None:
             continue
+        truth[name] = abs(value) if kind == "amount" and isinstance(value, Decimal) else value
+        cands, refused = learn_candidates(name, value, words, pages, values=own)
+        notes += [f"{name}: {why}" for why in refused]
+        if kind == "date":
+            cands, why = _ambiguous_date(name, cands)
+            if why is not None:
+                notes.append(f"{name}: {value} - {why}")
+        picks[name] = cands
+    chosen = _one_label_each(picks, notes)
+    # checked before it is stored: on the taught document, every rule reads the approved value back
+    back = read_rules([c.rule for c in chosen.values()], words, pages)
+    for name in list(chosen):
+        got = back.get(name)
+        if got is None or got.value != truth[name]:
+            notes.append(f"{name}: its rule ({chosen[name].rule.describe()}) reads "
+                         f"{_plain(got.value) if got else 'nothing'} here, not {_plain(truth[name])} - not learned")
+            del chosen[name]
+    for name in truth:
+        if name not in chosen and name not in fields:
+            notes.append(f"{name}: {_plain(truth[name])} - no stable label leads to it on this layout; not learned")
+    stale = read_rules([f.rule for n, f in fields.items() if n not in chosen and not f.demoted and n in truth],
+                       words, pages)
+    for name, got in stale.items():
+        if got is None or got.value != truth[name]:
+            why = (f"reads {_plain(got.value) if got else 'nothing'} on approved document {teaching.document_id}, "
+                   f"where it is {_plain(truth[name])}")
+            fields[name] = replace(fields[name], demoted=True, demoted_why=why, failures=fields[name].failures + 1)
+            notes.append(f"{name}: learned rule demoted: {why}")
+    for name, cand in chosen.items():
+        rule = cand.rule
         corrected = teaching.corrected.get(name)
-        rule = learn_rule(name, value, words, pages)
-        if rule is None:
-            notes.append(f"{name}: {value} - no stable label leads to it on this layout; not learned")
-            continue
         before = fields.get(name)
-        if before is not None and before.rule == rule and corrected is None and not before.demoted:
+        if (before is not None and corrected is None and not before.demoted
+                and (before.rule.anchor, before.rule.relation, before.rule.shape)
+                == (rule.anchor, rule.relation, rule.shape)):  # fmt: skip
             fields[name] = replace(before, uses=before.uses + 1)
             continue
         by, at = corrected if corrected is not None else (teaching.approved_by, teaching.at)
         fields[name] = LearnedField(rule=rule, document_id=teaching.document_id, by=by, at=at,
                                     corrected=corrected is not None)
-        notes.append(f"{name}: {value} learned ({rule.describe()})")
+        notes.append(f"{name}: {_plain(truth[name])} learned ({rule.describe()})")
     if not fields:
         return None, notes
+    keys = teaching.keys - shared
+    if teaching.keys & shared:
+        notes.append(f"keys {', '.join(sorted(teaching.keys & shared))}: seen with several suppliers - no key")
     if existing is not None:
         tokens = existing.tokens & seen.tokens
         layout = replace(existing, fields=fields, tokens=tokens if len(tokens) >= 10 else existing.tokens,
-                         supplier_keys=existing.supplier_keys | teaching.keys)
+                         supplier_keys=(existing.supplier_keys | keys) - shared)
     else:
         layout = LearnedLayout(tenant=teaching.tenant, supplier_number=teaching.supplier_number,
-                               supplier_name=teaching.supplier_name, supplier_keys=teaching.keys,
+                               supplier_name=teaching.supplier_name, supplier_keys=keys,
                                fingerprint=seen.fingerprint, tokens=seen.tokens, fields=fields)
     return layout, notes
 
@@ -188,15 +347,48 @@ def _plain(value: object) -> str:
     return format(value, "f") if isinstance(value, Decimal) else str(value)
 
 
+def _reachable(fields: InvoiceFieldsV1, layouts: Sequence[LearnedLayout], shared: frozenset[str],
+               log: ProtocolLog) -> list[LearnedLayout]:
+    """The layouts of the one supplier whose valid, unshared keys the document prints (none where they name
+    several)."""
+    printed = [f.value for f in (fields.supplier_iban, fields.supplier_vat_id) if f is not None]
+    for value in printed:
+        if valid_key(value) is None:
+            log.info(f"learning: {_compact(value)} is no valid IBAN or VAT ID - not used to find a learned layout",
+                     learned="key")
+    keys = supplier_keys(*printed)
+    owners: dict[str, set[str]] = {}
+    for layout in layouts:
+        for key in layout.supplier_keys & keys:
+            owners.setdefault(key, set()).add(layout.supplier_number)
+    several = {k for k, o in owners.items() if len(o) > 1} | (keys & shared)
+    for key in sorted(several):
+        log.info(f"learning: {key} is printed by several suppliers - not used to find a learned layout",
+                 learned="key")
+    usable = keys - several
+    found = [lay for lay in layouts if lay.supplier_keys & usable]
+    suppliers = sorted({lay.supplier_number for lay in found})
+    if len(suppliers) > 1:
+        log.warning(f"learning: the document's keys name several suppliers ({', '.join(suppliers)}) - base reading "
+                    "only", learned="none")
+        return []
+    return found
+
+
 def apply(fields: InvoiceFieldsV1, words: Sequence[Word], pages: Sequence[PageInfo],
-          layouts: Sequence[LearnedLayout], log: ProtocolLog) -> Applied:
+          layouts: Sequence[LearnedLayout], log: ProtocolLog, *, shared: frozenset[str] = frozenset()) -> Applied:
     """``fields`` with what the supplier's learned layout reads, each such value with its source in ``log``.
 
-    ``layouts`` are the tenant's layouts whose supplier keys the document prints. Learned values are checked
-    together like the base reading: where they break net + tax = gross or put the due date before the
-    invoice date, their rules are demoted and the base reading stands.
+    ``layouts`` are the tenant's layouts whose supplier keys the document prints; ``shared`` the keys seen
+    with several suppliers, which find none. Learned values are checked together with the base reading: where
+    they break net + tax = gross or put the dates out of order, where two fields read one value box, or where
+    a rule that only confirmed the base reading disagrees with a confident base reading, the base reading
+    stands (the rules that break the checks are demoted).
     """
     if not layouts or not words:
+        return Applied(fields, None)
+    layouts = _reachable(fields, layouts, shared, log)
+    if not layouts:
         return Applied(fields, None)
     seen: Layout = layout_of(words)
     layout, score = best_layout(layouts, seen.tokens)
@@ -206,14 +398,22 @@ def apply(fields: InvoiceFieldsV1, words: Sequence[Word], pages: Sequence[PageIn
         return Applied(fields, None)
     log.info(f"learning: layout {layout.fingerprint} of supplier {layout.supplier_number} ({score:.2f} alike), "
              f"{len(layout.fields)} learned field(s)", layout=layout.fingerprint, supplier=layout.supplier_number)
-    usable = {n: f for n, f in layout.fields.items() if not f.demoted}
+    counters: dict[str, LearnedField] = dict(layout.fields)
+    usable: dict[str, LearnedField] = {}
     for name, known in layout.fields.items():
+        verdict, kind = label_kind(name, known.rule.anchor)
         if known.demoted:
             log.warning(f"{name}: learned rule ({known.rule.describe()}) is demoted ({known.demoted_why}) - base "
                         "reading kept", field=name, learned="demoted")
+        elif verdict == "refused":
+            why = f"its label '{known.rule.anchor}' names a {kind.replace('_', ' ')}, never the {name}"
+            log.warning(f"{name}: learned rule demoted: {why} - base reading kept", field=name, learned="demoted")
+            counters[name] = replace(known, demoted=True, demoted_why=why)
+        else:
+            usable[name] = known
     read = read_rules([f.rule for f in usable.values()], words, pages)
     updates: dict[str, object] = {}
-    counters: dict[str, LearnedField] = dict(layout.fields)
+    found_at: dict[str, Read] = {}
     for name, known in usable.items():
         found = read.get(name)
         base = getattr(fields, name)
@@ -223,8 +423,16 @@ def apply(fields: InvoiceFieldsV1, words: Sequence[Word], pages: Sequence[PageIn
             counters[name] = replace(known, failures=known.failures + 1)
             continue
         value = found.value
+        if (not known.corrected and base is not None and base.value != value
+                and base.confidence >= STRONG_BASE):  # fmt: skip
+            log.warning(f"{name}: learned rule ({known.rule.describe()}) reads {_plain(value)}, the base reading "
+                        f"{_plain(base.value)} at {base.confidence:.2f}; the rule only confirmed the base reading "
+                        f"when it was taught - base reading kept", field=name, learned="skipped")
+            counters[name] = replace(known, failures=known.failures + 1)
+            continue
         moved = found.relation != known.rule.relation
         updates[name] = _field_value(value, found.page, found.bbox, MOVED_CONFIDENCE if moved else LEARNED_CONFIDENCE)
+        found_at[name] = found
         counters[name] = replace(known, uses=known.uses + 1)
         agrees = base is not None and base.value == value
         was = "agrees with the base reading" if agrees else (
@@ -233,8 +441,17 @@ def apply(fields: InvoiceFieldsV1, words: Sequence[Word], pages: Sequence[PageIn
             was += f"; here the value stands {_WHERE[found.relation]} the label"
         log.info(f"{name}: {_plain(value)} - learned from the {known.source()} ({known.rule.describe()}; {was})",
                  field=name, learned=known.document_id, by=known.by)
-    candidate = fields.model_copy(update=updates)
-    for bad, why in _failed_checks(candidate, set(updates)):
+    boxes: dict[tuple[object, ...], list[str]] = {}
+    for name, found in found_at.items():
+        boxes.setdefault((found.page, *found.bbox), []).append(name)
+    for names in (n for n in boxes.values() if len(n) > 1):
+        for name in names:
+            log.warning(f"{name}: learned rules of {' and '.join(sorted(names))} read the same value box here - "
+                        "base reading kept", field=name, learned="skipped")
+            updates.pop(name, None)
+            counters[name] = replace(counters[name], uses=max(0, counters[name].uses - 1),
+                                     failures=counters[name].failures + 1)
+    for bad, why in _failed_checks(fields, updates, words):
         log.warning(f"{bad}: learned rule demoted: {why} - base reading kept", field=bad, learned="demoted")
         updates.pop(bad, None)
         known = counters[bad]
@@ -243,23 +460,86 @@ def apply(fields: InvoiceFieldsV1, words: Sequence[Word], pages: Sequence[PageIn
     return Applied(fields.model_copy(update=updates), replace(layout, fields=counters))
 
 
-def _failed_checks(fields: InvoiceFieldsV1, learned: set[str]) -> list[tuple[str, str]]:
-    """Learned fields that break the invoice's own checks, with why."""
-    failed: list[tuple[str, str]] = []
+_AMOUNTS = ("net_amount", "tax_amount", "gross_amount")
+_DATES = ("invoice_date", "due_date")
+
+
+def _sums_hold(fields: InvoiceFieldsV1) -> bool | None:
+    """net + tax = gross: ``None`` where one of them is missing."""
     net, tax, gross = fields.net_amount, fields.tax_amount, fields.gross_amount
-    amounts = {"net_amount", "tax_amount", "gross_amount"} & learned
-    if amounts and net is not None and tax is not None and gross is not None and net.value + tax.value != gross.value:
-        why = f"net {net.value} + tax {tax.value} = {net.value + tax.value}, not gross {gross.value}"
-        failed += [(name, why) for name in sorted(amounts)]
+    if net is None or tax is None or gross is None:
+        return None
+    return net.value + tax.value == gross.value
+
+
+def _dates_hold(fields: InvoiceFieldsV1) -> bool | None:
     issued, due = fields.invoice_date, fields.due_date
-    dates = {"invoice_date", "due_date"} & learned
-    if dates and issued is not None and due is not None and due.value < issued.value:
-        failed += [(name, f"due date {due.value} before invoice date {issued.value}") for name in sorted(dates)]
-    return failed
+    if issued is None or due is None:
+        return None
+    return issued.value <= due.value
 
 
-__all__ = ["LEARNED_CONFIDENCE", "MOVED_CONFIDENCE", "SAME_LAYOUT", "Applied", "LearnedField", "LearnedLayout",
-           "Teaching", "apply", "apply_templates", "best_layout", "learn", "supplier_keys"]
+def _culprits(base: InvoiceFieldsV1, updates: Mapping[str, object], names: Sequence[str],
+              holds: Callable[[InvoiceFieldsV1], bool | None]) -> list[str] | None:
+    """The one smallest set of learned fields without which the check holds on complete values (the base
+    reading's there); ``None`` where there is no such single set."""
+    learned = [n for n in names if n in updates]
+    for size in range(1, len(learned)):
+        fixes = [set(drop) for drop in combinations(learned, size)
+                 if holds(base.model_copy(update={n: v for n, v in updates.items() if n not in drop})) is True]
+        if len(fixes) == 1:
+            return sorted(fixes[0])
+        if fixes:
+            return None
+    return None
+
+
+def _failed_checks(base: InvoiceFieldsV1, updates: Mapping[str, object], words: Sequence[Word]
+                   ) -> list[tuple[str, str]]:
+    """Learned fields that break the invoice's own checks, with why. Where the base reading's values make the
+    check hold without one of them, only that one fails; else every learned field of the check."""
+    failed: list[tuple[str, str]] = []
+    fields = base.model_copy(update=dict(updates))
+    net, tax, gross = fields.net_amount, fields.tax_amount, fields.gross_amount
+    if _sums_hold(fields) is False and net is not None and tax is not None and gross is not None:
+        why = f"net {net.value} + tax {tax.value} = {net.value + tax.value}, not gross {gross.value}"
+        culprits = _culprits(base, updates, _AMOUNTS, _sums_hold)
+        if culprits is not None:
+            why += "; the base reading " + ", ".join(
+                f"{_plain(getattr(base, n).value)}" for n in culprits) + " makes them hold"
+        failed += [(n, why) for n in (culprits or [n for n in _AMOUNTS if n in updates])]
+    issued, due = fields.invoice_date, fields.due_date
+    if _dates_hold(fields) is False and issued is not None and due is not None:
+        why = f"due date {due.value} before invoice date {issued.value}"
+        culprits = _culprits(base, updates, _DATES, _dates_hold)
+        failed += [(n, why) for n in (culprits or [n for n in _DATES if n in updates])]
+    learned_date = updates.get("invoice_date")
+    if isinstance(learned_date, DateFieldV1) and (base.invoice_date is None
+                                                  or base.invoice_date.value != learned_date.value):
+        label = _other_date_label(words, learned_date.value)
+        if label is not None:
+            failed.append(("invoice_date", f"{learned_date.value} is the date after '{label}' here, not the "
+                                           "invoice date"))
+    return list(dict.fromkeys(failed))
+
+
+def _other_date_label(words: Sequence[Word], value: date) -> str | None:
+    """The label of a delivery, service, order or due date that ``value`` stands after on this document (in its
+    cell or the cell right of the label), if any."""
+    for line in lines_of(words):
+        for i, seg in enumerate(line.segments):
+            kinds = label_kinds(seg.text)
+            if not kinds or kinds[0][0] not in ("other_date", "due_date"):
+                continue
+            text = " ".join(s.text for s in line.segments[i : i + 2])
+            if any(d == value for d, _, _ in find_dates(text, compact=True)):
+                return seg.text
+    return None
+
+
+__all__ = ["LEARNED_CONFIDENCE", "MOVED_CONFIDENCE", "SAME_LAYOUT", "STRONG_BASE", "Applied", "LearnedField",
+           "LearnedLayout", "Teaching", "apply", "apply_templates", "best_layout", "learn", "supplier_keys",
+           "teaching_keys", "valid_key"]
 
 
 # --- line templates of collective invoices ------------------------------------------------------------

@@ -69,6 +69,22 @@ async def layouts_for_keys(conn: Connection, tenant: str, keys: frozenset[str]) 
     return [_layout(r) for r in rows]
 
 
+async def add_key_owners(conn: Connection, tenant: str, keys: frozenset[str], supplier_number: str) -> None:
+    """Note that an approval of ``supplier_number`` printed or carried these IBANs and VAT IDs."""
+    for key in sorted(keys):
+        await conn.execute("INSERT INTO learning_key_owners (tenant, key, supplier_number) VALUES ($1, $2, $3) "
+                           "ON CONFLICT DO NOTHING", tenant, key, supplier_number)
+
+
+async def shared_keys(conn: Connection, tenant: str, keys: frozenset[str]) -> frozenset[str]:
+    """Those of ``keys`` seen with more than one supplier of the tenant: no key to a learned layout."""
+    if not keys:
+        return frozenset()
+    rows = await conn.fetch("SELECT key FROM learning_key_owners WHERE tenant = $1 AND key = ANY($2::text[]) "
+                            "GROUP BY key HAVING count(DISTINCT supplier_number) > 1", tenant, sorted(keys))
+    return frozenset(r["key"] for r in rows)
+
+
 async def layouts_of_supplier(conn: Connection, tenant: str, supplier_number: str) -> list[LearnedLayout]:
     rows = await conn.fetch("SELECT * FROM learned_layouts WHERE tenant = $1 AND supplier_number = $2 ORDER BY id "
                             "FOR UPDATE", tenant, supplier_number)

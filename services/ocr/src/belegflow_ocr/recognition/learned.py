@@ -4,22 +4,29 @@ A rule names a stable anchor (the label text printed before the value in its cel
 or in the cell above it), the value's kind and format (the shape of an invoice number, the order of a numeric
 date) and where on the page the value stood. A layout is told by its fingerprint: the set of words of three
 letters or more that the page prints, compared by overlap, so that varying line items do not make a new one.
+
+An anchor keeps only the label's stable words: the taught document's own values in it (numbers, dates,
+amounts, IDs: "Rechnung Nr. 4711 vom") are dropped, and anchors are compared without them, so that the rule
+finds the label on the next invoice. A label the lexicon (``labels.py``) names as another field's is never
+an anchor: a delivery or order date's label never leads to the invoice date, a prepayment's never to a total.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Literal
 
 from belegflow_ocr.recognition.cleanup import normalised
+from belegflow_ocr.recognition.labels import lexicon
 from belegflow_ocr.recognition.layout import Line, Segment, build_lines, rounded
 from belegflow_ocr.recognition.model import BBox, PageInfo, Word
-from belegflow_ocr.recognition.parsing import find_amounts, find_dates, numeric_date_order
+from belegflow_ocr.recognition.parsing import _MONTHS, find_amounts, find_dates, numeric_date_order
 
 Kind = Literal["text", "date", "amount"]
 Relation = Literal["same", "right", "below"]
@@ -40,6 +47,91 @@ _BELOW_DEPTH = 3
 def norm(text: str) -> str:
     """An anchor as compared: lower case, colons and runs of spaces folded, end punctuation dropped."""
     return re.sub(r"\s+", " ", text.lower().replace(":", " ")).strip(" .#-–")
+
+
+_DIGIT = re.compile(r"\d")
+_PUNCT = ".,;:()#/-–"
+
+
+def stable(text: str, values: Iterable[str] = ()) -> str:
+    """A label's stable words: ``norm`` of it without what belongs to one document. Dropped are words with a
+    digit (numbers, dates, amounts, IDs), month names beside them ("12. März 2024"), and the words of
+    ``values`` (the taught document's own values, where they have no digit)."""
+    drop = frozenset(v.strip(_PUNCT) for value in values for v in norm(value).split() if v.strip(_PUNCT))
+    return _stable(text, drop)
+
+
+@lru_cache(maxsize=65536)
+def _stable(text: str, drop: frozenset[str]) -> str:
+    words = norm(text).split()
+    digits = [bool(_DIGIT.search(w)) for w in words]
+    kept = []
+    for i, word in enumerate(words):
+        bare = word.strip(_PUNCT)
+        if digits[i] or not bare or bare in drop:
+            continue
+        beside = (i > 0 and digits[i - 1]) or (i + 1 < len(words) and digits[i + 1])
+        if beside and bare in _MONTHS:
+            continue
+        kept.append(word)
+    return " ".join(kept).strip(" .#-–")
+
+
+@lru_cache(maxsize=4096)
+def label_kinds(text: str) -> tuple[tuple[str, float], ...]:
+    """The lexicon's labels in a label text, in order: (kind, weight) of the longest label at each word that
+    starts one."""
+    found: list[tuple[str, float]] = []
+    pos = 0
+    for m in re.finditer(r"\S+", text):
+        if m.start() < pos:
+            continue
+        best: tuple[int, float, str] | None = None
+        for label in lexicon():
+            hit = label.pattern.match(text, m.start())
+            if hit is None or hit.end() == m.start():
+                continue
+            rank = (len(hit.group().rstrip()), label.weight, label.kind)
+            if best is None or rank[:2] > best[:2]:
+                best = rank
+        if best is not None:
+            found.append((best[2], best[1]))
+            pos = m.start() + best[0]
+    return tuple(found)
+
+
+_TITLE_DATE = re.compile(r"(?:^|\s)(?:vom|dated|of|du|del|van)$")
+_REFUSED_KINDS: dict[str, frozenset[str]] = {
+    "invoice_number": frozenset({"other", "other_date"}),
+    "invoice_date": frozenset({"other_date", "due_date"}),
+    "due_date": frozenset({"other_date", "invoice_date"}),
+    "net_amount": frozenset({"tax_amount", "gross_amount", "payable", "prepaid", "other"}),
+    "tax_amount": frozenset({"net_amount", "gross_amount", "payable", "prepaid", "other"}),
+    "gross_amount": frozenset({"net_amount", "tax_amount", "prepaid", "other"}),
+}
+"""Kinds of label that never lead to the field. A total's label is judged by the label it starts with
+("Gesamtbetrag inkl. MwSt" is a gross), a date's by the one nearest the value ("Rechnung vom ... zahlbar bis"
+is a due date); a delivery, service or order date's label anywhere in it keeps it from the invoice date."""
+
+
+def label_kind(field: str, text: str) -> tuple[str, str]:
+    """What the lexicon says of ``text`` as a label of ``field``: (``same``, kind) where it names the field,
+    (``refused``, kind) where it names another field or none to take, (``unknown``, "") where it knows none
+    of its words."""
+    kinds = label_kinds(text)
+    if not kinds:
+        return "unknown", ""
+    is_date = field in ("invoice_date", "due_date")
+    head = kinds[-1][0] if is_date else kinds[0][0]
+    if field == "invoice_date" and kinds[0][0] == "invoice_number" and _TITLE_DATE.search(norm(text)):
+        head = "invoice_date"  # a title's date: "Rechnung Nr. 4711 vom 12.03.2024"
+    if field == "invoice_date" and any(kind == "other_date" for kind, _ in kinds):
+        return "refused", "other_date"
+    if head == field:
+        return "same", head
+    if head in _REFUSED_KINDS.get(field, frozenset()):
+        return "refused", head
+    return "unknown", head
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,14 +268,14 @@ def _box(segment: Segment, start: int, end: int) -> BBox:
                     max(b[3] for b in boxes)))
 
 
-def _above(lines: Sequence[Line], line: Line, segment: Segment) -> Segment | None:
-    """The nearest cell over ``segment`` on the lines just above, on the same page."""
+def _above(lines: Sequence[Line], line: Line, segment: Segment) -> tuple[int, int] | None:
+    """The nearest cell over ``segment`` on the lines just above, on the same page: (its line, its cell)."""
     for other in reversed(lines[max(0, line.index - _BELOW_DEPTH) : line.index]):
         if other.page != line.page:
             return None
-        for seg in other.segments:
+        for j, seg in enumerate(other.segments):
             if seg.x0 < segment.x1 + 2 and seg.x1 > segment.x0 - 2 and _LETTERS.search(seg.text):
-                return seg
+                return other.index, j
     return None
 
 
@@ -200,11 +292,15 @@ def _below(lines: Sequence[Line], line: Line, segment: Segment, x: float) -> Seg
 
 
 def _prefix_end(segment: Segment, anchor: str) -> int | None:
-    """Where the value's text starts in ``segment`` when its first words are the anchor."""
+    """Where the value's text starts in ``segment`` when its first words are the anchor (compared by their
+    stable words: "Rechnung Nr. 4712 vom" is the anchor ``rechnung nr. vom``)."""
+    want = stable(anchor)
+    if not want:
+        return None
     pos = 0
     for k, word in enumerate(segment.words[:-1], start=1):
         pos += len(word.text) + 1
-        if norm(" ".join(w.text for w in segment.words[:k])) == anchor:
+        if _DIGIT.search(word.text) is None and stable(" ".join(w.text for w in segment.words[:k])) == want:
             return pos
     return None
 
@@ -216,66 +312,112 @@ def _page_size(pages: Sequence[PageInfo], page: int) -> tuple[float, float]:
     return 595.0, 842.0
 
 
-def _lines(words: Sequence[Word]) -> list[Line]:
+def lines_of(words: Sequence[Word]) -> list[Line]:
+    """The document's lines of cells, as rules read them."""
     return build_lines([normalised(w) for w in words])
+
+
+_lines = lines_of
 
 
 # --- learning a rule ------------------------------------------------------------------------------
 
 
-def learn_rule(field: str, value: Value, words: Sequence[Word], pages: Sequence[PageInfo]) -> FieldRule | None:
-    """The rule that finds ``value`` on this document, or ``None`` where no stable anchor leads to it.
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One way a rule could lead to the taught value, ranked (lower is better)."""
 
-    Of the places the value stands, the one whose anchor the page prints once wins; an anchor in the value's
-    own cell or left of it before one above it, an anchor without digits before one with them.
+    rule: FieldRule
+    rank: tuple[int, int, int, int, float]
+    place: tuple[int, int, int]
+    """page, line and cell of the anchor on the taught document"""
+    box: tuple[int, BBox]
+    """page and box of the value the rule reads there"""
+    label: str
+    """the label as printed there (normalised)"""
+    label_kind: str
+    """the lexicon's kind of the label where it names the field, else empty"""
+
+
+def learn_candidates(field: str, value: Value, words: Sequence[Word], pages: Sequence[PageInfo], *,
+                     values: Iterable[str] = ()) -> tuple[list[Candidate], list[str]]:
+    """Every rule that leads back to ``value`` on this document, best first, and why other labels were refused.
+
+    ``values`` are the taught document's own values: no anchor keeps them. Of the places the value stands, a
+    label the lexicon names as the field's wins, then a label printed once on the page, an anchor in the
+    value's own cell or left of it before one above it, one that needed no document values dropped before one
+    that did, and for amounts the totals block below the table.
     """
     kind = KINDS.get(field)
     if kind is None:
-        return None
+        return [], []
+    own = tuple(values)
     shape = shape_of(str(value)) if kind == "text" else ""
     lines = _lines(words)
     order, _ = numeric_date_order([ln.text for ln in lines])
-    found: list[tuple[tuple[int, int, int, float], FieldRule]] = []
+    found: list[Candidate] = []
+    refused: list[str] = []
     for line in lines:
         for i, seg in enumerate(line.segments):
             for start, end, fmt in _hits(kind, seg.text, value, shape, order):
                 w, h = _page_size(pages, seg.page)
                 box = _box(seg, start, end)
-                for anchor, relation in _anchors_of(lines, line, i, start):
+                for raw, relation, cell in _anchors_of(lines, line, i, start):
+                    anchor = stable(raw, own)
+                    if not _LETTERS.search(anchor):
+                        refused.append(f"label '{raw}' is nothing but this document's own values - no anchor")
+                        continue
+                    verdict, label = label_kind(field, raw)
+                    if verdict == "refused":
+                        refused.append(f"label '{raw}' names a {label.replace('_', ' ')} - never the {field}")
+                        continue
                     rule = FieldRule(field=field, kind=kind, anchor=anchor, relation=relation, shape=fmt,
                                      x=(box[0] + box[2]) / 2 / w, y=(box[1] + box[3]) / 2 / h)
                     back = read_rule(rule, lines, pages, order=order)
                     if back is None or back[0] != _as_read(kind, value):
                         continue  # the rule would not lead back to this value (another value comes first)
                     repeats = len(_anchors(lines, rule))
+                    lexical = 0 if verdict == "same" else 2 if label == "payable" else 1
                     # amounts: the totals block stands below the table, whose single row may repeat the sum
-                    rank = (int(bool(re.search(r"\d", anchor))), repeats,
-                            {"same": 0, "right": 0, "below": 1}[relation], -rule.y if kind == "amount" else 0.0)
-                    found.append((rank, rule))
-    if not found:
-        return None
-    return min(found, key=lambda f: f[0])[1]
+                    rank = (lexical, repeats, {"same": 0, "right": 0, "below": 1}[relation],
+                            int(anchor != raw.strip(" .#-–")), -rule.y if kind == "amount" else 0.0)
+                    found.append(Candidate(rule=rule, rank=rank, place=(line.page, line.index, cell),
+                                           box=(back[1], back[2]), label=raw,
+                                           label_kind=label if verdict == "same" else ""))
+    found.sort(key=lambda c: c.rank)
+    return found, list(dict.fromkeys(refused))
+
+
+def learn_rule(field: str, value: Value, words: Sequence[Word], pages: Sequence[PageInfo], *,
+               values: Iterable[str] = ()) -> FieldRule | None:
+    """The best rule that finds ``value`` on this document, or ``None`` where no stable anchor leads to it."""
+    found, _ = learn_candidates(field, value, words, pages, values=values)
+    return found[0].rule if found else None
 
 
 def _as_read(kind: Kind, value: Value) -> Value:
     return abs(value) if kind == "amount" and isinstance(value, Decimal) else value
 
 
-def _anchors_of(lines: Sequence[Line], line: Line, index: int, start: int) -> list[tuple[str, Relation]]:
-    """The anchors that could lead to a value: the text before it in its cell, the cell left of it, the cell
-    above it."""
+def _anchors_of(lines: Sequence[Line], line: Line, index: int, start: int) -> list[tuple[str, Relation, int]]:
+    """The labels that could lead to a value (normalised, with where the value stands from them and the label's
+    cell): the text before it in its cell, the cell left of it, the cell above it."""
     seg = line.segments[index]
     prefix = norm(seg.text[:start])
-    if _LETTERS.search(prefix) and _prefix_end(seg, prefix) is not None:
-        return [(prefix, "same")]
+    if _LETTERS.search(prefix):
+        words_before = len(seg.text[:start].split())
+        if 0 < words_before < len(seg.words) and seg.text[:start].endswith(" "):
+            return [(prefix, "same", index)]
+        return []
     if prefix:
         return []
-    found: list[tuple[str, Relation]] = []
+    found: list[tuple[str, Relation, int]] = []
     if index > 0 and _LETTERS.search(line.segments[index - 1].text):
-        found.append((norm(line.segments[index - 1].text), "right"))
+        found.append((norm(line.segments[index - 1].text), "right", index - 1))
     over = _above(lines, line, seg)
     if over is not None:
-        found.append((norm(over.text), "below"))
+        other = lines[over[0]]
+        found.append((norm(other.segments[over[1]].text), "below", over[1]))
     return found
 
 
@@ -283,13 +425,14 @@ def _anchors_of(lines: Sequence[Line], line: Line, index: int, start: int) -> li
 
 
 def _anchors(lines: Sequence[Line], rule: FieldRule) -> list[tuple[Line, int]]:
+    want = stable(rule.anchor)
     found = []
     for line in lines:
         for i, seg in enumerate(line.segments):
             if rule.relation == "same":
-                if norm(seg.text).startswith(rule.anchor) and _prefix_end(seg, rule.anchor) is not None:
+                if stable(seg.text).startswith(want) and _prefix_end(seg, rule.anchor) is not None:
                     found.append((line, i))
-            elif norm(seg.text) == rule.anchor:
+            elif stable(seg.text) == want:
                 found.append((line, i))
     return found
 
@@ -356,5 +499,6 @@ def read_rules(rules: Sequence[FieldRule], words: Sequence[Word], pages: Sequenc
     return out
 
 
-__all__ = ["KINDS", "FieldRule", "Layout", "Read", "layout_of", "learn_rule", "norm", "read_rule", "read_rules",
-           "shape_of", "similarity"]
+__all__ = ["KINDS", "Candidate", "FieldRule", "Layout", "Read", "label_kind", "label_kinds", "layout_of",
+           "learn_candidates", "learn_rule", "lines_of", "norm", "read_rule", "read_rules", "shape_of", "similarity",
+           "stable"]
