@@ -25,6 +25,7 @@ from decimal import Decimal
 from statistics import median
 
 from belegflow_contracts.messages import InvoiceFieldsV1, InvoiceLineV1
+from belegflow_ocr.recognition.candidates import span_box
 from belegflow_ocr.recognition.labels import REFERENCE_KINDS, label_at
 from belegflow_ocr.recognition.layout import Line, Segment, rounded
 from belegflow_ocr.recognition.model import BBox, PageInfo
@@ -129,25 +130,11 @@ class Document:
             for seg in line.segments:
                 dates = find_dates(seg.text, order=self.order, compact=True)
                 for value, s, e in dates:
-                    self.dates.append(Found(value, seg.page, _span(seg, s, e), line, seg, s))
+                    self.dates.append(Found(value, seg.page, span_box(seg, s, e), line, seg, s))
                 for amount, s, e in find_amounts(seg.text):
                     if any(ds <= s < de for _, ds, de in dates):
                         continue
-                    self.amounts.append(Found(amount, seg.page, _span(seg, s, e), line, seg, s))
-
-
-def _span(segment: Segment, start: int, end: int) -> BBox:
-    boxes = []
-    pos = 0
-    for word in segment.words:
-        w_end = pos + len(word.text)
-        if pos < end and start < w_end:
-            boxes.append(word.bbox)
-        pos = w_end + 1
-    if not boxes:
-        return rounded(segment.bbox)
-    return rounded((min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes),
-                    max(b[3] for b in boxes)))  # fmt: skip
+                    self.amounts.append(Found(amount, seg.page, span_box(seg, s, e), line, seg, s))
 
 
 # --- shared context features -------------------------------------------------------------------------
