@@ -4,6 +4,12 @@ Each supplier gets its own layout: invented label words (no language's lexicon k
 stand (right of the label, below it, after it in the same cell), its own number shape, date and amount
 notation, table columns, and distractors (a customer number, an order date). The IBAN and VAT ID stand in
 the footer under the usual labels, as on nearly every real invoice: that is how the supplier is identified.
+
+Varied suppliers (``stream(varied=...)``) add what made learning read worse than the base extractor before:
+a prepayment and the amount due under the totals (amount due != gross), a delivery date beside the invoice
+date (often the same day), a title "Rechnung Nr. X vom DATE", the lexicon's own labels for some fields (so the
+base extractor reads them right), a second layout more often, and an IBAN printed with a typo (invalid) or a
+factoring company's IBAN that several suppliers print (shared), with or without their VAT ID.
 """
 
 from __future__ import annotations
@@ -25,6 +31,15 @@ KEY_FIELDS = ("invoice_number", "invoice_date", "due_date", "net_amount", "tax_a
 _SYLLABLES = ("kor", "vam", "tel", "zur", "pli", "ost", "bra", "nek", "sil", "dov", "qua", "rim", "fel", "gos",
               "hap", "lum", "wer", "yst", "ix", "ok", "ul", "em", "ar", "iv")  # fmt: skip
 _PLACES = ("Wendholm", "Kirchau", "Lindtal", "Ostermoor", "Falkenried", "Brückstedt", "Hainfeld", "Moorwick")
+FACTORING_IBAN = iban_de("50020200", "4711081500")
+"""A factoring company's account: the IBAN that the suppliers who sold it their invoices all print."""
+_LEXICON = {"invoice_date": "Rechnungsdatum", "net_amount": "Nettobetrag", "tax_amount": "MwSt 19 %",
+            "gross_amount": "Gesamtbetrag"}
+_DELIVERY = ("Lieferdatum", "Leistungsdatum")
+_PREPAID = ("Anzahlung", "abzgl. Anzahlung")
+_PAYABLE = ("Zahlbetrag", "Zu zahlen", "Offener Betrag")
+QUIRKS = ("prepaid", "delivery", "delivery_first", "title", "title_only", "lexicon", "tax_free", "invalid_iban",
+          "shared_iban", "no_vat_id")
 _GOODS = ("Palettenstellplatz", "Umfuhr Terminal", "Verzollung Import", "Lagergeld", "Avisierung", "Sackkarre",
           "Kühlcontainer Strom", "Nachlauf LKW", "Dokumentenpauschale", "Wiegegebühr", "Gefahrgutzuschlag")
 
@@ -69,6 +84,15 @@ class Supplier:
     second: Style | None = None
     """A second layout some suppliers use for part of their invoices: another office's arrangement of the same
     words."""
+    quirks: frozenset[str] = frozenset()
+    """what varies on this supplier's invoices (``QUIRKS``)"""
+    printed_iban: str | None = None
+    """the IBAN its invoices print where it is not ``iban`` (a typo, a factoring company's)"""
+
+    @property
+    def prints(self) -> tuple[str, str | None]:
+        """The IBAN and VAT ID its invoices print."""
+        return self.printed_iban or self.iban, None if "no_vat_id" in self.quirks else self.vat_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +110,10 @@ class StreamInvoice:
     """points the header block moves down on this invoice (a longer address, a reference line)"""
     reference: str | None
     """an optional reference line some invoices carry and others do not"""
+    delivered: date | None = None
+    """the delivery date printed beside the invoice date (varied suppliers)"""
+    prepaid: Decimal | None = None
+    """the prepayment printed under the totals, then the amount due (varied suppliers; 0: amount due = gross)"""
 
 
 def _style(rng: random.Random) -> Style:
@@ -104,7 +132,9 @@ def _style(rng: random.Random) -> Style:
     )
 
 
-def supplier(i: int, rng: random.Random) -> Supplier:
+def supplier(i: int, rng: random.Random, *, varied: bool = False) -> Supplier:
+    """Supplier ``i`` with its layout; a varied one also with some of ``QUIRKS`` (drawn after the rest, so that
+    a supplier that is not varied is the same as ever)."""
     style = _style(rng)
     # another office of the supplier prints the same words in another arrangement, type and number series
     second = replace(style, info=rng.choice(["right", "below", "same"]), totals=rng.choice(["right", "below"]),
@@ -112,10 +142,46 @@ def supplier(i: int, rng: random.Random) -> Supplier:
                      info_x=rng.choice([330.0, 360.0, 57.0]), info_y=rng.choice([150.0, 175.0])
                      ) if rng.random() < 0.2 else None
     name = f"{_word(rng)} {rng.choice(['Logistik', 'Spedition', 'Cargo', 'Zollservice'])} GmbH"
-    return Supplier(number=f"8{i:04d}", name=name, street=f"{_word(rng)}weg {rng.randint(1, 90)}",
+    made = Supplier(number=f"8{i:04d}", name=name, street=f"{_word(rng)}weg {rng.randint(1, 90)}",
                     city=f"{rng.randint(10000, 99999)} {rng.choice(_PLACES)}",
                     iban=iban_de(str(rng.randint(10000000, 99999999)), str(rng.randint(10**8, 10**10 - 1))),
                     vat_id=vat_id_de(str(rng.randint(10**7, 10**8 - 1))), style=style, second=second)
+    return _varied(made, rng) if varied else made
+
+
+def _varied(s: Supplier, rng: random.Random) -> Supplier:
+    quirks = {q for q in ("prepaid", "delivery", "title", "lexicon") if rng.random() < 0.5}
+    if rng.random() < 0.3:
+        quirks.add("tax_free")  # reverse charge on some invoices: no tax, the net is the gross
+    if "delivery" in quirks and rng.random() < 0.5:
+        quirks.add("delivery_first")  # the delivery date's label stands before the invoice date's
+    if "title" in quirks and rng.random() < 0.5:
+        quirks.add("title_only")  # the invoice date stands in the title only
+    bank = rng.random()
+    printed: str | None = None
+    iban = s.iban
+    if bank < 0.15:
+        quirks.add("invalid_iban")  # a typo in the printed IBAN: its check digits fail
+        printed = s.iban[:2] + f"{(int(s.iban[2:4]) + 1) % 100:02d}" + s.iban[4:]
+    elif bank < 0.35:
+        quirks.add("shared_iban")  # sold its invoices: prints (and master data holds) the factoring IBAN
+        printed = iban = FACTORING_IBAN
+    if rng.random() < 0.3 and "invalid_iban" not in quirks:
+        quirks.add("no_vat_id")  # the IBAN is its only printed ID (a typo in it would leave none)
+    labels = dict(s.style.labels)
+    if "lexicon" in quirks:
+        labels.update({name: text for name, text in _LEXICON.items() if rng.random() < 0.7})
+    labels["delivery"] = rng.choice(_DELIVERY) if rng.random() < 0.6 else _label(rng)
+    labels["prepaid"] = rng.choice(_PREPAID) if rng.random() < 0.6 else _label(rng)
+    labels["payable"] = rng.choice(_PAYABLE) if rng.random() < 0.6 else _label(rng)
+    if len(set(labels.values())) < len(labels):
+        return _varied(s, rng)
+    style = replace(s.style, labels=labels)
+    second = replace(s.second, labels=labels) if s.second is not None else None
+    if second is None and rng.random() < 0.4:
+        second = replace(style, info=rng.choice(["right", "below", "same"]), totals=rng.choice(["right", "below"]),
+                         info_x=rng.choice([330.0, 360.0, 57.0]), info_y=rng.choice([150.0, 175.0]))
+    return replace(s, style=style, second=second, iban=iban, printed_iban=printed, quirks=frozenset(quirks))
 
 
 def invoice(s: Supplier, k: int, rng: random.Random) -> StreamInvoice:
@@ -133,11 +199,21 @@ def invoice(s: Supplier, k: int, rng: random.Random) -> StreamInvoice:
         "invoice_date": issued, "due_date": issued + timedelta(days=rng.choice([14, 30, 45])),
         "net_amount": net, "tax_amount": tax, "gross_amount": net + tax,
     }
-    return StreamInvoice(supplier=s, k=k, truth=truth, lines=lines,
+    made = StreamInvoice(supplier=s, k=k, truth=truth, lines=lines,
                          customer_number=f"{rng.randint(100, 999)}-{rng.randint(1000, 9999)}",
                          order_date=issued - timedelta(days=rng.randint(1, 20)), style=style,
                          shift=rng.choice([0.0, 0.0, 6.0, 12.0]),
                          reference=f"{_word(rng)} {rng.randint(10000, 99999)}" if rng.random() < 0.3 else None)
+    if not s.quirks:
+        return made
+    if "tax_free" in s.quirks and rng.random() < 0.6:
+        made = replace(made, truth={**truth, "tax_amount": Decimal("0.00"), "gross_amount": net})
+    delivered = issued - timedelta(days=rng.choice([0, 0, 1, 3, 6])) if "delivery" in s.quirks else None
+    prepaid = None
+    if "prepaid" in s.quirks:
+        share = Decimal(rng.choice(["0.2", "0.3", "0.5"]))
+        prepaid = Decimal(0) if rng.random() < 0.5 else (net * share).quantize(CENT)
+    return replace(made, delivered=delivered, prepaid=prepaid)
 
 
 def money(s: Style, value: Decimal) -> str:
@@ -155,17 +231,23 @@ def render(inv: StreamInvoice, path: Path) -> None:
     lb = st.labels
     page.text(57, 60, s.name, 15, bold=True)
     page.text(57, 76, f"{s.street} · {s.city}", 8)
+    issued, due = t["invoice_date"], t["due_date"]
+    assert isinstance(issued, date)
+    assert isinstance(due, date)
+    if "title" in s.quirks:
+        page.text(57, 112, f"Rechnung Nr. {t['invoice_number']} vom {issued.strftime(st.date_format)}", 12, bold=True)
     page.text(57, 140, "Hafenkontor Weser GmbH", 10)
     page.text(57, 152, "Am Speicher 3", 10)
     page.text(57, 164, "28195 Bremen", 10)
     if inv.reference is not None:
         page.text(57, 188, inv.reference, 9)
-    issued, due = t["invoice_date"], t["due_date"]
-    assert isinstance(issued, date)
-    assert isinstance(due, date)
     info = [(lb["invoice_number"], str(t["invoice_number"])), (lb["invoice_date"], issued.strftime(st.date_format)),
             (lb["customer"], inv.customer_number), (lb["order"], inv.order_date.strftime(st.date_format)),
             (lb["due_date"], due.strftime(st.date_format))]
+    if "title_only" in s.quirks:
+        del info[1]
+    if inv.delivered is not None:
+        info.insert(1 if "delivery_first" in s.quirks else 2, (lb["delivery"], inv.delivered.strftime(st.date_format)))
     x, y = st.info_x, st.info_y + (90 if st.info_x < 100 else 0) + inv.shift + (14 if inv.reference else 0)
     if st.info == "right":
         for i, (label, value) in enumerate(info):
@@ -180,9 +262,10 @@ def render(inv: StreamInvoice, path: Path) -> None:
         # a row of cells, each wide enough that two labels never run together
         x = 40
         y = max(y, 200)
+        step = 108 if len(info) <= 5 else 90
         for i, (label, value) in enumerate(info):
-            page.text(x + i * 108, y, label, 7.5, bold=True)
-            page.text(x + i * 108, y + 12, value, 9)
+            page.text(x + i * step, y, label, 7.5, bold=True)
+            page.text(x + i * step, y + 12, value, 9)
         y += 24
     y = max(y, 250) + 20
     cols = (57, 330, 420, 538)
@@ -208,16 +291,29 @@ def render(inv: StreamInvoice, path: Path) -> None:
         else:
             page.text(200 + i * 115, y, label, 7.5, bold=True)
             page.text(200 + i * 115, y + 12, money(st, total), 9)
+    if inv.prepaid is not None:
+        assert isinstance(t["gross_amount"], Decimal)
+        due_rows = [(lb["prepaid"], inv.prepaid), (lb["payable"], t["gross_amount"] - inv.prepaid)]
+        for i, (label, total) in enumerate(due_rows):
+            if st.totals == "right":
+                page.text(330, y + (3 + i) * 14, label, 9)
+                page.text(538, y + (3 + i) * 14, money(st, total), 9, align="right")
+            else:
+                page.text(200 + i * 115, y + 30, label, 7.5, bold=True)
+                page.text(200 + i * 115, y + 42, money(st, total), 9)
+    iban, vat_id = s.prints
     page.text(57, H - 70, f"{s.name} · {s.street} · {s.city}", 7)
-    page.text(57, H - 60, f"IBAN {' '.join(s.iban[i:i + 4] for i in range(0, len(s.iban), 4))} · "
-                          f"USt-IdNr. {s.vat_id}", 7)
+    page.text(57, H - 60, f"IBAN {' '.join(iban[i:i + 4] for i in range(0, len(iban), 4))}"
+                          + (f" · USt-IdNr. {vat_id}" if vat_id else ""), 7)
     page.save()
 
 
-def stream(*, suppliers: int, per_supplier: int, seed: int) -> list[StreamInvoice]:
-    """Every supplier's invoices, shuffled into one stream; ``k`` counts each supplier's invoices in order."""
+def stream(*, suppliers: int, per_supplier: int, seed: int, varied: float = 0.0) -> list[StreamInvoice]:
+    """Every supplier's invoices, shuffled into one stream; ``k`` counts each supplier's invoices in order.
+    ``varied``: the share of suppliers with ``QUIRKS`` (every ``round(1 / varied)``-th one)."""
     rng = random.Random(seed)
-    made = [supplier(i, rng) for i in range(1, suppliers + 1)]
+    every = round(1 / varied) if varied > 0 else 0
+    made = [supplier(i, rng, varied=bool(every) and i % every == 0) for i in range(1, suppliers + 1)]
     order = [s for s in made for _ in range(per_supplier)]
     rng.shuffle(order)
     counts: dict[str, int] = {}
