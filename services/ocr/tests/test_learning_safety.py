@@ -366,3 +366,15 @@ def test_a_known_rule_that_misreads_an_approved_invoice_is_demoted_when_learning
     assert relearned is not None
     assert relearned.fields["tax_amount"].demoted
     assert any(n.startswith("tax_amount: learned rule demoted: reads 2000.00 on approved document") for n in notes)
+
+
+def test_a_date_rule_whose_order_was_proven_wins_over_a_base_reading_with_day_and_month_swapped() -> None:
+    words = prepaid_page("VK-2024-00017", "1.000,00", "190,00", "1.190,00", "0,00", "1.190,00")
+    layout, _ = learn(words, invoice("VK-2024-00017", date(2024, 3, 12), "1000.00", "190.00", "1190.00"))
+    assert layout.fields["invoice_date"].rule.shape == "DMY"
+    fields, _, _ = extract(words)
+    assert fields.invoice_date is not None
+    swapped = fields.model_copy(update={"invoice_date": fields.invoice_date.model_copy(
+        update={"value": date(2024, 12, 3), "confidence": 0.95})})
+    applied = learning.apply(swapped, words, A4, [layout], ProtocolLog())
+    assert value(applied.fields, "invoice_date") == date(2024, 3, 12)

@@ -424,7 +424,7 @@ def apply(fields: InvoiceFieldsV1, words: Sequence[Word], pages: Sequence[PageIn
             continue
         value = found.value
         if (not known.corrected and base is not None and base.value != value
-                and base.confidence >= STRONG_BASE):  # fmt: skip
+                and base.confidence >= STRONG_BASE and not _order_proven(known.rule, value, base.value)):  # fmt: skip
             log.warning(f"{name}: learned rule ({known.rule.describe()}) reads {_plain(value)}, the base reading "
                         f"{_plain(base.value)} at {base.confidence:.2f}; the rule only confirmed the base reading "
                         f"when it was taught - base reading kept", field=name, learned="skipped")
@@ -458,6 +458,14 @@ def apply(fields: InvoiceFieldsV1, words: Sequence[Word], pages: Sequence[PageIn
         counters[bad] = replace(known, uses=max(0, known.uses - 1), failures=known.failures + 1, demoted=True,
                                 demoted_why=why)
     return Applied(fields.model_copy(update=updates), replace(layout, fields=counters))
+
+
+def _order_proven(rule: FieldRule, learned: object, base: object) -> bool:
+    """The base reading is the learned date with day and month swapped, and the rule reads dates in the order
+    that its taught date proved (day and month differed there): the rule's order stands."""
+    if not (isinstance(learned, date) and isinstance(base, date)) or rule.shape not in ("DMY", "MDY"):
+        return False
+    return learned.day <= 12 and base == date(learned.year, learned.day, learned.month)
 
 
 _AMOUNTS = ("net_amount", "tax_amount", "gross_amount")
