@@ -40,6 +40,7 @@ from belegflow_ocr.recognition.scorer import (
     candidate_rows,
     decide,
 )
+from belegflow_ocr.recognition.trees import Ensemble
 from bench.recognition import families as F
 
 THRESHOLD = 0.9
@@ -51,6 +52,9 @@ PARAMS: dict[str, Any] = {
     "deterministic": True, "force_row_wise": True, "seed": 7,
 }  # fmt: skip
 ROUNDS = 200
+REAL_WEIGHT = 5.0
+"""A document made by other people's software counts this many times a generated one: generated layouts teach
+their own conventions (measured: real-layout net amounts fell from 87 % to 71 % with them unweighted)."""
 FOLDS = 5
 
 
@@ -107,15 +111,18 @@ def train(prepared: Sequence[Prepared], name: str, features: list[str]) -> Any:
 
     xs: list[list[float]] = []
     ys: list[int] = []
+    weights: list[float] = []
     for p in prepared:
         if name not in p.rows or name not in p.doc.truth:
             continue  # a document whose truth does not state the field teaches nothing about it
         _, feats, labels = p.rows[name]
         xs += [[row.get(f, 0.0) for f in features] for row in feats]
         ys += labels
+        weights += [1.0 if p.doc.family.startswith("gen:") else REAL_WEIGHT] * len(labels)
     if not ys or sum(ys) == 0:
         return None
-    data = lgb.Dataset(np.array(xs, dtype=float), label=np.array(ys), feature_name=features, free_raw_data=True)
+    data = lgb.Dataset(np.array(xs, dtype=float), label=np.array(ys), weight=np.array(weights),
+                       feature_name=features, free_raw_data=True)  # fmt: skip
     return lgb.train(PARAMS, data, num_boost_round=ROUNDS)
 
 
@@ -131,10 +138,10 @@ def build_model(prepared: Sequence[Prepared], features: dict[str, list[str]],
         if booster is not None:
             gains = booster.feature_importance(importance_type="gain")
             importance = [features[name][i] for i in np.argsort(-gains)[:10]]
-        specs[name] = {"features": features[name], "booster": booster.model_to_string() if booster else "",
-                       "importance": importance}  # fmt: skip
+        trees = Ensemble.from_lightgbm(booster.dump_model()).to_json() if booster is not None else None
+        specs[name] = {"features": features[name], "trees": trees, "importance": importance}
     for name in CALIBRATED:
-        specs[f"{name}:rules"] = {"features": [], "booster": ""}
+        specs[f"{name}:rules"] = {"features": [], "trees": None}
     model = {"format": FORMAT, "version": "", "fields": specs,
              "calibrations": {name: {"x": xs, "y": ys} for name, (xs, ys) in (calibration or {}).items()}}
     from belegflow_ocr.recognition.scorer import parse_model

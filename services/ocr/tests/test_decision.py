@@ -17,6 +17,7 @@ from belegflow_ocr.recognition.features import Document, amount_features, date_f
 from belegflow_ocr.recognition.model import PageInfo, ProtocolLog
 from belegflow_ocr.recognition.pdftext import PdfTextReader
 from belegflow_ocr.recognition.scorer import FORMAT, MODEL_FILE, load_model, parse_model
+from belegflow_ocr.recognition.trees import Ensemble
 from samples.wordpages import A4, centred, extract, page, value
 
 REAL = Path(__file__).resolve().parents[3].parent / "shared" / "corpora" / "real-layouts" / "invoices"
@@ -47,7 +48,7 @@ def test_the_shipped_model_loads_and_ranks_every_amount_date_and_receipt_merchan
     assert model is not None
     assert model.version.startswith("decision-v1-")
     for name in ("net_amount", "tax_amount", "gross_amount", "invoice_date", "due_date", "supplier_name"):
-        assert model.fields[name].booster is not None, name
+        assert model.fields[name].ensemble is not None, name
 
 
 def test_every_calibration_is_monotone_and_a_probability() -> None:
@@ -184,3 +185,36 @@ def test_without_a_model_the_rules_answer() -> None:
     fields, _ = extract_fields(words, A4, ProtocolLog(), learned=False)
     assert fields.gross_amount is not None
     assert fields.gross_amount.value == Decimal("1190.00")
+
+
+# --- the trees read without LightGBM ----------------------------------------------------------------------
+
+
+def test_the_trees_predict_what_lightgbm_predicts() -> None:
+    lgb = pytest.importorskip("lightgbm")
+    rng = np.random.default_rng(7)
+    matrix = rng.normal(size=(400, 6))
+    labels = ((matrix[:, 0] + 0.5 * matrix[:, 3] - matrix[:, 5] ** 2) > 0).astype(int)
+    params = {"objective": "binary", "num_leaves": 7, "verbose": -1, "num_threads": 1, "deterministic": True}
+    booster = lgb.train(params, lgb.Dataset(matrix, label=labels), num_boost_round=40)
+    ensemble = Ensemble.from_lightgbm(booster.dump_model())
+    fresh = rng.normal(size=(200, 6))
+    assert np.allclose(ensemble.predict(fresh), booster.predict(fresh), atol=1e-9)
+    # and the contributions add up to the raw score, as LightGBM's own do
+    raw = booster.predict(fresh[:1], raw_score=True)[0]
+    assert ensemble.contributions(fresh[0]).sum() == pytest.approx(raw - _bias(ensemble))
+
+
+def _bias(ensemble: Ensemble) -> float:
+    """What every row starts from: the roots' values."""
+    return float(sum(t.value[0] for t in ensemble.trees))
+
+
+def test_a_model_that_is_not_binary_or_has_categorical_splits_is_refused() -> None:
+    with pytest.raises(ValueError, match="binary"):
+        Ensemble.from_lightgbm({"objective": "regression", "tree_info": [], "feature_names": []})
+    dump = {"objective": "binary sigmoid:1", "feature_names": ["a"], "tree_info": [{"tree_structure": {
+        "split_feature": 0, "threshold": "1||2", "decision_type": "==", "internal_value": 0.0,
+        "left_child": {"leaf_value": 1.0}, "right_child": {"leaf_value": -1.0}}}]}
+    with pytest.raises(ValueError, match="numerical"):
+        Ensemble.from_lightgbm(dump)

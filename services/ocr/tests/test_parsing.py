@@ -7,7 +7,14 @@ from decimal import Decimal
 
 import pytest
 
-from belegflow_ocr.recognition.parsing import find_ibans, find_vat_ids, parse_amount, parse_date, parse_quantity
+from belegflow_ocr.recognition.parsing import (
+    find_dates,
+    find_ibans,
+    find_vat_ids,
+    parse_amount,
+    parse_date,
+    parse_quantity,
+)
 
 
 @pytest.mark.parametrize(
@@ -55,3 +62,18 @@ def test_iban_in_groups_is_compacted_to_its_country_length() -> None:
 def test_vat_ids() -> None:
     assert [m.value for m in find_vat_ids("USt-IdNr.: DE 118 654 320")] == ["DE118654320"]
     assert [m.value for m in find_vat_ids("VAT ATU12345678")] == ["ATU12345678"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Receipt 71857936 02/03/1805:16 PM", date(2018, 3, 2)),  # not 2 March 1805
+        ("Date & time :15/02/201812:04:58", date(2018, 2, 15)),
+        ("Date : 25/09/201701:48:57 PM", date(2017, 9, 25)),
+        ("Date: 01/05/162:51 Slip: 0020018018", date(2016, 5, 1)),
+        ("15 Jun 1808:34:31 PM", date(2018, 6, 15)),  # not 15 June 1808
+        ("Datum 12.03.2024 10:15", date(2024, 3, 12)),
+    ],
+)
+def test_a_till_date_with_its_time_glued_on_by_ocr(text: str, expected: date) -> None:
+    assert [d for d, _, _ in find_dates(text)] == [expected]

@@ -347,7 +347,8 @@ class NameCandidate:
 
 
 def name_features(doc: Document) -> tuple[list[NameCandidate], list[dict[str, float]]]:
-    """The top lines of page 1, alone and joined with the next one (a name and its legal form)."""
+    """The top lines of page 1, alone and joined with the next one or two (a name and its legal form), each as
+    printed, cut after its legal form and without a registration number."""
     top = [ln for ln in doc.lines if ln.page == 1][:NAME_LINES]
     height = doc.pages[0].height if doc.pages else 1.0
     sizes = [max(w.size or w.height for w in ln.words) for ln in top]
@@ -357,12 +358,13 @@ def name_features(doc: Document) -> tuple[list[NameCandidate], list[dict[str, fl
     cands: list[NameCandidate] = []
     rows: list[dict[str, float]] = []
     first_name_like = next((i for i, ln in enumerate(top) if _LEGAL.search(ln.text)), -1)
+    seen: set[tuple[int, str]] = set()
     for i, line in enumerate(top):
-        for span in (1, 2):
+        for span, (variant, text) in ((n, v) for n in (1, 2, 3) for v in _variants(top[i : i + n])):
             group = tuple(top[i : i + span])
-            if len(group) < span:
+            if len(group) < span or not text or (i, _squash(text)) in seen:
                 continue
-            text = " ".join(ln.text for ln in group).strip()
+            seen.add((i, _squash(text)))
             box = rounded((min(ln.bbox[0] for ln in group), min(ln.bbox[1] for ln in group),
                            max(ln.bbox[2] for ln in group), max(ln.bbox[3] for ln in group)))  # fmt: skip
             nxt = top[i + span] if i + span < len(top) else None
@@ -402,10 +404,32 @@ def name_features(doc: Document) -> tuple[list[NameCandidate], list[dict[str, fl
                 "heur_inside": float(heur is not None and bool(_squash(heur)) and _squash(heur) in _squash(text)),
                 "heur_conf": heur_conf,
                 "receipt": float(doc.receipt),
+                "variant_cut_at_legal_form": float(variant == 1),
+                "variant_trimmed": float(variant == 2),
             }
             cands.append(NameCandidate(text, line.page, box, group))
             rows.append(feats)
     return cands, rows
+
+
+_LEGAL_END = re.compile(r"^.*?\b(?:SDN\.?\s*BHD|S/?B|BHD|PTE\.?\s*LTD|LTD|LLC|INC|GMBH|AG|KG|PLT|CORP|"
+                        r"ENTERPRISES?|TRADING)\b\.?", re.IGNORECASE)  # fmt: skip
+_LEADING_JUNK = re.compile(r"^(?:[\W\d_]+\s+)+")
+_TRAILING_REG = re.compile(r"\s*(?:[\[(<{][^\])>}]*[\])>}]?|\b(?:CO\.?\s*(?:REG\.?)?\s*(?:NO\.?)?|ROC)\b.*)$",
+                           re.IGNORECASE)  # fmt: skip
+
+
+def _variants(group: Sequence[Line]) -> list[tuple[int, str]]:
+    """A name as printed (0), cut after its legal form ("DION REALTIES SDN BHD (CO. A20154-T)" -> "... SDN BHD",
+    1), and without leading numbers or a trailing registration number (2)."""
+    text = " ".join(ln.text for ln in group).strip()
+    out = [(0, text)]
+    if (m := _LEGAL_END.match(text)) is not None and m.end() < len(text):
+        out.append((1, m.group().strip()))
+    trimmed = _TRAILING_REG.sub("", _LEADING_JUNK.sub("", text)).strip()
+    if trimmed and trimmed != text:
+        out.append((2, trimmed))
+    return out
 
 
 def _squash(text: str) -> str:

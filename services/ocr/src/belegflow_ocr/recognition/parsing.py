@@ -59,6 +59,14 @@ _NAMED = (
     re.compile(rf"(?<![\w])(?P<mn>{_MONTH_ALT})\.?\s*(?P<d>\d{{1,2}})(?:st|nd|rd|th)?(?:,\s*|\s+)" + _Y + r"(?!\d)",
                re.IGNORECASE),
 )
+# A till's date with its time glued on by OCR ("02/03/1805:16 PM", "15/02/201812:04:58", "15 Jun 1808:34"):
+# the year ends where a time of day ("5:16", "12:04") begins.
+_YT = r"(?P<y>(?:19|20)\d{2}|\d{2})(?=\d{1,2}:\d{2})"
+_GLUED = (
+    re.compile(r"(?<![\d.,/-])(?P<a>\d{1,2})(?P<sep>[./-])\s?(?P<b>\d{1,2})(?P=sep)\s?" + _YT),
+    re.compile(rf"(?<!\d)(?P<d>\d{{1,2}})(?:\.\s*|\s*-\s*|\s+)(?P<mn>{_MONTH_ALT})\.?(?:\s*-\s*|\s+)" + _YT,
+               re.IGNORECASE),
+)
 # "20240314": only where a label says it is a date (a bare eight-digit run is as often a number).
 _COMPACT = re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})(?P<m>0[1-9]|1[0-2])(?P<d>0[1-9]|[12]\d|3[01])(?!\d)")
 
@@ -147,6 +155,13 @@ def find_dates(text: str, *, order: DateOrder = "DMY", compact: bool = False) ->
         found.append((value, m.start(), m.end()))
         taken.append((m.start(), m.end()))
 
+    # a date with a time glued to it first: read whole, "02/03/1805:16" would be 2 March 1805
+    for m in _GLUED[0].finditer(text):
+        a, b, year = int(m.group("a")), int(m.group("b")), _year(m.group("y"))
+        first = (b, a) if order == "MDY" else (a, b)
+        add(_make(year, first[1], first[0]) or _make(year, first[0], first[1]), m)
+    for m in _GLUED[1].finditer(text):
+        add(_make(_year(m.group("y")), _MONTHS[m.group("mn").lower()], int(m.group("d"))), m)
     for pattern in _NAMED:
         for m in pattern.finditer(text):
             add(_make(_year(m.group("y")), _MONTHS[m.group("mn").lower()], int(m.group("d"))), m)

@@ -1,8 +1,9 @@
 """The learned decision: per field, a gradient-boosted model ranks every candidate; its confidence is calibrated.
 
-The model file (``models/decision-v1.json``, built by ``make train-recognition``) holds, per field, a LightGBM
-model over the features of ``features`` and an isotonic calibration fitted on layouts the model had not seen
-(leave one family out), so that a confidence of 0.9 means nine in ten such values are right. Fields without a
+The model file (``models/decision-v1.json``, built by ``make train-recognition``) holds, per field, LightGBM's
+trees (evaluated by ``trees``: no LightGBM is needed to read) over the features of ``features``, and isotonic
+calibrations fitted on layouts the model had not seen (leave one family out), so that a confidence of 0.9 means
+nine in ten such values are right. Fields without a
 ranking model (invoice number, IBAN, VAT ID) keep the rules' choice with a calibrated confidence.
 
 Amounts are decided together: when the best net, tax and gross do not add up, the best consistent combination of
@@ -31,6 +32,7 @@ from belegflow_contracts.messages import AmountFieldV1, DateFieldV1, InvoiceFiel
 from belegflow_ocr.recognition.cleanup import clean_text
 from belegflow_ocr.recognition.features import Document, amount_features, date_features, name_features
 from belegflow_ocr.recognition.model import BBox, ProtocolLog
+from belegflow_ocr.recognition.trees import Ensemble
 
 MODEL_FILE = "decision-v1.json"
 FORMAT = "belegflow-decision/1"
@@ -42,8 +44,10 @@ JOINT_SHARE = 0.25
 this share of theirs."""
 CENT = Decimal("0.01")
 ABSTAIN_BELOW = 0.5
-"""A field the rules found nothing for is filled by the model only where it is at least this sure: a confident
-wrong value is worse than none."""
+MAY_BE_ABSENT = ("due_date", "tax_amount")
+"""Fields many documents do not print: where the rules found none, the model fills one only where it is at least
+``ABSTAIN_BELOW`` sure. Every document has a total and a date, so for those an unsure value (below the
+touchless threshold, a clerk confirms it) is better than none."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,26 +75,25 @@ class Calibration:
 
 class FieldModel:
     def __init__(self, spec: Mapping[str, Any]) -> None:
-        import lightgbm as lgb  # loaded with the model, not at import: the contracts' users never need it
-
         self.features: list[str] = list(spec["features"])
-        self.booster = lgb.Booster(model_str=spec["booster"]) if spec.get("booster") else None
+        self.ensemble = Ensemble.from_json(spec["trees"]) if spec.get("trees") else None
         cal = spec.get("calibration") or {}
         self.calibration = Calibration(cal.get("x", []), cal.get("y", []))
         self.top_features: list[str] = list(spec.get("importance", []))[:5]
 
+    def _matrix(self, rows: Sequence[Mapping[str, float]]) -> np.ndarray:
+        return np.array([[row.get(name, 0.0) for name in self.features] for row in rows], dtype=float)
+
     def scores(self, rows: Sequence[Mapping[str, float]]) -> np.ndarray:
-        if self.booster is None or not rows:
+        if self.ensemble is None or not rows:
             return np.zeros(len(rows))
-        matrix = np.array([[row.get(name, 0.0) for name in self.features] for row in rows], dtype=float)
-        return np.asarray(self.booster.predict(matrix, num_threads=1), dtype=float)
+        return self.ensemble.predict(self._matrix(rows))
 
     def contributions(self, row: Mapping[str, float], top: int = 3) -> list[tuple[str, float]]:
-        """The features that pushed this candidate's score most (LightGBM's SHAP values)."""
-        if self.booster is None:
+        """The features that pushed this candidate's score most."""
+        if self.ensemble is None:
             return []
-        matrix = np.array([[row.get(name, 0.0) for name in self.features]], dtype=float)
-        contrib = np.asarray(self.booster.predict(matrix, pred_contrib=True, num_threads=1))[0][:-1]
+        contrib = self.ensemble.contributions(self._matrix([row])[0])
         order = np.argsort(-np.abs(contrib))[:top]
         return [(self.features[i], float(contrib[i])) for i in order]
 
@@ -222,6 +225,17 @@ def _adds_up(triple: Sequence[object]) -> bool:
     return n is not None and t is not None and g is not None and g != 0 and abs(n + t - g) <= CENT / 2
 
 
+_SDN_BHD = re.compile(r"\bS[DIOU0]N\.?\s*BH[DZO0]\b\.?", re.IGNORECASE)
+_ZERO_IN_WORD = re.compile(r"\b(?=[A-Za-z0]*[A-Za-z]{3})[A-Za-z]*0[A-Za-z0]*\b")
+
+
+def repair_name(text: str) -> str:
+    """What OCR makes of a legal form and of an O in a name: "SONBHD", "SIN BHZ" -> "SDN BHD",
+    "KMFF00DICIOUS" -> "KMFFOODICIOUS" (a zero inside a word of letters; a number with letters stays)."""
+    text = _SDN_BHD.sub("SDN BHD", text)
+    return _ZERO_IN_WORD.sub(lambda m: m.group().replace("0", "O"), text)
+
+
 def _squash(text: str) -> str:
     return re.sub(r"[^0-9a-z]+", "", text.casefold())
 
@@ -239,7 +253,7 @@ def decide(doc: Document, log: ProtocolLog, model: DecisionModel | None = None, 
     feature_rows: dict[str, Sequence[Mapping[str, float]]] = {}
     for name, (cands, rows) in candidate_rows(doc).items():
         fm = model.fields.get(name)
-        if fm is None or fm.booster is None or not cands:
+        if fm is None or fm.ensemble is None or not cands:
             continue
         ranked[name] = rank(fm, cands, rows)
         feature_rows[name] = rows
@@ -269,14 +283,14 @@ def decide(doc: Document, log: ProtocolLog, model: DecisionModel | None = None, 
             trace[name] = key
         rival = next((o for o in options if o.value != pick.value), None)
         current = getattr(fields, name)
-        if current is None and confidence < ABSTAIN_BELOW:
+        if name in MAY_BE_ABSENT and current is None and confidence < ABSTAIN_BELOW:
             why[name] = f"nothing: the rules found none and the best candidate {pick.value} is unsure"
             continue
         if name == "supplier_name" and isinstance(pick.value, str):
             # the rules' spelling of the same name (OCR's glued words split, case set right), else cleaned
             same = current is not None and _squash(str(current.value)) == _squash(pick.value)
             pick = replace(pick, value=str(current.value) if same and current is not None
-                           else clean_text(pick.value, name=True))  # fmt: skip
+                           else repair_name(clean_text(pick.value, name=True)))  # fmt: skip
         top = ", ".join(f"{f} {c:+.2f}" for f, c in fm.contributions(feature_rows[name][pick.row]))
         why[name] = (f"{how} (score {pick.score:.2f}"
                      + (f", next {rival.value} {rival.score:.2f}" if rival is not None else "")
@@ -317,4 +331,4 @@ def decide(doc: Document, log: ProtocolLog, model: DecisionModel | None = None, 
 
 
 __all__ = ["DecisionModel", "FieldModel", "calibration_key", "candidate_rows", "decide", "load_model",
-           "parse_model", "rank"]
+           "parse_model", "rank", "repair_name"]
