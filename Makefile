@@ -98,7 +98,7 @@ DECISION_MODEL := services/ocr/src/belegflow_ocr/recognition/models/decision-v1.
 
 train-set: install
 	rm -rf $(TRAIN_SET)
-	$(PY) -m bench.recognition.sources --out $(TRAIN_SET) --seed 1 --sources devset zoo receipts --count 100 \
+	$(PY) -m bench.recognition.sources --out $(TRAIN_SET) --seed 1 --sources devset zoo receipts xrhouse --count 100 \
 	  --scan-count 10 --dpi 200
 
 train-recognition: train-set

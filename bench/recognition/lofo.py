@@ -74,6 +74,9 @@ class Outcome:
     right: bool | None
     """None: the truth does not say (not scored for exactness)."""
     raw: float
+    ocr: float = 1.0
+    """The lowest OCR confidence of the words the value was read from: the OCR reader multiplies the calibrated
+    confidence by it (``with_ocr_confidence``), so the figures here do too."""
     calibration: str = ""
     """Which calibration this confidence goes through (``<field>@invoice`` or ``<field>@receipt``)."""
     real: bool = False
@@ -161,6 +164,7 @@ def read(p: Prepared, model: DecisionModel) -> list[Outcome]:
     """The document read with ``model`` (its calibration the identity): each scored field, raw confidence."""
     trace: dict[str, str] = {}
     fields = decide(p.document, ProtocolLog(), model, trace=trace)
+    words = [w for ln in p.document.lines for w in ln.words]
     out = []
     for name in F.SCORED:
         f = getattr(fields, name)
@@ -175,7 +179,10 @@ def read(p: Prepared, model: DecisionModel) -> list[Outcome]:
         key = name if name in RANKED and (name != "supplier_name" or p.document.receipt) else f"{name}:rules"
         kind = "receipt" if p.document.receipt else "invoice"
         cal = trace.get(name, f"{key}@{kind}")
-        out.append(Outcome(p.doc, key, value, right, f.confidence if f is not None else 0.0, cal,
+        ocr = min((w.confidence for w in words if w.confidence is not None and f is not None and f.bbox is not None
+                   and w.page == f.page and w.bbox[0] < f.bbox[2] and f.bbox[0] < w.bbox[2]
+                   and w.bbox[1] < f.bbox[3] and f.bbox[1] < w.bbox[3]), default=1.0)  # fmt: skip
+        out.append(Outcome(p.doc, key, value, right, f.confidence if f is not None else 0.0, ocr, cal,
                            real=not p.doc.family.startswith("gen:")))  # fmt: skip
     return out
 
@@ -239,7 +246,7 @@ def calibrate(outcomes: Iterable[Outcome]) -> dict[str, tuple[list[float], list[
 def apply(outcomes: Iterable[Outcome], calibration: dict[str, tuple[list[float], list[float]]]) -> None:
     for o in outcomes:
         xs, ys = calibration.get(o.calibration, ([0.0, 1.0], [0.0, 1.0]))
-        o.confidence = float(np.interp(o.raw, xs, ys)) if o.value is not None else 0.0
+        o.confidence = float(np.interp(o.raw, xs, ys)) * o.ocr if o.value is not None else 0.0
 
 
 # --- figures --------------------------------------------------------------------------------------------

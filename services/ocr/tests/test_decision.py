@@ -47,7 +47,8 @@ def test_the_shipped_model_loads_and_ranks_every_amount_date_and_receipt_merchan
     model = load_model()
     assert model is not None
     assert model.version.startswith("decision-v1-")
-    for name in ("net_amount", "tax_amount", "gross_amount", "invoice_date", "due_date", "supplier_name"):
+    for name in ("invoice_number", "net_amount", "tax_amount", "gross_amount", "invoice_date", "due_date",
+                 "supplier_name"):
         assert model.fields[name].ensemble is not None, name
 
 

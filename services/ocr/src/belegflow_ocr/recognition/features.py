@@ -161,6 +161,9 @@ def _context(doc: Document, f: Found) -> dict[str, float]:
         "line_amounts": float(sum(len(find_amounts(s.text)) for s in line.segments)),
         "line_letters": float(sum(ch.isalpha() for ch in line.text)),
         "lines_below": float(sum(1 for ln in doc.lines if ln.page == f.page and ln.top > line.bottom)),
+        # how sure OCR was of the words the value was read from (1 for a text layer)
+        "ocr_conf": min((w.confidence for w in f.segment.words if w.confidence is not None
+                         and w.bbox[0] < f.bbox[2] and f.bbox[0] < w.bbox[2]), default=1.0),
     }
     # The label left of the value: in its own cell before it, or in a cell left of it on the line.
     left_text = f.segment.text[: f.start]
@@ -216,11 +219,17 @@ def amount_features(doc: Document) -> tuple[list[Found], list[dict[str, float]]]
     heur = {"net": h.net_amount, "tax": h.tax_amount, "gross": h.gross_amount}
     rows: list[dict[str, float]] = []
     small = sorted(present)
-    for f in doc.amounts:
+    contexts = [_context(doc, f) for f in doc.amounts]
+    # prepaid amounts (EN 16931 BT-113: "Anzahlung", "Acompte", "Paid"): the amount due is gross less them
+    prepaid = {abs(f.value) for f, c in zip(doc.amounts, contexts, strict=True) if isinstance(f.value, Decimal)
+               and f.value != 0 and (c["left_prepaid"] or c["same_cell_prepaid"])}  # fmt: skip
+    for f, feats in zip(doc.amounts, contexts, strict=True):
         assert isinstance(f.value, Decimal)
         v = abs(f.value)
-        feats = _context(doc, f)
         rank = distinct.index(v) if v in distinct else len(distinct)
+        feats["doc_prepaid"] = float(bool(prepaid))
+        feats["eq_due_after_prepaid"] = float(any(v + p in present for p in prepaid if p != v))
+        feats["eq_gross_before_prepaid"] = float(any(v - p in present for p in prepaid if p < v))
         feats.update({
             "amount_rank": float(rank),
             "amount_rank_share": rank / max(1, len(distinct)),
@@ -321,6 +330,90 @@ def date_features(doc: Document) -> tuple[list[Found], list[dict[str, float]]]:
             found.append(_virtual(doc, got.value, got.page, got.bbox))
             rows.append({"receipt": float(doc.receipt), "virtual": 1.0, f"heur_{name}": 1.0,
                          f"heur_{name}_conf": got.confidence, "dates": float(len(distinct))})  # fmt: skip
+    return found, rows
+
+
+# --- the invoice number ----------------------------------------------------------------------------------
+
+_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-/._]*[A-Za-z0-9]|\d")
+_CAPS_PREFIX = re.compile(r"^[A-Z]{1,5}$")
+_DIGIT_GROUP = re.compile(r" (\d{2,})(?= |$)")
+_OTHER_NUMBERS = ("order_reference", "sales_order_reference", "buyer_reference", "shipment_reference",
+                  "supplier_registration_id", "supplier_tax_number", "supplier_iban", "supplier_vat_id",
+                  "recipient_vat_id")  # fmt: skip
+NUMBER_PAGES = 1
+"""Numbers are looked for on the first page, and on any line of a later page that names the invoice number."""
+
+
+def number_features(doc: Document) -> tuple[list[Found], list[dict[str, float]]]:
+    """Every token with a digit on page 1 (and on other pages' number lines) that is not a date, an amount, an
+    IBAN or a VAT ID; a short capital prefix before it ("RE 2024-17") joined to it as a candidate of its own."""
+    from belegflow_ocr.recognition.parsing import find_ibans, find_vat_ids
+
+    rules = doc.heuristic.invoice_number
+    # numbers the rules know as something else (an order, a registration, a tax number) are never this one
+    taken = {re.sub(r"\s+", "", str(f.value)).upper() for name in _OTHER_NUMBERS
+             if (f := getattr(doc.heuristic, name, None)) is not None}  # fmt: skip
+    found: list[Found] = []
+    for line in doc.lines:
+        if line.page > NUMBER_PAGES and not any(_label_kind(s.text) == "invoice_number" for s in line.segments):
+            continue
+        for seg in line.segments:
+            spans = [(s, e) for _, s, e in find_dates(seg.text, order=doc.order, compact=True)]
+            spans += [(s, e) for _, s, e in find_amounts(seg.text)]
+            spans += [(m.start, m.end) for m in (*find_ibans(seg.text), *find_vat_ids(seg.text))]
+            prev: re.Match[str] | None = None
+            for m in _TOKEN.finditer(seg.text):
+                token = m.group()
+                if any(s < m.end() and m.start() < e for s, e in spans) or not any(ch.isdigit() for ch in token):
+                    prev = m
+                    continue
+                if len(token) > 30 or token.upper() in taken:
+                    continue
+                found.append(Found(token, seg.page, span_box(seg, m.start(), m.end()), line, seg, m.start()))
+                # a number printed in groups ("2024 4420"): the groups that follow belong to it
+                end, joined = m.end(), token
+                while joined[-1:].isdigit() and (group := _DIGIT_GROUP.match(seg.text, end)) is not None:
+                    end, joined = group.end(), joined + group.group(1)
+                if joined != token:
+                    found.append(Found(joined, seg.page, span_box(seg, m.start(), end), line, seg, m.start()))
+                if prev is not None and _CAPS_PREFIX.match(prev.group()) and seg.text[prev.end() : m.start()].strip() \
+                        in ("", "-"):  # fmt: skip
+                    joined = prev.group() + seg.text[prev.end() : m.end()].replace(" ", "")
+                    found.append(Found(joined, seg.page, span_box(seg, prev.start(), m.end()), line, seg,
+                                       prev.start()))  # fmt: skip
+                prev = m
+    counts: dict[str, int] = {}
+    for f in found:
+        counts[str(f.value).upper()] = counts.get(str(f.value).upper(), 0) + 1
+    rows = []
+    for f in found:
+        token = str(f.value)
+        feats = _context(doc, f)
+        before = f.segment.text[max(0, f.start - 1) : f.start]
+        after = f.segment.text[f.start + len(token) : f.start + len(token) + 1]
+        feats.update({
+            "num_length": float(len(token)),
+            "num_digits": sum(ch.isdigit() for ch in token) / len(token),
+            "num_letters": float(sum(ch.isalpha() for ch in token)),
+            "num_separators": float(sum(ch in "-/._" for ch in token)),
+            "num_all_digits": float(token.isdigit()),
+            "num_leading_zero": float(token[:1] == "0"),
+            "num_in_brackets": float(before in "([{" and before != "" and after in ")]}" and after != ""),
+            "num_after_colon": float(f.segment.text[: f.start].rstrip().endswith((":", "#", "°", "º"))),
+            "num_first_in_cell": float(not f.segment.text[: f.start].strip()),
+            "num_count": float(counts[token.upper()]),
+            "num_year_like": float(token.isdigit() and len(token) == 4 and token[:2] in ("19", "20")),
+            "num_five_digits": float(token.isdigit() and len(token) == 5),
+            "heur_number": float(rules is not None and rules.value.replace(" ", "").upper() == token.upper()),
+            "heur_number_conf": rules.confidence if rules is not None else 0.0,
+            "virtual": 0.0,
+        })
+        rows.append(feats)
+    if rules is not None and not any(str(f.value).upper() == rules.value.replace(" ", "").upper() for f in found):
+        found.append(_virtual(doc, rules.value, rules.page, rules.bbox))
+        rows.append({"receipt": float(doc.receipt), "virtual": 1.0, "heur_number": 1.0,
+                     "heur_number_conf": rules.confidence})  # fmt: skip
     return found, rows
 
 
@@ -436,4 +529,5 @@ def _squash(text: str) -> str:
     return re.sub(r"[^0-9a-z]+", "", text.casefold())
 
 
-__all__ = ["Document", "Found", "NameCandidate", "amount_features", "date_features", "name_features"]
+__all__ = ["Document", "Found", "NameCandidate", "amount_features", "date_features", "name_features",
+           "number_features"]

@@ -30,21 +30,30 @@ import numpy as np
 
 from belegflow_contracts.messages import AmountFieldV1, DateFieldV1, InvoiceFieldsV1, TextFieldV1
 from belegflow_ocr.recognition.cleanup import clean_text
-from belegflow_ocr.recognition.features import Document, amount_features, date_features, name_features
+from belegflow_ocr.recognition.features import (
+    Document,
+    amount_features,
+    date_features,
+    name_features,
+    number_features,
+)
 from belegflow_ocr.recognition.model import BBox, ProtocolLog
 from belegflow_ocr.recognition.trees import Ensemble
 
 MODEL_FILE = "decision-v1.json"
 FORMAT = "belegflow-decision/1"
-RANKED = ("net_amount", "tax_amount", "gross_amount", "invoice_date", "due_date", "supplier_name")
-CALIBRATED = ("invoice_number", "supplier_iban", "supplier_vat_id")
+RANKED = ("invoice_number", "net_amount", "tax_amount", "gross_amount", "invoice_date", "due_date",
+          "supplier_name")
+CALIBRATED = ("supplier_iban", "supplier_vat_id")
 TOP_K = 3
 JOINT_SHARE = 0.25
 """A consistent net + tax = gross is taken over the amounts ranked first when its joint likelihood is at least
 this share of theirs."""
+JOINT_KEEPS = 0.9
+"""A first-ranked amount scored at least this high is not moved by the joint decision."""
 CENT = Decimal("0.01")
 ABSTAIN_BELOW = 0.5
-MAY_BE_ABSENT = ("due_date", "tax_amount")
+MAY_BE_ABSENT = ("due_date", "tax_amount", "invoice_number")
 """Fields many documents do not print: where the rules found none, the model fills one only where it is at least
 ``ABSTAIN_BELOW`` sure. Every document has a total and a date, so for those an unsure value (below the
 touchless threshold, a clerk confirms it) is better than none."""
@@ -148,6 +157,7 @@ def candidate_rows(doc: Document) -> dict[str, tuple[list[Any], list[dict[str, f
     amounts = amount_features(doc)
     dates = date_features(doc)
     out: dict[str, tuple[list[Any], list[dict[str, float]]]] = {
+        "invoice_number": number_features(doc),
         "net_amount": amounts, "tax_amount": amounts, "gross_amount": amounts,
         "invoice_date": dates, "due_date": dates,
     }  # fmt: skip
@@ -180,7 +190,9 @@ def _joint(ranked: dict[str, list[Ranked]]) -> dict[str, Ranked] | None:
         return None
     independent = math.prod(max(r.score, 1e-6) for r in firsts)
     choice: tuple[float, tuple[Ranked, ...]] | None = None
-    for combo in product(*(ranked[n][:TOP_K] for n in names)):
+    # an amount the model is sure of stays; the others may move to make the three add up
+    options = [ranked[n][:1] if ranked[n][0].score >= JOINT_KEEPS else ranked[n][:TOP_K] for n in names]
+    for combo in product(*options):
         n, t, g = (c.value for c in combo)
         if not (isinstance(n, Decimal) and isinstance(t, Decimal) and isinstance(g, Decimal)):
             continue
@@ -220,6 +232,21 @@ def _evidence(name: str, value: object, picks: Mapping[str, object], rules: Invo
     return "+".join(parts) or "alone"
 
 
+_OTHERWISE = {"amount": ("same_cell_other", "left_other"), "date": ("same_cell_other_date", "left_other_date")}
+
+
+def _not_labelled_otherwise(name: str, cands: list[Any], rows: list[dict[str, float]]
+                            ) -> tuple[list[Any], list[dict[str, float]]]:  # fmt: skip
+    """A value whose own label the lexicon names as something else (a carry-over, a discount, a delivery date)
+    is never the field, as in the rules; where nothing else is printed, the candidates stay as they are."""
+    marks = _OTHERWISE["amount" if name.endswith("_amount") else "date" if name.endswith("_date") else ""] \
+        if name.endswith(("_amount", "_date")) else ()  # fmt: skip
+    keep = [i for i, row in enumerate(rows) if not any(row.get(m, 0.0) for m in marks)]
+    if not keep or len(keep) == len(rows):
+        return cands, rows
+    return [cands[i] for i in keep], [rows[i] for i in keep]
+
+
 def _adds_up(triple: Sequence[object]) -> bool:
     n, t, g = (x.value if isinstance(x, AmountFieldV1) else None for x in triple)
     return n is not None and t is not None and g is not None and g != 0 and abs(n + t - g) <= CENT / 2
@@ -255,6 +282,7 @@ def decide(doc: Document, log: ProtocolLog, model: DecisionModel | None = None, 
         fm = model.fields.get(name)
         if fm is None or fm.ensemble is None or not cands:
             continue
+        cands, rows = _not_labelled_otherwise(name, cands, rows)
         ranked[name] = rank(fm, cands, rows)
         feature_rows[name] = rows
     joint = _joint(ranked)
