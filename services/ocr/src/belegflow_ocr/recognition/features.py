@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from statistics import median
 
 from belegflow_contracts.messages import InvoiceFieldsV1, InvoiceLineV1
@@ -81,13 +82,16 @@ ABOVE_LINES = 4
 ABOVE_HEIGHTS = 6.0
 
 
-def _keywords(text: str) -> dict[str, float]:
-    return {f"kw_{name}": 1.0 if rx.search(text) else 0.0 for name, rx in _KEYWORD_RES}
+@lru_cache(maxsize=4096)
+def _keywords(text: str, prefix: str = "") -> dict[str, float]:
+    """The key words of ``text`` as features (cached: a line's text is asked for by each of its candidates)."""
+    return {f"{prefix}kw_{name}": 1.0 if rx.search(text) else 0.0 for name, rx in _KEYWORD_RES}
 
 
 KEYWORD_NAMES = tuple(f"kw_{name}" for name, _ in _KEYWORDS)
 
 
+@lru_cache(maxsize=8192)
 def _label_kind(text: str) -> str | None:
     hit = label_at(text)
     if hit is None:
@@ -122,6 +126,14 @@ class Document:
     body_size: float = 0.0
     amounts: list[Found] = field(default_factory=list)
     dates: list[Found] = field(default_factory=list)
+    _below: dict[int, int] = field(default_factory=dict)
+
+    def below(self, line: Line) -> int:
+        """How many lines of its page lie below ``line`` (counted once per document)."""
+        if not self._below:
+            for ln in self.lines:
+                self._below[ln.index] = sum(1 for o in self.lines if o.page == ln.page and o.top > ln.bottom)
+        return self._below.get(line.index, 0)
 
     def __post_init__(self) -> None:
         sizes = [w.size or w.height for ln in self.lines for w in ln.words]
@@ -160,7 +172,7 @@ def _context(doc: Document, f: Found) -> dict[str, float]:
         "line_rightmost": float(f.segment is line.segments[-1]),
         "line_amounts": float(sum(len(find_amounts(s.text)) for s in line.segments)),
         "line_letters": float(sum(ch.isalpha() for ch in line.text)),
-        "lines_below": float(sum(1 for ln in doc.lines if ln.page == f.page and ln.top > line.bottom)),
+        "lines_below": float(doc.below(line)),
         # how sure OCR was of the words the value was read from (1 for a text layer)
         "ocr_conf": min((w.confidence for w in f.segment.words if w.confidence is not None
                          and w.bbox[0] < f.bbox[2] and f.bbox[0] < w.bbox[2]), default=1.0),
@@ -198,9 +210,9 @@ def _context(doc: Document, f: Found) -> dict[str, float]:
     out["labelled"] = float(left_kind is not None or near_kind is not None)
     out.update(_keywords(line.text))
     before = left_text + " " + " ".join(s.text for s in cells_left)
-    out.update({f"left_{k}": v for k, v in _keywords(before).items()})
+    out.update(_keywords(before, "left_"))
     if line.index > 0 and doc.lines[line.index - 1].page == line.page:
-        out.update({f"up_{k}": v for k, v in _keywords(doc.lines[line.index - 1].text).items()})
+        out.update(_keywords(doc.lines[line.index - 1].text, "up_"))
     else:
         out.update({f"up_{k}": 0.0 for k in KEYWORD_NAMES})
     return out

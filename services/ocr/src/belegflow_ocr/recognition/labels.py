@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 # Kinds of labelled values. ``payable`` (BT-115) and ``prepaid`` (BT-113) take part in the sums only.
 REFERENCE_KINDS = ("order_reference", "sales_order_reference", "buyer_reference", "shipment_reference")
@@ -297,8 +297,10 @@ _CURRENCY_WORD = re.compile(r"(?:EUR|USD|CHF|GBP|MYR|SGD|AUD|CAD|Euro|RM)\b", re
 _QUALIFIED = Label("other", 1.0, False, re.compile(""))
 
 
+@lru_cache(maxsize=16384)
 def label_at(text: str, pos: int = 0) -> LabelHit | None:
     """The longest label starting at ``pos`` of ``text`` (of any kind); of equally long ones the surest.
+    Cached: every decision asks for the labels of the same cells (the hit is read, never changed).
 
     A generic amount label ("Total", "Summe", "Netto") followed by a word is qualified by it: by another
     label ("Total base imponible" is the net, "Totale sconti" a discount) or by a word that names no kind

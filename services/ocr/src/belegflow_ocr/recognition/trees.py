@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -25,30 +26,41 @@ class Tree:
     value: np.ndarray
     """Leaf value at a leaf; LightGBM's internal value (the node's mean output) at a split."""
 
-    def leaves(self, matrix: np.ndarray) -> np.ndarray:
-        node = np.zeros(matrix.shape[0], dtype=np.int64)
-        rows = np.arange(matrix.shape[0])
-        while True:
-            feature = self.feature[node]
-            inner = feature >= 0
-            if not inner.any():
-                return node
-            go_left = matrix[rows, np.maximum(feature, 0)] <= self.threshold[node]
-            node = np.where(inner, np.where(go_left, self.left[node], self.right[node]), node)
-
 
 class Ensemble:
-    """The sum of the trees' leaf values, through the sigmoid (LightGBM's ``binary`` objective)."""
+    """The sum of the trees' leaf values, through the sigmoid (LightGBM's ``binary`` objective). All trees are
+    walked at once: their nodes are stacked into one set of arrays, each tree starting at its own root."""
 
     def __init__(self, trees: Sequence[Tree], features: Sequence[str]) -> None:
         self.trees = list(trees)
         self.features = list(features)
+        sizes = [len(t.feature) for t in self.trees]
+        self._roots = np.cumsum([0, *sizes[:-1]]).astype(np.int64)
+        offsets = np.repeat(self._roots, sizes)
+        self._feature = np.concatenate([t.feature for t in self.trees]) if self.trees else np.zeros(0, np.int64)
+        self._threshold = np.concatenate([t.threshold for t in self.trees]) if self.trees else np.zeros(0)
+        self._left = (np.concatenate([t.left for t in self.trees]) + offsets) if self.trees else np.zeros(0, np.int64)
+        self._right = (np.concatenate([t.right for t in self.trees]) + offsets) if self.trees else np.zeros(0, np.int64)
+        self._value = np.concatenate([t.value for t in self.trees]) if self.trees else np.zeros(0)
+
+    def _walk(self, matrix: np.ndarray) -> list[np.ndarray]:
+        """The nodes each row visits in each tree, step by step (rows x trees per step), roots first."""
+        node = np.broadcast_to(self._roots, (matrix.shape[0], len(self._roots))).copy()
+        rows = np.arange(matrix.shape[0])[:, None]
+        path = [node]
+        while True:
+            feature = self._feature[node]
+            inner = feature >= 0
+            if not inner.any():
+                return path
+            go_left = matrix[rows, np.maximum(feature, 0)] <= self._threshold[node]
+            node = np.where(inner, np.where(go_left, self._left[node], self._right[node]), node)
+            path.append(node)
 
     def raw(self, matrix: np.ndarray) -> np.ndarray:
-        total = np.zeros(matrix.shape[0])
-        for tree in self.trees:
-            total += tree.value[tree.leaves(matrix)]
-        return total
+        if not self.trees:
+            return np.zeros(matrix.shape[0])
+        return np.asarray(self._value[self._walk(matrix)[-1]].sum(axis=1))
 
     def predict(self, matrix: np.ndarray) -> np.ndarray:
         return np.asarray(1.0 / (1.0 + np.exp(-self.raw(matrix))))
@@ -57,13 +69,11 @@ class Ensemble:
         """Per feature, how much the splits on it moved this row's raw score (Saabas: along each tree's path,
         the change of the node's value at each split)."""
         out = np.zeros(len(self.features))
-        matrix = row.reshape(1, -1)
-        for tree in self.trees:
-            node = 0
-            while tree.feature[node] >= 0:
-                nxt = tree.left[node] if matrix[0, tree.feature[node]] <= tree.threshold[node] else tree.right[node]
-                out[tree.feature[node]] += tree.value[nxt] - tree.value[node]
-                node = int(nxt)
+        path = self._walk(row.reshape(1, -1))
+        for parent, child in pairwise(path):
+            moved = parent[0] != child[0]
+            before, after = parent[0][moved], child[0][moved]
+            np.add.at(out, self._feature[before], self._value[after] - self._value[before])
         return out
 
     def to_json(self) -> dict[str, Any]:
