@@ -219,3 +219,27 @@ def test_a_model_that_is_not_binary_or_has_categorical_splits_is_refused() -> No
         "left_child": {"leaf_value": 1.0}, "right_child": {"leaf_value": -1.0}}}]}
     with pytest.raises(ValueError, match="numerical"):
         Ensemble.from_lightgbm(dump)
+
+
+def test_a_type_code_beside_the_title_and_a_customer_or_register_number_are_not_the_invoice_number() -> None:
+    # GIVEN a title with the document type code in brackets, a customer number and a register number nearby
+    words = page((57, 60, "RECHNUNG (380)", 14), (57, 90, "Rechnungsnummer: RE-2024-0815"),
+                 (57, 104, "Kundennummer: 100234"), (57, 118, "Datum: 12.03.2024"),
+                 (350, 60, "Amtsgericht Köln HRB 40213"),
+                 (57, 500, "Nettobetrag"), (450, 500, "1.000,00"), (57, 514, "MwSt 19 %"), (450, 514, "190,00"),
+                 (57, 528, "Gesamtbetrag"), (450, 528, "1.190,00"))  # fmt: skip
+    fields, _, _ = extract(words, A4)
+    assert value(fields, "invoice_number") == "RE-2024-0815"
+
+
+def test_net_after_document_level_allowances_and_charges_is_the_net() -> None:
+    # GIVEN lines summing to 1.000,00, a document-level discount and a freight charge, then the net of the
+    # invoice (EN 16931 BG-20/BG-21: net = lines - allowances + charges)
+    words = page((57, 60, "Rechnung Nr. 2024-117"), (57, 74, "Datum: 12.03.2024"),
+                 (57, 440, "Summe Positionen"), (450, 440, "1.000,00"),
+                 (57, 454, "Rabatt 5 %"), (450, 454, "-50,00"), (57, 468, "Frachtkosten"), (450, 468, "20,00"),
+                 (57, 490, "Nettobetrag"), (450, 490, "970,00"), (57, 504, "MwSt 19 %"), (450, 504, "184,30"),
+                 (57, 518, "Gesamtbetrag"), (450, 518, "1.154,30"))  # fmt: skip
+    fields, _, _ = extract(words, A4)
+    assert value(fields, "net_amount") == Decimal("970.00")
+    assert value(fields, "gross_amount") == Decimal("1154.30")
