@@ -79,6 +79,13 @@ def _open(data: bytes, *, filename: str) -> object:
         raise CorruptPdfError(filename=filename, detail=str(exc)) from exc
 
 
+def whole_text(text: str) -> str:
+    """Text as pdfium hands it over, made valid: it gives UTF-16 units one by one, so a character outside the
+    basic plane (an emoji in a font) arrives as two surrogates, and a broken font as a lone one. Pairs are
+    joined, a lone surrogate becomes U+FFFD: such text can always be stored and sent (UTF-8)."""
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
 def _page_words(textpage: object, page_no: int, left: float, top: float) -> tuple[list[Word], int, int]:
     """Groups characters into words; a word ends at white space or a jump in position."""
     words: list[Word] = []
@@ -91,7 +98,7 @@ def _page_words(textpage: object, page_no: int, left: float, top: float) -> tupl
     def flush() -> None:
         nonlocal buf, box
         if buf:
-            words.append(Word("".join(buf), page_no, (box[0], box[1], box[2], box[3]), size))
+            words.append(Word(whole_text("".join(buf)), page_no, (box[0], box[1], box[2], box[3]), size))
         buf, box = [], []
 
     for i in range(count):
