@@ -22,6 +22,48 @@ def test_a_list_offset_beyond_int64_is_a_clear_400(services: processes.ServiceSe
         assert "offset" in response.text
 
 
+def test_an_unknown_status_filter_is_a_clear_422(services: processes.ServiceSet, tenant: str) -> None:
+    for status in ("bogus", "review\x00", "\x00"):
+        response = httpx.get(f"{services.ingest_url}/v1/documents", params={"status": status},
+                             headers={"X-Tenant": tenant, **services.auth}, timeout=30)
+        assert response.status_code == 422, response.text
+        assert "status: one of" in response.json()["detail"]
+    # a known one still lists
+    listed = httpx.get(f"{services.ingest_url}/v1/documents", params={"status": "review"},
+                       headers={"X-Tenant": tenant, **services.auth}, timeout=30)
+    assert listed.status_code == 200, listed.text
+
+
+@pytest.mark.parametrize(("method", "path", "params"), [
+    ("GET", "/v1/learning", {"supplier": "700\x0001"}),
+    ("DELETE", "/v1/learning", {"supplier": "\x00"}),
+    ("POST", "/v1/learning/repeat", {"supplier": "70001\x00"}),
+])
+def test_a_nul_byte_in_a_supplier_is_a_clear_422(services: processes.ServiceSet, tenant: str, method: str,
+                                                  path: str, params: dict[str, str]) -> None:
+    response = httpx.request(method, f"{services.ingest_url}{path}", params=params,
+                             headers={"X-Tenant": tenant, **services.auth}, timeout=60)
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"] == "supplier: printable characters only"
+
+
+def test_a_layout_id_beyond_int64_is_a_clear_422(services: processes.ServiceSet, tenant: str) -> None:
+    for layout_id in (2**63, 2**63 + 1, 10**30):
+        response = httpx.delete(f"{services.ingest_url}/v1/learning/{layout_id}",
+                                headers={"X-Tenant": tenant, **services.auth}, timeout=60)
+        assert response.status_code == 422, response.text
+        assert "layout_id" in response.text
+
+
+def test_a_nul_byte_in_a_basic_user_name_is_refused_as_wrong_credentials(services: processes.ServiceSet,
+                                                                          tenant: str) -> None:
+    for user, password in (("anna\x00", "secret"), ("\x00", "x"), ("anna", "pass\x00word")):
+        response = httpx.get(f"{services.ingest_url}/v1/documents", auth=(user, password),
+                             headers={"X-Tenant": tenant}, timeout=30)
+        assert response.status_code == 401, response.text
+        assert response.json()["code"] == "invalid-credentials"
+
+
 def _nested(depth: int) -> bytes:
     return b'{"a":' * depth + b"1" + b"}" * depth
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from belegflow_contracts.messages import Source
 from belegflow_ingest import http_auth, store, web
-from belegflow_ingest.domain import audit_trail
+from belegflow_ingest.domain import Status, audit_trail
 from belegflow_ingest.errors import AdmissionError, TooLargeError
 from belegflow_ingest.intake import take_in
 from belegflow_ingest.web import Problem
@@ -105,6 +105,9 @@ async def get_audit_trail(request: Request, document_id: str) -> Any:
     return {"id": str(doc["id"]), "tenant": doc["tenant"], "audit": audit_trail(doc["protocol"])}
 
 
+STATUSES = tuple(s.value for s in Status)
+
+
 @api.get("/v1/documents")
 async def list_documents(
     request: Request,
@@ -113,6 +116,8 @@ async def list_documents(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> Any:
+    if status is not None and status not in STATUSES:
+        return web.problem(422, "invalid", f"status: one of {', '.join(STATUSES)}")
     async with web.runtime(request).db.acquire() as conn:
         return await store.list_documents(conn, tenant.lower(), status=status, limit=limit, offset=offset)
 

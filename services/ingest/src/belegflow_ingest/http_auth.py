@@ -87,6 +87,9 @@ async def _basic(rt: Runtime, value: str) -> Principal:
         raise _unauthenticated("Basic credentials are not base64 of user:password") from None
     if not sep:
         raise _unauthenticated("Basic credentials are not base64 of user:password")
+    if not name.isprintable() or "\x00" in password:
+        # no user name holds a control character, and a NUL never reaches the database
+        raise _unauthenticated("wrong user name or password", "invalid-credentials")
     async with rt.db.acquire() as conn:
         stored = await credential_store.user(conn, name)
     # a missing user costs the same hash as a wrong password, so neither can be told apart by time

@@ -46,11 +46,19 @@ def _tenant(raw: str | None) -> str:
         raise LearningRefused(400, "invalid-tenant", str(exc)) from exc
 
 
+def _check_supplier(supplier: str) -> None:
+    """A supplier number as master data holds it: 1 to 32 printable characters (a NUL never reaches the database)."""
+    if not (0 < len(supplier.strip()) <= 32):
+        raise LearningRefused(422, "invalid", "supplier: 1 to 32 characters")
+    if not supplier.isprintable():
+        raise LearningRefused(422, "invalid", "supplier: printable characters only")
+
+
 async def ask(request: Request, *, tenant: str, action: LearningAction, by: str, supplier_number: str | None = None,
               layout_id: int | None = None) -> LearningReplyV1:
     """One request to the ocr service; its reply when done, ``LearningRefused`` when not."""
-    if supplier_number is not None and not (0 < len(supplier_number.strip()) <= 32):
-        raise LearningRefused(422, "invalid", "supplier: 1 to 32 characters")
+    if supplier_number is not None:
+        _check_supplier(supplier_number)
     question = LearningRequestV1(tenant=tenant, action=action, by=by, at=datetime.now(UTC),
                                  supplier_number=supplier_number.strip() if supplier_number else None,
                                  layout_id=layout_id)
@@ -68,6 +76,9 @@ async def _send(request: Request, question: LearningRequestV1) -> LearningReplyV
         code = reply.code or "refused"
         raise LearningRefused(_STATUS.get(code, 422), code, reply.detail or code)
     return reply
+
+
+INT64_MAX = 2**63 - 1
 
 
 async def _answer(request: Request, tenant: str | None, action: LearningAction, *, supplier: str | None = None,
@@ -95,8 +106,8 @@ async def list_learned(request: Request, supplier: Annotated[str | None, Query(m
 @router.delete("/v1/learning/{layout_id}", responses=_RESPONSES)
 async def forget_layout(request: Request, layout_id: int, tenant: TenantHeader = None) -> Any:
     """Forget one learned layout (audited); that supplier's next document is read as before."""
-    if layout_id < 1:
-        return web.problem(422, "invalid", "layout_id: a positive number")
+    if not 1 <= layout_id <= INT64_MAX:
+        return web.problem(422, "invalid", f"layout_id: a number from 1 to {INT64_MAX}")
     return await _answer(request, tenant, LearningAction.FORGET, layout_id=layout_id)
 
 
@@ -138,6 +149,8 @@ async def repeat_supplier(request: Request, supplier: Annotated[str | None, Quer
     revision read with what was learned."""
     try:
         tenant_name = _tenant(tenant)
+        if supplier and supplier.strip():
+            _check_supplier(supplier)
     except LearningRefused as exc:
         return web.problem(exc.status_code, exc.code, exc.detail)
     if not supplier or not supplier.strip():
