@@ -33,7 +33,6 @@ from belegflow_ocr.recognition.extraction import extract_fields
 from belegflow_ocr.recognition.features import Document
 from belegflow_ocr.recognition.model import ProtocolLog
 from belegflow_ocr.recognition.scorer import (
-    CALIBRATED,
     FORMAT,
     RANKED,
     DecisionModel,
@@ -143,8 +142,6 @@ def build_model(prepared: Sequence[Prepared], features: dict[str, list[str]],
             importance = [features[name][i] for i in np.argsort(-gains)[:10]]
         trees = Ensemble.from_lightgbm(booster.dump_model()).to_json() if booster is not None else None
         specs[name] = {"features": features[name], "trees": trees, "importance": importance}
-    for name in CALIBRATED:
-        specs[f"{name}:rules"] = {"features": [], "trees": None}
     model = {"format": FORMAT, "version": "", "fields": specs,
              "calibrations": {name: {"x": xs, "y": ys} for name, (xs, ys) in (calibration or {}).items()}}
     from belegflow_ocr.recognition.scorer import parse_model
@@ -153,9 +150,6 @@ def build_model(prepared: Sequence[Prepared], features: dict[str, list[str]],
 
 
 def identity(model: DecisionModel) -> DecisionModel:
-    for fm in model.fields.values():
-        fm.calibration.xs = np.asarray([0.0, 1.0])
-        fm.calibration.ys = np.asarray([0.0, 1.0])
     model.calibrations.clear()
     return model
 
@@ -257,7 +251,6 @@ class Tally:
     right: int = 0
     total: int = 0
     silent: int = 0
-    read: int = 0
     fields: int = 0
     conf: list[tuple[float, bool]] = field(default_factory=list)
 
@@ -269,7 +262,6 @@ class Tally:
             self.total += 1
             self.right += o.right
         if o.value is not None:
-            self.read += 1
             self.conf.append((o.confidence, o.right))
             self.silent += (not o.right) and o.confidence >= THRESHOLD
 

@@ -121,10 +121,6 @@ def test_a_referenced_invoices_date_and_a_period_start_are_not_the_date_of_issue
 # --- the failures of the rules, on pages made here ---------------------------------------------------------
 
 
-def _receipt(*rows: str, top: float = 40.0) -> list:  # type: ignore[type-arg]
-    return page(*((15.0, top + 14 * i, text) for i, text in enumerate(rows)), size=8.0)
-
-
 def test_a_cash_total_rounded_to_five_cents_is_the_total() -> None:
     # GIVEN a till receipt that prints the exact sum and, below it, the total rounded for cash
     words = page(centred(30, "KEDAI MAJU JAYA SDN BHD", 11, mid=113.5),

@@ -30,7 +30,7 @@ from belegflow_ocr.recognition.candidates import span_box
 from belegflow_ocr.recognition.labels import REFERENCE_KINDS, label_at
 from belegflow_ocr.recognition.layout import Line, Segment, rounded
 from belegflow_ocr.recognition.model import BBox, PageInfo
-from belegflow_ocr.recognition.parsing import DateOrder, find_amounts, find_dates
+from belegflow_ocr.recognition.parsing import DateOrder, find_amounts, find_dates, find_ibans, find_vat_ids
 
 CENT = Decimal("0.01")
 _RATES = tuple(Decimal(r) for r in ("19", "7", "20", "10", "5.5", "21", "9", "6", "12", "13", "22", "4", "5",
@@ -360,8 +360,6 @@ NUMBER_PAGES = 1
 def number_features(doc: Document) -> tuple[list[Found], list[dict[str, float]]]:
     """Every token with a digit on page 1 (and on other pages' number lines) that is not a date, an amount, an
     IBAN or a VAT ID; a short capital prefix before it ("RE 2024-17") joined to it as a candidate of its own."""
-    from belegflow_ocr.recognition.parsing import find_ibans, find_vat_ids
-
     rules = doc.heuristic.invoice_number
     # numbers the rules know as something else (an order, a registration, a tax number) are never this one
     taken = {re.sub(r"\s+", "", str(f.value)).upper() for name in _OTHER_NUMBERS
@@ -467,9 +465,9 @@ def name_features(doc: Document) -> tuple[list[NameCandidate], list[dict[str, fl
     for i, line in enumerate(top):
         for span, (variant, text) in ((n, v) for n in (1, 2, 3) for v in _variants(top[i : i + n])):
             group = tuple(top[i : i + span])
-            if len(group) < span or not text or (i, _squash(text)) in seen:
+            if len(group) < span or not text or (i, squash(text)) in seen:
                 continue
-            seen.add((i, _squash(text)))
+            seen.add((i, squash(text)))
             box = rounded((min(ln.bbox[0] for ln in group), min(ln.bbox[1] for ln in group),
                            max(ln.bbox[2] for ln in group), max(ln.bbox[3] for ln in group)))  # fmt: skip
             nxt = top[i + span] if i + span < len(top) else None
@@ -505,8 +503,8 @@ def name_features(doc: Document) -> tuple[list[NameCandidate], list[dict[str, fl
                 "before_first_legal": float(first_name_like >= 0 and i < first_name_like),
                 "centred": abs((line.bbox[0] + line.bbox[2]) / 2 - (doc.pages[0].width / 2 if doc.pages else 0))
                 / (doc.pages[0].width if doc.pages else 1.0),
-                "heur": float(heur is not None and _squash(heur) == _squash(text)),
-                "heur_inside": float(heur is not None and bool(_squash(heur)) and _squash(heur) in _squash(text)),
+                "heur": float(heur is not None and squash(heur) == squash(text)),
+                "heur_inside": float(heur is not None and bool(squash(heur)) and squash(heur) in squash(text)),
                 "heur_conf": heur_conf,
                 "receipt": float(doc.receipt),
                 "variant_cut_at_legal_form": float(variant == 1),
@@ -537,9 +535,10 @@ def _variants(group: Sequence[Line]) -> list[tuple[int, str]]:
     return out
 
 
-def _squash(text: str) -> str:
+def squash(text: str) -> str:
+    """A name compared without case, spaces and punctuation."""
     return re.sub(r"[^0-9a-z]+", "", text.casefold())
 
 
 __all__ = ["Document", "Found", "NameCandidate", "amount_features", "date_features", "name_features",
-           "number_features"]
+           "number_features", "squash"]

@@ -36,6 +36,7 @@ from belegflow_ocr.recognition.features import (
     date_features,
     name_features,
     number_features,
+    squash,
 )
 from belegflow_ocr.recognition.model import BBox, ProtocolLog
 from belegflow_ocr.recognition.trees import Ensemble
@@ -86,9 +87,6 @@ class FieldModel:
     def __init__(self, spec: Mapping[str, Any]) -> None:
         self.features: list[str] = list(spec["features"])
         self.ensemble = Ensemble.from_json(spec["trees"]) if spec.get("trees") else None
-        cal = spec.get("calibration") or {}
-        self.calibration = Calibration(cal.get("x", []), cal.get("y", []))
-        self.top_features: list[str] = list(spec.get("importance", []))[:5]
 
     def _matrix(self, rows: Sequence[Mapping[str, float]]) -> np.ndarray:
         return np.array([[row.get(name, 0.0) for name in self.features] for row in rows], dtype=float)
@@ -115,10 +113,11 @@ class DecisionModel:
     calibrations: dict[str, Calibration]
     """``<field>@invoice`` and ``<field>@receipt``: invoices and receipts are calibrated apart."""
 
-    def calibration(self, key: str, fm: FieldModel) -> Calibration:
-        """The calibration of ``<field>@<invoice|receipt>#<evidence>``, else of ``<field>@<kind>``."""
+    def calibration(self, key: str) -> Calibration:
+        """The calibration of ``<field>@<invoice|receipt>#<evidence>``, else of ``<field>@<kind>``, else none
+        (the score as it is)."""
         found = self.calibrations.get(key) or self.calibrations.get(key.split("#")[0])
-        return found if found is not None else fm.calibration
+        return found if found is not None else Calibration([], [])
 
 
 def calibration_key(name: str, receipt: bool, evidence: str) -> str:
@@ -232,15 +231,14 @@ def _evidence(name: str, value: object, picks: Mapping[str, object], rules: Invo
     return "+".join(parts) or "alone"
 
 
-_OTHERWISE = {"amount": ("same_cell_other", "left_other"), "date": ("same_cell_other_date", "left_other_date")}
+_OTHERWISE = {"_amount": ("same_cell_other", "left_other"), "_date": ("same_cell_other_date", "left_other_date")}
 
 
 def _not_labelled_otherwise(name: str, cands: list[Any], rows: list[dict[str, float]]
                             ) -> tuple[list[Any], list[dict[str, float]]]:  # fmt: skip
     """A value whose own label the lexicon names as something else (a carry-over, a discount, a delivery date)
     is never the field, as in the rules; where nothing else is printed, the candidates stay as they are."""
-    marks = _OTHERWISE["amount" if name.endswith("_amount") else "date" if name.endswith("_date") else ""] \
-        if name.endswith(("_amount", "_date")) else ()  # fmt: skip
+    marks = next((m for suffix, m in _OTHERWISE.items() if name.endswith(suffix)), ())
     keep = [i for i, row in enumerate(rows) if not any(row.get(m, 0.0) for m in marks)]
     if not keep or len(keep) == len(rows):
         return cands, rows
@@ -261,10 +259,6 @@ def repair_name(text: str) -> str:
     "KMFF00DICIOUS" -> "KMFFOODICIOUS" (a zero inside a word of letters; a number with letters stays)."""
     text = _SDN_BHD.sub("SDN BHD", text)
     return _ZERO_IN_WORD.sub(lambda m: m.group().replace("0", "O"), text)
-
-
-def _squash(text: str) -> str:
-    return re.sub(r"[^0-9a-z]+", "", text.casefold())
 
 
 def decide(doc: Document, log: ProtocolLog, model: DecisionModel | None = None, *,
@@ -306,7 +300,7 @@ def decide(doc: Document, log: ProtocolLog, model: DecisionModel | None = None, 
         how = "consistent net + tax = gross among the top candidates" if joint is not None and name in joint \
             else "ranked first"  # fmt: skip
         key = calibration_key(name, doc.receipt, _evidence(name, pick.value, picks, fields))
-        confidence = model.calibration(key, fm)(pick.score)
+        confidence = model.calibration(key)(pick.score)
         if trace is not None:
             trace[name] = key
         rival = next((o for o in options if o.value != pick.value), None)
@@ -316,7 +310,7 @@ def decide(doc: Document, log: ProtocolLog, model: DecisionModel | None = None, 
             continue
         if name == "supplier_name" and isinstance(pick.value, str):
             # the rules' spelling of the same name (OCR's glued words split, case set right), else cleaned
-            same = current is not None and _squash(str(current.value)) == _squash(pick.value)
+            same = current is not None and squash(str(current.value)) == squash(pick.value)
             pick = replace(pick, value=str(current.value) if same and current is not None
                            else repair_name(clean_text(pick.value, name=True)))  # fmt: skip
         top = ", ".join(f"{f} {c:+.2f}" for f, c in fm.contributions(feature_rows[name][pick.row]))
@@ -335,11 +329,10 @@ def decide(doc: Document, log: ProtocolLog, model: DecisionModel | None = None, 
         if name in updates:
             continue
         current = getattr(fields, name)
-        fm = model.fields.get(f"{name}:rules")
-        if current is None or fm is None:
+        if current is None:
             continue
         key = calibration_key(f"{name}:rules", doc.receipt, "rules")
-        calibrated = model.calibration(key, fm)(current.confidence)
+        calibrated = model.calibration(key)(current.confidence)
         if trace is not None:
             trace[name] = key
         updates[name] = current.model_copy(update={"confidence": round(calibrated, 3)})
