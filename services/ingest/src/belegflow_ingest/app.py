@@ -6,6 +6,7 @@ import asyncio
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib import resources
 
 import uvicorn
 from fastapi import FastAPI
@@ -13,7 +14,6 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from faststream.nats import NatsBroker
-from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped]
 
 from belegflow_contracts.runtime import service
 from belegflow_ingest import auth_service, credential_store, credentials, desk, http_auth, metrics, web
@@ -67,7 +67,9 @@ def create_app(settings: Settings) -> FastAPI:
 
     # /docs is served with our own copy of Swagger UI, so it works offline (FastAPI's default loads a CDN)
     app = FastAPI(title="belegflow ingest", version="1", lifespan=lifespan, docs_url=None, redoc_url=None)
-    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_path), name="docs-assets")
+    # Swagger UI 5 (it renders OpenAPI 3.1), as the fastapi-swagger package ships it
+    swagger_ui = resources.files("fastapi_swagger") / "resources"
+    app.mount("/docs-assets", StaticFiles(directory=str(swagger_ui)), name="docs-assets")
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:
