@@ -52,3 +52,35 @@ def test_no_service_may_touch_the_stream_api_beyond_reading() -> None:
             assert not [s for s in allowed if verb in s], (service, verb)
         assert ">" not in allowed
         assert "$KV.device-config.>" not in allowed
+
+
+def _overlap(a: str, b: str) -> bool:
+    """Whether two NATS subject patterns can match one subject (``*`` one token, ``>`` the rest)."""
+    left, right = a.split("."), b.split(".")
+    for i, (x, y) in enumerate(zip(left, right, strict=False)):
+        if ">" in (x, y):
+            return True
+        if x != y and "*" not in (x, y):
+            return False
+        if i == min(len(left), len(right)) - 1:
+            return len(left) == len(right)
+    return False
+
+
+def test_overlap_reads_wildcards_as_nats_does() -> None:
+    assert _overlap("md.*.*.applied.v1", "md.*.suppliers.applied.v1")
+    assert _overlap("md.>", "md.acme.suppliers.applied.v1")
+    assert not _overlap("md.*.accruals.applied.v1", "md.*.suppliers.applied.v1")
+    assert not _overlap("md.*.applied", "md.*.applied.v1")
+
+
+def test_no_service_may_publish_what_another_service_owns() -> None:
+    # a wildcard grant reaching into another service's answers (accrual's md.*.*.applied.v1 took in
+    # matching's md.<tenant>.suppliers.applied.v1) would let it forge them
+    owned = {service: rights.publish for service, rights in RIGHTS.items()}
+    for service, subjects_ in owned.items():
+        for other, theirs in owned.items():
+            if other == service:
+                continue
+            clashes = [(mine, their) for mine in subjects_ for their in theirs if _overlap(mine, their)]
+            assert not clashes, (service, other, clashes)

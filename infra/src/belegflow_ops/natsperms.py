@@ -61,7 +61,9 @@ RIGHTS: Final[dict[str, ServiceRights]] = {
         kv_write=("device-masterdata",),
     ),
     "accrual": ServiceRights(
-        publish=("docs.*.accrued.v1", "export.*.accruals.v1", "md.*.*.applied.v1", "dlq.accrual.v1"),
+        # its own answers only (accrual batches, TMS accrual events): never matching's supplier or company answers
+        publish=("docs.*.accrued.v1", "export.*.accruals.v1", "md.*.accruals.applied.v1",
+                 "md.*.accrual-events.applied.v1", "dlq.accrual.v1"),
         consumers=(("MD", "accrual-masterdata"), ("DOCS", "accrual-matched")),
     ),
     "export": ServiceRights(

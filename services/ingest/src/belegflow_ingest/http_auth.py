@@ -2,7 +2,8 @@
 
 Credentials: ``Authorization: Basic`` (a local user, Argon2id), ``Authorization: Bearer bfk_…`` (an API key)
 or ``Authorization: Bearer <JWT>`` (an OIDC access token, verified against the issuer's JWKS). The tenant
-comes from the credential: ``X-Tenant`` only chooses among the tenants it holds.
+comes from the credential: ``X-Tenant`` only chooses among the tenants it holds. Failed passwords and API keys
+are counted per user and per client address, and too many are answered 429 for a while (``throttle``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from belegflow_contracts.runtime.logging import get_logger
-from belegflow_ingest import credential_store, credentials
+from belegflow_ingest import credential_store, credentials, throttle
 from belegflow_ingest.access import AccessError, Principal, Role, authorize, is_open, parse_tenants
 
 if TYPE_CHECKING:
@@ -80,7 +81,7 @@ def _strings(value: object) -> list[str]:
     return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
-async def _basic(rt: Runtime, value: str) -> Principal:
+async def _basic(rt: Runtime, value: str, policy: throttle.Policy, address: str) -> Principal:
     try:
         name, sep, password = base64.b64decode(value, validate=True).decode().partition(":")
     except (binascii.Error, UnicodeDecodeError):
@@ -89,26 +90,41 @@ async def _basic(rt: Runtime, value: str) -> Principal:
         raise _unauthenticated("Basic credentials are not base64 of user:password")
     if not name.isprintable() or "\x00" in password:
         # no user name holds a control character, and a NUL never reaches the database
+        async with rt.db.acquire() as conn:
+            await throttle.check(conn, policy, None, address)
+            await throttle.failed(conn, policy, None, address)
         raise _unauthenticated("wrong user name or password", "invalid-credentials")
     async with rt.db.acquire() as conn:
+        # a locked user or address is refused before any password is checked (429, Retry-After)
+        had_failures = await throttle.check(conn, policy, name, address)
         stored = await credential_store.user(conn, name)
     # a missing user costs the same hash as a wrong password, so neither can be told apart by time
     ok = await asyncio.to_thread(credentials.password_matches, stored.hash if stored else None, password)
     if stored is None or not ok:
+        async with rt.db.acquire() as conn:
+            await throttle.failed(conn, policy, name, address)
         raise _unauthenticated("wrong user name or password", "invalid-credentials")
+    if had_failures:
+        async with rt.db.acquire() as conn:
+            await throttle.succeeded(conn, name, address)
     return stored.principal
 
 
-
-async def _key(rt: Runtime, value: str) -> Principal:
+async def _key(rt: Runtime, value: str, policy: throttle.Policy, address: str) -> Principal:
     parts = credentials.split_key(value)
-    if parts is None:
-        raise _unauthenticated("not an API key", "invalid-credentials")
-    key_id, token = parts
+    key_id = parts[0] if parts else None
     async with rt.db.acquire() as conn:
-        stored = await credential_store.key(conn, key_id)
-    if stored is None or not credentials.key_matches(stored.hash, token):
+        had_failures = await throttle.check(conn, policy, f"key:{key_id}" if key_id else None, address)
+        stored = await credential_store.key(conn, key_id) if key_id else None
+    if parts is None or stored is None or not credentials.key_matches(stored.hash, parts[1]):
+        async with rt.db.acquire() as conn:
+            await throttle.failed(conn, policy, f"key:{key_id}" if key_id else None, address)
+        if parts is None:
+            raise _unauthenticated("not an API key", "invalid-credentials")
         raise _unauthenticated("unknown or revoked API key", "invalid-credentials")
+    if had_failures:
+        async with rt.db.acquire() as conn:
+            await throttle.succeeded(conn, f"key:{key_id}", address)
     return stored.principal
 
 
@@ -118,10 +134,11 @@ async def authenticate(request: Request, rt: Runtime, oidc: OidcVerifier | None)
     value = value.strip()
     if not header.strip():
         raise _unauthenticated(f"no credentials: {_HOW}")
+    policy = throttle.Policy.of(request.app.state.settings)
     if scheme.lower() == "basic":
-        return await _basic(rt, value)
+        return await _basic(rt, value, policy, throttle.address_of(request, policy))
     if scheme.lower() == "bearer" and value.startswith(f"{credentials.KEY_PREFIX}_"):
-        return await _key(rt, value)
+        return await _key(rt, value, policy, throttle.address_of(request, policy))
     if scheme.lower() == "bearer" and value.count(".") == 2:
         if oidc is None:
             raise _unauthenticated("OIDC tokens are not accepted here (no issuer configured)", "invalid-credentials")
@@ -150,6 +167,8 @@ def gate(oidc: OidcVerifier | None) -> Callable[[Request, Callable[[Request], Aw
         except AccessError as exc:
             log.info("http request refused", path=request.url.path, code=exc.code)
             headers = {"WWW-Authenticate": 'Basic realm="belegflow", Bearer'} if exc.status_code == 401 else {}
+            if isinstance(exc, throttle.Locked):
+                headers["Retry-After"] = str(exc.retry_after_s)
             return JSONResponse(status_code=exc.status_code, content={"code": exc.code, "detail": exc.detail},
                                 headers=headers)
         request.state.principal = found
