@@ -20,21 +20,7 @@ from belegflow_ocr.errors import RecognitionError
 from belegflow_ocr.recognition import default_registry
 from belegflow_ops import processes
 from tests.conftest import SAMPLES, dead_letters, upload
-
-
-def _pdf(objects: list[bytes]) -> bytes:
-    out = io.BytesIO()
-    out.write(b"%PDF-1.7\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(out.tell())
-        out.write(f"{number} 0 obj\n".encode() + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode())
-    for offset in offsets:
-        out.write(f"{offset:010d} 00000 n \n".encode())
-    out.write(f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode())
-    return out.getvalue()
+from tests.pdfs import pdf
 
 
 def cyclic_pdf(variant: int = 0) -> bytes:
@@ -43,7 +29,7 @@ def cyclic_pdf(variant: int = 0) -> bytes:
              else b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>")
     third = (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>" if variant == 0
              else b"<< /Type /Pages /Parent 2 0 R /Kids [2 0 R] /Count 1 >>")
-    return _pdf([b"<< /Type /Catalog /Pages 2 0 R >>", pages, third])
+    return pdf([b"<< /Type /Catalog /Pages 2 0 R >>", pages, third])
 
 
 def truncated_tiff(compression: str | None = None) -> bytes:
@@ -59,7 +45,7 @@ def image_bomb_pdf(side: int = 8000) -> bytes:
     row = b"\xff" * side
     image = b"".join(packer.compress(row) for _ in range(side)) + packer.flush()
     content = b"q 595 0 0 842 0 0 cm /Im0 Do Q"
-    return _pdf([
+    return pdf([
         b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /XObject << /Im0 4 0 R >> >> "
         b"/Contents 5 0 R >>",

@@ -15,7 +15,7 @@ from uuid import UUID
 
 from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 
-from belegflow_contracts.types import Contract, Iban, Money, ObjectRef, Tenant, VatId
+from belegflow_contracts.types import Contract, Iban, Money, ObjectRef, ReadText, Tenant, VatId
 
 BBox = Annotated[
     tuple[float, float, float, float],
@@ -89,7 +89,7 @@ class _FieldBase(Contract):
 
 
 class TextFieldV1(_FieldBase):
-    value: str
+    value: ReadText
 
 
 class DateFieldV1(_FieldBase):
@@ -159,11 +159,11 @@ class InvoiceFieldsV1(Contract):
 
 class InvoiceLineV1(Contract):
     position: int = Field(ge=1)
-    description: str
+    description: ReadText
     quantity: Money | None = None
     unit_price: Money | None = None
     net_amount: Money | None = None
-    reference_text: str = Field(default="", description="raw text of the line that may hold references")
+    reference_text: ReadText = Field(default="", description="raw text of the line that may hold references")
     page: int | None = Field(default=None, ge=1)
     bbox: BBox | None = None
 

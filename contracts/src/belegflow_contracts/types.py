@@ -6,7 +6,7 @@ import re
 from decimal import Decimal
 from typing import Annotated, Final
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 from stdnum import iban as stdnum_iban
 from stdnum.de import vat as stdnum_de_vat
 from stdnum.eu import vat as stdnum_eu_vat
@@ -105,6 +105,24 @@ def _check_sha256(value: str) -> str:
     return value
 
 
+def _storable(ch: str) -> bool:
+    """False for what no store or XML 1.0 document holds: C0 controls but tab, newline and return, DEL and the C1
+    controls, and the noncharacters (U+FDD0-U+FDEF, U+xFFFE and U+xFFFF of every plane)."""
+    code = ord(ch)
+    if code < 0x20:
+        return ch in "\t\n\r"
+    return not (0x7F <= code <= 0x9F or 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE)
+
+
+def storable_text(value: str) -> str:
+    """Text read from a document, made safe for every place it goes (Postgres, JSON, the TMS and DATEV files):
+    a lone surrogate (a broken font) becomes U+FFFD, characters nothing can store are dropped."""
+    if value.isascii() and value.isprintable():
+        return value
+    value = value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return "".join(ch for ch in value if _storable(ch))
+
+
 def _money_places(value: Decimal) -> Decimal:
     if not value.is_finite():
         raise ValueError("amount must be a finite number")
@@ -115,6 +133,8 @@ Tenant = Annotated[str, AfterValidator(normalize_tenant)]
 Iban = Annotated[str, AfterValidator(normalize_iban)]
 VatId = Annotated[str, AfterValidator(normalize_vat_id)]
 Sha256 = Annotated[str, AfterValidator(_check_sha256)]
+# Text as read from a document (a field's value, a line's description): always storable, see storable_text.
+ReadText = Annotated[str, BeforeValidator(lambda v: storable_text(v) if isinstance(v, str) else v)]
 # Money travels as a JSON string so no consumer ever parses it through a float.
 Money = Annotated[
     Decimal,

@@ -45,6 +45,7 @@ def fake_pdfium(monkeypatch: pytest.MonkeyPatch) -> Any:
         ("Danke 😀 RE-4711", ["Danke", "😀", "RE-4711"]),           # a pair of surrogates is one character
         ("Summe \ud83d 119,00", ["Summe", "\ufffd", "119,00"]),      # a lone surrogate becomes U+FFFD
         ("\udc00abc", ["\ufffdabc"]),
+        ("RE-0815\x1b \x07 Nr", ["RE-0815", "Nr"]),                 # a control character is no text
     ],
 )
 def test_surrogates_from_a_font_become_valid_text(fake_pdfium: Any, printed: str, read: list[str]) -> None:

@@ -106,6 +106,8 @@ def _page_words(textpage: object, page_no: int, left: float, top: float) -> tupl
         if ch.isspace() or ch in "\x00\x02\ufffe":
             flush()
             continue
+        if unicodedata.category(ch) == "Cc":  # a control character a font maps a glyph to: no text
+            continue
         if _is_readable(ch):
             readable += 1
         c_left, c_bottom, c_right, c_top = textpage.get_charbox(i, loose=True)  # type: ignore[attr-defined]
