@@ -283,6 +283,20 @@ def test_every_service_probes_liveness_and_readiness_apart(package: str) -> None
     assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": port}
 
 
+def test_every_ingest_replica_signs_sessions_with_the_same_secret_from_a_secret() -> None:
+    # compose: from a variable compose refuses to start without (no example value); Kubernetes: from the Secret
+    compose_env = next(s for s in _BUILT if s.name == "ingest").env
+    assert re.fullmatch(r"\$\{[A-Z_]+:\?[^}]+\}", compose_env.get("BELEGFLOW_SESSION_SECRET", "")), compose_env
+    container = _k8s("Deployment", "ingest")["spec"]["template"]["spec"]["containers"][0]
+    item = next((i for i in container.get("env", []) if i["name"] == "BELEGFLOW_SESSION_SECRET"), None)
+    assert item is not None, "the ingest Deployment (several replicas) sets no BELEGFLOW_SESSION_SECRET"
+    assert "value" not in item
+    assert item["valueFrom"]["secretKeyRef"]["name"] == "belegflow-secrets"
+    # and X-Forwarded-For is read only from the addresses the Deployment names as proxies
+    trusted = next(i for i in container["env"] if i["name"] == "BELEGFLOW_TRUSTED_PROXIES")["value"]
+    assert "0.0.0.0/0" not in trusted
+
+
 def test_ingest_has_a_service() -> None:
     assert _k8s("Service", "ingest")["spec"]["selector"] == {"app.kubernetes.io/name": "ingest"}
 

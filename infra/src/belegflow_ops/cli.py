@@ -152,7 +152,7 @@ def stack_issuer() -> None:
 # (and each service's own NATS password and S3 secret key, belegflow_ops.deploykit)
 COMPOSE_SECRETS = (*deploykit.deploy_secrets(), "NATS_SYSTEM_PASSWORD", "POSTGRES_PASSWORD", "INGEST_DB_PASSWORD",
                    "OCR_DB_PASSWORD", "MATCHING_DB_PASSWORD", "ACCRUAL_DB_PASSWORD", "EXPORT_DB_PASSWORD",
-                   "MINIO_ROOT_PASSWORD", "S3_SECRET", "GRAFANA_ADMIN_PASSWORD")
+                   "MINIO_ROOT_PASSWORD", "S3_SECRET", "GRAFANA_ADMIN_PASSWORD", "SESSION_SECRET")
 
 
 @stack_app.command("secrets")

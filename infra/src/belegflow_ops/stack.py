@@ -58,7 +58,9 @@ class StackState:
     nats_system_password: str = ""
     # the first HTTP credential of the installation: every role for every tenant (CLI, demo, tests)
     bootstrap_api_key: str = ""
-    # the archive's S3 server (SeaweedFS, which enforces object lock); 0 where the state predates it
+    # signs the review page's session cookies: one per stack, the same for every ingest process
+    session_secret: str = ""
+    # a separate archive S3 server (SeaweedFS) of stacks from before every bucket moved to it; 0: the main one
     archive_s3_port: int = 0
     # least privilege: each service its own NATS user (belegflow_ops.natsperms), S3 key and database role;
     # the operator's user above (CLI, `stack init`, tests) is the only one that may change the topology
@@ -149,6 +151,8 @@ class StackState:
             env["BELEGFLOW_NATS_AUTH_ISSUER_SEED"] = self.nats_issuer_seed
         if service == "ingest" and self.bootstrap_api_key:
             env["BELEGFLOW_BOOTSTRAP_API_KEY"] = self.bootstrap_api_key
+        if service == "ingest" and self.session_secret:
+            env["BELEGFLOW_SESSION_SECRET"] = self.session_secret
         if service == "ingest" and self.nats_system_password:
             env["BELEGFLOW_NATS_SYSTEM_URL"] = self._nats_urls(f"{NATS_SYSTEM_USER}:{self.nats_system_password}@")
         return env
@@ -594,6 +598,8 @@ def up(home: Path, *, sync_interval: str = "always", progress: Callable[[str], N
         state.nats_system_password = secrets.token_hex(16)
     if not state.bootstrap_api_key:
         state.bootstrap_api_key = new_api_key()
+    if not state.session_secret:
+        state.session_secret = secrets.token_hex(32)
     for service in SERVICES:
         state.service_nats_passwords.setdefault(service, secrets.token_hex(16))
         state.s3_service_keys.setdefault(service, [f"belegflow-{service}", secrets.token_hex(16)])

@@ -1,4 +1,4 @@
-"""Ingest's SQL about HTTP credentials: local users and API keys (hashes only)."""
+"""Ingest's SQL about HTTP credentials: local users and API keys (hashes only), review page sessions."""
 
 from __future__ import annotations
 
@@ -48,6 +48,36 @@ async def user(conn: Connection, name: str) -> Stored | None:
         "SELECT password_hash, roles, tenants FROM http_users WHERE name = $1 AND disabled_at IS NULL", name
     )
     return Stored(hash=row["password_hash"], principal=_principal(f"user:{name}", row)) if row else None
+
+
+async def set_password(conn: Connection, name: str, password_hash: str) -> bool:
+    """A user's new password hash; every review page session of the user ends with it (a trigger, so whatever
+    writes the hash ends them). False when there is no such user."""
+    status: str = await conn.execute("UPDATE http_users SET password_hash = $2 WHERE name = $1", name, password_hash)
+    return status.endswith(" 1")
+
+
+async def start_session(conn: Connection, session_id: str, name: str, *, expires: int) -> None:
+    """Record a review page session (``credentials.session_id``); expired ones are removed on the way."""
+    await conn.execute("DELETE FROM desk_sessions WHERE expires_at < now()")
+    await conn.execute(
+        "INSERT INTO desk_sessions (id, user_name, expires_at) VALUES ($1, $2, to_timestamp($3))",
+        session_id, name, expires,
+    )
+
+
+async def session_user(conn: Connection, session_id: str, name: str) -> Principal | None:
+    """The principal of a live session: its row exists, it has not expired, its user is not disabled."""
+    row = await conn.fetchrow(
+        "SELECT u.roles, u.tenants FROM desk_sessions s JOIN http_users u ON u.name = s.user_name "
+        "WHERE s.id = $1 AND s.user_name = $2 AND s.expires_at > now() AND u.disabled_at IS NULL",
+        session_id, name,
+    )
+    return _principal(f"user:{name}", row) if row else None
+
+
+async def end_session(conn: Connection, session_id: str) -> None:
+    await conn.execute("DELETE FROM desk_sessions WHERE id = $1", session_id)
 
 
 async def add_key(conn: Connection, *, key_id: str, name: str, secret_sha256: str, roles: list[str],

@@ -76,7 +76,8 @@ def _sha256(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-# --- the review page's sessions: a signed cookie naming the user, its expiry and its CSRF token ----------------
+# --- the review page's sessions: a signed cookie naming the user, its expiry and its CSRF token; the session is
+# valid only while its row in ``desk_sessions`` exists (sign-out and a password change delete it) ------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +96,11 @@ def new_session(secret: bytes, user: str, *, now: int, ttl_s: int) -> tuple[str,
     session = Session(user=user, expires=now + ttl_s, csrf=secrets.token_urlsafe(24))
     payload = f"{session.user}|{session.expires}|{session.csrf}"
     return f"{payload}|{_mac(secret, payload)}", session
+
+
+def session_id(session: Session) -> str:
+    """The key of the session's row (``desk_sessions``): a hash of the cookie's payload, so the row opens nothing."""
+    return hashlib.sha256(f"{session.user}|{session.expires}|{session.csrf}".encode()).hexdigest()
 
 
 def read_session(secret: bytes, cookie: str | None, *, now: int) -> Session | None:

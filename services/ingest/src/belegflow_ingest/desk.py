@@ -1,13 +1,16 @@
 """The review page for clerks: sign in, the queue, a document with its fields and protocol, correct, approve, reject.
 
 Server-rendered (Jinja2, autoescaped), plain forms that work without JavaScript, every asset served by ingest.
-A signed session cookie (Secure, HttpOnly, SameSite=Strict) names the user; every form carries the session's
-CSRF token. Each step goes to matching like its API twin (``review_api``), under the user's name.
+A signed session cookie (Secure, HttpOnly, SameSite=Strict) names the user and the session, which lives in
+``desk_sessions`` (shared by every replica; sign-out and a password change end it); every form carries the
+session's CSRF token. Failed sign-ins count like the API's (``throttle``). Each step goes to matching like its
+API twin (``review_api``), under the user's name.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from pathlib import Path
 from typing import Any, Final
@@ -21,7 +24,7 @@ from pydantic import BaseModel, ValidationError
 
 from belegflow_contracts.messages import LearningAction, LineTemplateV1, ReviewAction
 from belegflow_contracts.runtime.logging import get_logger
-from belegflow_ingest import credential_store, credentials, learning_api, store, web
+from belegflow_ingest import credential_store, credentials, learning_api, store, throttle, web
 from belegflow_ingest.access import ALL_TENANTS, AccessError, Principal, Role, authorize
 from belegflow_ingest.domain import audit_trail
 from belegflow_ingest.review_api import (
@@ -63,9 +66,10 @@ async def _signed_in(request: Request) -> tuple[Principal, credentials.Session] 
     session = credentials.read_session(_secret(request), request.cookies.get(COOKIE), now=int(time.time()))
     if session is None:
         return None
+    # one indexed lookup: the session's row (gone after sign-out or a password change) and its user's grants
     async with web.runtime(request).db.acquire() as conn:
-        stored = await credential_store.user(conn, session.user)
-    return (stored.principal, session) if stored is not None else None
+        principal = await credential_store.session_user(conn, credentials.session_id(session), session.user)
+    return (principal, session) if principal is not None else None
 
 
 def _tenant(principal: Principal) -> str | None:
@@ -94,20 +98,40 @@ async def login_page(request: Request) -> Response:
 async def login(request: Request) -> Response:
     form = await request.form()
     name, password = str(form.get("username", "")).strip(), str(form.get("password", ""))
-    async with web.runtime(request).db.acquire() as conn:
-        stored = await credential_store.user(conn, name) if credential_store.USER_NAME.fullmatch(name) else None
+    policy = throttle.Policy.of(web.settings(request))
+    address = throttle.address_of(request, policy)
+    valid_name = credential_store.USER_NAME.fullmatch(name) is not None
+    try:
+        async with web.runtime(request).db.acquire() as conn:
+            had_failures = await throttle.check(conn, policy, name, address)
+            stored = await credential_store.user(conn, name) if valid_name else None
+    except throttle.Locked as exc:
+        return _locked(request, exc.retry_after_s)
     ok = await asyncio.to_thread(credentials.password_matches, stored.hash if stored else None, password)
     if stored is None or not ok:
+        async with web.runtime(request).db.acquire() as conn:
+            await throttle.failed(conn, policy, name, address)
         log.info("desk sign-in refused")
         return _page(request, "login.html", 401, error="Wrong user name or password.")
-    cookie, _ = credentials.new_session(_secret(request), name, now=int(time.time()),
-                                        ttl_s=web.settings(request).session_ttl_s)
+    ttl_s = web.settings(request).session_ttl_s
+    cookie, session = credentials.new_session(_secret(request), name, now=int(time.time()), ttl_s=ttl_s)
+    async with web.runtime(request).db.acquire() as conn:
+        if had_failures:
+            await throttle.succeeded(conn, name, address)
+        await credential_store.start_session(conn, credentials.session_id(session), name, expires=session.expires)
     response = RedirectResponse("/desk", status_code=303)
-    response.set_cookie(COOKIE, cookie, max_age=web.settings(request).session_ttl_s, path="/", secure=True,
-                        httponly=True, samesite="strict")
+    response.set_cookie(COOKIE, cookie, max_age=ttl_s, path="/", secure=True, httponly=True, samesite="strict")
     log.info("desk sign-in", user=name)
     return response
 
+
+def _locked(request: Request, retry_after_s: int) -> HTMLResponse:
+    minutes = math.ceil(retry_after_s / 60)
+    wait = f"{retry_after_s} seconds" if retry_after_s < 120 else f"{minutes} minutes"
+    log.info("desk sign-in refused: locked", retry_after_s=retry_after_s)
+    response = _page(request, "login.html", 429, error=f"Too many failed sign-ins. Try again in {wait}.")
+    response.headers["Retry-After"] = str(retry_after_s)
+    return response
 
 
 async def _csrf_ok(request: Request, session: credentials.Session) -> tuple[bool, dict[str, str]]:
@@ -119,6 +143,9 @@ async def _csrf_ok(request: Request, session: credentials.Session) -> tuple[bool
 async def logout(request: Request) -> Response:
     found = await _signed_in(request)
     if found is not None and (await _csrf_ok(request, found[1]))[0]:
+        # the session's row goes: its cookie opens nothing any more, on any replica, even if it was copied
+        async with web.runtime(request).db.acquire() as conn:
+            await credential_store.end_session(conn, credentials.session_id(found[1]))
         response = _to_login()
         response.delete_cookie(COOKIE, path="/", secure=True, httponly=True, samesite="strict")
         return response

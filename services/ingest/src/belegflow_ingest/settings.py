@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
@@ -65,14 +66,39 @@ class Settings(DatabaseSettings):
         default=None, description="an API key (bfk_…) with every role for every tenant, kept (hashed) at start: "
         "the first credential of a fresh installation; `belegflow stack up` generates one")
     session_secret: str | None = Field(
-        default=None, min_length=32, description="signs the review page's session cookies; unset: a random one "
-        "per process (sessions end when ingest restarts)")
+        default=None, min_length=32, description="signs the review page's session cookies; every replica needs the "
+        "same one (from a secret). Unset: a random one per process, so a session holds on that process only")
     session_ttl_s: int = Field(default=8 * 3600, ge=60, description="how long a review page session lasts")
+    lockout_free_failures: int = Field(
+        default=5, ge=1, description="failed sign-ins (password or API key) of one user from one client address "
+        "before each further one locks that user at that address, for 1 s, 2 s, 4 s, ... up to "
+        "BELEGFLOW_LOCKOUT_MAX_S")
+    lockout_free_failures_address: int = Field(
+        default=20, ge=1, description="failed sign-ins from one client address, whichever users they name, before "
+        "each further one locks the address the same way")
+    lockout_max_s: int = Field(default=900, ge=1, description="the longest lock one failure sets (429 with "
+                               "Retry-After meanwhile)")
+    lockout_forget_s: int = Field(default=3600, ge=1, description="failures are forgotten after this long without "
+                                  "one; a successful sign-in forgets the user's at once")
+    trusted_proxies: str = Field(
+        default="", description="comma-separated addresses or networks (10.0.0.0/8) of reverse proxies whose "
+        "X-Forwarded-For names the client; unset: the client is the connection's peer and the header is ignored")
     oidc_issuer: str | None = Field(default=None, description="OIDC issuer whose access tokens are accepted")
     oidc_jwks_url: str | None = Field(default=None, description="the issuer's JWKS URL (its signing keys)")
     oidc_audience: str | None = Field(default=None, description="the audience a token must name")
     oidc_roles_claim: str = Field(default="roles", description="claim listing belegflow roles")
     oidc_tenants_claim: str = Field(default="tenants", description="claim listing the tenants ('*': every one)")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _trusted_proxies(cls, value: str) -> str:
+        for part in (p.strip() for p in value.split(",")):
+            if part:
+                try:
+                    ipaddress.ip_network(part, strict=False)
+                except ValueError:
+                    raise ValueError(f"{part!r} is neither an IP address nor a network") from None
+        return value
 
     def device_servers(self) -> list[str]:
         if self.device_nats_servers.strip():
