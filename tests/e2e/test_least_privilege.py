@@ -1,5 +1,6 @@
 """Least privilege on the local stack: each service's NATS user, database role and S3 key is refused what is
-not its own; secrets live in files only their owner reads and never on a command line or in printed output."""
+not its own; NATS monitoring is closed; state, logs, documents and exports are their owner's alone; secrets live
+in files only their owner reads and never on a command line or in printed output."""
 
 from __future__ import annotations
 
@@ -8,12 +9,15 @@ import os
 import stat
 import subprocess
 import sys
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import boto3
 import botocore.exceptions
+import httpx
 import nats
 import nats.errors
 import nats.js.errors
@@ -21,7 +25,8 @@ import pytest
 from nats.aio.client import Client as NATS
 from nats.js.api import StreamConfig
 
-from belegflow_ops import stack
+from belegflow_contracts import subjects
+from belegflow_ops import processes, stack
 
 pytestmark = pytest.mark.e2e
 
@@ -146,6 +151,39 @@ async def test_each_service_may_do_its_own_work(stack_state: stack.StackState, n
         await conn.close()
 
 
+async def test_accrual_cannot_answer_for_matching(stack_state: stack.StackState, nc: NATS, tenant: str) -> None:
+    # GIVEN accrual's user, which answers accrual batches on md.<tenant>.accruals.applied.v1
+    refusals = Refusals()
+    conn = await refusals.connect(stack_state, "accrual")
+    try:
+        before = await _last_seq(nc, "MD")
+        # WHEN it publishes matching's answer to a supplier batch
+        forged = subjects.masterdata_applied(tenant, "suppliers")
+        await conn.publish(forged, b'{"applied": 0, "error": "forged"}')
+        await conn.flush()
+        # THEN the server refuses it and the MD stream holds nothing new
+        assert await refusals.refused(f'publish to "{forged}"')
+        assert await _last_seq(nc, "MD") == before
+        # AND its own answer subject is still its own (a refusal, not a broken login)
+        own = subjects.masterdata_applied(tenant, "accruals")
+        await conn.publish(own, b"{}")
+        await conn.flush()
+        assert not await refusals.refused(f'publish to "{own}"', timeout_s=1.0)
+    finally:
+        await conn.close()
+
+
+async def test_nats_monitoring_is_closed(stack_state: stack.StackState) -> None:
+    # GIVEN the running stack (monitoring was not asked for) WHEN anyone asks its monitoring port for connections
+    assert not stack_state.nats_monitor
+    for port in [stack_state.nats_monitor_port, *(node[1] for node in stack_state.nats_extra_nodes)]:
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(f"http://127.0.0.1:{port}/connz?subs=1&auth=1", timeout=5)
+    # THEN no server listens for HTTP at all: its config opens no monitoring port
+    conf = (Path(stack_state.home) / "nats" / "nats-server.conf").read_text()
+    assert not [line for line in conf.splitlines() if line.strip().startswith(("http", "monitor"))]
+
+
 # --- Postgres ------------------------------------------------------------------------------------
 
 
@@ -178,21 +216,91 @@ async def test_postgres_refuses_a_login_without_the_right_password(stack_state: 
 # --- S3 ------------------------------------------------------------------------------------------
 
 
-def _s3(state: stack.StackState, key: str, secret: str) -> object:
+def _s3(state: stack.StackState, key: str, secret: str) -> Any:
     return boto3.client("s3", endpoint_url=state.s3_url, aws_access_key_id=key, aws_secret_access_key=secret,
                         region_name="us-east-1")
+
+
+def _as(state: stack.StackState, service: str) -> Any:
+    return _s3(state, *state.s3_key(service))
+
+
+def _refused(call: Any, **kwargs: Any) -> bool:
+    try:
+        call(**kwargs)
+    except botocore.exceptions.ClientError as exc:
+        return exc.response["Error"]["Code"] == "AccessDenied"
+    return False
 
 
 async def test_s3_refuses_unknown_keys_and_serves_each_services_own(stack_state: stack.StackState) -> None:
     access, secret = stack_state.s3_key("ocr")
     assert access != stack_state.s3_access_key, "each service has its own key"
     with pytest.raises(botocore.exceptions.ClientError) as refused:
-        _s3(stack_state, access, "not-the-secret").list_objects_v2(Bucket="originals", MaxKeys=1)  # type: ignore[attr-defined]
+        _s3(stack_state, access, "not-the-secret").list_objects_v2(Bucket="work", MaxKeys=1)
     assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
     with pytest.raises(botocore.exceptions.ClientError):
-        _s3(stack_state, "nobody", secret).list_objects_v2(Bucket="originals", MaxKeys=1)  # type: ignore[attr-defined]
-    listing = _s3(stack_state, access, secret).list_objects_v2(Bucket="originals", MaxKeys=1)  # type: ignore[attr-defined]
+        _s3(stack_state, "nobody", secret).list_objects_v2(Bucket="work", MaxKeys=1)
+    listing = _s3(stack_state, access, secret).list_objects_v2(Bucket="work", MaxKeys=1)
     assert listing["ResponseMetadata"]["HTTPStatusCode"] == 200
+
+
+async def test_no_service_key_can_delete_or_replace_an_original(stack_state: stack.StackState) -> None:
+    # GIVEN an original, put by ingest's key as intake does (content-addressed: putting the same bytes again is fine)
+    key, data = f"lp-{uuid.uuid4().hex}/aa/original.pdf", b"%PDF-1.4 the original"
+    ingest = _as(stack_state, "ingest")
+    ingest.put_object(Bucket="originals", Key=key, Body=data)
+    ingest.put_object(Bucket="originals", Key=key, Body=data)
+    for service in stack.SERVICES:
+        client = _as(stack_state, service)
+        # WHEN each service's key deletes it, one by one or in a batch
+        assert _refused(client.delete_object, Bucket="originals", Key=key), service
+        batch = client.delete_objects(Bucket="originals", Delete={"Objects": [{"Key": key}]})
+        assert not batch.get("Deleted"), service
+        assert [e["Code"] for e in batch["Errors"]] == ["AccessDenied"], service
+    # AND the readers (ocr, export) overwrite it
+    for service in ("ocr", "export"):
+        assert _refused(_as(stack_state, service).put_object, Bucket="originals", Key=key, Body=b"forged"), service
+    # THEN it is still there, byte for byte
+    operator = _s3(stack_state, stack_state.s3_access_key, stack_state.s3_secret_key)
+    assert operator.get_object(Bucket="originals", Key=key)["Body"].read() == data
+
+
+async def test_each_service_key_is_limited_to_its_buckets_and_actions(stack_state: stack.StackState,
+                                                                      services: object) -> None:
+    # GIVEN an object in every bucket but the archive (export made its bucket with object lock at start)
+    operator = _s3(stack_state, stack_state.s3_access_key, stack_state.s3_secret_key)
+    key = f"lp-{uuid.uuid4().hex}/object"
+    for bucket in ("originals", "work", "exports"):
+        operator.put_object(Bucket=bucket, Key=key, Body=b"x")
+    ingest, ocr, export = (_as(stack_state, s) for s in ("ingest", "ocr", "export"))
+    # ingest writes originals, and nothing else: not even reading them back
+    assert _refused(ingest.get_object, Bucket="originals", Key=key)
+    assert _refused(ingest.put_object, Bucket="work", Key=key, Body=b"y")
+    # ocr reads originals and keeps its work products; no export, no archive
+    assert ocr.get_object(Bucket="originals", Key=key)["Body"].read() == b"x"
+    ocr.put_object(Bucket="work", Key=key, Body=b"y")
+    assert ocr.get_object(Bucket="work", Key=key)["Body"].read() == b"y"
+    assert _refused(ocr.put_object, Bucket="exports", Key=key, Body=b"y")
+    assert _refused(ocr.list_objects_v2, Bucket="archive")
+    # export reads originals, writes exports (never deletes them) and the archive, which it may not reconfigure
+    assert export.get_object(Bucket="originals", Key=key)["Body"].read() == b"x"
+    export.put_object(Bucket="exports", Key=key, Body=b"y")
+    assert _refused(export.delete_object, Bucket="exports", Key=key)
+    assert _refused(export.get_object, Bucket="work", Key=key)
+    assert export.list_objects_v2(Bucket="archive", MaxKeys=1)["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert _refused(export.put_object_lock_configuration, Bucket="archive", ObjectLockConfiguration={
+        "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 1}}})
+    # matching and accrual never touch S3: their keys may do nothing at all
+    for service in ("matching", "accrual"):
+        client = _as(stack_state, service)
+        assert _refused(client.get_object, Bucket="originals", Key=key), service
+        assert _refused(client.list_objects_v2, Bucket="work"), service
+        assert _refused(client.put_object, Bucket="exports", Key=key, Body=b"y"), service
+    # no service makes or removes buckets
+    for service in stack.SERVICES:
+        assert _refused(_as(stack_state, service).create_bucket, Bucket=f"lp-{uuid.uuid4().hex[:8]}"), service
+        assert _refused(_as(stack_state, service).delete_bucket, Bucket="work"), service
 
 
 # --- secrets at rest, on command lines and in output ------------------------------------------------
@@ -230,7 +338,7 @@ async def test_no_secret_on_a_command_line(stack_state: stack.StackState,
             seen += 1
             for secret in secrets:
                 assert secret not in cmdline, f"a secret on the command line of pid {proc.name}: {cmdline[:80]}"
-    assert seen >= 3  # nats-server, postgres, rclone (and the services) were looked at
+    assert seen >= 3  # nats-server, postgres, weed (and the services) were looked at
 
 
 async def test_stack_up_prints_no_secret(stack_state: stack.StackState) -> None:
@@ -244,23 +352,30 @@ async def test_stack_up_prints_no_secret(stack_state: stack.StackState) -> None:
         assert secret not in output
 
 
-async def test_the_archive_server_limits_exports_key_to_the_archive_bucket(
-    stack_state: stack.StackState, services: object  # export made its archive bucket at start
+async def test_state_logs_documents_and_exports_are_their_owners_alone(
+    stack_state: stack.StackState, services: processes.ServiceSet
 ) -> None:
-    # GIVEN the archive's S3 server (SeaweedFS, which knows policies)
-    if not stack_state.archive_s3_port:
-        pytest.skip("no archive server in this stack")
-    access, secret = stack_state.s3_key("export")
-    export = boto3.client("s3", endpoint_url=stack_state.archive_s3_url, aws_access_key_id=access,
-                          aws_secret_access_key=secret, region_name="us-east-1")
-    # THEN export's key works on the archive bucket, and on nothing else
-    assert export.list_objects_v2(Bucket="archive", MaxKeys=1)["ResponseMetadata"]["HTTPStatusCode"] == 200
-    with pytest.raises(botocore.exceptions.ClientError) as refused:
-        export.create_bucket(Bucket="elsewhere")
-    assert refused.value.response["Error"]["Code"] == "AccessDenied"
-    # AND another service's key is refused there outright
-    ocr_access, ocr_secret = stack_state.s3_key("ocr")
-    ocr = boto3.client("s3", endpoint_url=stack_state.archive_s3_url, aws_access_key_id=ocr_access,
-                       aws_secret_access_key=ocr_secret, region_name="us-east-1")
-    with pytest.raises(botocore.exceptions.ClientError):
-        ocr.list_objects_v2(Bucket="archive", MaxKeys=1)
+    # GIVEN the running stack and services, which have written logs, state, originals (in the S3 server's folder)
+    home = Path(stack_state.home)
+    # THEN the stack's folder is closed: as root, Postgres' own user may pass through folders to its own, no more
+    closed = 0o076 if os.geteuid() == 0 else 0o077
+    assert stat.S_IMODE(home.stat().st_mode) & closed == 0
+    checked = 0
+    for entry in ["stack.json", "services.json", "env", "logs", "nats", "s3-conf", stack.S3_DIR]:
+        for folder, dirs, files in os.walk(home / entry) if (home / entry).is_dir() else [(str(home), [], [entry])]:
+            for name in [*dirs, *files]:
+                path = Path(folder) / name
+                mode = path.lstat().st_mode
+                if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+                    assert stat.S_IMODE(mode) & (closed if stat.S_ISDIR(mode) else 0o077) == 0, (
+                        f"{path} is {oct(stat.S_IMODE(mode))}")
+                    checked += 1
+    assert checked > 20
+    # every log, the services' own too
+    logs = sorted((home / "logs").glob("*.log"))
+    assert {"nats.log", "postgres.log", "s3.log", "ingest.log", "export.log"} <= {p.name for p in logs}
+    # the export folder and the watched folder are their owner's alone, and what the services write there too
+    for written in (services.export_dir, services.inbox_dir):
+        assert stat.S_IMODE(written.stat().st_mode) == 0o700
+        for path in written.rglob("*"):
+            assert stat.S_IMODE(path.lstat().st_mode) & 0o077 == 0, path

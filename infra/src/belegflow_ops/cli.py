@@ -80,6 +80,9 @@ def stack_up(
     cluster: Annotated[int | None, typer.Option(
         "--cluster", help="NATS nodes: 3 runs a cluster whose streams keep three replicas (R3), so one node may "
         "fail; default 1, or what the existing stack has")] = None,
+    nats_monitor: Annotated[bool | None, typer.Option(
+        "--nats-monitor/--no-nats-monitor", help="NATS monitoring (/varz, /connz) on 127.0.0.1; it answers "
+        "without credentials, so it is off unless asked for; default: what the existing stack has")] = None,
 ) -> None:
     """Start NATS (JetStream), Postgres and S3 on free ports; create roles, schemas, streams, buckets."""
     settings = _settings()
@@ -88,7 +91,8 @@ def stack_up(
         typer.echo(line, err=True)
 
     try:
-        state = stack.up(settings.home, sync_interval=settings.nats_sync_interval, progress=progress, cluster=cluster)
+        state = stack.up(settings.home, sync_interval=settings.nats_sync_interval, progress=progress, cluster=cluster,
+                         nats_monitor=nats_monitor)
         progress("creating roles, schemas, streams and buckets ...")
         _init(state)
     except (stack.StackError, RuntimeError, OSError) as exc:
@@ -99,6 +103,8 @@ def stack_up(
     typer.echo(f"stack running under {state.home} (JetStream sync_interval: {state.sync_interval}{nodes})")
     typer.echo(f"  NATS      {state.nats_server_url} (operator user {state.nats_user})\n"
                f"  Postgres  {state.admin_dsn_shown}\n  S3        {state.s3_url}")
+    if state.nats_monitor:
+        typer.echo(f"  NATS monitoring http://127.0.0.1:{state.nats_monitor_port} (no credentials: this machine only)")
     typer.echo(f"credentials: {stack.state_file(Path(state.home))}; settings per service: "
                f"{state.home}/env/<service>.env (both readable by their owner only)")
 
@@ -131,13 +137,25 @@ def stack_status() -> None:
 
 
 @stack_app.command("env")
-def stack_env(service: Annotated[str, typer.Argument(help="ingest|ocr|matching|accrual|export")]) -> None:
-    """Print the environment a service needs against the local stack."""
+def stack_env(
+    service: Annotated[str, typer.Argument(help="ingest|ocr|matching|accrual|export")],
+    show_secrets: Annotated[bool, typer.Option(
+        "--show-secrets", help="print passwords, secret keys and seeds too (else shown as ***)")] = False,
+) -> None:
+    """Print the environment a service needs against the local stack, secrets hidden unless asked for.
+
+    The whole environment is in the 0600 file named at the end (``set -a; . FILE``).
+    """
     if service not in stack.SERVICES:
         typer.echo(f"unknown service {service!r}; one of {', '.join(stack.SERVICES)}", err=True)
         raise typer.Exit(2)
-    for key, value in _state(_settings()).service_env(service).items():
+    state = _state(_settings())
+    env = state.service_env(service)
+    for key, value in (env if show_secrets else stack.redacted_env(env)).items():
         typer.echo(f"{key}={value}")
+    if not show_secrets:
+        typer.echo(f"# secrets hidden; all of it, readable by its owner only: "
+                   f"{stack.env_file(Path(state.home), service)} (or --show-secrets)", err=True)
 
 
 @stack_app.command("issuer")

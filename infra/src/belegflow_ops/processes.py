@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from belegflow_ops.stack import SERVICES, StackState, _alive, free_port
+from belegflow_ops.stack import PRIVATE_UMASK, SERVICES, StackState, _alive, free_port, private_log, write_secret
 
 
 @dataclass
@@ -40,7 +40,7 @@ class ServiceSet:
         return f"http://127.0.0.1:{self.metrics_ports[service]}"
 
     def save(self) -> None:
-        (self.home / "services.json").write_text(json.dumps({
+        write_secret(self.home / "services.json", json.dumps({
             "ingest_port": self.ingest_port, "export_dir": str(self.export_dir), "inbox_dir": str(self.inbox_dir),
             "pids": self.pids, "metrics_ports": self.metrics_ports}, indent=2))
 
@@ -70,13 +70,12 @@ def service_env(state: StackState, services: ServiceSet, service: str, extra: di
 
 
 def start_one(state: StackState, services: ServiceSet, service: str, *, extra_env: dict[str, str] | None = None) -> int:
-    log = services.home / "logs" / f"{service}.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("ab") as out:
+    # its log, and the originals, exports and rejected files it writes, are its owner's alone (0600, folders 0700)
+    with private_log(services.home / "logs" / f"{service}.log").open("ab") as out:
         proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             [sys.executable, "-m", f"belegflow_{service}"],
             stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env=service_env(state, services, service, extra_env), start_new_session=True,
+            env=service_env(state, services, service, extra_env), start_new_session=True, umask=PRIVATE_UMASK,
         )
     services.pids[service] = proc.pid
     services.save()
@@ -90,6 +89,10 @@ def start_all(
     home = Path(state.home)
     services = ServiceSet(home=home, ingest_port=ingest_port or free_port(), export_dir=export_dir.resolve(),
                           inbox_dir=inbox_dir.resolve(), api_key=state.bootstrap_api_key)
+    for folder in (services.export_dir, services.inbox_dir):
+        # exports and dropped documents: the folder is closed to others (what an older run left inside too)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        folder.chmod(0o700)
     try:
         for service in SERVICES:
             start_one(state, services, service, extra_env=extra_env)
