@@ -177,6 +177,67 @@ class DocumentReferenceV1(Contract):
     value: str = Field(min_length=1, max_length=200, examples=["4500012345"])
 
 
+class EInvoiceVerdict(StrEnum):
+    """What the official validation procedure (KoSIT validator configuration) concludes on an e-invoice XML."""
+
+    VALID = "valid"
+    VALID_WITH_WARNINGS = "valid_with_warnings"
+    """Accepted: no error-level rule failed, but warnings (or information) did."""
+    INVALID = "invalid"
+    """Rejected: not well-formed, no scenario for its specification identifier, the XML Schema or an
+    error-level rule failed."""
+
+
+class RuleLevel(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFORMATION = "information"
+
+
+class FailedRuleV1(Contract):
+    """One rule an e-invoice failed: a Schematron assertion (or the XML Schema, or the scenario match)."""
+
+    rule: str = Field(max_length=200, description="the rule id as the rule set names it; 'XSD' for the XML "
+                      "Schema, 'SCENARIO' when no validation scenario matches", examples=["BR-DE-15"])
+    step: Literal["scenario", "xsd", "en16931", "xrechnung"] = Field(
+        description="where it failed: scenario match, XML Schema, EN 16931 rules, XRechnung CIUS rules")
+    flag: str = Field(default="", max_length=40, description="the rule's own flag in the Schematron "
+                      "(fatal, warning, information); empty for the XML Schema", examples=["fatal"])
+    level: RuleLevel = Field(description="the level after the scenario's overrides; error means invalid")
+    message: str = Field(max_length=2000, examples=["Das Element \"Buyer reference\" (BT-10) muss übermittelt "
+                                                     "werden."])
+    location: str = Field(default="", max_length=1000, description="XPath of the element (Schematron) or "
+                          "line:column (XML Schema)", examples=["/*:Invoice[1]"])
+
+
+class PictureDifferenceV1(Contract):
+    """A field where the visible page of a hybrid PDF says something other than its embedded XML."""
+
+    field: str = Field(examples=["gross_amount"], description="the field's name in InvoiceFieldsV1")
+    xml: str = Field(description="what the embedded XML says", examples=["119.00"])
+    page_value: str = Field(description="what the page's text layer says", examples=["191.00"])
+    page: int | None = Field(default=None, ge=1, description="the page it was read on")
+
+
+class EInvoiceCheckV1(Contract):
+    """The e-invoice checked like the official validator, and (for a hybrid PDF) its picture against its XML."""
+
+    verdict: EInvoiceVerdict
+    scenario: str | None = Field(description="the validation scenario applied; None when none matched",
+                                 examples=["EN16931 XRechnung (CII)"])
+    specification: str | None = Field(default=None, description="the specification identifier the XML names "
+                                      "(BT-24)", examples=["urn:cen.eu:en16931:2017#compliant#urn:xeinkauf.de:"
+                                                           "kosit:xrechnung_3.0"])
+    rules: str = Field(description="the rule sets and their versions",
+                       examples=["Validator Configuration XRechnung 3.0.2 (2026-02-04): EN 16931 1.3.15, XRechnung "
+                                 "Schematron 2.5.0"])
+    failed: list[FailedRuleV1] = Field(default_factory=list, description="failed rules, errors first (at most "
+                                       "200; see failed_total)")
+    failed_total: int = Field(default=0, ge=0, description="how many rules failed in all")
+    picture_checked: bool = Field(default=False, description="a hybrid PDF whose page text was compared")
+    picture_differences: list[PictureDifferenceV1] = Field(default_factory=list)
+
+
 class RecognizedV1(DocumentEventV1):
     """``docs.<tenant>.recognized.v1``: fields and lines read from the original."""
 
@@ -194,6 +255,10 @@ class RecognizedV1(DocumentEventV1):
     )
     manual_reason: str | None = Field(
         default=None, description="why manual capture is needed", examples=["recognition cancelled: wrong engine"]
+    )
+    einvoice: EInvoiceCheckV1 | None = Field(
+        default=None, description="an e-invoice's validation verdict and failed rules, and for a hybrid PDF its "
+        "picture against its XML; None for other documents (added in a backward-compatible way)",
     )
 
 

@@ -55,6 +55,10 @@ class ServiceSet:
                    metrics_ports={k: int(v) for k, v in data.get("metrics_ports", {}).items()})
 
 
+# The e-invoice rules of the local stack: the development copy beside the checkout, unless the environment names one
+DEV_EINVOICE_RULES = Path(__file__).resolve().parents[3].parent / "shared" / "tools" / "einvoice-rules"
+
+
 def service_env(state: StackState, services: ServiceSet, service: str, extra: dict[str, str] | None) -> dict[str, str]:
     env = {**os.environ, **state.service_env(service)}
     env.setdefault("BELEGFLOW_OTEL_EXPORTER", "none")
@@ -65,6 +69,8 @@ def service_env(state: StackState, services: ServiceSet, service: str, extra: di
         env["BELEGFLOW_INBOX_DIR"] = str(services.inbox_dir)
     if service == "export":
         env["BELEGFLOW_EXPORT_DIR"] = str(services.export_dir)
+    if service == "ocr":
+        env.setdefault("BELEGFLOW_EINVOICE_RULES_DIR", str(DEV_EINVOICE_RULES))
     env.update(extra or {})
     return env
 

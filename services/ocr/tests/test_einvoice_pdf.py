@@ -386,7 +386,7 @@ def test_pdf_with_embedded_einvoice_is_read_from_the_xml(
         if want["reference"]:
             assert want["reference"] in line.reference_text
     # AND the visible page agrees, so no warning, and agreeing fields point to where they stand
-    assert not [w for w in _warnings(result) if "visible page says" in w]
+    assert not [e for e in result.protocol if e.data.get("page_value")]
     for field in ("invoice_number", "gross_amount", "supplier_iban"):
         value = getattr(result.fields, field)
         assert value.confidence == 1.0
@@ -396,7 +396,7 @@ def test_pdf_with_embedded_einvoice_is_read_from_the_xml(
     assert "einvoice" in result.work_product()
 
 
-def test_page_that_disagrees_with_the_xml_is_a_warning_with_both_values() -> None:
+def test_page_that_disagrees_with_the_xml_is_an_error_with_both_values() -> None:
     # GIVEN a PDF whose embedded XML states another number and gross amount than the visible page
     pdf = SAMPLE_PDFS[0]
     truth = truth_of(pdf)
@@ -412,12 +412,13 @@ def test_page_that_disagrees_with_the_xml_is_a_warning_with_both_values() -> Non
     assert result.fields.invoice_number.value == "XML-2024-0001"
     assert result.fields.gross_amount is not None
     assert result.fields.gross_amount.value == Decimal(changed["fields"]["gross_amount"])
-    disagreements = {e.data["field"]: e for e in result.protocol if "visible page says" in e.message}
+    disagreements = {e.data["field"]: e for e in result.protocol if e.data.get("page_value")}
     assert set(disagreements) == {"invoice_number", "gross_amount"}
     assert disagreements["invoice_number"].data["xml"] == "XML-2024-0001"
     assert disagreements["invoice_number"].data["page_value"] == truth["fields"]["invoice_number"]
     assert disagreements["gross_amount"].data["page_value"] == truth["fields"]["gross_amount"]
-    assert all(e.level == Level.WARNING for e in disagreements.values())
+    # in the e-invoice check's own protocol section, as errors: the invoice must wait for a person
+    assert all(e.level == Level.ERROR and e.step == "einvoice-validation" for e in disagreements.values())
     # a disagreeing field keeps no place on the page; an agreeing one has it
     assert result.fields.invoice_number.page is None
     assert result.fields.net_amount is not None

@@ -7,12 +7,15 @@ from typing import Any
 from faststream.nats import NatsBroker
 
 from belegflow_contracts.runtime import service
+from belegflow_contracts.runtime.logging import get_logger
 from belegflow_ocr.handlers import router
+from belegflow_ocr.recognition.einvoice.rules import RulesFolderError, load_rules
 from belegflow_ocr.recognition.ocr.engines import check_engine
 from belegflow_ocr.settings import Settings
 from belegflow_ocr.worker import RecognitionPool
 
 SERVICE = "ocr"
+log = get_logger(__name__)
 
 
 def build_broker(nats_url: str = "nats://127.0.0.1:4222") -> NatsBroker:
@@ -24,8 +27,15 @@ def main() -> None:
     ocr = settings.ocr_options()
     # a missing package, binary, language or model file stops the service here, named, not on the first scan
     check_engine(ocr)
+    # e-invoices are validated against a rules folder the operator installs; none (or an incomplete one) stops here
+    try:
+        rules = load_rules(settings.einvoice_rules_dir)
+    except RulesFolderError as exc:
+        raise SystemExit(f"ocr: {exc.message}") from exc
+    log.info("e-invoice rules", rules=rules.label, folder=str(rules.folder))
     pool = RecognitionPool(
-        workers=settings.ocr_workers, timeout_s=settings.ocr_timeout_s, memory_mb=settings.ocr_memory_mb, ocr=ocr
+        workers=settings.ocr_workers, timeout_s=settings.ocr_timeout_s, memory_mb=settings.ocr_memory_mb, ocr=ocr,
+        einvoice_rules=rules.folder,
     )
 
     def context(_: service.Runtime) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from belegflow_contracts import subjects
 from belegflow_contracts.messages import (
     DecisionV1,
+    EInvoiceCheckV1,
     IngestedV1,
     InvoiceFieldsV1,
     InvoiceLineV1,
@@ -183,6 +184,7 @@ async def on_ingested(event: IngestedV1, msg: NatsMessage, rt: RuntimeDep, pool:
         work_product=ref,
         manual=product.get("manual") is True,
         manual_reason=str(product["manual_reason"]) if product.get("manual_reason") else None,
+        einvoice=EInvoiceCheckV1.model_validate(product["einvoice_check"]) if product.get("einvoice_check") else None,
     )
     await publish(
         rt.broker,

@@ -29,6 +29,10 @@ class Settings(DatabaseSettings):
     ocr_tesseract_lang: str = Field(default="deu", pattern=r"^[a-z_]+(\+[a-z_]+)*$", description="tesseract -l")
     ocr_max_image_pixels: int = Field(default=60_000_000, ge=1_000_000, description="largest page image decoded")
     paddle_model_dir: Path | None = Field(default=None, description="local PaddleOCR models (det/, rec/, cls/)")
+    einvoice_rules_dir: Path | None = Field(
+        default=None, description="the e-invoice rules: an unpacked KoSIT validator configuration (scenarios.xml "
+        "with its XML Schemas and compiled EN 16931 / XRechnung Schematron); required, the service does not start "
+        "without it")
 
     def ocr_options(self) -> OcrOptions:
         return OcrOptions(

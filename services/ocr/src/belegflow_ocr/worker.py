@@ -12,11 +12,13 @@ import sys
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context, resource_tracker
+from pathlib import Path
 from typing import Any, Final
 
 from belegflow_ocr.domain import recognize
 from belegflow_ocr.errors import RecognitionError
 from belegflow_ocr.recognition import Recognition
+from belegflow_ocr.recognition.einvoice.validator import configure_rules, current_validator
 from belegflow_ocr.recognition.ocr.engines import OcrOptions, configure
 
 
@@ -42,8 +44,17 @@ class _Job:
         self.cancelled = asyncio.Event()
 
 
-def _limit_memory(limit_mb: int) -> None:
-    limit = limit_mb * 1024 * 1024
+def _address_space() -> int:
+    """Bytes of address space this process holds now (``VmSize``)."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def _limit_memory(limit_mb: int, *, above: int = 0) -> None:
+    limit = above + limit_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
@@ -60,12 +71,22 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _start_worker(limit_mb: int, ocr: OcrOptions, parent: int | None = None) -> None:
-    """In each new worker process: die with the service, the memory limit, and the OCR options its engine is
-    built from (on the first scan, once per process; ``engines.engine_for`` keeps it for every later document)."""
+def _start_worker(limit_mb: int, ocr: OcrOptions, parent: int | None = None, einvoice_rules: Path | None = None
+                  ) -> None:
+    """In each new worker process: die with the service, the e-invoice rules compiled, the memory limit, and the
+    OCR options its engine is built from (on the first scan, once per process; ``engines.engine_for`` keeps it for
+    every later document).
+
+    Saxon reserves tens of GB of address space for its heap when it starts (reserved, not used), so with rules the
+    limit counts from what the worker holds once they are compiled; before it, Saxon could not start at all.
+    """
     if parent is not None:
         _die_with_parent(parent)
-    _limit_memory(limit_mb)
+    configure_rules(einvoice_rules)
+    validator = current_validator()
+    if validator is not None:
+        validator.warm_up()
+    _limit_memory(limit_mb, above=_address_space() if validator is not None else 0)
     configure(ocr)
 
 
@@ -84,7 +105,9 @@ def _start_resource_tracker() -> None:
 class RecognitionPool:
     """A process pool that is replaced whenever a worker hits a limit."""
 
-    def __init__(self, *, workers: int, timeout_s: float, memory_mb: int, ocr: OcrOptions | None = None) -> None:
+    def __init__(self, *, workers: int, timeout_s: float, memory_mb: int, ocr: OcrOptions | None = None,
+                 einvoice_rules: Path | None = None) -> None:
+        self._einvoice_rules = einvoice_rules
         self._workers = workers
         self._timeout_s = timeout_s
         self._memory_mb = memory_mb
@@ -98,7 +121,7 @@ class RecognitionPool:
             max_workers=self._workers,
             mp_context=get_context("spawn"),
             initializer=_start_worker,
-            initargs=(self._memory_mb, self._ocr, os.getpid()),
+            initargs=(self._memory_mb, self._ocr, os.getpid(), self._einvoice_rules),
         )
 
     def _replace(self) -> None:

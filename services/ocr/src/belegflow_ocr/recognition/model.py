@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from belegflow_contracts.messages import InvoiceFieldsV1, InvoiceLineV1, Level, ProtocolEntryV1
+from belegflow_contracts.messages import EInvoiceCheckV1, InvoiceFieldsV1, InvoiceLineV1, Level, ProtocolEntryV1
 
 BBox = tuple[float, float, float, float]
 """x0, y0, x1, y1 in PDF points from the page's top-left corner (as in the contracts)."""
@@ -63,6 +63,8 @@ class Recognition:
     pages: list[PageInfo] = field(default_factory=list)
     einvoice: dict[str, Any] | None = None
     """The full e-invoice model (``EInvoice.to_json()``) where an e-invoice reader read the document."""
+    einvoice_check: EInvoiceCheckV1 | None = None
+    """Its validation verdict (and, for a hybrid PDF, its picture against its XML)."""
 
     def work_product(self) -> dict[str, object]:
         """Everything recognition saw, JSON-ready, for the work product stored beside the original."""
@@ -76,6 +78,7 @@ class Recognition:
             "words": [w.to_json() for w in self.words],
             "text": self.text,
             **({"einvoice": self.einvoice} if self.einvoice is not None else {}),
+            **({"einvoice_check": self.einvoice_check.model_dump(mode="json")} if self.einvoice_check else {}),
         }
 
 
@@ -89,10 +92,13 @@ class ProtocolLog:
 
     clock: Callable[[], datetime] = _now
     entries: list[ProtocolEntryV1] = field(default_factory=list)
+    step: str = STEP
+    """The protocol section the entries go to (the e-invoice validation has its own)."""
 
     def add(self, level: Level, message: str, **data: object) -> None:
         values = {k: "" if v is None else str(v) for k, v in data.items()}
-        self.entries.append(ProtocolEntryV1(step=STEP, at=self.clock(), level=level, message=message, data=values))
+        self.entries.append(ProtocolEntryV1(step=self.step, at=self.clock(), level=level, message=message,
+                                            data=values))
 
     def info(self, message: str, **data: object) -> None:
         self.add(Level.INFO, message, **data)

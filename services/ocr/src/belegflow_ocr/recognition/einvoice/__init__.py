@@ -26,7 +26,6 @@ from belegflow_ocr.recognition.einvoice.readers import (
     EMBEDDED_NAMES,
     PdfInvoiceReader,
     XmlInvoiceReader,
-    compare_with_page,
     embedded_xml_files,
 )
 from belegflow_ocr.recognition.einvoice.xmlsafe import XmlLimits, parse_xml
@@ -50,7 +49,6 @@ __all__ = [
     "XmlInvoiceReader",
     "XmlLimits",
     "compact_id",
-    "compare_with_page",
     "embedded_xml_files",
     "parse_einvoice",
     "parse_xml",

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
 
 import pypdfium2 as pdfium  # type: ignore[import-untyped, unused-ignore]
 import pypdfium2.raw as pdfium_c  # type: ignore[import-untyped, unused-ignore]
 
-from belegflow_contracts.messages import InvoiceFieldsV1, MediaType
+from belegflow_contracts.messages import MediaType, PictureDifferenceV1
 from belegflow_ocr.errors import RecognitionError
+from belegflow_ocr.recognition.einvoice.check import compare_picture, validate_xml, validation_log
 from belegflow_ocr.recognition.einvoice.fields import describe, to_fields
 from belegflow_ocr.recognition.einvoice.model import EInvoice
 from belegflow_ocr.recognition.einvoice.parse import mentions_invoice_namespace, parse_einvoice
@@ -22,20 +21,6 @@ from belegflow_ocr.recognition.sniff import sniff_media_type
 
 # File names the standards give the embedded XML, in the order a PDF carrying several is read.
 EMBEDDED_NAMES = ("factur-x.xml", "zugferd-invoice.xml", "xrechnung.xml")
-# Fields compared between the embedded XML and the visible page.
-COMPARED = (
-    "invoice_number",
-    "invoice_date",
-    "due_date",
-    "currency",
-    "net_amount",
-    "tax_amount",
-    "gross_amount",
-    "supplier_iban",
-    "supplier_vat_id",
-)
-
-
 class XmlInvoiceReader(BaseReader):
     """XRechnung / EN 16931 UBL and CII, ZUGFeRD and Factur-X XML files (also as standalone XML)."""
 
@@ -54,27 +39,40 @@ class XmlInvoiceReader(BaseReader):
     def read(self, data: bytes, *, filename: str) -> Recognition:
         log = ProtocolLog()
         invoice = parse_einvoice(data, filename=filename, limits=self.limits)
-        return _recognition_of(invoice, reader=self.name, origin="the XML file", log=log)
+        return _recognition_of(invoice, data, reader=self.name, origin="the XML file", log=log, limits=self.limits,
+                               filename=filename)
 
 
 def _recognition_of(
-    invoice: EInvoice, *, reader: str, origin: str, log: ProtocolLog, page: Recognition | None = None
+    invoice: EInvoice, xml: bytes, *, reader: str, origin: str, log: ProtocolLog, limits: XmlLimits, filename: str,
+    page: Recognition | None = None, hybrid: bool = False,
 ) -> Recognition:
-    """What an e-invoice gives: its fields and lines, compared with the visible ``page`` where there is one."""
+    """What an e-invoice gives: its fields and lines, its validation verdict, and for a hybrid PDF its visible
+    ``page`` compared with the XML."""
     describe(invoice, log, origin=origin)
     fields, lines = to_fields(invoice, log)
-    if page is not None:
-        fields = compare_with_page(fields, page, log)
+    checked = validation_log()
+    check = validate_xml(xml, filename=filename, log=checked, limits=limits)
+    if hybrid:
+        differences: list[PictureDifferenceV1] | None = None
+        if page is not None:
+            fields, differences = compare_picture(fields, page, checked)
+        else:
+            checked.warning("einvoice picture: the page cannot be read; the picture was not compared with the XML")
+        if check is not None:
+            check = check.model_copy(update={"picture_checked": differences is not None,
+                                             "picture_differences": differences or []})
     return Recognition(
         reader=reader,
         status=RecognitionStatus.RECOGNIZED,
         fields=fields,
         lines=lines,
-        protocol=log.entries,
+        protocol=[*log.entries, *checked.entries],
         words=page.words if page else [],
         text=page.text if page else "",
         pages=page.pages if page else [],
         einvoice=invoice.to_json(),
+        einvoice_check=check,
     )
 
 
@@ -175,6 +173,7 @@ class PdfInvoiceReader(BaseReader):
         candidates = [a for a in embedded_xml_files(data) if _is_candidate(a)]
         invoice: EInvoice | None = None
         source = ""
+        xml = b""
         for attachment in candidates:
             try:
                 name = f"{filename}/{attachment.name}"
@@ -183,7 +182,7 @@ class PdfInvoiceReader(BaseReader):
                 why = {**exc.details(), "attachment": attachment.name, "attachment_bytes": len(attachment.data)}
                 log.warning(f"einvoice: embedded {attachment.name} cannot be read - {exc.message}", **why)
                 continue
-            source = attachment.name
+            source, xml = attachment.name, attachment.data
             break
         page, page_error = self._read_page(data, filename=filename, log=log)
         if invoice is None:
@@ -207,7 +206,8 @@ class PdfInvoiceReader(BaseReader):
             )
         log.info(f"einvoice: read the embedded {source}", attachment=source,
                  embedded=", ".join(a.name for a in candidates))  # fmt: skip
-        return _recognition_of(invoice, reader=self.name, origin=f"the embedded {source}", log=log, page=page)
+        return _recognition_of(invoice, xml, reader=self.name, origin=f"the embedded {source}", log=log,
+                               limits=self.xml_limits, filename=f"{filename}/{source}", page=page, hybrid=True)
 
     def _read_page(
         self, data: bytes, *, filename: str, log: ProtocolLog
@@ -218,58 +218,3 @@ class PdfInvoiceReader(BaseReader):
         except RecognitionError as exc:
             log.warning(f"einvoice: the visible page cannot be read - {exc.message}", **exc.details())
             return None, exc
-
-
-def _same(a: object, b: object) -> bool:
-    if isinstance(a, Decimal) and isinstance(b, Decimal):
-        return a == b
-    if isinstance(a, date) or isinstance(b, date):
-        return a == b
-    return " ".join(str(a).split()).casefold() == " ".join(str(b).split()).casefold()
-
-
-def compare_with_page(fields: InvoiceFieldsV1, page: Recognition, log: ProtocolLog) -> InvoiceFieldsV1:
-    """Key fields of the XML against the visible page: a disagreement is a warning with both values.
-
-    The XML value stays (it is the legally relevant invoice); where the page shows the same value, the
-    field gets the page's place (page and bbox) so a clerk sees where it stands.
-    """
-    if page.status is not RecognitionStatus.RECOGNIZED:
-        log.info("einvoice: the page has no usable text layer; nothing to compare with the XML")
-        return fields
-    updates: dict[str, object] = {}
-    agreed: list[str] = []
-    missing: list[str] = []
-    for name in COMPARED:
-        mine = getattr(fields, name)
-        theirs = getattr(page.fields, name)
-        if mine is None:
-            continue
-        if theirs is None:
-            missing.append(name)
-            continue
-        if _same(mine.value, theirs.value):
-            agreed.append(name)
-            updates[name] = mine.model_copy(update={"page": theirs.page, "bbox": theirs.bbox})
-        else:
-            log.warning(
-                f"{name}: the embedded XML says {_show(mine.value)}, the visible page says {_show(theirs.value)}; "
-                "the XML value is used",
-                field=name,
-                xml=_show(mine.value),
-                page_value=_show(theirs.value),
-                page=theirs.page,
-            )
-    log.info(
-        f"einvoice: page and XML agree on {len(agreed)} of {len(agreed) + len(missing)} compared fields"
-        + (f" (not found on the page: {', '.join(missing)})" if missing else ""),
-        agreed=", ".join(agreed),
-        not_on_page=", ".join(missing),
-    )
-    return fields.model_copy(update=updates) if updates else fields
-
-
-def _show(value: object) -> str:
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    return str(value)
