@@ -39,7 +39,10 @@ SERVICE_ENV = {"BELEGFLOW_OTEL_EXPORTER": "none", "BELEGFLOW_MAX_UPLOAD_BYTES": 
                "BELEGFLOW_TOUCHLESS_POLICIES":
                    '{"strict": {"min_confidence": 0.9, "max_gross": "5000", "four_eyes_above": "1000"}, '
                    # tests/e2e/test_learning.py: touchless at the production threshold
-                   '"learning": {"min_confidence": 0.9}}'}
+                   '"learning": {"min_confidence": 0.9}}',
+               # every test asks from 127.0.0.1: the tests' deliberate failed sign-ins must not add up to a lock
+               # of that one address (tests/e2e/test_sessions.py checks the limits on replicas of its own)
+               "BELEGFLOW_LOCKOUT_FREE_FAILURES_ADDRESS": "100000"}
 
 
 @pytest.fixture(scope="session")
