@@ -12,12 +12,14 @@ from uuid import UUID
 from belegflow_contracts.messages import (
     Decision,
     DocumentType,
+    EInvoiceVerdict,
     InvoiceV1,
     Level,
     MatchedV1,
     MatchKey,
     ProtocolEntryV1,
     RecognizedV1,
+    RuleLevel,
     SupplierMatchV1,
     SupplierV1,
     document_type_of,
@@ -29,7 +31,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from datetime import date, datetime
 
-    from belegflow_contracts.messages import InvoiceFieldsV1
+    from belegflow_contracts.messages import EInvoiceCheckV1, InvoiceFieldsV1
 
 STEP: Final = "matching"
 CONFIDENCE: Final = {MatchKey.IBAN: 0.99, MatchKey.VAT_ID: 0.97, MatchKey.NAME: 0.6, MatchKey.CHOSEN: 1.0}
@@ -210,16 +212,54 @@ def identify(keys: Keys, candidates: Candidates) -> Identification:
     )
 
 
+# failed rules named one by one among the review reasons; the rest are counted (all are in the protocol)
+_EINVOICE_REASONS: Final = 10
+
+
+def einvoice_reasons(check: EInvoiceCheckV1 | None) -> list[str]:
+    """Why an e-invoice cannot go touchless: each error-level rule it failed (it is invalid), and each field where
+    a hybrid PDF's picture disagrees with its XML. None for a valid, consistent e-invoice or another document."""
+    if check is None:
+        return []
+    reasons: list[str] = []
+    if check.verdict is EInvoiceVerdict.INVALID:
+        errors = [f for f in check.failed if f.level is RuleLevel.ERROR]
+        for rule in errors[:_EINVOICE_REASONS]:
+            reasons.append(f"e-invoice invalid: {rule.rule} - {rule.message}"[:500])
+        more = max(0, check.failed_total - len(check.failed)) + max(0, len(errors) - _EINVOICE_REASONS)
+        if more:
+            reasons.append(f"e-invoice invalid: {more} more failed rules (see the protocol)")
+        if not errors:
+            reasons.append("e-invoice invalid")
+    for difference in check.picture_differences:
+        reasons.append(f"picture and XML disagree on {difference.field}: the XML says {difference.xml}, the page "
+                       f"says {difference.page_value}")
+    return reasons
+
+
+def automatic_rejection(event: RecognizedV1, *, reject_invalid: bool) -> str | None:
+    """Why the revision is rejected without a person (the tenant refuses invalid e-invoices); None: it is not."""
+    check = event.einvoice
+    if not reject_invalid or check is None or check.verdict is not EInvoiceVerdict.INVALID:
+        return None
+    rules = ", ".join(dict.fromkeys(f.rule for f in check.failed if f.level is RuleLevel.ERROR))
+    return f"invalid e-invoice ({check.scenario or 'no validation scenario'}): {rules or 'rules failed'}"[:500]
+
+
 def decide(
     fields: InvoiceFieldsV1, invoice: InvoiceV1, found: Identification, *, min_confidence: float,
     max_gross: Decimal | None = None, manual_reason: str | None = None, book_receipts: bool = False,
+    einvoice: EInvoiceCheckV1 | None = None,
 ) -> tuple[Decision, list[str]]:
     """Touchless only with a strong supplier key and number, date and gross read surely and adding up,
     and a gross within the tenant's limit (``max_gross``, none when ``None``).
 
-    A document marked for manual capture (its recognition was cancelled) always goes to review, with why first.
+    A document marked for manual capture (its recognition was cancelled) always goes to review, with why first;
+    so does an invalid e-invoice (its failed rules are the reasons) and a hybrid PDF whose picture disagrees with
+    its XML (the fields are).
     """
     reasons: list[str] = [manual_reason] if manual_reason is not None else []
+    reasons.extend(einvoice_reasons(einvoice))
     supplier = found.supplier
     if supplier is None:
         reasons.append("no supplier identified from master data")
@@ -346,7 +386,8 @@ def match(event: RecognizedV1, keys: Keys, candidates: Candidates, *, min_confid
     invoice = invoice.model_copy(update={"recipient_company": company})
     found = identify(keys, candidates)
     decision, reasons = decide(event.fields, invoice, found, min_confidence=min_confidence, max_gross=max_gross,
-                               manual_reason=manual_capture_reason(event), book_receipts=book_receipts)
+                               manual_reason=manual_capture_reason(event), book_receipts=book_receipts,
+                               einvoice=event.einvoice)
     entries = protocol(event.fields, keys, found, decision, reasons, at=at)
     if company_note:
         # before the decision entry, which stays the last one

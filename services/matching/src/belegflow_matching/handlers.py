@@ -72,7 +72,8 @@ async def on_recognized(event: RecognizedV1, msg: NatsMessage, rt: RuntimeDep, s
                                book_receipts=policy.book_receipts)
         matched, duplicate_of = domain.flag_duplicates(matched, await store.find_earlier(conn, matched), at=at)
         await store.save_match(conn, matched)
-        step = review.open_review(matched, duplicate_of=duplicate_of, at=at)
+        rejection = domain.automatic_rejection(event, reject_invalid=policy.reject_invalid_einvoices)
+        step = review.open_review(matched, duplicate_of=duplicate_of, at=at, reject=rejection)
         await store.save_review(conn, step.review)
         await store.add_audit(conn, step.event)
         log.info("matched", decision=matched.decision.value, state=step.review.state.value,

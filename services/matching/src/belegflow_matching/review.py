@@ -85,8 +85,20 @@ def _approved_match(review: Review, decision: Decision, protocol: list[ProtocolE
     )
 
 
-def open_review(matched: MatchedV1, *, duplicate_of: UUID | None, at: datetime) -> Step:
-    """A freshly matched revision: touchless ones are approved at once and go on; the rest wait for a person."""
+def open_review(matched: MatchedV1, *, duplicate_of: UUID | None, at: datetime, reject: str | None = None) -> Step:
+    """A freshly matched revision: touchless ones are approved at once and go on; the rest wait for a person.
+
+    ``reject`` rejects it at once with that reason (a tenant that refuses invalid e-invoices).
+    """
+    if reject is not None:
+        review = Review(
+            document_id=matched.document_id, revision=matched.revision, tenant=matched.tenant,
+            state=ReviewState.REJECTED, version=1, original=matched.original, invoice=matched.invoice,
+            supplier=matched.supplier, reasons=tuple(matched.reasons), duplicate_of=duplicate_of,
+        )
+        event = _event(review, action="reject", by=AUTOMATIC, at=at, reason=reject, changes=[], level=Level.WARNING,
+                       message=f"rejected automatically: {reject}")
+        return Step(review=review, event=event, matched=None)
     touchless = matched.decision is Decision.TOUCHLESS
     review = Review(
         document_id=matched.document_id, revision=matched.revision, tenant=matched.tenant,

@@ -22,6 +22,9 @@ class TouchlessPolicy(BaseModel):
         default=None, ge=0, description="above this gross, who changed an invoice in review may not approve it"
     )
     book_receipts: bool = Field(default=False, description="till receipts may be approved touchless like invoices")
+    reject_invalid_einvoices: bool = Field(
+        default=False, description="an e-invoice the official rules find invalid is rejected at once (a person may "
+        "still see why), instead of waiting in review")
 
 
 class Settings(DatabaseSettings):
@@ -35,9 +38,12 @@ class Settings(DatabaseSettings):
         default=None, ge=0, description="above this gross, who changed an invoice may not approve it; unset: off"
     )
     book_receipts: bool = Field(default=False, description="till receipts go touchless like invoices (every tenant)")
+    reject_invalid_einvoices: bool = Field(
+        default=False, description="e-invoices the official rules find invalid are rejected at once (every tenant)")
     touchless_policies: dict[str, TouchlessPolicy] = Field(
         default_factory=dict,
-        description='per tenant, JSON: {"acme": {"min_confidence": 0.95, "max_gross": "5000"}}; '
+        description='per tenant, JSON: {"acme": {"min_confidence": 0.95, "max_gross": "5000", '
+        '"reject_invalid_einvoices": true}}; '
         "a tenant not named gets the two settings above",
     )
 
@@ -46,4 +52,5 @@ class Settings(DatabaseSettings):
         return self.touchless_policies.get(tenant) or TouchlessPolicy(
             min_confidence=self.touchless_min_confidence, max_gross=self.touchless_max_gross,
             four_eyes_above=self.four_eyes_above_gross, book_receipts=self.book_receipts,
+            reject_invalid_einvoices=self.reject_invalid_einvoices,
         )
