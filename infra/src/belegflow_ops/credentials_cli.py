@@ -1,4 +1,4 @@
-"""``belegflow users add`` and ``belegflow keys create|revoke|list``: HTTP credentials, kept in ingest's schema.
+"""``belegflow users add|passwd`` and ``belegflow keys create|revoke|list``: HTTP credentials, kept in ingest's schema.
 
 Passwords are read from standard input (one line) or a prompt, never from the command line; keys are shown once.
 """
@@ -67,6 +67,19 @@ def build_apps(database_url: Callable[[], str]) -> tuple[typer.Typer, typer.Type
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(1) from exc
         typer.echo(f"user {name}: {', '.join(roles)} for {', '.join(tenants)}")
+
+    @users.command("passwd")
+    def set_password(name: Annotated[str, typer.Argument(help="the user whose password changes")]) -> None:
+        """Change a user's password (standard input or a prompt); every review page session of the user ends."""
+        try:
+            hashed = credentials.hash_password(_read_password())
+        except ValueError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from exc
+        if not asyncio.run(run(lambda c: credential_store.set_password(c, name, hashed))):
+            typer.echo(f"error: no user {name}", err=True)
+            raise typer.Exit(1)
+        typer.echo(f"user {name}: password changed; their sessions have ended")
 
     @keys.command("create")
     def create_key(name: Annotated[str, typer.Argument(help="what the key is for, e.g. erp-export")], role: RoleOpt,
