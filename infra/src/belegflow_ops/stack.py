@@ -671,6 +671,10 @@ def up(home: Path, *, sync_interval: str = "always", progress: Callable[[str], N
         for service in DB_SERVICES:
             state.role_passwords.setdefault(service, secrets.token_hex(12))
         save_state(state)
+    if state is not None and not state.session_secret:
+        # a running stack from before: the ingest processes started from now on share one
+        state.session_secret = secrets.token_hex(32)
+        save_state(state)
     if state and is_running(state) and (nats_monitor is None or nats_monitor == state.nats_monitor):
         return state
     if state is None:
