@@ -1,4 +1,7 @@
-"""`belegflow export datev` and `belegflow archive verify|export`: the books, run against export's schema and S3."""
+"""`belegflow export datev` and `belegflow archive verify|export`: the books, run against export's schema and S3.
+
+They run export's code in this process: it is imported inside them, and needs belegflow-ops[books].
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
 import typer
+
+from belegflow_ops import extras
 
 if TYPE_CHECKING:
     from belegflow_export.settings import Settings
@@ -104,6 +109,7 @@ def build_apps(settings_of: Callable[[Path | None], Settings]) -> tuple[typer.Ty
         by: Annotated[str, typer.Option(help="who asks (recorded)")] = "operator",
     ) -> None:
         """Approved invoices of the period not exported before: EXTF booking batch and documents ZIP."""
+        extras.require("books")
         from belegflow_export.errors import ExportError
 
         try:
@@ -124,6 +130,7 @@ def build_apps(settings_of: Callable[[Path | None], Settings]) -> tuple[typer.Ty
         tenant: Annotated[str | None, typer.Option("--tenant", "-t", help="one tenant; all when left out")] = None,
     ) -> None:
         """Check every index entry's chain and every archived object; exit 1 on any finding."""
+        extras.require("books")
         reports = asyncio.run(verify_archive(settings_of(None), tenant))
         bad = False
         for report in reports:
@@ -146,6 +153,7 @@ def build_apps(settings_of: Callable[[Path | None], Settings]) -> tuple[typer.Ty
             "out/auditor"),
     ) -> None:
         """The archive of a date range for the tax auditor: documents and a GDPdU index.xml."""
+        extras.require("books")
         try:
             day_from, day_to = date.fromisoformat(first), date.fromisoformat(last)
         except ValueError as exc:

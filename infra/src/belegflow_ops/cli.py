@@ -15,7 +15,18 @@ from typing import Annotated, Any, Literal, TypeVar
 import httpx
 import typer
 
-from belegflow_ops import books, credentials_cli, deploykit, devices, learning, processes, recognition, review, stack
+from belegflow_ops import (
+    books,
+    credentials_cli,
+    deploykit,
+    devices,
+    extras,
+    learning,
+    processes,
+    recognition,
+    review,
+    stack,
+)
 from belegflow_ops.ingest_api import auth_header
 from belegflow_ops.settings import OpsSettings
 
@@ -441,7 +452,8 @@ def extract(
     files: Annotated[list[Path], typer.Argument(help="PDF, image or e-invoice XML files, or folders of them")],
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object per document and line")] = False,
 ) -> None:
-    """Run recognition on files with no server at all."""
+    """Run recognition on files with no server at all (needs belegflow-ops[ocr])."""
+    extras.require("ocr")
     from belegflow_ocr import extract_to_json
     from belegflow_ocr.errors import RecognitionError
 
@@ -633,7 +645,7 @@ class DemoLogin:
 
 def _demo_login(tenant: str) -> DemoLogin:
     """The demo's local user (clerk and approver of the tenant); its password lies in a file only we may read."""
-    from belegflow_ingest import credential_store, credentials
+    from belegflow_contracts import credentials
 
     settings = _settings()
     name, path = f"{tenant}-clerk", settings.home.resolve() / f"{tenant}-clerk.password"
@@ -646,14 +658,14 @@ def _demo_login(tenant: str) -> DemoLogin:
 
         conn = await asyncpg.connect(_ingest_database_url(), server_settings={"search_path": "ingest"})
         try:
-            await credential_store.add_user(conn, name=name, password_hash=credentials.hash_password(password),
-                                            roles=["approver", "clerk"], tenants=[tenant])
+            await credentials.add_user(conn, name=name, password_hash=credentials.hash_password(password),
+                                       roles=["approver", "clerk"], tenants=[tenant])
         finally:
             await conn.close()
 
     try:
         asyncio.run(add())
-    except credential_store.CredentialExistsError:
+    except credentials.CredentialExistsError:
         typer.echo(f"local user {name} exists, but {path} is gone: add another with `belegflow users add`", err=True)
         return DemoLogin(name=name, password_file=path)
     path.touch(mode=0o600)

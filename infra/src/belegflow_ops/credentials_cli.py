@@ -13,8 +13,8 @@ from typing import Annotated, Any
 import asyncpg
 import typer
 
-from belegflow_ingest import credential_store, credentials
-from belegflow_ingest.access import parse_roles, parse_tenants
+from belegflow_contracts import credentials
+from belegflow_contracts.credentials import parse_roles, parse_tenants
 
 RoleOpt = Annotated[list[str], typer.Option("--role", "-r", help="clerk, approver, operator, integrator (repeatable)")]
 TenantsOpt = Annotated[list[str], typer.Option("--tenant", "-t", help="tenant it acts for, '*' for every (repeatable)")]
@@ -61,8 +61,8 @@ def build_apps(database_url: Callable[[], str]) -> tuple[typer.Typer, typer.Type
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from exc
         try:
-            asyncio.run(run(lambda c: credential_store.add_user(c, name=name, password_hash=hashed, roles=roles,
-                                                                tenants=tenants)))
+            asyncio.run(run(lambda c: credentials.add_user(c, name=name, password_hash=hashed, roles=roles,
+                                                           tenants=tenants)))
         except ValueError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(1) from exc
@@ -76,7 +76,7 @@ def build_apps(database_url: Callable[[], str]) -> tuple[typer.Typer, typer.Type
         except ValueError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from exc
-        if not asyncio.run(run(lambda c: credential_store.set_password(c, name, hashed))):
+        if not asyncio.run(run(lambda c: credentials.set_password(c, name, hashed))):
             typer.echo(f"error: no user {name}", err=True)
             raise typer.Exit(1)
         typer.echo(f"user {name}: password changed; their sessions have ended")
@@ -87,16 +87,16 @@ def build_apps(database_url: Callable[[], str]) -> tuple[typer.Typer, typer.Type
         """Create an API key; it is printed once (send it as Authorization: Bearer <key>) and stored hashed."""
         roles, tenants = _grants(role, tenant)
         key = credentials.new_key()
-        asyncio.run(run(lambda c: credential_store.add_key(c, key_id=key.key_id, name=name,
-                                                           secret_sha256=key.secret_sha256, roles=roles,
-                                                           tenants=tenants)))
+        asyncio.run(run(lambda c: credentials.add_key(c, key_id=key.key_id, name=name,
+                                                      secret_sha256=key.secret_sha256, roles=roles,
+                                                      tenants=tenants)))
         typer.echo(f"key {key.key_id} ({name}): {', '.join(roles)} for {', '.join(tenants)}", err=True)
         typer.echo(key.secret)
 
     @keys.command("revoke")
     def revoke_key(key_id: Annotated[str, typer.Argument(help="the key id (second part of bfk_<id>_...)")]) -> None:
         """Revoke an API key: it stops working at once."""
-        if not asyncio.run(run(lambda c: credential_store.revoke_key(c, key_id))):
+        if not asyncio.run(run(lambda c: credentials.revoke_key(c, key_id))):
             typer.echo(f"error: no active key {key_id}", err=True)
             raise typer.Exit(1)
         typer.echo(f"key {key_id} revoked")
@@ -104,7 +104,7 @@ def build_apps(database_url: Callable[[], str]) -> tuple[typer.Typer, typer.Type
     @keys.command("list")
     def list_keys() -> None:
         """Every API key: id, name, roles, tenants, created, revoked (never the secret)."""
-        for row in asyncio.run(run(credential_store.list_keys)):
+        for row in asyncio.run(run(credentials.list_keys)):
             revoked = f"revoked {row['revoked_at']:%Y-%m-%d %H:%M}" if row["revoked_at"] else "active"
             typer.echo(f"{row['key_id']}  {row['name']}  {','.join(row['roles'])}  {','.join(row['tenants'])}  "
                        f"created {row['created_at']:%Y-%m-%d %H:%M}  {revoked}")

@@ -13,7 +13,7 @@ import nats.js.errors
 from belegflow_contracts import subjects
 from belegflow_contracts.runtime.messaging import ensure_topology
 from belegflow_contracts.runtime.settings import nats_servers
-from belegflow_contracts.runtime.storage import ObjectStore
+from belegflow_contracts.runtime.storage import ObjectStore, ensure_locked_bucket
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,9 +84,7 @@ async def init_storage(targets: Targets) -> None:
         region_name="us-east-1",
     )
     # the archive bucket first, with object lock (it can only be switched on when a bucket is created)
-    from belegflow_export.archive import ArchiveBucket
-
-    await asyncio.to_thread(ArchiveBucket(client, "archive").ensure)
+    await asyncio.to_thread(ensure_locked_bucket, client, "archive")
     await ObjectStore(client).ensure_buckets(subjects.S3_BUCKETS)
 
 

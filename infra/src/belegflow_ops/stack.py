@@ -172,7 +172,7 @@ def service_nats_user(service: str) -> str:
 
 def new_api_key() -> str:
     """A fresh API key (``bfk_…``), made the way ingest checks it."""
-    from belegflow_ingest.credentials import new_key
+    from belegflow_contracts.credentials import new_key
 
     return new_key().secret
 

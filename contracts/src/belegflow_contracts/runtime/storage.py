@@ -96,3 +96,21 @@ class ObjectStore:
                 await asyncio.to_thread(self._client.head_bucket, Bucket=bucket)
             except ClientError:
                 await asyncio.to_thread(self._client.create_bucket, Bucket=bucket)
+
+
+def ensure_locked_bucket(client: S3Client, bucket: str) -> bool:
+    """Create ``bucket`` with object lock where missing (blocking; run it in a thread); True when the server locks
+    its objects. Object lock can only be switched on when a bucket is created, so the stack's setup creates the
+    archive bucket with it before any service starts; export checks it again at its start."""
+    try:
+        client.head_bucket(Bucket=bucket)
+    except ClientError:
+        try:
+            client.create_bucket(Bucket=bucket, ObjectLockEnabledForBucket=True)
+        except ClientError:
+            client.create_bucket(Bucket=bucket)
+    try:
+        config = client.get_object_lock_configuration(Bucket=bucket)
+    except ClientError:
+        return False
+    return config.get("ObjectLockConfiguration", {}).get("ObjectLockEnabled") == "Enabled"

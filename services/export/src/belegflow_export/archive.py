@@ -29,6 +29,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from belegflow_contracts.messages import ArchiveEntryV1
 from belegflow_contracts.runtime.errors import TransientError
 from belegflow_contracts.runtime.logging import get_logger
+from belegflow_contracts.runtime.storage import ensure_locked_bucket
 from belegflow_export import store
 from belegflow_export.errors import ArchiveError
 
@@ -134,18 +135,7 @@ class ArchiveBucket:
 
     def ensure(self) -> bool:
         """Create the bucket with object lock where missing; True when the server locks its objects."""
-        try:
-            self._client.head_bucket(Bucket=self.bucket)
-        except ClientError:
-            try:
-                self._client.create_bucket(Bucket=self.bucket, ObjectLockEnabledForBucket=True)
-            except ClientError:
-                self._client.create_bucket(Bucket=self.bucket)
-        try:
-            config = self._client.get_object_lock_configuration(Bucket=self.bucket)
-            self.object_lock = config.get("ObjectLockConfiguration", {}).get("ObjectLockEnabled") == "Enabled"
-        except ClientError:
-            self.object_lock = False
+        self.object_lock = ensure_locked_bucket(self._client, self.bucket)
         log.info("archive bucket ready", bucket=self.bucket, object_lock=self.object_lock)
         return self.object_lock
 

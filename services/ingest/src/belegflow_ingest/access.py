@@ -7,24 +7,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Final
 
+# roles and tenant grants: shared with the operator CLI, which grants them
+from belegflow_contracts.credentials import ALL_TENANTS, Role, parse_roles, parse_tenants
 from belegflow_contracts.runtime.errors import BelegflowError
 from belegflow_contracts.types import normalize_tenant
-
-ALL_TENANTS: Final = "*"
-
-
-class Role(StrEnum):
-    CLERK = "clerk"
-    """Uploads, corrects, chooses suppliers, rejects; repeats or cancels recognitions."""
-    APPROVER = "approver"
-    """Everything a clerk does, and approves."""
-    OPERATOR = "operator"
-    """Uploads and runs the system: device slots, recognitions."""
-    INTEGRATOR = "integrator"
-    """Reads documents, nothing else."""
 
 
 class AccessError(BelegflowError):
@@ -64,25 +52,6 @@ class Principal:
             return tenant
         own = sorted(self.tenants - {ALL_TENANTS})
         return own[0] if len(own) == 1 and ALL_TENANTS not in self.tenants else None
-
-
-def parse_roles(values: list[str] | tuple[str, ...]) -> frozenset[Role]:
-    roles = set()
-    for value in values:
-        try:
-            roles.add(Role(value.strip().lower()))
-        except ValueError:
-            raise ValueError(f"unknown role {value!r}: use {', '.join(r.value for r in Role)}") from None
-    if not roles:
-        raise ValueError("at least one role is required")
-    return frozenset(roles)
-
-
-def parse_tenants(values: list[str] | tuple[str, ...]) -> frozenset[str]:
-    tenants = {ALL_TENANTS if v.strip() == ALL_TENANTS else normalize_tenant(v) for v in values}
-    if not tenants:
-        raise ValueError("at least one tenant (or '*' for every tenant) is required")
-    return frozenset(tenants)
 
 
 _READ: Final = frozenset(Role)
@@ -128,3 +97,7 @@ def authorize(principal: Principal, method: str, path: str) -> None:
             needed = ", ".join(sorted(r.value for r in roles))
             raise AccessError(403, "forbidden", f"{method.upper()} {path} needs the role {needed}")
     raise AccessError(404, "not-found", f"no route {method.upper()} {path}")
+
+
+__all__ = ["ALL_TENANTS", "OPEN", "AccessError", "Principal", "Role", "authorize", "is_open", "parse_roles",
+           "parse_tenants"]
