@@ -26,11 +26,14 @@ COPY services/ /src/services/
 COPY infra/ /src/infra/
 COPY requirements.lock /src/requirements.lock
 # One resolve for all local packages, so a belegflow-* dependency is always the local one, never an index's;
-# every other version is the lock's (the same make and CI install).
+# every other version is the lock's (the same make and CI install). Then every module of the package imports with
+# what was installed (__main__ would start the service); tests/contract/test_images.py checks the same without docker.
 RUN set -- "/src/contracts" "/src/${PACKAGE_DIR}${SERVICE_EXTRAS:+[${SERVICE_EXTRAS}]}"; \
     for dep in ${LOCAL_DEPS}; do set -- "$@" "/src/${dep}"; done; \
     pip install --constraint /src/requirements.lock "$@" \
-    && python -c "import importlib; importlib.import_module('belegflow_${SERVICE}')"
+    && python -c "import importlib, pkgutil; p = importlib.import_module('belegflow_${SERVICE}'); \
+[importlib.import_module(m.name) for m in pkgutil.walk_packages(p.__path__, p.__name__ + '.') \
+if not m.name.endswith('.__main__')]"
 # onnxruntime and onnxruntime-gpu share one module: with the gpu extra, the CUDA build must be the one left.
 RUN if pip show onnxruntime-gpu >/dev/null 2>&1 && pip show onnxruntime >/dev/null 2>&1; then \
         version="$(pip show onnxruntime-gpu | sed -n 's/^Version: //p')" \
