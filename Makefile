@@ -12,7 +12,7 @@ LOCAL_PACKAGES := belegflow-contracts belegflow-ingest belegflow-ocr belegflow-m
 SOURCES := contracts/src services/*/src infra/src edge/src
 
 .PHONY: lock install run test lint typecheck unit e2e schemas bench bench-edge bench-recognition bench-engines samples down clean install-tesseract \
-        devset devset-tools train-set train-recognition bench-lofo bench-accruals bench-books bench-learning install-chromium install-dovecot bench-mail
+        devset devset-tools train-set train-recognition bench-lofo bench-accruals bench-books bench-learning install-chromium install-dovecot bench-mail bench-einvoice
 
 install: $(STAMP)
 
@@ -67,6 +67,10 @@ bench: install
 
 bench-mail: install
 	$(PY) -m bench.mail --mails 200 --poll 0.5
+
+# E-invoice validation (official rules from ../shared/tools/einvoice-rules, or RULES=<folder>)
+bench-einvoice: install
+	$(PY) -m bench.einvoice_validation --rounds 200 $(if $(RULES),--rules $(RULES))
 
 bench-edge: install
 	$(PY) -m bench.edge --documents 10000

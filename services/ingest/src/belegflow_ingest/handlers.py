@@ -65,7 +65,8 @@ async def on_recognized(event: RecognizedV1, msg: NatsMessage, rt: RuntimeDep) -
     fields = event.fields.model_dump(mode="json", exclude_none=True)
     updates = {"reader": event.reader, "fields": {"fields": fields, "lines": [
         line.model_dump(mode="json") for line in event.lines], "manual": event.manual,
-        "manual_reason": event.manual_reason}, "revision": event.revision}
+        "manual_reason": event.manual_reason,
+        "einvoice": event.einvoice.model_dump(mode="json") if event.einvoice else None}, "revision": event.revision}
     await _project(rt, msg, "ingest-recognized", event.document_id, Status.RECOGNIZED, event.protocol, updates,
                    event.revision)
 
