@@ -245,7 +245,7 @@ async def main() -> None:
         await conn.fetchval("SELECT 1")
         await conn.close()
         objects = ObjectStore.from_settings(settings)
-        await objects.get_bytes("originals", "no/such/key")
+        await objects.get_bytes("work", "no/such/key")
 
 asyncio.run(main())
 spans = memory.get_finished_spans()
@@ -256,8 +256,9 @@ print(json.dumps([{"name": s.name, "kind": str(s.kind), "attributes": dict(s.att
 
 
 def test_database_queries_and_s3_calls_have_spans(stack_state: stack.StackState) -> None:
-    env = {**os.environ, **stack_state.service_env("ingest"), "BELEGFLOW_OTEL_EXPORTER": "none"}
-    done = subprocess.run([sys.executable, "-c", SPAN_SCRIPT, stack_state.database_url("ingest")], env=env,
+    # as ocr, whose S3 key may read its work products (ingest's may only write originals)
+    env = {**os.environ, **stack_state.service_env("ocr"), "BELEGFLOW_OTEL_EXPORTER": "none"}
+    done = subprocess.run([sys.executable, "-c", SPAN_SCRIPT, stack_state.database_url("ocr")], env=env,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr[-3000:]
     spans = json.loads(done.stdout.splitlines()[-1])
