@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from faststream.nats import NatsBroker
 
 from belegflow_contracts.runtime import service
-from belegflow_ingest import auth_service, credential_store, credentials, desk, http_auth, metrics, web
+from belegflow_ingest import auth_service, credential_store, credentials, desk, http_auth, metrics, openapi, web
 from belegflow_ingest.access import ALL_TENANTS, Role
 from belegflow_ingest.devices_http import api as devices_api
 from belegflow_ingest.edge import router as edge_router
@@ -78,6 +78,8 @@ def create_app(settings: Settings) -> FastAPI:
                                    swagger_css_url="/docs-assets/swagger-ui.css",
                                    swagger_favicon_url="/docs-assets/favicon-32x32.png")
 
+    # every error answers application/problem+json; /openapi.json names credentials and roles per operation
+    openapi.install(app, settings)
     oidc = http_auth.OidcVerifier(settings) if settings.oidc_issuer else None
     app.middleware("http")(http_auth.gate(oidc))
     # added last, so it is the outermost: it also sees the gate's database lookups fail

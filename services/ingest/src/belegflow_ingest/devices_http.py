@@ -1,4 +1,4 @@
-"""Device slots over HTTP: release, pair, reset, revoke, list (errors are ``{"code", "detail"}``)."""
+"""Device slots over HTTP: release, pair, reset, revoke, list (errors are problems, ``application/problem+json``)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from belegflow_contracts.types import normalize_tenant
 from belegflow_ingest import auth_service, device_store, devices, web
 from belegflow_ingest.devices import DeviceError, PairingRefusal
 from belegflow_ingest.edge import device_config, device_masterdata, parse_message
+from belegflow_ingest.read_models import DeviceDetail, DeviceSlot, Revoked
 from belegflow_ingest.web import Problem
 
 api = APIRouter(tags=["devices"])
@@ -91,7 +92,9 @@ async def release(
     return JSONResponse(status_code=201, content=out.model_dump(mode="json"))
 
 
-@api.post("/v1/devices/pair", response_model=PairingResultV1, responses=_ERRORS)
+@api.post("/v1/devices/pair", response_model=PairingResultV1, responses=_ERRORS, openapi_extra={
+    "requestBody": {"required": True,
+                    "content": {"application/json": {"schema": PairingRequestV1.model_json_schema()}}}})
 async def pair(request: Request) -> Any:
     """A device redeems its code: NATS credentials, first number blocks, config and master data."""
     rt, settings = web.runtime(request), web.settings(request)
@@ -155,7 +158,7 @@ async def reset(
     return JSONResponse(status_code=200, content=out.model_dump(mode="json"))
 
 
-@api.post("/v1/devices/{device}/revoke", responses=_ERRORS)
+@api.post("/v1/devices/{device}/revoke", responses={200: {"model": Revoked}, **_ERRORS})
 async def revoke(request: Request, device: str, tenant: Annotated[str, Header(alias="X-Tenant")]) -> Any:
     """Withdraw the device's credentials (no new code; a reset brings the slot back)."""
     settings = web.settings(request)
@@ -172,7 +175,7 @@ async def revoke(request: Request, device: str, tenant: Annotated[str, Header(al
             "detail": f"no new connection is accepted{later}"}
 
 
-@api.get("/v1/devices", responses=_ERRORS)
+@api.get("/v1/devices", responses={200: {"model": list[DeviceSlot]}, **_ERRORS})
 async def list_devices(request: Request, tenant: Annotated[str, Header(alias="X-Tenant")]) -> Any:
     """Slots of the tenant: state, paired at, last contact, backlog last reported, last sync and its result."""
     try:
@@ -184,7 +187,7 @@ async def list_devices(request: Request, tenant: Annotated[str, Header(alias="X-
     return [{**row, "last_sync_id": str(row["last_sync_id"]) if row["last_sync_id"] else None} for row in rows]
 
 
-@api.get("/v1/devices/{device}", responses=_ERRORS)
+@api.get("/v1/devices/{device}", responses={200: {"model": DeviceDetail}, **_ERRORS})
 async def get_device(request: Request, device: str, tenant: Annotated[str, Header(alias="X-Tenant")]) -> Any:
     """One slot with its recent sync sessions (newest first) and its number blocks."""
     try:

@@ -15,6 +15,7 @@ from belegflow_ingest import http_auth, store, web
 from belegflow_ingest.domain import Status, audit_trail
 from belegflow_ingest.errors import AdmissionError, TooLargeError
 from belegflow_ingest.intake import take_in
+from belegflow_ingest.read_models import AuditTrail, DocumentSummary, DocumentView, Health, Liveness, Readiness
 from belegflow_ingest.web import Problem
 
 api = APIRouter()
@@ -78,7 +79,8 @@ async def upload(
     return JSONResponse(status_code=200 if result.duplicate else 201, content=body.model_dump(mode="json"))
 
 
-@api.get("/v1/documents/{document_id}", responses={400: {"model": Problem}, 404: {"model": Problem}})
+@api.get("/v1/documents/{document_id}", responses={200: {"model": DocumentView}, 400: {"model": Problem},
+                                                   404: {"model": Problem}})
 async def get_document(request: Request, document_id: str) -> Any:
     """A document's status, fields, supplier, review, accrual assignments, export and protocol."""
     try:
@@ -93,7 +95,8 @@ async def get_document(request: Request, document_id: str) -> Any:
     return doc
 
 
-@api.get("/v1/documents/{document_id}/audit", responses={400: {"model": Problem}, 404: {"model": Problem}})
+@api.get("/v1/documents/{document_id}/audit", responses={200: {"model": AuditTrail}, 400: {"model": Problem},
+                                                         404: {"model": Problem}})
 async def get_audit_trail(request: Request, document_id: str) -> Any:
     """The document's audit trail: received, recognised, corrected, approved, exported, archived, booked in DATEV.
 
@@ -105,30 +108,28 @@ async def get_audit_trail(request: Request, document_id: str) -> Any:
     return {"id": str(doc["id"]), "tenant": doc["tenant"], "audit": audit_trail(doc["protocol"])}
 
 
-STATUSES = tuple(s.value for s in Status)
-
-
-@api.get("/v1/documents")
+@api.get("/v1/documents", responses={200: {"model": list[DocumentSummary]}})
 async def list_documents(
     request: Request,
-    tenant: Annotated[str, Header(alias="X-Tenant")],
-    status: str | None = None,
+    tenant: Annotated[str, Header(alias="X-Tenant", description="tenant (Mandant)")],
+    status: Annotated[Status | None, Query(description="only documents in this state")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> Any:
-    if status is not None and status not in STATUSES:
-        return web.problem(422, "invalid", f"status: one of {', '.join(STATUSES)}")
+    """The tenant's documents, newest first (``status``, ``limit`` and ``offset`` are checked before any query)."""
     async with web.runtime(request).db.acquire() as conn:
-        return await store.list_documents(conn, tenant.lower(), status=status, limit=limit, offset=offset)
+        return await store.list_documents(conn, tenant.lower(), status=status.value if status else None,
+                                          limit=limit, offset=offset)
 
 
-@api.get("/livez")
+@api.get("/livez", response_model=Liveness)
 async def livez() -> dict[str, str]:
     """The process answers (for a liveness probe: restart it only when this fails)."""
     return {"status": "ok", "service": "ingest"}
 
 
-@api.get("/readyz", responses={503: {"description": "not ready: which check failed"}})
+@api.get("/readyz", responses={200: {"model": Readiness},
+                               503: {"model": Readiness, "description": "not ready: which check failed"}})
 async def readyz(request: Request) -> Any:
     """Ready for traffic: subscribers started, NATS connected, database reachable (else 503 and why)."""
     probes = web.runtime(request).probes
@@ -138,7 +139,7 @@ async def readyz(request: Request) -> Any:
         "status": "ready" if ready else "not ready", "service": "ingest", "checks": checks})
 
 
-@api.get("/healthz")
+@api.get("/healthz", response_model=Health)
 async def healthz(request: Request) -> dict[str, str]:
     rt = web.runtime(request)
     async with rt.db.acquire() as conn:

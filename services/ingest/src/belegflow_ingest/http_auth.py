@@ -15,10 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 import jwt
 from fastapi import Request
-from fastapi.responses import JSONResponse
 
 from belegflow_contracts.runtime.logging import get_logger
-from belegflow_ingest import credential_store, credentials, throttle
+from belegflow_ingest import credential_store, credentials, throttle, web
 from belegflow_ingest.access import AccessError, Principal, Role, authorize, is_open, parse_tenants
 
 if TYPE_CHECKING:
@@ -169,8 +168,7 @@ def gate(oidc: OidcVerifier | None) -> Callable[[Request, Callable[[Request], Aw
             headers = {"WWW-Authenticate": 'Basic realm="belegflow", Bearer'} if exc.status_code == 401 else {}
             if isinstance(exc, throttle.Locked):
                 headers["Retry-After"] = str(exc.retry_after_s)
-            return JSONResponse(status_code=exc.status_code, content={"code": exc.code, "detail": exc.detail},
-                                headers=headers)
+            return web.problem(exc.status_code, exc.code, exc.detail, headers=headers)
         request.state.principal = found
         if tenant is not None:
             # routes read the tenant from X-Tenant; from here on it is the credential's

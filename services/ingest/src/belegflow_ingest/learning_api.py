@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import nats.errors
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
@@ -20,6 +20,7 @@ from belegflow_contracts.messages import LearningAction, LearningReplyV1, Learni
 from belegflow_contracts.types import normalize_tenant
 from belegflow_ingest import http_auth, store, web
 from belegflow_ingest.domain import RecognitionRequestError
+from belegflow_ingest.read_models import Forgotten, ImportedTemplates, LearnedList, RepeatedAfterLearning
 from belegflow_ingest.recognition_api import repeat_one
 from belegflow_ingest.web import Problem
 
@@ -29,6 +30,10 @@ TenantHeader = Annotated[str | None, Header(alias="X-Tenant", description="tenan
 _STATUS = {"invalid": 422, "not-found": 404}
 _RESPONSES: dict[int | str, dict[str, Any]] = {400: {"model": Problem}, 404: {"model": Problem},
                                                422: {"model": Problem}, 503: {"model": Problem}}
+
+
+def _answers(model: Any) -> dict[int | str, dict[str, Any]]:
+    return {200: {"model": model}, **_RESPONSES}
 
 
 class LearningRefused(Exception):
@@ -95,7 +100,7 @@ async def _answer(request: Request, tenant: str | None, action: LearningAction, 
     return JSONResponse(status_code=200, content={"forgotten": [lay.model_dump(mode="json") for lay in reply.layouts]})
 
 
-@router.get("/v1/learning", responses=_RESPONSES)
+@router.get("/v1/learning", responses=_answers(LearnedList))
 async def list_learned(request: Request, supplier: Annotated[str | None, Query(max_length=32)] = None,
                        tenant: TenantHeader = None) -> Any:
     """The layouts recognition learned for the tenant (or one supplier): each field's label, who taught it, how
@@ -103,15 +108,14 @@ async def list_learned(request: Request, supplier: Annotated[str | None, Query(m
     return await _answer(request, tenant, LearningAction.LIST, supplier=supplier)
 
 
-@router.delete("/v1/learning/{layout_id}", responses=_RESPONSES)
-async def forget_layout(request: Request, layout_id: int, tenant: TenantHeader = None) -> Any:
+@router.delete("/v1/learning/{layout_id}", responses=_answers(Forgotten))
+async def forget_layout(request: Request, layout_id: Annotated[int, Path(ge=1, le=INT64_MAX)],
+                        tenant: TenantHeader = None) -> Any:
     """Forget one learned layout (audited); that supplier's next document is read as before."""
-    if not 1 <= layout_id <= INT64_MAX:
-        return web.problem(422, "invalid", f"layout_id: a number from 1 to {INT64_MAX}")
     return await _answer(request, tenant, LearningAction.FORGET, layout_id=layout_id)
 
 
-@router.delete("/v1/learning", responses=_RESPONSES)
+@router.delete("/v1/learning", responses=_answers(Forgotten))
 async def forget_supplier(request: Request, supplier: Annotated[str | None, Query(max_length=32)] = None,
                           tenant: TenantHeader = None) -> Any:
     """Forget every layout learned for one supplier (``?supplier=NUMBER``, required)."""
@@ -142,7 +146,7 @@ async def repeat_waiting(request: Request, *, tenant: str, supplier_number: str,
     return repeated, skipped
 
 
-@router.post("/v1/learning/repeat", responses=_RESPONSES)
+@router.post("/v1/learning/repeat", responses=_answers(RepeatedAfterLearning))
 async def repeat_supplier(request: Request, supplier: Annotated[str | None, Query(max_length=32)] = None,
                           tenant: TenantHeader = None) -> Any:
     """Recognise the supplier's invoices that wait for review again (``?supplier=NUMBER``), each as a new
@@ -163,7 +167,9 @@ async def repeat_supplier(request: Request, supplier: Annotated[str | None, Quer
 # --- line templates of collective invoices ------------------------------------------------------------
 
 
-@router.put("/v1/learning/templates", responses=_RESPONSES)
+@router.put("/v1/learning/templates", responses=_answers(ImportedTemplates),
+            openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/LineTemplateV1"}}}}})
 async def import_template(request: Request, tenant: TenantHeader = None) -> Any:
     """Import (or replace) a creditor's line template: a ``belegflow-line-template`` JSON document (see
     ``LineTemplateV1``). A document that fails the format is refused naming the field."""
@@ -184,7 +190,7 @@ async def import_template(request: Request, tenant: TenantHeader = None) -> Any:
     return JSONResponse(status_code=200, content={"imported": [t.model_dump(mode="json") for t in reply.templates]})
 
 
-@router.get("/v1/learning/templates/{supplier}", responses=_RESPONSES)
+@router.get("/v1/learning/templates/{supplier}", responses=_answers(LineTemplateV1))
 async def export_template(request: Request, supplier: str, tenant: TenantHeader = None) -> Any:
     """A creditor's line template as imported, ready to edit and import again."""
     try:
