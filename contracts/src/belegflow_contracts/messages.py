@@ -262,6 +262,26 @@ class RecognizedV1(DocumentEventV1):
     )
 
 
+class EInvoiceViewRequestV1(Contract):
+    """``desk.<tenant>.einvoice-view.v1``: the e-invoice of a document as the official XRechnung visualisation.
+
+    ocr reads the original (the XML, or the XML embedded in a hybrid PDF) and answers ``EInvoiceViewReplyV1``.
+    """
+
+    tenant: Tenant
+    document_id: UUID
+    original: ObjectRef = Field(description="the document's original; its key must be the tenant's")
+    language: Literal["de", "en"] = Field(default="de", description="the visualisation's language")
+
+
+class EInvoiceViewReplyV1(Contract):
+    ok: bool
+    code: str | None = Field(default=None, examples=["not-an-einvoice", "no-viewer", "too-large", "invalid"])
+    detail: str | None = None
+    html: str | None = Field(default=None, description="the visualisation: one HTML page, styles and scripts "
+                             "inline, nothing loaded from elsewhere")
+
+
 # --- recognition control: cancel and repeat ----------------------------------------------------
 
 OCR_ENGINES: tuple[str, ...] = ("ppocr-onnx", "tesseract", "paddle")

@@ -49,6 +49,12 @@ def learning_request(tenant: str) -> str:
     return f"desk.{normalize_tenant(tenant)}.learning.v1"
 
 
+def einvoice_view_request(tenant: str) -> str:
+    """An e-invoice rendered as a readable document (``EInvoiceViewRequestV1``), request/reply with the ocr
+    service; in no stream."""
+    return f"desk.{normalize_tenant(tenant)}.einvoice-view.v1"
+
+
 def tms_export(tenant: str) -> str:
     return f"export.{normalize_tenant(tenant)}.tms.v1"
 
@@ -176,6 +182,7 @@ ALL_ACCRUED: Final = "docs.*.accrued.v1"
 ALL_DECISIONS: Final = "docs.*.decision.v1"
 ALL_REVIEW_COMMANDS: Final = "desk.*.review.v1"
 ALL_LEARNING_REQUESTS: Final = "desk.*.learning.v1"
+ALL_EINVOICE_VIEW_REQUESTS: Final = "desk.*.einvoice-view.v1"
 ALL_DOCS: Final = "docs.*.*.v1"
 ALL_TMS_EXPORTS: Final = "export.*.tms.v1"
 ALL_TMS_EXPORTS_V2: Final = "export.*.tms.v2"

@@ -45,13 +45,13 @@ RIGHTS: Final[dict[str, ServiceRights]] = {
         serves=("edge.*.*.numbers.v1", "edge.*.*.sync.v1", "edge.*.*.session.v1", "edge.*.*.receipts.v1",
                 "$SYS.REQ.USER.AUTH"),
         kv_read=("device-config", "device-masterdata"),
-        requests=("desk.*.review.v1", "desk.*.learning.v1"),
+        requests=("desk.*.review.v1", "desk.*.learning.v1", "desk.*.einvoice-view.v1"),
     ),
     "ocr": ServiceRights(
         publish=("docs.*.recognized.v1", "dlq.ocr.v1"),
         consumers=(("DOCS", "ocr-ingested"), ("DOCS", "ocr-recognition-cancel"), ("DOCS", "ocr-learning")),
-        # what recognition learned from corrections, listed or forgotten on request
-        serves=("desk.*.learning.v1",),
+        # what recognition learned from corrections, listed or forgotten on request; e-invoices shown on the desk
+        serves=("desk.*.learning.v1", "desk.*.einvoice-view.v1"),
     ),
     "matching": ServiceRights(
         publish=("docs.*.matched.v1", "docs.*.decision.v1", "md.*.suppliers.applied.v1",

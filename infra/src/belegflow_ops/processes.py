@@ -57,6 +57,7 @@ class ServiceSet:
 
 # The e-invoice rules of the local stack: the development copy beside the checkout, unless the environment names one
 DEV_EINVOICE_RULES = Path(__file__).resolve().parents[3].parent / "shared" / "tools" / "einvoice-rules"
+DEV_EINVOICE_VIEWER = DEV_EINVOICE_RULES.parent / "xrechnung-visualization"
 
 
 def service_env(state: StackState, services: ServiceSet, service: str, extra: dict[str, str] | None) -> dict[str, str]:
@@ -71,6 +72,8 @@ def service_env(state: StackState, services: ServiceSet, service: str, extra: di
         env["BELEGFLOW_EXPORT_DIR"] = str(services.export_dir)
     if service == "ocr":
         env.setdefault("BELEGFLOW_EINVOICE_RULES_DIR", str(DEV_EINVOICE_RULES))
+        if DEV_EINVOICE_VIEWER.is_dir():
+            env.setdefault("BELEGFLOW_EINVOICE_VIEWER_DIR", str(DEV_EINVOICE_VIEWER))
     env.update(extra or {})
     return env
 

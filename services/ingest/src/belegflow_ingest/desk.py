@@ -12,18 +12,28 @@ from __future__ import annotations
 import asyncio
 import math
 import time
+from html import escape
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlencode
 from uuid import UUID
 
+import nats.errors
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ValidationError
 
-from belegflow_contracts.messages import LearningAction, LineTemplateV1, ReviewAction
+from belegflow_contracts import subjects
+from belegflow_contracts.messages import (
+    EInvoiceViewReplyV1,
+    EInvoiceViewRequestV1,
+    LearningAction,
+    LineTemplateV1,
+    ReviewAction,
+)
 from belegflow_contracts.runtime.logging import get_logger
+from belegflow_contracts.types import ObjectRef
 from belegflow_ingest import credential_store, credentials, learning_api, store, throttle, web
 from belegflow_ingest.access import ALL_TENANTS, AccessError, Principal, Role, authorize
 from belegflow_ingest.domain import audit_trail
@@ -53,6 +63,9 @@ _STEPS: Final[dict[str, tuple[ReviewAction, type[BaseModel]]]] = {
     "correct": (ReviewAction.CORRECT, CorrectRequest),
     "supplier": (ReviewAction.CHOOSE_SUPPLIER, SupplierRequest),
 }
+EINVOICE_STEP: Final = "einvoice-validation"
+VIEW_TIMEOUT_S: Final = 15.0
+_VERDICTS: Final = {"valid": "valid", "valid_with_warnings": "valid with warnings", "invalid": "invalid"}
 _DONE: Final = {"approve": "Approved: it goes on to accruals and export.", "reject": "Rejected: it is never exported.",
                 "correct": "Corrections saved.", "supplier": "Supplier chosen."}
 
@@ -170,11 +183,16 @@ async def queue(request: Request, status: str = "review", done: str | None = Non
 
 
 def _protocol(entries: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
-    """ELO's three sections: general, recognition (with the raw data), master-data match."""
+    """ELO's three sections: general, recognition (with the raw data), master-data match; and an e-invoice's
+    validation (the official rules, the picture against the XML) in its own."""
     recognition = [e for e in entries if e["step"] == "ocr"]
     matching = [e for e in entries if e["step"] == "matching"]
-    general = [e for e in entries if e["step"] not in ("ocr", "matching")]
-    return [("General", general), ("Recognition", recognition), ("Master-data match", matching)]
+    validation = [e for e in entries if e["step"] == EINVOICE_STEP]
+    general = [e for e in entries if e["step"] not in ("ocr", "matching", EINVOICE_STEP)]
+    sections = [("General", general), ("Recognition", recognition)]
+    if validation:
+        sections.append(("E-invoice validation", validation))
+    return [*sections, ("Master-data match", matching)]
 
 
 async def _document(request: Request, principal: Principal, document_id: str) -> dict[str, Any] | None:
@@ -194,8 +212,10 @@ def _document_page(request: Request, principal: Principal, session: credentials.
     invoice = (review or {}).get("invoice") or {name: (fields.get(name) or {}).get("value") for name, _, _ in FIELDS}
     supplier = (review or {}).get("supplier") or ((doc.get("supplier") or {}).get("supplier"))
     editable = bool(review and review.get("state") == "review" and principal.roles & {Role.CLERK, Role.APPROVER})
+    einvoice = (doc.get("fields") or {}).get("einvoice")
     return _page(request, "document.html", status_code, user=principal.name, tenant=doc["tenant"],
                  csrf=session.csrf, status=None, doc=doc, review=review, invoice=invoice, read=fields,
+                 einvoice=einvoice, verdicts=_VERDICTS,
                  supplier=supplier, editable=editable, fields=FIELDS, protocol=_protocol(doc["protocol"]),
                  may_repeat=bool(principal.roles & {Role.CLERK, Role.APPROVER}), audit=audit_trail(doc["protocol"]),
                  **extra)
@@ -228,6 +248,43 @@ def _body(action: str, form: dict[str, str], invoice: dict[str, Any]) -> Any:
     elif action == "supplier":
         values["supplier_number"] = form.get("supplier_number", "")
     return model.model_validate(values)
+
+
+@router.get("/desk/documents/{document_id}/einvoice")
+async def einvoice_view(request: Request, document_id: str, lang: str = "de") -> Response:
+    """The document's e-invoice as the official XRechnung visualisation (shown in a frame beside the fields)."""
+    found = await _signed_in(request)
+    if found is None:
+        return _to_login()
+    principal, _ = found
+    doc = await _document(request, principal, document_id)
+    if doc is None:
+        return _view_page(f"Document {document_id} not found.", 404)
+    question = EInvoiceViewRequestV1(
+        tenant=doc["tenant"], document_id=doc["id"], language="en" if lang == "en" else "de",
+        original=ObjectRef(bucket=doc["bucket"], key=doc["object_key"], sha256=doc["sha256"], size=doc["size"]))
+    try:
+        answer = await web.runtime(request).broker.request(
+            question.model_dump_json().encode(), subjects.einvoice_view_request(question.tenant),
+            timeout=VIEW_TIMEOUT_S)
+        reply = EInvoiceViewReplyV1.model_validate_json(answer.body)
+    except (TimeoutError, nats.errors.Error) as exc:
+        return _view_page(f"The ocr service did not answer: {exc or 'timeout'}.", 503)
+    if not reply.ok or reply.html is None:
+        return _view_page(f"No visualisation: {reply.detail or reply.code}.", 404)
+    return _view_page(reply.html, 200, raw=True)
+
+
+def _view_page(body: str, status_code: int, *, raw: bool = False) -> HTMLResponse:
+    """The visualisation (KoSIT's page: styles and scripts inline) or why there is none, framed by the desk only;
+    the frame is sandboxed, so its scripts run in an origin of their own."""
+    content = body if raw else f"<!doctype html><meta charset=utf-8><title>E-invoice</title><p>{escape(body)}</p>"
+    response = HTMLResponse(content, status_code=status_code)
+    response.headers["Content-Security-Policy"] = ("default-src 'none'; style-src 'unsafe-inline'; script-src "
+                                                   "'unsafe-inline'; img-src data:; frame-ancestors 'self'")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @router.post("/desk/documents/{document_id}/{action}")

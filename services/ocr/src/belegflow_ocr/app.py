@@ -10,6 +10,7 @@ from belegflow_contracts.runtime import service
 from belegflow_contracts.runtime.logging import get_logger
 from belegflow_ocr.handlers import router
 from belegflow_ocr.recognition.einvoice.rules import RulesFolderError, load_rules
+from belegflow_ocr.recognition.einvoice.views import EInvoiceViews
 from belegflow_ocr.recognition.ocr.engines import check_engine
 from belegflow_ocr.settings import Settings
 from belegflow_ocr.worker import RecognitionPool
@@ -38,10 +39,15 @@ def main() -> None:
         einvoice_rules=rules.folder,
     )
 
+    views = EInvoiceViews(settings.einvoice_viewer_dir)
+    if not views.available:
+        log.warning("e-invoices are not shown on the desk", why=views.why_not)
+
     def context(_: service.Runtime) -> dict[str, Any]:
-        return {"recognition_pool": pool}
+        return {"recognition_pool": pool, "einvoice_views": views}
 
     try:
         service.serve(SERVICE, settings, build_broker(settings.nats_url), migrations="belegflow_ocr", context=context)
     finally:
         pool.close()
+        views.close()

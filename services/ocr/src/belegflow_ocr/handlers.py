@@ -17,6 +17,8 @@ from belegflow_contracts import subjects
 from belegflow_contracts.messages import (
     DecisionV1,
     EInvoiceCheckV1,
+    EInvoiceViewReplyV1,
+    EInvoiceViewRequestV1,
     IngestedV1,
     InvoiceFieldsV1,
     InvoiceLineV1,
@@ -36,6 +38,7 @@ from belegflow_contracts.runtime.storage import ObjectStore
 from belegflow_ocr import domain, learning, metrics, store
 from belegflow_ocr.domain import cancelled_work_product, header_references
 from belegflow_ocr.errors import RecognitionError
+from belegflow_ocr.recognition.einvoice.views import EInvoiceViews
 from belegflow_ocr.recognition.learned import KINDS
 from belegflow_ocr.recognition.model import ProtocolLog
 from belegflow_ocr.worker import RecognitionCancelledError, RecognitionPool
@@ -47,6 +50,7 @@ router = NatsRouter()
 log = get_logger(__name__)
 RuntimeDep = Annotated[Runtime, Context("runtime")]
 PoolDep = Annotated[RecognitionPool, Context("recognition_pool")]
+ViewerDep = Annotated[EInvoiceViews, Context("einvoice_views")]
 
 
 async def _in_progress(msg: NatsMessage, *, every_s: float = 10.0) -> None:
@@ -338,3 +342,32 @@ async def _template_request(rt: Runtime, request: LearningRequestV1) -> Learning
                                detail=f"no line template for supplier {request.supplier_number} of tenant "
                                       f"{request.tenant}")
     return LearningReplyV1(ok=True, templates=[template])
+
+
+# --- the desk shows an e-invoice as a readable document ---------------------------------------------
+
+# NATS' default largest message is 1 MiB; a visualisation beyond this is refused with why, never cut
+MAX_VIEW_CHARS = 900_000
+
+
+@router.subscriber(subjects.ALL_EINVOICE_VIEW_REQUESTS, queue="ocr-einvoice-view")
+async def on_einvoice_view(msg: NatsMessage, rt: RuntimeDep, views: ViewerDep) -> EInvoiceViewReplyV1:
+    """The official XRechnung visualisation of a document's e-invoice, or why there is none."""
+    try:
+        request = EInvoiceViewRequestV1.model_validate_json(msg.body)
+    except ValidationError as exc:
+        return EInvoiceViewReplyV1(ok=False, code="invalid", detail=str(exc.errors()[0]["msg"]))
+    if msg.raw_message.subject != subjects.einvoice_view_request(request.tenant) or \
+            not request.original.key.startswith(f"{request.tenant}/"):
+        return EInvoiceViewReplyV1(ok=False, code="invalid", detail="the document is not the tenant's")
+    if not views.available:
+        return EInvoiceViewReplyV1(ok=False, code="no-viewer", detail=views.why_not)
+    data = await store.read_original(rt.objects, request.original)
+    html = await views.render(data, filename=str(request.document_id), language=request.language)
+    if html is None:
+        return EInvoiceViewReplyV1(ok=False, code="not-an-einvoice", detail="the document carries no e-invoice XML "
+                                   "the visualisation can show")
+    if len(html) > MAX_VIEW_CHARS:
+        return EInvoiceViewReplyV1(ok=False, code="too-large", detail=f"the visualisation has {len(html)} "
+                                   f"characters, more than the {MAX_VIEW_CHARS} one answer can carry")
+    return EInvoiceViewReplyV1(ok=True, html=html)

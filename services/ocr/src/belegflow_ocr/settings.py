@@ -33,6 +33,9 @@ class Settings(DatabaseSettings):
         default=None, description="the e-invoice rules: an unpacked KoSIT validator configuration (scenarios.xml "
         "with its XML Schemas and compiled EN 16931 / XRechnung Schematron); required, the service does not start "
         "without it")
+    einvoice_viewer_dir: Path | None = Field(
+        default=None, description="the official XRechnung visualisation (KoSIT xrechnung-visualization release, "
+        "src/xsl inside): e-invoices shown as documents on the desk; unset: not shown")
 
     def ocr_options(self) -> OcrOptions:
         return OcrOptions(
