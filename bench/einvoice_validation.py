@@ -11,6 +11,7 @@ invoices, which is what one document costs the ocr worker.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import statistics
 import time
@@ -51,21 +52,27 @@ def many_lines(count: int) -> bytes:
     return (head[:settlement] + tail).encode()
 
 
-def _timed(run: Callable[[], object], rounds: int, warm_up: int) -> list[float]:
+def _timed(run: Callable[[], object], rounds: int, warm_up: int) -> tuple[list[float], list[float]]:
+    """Wall-clock and CPU seconds (this process, all its threads) of each run after ``warm_up`` runs."""
     for _ in range(warm_up):
         run()
-    seconds = []
+    wall, cpu = [], []
     for _ in range(rounds):
-        started = time.perf_counter()
+        started, used = time.perf_counter(), time.process_time()
         run()
-        seconds.append(time.perf_counter() - started)
-    return seconds
+        wall.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - used)
+    return wall, cpu
 
 
-def _report(label: str, seconds: list[float]) -> None:
-    p95 = statistics.quantiles(seconds, n=20)[-1]
-    print(f"{label:<44} {len(seconds) / sum(seconds):8.1f}/s   p50 {statistics.median(seconds) * 1000:7.1f} ms   "
-          f"p95 {p95 * 1000:7.1f} ms")
+def _report(label: str, timings: tuple[list[float], list[float]]) -> None:
+    wall, cpu = timings
+
+    def p95(values: list[float]) -> float:
+        return statistics.quantiles(values, n=20)[-1] * 1000
+
+    print(f"{label:<46} {len(wall) / sum(wall):7.1f}/s  wall p50 {statistics.median(wall) * 1000:7.1f} ms  "
+          f"p95 {p95(wall):7.1f} ms  |  cpu p50 {statistics.median(cpu) * 1000:7.1f} ms  p95 {p95(cpu):7.1f} ms")
 
 
 def main() -> None:
@@ -79,6 +86,7 @@ def main() -> None:
     started = time.perf_counter()
     validator.warm_up()
     print(f"rules: {validator.rules.label}")
+    print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
     print(f"compile (once per worker process): {time.perf_counter() - started:.2f} s")
 
     small = [(CASES / name).read_bytes() for name in SMALL]
