@@ -209,3 +209,21 @@ def test_the_rules_name_their_versions() -> None:
     assert "EN 16931 rules 1.3.15" in rules.versions
     assert "rules 2.5.0" in rules.versions
     assert len(rules.scenarios) == 11
+
+
+async def test_the_worker_validates_under_its_memory_limit() -> None:
+    # GIVEN a recognition pool with the rules (Saxon reserves its heap before the address-space limit is set)
+    from belegflow_ocr.worker import RecognitionPool
+
+    pool = RecognitionPool(workers=1, timeout_s=120, memory_mb=1024, einvoice_rules=RULES)
+    try:
+        source = CORPORA / "xrechnung-testsuite" / "src" / "test" / "business-cases" / "standard"
+        # WHEN an e-invoice is recognised in the worker
+        result = await pool.recognize((source / "01.01a-INVOICE_ubl.xml").read_bytes(), filename="x.xml",
+                                      media_type="application/xml")
+    finally:
+        pool.close()
+    # THEN it was validated there
+    assert result.einvoice_check is not None
+    assert result.einvoice_check.verdict is EInvoiceVerdict.VALID
+    assert result.einvoice_check.scenario == "EN16931 XRechnung (UBL Invoice)"
