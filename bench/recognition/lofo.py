@@ -33,6 +33,7 @@ from belegflow_ocr.recognition.extraction import extract_fields
 from belegflow_ocr.recognition.features import Document
 from belegflow_ocr.recognition.model import ProtocolLog
 from belegflow_ocr.recognition.scorer import (
+    CONFLICT_CAP,
     FORMAT,
     RANKED,
     DecisionModel,
@@ -185,7 +186,9 @@ def isotonic(points: Sequence[tuple[float, bool]]) -> tuple[list[float], list[fl
     from sklearn.isotonic import IsotonicRegression  # type: ignore[import-untyped]
 
     if len(points) < 5:
-        return [0.0, 1.0], [0.0, 1.0]
+        # too few to fit a curve: every score gets the lower bound of the share right (none seen: nothing sure)
+        lo = round(wilson_lower(float(sum(p[1] for p in points)), len(points)), 6)
+        return [0.0, 1.0], [lo, lo]
     xs = np.array([p[0] for p in points])
     ys = np.array([float(p[1]) for p in points])
     iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(xs, ys)
@@ -239,8 +242,12 @@ def calibrate(outcomes: Iterable[Outcome]) -> dict[str, tuple[list[float], list[
 
 def apply(outcomes: Iterable[Outcome], calibration: dict[str, tuple[list[float], list[float]]]) -> None:
     for o in outcomes:
-        xs, ys = calibration.get(o.calibration, ([0.0, 1.0], [0.0, 1.0]))
+        # as the model does: the evidence class's calibration, else the field's for the kind, else the score
+        identity = ([0.0, 1.0], [0.0, 1.0])
+        xs, ys = calibration.get(o.calibration) or calibration.get(o.calibration.split("#")[0], identity)
         o.confidence = float(np.interp(o.raw, xs, ys)) * o.ocr if o.value is not None else 0.0
+        if "#conflict" in o.calibration:  # as the model caps amounts that do not add up
+            o.confidence = min(o.confidence, CONFLICT_CAP)
 
 
 # --- figures --------------------------------------------------------------------------------------------
@@ -410,6 +417,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"  {o.doc.id}  {o.field}: want {sorted(o.doc.truth.get(o.field.split(':')[0], []))} "
                       f"got {o.value} ({o.confidence:.2f})")  # fmt: skip
                 shown += 1
+        print(f"\nsilent errors (wrong at a confidence >= {THRESHOLD}):")
+        for o in outcomes:
+            if o.right is False and o.confidence >= THRESHOLD:
+                print(f"  {o.doc.id}  {o.field}: want {sorted(o.doc.truth.get(o.field.split(':')[0], []))} "
+                      f"got {o.value} ({o.confidence:.2f}, {o.calibration})")  # fmt: skip
     if args.json:
         args.json.write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
     if args.write_model:

@@ -16,7 +16,7 @@ from belegflow_ocr.recognition.extraction import extract_fields
 from belegflow_ocr.recognition.features import Document, amount_features, date_features
 from belegflow_ocr.recognition.model import PageInfo, ProtocolLog
 from belegflow_ocr.recognition.pdftext import PdfTextReader
-from belegflow_ocr.recognition.scorer import FORMAT, MODEL_FILE, load_model, parse_model
+from belegflow_ocr.recognition.scorer import CONFLICT_CAP, FORMAT, MODEL_FILE, decide, load_model, parse_model
 from belegflow_ocr.recognition.trees import Ensemble
 from samples.wordpages import A4, centred, extract, page, value
 
@@ -162,9 +162,32 @@ def test_amounts_that_do_not_add_up_are_never_sure() -> None:
                  (57, 500, "Nettobetrag"), (450, 500, "1.000,00"), (57, 514, "MwSt 19 %"), (450, 514, "190,00"),
                  (57, 528, "Gesamtbetrag"), (450, 528, "1.250,00"))  # fmt: skip
     fields, _, _ = extract(words, A4)
+    # THEN none of them is sure enough to pass without a person
     for name in ("net_amount", "tax_amount", "gross_amount"):
         field = getattr(fields, name)
-        assert field is None or field.confidence < 0.9, name
+        assert field is None or field.confidence <= CONFLICT_CAP, name
+    assert (value(fields, "net_amount"), value(fields, "tax_amount"), value(fields, "gross_amount")) == (
+        Decimal("1000.00"), Decimal("190.00"), Decimal("1250.00"))
+
+
+def test_a_conflict_caps_even_what_the_model_and_the_rules_agree_on() -> None:
+    # GIVEN a model whose calibration makes every amount certain
+    model = parse_model({**_raw_model(), "calibrations": {
+        f"{n}@invoice": {"x": [0.0, 1.0], "y": [1.0, 1.0]} for n in ("net_amount", "tax_amount", "gross_amount")}})
+    words = page((57, 60, "Rechnung Nr. 2024-117"), (57, 74, "Datum: 12.03.2024"),
+                 (57, 500, "Nettobetrag"), (450, 500, "100,00"), (57, 514, "MwSt 19 %"), (450, 514, "0,00"),
+                 (57, 528, "Gesamtbetrag"), (450, 528, "119,00"))  # fmt: skip
+    seen: list[Document] = []
+    extract_fields(words, A4, ProtocolLog(), learned=False, observe=seen.append)
+    # WHEN the learned decision reads totals that contradict each other
+    log = ProtocolLog()
+    fields = decide(seen[0], log, model)
+    # THEN the certainty the calibration gives is capped, and the protocol says why
+    for name in ("net_amount", "tax_amount", "gross_amount"):
+        field = getattr(fields, name)
+        assert field is not None, name
+        assert field.confidence == CONFLICT_CAP, (name, field)
+    assert sum("net + tax != gross" in e.message for e in log.entries) == 3
 
 
 def test_the_protocol_says_why_the_learned_decision_chose_with_its_top_features() -> None:

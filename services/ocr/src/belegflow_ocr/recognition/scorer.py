@@ -54,6 +54,10 @@ JOINT_KEEPS = 0.9
 """A first-ranked amount scored at least this high is not moved by the joint decision."""
 CENT = Decimal("0.01")
 ABSTAIN_BELOW = 0.5
+CONFLICT_CAP = 0.75
+"""Net, tax and gross that do not add up: at least one of them is wrong, so none is confident enough to pass
+without a person (every EN 16931 invoice has net + tax = gross; prepaid and rounding change only the amount
+due)."""
 MAY_BE_ABSENT = ("due_date", "tax_amount", "invoice_number")
 """Fields many documents do not print: where the rules found none, the model fills one only where it is at least
 ``ABSTAIN_BELOW`` sure. Every document has a total and a date, so for those an unsure value (below the
@@ -226,6 +230,8 @@ def _evidence(name: str, value: object, picks: Mapping[str, object], rules: Invo
         if isinstance(n, Decimal) and isinstance(t, Decimal) and isinstance(g, Decimal) and \
                 abs(n + t - g) <= CENT / 2 and g != 0:  # fmt: skip
             parts.append("sum")
+        elif isinstance(n, Decimal) and isinstance(t, Decimal) and isinstance(g, Decimal):
+            parts.append("conflict")
     if old is not None and old.value == value:
         parts.append("agree")
     return "+".join(parts) or "alone"
@@ -318,13 +324,20 @@ def decide(doc: Document, log: ProtocolLog, model: DecisionModel | None = None, 
                      + (f", next {rival.value} {rival.score:.2f}" if rival is not None else "")
                      + f"; top features: {top})")
         updates[name] = _field(name, pick.value, confidence, pick.page, pick.bbox)
-    # Net, tax and gross that add up stand or fall together: each is as sure as the best of them.
-    triple = [updates.get(n) for n in ("net_amount", "tax_amount", "gross_amount")]
+    # Net, tax and gross that add up stand or fall together: each is as sure as the best of them. Three that do
+    # not add up are none of them sure.
+    amounts = ("net_amount", "tax_amount", "gross_amount")
+    triple = [updates.get(n) or getattr(fields, n) for n in amounts]
     if _adds_up(triple):
         best = max(t.confidence for t in triple if isinstance(t, AmountFieldV1))
-        for n, t in zip(("net_amount", "tax_amount", "gross_amount"), triple, strict=True):
+        for n, t in zip(amounts, triple, strict=True):
             if isinstance(t, AmountFieldV1) and t.confidence < best:
                 updates[n] = t.model_copy(update={"confidence": best})
+    elif all(isinstance(t, AmountFieldV1) for t in triple):
+        for n, t in zip(amounts, triple, strict=True):
+            if isinstance(t, AmountFieldV1) and t.confidence > CONFLICT_CAP:
+                updates[n] = t.model_copy(update={"confidence": CONFLICT_CAP})
+                why[n] = f"{why.get(n, 'as read')}; net + tax != gross, so not sure"
     for name in CALIBRATED:
         if name in updates:
             continue
