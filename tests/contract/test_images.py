@@ -132,7 +132,7 @@ def image_venv(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
     done = subprocess.run(
         [str(UV), "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"), "--link-mode", "hardlink",
          "--constraint", str(REPO / "requirements.lock"), *image.install()],
-        capture_output=True, text=True, timeout=900, env={**os.environ, "UV_LINK_MODE": "hardlink"},
+        capture_output=True, text=True, timeout=540, env={**os.environ, "UV_LINK_MODE": "hardlink"},
     )
     assert done.returncode == 0, f"{image.name}: install failed\n{done.stderr[-4000:]}"
     if "gpu" in image.extras.split(","):
