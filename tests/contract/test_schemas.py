@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from urllib.parse import unquote
 
 from belegflow_ops.schemas import contract_models, drift, generate
 
@@ -32,3 +34,34 @@ def test_drift_is_detected(tmp_path: Path) -> None:
     (tmp_path / "schemas" / "GoneV1.json").write_text("{}\n")
     # WHEN checking THEN the change and the stale file are both reported
     assert sorted(drift(tmp_path)) == ["schemas/GoneV1.json (stale)", "schemas/IngestedV1.json"]
+
+
+def test_the_asyncapi_documents_describe_what_integrators_subscribe_to() -> None:
+    # GIVEN the generated AsyncAPI documents
+    files = generate()
+    sends = {}
+    for service in ("ingest", "ocr", "matching", "accrual", "export"):
+        doc = json.loads(files[f"asyncapi/{service}.json"])
+        assert doc["asyncapi"] == "3.0.0"
+        for op in doc["operations"].values():
+            if op["action"] == "send":
+                channel = doc["channels"][unquote(op["channel"]["$ref"].removeprefix("#/channels/"))]
+                message = doc["components"]["messages"][unquote(
+                    channel["messages"]["Message"]["$ref"].removeprefix("#/components/messages/"))]
+                sends[channel["address"]] = (service, message["payload"]["$ref"].rsplit("/", 1)[1],
+                                             channel["description"])
+    # THEN every export subject, the decisions and the lifecycle events are published, each with its message
+    assert {subject: (service, payload) for subject, (service, payload, _) in sends.items()} == {
+        "docs.*.ingested.v1": ("ingest", "IngestedV1"),
+        "docs.*.recognition-cancel.v1": ("ingest", "RecognitionCancelV1"),
+        "docs.*.recognized.v1": ("ocr", "RecognizedV1"),
+        "docs.*.matched.v1": ("matching", "MatchedV1"),
+        "docs.*.decision.v1": ("matching", "DecisionV1"),
+        "docs.*.accrued.v1": ("accrual", "AccruedV1"),
+        "export.*.accruals.v1": ("accrual", "AccrualMovementV1"),
+        "export.*.tms.v1": ("export", "TmsExportV1"),
+        "export.*.tms.v2": ("export", "TmsExportV2"),
+        "export.*.archived.v1": ("export", "ArchivedV1"),
+        "export.*.datev.v1": ("export", "DatevResultV1"),
+    }
+    assert "EXPORT stream" in sends["export.*.tms.v1"][2]

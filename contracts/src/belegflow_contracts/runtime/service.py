@@ -15,6 +15,7 @@ from faststream.nats import NatsBroker
 from faststream.nats.opentelemetry import NatsTelemetryMiddleware
 
 from belegflow_contracts import subjects
+from belegflow_contracts.publishes import PUBLISHES
 from belegflow_contracts.runtime import db
 from belegflow_contracts.runtime.health import Probes, serve_probes
 from belegflow_contracts.runtime.logging import configure_logging, get_logger
@@ -51,6 +52,10 @@ def build_broker(service: str, router: NatsRouter, *, nats_url: str = "nats://12
     )
     broker.add_middleware(error_policy(broker, service))
     broker.include_router(router)
+    # what the service publishes (through its outbox), declared so that its AsyncAPI document describes it
+    for publish in PUBLISHES.get(service, ()):
+        broker.publisher(publish.subject, title=f"{publish.subject}:{publish.message.__name__}",
+                         description=publish.description, schema=publish.message)
     return broker
 
 
