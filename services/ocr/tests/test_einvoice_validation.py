@@ -33,7 +33,7 @@ def _cases() -> list[dict[str, Any]]:
 
 def _path(case: dict[str, Any]) -> Path:
     path = (RULES / case["file"]).resolve()
-    return path if path.is_file() else CORPORA / case["file"].split("corpora/", 1)[-1]
+    return path if path.is_file() else CORPORA / str(case["file"]).split("corpora/", 1)[-1]
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +53,7 @@ def test_document_level_instances_get_their_expected_verdict(validator: EInvoice
     # GIVEN the KoSIT report and integration tests and the XRechnung test suite (105 document-level verdicts)
     cases = [c for c in _cases() if c["level"] == "document"]
     assert len(cases) == 105
-    wrong = []
+    wrong: list[tuple[object, ...]] = []
     for case in cases:
         # WHEN each is validated
         check = validator.validate_bytes(_path(case).read_bytes())
@@ -70,7 +70,8 @@ def test_every_instance_gets_the_official_verdict_and_rules(validator: EInvoiceV
     # GIVEN all 2,988 instances with the verdict the official procedure gives them (``reference``)
     cases = _cases()
     assert len(cases) == 2988
-    wrong, extended = [], []
+    wrong: list[tuple[object, ...]] = []
+    extended: list[str] = []
     for case in cases:
         reference = case["reference"]
         # WHEN each is validated
@@ -93,7 +94,7 @@ def test_every_instance_gets_the_official_verdict_and_rules(validator: EInvoiceV
 
 
 KOSIT = RULES / "kosit-validator-configuration" / "resources"
-RULE_SETS = {  # the artefact each rule-level expectation was written for, by syntax
+RULE_SETS: dict[str, dict[str, tuple[Path, ...]]] = {  # the artefact each rule-level expectation was written for
     "xrechnung-2.5.0": {"ubl": (KOSIT / "xrechnung/3.0.2/xsl/XRechnung-UBL-validation.xsl",),
                         "cii": (KOSIT / "xrechnung/3.0.2/xsl/XRechnung-CII-validation.xsl",)},
     "en16931-1.3.15": {"ubl": (KOSIT / "ubl/2.1/xsl/EN16931-UBL-validation.xsl",),
@@ -227,3 +228,25 @@ async def test_the_worker_validates_under_its_memory_limit() -> None:
     assert result.einvoice_check is not None
     assert result.einvoice_check.verdict is EInvoiceVerdict.VALID
     assert result.einvoice_check.scenario == "EN16931 XRechnung (UBL Invoice)"
+
+
+def test_a_hybrid_whose_embedded_xml_is_broken_is_invalid() -> None:
+    # GIVEN a PDF whose factur-x.xml was cut off in the middle (its page is readable)
+    from belegflow_ocr.recognition import default_registry
+    from belegflow_ocr.recognition.einvoice.validator import configure_rules
+    from services.ocr.tests.test_einvoice_pdf import SAMPLE_PDFS, cii_xml, truth_of, with_attachments
+
+    pdf = SAMPLE_PDFS[1]
+    xml = cii_xml(truth_of(pdf))
+    data = with_attachments(pdf.read_bytes(), {"factur-x.xml": xml[: len(xml) // 2]})
+    configure_rules(RULES)
+    try:
+        # WHEN it is recognised
+        result = default_registry().recognize(data, filename="invoice.pdf")
+    finally:
+        configure_rules(None)
+    # THEN the fields come from the page, but the e-invoice is invalid: the legal original is broken
+    assert result.reader == "pdf-text"
+    assert result.einvoice_check is not None
+    assert result.einvoice_check.verdict is EInvoiceVerdict.INVALID
+    assert "not an XML document" in result.einvoice_check.failed[0].message

@@ -46,6 +46,8 @@ def recognition_to_json(recognition: Recognition, *, file: str, sha256: str) -> 
         "lines": [line.model_dump(mode="json") for line in recognition.lines],
         "protocol": [entry.model_dump(mode="json") for entry in recognition.protocol],
         **({"einvoice": recognition.einvoice} if recognition.einvoice is not None else {}),
+        **({"einvoice_check": recognition.einvoice_check.model_dump(mode="json")}
+           if recognition.einvoice_check is not None else {}),
     }
 
 

@@ -29,6 +29,8 @@ _PROTOCOL_RULES: Final = 50
 # Fields of the picture compared with the XML: number, dates, amounts, IBAN, VAT ID (and the currency).
 COMPARED: Final = ("invoice_number", "invoice_date", "due_date", "currency", "net_amount", "tax_amount",
                    "gross_amount", "supplier_iban", "supplier_vat_id")
+# a currency the page shows by its sign only
+_CURRENCY_SIGNS: Final = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥"}
 _VERDICT_WORDS: Final = {EInvoiceVerdict.VALID: "valid", EInvoiceVerdict.VALID_WITH_WARNINGS: "valid with warnings",
                          EInvoiceVerdict.INVALID: "invalid"}
 
@@ -51,6 +53,18 @@ def validate_xml(xml: bytes, *, filename: str, log: ProtocolLog, limits: XmlLimi
         log.error(f"einvoice validation: cannot parse the XML - {exc.message}")
         return None
     check = validator.validate(root)
+    say_verdict(check, log)
+    return check
+
+
+def unreadable_xml_check(xml: bytes, *, filename: str, log: ProtocolLog) -> EInvoiceCheckV1 | None:
+    """The verdict on an embedded e-invoice no reader could read (malformed, unsafe, not an invoice): invalid, as
+    the official validator has it, with why; None where no rules are configured."""
+    validator = current_validator()
+    if validator is None:
+        log.warning("einvoice validation: no rules configured in this process; the e-invoice was not validated")
+        return None
+    check = validator.validate_bytes(xml)
     say_verdict(check, log)
     return check
 
@@ -99,7 +113,8 @@ def _printed(value: object, page_text: str) -> bool:
         return any(found == value for order in orders for found, _, _ in
                    find_dates(page_text, order=order, compact=True))
     squashed = _squash(str(value))
-    if squashed in _squash(page_text):
+    page = _squash(page_text)
+    if squashed in page or _CURRENCY_SIGNS.get(str(value).upper(), "\0") in page:
         return True
     ids = [m.value for m in (*find_ibans(page_text), *find_vat_ids(page_text))]
     return any(_squash(str(i)) == squashed for i in ids)

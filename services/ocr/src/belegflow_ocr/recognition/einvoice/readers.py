@@ -9,7 +9,12 @@ import pypdfium2.raw as pdfium_c  # type: ignore[import-untyped, unused-ignore]
 
 from belegflow_contracts.messages import MediaType, PictureDifferenceV1
 from belegflow_ocr.errors import RecognitionError
-from belegflow_ocr.recognition.einvoice.check import compare_picture, validate_xml, validation_log
+from belegflow_ocr.recognition.einvoice.check import (
+    compare_picture,
+    unreadable_xml_check,
+    validate_xml,
+    validation_log,
+)
 from belegflow_ocr.recognition.einvoice.fields import describe, to_fields
 from belegflow_ocr.recognition.einvoice.model import EInvoice
 from belegflow_ocr.recognition.einvoice.parse import mentions_invoice_namespace, parse_einvoice
@@ -194,15 +199,20 @@ class PdfInvoiceReader(BaseReader):
                 # Neither is readable: the page's own error says what is wrong with the PDF.
                 assert page_error is not None
                 raise page_error
+            # the embedded XML is the legal invoice, and it is broken: the rules reject it, the invoice waits
+            checked = validation_log()
+            check = unreadable_xml_check(candidates[0].data, filename=f"{filename}/{candidates[0].name}",
+                                         log=checked)
             return Recognition(
                 reader=page.reader,
                 status=page.status,
                 fields=page.fields,
                 lines=page.lines,
-                protocol=[*log.entries, *page.protocol],
+                protocol=[*log.entries, *page.protocol, *checked.entries],
                 words=page.words,
                 text=page.text,
                 pages=page.pages,
+                einvoice_check=check,
             )
         log.info(f"einvoice: read the embedded {source}", attachment=source,
                  embedded=", ".join(a.name for a in candidates))  # fmt: skip
