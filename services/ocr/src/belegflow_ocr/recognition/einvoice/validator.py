@@ -32,7 +32,9 @@ from typing import Any, Final, Literal
 from lxml import etree
 
 from belegflow_contracts.messages import EInvoiceCheckV1, EInvoiceVerdict, FailedRuleV1, RuleLevel
+from belegflow_ocr.errors import RecognitionError
 from belegflow_ocr.recognition.einvoice.rules import RuleSet, Scenario, load_rules
+from belegflow_ocr.recognition.einvoice.xmlsafe import parse_xml
 
 SVRL_NS: Final = "http://purl.oclc.org/dsdl/svrl"
 MAX_FAILED: Final = 200
@@ -191,9 +193,6 @@ class EInvoiceValidator:
 
     def validate_bytes(self, data: bytes) -> EInvoiceCheckV1:
         """As :meth:`validate`, for bytes that may not be well-formed XML (which is invalid, as KoSIT has it)."""
-        from belegflow_ocr.errors import RecognitionError
-        from belegflow_ocr.recognition.einvoice.xmlsafe import parse_xml
-
         try:
             root = parse_xml(data, filename="document")
         except RecognitionError as exc:
@@ -251,12 +250,7 @@ def configure_rules(folder: Path | None) -> None:
 
 def current_validator() -> EInvoiceValidator | None:
     """The validator of the configured rules folder, built (and its rules loaded) once per process."""
-    if _configured is None:
-        return None
-    validator = _validators.get(_configured)
-    if validator is None:
-        validator = _validators[_configured] = EInvoiceValidator(load_rules(_configured))
-    return validator
+    return None if _configured is None else validator_for(_configured)
 
 
 def validator_for(folder: Path) -> EInvoiceValidator:
