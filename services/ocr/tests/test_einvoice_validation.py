@@ -250,3 +250,27 @@ def test_a_hybrid_whose_embedded_xml_is_broken_is_invalid() -> None:
     assert result.einvoice_check is not None
     assert result.einvoice_check.verdict is EInvoiceVerdict.INVALID
     assert "not an XML document" in result.einvoice_check.failed[0].message
+
+
+def test_the_picture_must_show_number_date_and_gross_but_may_leave_out_the_iban() -> None:
+    from datetime import date
+    from decimal import Decimal
+
+    from belegflow_contracts.messages import AmountFieldV1, DateFieldV1, InvoiceFieldsV1, TextFieldV1
+    from belegflow_ocr.recognition.einvoice.check import NOT_ON_PAGE, compare_picture, validation_log
+    from belegflow_ocr.recognition.model import Recognition, RecognitionStatus
+
+    # GIVEN an XML with number, date, gross and IBAN, and a page that prints the number and the date only
+    xml = InvoiceFieldsV1(invoice_number=TextFieldV1(value="RE-7", confidence=1.0),
+                          invoice_date=DateFieldV1(value=date(2026, 3, 2), confidence=1.0),
+                          gross_amount=AmountFieldV1(value=Decimal("119.00"), confidence=1.0),
+                          supplier_iban=TextFieldV1(value="DE89370400440532013000", confidence=1.0))
+    page = Recognition(reader="pdf-text", status=RecognitionStatus.RECOGNIZED, fields=InvoiceFieldsV1(), lines=[],
+                       protocol=[], words=[], text="Rechnung RE-7 vom 02.03.2026\nSumme siehe Anlage")
+    log = validation_log()
+    # WHEN they are compared
+    _, differences = compare_picture(xml, page, log)
+    # THEN the missing gross is a disagreement, the missing IBAN only a note
+    assert differences is not None
+    assert [(d.field, d.xml, d.page_value) for d in differences] == [("gross_amount", "119.00", NOT_ON_PAGE)]
+    assert "not shown on the page: supplier_iban" in log.entries[-1].message

@@ -29,6 +29,9 @@ _PROTOCOL_RULES: Final = 50
 # Fields of the picture compared with the XML: number, dates, amounts, IBAN, VAT ID (and the currency).
 COMPARED: Final = ("invoice_number", "invoice_date", "due_date", "currency", "net_amount", "tax_amount",
                    "gross_amount", "supplier_iban", "supplier_vat_id")
+# what every invoice's picture shows: the XML's value missing from the page is a disagreement, not a gap
+ON_EVERY_PAGE: Final = ("invoice_number", "invoice_date", "gross_amount")
+NOT_ON_PAGE: Final = "(not on the page)"
 # a currency the page shows by its sign only
 _CURRENCY_SIGNS: Final = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥"}
 _VERDICT_WORDS: Final = {EInvoiceVerdict.VALID: "valid", EInvoiceVerdict.VALID_WITH_WARNINGS: "valid with warnings",
@@ -136,10 +139,11 @@ def compare_picture(fields: InvoiceFieldsV1, page: Recognition, log: ProtocolLog
                     ) -> tuple[InvoiceFieldsV1, list[PictureDifferenceV1] | None]:
     """The XML's key fields against the visible page; None when the page has no text to compare.
 
-    A field disagrees when the page reading found another value and the XML's value is printed nowhere on the page
-    (so a reading that picked a neighbouring figure is no disagreement). A value the page does not show at all is
-    noted, not counted: a picture may leave out what the XML carries (an IBAN, a VAT ID). The XML value stays (it is
-    the legal invoice); where the page agrees, the field gets the page's place so a clerk sees where it stands.
+    A field disagrees when the XML's value is printed nowhere on the page and the page reading found another value
+    (so a reading that picked a neighbouring figure is no disagreement) or, for the number, the date and the gross
+    every invoice prints, found none. Another value the page does not show is noted, not counted: a picture may
+    leave out what the XML carries (an IBAN, a VAT ID, the tax total). The XML value stays (it is the legal
+    invoice); where the page agrees, the field gets the page's place so a clerk sees where it stands.
     """
     if page.status is not RecognitionStatus.RECOGNIZED:
         log.warning("einvoice picture: the page has no usable text layer; the picture was not compared with the XML")
@@ -158,8 +162,12 @@ def compare_picture(fields: InvoiceFieldsV1, page: Recognition, log: ProtocolLog
             updates[name] = mine.model_copy(update={"page": theirs.page, "bbox": theirs.bbox})
         elif _printed(mine.value, page.text):
             agreed.append(name)
-        elif theirs is None:
+        elif theirs is None and name not in ON_EVERY_PAGE:
             unseen.append(name)
+        elif theirs is None:
+            differences.append(PictureDifferenceV1(field=name, xml=_show(mine.value), page_value=NOT_ON_PAGE))
+            log.error(f"einvoice picture: {name} - the XML says {_show(mine.value)}, the page does not show it",
+                      field=name, xml=_show(mine.value), page_value=NOT_ON_PAGE)
         else:
             differences.append(PictureDifferenceV1(field=name, xml=_show(mine.value), page_value=_show(theirs.value),
                                                    page=theirs.page))
