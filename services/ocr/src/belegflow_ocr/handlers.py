@@ -362,8 +362,12 @@ async def on_einvoice_view(msg: NatsMessage, rt: RuntimeDep, views: ViewerDep) -
         return EInvoiceViewReplyV1(ok=False, code="invalid", detail="the document is not the tenant's")
     if not views.available:
         return EInvoiceViewReplyV1(ok=False, code="no-viewer", detail=views.why_not)
-    data = await store.read_original(rt.objects, request.original)
-    html = await views.render(data, filename=str(request.document_id), language=request.language)
+    try:
+        data = await store.read_original(rt.objects, request.original)
+        html = await views.render(data, filename=str(request.document_id), language=request.language)
+    except Exception as exc:  # storage away, a bad hash, a stylesheet failing: the desk says so, never hangs
+        log.warning("e-invoice visualisation failed", document_id=str(request.document_id), error=repr(exc))
+        return EInvoiceViewReplyV1(ok=False, code="unavailable", detail=f"the visualisation failed: {exc}"[:500])
     if html is None:
         return EInvoiceViewReplyV1(ok=False, code="not-an-einvoice", detail="the document carries no e-invoice XML "
                                    "the visualisation can show")
