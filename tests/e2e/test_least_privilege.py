@@ -273,9 +273,12 @@ async def test_each_service_key_is_limited_to_its_buckets_and_actions(stack_stat
     for bucket in ("originals", "work", "exports"):
         operator.put_object(Bucket=bucket, Key=key, Body=b"x")
     ingest, ocr, export = (_as(stack_state, s) for s in ("ingest", "ocr", "export"))
-    # ingest writes originals, and nothing else: not even reading them back
-    assert _refused(ingest.get_object, Bucket="originals", Key=key)
+    # ingest writes originals and reads them and ocr's work products back (the desk's page view); it writes no
+    # work product and touches no export
+    assert ingest.get_object(Bucket="originals", Key=key)["Body"].read() == b"x"
+    assert ingest.get_object(Bucket="work", Key=key)["Body"].read() == b"x"
     assert _refused(ingest.put_object, Bucket="work", Key=key, Body=b"y")
+    assert _refused(ingest.get_object, Bucket="exports", Key=key)
     # ocr reads originals and keeps its work products; no export, no archive
     assert ocr.get_object(Bucket="originals", Key=key)["Body"].read() == b"x"
     ocr.put_object(Bucket="work", Key=key, Body=b"y")

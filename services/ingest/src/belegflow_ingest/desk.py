@@ -34,7 +34,7 @@ from belegflow_contracts.messages import (
 )
 from belegflow_contracts.runtime.logging import get_logger
 from belegflow_contracts.types import ObjectRef
-from belegflow_ingest import credential_store, credentials, learning_api, store, throttle, web
+from belegflow_ingest import credential_store, credentials, learning_api, pages, store, throttle, web
 from belegflow_ingest.access import ALL_TENANTS, AccessError, Principal, Role, authorize
 from belegflow_ingest.domain import audit_trail
 from belegflow_ingest.review_api import (
@@ -222,7 +222,7 @@ def _document_page(request: Request, principal: Principal, session: credentials.
 
 
 @router.get("/desk/documents/{document_id}")
-async def document(request: Request, document_id: str, done: str | None = None) -> Response:
+async def document(request: Request, document_id: str, done: str | None = None, page: int = 1) -> Response:
     found = await _signed_in(request)
     if found is None:
         return _to_login()
@@ -231,7 +231,53 @@ async def document(request: Request, document_id: str, done: str | None = None) 
     if doc is None:
         return _page(request, "queue.html", 404, user=principal.name, tenant=_tenant(principal), csrf=session.csrf,
                      status=None, documents=[], error=f"Document {document_id} not found.")
-    return _document_page(request, principal, session, doc, message=_DONE.get(done or ""))
+    view = await _page_view(request, doc, page)
+    return _document_page(request, principal, session, doc, message=_DONE.get(done or ""), view=view)
+
+
+def _original(doc: dict[str, Any]) -> ObjectRef:
+    return ObjectRef(bucket=doc["bucket"], key=doc["object_key"], sha256=doc["sha256"], size=doc["size"])
+
+
+async def _page_view(request: Request, doc: dict[str, Any], page: int) -> dict[str, Any] | None:
+    """The page shown beside the fields: its picture's address, its size in points, the read fields' boxes on
+    it and the words a click can take (``None`` for a document without pages, an e-invoice XML)."""
+    objects = web.runtime(request).objects
+    known = await pages.layout(objects, doc["tenant"], str(doc["id"]), doc["revision"])
+    try:
+        count = await pages.page_count(objects, _original(doc), doc["media_type"], known)
+    except pages.PageNotFoundError:
+        count = 0
+    if count == 0:
+        return None
+    page = min(max(page, 1), count)
+    width, height = known.sizes.get(page, (595.0, 842.0))
+    read = ((doc.get("fields") or {}).get("fields")) or {}
+    boxes = [{"field": name, "label": label, "bbox": read[name]["bbox"]} for name, label, _ in FIELDS
+             if (read.get(name) or {}).get("bbox") and (read[name].get("page") or 1) == page]
+    lines = ((doc.get("fields") or {}).get("lines")) or []
+    boxes += [{"field": f"line-{line['position']}", "label": f"line {line['position']}", "bbox": line["bbox"]}
+              for line in lines if line.get("bbox") and (line.get("page") or 1) == page]
+    return {"page": page, "pages": count, "width": width, "height": height, "boxes": boxes,
+            "words": known.words_on(page), "src": f"/desk/documents/{doc['id']}/pages/{page}.png"}
+
+
+@router.get("/desk/documents/{document_id}/pages/{page}.png")
+async def page_picture(request: Request, document_id: str, page: int, w: int = pages.WIDTHS[1]) -> Response:
+    """One page of the original as a picture (rendered once per size, then from the cache)."""
+    found = await _signed_in(request)
+    if found is None:
+        return Response(status_code=401)
+    doc = await _document(request, found[0], document_id)
+    if doc is None:
+        return Response(status_code=404)
+    try:
+        png = await pages.picture(web.runtime(request).objects, _original(doc), doc["media_type"], page, w)
+    except pages.PageNotFoundError:
+        return Response(status_code=404)
+    # the picture of a content-addressed original never changes; only the signed-in browser keeps it
+    return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=3600",
+                                                          "X-Content-Type-Options": "nosniff"})
 
 
 def _body(action: str, form: dict[str, str], invoice: dict[str, Any]) -> Any:
