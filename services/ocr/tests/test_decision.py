@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from belegflow_ocr.recognition.extraction import extract_fields
-from belegflow_ocr.recognition.features import Document, amount_features, date_features
+from belegflow_ocr.recognition.features import Document, amount_features, date_features, name_features
 from belegflow_ocr.recognition.model import PageInfo, ProtocolLog
 from belegflow_ocr.recognition.pdftext import PdfTextReader
 from belegflow_ocr.recognition.scorer import CONFLICT_CAP, FORMAT, MODEL_FILE, decide, load_model, parse_model
@@ -154,6 +154,21 @@ def test_a_heading_line_is_not_the_merchant() -> None:
     assert isinstance(name, str)
     assert "SUNRISE MART" in name.upper()
     assert "HOURS" not in name.upper()
+
+
+def test_a_legal_form_on_its_own_line_is_not_the_merchant() -> None:
+    # GIVEN a receipt whose shop name runs over two lines, the legal form alone on the second
+    words = page(centred(30, "NANDO'S CHICKENLAND MALAYSIA", 10, mid=113.5), centred(44, "SDN BHD", 10, mid=113.5),
+                 (40, 58, "(123456-X)"), (30, 72, "LOT 2, JALAN AMPANG, 50450 KUALA LUMPUR"),
+                 (15, 100, "Date: 05/04/2018"), (15, 130, "TOTAL"), (170, 130, "12.30"), size=8.0)  # fmt: skip
+    seen: list[Document] = []
+    extract_fields(words, RECEIPT, ProtocolLog(), learned=False, observe=seen.append)
+    # THEN no candidate is the legal form alone, and the merchant read holds the name
+    cands, _ = name_features(seen[0])
+    assert "SDN BHD" not in [c.value for c in cands]
+    name = value(decide(seen[0], ProtocolLog()), "supplier_name")
+    assert isinstance(name, str)
+    assert "CHICKENLAND" in name.upper()
 
 
 def test_amounts_that_do_not_add_up_are_never_sure() -> None:

@@ -436,7 +436,8 @@ _LEGAL = re.compile(r"\b(?:SDN\.?\s*BHD|BHD|S/?B|PTE|LTD|LLC|INC|GMBH|AG|KG|PLT|
 _REG_NO = re.compile(r"\(?\b\d{5,12}-?[A-Z]\)?|\bCO\.?\s*REG|\bROC\b|\(\d{6,}\)", re.IGNORECASE)
 _ADDRESS = re.compile(r"\b(?:JALAN|JLN|LOT|NO\.?\s*\d|TAMAN|LORONG|STREET|ROAD|STR\.|STRASSE|\d{5}\b)", re.IGNORECASE)
 _NOT_NAME = re.compile(r"\b(?:TEL|FAX|GST|SST|TAX|INVOICE|RECEIPT|CASH|DATE|TIME|TABLE|COUNTER|WELCOME|THANK|"
-                       r"HOURS|OPEN|MEMBER|CASHIER|BILL|ORDER|SIMPLIFIED|ABN)\b", re.IGNORECASE)  # fmt: skip
+                       r"HOURS|OPEN|MEMBER|CASHIER|BILL|ORDER|SIMPLIFIED|ABN|TQ|QTY|PRICE|AMOUNT|DESC|ITEM|"
+                       r"TOTAL|SUBTOTAL|VISIT|AGAIN|SHOPPING)\b", re.IGNORECASE)  # fmt: skip
 
 NAME_LINES = 12
 
@@ -465,7 +466,7 @@ def name_features(doc: Document) -> tuple[list[NameCandidate], list[dict[str, fl
     for i, line in enumerate(top):
         for span, (variant, text) in ((n, v) for n in (1, 2, 3) for v in _variants(top[i : i + n])):
             group = tuple(top[i : i + span])
-            if len(group) < span or not text or (i, squash(text)) in seen:
+            if len(group) < span or not text or (i, squash(text)) in seen or _legal_form_only(text):
                 continue
             seen.add((i, squash(text)))
             box = rounded((min(ln.bbox[0] for ln in group), min(ln.bbox[1] for ln in group),
@@ -498,6 +499,9 @@ def name_features(doc: Document) -> tuple[list[NameCandidate], list[dict[str, fl
                 "next_legal": float(nxt is not None and bool(_LEGAL.search(nxt.text))),
                 "next_not_name": float(nxt is not None and bool(_NOT_NAME.search(nxt.text))),
                 "prev_legal": float(prev is not None and bool(_LEGAL.search(prev.text))),
+                "prev_namey": float(prev is not None and _namey(prev.text)),
+                "next_namey": float(nxt is not None and _namey(nxt.text)),
+                "prev_size": (max(w.size or w.height for w in prev.words) / size) if prev is not None and size else 0.0,
                 "first_legal_index": float(first_name_like),
                 "is_first_legal": float(i == first_name_like),
                 "before_first_legal": float(first_name_like >= 0 and i < first_name_like),
@@ -533,6 +537,18 @@ def _variants(group: Sequence[Line]) -> list[tuple[int, str]]:
     if trimmed and trimmed != text:
         out.append((2, trimmed))
     return out
+
+
+def _legal_form_only(text: str) -> bool:
+    """"SDN BHD", "ENTERPRISE", "(M) SDN. BHD.": a legal form is never a name by itself."""
+    return sum(ch.isalpha() for ch in _LEGAL.sub("", text)) < 3
+
+
+def _namey(text: str) -> bool:
+    """A line that could be part of a name: mostly letters, no address, no heading word, no registration."""
+    chars = max(1, len(text.replace(" ", "")))
+    return (sum(ch.isalpha() for ch in text) / chars >= 0.7 and not _ADDRESS.search(text)
+            and not _NOT_NAME.search(text) and not _REG_NO.search(text))
 
 
 def squash(text: str) -> str:
