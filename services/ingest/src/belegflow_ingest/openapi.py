@@ -35,6 +35,7 @@ _GATE_ANSWERS = {
     "400": "X-Tenant names no valid tenant",
     "401": "no credentials, or wrong ones (`WWW-Authenticate` says which are taken)",
     "403": "the credential's roles or tenants do not cover this operation",
+    "429": "too many failed sign-ins of this user or from this address: locked for a while (Retry-After)",
 }
 
 
