@@ -82,3 +82,43 @@ async def test_the_page_shows_each_read_fields_box_and_a_click_on_a_word_fills_t
     # AND the page can be zoomed
     await page.get_by_role("button", name="Zoom in").click()
     assert await page.locator(".sheet svg").get_attribute("data-zoom") == "2"
+
+
+async def test_a_german_browser_gets_the_german_desk_reads_german_amounts_and_can_switch_to_english(
+    services: processes.ServiceSet, stack_state: stack.StackState, tenant: str, browser: Any  # noqa: F811
+) -> None:
+    from playwright.async_api import expect
+
+    # GIVEN an invoice in review and a clerk whose browser asks for German
+    document_id = upload(services, tenant, SAMPLES / "invoices" / "invoice-03-english.pdf").json()["id"]
+    await wait_for(services, document_id, lambda d: d["status"] == "review")
+    add_user(stack_state, f"deutsch-{tenant}", PASSWORD, roles=["clerk"], tenants=[tenant])
+    page = await sign_in(browser, services, f"deutsch-{tenant}", locale="de-DE")
+    # THEN the queue and the document speak German
+    await expect(page.get_by_role("heading", name="Belege: Prüfung")).to_be_visible()
+    await page.goto(f"{local(services)}/desk/documents/{document_id}")
+    await expect(page.locator("html")).to_have_attribute("lang", "de")
+    await expect(page.get_by_role("heading", name="Rechnung", exact=True)).to_be_visible()
+    await expect(page.get_by_role("button", name="Korrekturen speichern")).to_be_visible()
+    # WHEN the clerk types the gross amount and the date the German way and saves
+    await page.get_by_label("Bruttobetrag").fill("1.234,50")
+    await page.get_by_label("Rechnungsdatum").fill("17.03.2024")
+    await page.get_by_role("button", name="Korrekturen speichern").click()
+    # THEN they are saved as 1234.50 and 2024-03-17, and shown in German
+    await expect(page.get_by_role("status")).to_have_text("Korrekturen gespeichert.")
+    await expect(page.get_by_label("Bruttobetrag")).to_have_value("1.234,50")
+    await expect(page.get_by_label("Rechnungsdatum")).to_have_value("17.03.2024")
+    doc = await wait_for(services, document_id, lambda d: (d.get("review") or {}).get("version", 0) >= 2)
+    assert doc["review"]["invoice"]["gross_amount"] == "1234.50"
+    assert doc["review"]["invoice"]["invoice_date"] == "2024-03-17"
+
+    # WHEN the clerk switches to English
+    await page.get_by_role("link", name="English").click()
+    # THEN the same page speaks English, with English formats, and typed English amounts are read as well
+    await expect(page.get_by_role("heading", name="Invoice", exact=True)).to_be_visible()
+    await expect(page.get_by_label("Gross amount")).to_have_value("1,234.50")
+    await expect(page.get_by_label("Invoice date")).to_have_value("17/03/2024")
+    await page.get_by_label("Gross amount").fill("1,234.56")
+    await page.get_by_role("button", name="Save corrections").click()
+    await expect(page.get_by_role("status")).to_have_text("Corrections saved.")
+    await expect(page.get_by_label("Gross amount")).to_have_value("1,234.56")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
+from decimal import Decimal
 from html import escape
 from pathlib import Path
 from typing import Any, Final
@@ -34,7 +35,7 @@ from belegflow_contracts.messages import (
 )
 from belegflow_contracts.runtime.logging import get_logger
 from belegflow_contracts.types import ObjectRef
-from belegflow_ingest import credential_store, credentials, learning_api, pages, store, throttle, web
+from belegflow_ingest import credential_store, credentials, i18n, learning_api, pages, store, throttle, web
 from belegflow_ingest.access import ALL_TENANTS, AccessError, Principal, Role, authorize
 from belegflow_ingest.domain import audit_trail
 from belegflow_ingest.review_api import (
@@ -53,11 +54,25 @@ STATIC_DIR: Final = HERE / "static"
 templates = Jinja2Templates(directory=HERE / "templates")
 COOKIE: Final = "belegflow_session"
 STATUSES: Final = ("review", "approved", "exported", "rejected", "failed")
+
+
+def N_(message: str) -> str:
+    return message
+
+
 FIELDS: Final = (
-    ("document_type", "Document type", None), ("invoice_number", "Invoice number", None),
-    ("invoice_date", "Invoice date", "date"), ("due_date", "Due date", "date"), ("currency", "Currency", None),
-    ("net_amount", "Net amount", None), ("tax_amount", "Tax amount", None), ("gross_amount", "Gross amount", None),
+    ("document_type", N_("Document type"), None), ("invoice_number", N_("Invoice number"), None),
+    ("invoice_date", N_("Invoice date"), "date"), ("due_date", N_("Due date"), "date"),
+    ("currency", N_("Currency"), None), ("net_amount", N_("Net amount"), "amount"),
+    ("tax_amount", N_("Tax amount"), "amount"), ("gross_amount", N_("Gross amount"), "amount"),
 )
+# the names of statuses, audit events and protocol sections, as the pages show them
+WORDS: Final = (N_("review"), N_("approved"), N_("exported"), N_("rejected"), N_("failed"), N_("received"),
+                N_("recognized"), N_("matched"), N_("assigned"), N_("ingested"), N_("recognised"), N_("corrected"),
+                N_("supplier chosen"), N_("sent to review"), N_("approved automatically"), N_("archived"),
+                N_("booked in DATEV"), N_("not booked in DATEV"), N_("General"), N_("Recognition"),
+                N_("E-invoice validation"), N_("Master-data match"), N_("first approval"), N_("Not saved"),
+                N_("Not imported"))
 _STEPS: Final[dict[str, tuple[ReviewAction, type[BaseModel]]]] = {
     "approve": (ReviewAction.APPROVE, ApproveRequest), "reject": (ReviewAction.REJECT, RejectRequest),
     "correct": (ReviewAction.CORRECT, CorrectRequest),
@@ -66,8 +81,16 @@ _STEPS: Final[dict[str, tuple[ReviewAction, type[BaseModel]]]] = {
 EINVOICE_STEP: Final = "einvoice-validation"
 VIEW_TIMEOUT_S: Final = 15.0
 _VERDICTS: Final = {"valid": "valid", "valid_with_warnings": "valid with warnings", "invalid": "invalid"}
-_DONE: Final = {"approve": "Approved: it goes on to accruals and export.", "reject": "Rejected: it is never exported.",
-                "correct": "Corrections saved.", "supplier": "Supplier chosen."}
+_DONE: Final = {"approve": N_("Approved: it goes on to accruals and export."),
+                "reject": N_("Rejected: it is never exported."), "correct": N_("Corrections saved."),
+                "supplier": N_("Supplier chosen.")}
+STALE_FORM: Final = N_("The form is stale or forged (CSRF token); reload the page.")
+Said = str | tuple[str, dict[str, Any]]
+"""A message for a page: a catalogue text, or one with named values."""
+
+
+def _said(message: str, **values: Any) -> tuple[str, dict[str, Any]]:
+    return message, values
 
 
 def _secret(request: Request) -> bytes:
@@ -90,8 +113,30 @@ def _tenant(principal: Principal) -> str | None:
     return own[0] if own else None
 
 
+def texts(request: Request) -> i18n.Texts:
+    """The language of the page: the person's choice (cookie), else their browser's, else English."""
+    return i18n.Texts(i18n.negotiate(request.cookies.get(i18n.COOKIE), request.headers.get("accept-language")))
+
+
+def _say(words: i18n.Texts, said: Said | None) -> str | None:
+    """A message in the page's language; a refusal's own detail ("Not saved: …") keeps the words it came in."""
+    if said is None or isinstance(said, tuple):
+        return None if said is None else words.gettext(said[0], **said[1])
+    head, sep, rest = said.partition(": ")
+    if sep and words.gettext(head) != head:
+        return f"{words.gettext(head)}: {rest}"
+    return words.gettext(said)
+
+
 def _page(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    words = texts(request)
+    for key in ("message", "error"):
+        context[key] = _say(words, context.get(key))
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    context.update(words.filters(), lang=words.language, here=here)
     response = templates.TemplateResponse(request, name, context, status_code=status_code)
+    response.headers["Content-Language"] = words.language
+    response.headers["Vary"] = "Accept-Language, Cookie"
     response.headers["Content-Security-Policy"] = "default-src 'self'; frame-ancestors 'none'; form-action 'self'"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "no-store"
@@ -100,6 +145,17 @@ def _page(request: Request, name: str, status_code: int = 200, **context: Any) -
 
 def _to_login() -> RedirectResponse:
     return RedirectResponse("/desk/login", status_code=303)
+
+
+@router.get("/desk/language")
+async def language(lang: str, next: str = "/desk") -> Response:
+    """The language switch on every page: the choice is kept for a year, then the page comes back."""
+    target = next if next.startswith("/desk") and "//" not in next and "\\" not in next else "/desk"
+    response = RedirectResponse(target, status_code=303)
+    if lang in i18n.LANGUAGES:
+        response.set_cookie(i18n.COOKIE, lang, max_age=365 * 24 * 3600, path="/", secure=True, httponly=True,
+                            samesite="lax")
+    return response
 
 
 @router.get("/desk/login")
@@ -125,7 +181,7 @@ async def login(request: Request) -> Response:
         async with web.runtime(request).db.acquire() as conn:
             await throttle.failed(conn, policy, name, address)
         log.info("desk sign-in refused")
-        return _page(request, "login.html", 401, error="Wrong user name or password.")
+        return _page(request, "login.html", 401, error=N_("Wrong user name or password."))
     ttl_s = web.settings(request).session_ttl_s
     cookie, session = credentials.new_session(_secret(request), name, now=int(time.time()), ttl_s=ttl_s)
     async with web.runtime(request).db.acquire() as conn:
@@ -140,9 +196,10 @@ async def login(request: Request) -> Response:
 
 def _locked(request: Request, retry_after_s: int) -> HTMLResponse:
     minutes = math.ceil(retry_after_s / 60)
-    wait = f"{retry_after_s} seconds" if retry_after_s < 120 else f"{minutes} minutes"
     log.info("desk sign-in refused: locked", retry_after_s=retry_after_s)
-    response = _page(request, "login.html", 429, error=f"Too many failed sign-ins. Try again in {wait}.")
+    error = (_said("Too many failed sign-ins. Try again in %(n)s seconds.", n=retry_after_s) if retry_after_s < 120
+             else _said("Too many failed sign-ins. Try again in %(n)s minutes.", n=minutes))
+    response = _page(request, "login.html", 429, error=error)
     response.headers["Retry-After"] = str(retry_after_s)
     return response
 
@@ -230,7 +287,7 @@ async def document(request: Request, document_id: str, done: str | None = None, 
     doc = await _document(request, principal, document_id)
     if doc is None:
         return _page(request, "queue.html", 404, user=principal.name, tenant=_tenant(principal), csrf=session.csrf,
-                     status=None, documents=[], error=f"Document {document_id} not found.")
+                     status=None, documents=[], error=_said("Document %(id)s not found.", id=document_id))
     view = await _page_view(request, doc, page)
     return _document_page(request, principal, session, doc, message=_DONE.get(done or ""), view=view)
 
@@ -280,15 +337,46 @@ async def page_picture(request: Request, document_id: str, page: int, w: int = p
                                                           "X-Content-Type-Options": "nosniff"})
 
 
-def _body(action: str, form: dict[str, str], invoice: dict[str, Any]) -> Any:
+class UnreadableInputError(ValueError):
+    """A date or an amount typed in neither language's format."""
+
+    def __init__(self, field: str, why: str) -> None:
+        super().__init__(f"{field}: {why}")
+        self.field = field
+
+
+def _typed(kind: str | None, text: str, language: str) -> str:
+    """A value as typed (``17.03.2024`` or ``17/03/2024``, ``1.234,56`` or ``1,234.56``) in the API's form."""
+    if kind == "date":
+        return i18n.parse_date(text).isoformat()
+    if kind == "amount":
+        return str(i18n.parse_amount(text, language))
+    return text
+
+
+def _same(kind: str | None, given: str, stored: Any) -> bool:
+    if stored in (None, ""):
+        return False
+    if kind == "amount":
+        return Decimal(given) == Decimal(str(stored))
+    return given == str(stored)
+
+
+def _body(action: str, form: dict[str, str], invoice: dict[str, Any], language: str = i18n.DEFAULT) -> Any:
     """The API request of a form: only the values the person changed, so an unchanged field stays as it is."""
     _, model = _STEPS[action]
     values: dict[str, Any] = {"expected_version": form.get("expected_version", "0")}
     if action == "correct":
-        for name, _, _ in FIELDS:
+        for name, _, kind in FIELDS:
             given = form.get(name, "").strip()
-            if given and given != str(invoice.get(name) or ""):
-                values[name] = given
+            if not given:
+                continue
+            try:
+                value = _typed(kind, given, language)
+            except ValueError as exc:
+                raise UnreadableInputError(name, str(exc)) from None
+            if not _same(kind, value, invoice.get(name)):
+                values[name] = value
     elif action == "reject":
         values["reason"] = form.get("reason", "")
     elif action == "supplier":
@@ -342,19 +430,20 @@ async def step(request: Request, document_id: str, action: str) -> Response:
     doc = await _document(request, principal, document_id)
     if doc is None or action not in _STEPS:
         return _page(request, "queue.html", 404, user=principal.name, tenant=_tenant(principal), csrf=session.csrf,
-                     status=None, documents=[], error=f"Document {document_id} not found.")
+                     status=None, documents=[], error=_said("Document %(id)s not found.", id=document_id))
     ok, form = await _csrf_ok(request, session)
     if not ok:
-        return _document_page(request, principal, session, doc, 403, error="The form is stale or forged (CSRF "
-                                                                            "token); reload the page.")
+        return _document_page(request, principal, session, doc, 403, error=STALE_FORM)
     try:
         authorize(principal, "POST", f"/v1/documents/{document_id}/review/{action}")
         invoice = (doc.get("review") or {}).get("invoice") or {}
-        body = _body(action, form, invoice)
+        body = _body(action, form, invoice, texts(request).language)
         review_action, _ = _STEPS[action]
         done = await take_step(request, UUID(document_id), doc["tenant"], review_action, body, by=principal.name)
     except AccessError as exc:
         return _document_page(request, principal, session, doc, exc.status_code, error=exc.detail)
+    except UnreadableInputError as exc:
+        return _document_page(request, principal, session, doc, 422, error=f"Not saved: {exc}")
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
         return _document_page(request, principal, session, doc, 422, error=f"Not saved: {problems}")
@@ -420,7 +509,7 @@ async def _learning_form(request: Request) -> _LearningForm | Response:
     ok, form = await _csrf_ok(request, session)
     if not ok or tenant is None:
         return await _learning(request, principal, session, 403,
-                               error="The form is stale or forged (CSRF token); reload the page.")
+                               error=STALE_FORM)
     return principal, session, tenant, form
 
 
@@ -450,14 +539,13 @@ async def repeat_supplier_page(request: Request, document_id: str) -> Response:
     doc = await _document(request, principal, document_id)
     if doc is None:
         return _page(request, "queue.html", 404, user=principal.name, tenant=_tenant(principal), csrf=session.csrf,
-                     status=None, documents=[], error=f"Document {document_id} not found.")
+                     status=None, documents=[], error=_said("Document %(id)s not found.", id=document_id))
     ok, _ = await _csrf_ok(request, session)
     supplier = (doc.get("review") or {}).get("supplier") or ((doc.get("supplier") or {}).get("supplier")) or {}
     number = supplier.get("supplier_number")
     if not ok or not number:
         return _document_page(request, principal, session, doc, 403 if not ok else 422,
-                              error="The form is stale or forged (CSRF token); reload the page." if not ok
-                              else "This document has no supplier yet.")
+                              error=STALE_FORM if not ok else N_("This document has no supplier yet."))
     try:
         authorize(principal, "POST", "/v1/learning/repeat")
     except AccessError as exc:
