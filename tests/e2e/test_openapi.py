@@ -101,6 +101,9 @@ def test_every_error_is_a_problem_validation_and_unknown_routes_included(
                           422, "invalid")
     assert problem["invalid_params"][0]["name"] == "query.status"
     _is_problem(httpx.get(f"{url}/v1/documents", params={"offset": 2**63}, headers=auth, timeout=30), 422)
+    # a NUL byte in a path parameter never travels on
+    problem = _is_problem(httpx.get(f"{url}/v1/learning/templates/70%0001", headers=auth, timeout=30), 422)
+    assert problem["detail"] == "supplier: printable characters only"
     # a route's own refusal, and an unknown route
     _is_problem(httpx.get(f"{url}/v1/documents/not-a-uuid", headers=auth, timeout=30), 400, "invalid-document-id")
     _is_problem(httpx.get(f"{url}/v1/nothing-here", headers=auth, timeout=30), 404, "not-found")

@@ -195,8 +195,7 @@ async def export_template(request: Request, supplier: str, tenant: TenantHeader 
     """A creditor's line template as imported, ready to edit and import again."""
     try:
         tenant_name = _tenant(tenant)
-        if not (0 < len(supplier.strip()) <= 32):
-            raise LearningRefused(422, "invalid", "supplier: 1 to 32 characters")
+        _check_supplier(supplier)
         template = await export_line_template(request, tenant=tenant_name, supplier_number=supplier.strip(),
                                               by=http_auth.principal(request).name)
     except LearningRefused as exc:
