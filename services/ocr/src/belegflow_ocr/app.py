@@ -7,7 +7,7 @@ from typing import Any
 from faststream.nats import NatsBroker
 
 from belegflow_contracts.runtime import service
-from belegflow_contracts.runtime.logging import get_logger
+from belegflow_contracts.runtime.logging import configure_logging, get_logger
 from belegflow_ocr.handlers import router
 from belegflow_ocr.recognition.einvoice.rules import RulesFolderError, load_rules
 from belegflow_ocr.recognition.einvoice.views import EInvoiceViews
@@ -25,6 +25,8 @@ def build_broker(nats_url: str = "nats://127.0.0.1:4222") -> NatsBroker:
 
 def main() -> None:
     settings = Settings()  # type: ignore[call-arg]  # required values come from the environment
+    # what start-up says (the rules, the desk's e-invoice view) is one JSON object per line, as everything after
+    configure_logging(SERVICE, settings.log_level)
     ocr = settings.ocr_options()
     # a missing package, binary, language or model file stops the service here, named, not on the first scan
     check_engine(ocr)
