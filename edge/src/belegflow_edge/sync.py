@@ -20,8 +20,11 @@ from typing import TypeVar
 
 import nats
 import nats.errors
+import nats.js.errors
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.api import PubAck
 from pydantic import BaseModel, ValidationError
 
 from belegflow_contracts import subjects
@@ -129,6 +132,7 @@ class _Sync:
         self.session = session
         self.device = store.device()
         self.nc: NATS | None = None
+        self.js: JetStreamContext | None = None
         self.lost: str | None = None
         self.waiting: dict[int, asyncio.Future[DeviceReceiptV1]] = {}
         self.done: dict[int, DeviceReceiptV1] = {}
@@ -169,11 +173,15 @@ class _Sync:
                 self._lose("the broker connection closed")
 
         self.nc = await connect(self.device, timeout_s=self.options.connect_timeout_s, on_closed=closed)
+        # one context per connection: its acks come on one subscription below the device's inbox, and at
+        # most this many publishes wait for theirs (the window's documents, each in up to a few chunks)
+        self.js = self.nc.jetstream(timeout=self.options.request_timeout_s,
+                                    publish_async_max_pending=max(64, 8 * self.options.window))
         self.lost = None
 
     async def drop(self) -> None:
         self.generation += 1
-        old, self.nc = self.nc, None
+        old, self.nc, self.js = self.nc, None, None
         self.waiting.clear()
         if old is not None:
             with contextlib.suppress(Exception):
@@ -288,26 +296,41 @@ class _Sync:
         }
 
     async def _publish(self, doc: Document, data: bytes) -> None:
-        assert self.nc is not None
-        js = self.nc.jetstream(timeout=self.options.request_timeout_s)
+        """All of a document's messages (one, or its chunks in order) go out back to back; then their stream
+        acks are awaited together, so a large document costs one round trip, not one per chunk."""
+        if self.lost is not None or self.js is None:
+            raise ConnectionLost(self.lost or "not connected")
+        js = self.js
         headers = self._headers(doc)
         chunk = self.device.config.chunk_bytes
+        timeout = self.options.request_timeout_s
+        acks: list[asyncio.Future[PubAck]] = []
         try:
-            if len(data) <= chunk:
-                await js.publish(subjects.device_upload(self.device.tenant, self.device.device), data,
-                                 headers=headers)
-                return
-            count = (len(data) + chunk - 1) // chunk
-            subject = subjects.device_chunk(self.device.tenant, self.device.device)
-            for index in range(count):
-                if self.lost is not None:
-                    raise ConnectionLost(self.lost)
-                await js.publish(subject, data[index * chunk:(index + 1) * chunk],
-                                 headers={**headers, CHUNK_HEADER: f"{index}/{count}", SIZE_HEADER: str(len(data))})
-        except nats.errors.NoRespondersError:
+            try:
+                if len(data) <= chunk:
+                    acks.append(await js.publish_async(
+                        subjects.device_upload(self.device.tenant, self.device.device), data, headers=headers,
+                        wait_stall=timeout))
+                else:
+                    count = (len(data) + chunk - 1) // chunk
+                    subject = subjects.device_chunk(self.device.tenant, self.device.device)
+                    view = memoryview(data)
+                    for index in range(count):
+                        if self.lost is not None:
+                            raise ConnectionLost(self.lost)
+                        acks.append(await js.publish_async(
+                            subject, bytes(view[index * chunk:(index + 1) * chunk]),
+                            headers={**headers, CHUNK_HEADER: f"{index}/{count}", SIZE_HEADER: str(len(data))},
+                            wait_stall=timeout))
+                await asyncio.wait_for(asyncio.gather(*acks), timeout)
+            finally:
+                for ack in acks:  # a failed or timed-out wait leaves no ack pending behind
+                    if not ack.done():
+                        ack.cancel()
+        except (nats.errors.NoRespondersError, nats.js.errors.NoStreamResponseError):
             raise self._lose("the broker stores no uploads for this device (no stream answers)") from None
-        except (nats.errors.TimeoutError, nats.errors.ConnectionClosedError, nats.errors.ConnectionDrainingError,
-                OSError) as exc:
+        except (TimeoutError, nats.errors.TimeoutError, nats.js.errors.TooManyStalledMsgsError,
+                nats.errors.ConnectionClosedError, nats.errors.ConnectionDrainingError, OSError) as exc:
             raise self._lose(f"{type(exc).__name__} while sending sequence {doc.sequence}") from None
 
     async def _ask(self, sequence: int) -> DeviceReceiptV1 | None:

@@ -50,21 +50,27 @@ def jstream(name: str) -> JStream:
 
 
 def consumer(
-    durable: str, *, max_deliver: int = MAX_DELIVER, ack_wait_s: float = 30.0, batch_size: int = 1
+    durable: str, *, max_deliver: int = MAX_DELIVER, ack_wait_s: float = 30.0, batch_size: int = 1,
+    max_workers: int = 1,
 ) -> dict[str, Any]:
     """Subscriber arguments for a durable pull consumer shared by all replicas of a service.
 
     A durable is named ``<service>-<what>``; its pulls are answered below the service's own inbox prefix,
-    the only inbox its NATS user may read.
+    the only inbox its NATS user may read. ``max_workers`` > 1: that many messages are handled at once
+    (each acked when its handler is done), pulled ``batch_size`` (at least ``max_workers``) at a time and
+    pulled again as soon as a worker is free; the handler must then be safe to run concurrently.
     """
     service = durable.split("-", 1)[0]
-    return {
+    args: dict[str, Any] = {
         "durable": durable,
         "inbox_prefix": f"{subjects.service_inbox(service)}.".encode(),
-        "pull_sub": PullSub(batch_size=batch_size, timeout=1.0),
+        "pull_sub": PullSub(batch_size=max(batch_size, max_workers), timeout=1.0),
         # NATS gives up one delivery after us, so our error policy always sees the last one
         "config": ConsumerConfig(max_deliver=max_deliver + 1, ack_wait=ack_wait_s),
     }
+    if max_workers > 1:
+        args["max_workers"] = max_workers
+    return args
 
 
 async def ensure_topology(js: JetStreamContext, *, replicas: int = 1) -> None:
@@ -161,13 +167,15 @@ async def run_once(
     async with pool.acquire() as conn, conn.transaction():
         fresh = await db.claim_message(conn, consumer_name, message_id)
         if fresh:
-            for out in await effects(conn):
-                await db.add_outbox(conn, out, source=source)
-        rows = await db.outbox_for_source(conn, source)
-    for _, out in rows:
+            # what was just written is known: no read-back
+            rows = [(await db.add_outbox(conn, out, source=source), out) for out in await effects(conn)]
+        else:
+            rows = await db.outbox_for_source(conn, source)
+    for _, out in rows:  # in order: a consumer may rely on the order of one step's messages
         await publish(broker, out)
-    async with pool.acquire() as conn:
-        await db.mark_published(conn, [row_id for row_id, _ in rows])
+    if rows:
+        async with pool.acquire() as conn:
+            await db.mark_published(conn, [row_id for row_id, _ in rows])
     return fresh
 
 

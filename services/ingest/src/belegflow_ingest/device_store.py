@@ -165,6 +165,32 @@ async def device_pairing(conn: Connection, tenant: str, device: str) -> tuple[De
     return (DeviceState(row["state"]), int(row["pairing"])) if row else None
 
 
+async def contact(conn: Connection, tenant: str, device: str, *, at: datetime,
+                  backlog: int | None = None) -> tuple[DeviceState, int] | None:
+    """``device_pairing`` and, for a paired device, ``touch`` in one round trip.
+
+    Without a backlog the row is written only when its last contact is a second old or more: a device
+    sending documents in a burst does not queue every upload on its slot's row lock.
+    """
+    row = await conn.fetchrow(
+        """
+        WITH slot AS (SELECT state, pairing, last_contact FROM devices WHERE tenant = $1 AND device = $2),
+        touched AS (
+            UPDATE devices d SET last_contact = GREATEST(COALESCE(d.last_contact, $3::timestamptz), $3::timestamptz),
+                                 backlog = COALESCE($4::integer, d.backlog)
+            FROM slot
+            WHERE d.tenant = $1 AND d.device = $2 AND slot.state = 'paired'
+              AND ($4::integer IS NOT NULL OR slot.last_contact IS NULL
+                   OR slot.last_contact < $3::timestamptz - interval '1 second')
+            RETURNING 1
+        )
+        SELECT state, pairing, (SELECT count(*) FROM touched) AS touched FROM slot
+        """,
+        tenant, device, at, backlog,
+    )
+    return (DeviceState(row["state"]), int(row["pairing"])) if row else None
+
+
 async def touch(conn: Connection, tenant: str, device: str, *, at: datetime, backlog: int | None = None) -> None:
     """Record the device's last contact (and the backlog it reported)."""
     await conn.execute(

@@ -6,10 +6,14 @@ prefix), never from a message body. Request/reply handlers never raise: every re
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import json
 import urllib.parse
-from collections.abc import Awaitable, Callable
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -65,6 +69,9 @@ CAPTURE_HEADER = "Belegflow-Capture"
 CHUNK_HEADER = "Belegflow-Chunk"
 SIZE_HEADER = "Belegflow-Size"
 QUEUE = "ingest"
+UPLOAD_WORKERS = 16
+"""Device uploads (and chunks) handled at once per replica: the database, S3 and the broker are waited on
+together, not one document after the other. Two deliveries of the same sequence never run at once."""
 CONFIG_BUCKET, MASTERDATA_BUCKET = subjects.KV_BUCKETS
 
 M = TypeVar("M", bound=BaseModel)
@@ -109,16 +116,45 @@ def parse_capture(raw: str) -> DeviceCaptureV1 | None:
                              f"{exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}") from None
 
 
+_locks: dict[tuple[str, str, int], asyncio.Lock] = {}
+_lock_users: Counter[tuple[str, str, int]] = Counter()
+
+
+@contextlib.asynccontextmanager
+async def one_at_a_time(tenant: str, device: str, sequence: int) -> AsyncIterator[None]:
+    """Deliveries of one device sequence (a resend, the chunks of one document) are handled one after the other."""
+    key = (tenant, device, sequence)
+    lock = _locks.get(key)
+    if lock is None:
+        lock = _locks[key] = asyncio.Lock()
+    _lock_users[key] += 1
+    try:
+        async with lock:
+            yield
+    finally:
+        _lock_users[key] -= 1
+        if not _lock_users[key]:
+            del _lock_users[key]
+            del _locks[key]
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A receipt for the device; ``pairing``: kept for that pairing of the slot in the transaction that answers."""
+
+    receipt: DeviceReceiptV1
+    pairing: int | None = None
+
+
 async def _pairing(rt: Runtime, tenant: str, device: str, *, backlog: int | None = None) -> int | str:
     """The device's current pairing when it is paired (and its contact is recorded), else why it may not do this.
 
     Sequence numbers count per pairing: a device paired after a reset starts at 1 again.
     """
     async with rt.db.acquire() as conn:
-        slot = await device_store.device_pairing(conn, tenant, device)
-        if slot is not None and slot[0] is DeviceState.PAIRED:
-            await device_store.touch(conn, tenant, device, at=datetime.now(UTC), backlog=backlog)
-            return slot[1]
+        slot = await device_store.contact(conn, tenant, device, at=datetime.now(UTC), backlog=backlog)
+    if slot is not None and slot[0] is DeviceState.PAIRED:
+        return slot[1]
     if slot is None:
         return f"device {device!r} of tenant {tenant} is not paired: no such slot"
     return f"device {device!r} of tenant {tenant} is not paired (slot state: {slot[0].value})"
@@ -132,21 +168,23 @@ async def _paired(rt: Runtime, tenant: str, device: str, *, backlog: int | None 
 
 async def receive_document(
     rt: Runtime, settings: Settings, *, tenant: str, device: str, sequence: int, data: bytes, claimed_sha256: str,
-    filename: str, capture_header: str,
-) -> DeviceReceiptV1:
-    """The one way a device's document comes in (whole or assembled from chunks); returns the stored answer."""
+    filename: str, capture_header: str, pairing: int | str | None = None,
+) -> Answer:
+    """The one way a device's document comes in (whole or assembled from chunks); returns the answer, which
+    ``_answer`` keeps (a confirmed answer kept before stays the answer). ``pairing``: when the caller has it."""
     actual = hashlib.sha256(data).hexdigest()
-    pairing = await _pairing(rt, tenant, device)
+    if pairing is None:
+        pairing = await _pairing(rt, tenant, device)
     if isinstance(pairing, str):
-        return _rejected(tenant, device, sequence, actual, pairing)
+        return Answer(_rejected(tenant, device, sequence, actual, pairing))
     async with rt.db.acquire() as conn:
         known = await device_store.receipt_of(conn, tenant, device, pairing, sequence)
     if known is not None and known.status is not ReceiptStatus.REJECTED:
         if known.sha256 == actual:
-            return known  # a resend after a lost receipt: the same answer, however late
-        return _rejected(tenant, device, sequence, actual,
-                         f"sequence {sequence} already carried another document (sha256 {known.sha256}); "
-                         "a sequence number is never reused")
+            return Answer(known)  # a resend after a lost receipt: the same answer, however late
+        return Answer(_rejected(tenant, device, sequence, actual,
+                                f"sequence {sequence} already carried another document (sha256 {known.sha256}); "
+                                "a sequence number is never reused"))
     receipt: DeviceReceiptV1
     if claimed_sha256 != actual:
         receipt = _rejected(tenant, device, sequence, actual,
@@ -154,50 +192,65 @@ async def receive_document(
     else:
         try:
             capture = parse_capture(capture_header)
+
+            async def recorded(conn: Connection, document_id: Any) -> None:
+                if capture is not None:
+                    await keep_capture(conn, document_id, device, sequence, capture)
+
             result = await take_in(rt, tenant=tenant, data=data, filename=urllib.parse.unquote(filename),
                                    source=Source.DEVICE, limit=settings.max_upload_bytes, device=device,
-                                   device_pairing=pairing, device_sequence=sequence)
+                                   device_pairing=pairing, device_sequence=sequence, recorded=recorded)
         except AdmissionError as exc:
             receipt = _rejected(tenant, device, sequence, actual, exc.message)
         else:
             duplicate = result.duplicate
-            async with rt.db.acquire() as conn:
-                if duplicate:
-                    # the device's own earlier delivery (answered before the receipt was kept) is no duplicate;
-                    # one of an earlier pairing of the slot is
+            if duplicate:
+                # the device's own earlier delivery (answered before the receipt was kept) is no duplicate;
+                # one of an earlier pairing of the slot is
+                async with rt.db.acquire() as conn:
                     origin = await store.device_origin(conn, result.document_id)
-                    duplicate = origin != (device, pairing, sequence)
-                elif capture is not None:
-                    await record_capture(conn, result.document_id, device, sequence, capture)
+                duplicate = origin != (device, pairing, sequence)
             receipt = DeviceReceiptV1(tenant=tenant, device=device, sequence=sequence, sha256=actual,
                                       status=ReceiptStatus.DUPLICATE if duplicate else ReceiptStatus.ACCEPTED,
                                       document_id=result.document_id)
-    async with rt.db.acquire() as conn:
-        return await device_store.save_receipt(conn, receipt, pairing=pairing)
+    return Answer(receipt, pairing)
+
+
+async def keep_capture(conn: Connection, document_id: Any, device: str, sequence: int,
+                       capture: DeviceCaptureV1) -> None:
+    """What the device recorded at capture goes with the document and into its protocol (in the caller's
+    transaction)."""
+    data = capture.model_dump(mode="json", exclude_none=True)
+    await conn.execute("UPDATE documents SET capture = $2::jsonb WHERE id = $1 AND capture IS NULL",
+                       document_id, json.dumps(data))
+    number = f" as {capture.document_number}" if capture.document_number else ""
+    entry = ProtocolEntryV1(
+        step="ingest", at=datetime.now(UTC), level=Level.INFO,
+        message=f"captured on device {device}{number} ({capture.document_type}) "
+                f"at {capture.captured_at.isoformat()}",
+        data={"device": device, "sequence": str(sequence), **{k: str(v) for k, v in data.items()}},
+    )
+    await store.add_protocol(conn, document_id, [entry])
 
 
 async def record_capture(conn: Connection, document_id: Any, device: str, sequence: int,
                          capture: DeviceCaptureV1) -> None:
-    """What the device recorded at capture goes with the document and into its protocol."""
-    data = capture.model_dump(mode="json", exclude_none=True)
+    """``keep_capture`` in a transaction of its own."""
     async with conn.transaction():
-        await conn.execute("UPDATE documents SET capture = $2::jsonb WHERE id = $1 AND capture IS NULL",
-                           document_id, json.dumps(data))
-        number = f" as {capture.document_number}" if capture.document_number else ""
-        entry = ProtocolEntryV1(
-            step="ingest", at=datetime.now(UTC), level=Level.INFO,
-            message=f"captured on device {device}{number} ({capture.document_type}) "
-                    f"at {capture.captured_at.isoformat()}",
-            data={"device": device, "sequence": str(sequence), **{k: str(v) for k, v in data.items()}},
-        )
-        await store.add_protocol(conn, document_id, [entry])
+        await keep_capture(conn, document_id, device, sequence, capture)
 
 
-async def _answer(rt: Runtime, msg: NatsMessage, consumer_name: str, receipt: DeviceReceiptV1) -> None:
-    """Publish the receipt exactly once per incoming message (a resend is a new message and is answered again)."""
+async def _answer(rt: Runtime, msg: NatsMessage, consumer_name: str, answer: Answer | DeviceReceiptV1) -> None:
+    """Keep the receipt (when it has a pairing) and publish it, exactly once per incoming message, in one
+    transaction (a resend is a new message and is answered again)."""
+    if isinstance(answer, DeviceReceiptV1):
+        answer = Answer(answer)
     incoming = message_id(msg)
 
     async def effects(conn: Connection) -> list[Outgoing]:
+        receipt = answer.receipt
+        if answer.pairing is not None:
+            receipt = await device_store.save_receipt(conn, receipt, pairing=answer.pairing)
         return [outgoing(subjects.device_receipt(receipt.tenant, receipt.device), receipt,
                          msg_id=f"receipt:{receipt.tenant}:{receipt.device}:{receipt.sequence}:{incoming}")]
 
@@ -205,17 +258,19 @@ async def _answer(rt: Runtime, msg: NatsMessage, consumer_name: str, receipt: De
 
 
 @router.subscriber(  # type: ignore[untyped-decorator]  # faststream's decorator is untyped with **kwargs
-    subjects.ALL_DEVICE_UPLOADS, stream=jstream("EDGE"), **consumer("ingest-device-uploads"))
+    subjects.ALL_DEVICE_UPLOADS, stream=jstream("EDGE"),
+    **consumer("ingest-device-uploads", max_workers=UPLOAD_WORKERS))
 async def on_device_upload(msg: NatsMessage, rt: RuntimeDep, settings: SettingsDep) -> None:
     """A device sends a document's bytes over its own subject; ingest answers with a receipt."""
     body = msg.body  # raw bytes: a document is never decoded as JSON
     tenant, device = _origin(msg)
     sequence = _sequence(msg)
-    receipt = await receive_document(rt, settings, tenant=tenant, device=device, sequence=sequence, data=body,
-                                     claimed_sha256=_header(msg, SHA256_HEADER),
-                                     filename=_header(msg, FILENAME_HEADER),
-                                     capture_header=_header(msg, CAPTURE_HEADER))
-    await _answer(rt, msg, "ingest-device-uploads", receipt)
+    async with one_at_a_time(tenant, device, sequence):
+        answer = await receive_document(rt, settings, tenant=tenant, device=device, sequence=sequence, data=body,
+                                        claimed_sha256=_header(msg, SHA256_HEADER),
+                                        filename=_header(msg, FILENAME_HEADER),
+                                        capture_header=_header(msg, CAPTURE_HEADER))
+        await _answer(rt, msg, "ingest-device-uploads", answer)
 
 
 def parse_chunk(header: str, size_header: str, limit: int) -> tuple[int, int, int]:
@@ -236,12 +291,18 @@ def parse_chunk(header: str, size_header: str, limit: int) -> tuple[int, int, in
 
 
 @router.subscriber(  # type: ignore[untyped-decorator]  # faststream's decorator is untyped with **kwargs
-    subjects.ALL_DEVICE_CHUNKS, stream=jstream("EDGE"), **consumer("ingest-device-chunks"))
+    subjects.ALL_DEVICE_CHUNKS, stream=jstream("EDGE"),
+    **consumer("ingest-device-chunks", max_workers=UPLOAD_WORKERS))
 async def on_device_chunk(msg: NatsMessage, rt: RuntimeDep, settings: SettingsDep) -> None:
     """One chunk of a larger document: kept until all are there, then assembled, verified and taken in."""
-    body = msg.body
     tenant, device = _origin(msg)
     sequence = _sequence(msg)
+    async with one_at_a_time(tenant, device, sequence):
+        await _chunk(msg, rt, settings, tenant, device, sequence)
+
+
+async def _chunk(msg: NatsMessage, rt: Runtime, settings: Settings, tenant: str, device: str, sequence: int) -> None:
+    body = msg.body
     claimed = _header(msg, SHA256_HEADER)
     try:
         index, count, size = parse_chunk(_header(msg, CHUNK_HEADER), _header(msg, SIZE_HEADER),
@@ -260,11 +321,11 @@ async def on_device_chunk(msg: NatsMessage, rt: RuntimeDep, settings: SettingsDe
     if known is not None and known.status is not ReceiptStatus.REJECTED:
         # sent again after it was taken in: answer once, on the last chunk, as for a whole upload
         if last:
-            answer = known if known.sha256 == claimed else _rejected(
+            again = known if known.sha256 == claimed else _rejected(
                 tenant, device, sequence, claimed,
                 f"sequence {sequence} already carried another document (sha256 {known.sha256}); "
                 "a sequence number is never reused")
-            await _answer(rt, msg, "ingest-device-chunks", answer)
+            await _answer(rt, msg, "ingest-device-chunks", again)
         return
     key = device_store.ChunkKey(tenant, device, pairing, sequence, claimed)
     async with rt.db.acquire() as conn:
@@ -274,16 +335,17 @@ async def on_device_chunk(msg: NatsMessage, rt: RuntimeDep, settings: SettingsDe
     async with rt.db.acquire() as conn:
         parts = await device_store.chunks(conn, key)
     data = b"".join(part for i, n, _, part in parts if n == count)
+    answer: Answer | DeviceReceiptV1
     if [i for i, n, _, _ in parts if n == count] != list(range(count)) or len(data) != size:
-        receipt = _rejected(tenant, device, sequence, hashlib.sha256(data).hexdigest(),
-                            f"chunks do not add up: {len(data)} bytes in {count} chunks, announced {size}")
+        answer = _rejected(tenant, device, sequence, hashlib.sha256(data).hexdigest(),
+                           f"chunks do not add up: {len(data)} bytes in {count} chunks, announced {size}")
     else:
-        receipt = await receive_document(rt, settings, tenant=tenant, device=device, sequence=sequence, data=data,
-                                         claimed_sha256=claimed, filename=_header(msg, FILENAME_HEADER),
-                                         capture_header=_header(msg, CAPTURE_HEADER))
+        answer = await receive_document(rt, settings, tenant=tenant, device=device, sequence=sequence, data=data,
+                                        claimed_sha256=claimed, filename=_header(msg, FILENAME_HEADER),
+                                        capture_header=_header(msg, CAPTURE_HEADER), pairing=pairing)
     async with rt.db.acquire() as conn:
         await device_store.drop_chunks(conn, key)
-    await _answer(rt, msg, "ingest-device-chunks", receipt)
+    await _answer(rt, msg, "ingest-device-chunks", answer)
 
 
 # --- request/reply -------------------------------------------------------------------------------

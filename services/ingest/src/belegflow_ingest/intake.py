@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -46,8 +47,13 @@ async def take_in(
     device_pairing: int | None = None,
     device_sequence: int | None = None,
     details: dict[str, str] | None = None,
+    recorded: Callable[[db.Connection, UUID], Awaitable[None]] | None = None,
 ) -> IntakeResult:
-    """Admit ``data`` or raise an ``AdmissionError``; a second copy of the same bytes is a duplicate."""
+    """Admit ``data`` or raise an ``AdmissionError``; a second copy of the same bytes is a duplicate.
+
+    ``recorded(conn, document_id)`` runs inside the transaction that records a new document (what the
+    caller keeps with it commits with it, in one round of the database instead of a second transaction).
+    """
     admission = admit(tenant, data, limit=limit)
     sha = sha256_hex(data)
     async with rt.db.acquire() as conn:
@@ -106,6 +112,8 @@ async def take_in(
             assert winner is not None
             return IntakeResult(winner, True, admission.tenant, sha, admission.media_type)
         await store.add_protocol(conn, doc_id, [entry])
+        if recorded is not None:
+            await recorded(conn, doc_id)
         row_id = await db.add_outbox(conn, out, source=f"intake:{doc_id}")
     await publish_after_commit(rt, out, row_id, what="ingested event")
     log.info("ingested", media_type=admission.media_type.value, size=len(data), source=source.value)
