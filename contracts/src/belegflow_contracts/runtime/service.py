@@ -100,7 +100,7 @@ async def start(
     if migrations is not None:
         if not isinstance(settings, DatabaseSettings):
             raise TypeError(f"{service} has migrations but its settings have no database_url")
-        runtime.pool = await db.create_pool(settings.database_url, service)
+        runtime.pool = await db.create_pool(settings.database_url, service, max_size=settings.database_pool_size)
         applied = await db.migrate(runtime.pool, service, db.migrations_of(migrations))
         log.info("schema ready", schema=service, applied=applied)
     connection = await broker.connect()

@@ -65,3 +65,4 @@ class DatabaseSettings(ServiceSettings):
     """Services that own a Postgres schema."""
 
     database_url: str = Field(description="postgresql://ROLE:PASSWORD@HOST:PORT/DB of this service's own role")
+    database_pool_size: int = Field(default=10, ge=1, description="most Postgres connections one replica holds")
