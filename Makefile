@@ -17,7 +17,7 @@ SOURCES := contracts/src services/*/src infra/src edge/src
 install: $(STAMP)
 
 $(STAMP): contracts/pyproject.toml services/*/pyproject.toml infra/pyproject.toml edge/pyproject.toml requirements-dev.txt \
-          requirements.lock
+          requirements.lock tests/browser/package-lock.json
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet "uv==$(UV_VERSION)"
 	@# every version comes from the lock (the same the images install); `make lock` renews it
@@ -28,6 +28,10 @@ $(STAMP): contracts/pyproject.toml services/*/pyproject.toml infra/pyproject.tom
 	@# the review page's browser test drives Debian's chromium (never a downloaded browser); it skips where absent
 	-@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 	  timeout 900 $(MAKE) --no-print-directory install-chromium >/dev/null 2>&1 && echo "installed chromium"; } || true
+	@# the desk's browser tests check accessibility with axe-core, the version tests/browser/package-lock.json pins
+	@# (npm ci, from the npm cache where there is no network); without npm those checks skip
+	-@command -v npm >/dev/null && (cd tests/browser && npm ci --ignore-scripts --no-audit --no-fund --prefer-offline \
+	  >/dev/null 2>&1 && echo "installed axe-core") || echo "no axe-core (npm absent or offline): the accessibility checks skip"
 	@# the e-mail intake test reads mail from Debian's Dovecot, started unprivileged by the fixtures; it skips where absent
 	-@command -v dovecot >/dev/null || test -x /usr/sbin/dovecot || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 	  timeout 600 $(MAKE) --no-print-directory install-dovecot >/dev/null 2>&1 && echo "installed dovecot"; } || true

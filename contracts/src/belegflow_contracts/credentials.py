@@ -15,6 +15,7 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Final
 
@@ -172,3 +173,48 @@ async def list_keys(conn: Connection) -> list[dict[str, Any]]:
         "SELECT key_id, name, roles, tenants, created_at, revoked_at FROM api_keys ORDER BY created_at"
     )
     return [dict(r) for r in rows]
+
+
+# --- approval limits (the review desk's four eyes) ---------------------------------------------------------------
+
+
+async def user_exists(conn: Connection, name: str) -> bool:
+    return await conn.fetchval("SELECT 1 FROM http_users WHERE name = $1", name) is not None
+
+
+async def set_approval_limit(conn: Connection, name: str, tenant: str, amount: Decimal | None) -> bool:
+    """How much gross ``name`` may approve alone in ``tenant`` (``None``: the limit is removed). False when there is
+    no such user."""
+    if not await user_exists(conn, name):
+        return False
+    if amount is None:
+        await conn.execute("DELETE FROM approval_limits WHERE user_name = $1 AND tenant = $2", name, tenant)
+    else:
+        await conn.execute(
+            "INSERT INTO approval_limits (user_name, tenant, amount) VALUES ($1, $2, $3) ON CONFLICT (user_name, "
+            "tenant) DO UPDATE SET amount = EXCLUDED.amount, set_at = now()", name, tenant, amount)
+    return True
+
+
+async def approval_limits(conn: Connection, name: str) -> dict[str, Decimal]:
+    rows = await conn.fetch("SELECT tenant, amount FROM approval_limits WHERE user_name = $1 ORDER BY tenant", name)
+    return {row["tenant"]: row["amount"] for row in rows}
+
+
+def parse_approval_limit(text: str) -> tuple[str, Decimal | None]:
+    """``TENANT=AMOUNT`` (``AMOUNT`` in the document's currency, ``none`` removes the limit)."""
+    tenant, sep, amount = text.partition("=")
+    if not sep or not tenant.strip():
+        raise ValueError(f"approval limit {text!r}: expected TENANT=AMOUNT, e.g. acme=5000")
+    (name,) = parse_tenants([tenant.strip()])
+    if name == "*":
+        raise ValueError("an approval limit names one tenant, not '*'")
+    if amount.strip().lower() == "none":
+        return name, None
+    try:
+        value = Decimal(amount.strip())
+    except InvalidOperation:
+        raise ValueError(f"approval limit {text!r}: {amount!r} is not an amount") from None
+    if not value.is_finite() or value < 0:
+        raise ValueError(f"approval limit {text!r}: the amount must be 0 or more")
+    return name, value.quantize(Decimal("0.01"))

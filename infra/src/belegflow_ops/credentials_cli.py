@@ -1,4 +1,5 @@
-"""``belegflow users add|passwd`` and ``belegflow keys create|revoke|list``: HTTP credentials, kept in ingest's schema.
+"""``belegflow users add|passwd|limit`` and ``belegflow keys create|revoke|list``: HTTP credentials and the review
+desk's approval limits, kept in ingest's schema.
 
 Passwords are read from standard input (one line) or a prompt, never from the command line; keys are shown once.
 """
@@ -8,16 +9,32 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Annotated, Any
 
 import asyncpg
 import typer
 
 from belegflow_contracts import credentials
-from belegflow_contracts.credentials import parse_roles, parse_tenants
+from belegflow_contracts.credentials import parse_approval_limit, parse_roles, parse_tenants
 
 RoleOpt = Annotated[list[str], typer.Option("--role", "-r", help="clerk, approver, operator, integrator (repeatable)")]
 TenantsOpt = Annotated[list[str], typer.Option("--tenant", "-t", help="tenant it acts for, '*' for every (repeatable)")]
+LimitOpt = Annotated[list[str] | None, typer.Option(
+    "--approval-limit", "-l", help="TENANT=AMOUNT: the gross the user may approve alone in the tenant; above it a "
+    "second approver must approve ('none' removes it; repeatable)")]
+
+
+def _limits(values: list[str] | None) -> list[tuple[str, Decimal | None]]:
+    try:
+        return [parse_approval_limit(v) for v in values or []]
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+def _said_limits(limits: list[tuple[str, Decimal | None]]) -> str:
+    return ", ".join(f"{tenant} {'no limit' if amount is None else amount}" for tenant, amount in limits)
 
 
 def _grants(roles: list[str], tenants: list[str]) -> tuple[list[str], list[str]]:
@@ -52,21 +69,50 @@ def build_apps(database_url: Callable[[], str]) -> tuple[typer.Typer, typer.Type
 
     @users.command("add")
     def add_user(name: Annotated[str, typer.Argument(help="user name, e.g. anna")], role: RoleOpt,
-                 tenant: TenantsOpt) -> None:
+                 tenant: TenantsOpt, approval_limit: LimitOpt = None) -> None:
         """Add a user; the password comes from standard input (one line) or a prompt, at least 12 characters."""
         roles, tenants = _grants(role, tenant)
+        limits = _limits(approval_limit)
         try:
             hashed = credentials.hash_password(_read_password())
         except ValueError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from exc
         try:
-            asyncio.run(run(lambda c: credentials.add_user(c, name=name, password_hash=hashed, roles=roles,
-                                                           tenants=tenants)))
+            asyncio.run(run(lambda c: _add(c, name, hashed, roles, tenants, limits)))
         except ValueError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(1) from exc
-        typer.echo(f"user {name}: {', '.join(roles)} for {', '.join(tenants)}")
+        typer.echo(f"user {name}: {', '.join(roles)} for {', '.join(tenants)}"
+                   + (f"; approval limits {_said_limits(limits)}" if limits else ""))
+
+    async def _add(conn: asyncpg.Connection, name: str, hashed: str, roles: list[str], tenants: list[str],
+                   limits: list[tuple[str, Decimal | None]]) -> None:
+        async with conn.transaction():
+            await credentials.add_user(conn, name=name, password_hash=hashed, roles=roles, tenants=tenants)
+            for limit_tenant, amount in limits:
+                await credentials.set_approval_limit(conn, name, limit_tenant, amount)
+
+    @users.command("limit")
+    def set_limit(name: Annotated[str, typer.Argument(help="the user whose approval limits change")],
+                  approval_limit: LimitOpt = None) -> None:
+        """Set (or with 'none' remove) a user's approval limits per tenant; without one, show them."""
+        limits = _limits(approval_limit)
+
+        async def work(conn: asyncpg.Connection) -> dict[str, Decimal] | None:
+            for limit_tenant, amount in limits:
+                if not await credentials.set_approval_limit(conn, name, limit_tenant, amount):
+                    return None
+            if not await credentials.user_exists(conn, name):
+                return None
+            return await credentials.approval_limits(conn, name)
+
+        now = asyncio.run(run(work))
+        if now is None:
+            typer.echo(f"error: no user {name}", err=True)
+            raise typer.Exit(1)
+        shown = ", ".join(f"{t} {a}" for t, a in now.items()) or "none (approves without a limit where no one has one)"
+        typer.echo(f"user {name}: approval limits {shown}")
 
     @users.command("passwd")
     def set_password(name: Annotated[str, typer.Argument(help="the user whose password changes")]) -> None:

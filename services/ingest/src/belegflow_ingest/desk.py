@@ -10,6 +10,8 @@ API twin (``review_api``), under the user's name.
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import math
 import time
 from decimal import Decimal
@@ -32,6 +34,7 @@ from belegflow_contracts.messages import (
     LearningAction,
     LineTemplateV1,
     ReviewAction,
+    Source,
 )
 from belegflow_contracts.runtime.logging import get_logger
 from belegflow_contracts.types import ObjectRef
@@ -72,7 +75,7 @@ WORDS: Final = (N_("review"), N_("approved"), N_("exported"), N_("rejected"), N_
                 N_("supplier chosen"), N_("sent to review"), N_("approved automatically"), N_("archived"),
                 N_("booked in DATEV"), N_("not booked in DATEV"), N_("General"), N_("Recognition"),
                 N_("E-invoice validation"), N_("Master-data match"), N_("first approval"), N_("Not saved"),
-                N_("Not imported"))
+                N_("Not imported"), N_("upload"), N_("inbox"), N_("device"), N_("email"))
 _STEPS: Final[dict[str, tuple[ReviewAction, type[BaseModel]]]] = {
     "approve": (ReviewAction.APPROVE, ApproveRequest), "reject": (ReviewAction.REJECT, RejectRequest),
     "correct": (ReviewAction.CORRECT, CorrectRequest),
@@ -83,7 +86,9 @@ VIEW_TIMEOUT_S: Final = 15.0
 _VERDICTS: Final = {"valid": "valid", "valid_with_warnings": "valid with warnings", "invalid": "invalid"}
 _DONE: Final = {"approve": N_("Approved: it goes on to accruals and export."),
                 "reject": N_("Rejected: it is never exported."), "correct": N_("Corrections saved."),
-                "supplier": N_("Supplier chosen.")}
+                "supplier": N_("Supplier chosen."),
+                "first": N_("First approval recorded: a second person whose approval limit covers the amount must "
+                            "approve.")}
 STALE_FORM: Final = N_("The form is stale or forged (CSRF token); reload the page.")
 Said = str | tuple[str, dict[str, Any]]
 """A message for a page: a catalogue text, or one with named values."""
@@ -222,6 +227,64 @@ async def logout(request: Request) -> Response:
     return _to_login()
 
 
+QUEUE_PAGE: Final = 50
+SORTS: Final = (("newest", N_("newest first")), ("oldest", N_("oldest first")), ("amount", N_("highest amount first")))
+REASONS: Final = (("supplier", N_("supplier not identified or weakly")), ("missing", N_("a value is missing")),
+                  ("confidence", N_("read with low confidence")), ("sums", N_("amounts do not add up")),
+                  ("limit", N_("above the touchless limit")), ("duplicate", N_("suspected duplicate")),
+                  ("einvoice", N_("e-invoice invalid")), ("receipt", N_("till receipt")))
+AGES: Final = ((1, N_("older than a day")), (7, N_("older than a week")), (30, N_("older than a month")))
+CHANNELS: Final = tuple(s.value for s in Source)
+_BULK_DONE: Final = {"approve": N_("%(n)s approved"), "reject": N_("%(n)s rejected")}
+_BULK_HELD: Final = N_("%(n)s wait for a second approval")
+_BULK_REFUSED: Final = N_("%(n)s not decided")
+
+
+def _cursor(row: dict[str, Any], sort: str) -> str:
+    key = row["q_gross"] if sort == "amount" else row["received_at"].isoformat()
+    raw = json.dumps([str(key) if key is not None else None, str(row["id"])])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _after(cursor: str | None) -> tuple[Any, str] | None:
+    if not cursor:
+        return None
+    try:
+        key, last = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return key, str(UUID(str(last)))
+    except (ValueError, TypeError):
+        return None
+
+
+def _search(params: dict[str, str], tenant: str, status: str, language: str) -> tuple[store.QueueQuery, list[str]]:
+    """The queue query a search form asks for, and what could not be read (left out of the search)."""
+    unread: list[str] = []
+
+    def read(name: str, parse: Any) -> Any:
+        text = params.get(name, "").strip()
+        if not text:
+            return None
+        try:
+            return parse(text)
+        except ValueError:
+            unread.append(text)
+            return None
+
+    age = params.get("age", "")
+    query = store.QueueQuery(
+        tenant=tenant, status=status, supplier=params.get("supplier", "").strip()[:100] or None,
+        number=params.get("number", "").strip()[:64] or None,
+        amount=read("amount", lambda t: i18n.parse_amount(t, language)),
+        date_from=read("date_from", lambda t: i18n.parse_date(t).isoformat()),
+        date_to=read("date_to", lambda t: i18n.parse_date(t).isoformat()),
+        channel=params.get("channel") if params.get("channel") in CHANNELS else None,
+        older_than_days=int(age) if age in {str(a) for a, _ in AGES} else None,
+        reason=params.get("reason") if params.get("reason") in store.REASON_PATTERNS else None,
+        duplicates=params.get("duplicates") == "1", sort=sort if (sort := params.get("sort", "")) in dict(SORTS)
+        else "newest", after=_after(params.get("after")), limit=QUEUE_PAGE)
+    return query, unread
+
+
 @router.get("/desk")
 async def queue(request: Request, status: str = "review", done: str | None = None) -> Response:
     found = await _signed_in(request)
@@ -231,12 +294,74 @@ async def queue(request: Request, status: str = "review", done: str | None = Non
     tenant = _tenant(principal)
     if status not in STATUSES:
         status = "review"
+    params = {k: v for k, v in request.query_params.items() if k not in ("done",)}
     documents: list[dict[str, Any]] = []
+    counts: dict[str, int] = {}
+    next_page = None
+    unread: list[str] = []
     if tenant is not None:
+        query, unread = _search(params, tenant, status, texts(request).language)
         async with web.runtime(request).db.acquire() as conn:
-            documents = await store.list_documents(conn, tenant, status=status, limit=200, offset=0)
+            documents = await store.queue(conn, query)
+            counts = await store.queue_counts(conn, tenant)
+        if len(documents) > QUEUE_PAGE:
+            documents = documents[:QUEUE_PAGE]
+            next_page = "/desk?" + urlencode({**params, "after": _cursor(documents[-1], query.sort)})
+    searched = {k: v for k, v in params.items() if k not in ("status", "after", "sort") and v}
+    error = _said("Not searched for: %(values)s", values=", ".join(unread)) if unread else None
     return _page(request, "queue.html", user=principal.name, tenant=tenant, csrf=session.csrf, status=status,
-                 documents=documents, message=done[:300] if done else None)
+                 documents=documents, message=done[:300] if done else None, counts=counts, params=params,
+                 searched=searched, next_page=next_page, sorts=SORTS, reasons=REASONS, ages=AGES, channels=CHANNELS,
+                 error=error, may_decide=bool(principal.roles & {Role.APPROVER}) and status == "review",
+                 first_page="/desk?" + urlencode({k: v for k, v in params.items() if k != "after"}))
+
+
+@router.post("/desk/bulk")
+async def bulk(request: Request) -> Response:
+    """Approve or reject the selected documents, each within the person's limit (above it: a first approval)."""
+    found = await _signed_in(request)
+    if found is None:
+        return _to_login()
+    principal, session = found
+    tenant = _tenant(principal)
+    form = await request.form()
+    ids: list[UUID] = []
+    for value in form.getlist("document"):
+        try:
+            ids.append(UUID(str(value)))
+        except ValueError:
+            continue
+    action = str(form.get("action", ""))
+    if form.get("csrf") != session.csrf or tenant is None or action not in ("approve", "reject"):
+        return _page(request, "queue.html", 403, user=principal.name, tenant=tenant, csrf=session.csrf,
+                     status="review", documents=[], error=STALE_FORM)
+    async with web.runtime(request).db.acquire() as conn:
+        versions = await store.review_versions(conn, tenant, ids[:QUEUE_PAGE])
+    done, held, refused = 0, 0, []
+    for doc_id, version in versions.items():
+        try:
+            authorize(principal, "POST", f"/v1/documents/{doc_id}/review/{action}")
+            body = (ApproveRequest(expected_version=version) if action == "approve"
+                    else RejectRequest(expected_version=version, reason=str(form.get("reason", "")).strip()[:500]))
+            result = await take_step(request, doc_id, tenant, _STEPS[action][0], body, by=principal.name)
+        except (AccessError, ReviewRefused) as exc:
+            refused.append(exc.detail)
+            continue
+        except ValidationError:
+            refused.append("a rejection needs a reason")
+            continue
+        if result.awaiting:
+            held += 1
+        else:
+            done += 1
+            await _read_model_caught_up(request, result.id, result.revision, result.version)
+    words = texts(request)
+    note = words.gettext(_BULK_DONE[action], n=done)
+    if held:
+        note += "; " + words.gettext(_BULK_HELD, n=held)
+    if refused:
+        note += "; " + words.gettext(_BULK_REFUSED, n=len(refused)) + f" ({refused[0]})"
+    return RedirectResponse("/desk?" + urlencode({"status": "review", "done": note + "."}), status_code=303)
 
 
 def _protocol(entries: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
@@ -270,11 +395,15 @@ def _document_page(request: Request, principal: Principal, session: credentials.
     supplier = (review or {}).get("supplier") or ((doc.get("supplier") or {}).get("supplier"))
     editable = bool(review and review.get("state") == "review" and principal.roles & {Role.CLERK, Role.APPROVER})
     einvoice = (doc.get("fields") or {}).get("einvoice")
+    audit = audit_trail(doc["protocol"])
+    version = str((review or {}).get("version", ""))
+    first = [step["by"] for step in audit
+             if step["event"] == "first approval" and step["data"].get("version") == version]
     return _page(request, "document.html", status_code, user=principal.name, tenant=doc["tenant"],
                  csrf=session.csrf, status=None, doc=doc, review=review, invoice=invoice, read=fields,
                  einvoice=einvoice, verdicts=_VERDICTS,
                  supplier=supplier, editable=editable, fields=FIELDS, protocol=_protocol(doc["protocol"]),
-                 may_repeat=bool(principal.roles & {Role.CLERK, Role.APPROVER}), audit=audit_trail(doc["protocol"]),
+                 may_repeat=bool(principal.roles & {Role.CLERK, Role.APPROVER}), audit=audit, first_approvals=first,
                  **extra)
 
 
@@ -289,7 +418,10 @@ async def document(request: Request, document_id: str, done: str | None = None, 
         return _page(request, "queue.html", 404, user=principal.name, tenant=_tenant(principal), csrf=session.csrf,
                      status=None, documents=[], error=_said("Document %(id)s not found.", id=document_id))
     view = await _page_view(request, doc, page)
-    return _document_page(request, principal, session, doc, message=_DONE.get(done or ""), view=view)
+    async with web.runtime(request).db.acquire() as conn:
+        previous, following = await store.neighbours(conn, doc["tenant"], doc["status"], doc["received_at"], doc["id"])
+    return _document_page(request, principal, session, doc, message=_DONE.get(done or ""), view=view,
+                          previous=previous, following=following)
 
 
 def _original(doc: dict[str, Any]) -> ObjectRef:
@@ -450,7 +582,8 @@ async def step(request: Request, document_id: str, action: str) -> Response:
     except ReviewRefused as exc:
         return _document_page(request, principal, session, doc, exc.status_code, error=f"Not saved: {exc.detail}")
     await _read_model_caught_up(request, done.id, done.revision, done.version)
-    return RedirectResponse(f"/desk/documents/{document_id}?done={action}", status_code=303)
+    return RedirectResponse(f"/desk/documents/{document_id}?done={'first' if done.awaiting else action}",
+                            status_code=303)
 
 
 async def _read_model_caught_up(request: Request, doc_id: UUID, revision: int, version: int) -> None:

@@ -176,6 +176,8 @@ def audit_trail(protocol: list[dict[str, Any]]) -> list[dict[str, Any]]:
             event = "recognised"
         elif step == "matching" and data.get("action"):
             event = _AUDIT_ACTIONS.get(str(data["action"]))
+        elif step == "desk" and data.get("action") == "first-approval":
+            event = "first approval"  # above the approver's limit: a second person must approve
         elif step == "export":
             event = "exported"
         elif step == "archive":

@@ -27,7 +27,7 @@ from belegflow_contracts.messages import (
 )
 from belegflow_contracts.runtime.logging import bind_document, get_logger
 from belegflow_contracts.types import normalize_tenant
-from belegflow_ingest import http_auth, web
+from belegflow_ingest import approval, http_auth, web
 from belegflow_ingest.web import Problem
 
 router = APIRouter()
@@ -36,7 +36,8 @@ REPLY_TIMEOUT_S = 15.0
 M = TypeVar("M", bound=BaseModel)
 # how matching's refusal codes are answered over HTTP
 _STATUS = {"not-found": 404, "stale-version": 409, "not-in-review": 409, "reason-required": 422, "invalid": 422,
-           "unknown-supplier": 422, "incomplete": 422, "four-eyes": 403}
+           "unknown-supplier": 422, "incomplete": 422, "four-eyes": 403, "own-correction": 403,
+           "approved-already": 403}
 
 
 class _Step(BaseModel):
@@ -74,6 +75,8 @@ class ReviewResult(BaseModel):
     state: ReviewState
     version: int
     status_url: str
+    awaiting: str | None = Field(default=None, description="set when the approval was recorded as the first of "
+                                 "two: what it waits for (a second person whose approval limit covers the gross)")
 
 
 class ReviewRefused(Exception):
@@ -140,9 +143,14 @@ async def take_step(request: Request, doc_id: UUID, tenant: str, action: ReviewA
         if not values:
             raise ReviewRefused(422, "invalid", "correction: name at least one value to correct")
         correction = CorrectionV1.model_validate(values)
+    reason = body.reason
+    if action is ReviewAction.APPROVE:
+        held, reason = await _four_eyes(request, doc_id, tenant, body, by=by)
+        if held is not None:
+            return held
     command = ReviewCommandV1(
         document_id=doc_id, tenant=tenant, action=action, expected_version=body.expected_version, by=by,
-        reason=body.reason, correction=correction,
+        reason=reason, correction=correction,
         supplier_number=body.supplier_number if isinstance(body, SupplierRequest) else None,
         at=datetime.now(UTC),
     )
@@ -158,6 +166,22 @@ async def take_step(request: Request, doc_id: UUID, tenant: str, action: ReviewA
     log.info("review step", action=action.value, by=by, state=reply.state.value, version=reply.version)
     return ReviewResult(id=doc_id, tenant=tenant, revision=reply.revision, state=reply.state, version=reply.version,
                         status_url=f"/v1/documents/{doc_id}")
+
+
+async def _four_eyes(request: Request, doc_id: UUID, tenant: str, body: _Step, *, by: str
+                     ) -> tuple[ReviewResult | None, str]:
+    """The approval limits (``approval``): refused, held as the first approval, or sent on with who approved first."""
+    async with web.runtime(request).db.acquire() as conn:
+        try:
+            outcome = await approval.gate(conn, doc_id, tenant, body.expected_version, by=by)
+        except approval.ApprovalRefusedError as exc:
+            raise ReviewRefused(403, exc.code, exc.detail) from None
+    if isinstance(outcome, approval.Held):
+        log.info("review step: first approval", by=by, version=outcome.version)
+        return ReviewResult(id=doc_id, tenant=tenant, revision=outcome.revision, state=ReviewState.REVIEW,
+                            version=outcome.version, status_url=f"/v1/documents/{doc_id}",
+                            awaiting=outcome.detail), body.reason
+    return None, approval.final_reason(outcome, body.reason) if outcome is not None else body.reason
 
 
 async def _step(request: Request, document_id: str, tenant: str | None, action: ReviewAction,

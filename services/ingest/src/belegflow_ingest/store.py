@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -286,3 +287,144 @@ async def figures(conn: Connection) -> dict[str, Any]:
         "SELECT count(*) FROM device_sessions WHERE result = 'running' AND updated_at > now() - interval '1 hour'")
     backlog = await conn.fetchval("SELECT coalesce(sum(backlog), 0) FROM devices WHERE state = 'paired'")
     return {"by_status": by_status, "open_sessions": open_sessions or 0, "backlog": backlog or 0}
+
+
+# --- approval limits and first approvals (four eyes) ---------------------------------------------------------------
+
+async def limits_in_force(conn: Connection, tenant: str) -> bool:
+    """Whether the tenant approves by limits: some user has one there."""
+    return await conn.fetchval("SELECT 1 FROM approval_limits WHERE tenant = $1 LIMIT 1", tenant) is not None
+
+
+async def approval_limit(conn: Connection, user_name: str, tenant: str) -> Decimal | None:
+    value: Decimal | None = await conn.fetchval(
+        "SELECT amount FROM approval_limits WHERE user_name = $1 AND tenant = $2", user_name, tenant)
+    return value
+
+
+async def first_approvals(conn: Connection, document_id: UUID, revision: int, version: int) -> list[str]:
+    """Who gave the first approval of this review version (a correction, a new version, voids them)."""
+    rows = await conn.fetch("SELECT by_name FROM first_approvals WHERE document_id = $1 AND revision = $2 AND "
+                            "version = $3 ORDER BY approved_at", document_id, revision, version)
+    return [row["by_name"] for row in rows]
+
+
+async def add_first_approval(conn: Connection, document_id: UUID, revision: int, version: int, by: str,
+                             gross: Decimal, entry: ProtocolEntryV1) -> None:
+    """Record a first approval and its line in the document's protocol (the audit trail), in one transaction."""
+    async with conn.transaction():
+        added = await conn.fetchval(
+            "INSERT INTO first_approvals (document_id, revision, version, by_name, gross) VALUES ($1, $2, $3, $4, $5) "
+            "ON CONFLICT DO NOTHING RETURNING 1", document_id, revision, version, by, gross)
+        if added:
+            await add_protocol(conn, document_id, [entry])
+
+
+# --- the desk's queue: counts, search, filters, sort, pages by cursor -------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class QueueQuery:
+    """What a clerk asks the queue for; every search is optional. ``after`` is the last row's sort key and id."""
+
+    tenant: str
+    status: str
+    supplier: str | None = None
+    """a supplier number (exact) or the start of its name (any case)"""
+    number: str | None = None
+    """the start of the invoice number"""
+    amount: Decimal | None = None
+    date_from: str | None = None
+    date_to: str | None = None
+    channel: str | None = None
+    older_than_days: int | None = None
+    reason: str | None = None
+    """a pattern of the reasons for review (``REASON_PATTERNS``)"""
+    duplicates: bool = False
+    sort: str = "newest"
+    after: tuple[Any, str] | None = None
+    limit: int = 50
+
+
+REASON_PATTERNS: dict[str, str] = {
+    "supplier": "%supplier%", "missing": "% missing%", "confidence": "%confidence%", "sums": "%not gross%",
+    "limit": "%touchless limit%", "duplicate": "%duplicate of%", "einvoice": "%e-invoice%", "receipt": "%receipt%",
+}
+_SORTS = {"newest": ("received_at", "DESC"), "oldest": ("received_at", "ASC"), "amount": ("q_gross", "DESC")}
+
+
+async def queue_counts(conn: Connection, tenant: str) -> dict[str, int]:
+    rows = await conn.fetch("SELECT status, count(*) AS n FROM documents WHERE tenant = $1 GROUP BY status", tenant)
+    return {row["status"]: int(row["n"]) for row in rows}
+
+
+async def queue(conn: Connection, query: QueueQuery) -> list[dict[str, Any]]:
+    """One page of the queue (``limit`` rows, plus one to tell whether there is a next page)."""
+    where = ["tenant = $1", "status = $2"]
+    args: list[Any] = [query.tenant, query.status]
+
+    def arg(value: Any) -> str:
+        args.append(value)
+        return f"${len(args)}"
+
+    if query.supplier:
+        where.append(f"(q_supplier_number = {arg(query.supplier)} OR q_supplier_name LIKE "
+                     f"{arg(_like_prefix(query.supplier.lower()))})")
+    if query.number:
+        where.append(f"q_invoice_number LIKE {arg(_like_prefix(query.number))}")
+    if query.amount is not None:
+        where.append(f"q_gross = {arg(query.amount)}")
+    if query.date_from:
+        where.append(f"q_invoice_date >= {arg(query.date_from)}")
+    if query.date_to:
+        where.append(f"q_invoice_date <= {arg(query.date_to)}")
+    if query.channel:
+        where.append(f"source = {arg(query.channel)}")
+    if query.older_than_days:
+        where.append(f"received_at < now() - make_interval(days => {arg(query.older_than_days)})")
+    if query.reason in REASON_PATTERNS:
+        where.append(f"review ->> 'reasons' ILIKE {arg(REASON_PATTERNS[query.reason])}")
+    if query.duplicates:
+        where.append("review ->> 'duplicate_of' IS NOT NULL")
+    column, direction = _SORTS.get(query.sort, _SORTS["newest"])
+    if query.after is not None:
+        key, last_id = query.after
+        before = "<" if direction == "DESC" else ">"
+        if column == "q_gross" and key is None:
+            where.append(f"((q_gross IS NULL AND id < {arg(UUID(last_id))}) OR q_gross IS NOT NULL)")
+        elif column == "q_gross":
+            where.append(f"(q_gross, id) < ({arg(Decimal(str(key)))}, {arg(UUID(last_id))})")
+        else:
+            where.append(f"({column}, id) {before} ({arg(datetime.fromisoformat(str(key)))}, {arg(UUID(last_id))})")
+    nulls = " NULLS FIRST" if column == "q_gross" else ""
+    rows = await conn.fetch(
+        "SELECT id, filename, source, status, received_at, q_supplier_number, q_invoice_number, q_invoice_date, "
+        "q_gross, COALESCE(review -> 'supplier' ->> 'name', supplier -> 'supplier' ->> 'name') AS supplier_name, "
+        "COALESCE(review -> 'invoice' ->> 'currency', fields -> 'fields' -> 'currency' ->> 'value') AS currency, "
+        "review -> 'reasons' AS reasons, review ->> 'duplicate_of' AS duplicate_of, "
+        "(review ->> 'version')::int AS version "
+        f"FROM documents WHERE {' AND '.join(where)} "
+        f"ORDER BY {column} {direction}{nulls}, id {direction} LIMIT {arg(query.limit + 1)}", *args)
+    return [{**dict(row), "reasons": _json(row["reasons"]) or []} for row in rows]
+
+
+def _like_prefix(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+async def review_versions(conn: Connection, tenant: str, ids: list[UUID]) -> dict[UUID, int]:
+    """The review version each of the tenant's documents in review shows (bulk decisions name the version seen)."""
+    rows = await conn.fetch("SELECT id, (review ->> 'version')::int AS version FROM documents WHERE tenant = $1 AND "
+                            "id = ANY($2::uuid[]) AND status = 'review'", tenant, ids)
+    return {row["id"]: int(row["version"] or 0) for row in rows}
+
+
+async def neighbours(conn: Connection, tenant: str, status: str, received_at: datetime, document_id: UUID
+                     ) -> tuple[UUID | None, UUID | None]:
+    """The documents before and after this one in its queue (newest first): the desk's previous and next."""
+    before = await conn.fetchval(
+        "SELECT id FROM documents WHERE tenant = $1 AND status = $2 AND (received_at, id) > ($3, $4) "
+        "ORDER BY received_at, id LIMIT 1", tenant, status, received_at, document_id)
+    after = await conn.fetchval(
+        "SELECT id FROM documents WHERE tenant = $1 AND status = $2 AND (received_at, id) < ($3, $4) "
+        "ORDER BY received_at DESC, id DESC LIMIT 1", tenant, status, received_at, document_id)
+    return before, after

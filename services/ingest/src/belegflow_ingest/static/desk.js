@@ -85,6 +85,11 @@
     if (!key) return;
     e.preventDefault();
     if (key.matches("input, textarea, select")) { key.focus(); return; }
+    if (key.hasAttribute("data-first-document")) {
+      const first = document.querySelector("table.queue tbody a");
+      if (first) first.click();
+      return;
+    }
     if (key.hasAttribute("data-next-field")) {
       const all = inputs().filter(function (i) { return !i.readOnly; });
       const at = all.indexOf(focused);
