@@ -105,22 +105,25 @@ def _check_sha256(value: str) -> str:
     return value
 
 
-def _storable(ch: str) -> bool:
-    """False for what no store or XML 1.0 document holds: C0 controls but tab, newline and return, DEL and the C1
-    controls, and the noncharacters (U+FDD0-U+FDEF, U+xFFFE and U+xFFFF of every plane)."""
+def _storable(ch: str) -> str:
+    """``ch`` as it can be stored: what no store or XML 1.0 document holds goes, a control character (C0 but tab,
+    newline and return, DEL, C1: a form feed between two words) as a space, a noncharacter (U+FDD0-U+FDEF,
+    U+xFFFE and U+xFFFF of every plane) without a trace."""
     code = ord(ch)
     if code < 0x20:
-        return ch in "\t\n\r"
-    return not (0x7F <= code <= 0x9F or 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE)
+        return ch if ch in "\t\n\r" else " "
+    if 0x7F <= code <= 0x9F:
+        return " "
+    return "" if 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE else ch
 
 
 def storable_text(value: str) -> str:
     """Text read from a document, made safe for every place it goes (Postgres, JSON, the TMS and DATEV files):
-    a lone surrogate (a broken font) becomes U+FFFD, characters nothing can store are dropped."""
+    a lone surrogate (a broken font) becomes U+FFFD, control characters spaces, noncharacters nothing."""
     if value.isascii() and value.isprintable():
         return value
     value = value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
-    return "".join(ch for ch in value if _storable(ch))
+    return "".join(_storable(ch) for ch in value)
 
 
 def _money_places(value: Decimal) -> Decimal:

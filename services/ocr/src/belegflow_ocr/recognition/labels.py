@@ -138,7 +138,8 @@ _LEXICON: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
         r"Bereits (?:gezahlt|bezahlt|erhalten|geleistet)", r"Prepaid(?: amount)?", r"(?:Less )?(?:paid|deposit)",
         r"Amount paid", r"Already paid", r"Paid amount", r"Acomptes?(?: vers[ée]s?)?",
         r"D[ée]j[àa] (?:pay[ée]|r[ée]gl[ée])",
-        r"Montant pay[ée]", r"Aanbetaling", r"Acconto", r"Anticipo",
+        r"Montant pay[ée]", r"Montant d[ée]j[àa] (?:pay[ée]|r[ée]gl[ée]|vers[ée])", r"Aanbetaling", r"Reeds betaald",
+        r"Acconto", r"Gi[àa] (?:pagato|versato)", r"Anticipo", r"Ya pagado",
     )),
     ("other", 1.0, True, (
         # amounts that are not a total
