@@ -26,6 +26,9 @@ from belegflow_ocr.recognition.labels import label_at
         ("Total TTC 120,00", "gross_amount", "Total TTC"),
         ("Zahlbetrag 690,00", "payable", "Zahlbetrag"),
         ("abzgl. Anzahlung 500,00", "prepaid", "abzgl. Anzahlung"),
+        ("Montant déjà payé : 20,00", "prepaid", "Montant déjà payé :"),
+        ("Reeds betaald 20,00", "prepaid", "Reeds betaald"),
+        ("Già pagato 20,00", "prepaid", "Già pagato"),
         # dates of other things are not the date of issue
         ("Lieferdatum: 01.03.2024", "other_date", "Lieferdatum:"),
         ("Date de livraison : 01/04/2024", "other_date", "Date de livraison :"),
