@@ -173,10 +173,54 @@ async def run_once(
             rows = await db.outbox_for_source(conn, source)
     for _, out in rows:  # in order: a consumer may rely on the order of one step's messages
         await publish(broker, out)
-    if rows:
-        async with pool.acquire() as conn:
-            await db.mark_published(conn, [row_id for row_id, _ in rows])
+    mark_published_soon(pool, [row_id for row_id, _ in rows])
     return fresh
+
+
+class _Marks:
+    """Outbox rows published and not yet marked so, marked together in one statement shortly after.
+
+    A row whose mark is lost (a crash, the database away) is published again by the relay: a no-op
+    inside the broker's duplicate window, which is far longer than the mark takes.
+    """
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+        self.ids: list[int] = []
+        self.task: asyncio.Task[None] | None = None
+
+    def add(self, ids: list[int]) -> None:
+        self.ids.extend(ids)
+        if self.task is None or self.task.done():
+            self.task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        await asyncio.sleep(MARK_DELAY_S)  # the marks of the messages handled meanwhile go with these
+        while self.ids:
+            ids, self.ids = self.ids, []
+            try:
+                async with self.pool.acquire() as conn:
+                    await db.mark_published(conn, ids)
+            except Exception as exc:  # the relay publishes them again (a no-op for the broker)
+                log.warning("outbox rows not marked published; the relay will send them again", error=str(exc),
+                            count=len(ids))
+                self.ids.clear()
+        if _marks.get(id(self.pool)) is self:
+            del _marks[id(self.pool)]  # nothing held for a pool between bursts
+
+
+MARK_DELAY_S = 0.02
+_marks: dict[int, _Marks] = {}
+
+
+def mark_published_soon(pool: asyncpg.Pool, ids: list[int]) -> None:
+    """Mark these published outbox rows in a statement shared with the other rows published meanwhile."""
+    if not ids:
+        return
+    marks = _marks.get(id(pool))
+    if marks is None or marks.pool is not pool:
+        marks = _marks[id(pool)] = _Marks(pool)
+    marks.add(ids)
 
 
 async def relay_outbox(pool: asyncpg.Pool, broker: NatsBroker, *, interval_s: float = 2.0) -> None:

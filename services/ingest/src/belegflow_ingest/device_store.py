@@ -172,8 +172,24 @@ async def contact(conn: Connection, tenant: str, device: str, *, at: datetime,
     Without a backlog the row is written only when its last contact is a second old or more: a device
     sending documents in a burst does not queue every upload on its slot's row lock.
     """
-    row = await conn.fetchrow(
-        """
+    row = await conn.fetchrow(_CONTACT.format(select="SELECT state, pairing FROM slot"), tenant, device, at, backlog)
+    return (DeviceState(row["state"]), int(row["pairing"])) if row else None
+
+
+async def contact_for(conn: Connection, tenant: str, device: str, sequence: int, *,
+                      at: datetime) -> tuple[DeviceState, int, DeviceReceiptV1 | None] | None:
+    """``contact`` and the receipt kept for ``sequence`` of the current pairing, in one round trip."""
+    row = await conn.fetchrow(_CONTACT.format(select=(
+        "SELECT slot.state, slot.pairing, r.sequence, r.sha256, r.status, r.document_id, r.reason FROM slot "
+        "LEFT JOIN device_receipts r ON r.tenant = $1 AND r.device = $2 AND r.pairing = slot.pairing "
+        "AND r.sequence = $5")), tenant, device, at, None, sequence)
+    if row is None:
+        return None
+    receipt = _receipt(tenant, device, row) if row["sequence"] is not None else None
+    return DeviceState(row["state"]), int(row["pairing"]), receipt
+
+
+_CONTACT = """
         WITH slot AS (SELECT state, pairing, last_contact FROM devices WHERE tenant = $1 AND device = $2),
         touched AS (
             UPDATE devices d SET last_contact = GREATEST(COALESCE(d.last_contact, $3::timestamptz), $3::timestamptz),
@@ -184,11 +200,8 @@ async def contact(conn: Connection, tenant: str, device: str, *, at: datetime,
                    OR slot.last_contact < $3::timestamptz - interval '1 second')
             RETURNING 1
         )
-        SELECT state, pairing, (SELECT count(*) FROM touched) AS touched FROM slot
-        """,
-        tenant, device, at, backlog,
-    )
-    return (DeviceState(row["state"]), int(row["pairing"])) if row else None
+        {select}
+        """
 
 
 async def touch(conn: Connection, tenant: str, device: str, *, at: datetime, backlog: int | None = None) -> None:

@@ -160,6 +160,17 @@ async def _pairing(rt: Runtime, tenant: str, device: str, *, backlog: int | None
     return f"device {device!r} of tenant {tenant} is not paired (slot state: {slot[0].value})"
 
 
+async def _arrival(rt: Runtime, tenant: str, device: str, sequence: int) -> tuple[int | str, DeviceReceiptV1 | None]:
+    """``_pairing`` and the receipt kept for ``sequence`` of that pairing, in one query."""
+    async with rt.db.acquire() as conn:
+        slot = await device_store.contact_for(conn, tenant, device, sequence, at=datetime.now(UTC))
+    if slot is None:
+        return f"device {device!r} of tenant {tenant} is not paired: no such slot", None
+    if slot[0] is not DeviceState.PAIRED:
+        return f"device {device!r} of tenant {tenant} is not paired (slot state: {slot[0].value})", None
+    return slot[1], slot[2]
+
+
 async def _paired(rt: Runtime, tenant: str, device: str, *, backlog: int | None = None) -> str | None:
     """None when the device is paired (and its contact is recorded), else why it may not do this."""
     pairing = await _pairing(rt, tenant, device, backlog=backlog)
@@ -168,17 +179,14 @@ async def _paired(rt: Runtime, tenant: str, device: str, *, backlog: int | None 
 
 async def receive_document(
     rt: Runtime, settings: Settings, *, tenant: str, device: str, sequence: int, data: bytes, claimed_sha256: str,
-    filename: str, capture_header: str, pairing: int | str | None = None,
+    filename: str, capture_header: str, arrival: tuple[int | str, DeviceReceiptV1 | None] | None = None,
 ) -> Answer:
     """The one way a device's document comes in (whole or assembled from chunks); returns the answer, which
-    ``_answer`` keeps (a confirmed answer kept before stays the answer). ``pairing``: when the caller has it."""
+    ``_answer`` keeps (a confirmed answer kept before stays the answer). ``arrival``: when the caller has it."""
     actual = hashlib.sha256(data).hexdigest()
-    if pairing is None:
-        pairing = await _pairing(rt, tenant, device)
+    pairing, known = arrival or await _arrival(rt, tenant, device, sequence)
     if isinstance(pairing, str):
         return Answer(_rejected(tenant, device, sequence, actual, pairing))
-    async with rt.db.acquire() as conn:
-        known = await device_store.receipt_of(conn, tenant, device, pairing, sequence)
     if known is not None and known.status is not ReceiptStatus.REJECTED:
         if known.sha256 == actual:
             return Answer(known)  # a resend after a lost receipt: the same answer, however late
@@ -311,13 +319,11 @@ async def _chunk(msg: NatsMessage, rt: Runtime, settings: Settings, tenant: str,
         await _answer(rt, msg, "ingest-device-chunks", _rejected(tenant, device, sequence, claimed or "-", str(exc)))
         return
     last = index == count - 1
-    pairing = await _pairing(rt, tenant, device)
+    pairing, known = await _arrival(rt, tenant, device, sequence)
     if isinstance(pairing, str):
         if last:
             await _answer(rt, msg, "ingest-device-chunks", _rejected(tenant, device, sequence, claimed or "-", pairing))
         return
-    async with rt.db.acquire() as conn:
-        known = await device_store.receipt_of(conn, tenant, device, pairing, sequence)
     if known is not None and known.status is not ReceiptStatus.REJECTED:
         # sent again after it was taken in: answer once, on the last chunk, as for a whole upload
         if last:
@@ -342,7 +348,7 @@ async def _chunk(msg: NatsMessage, rt: Runtime, settings: Settings, tenant: str,
     else:
         answer = await receive_document(rt, settings, tenant=tenant, device=device, sequence=sequence, data=data,
                                         claimed_sha256=claimed, filename=_header(msg, FILENAME_HEADER),
-                                        capture_header=_header(msg, CAPTURE_HEADER), pairing=pairing)
+                                        capture_header=_header(msg, CAPTURE_HEADER), arrival=(pairing, None))
     async with rt.db.acquire() as conn:
         await device_store.drop_chunks(conn, key)
     await _answer(rt, msg, "ingest-device-chunks", answer)

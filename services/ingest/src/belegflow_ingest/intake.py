@@ -14,7 +14,7 @@ from belegflow_contracts.messages import IngestedV1, MediaType, ProtocolEntryV1,
 from belegflow_contracts.runtime import db
 from belegflow_contracts.runtime.errors import TransientError
 from belegflow_contracts.runtime.logging import bind_document, get_logger
-from belegflow_contracts.runtime.messaging import outgoing, publish
+from belegflow_contracts.runtime.messaging import mark_published_soon, outgoing, publish
 from belegflow_contracts.runtime.storage import content_key, sha256_hex
 from belegflow_ingest import store
 from belegflow_ingest.domain import admit, suffix_for
@@ -128,5 +128,4 @@ async def publish_after_commit(rt: Runtime, out: db.Outgoing, row_id: int, *, wh
         # recorded and in the outbox: the relay publishes it when the broker is back
         log.warning(f"{what} queued for relay", error=str(exc))
     else:
-        async with rt.db.acquire() as conn:
-            await db.mark_published(conn, [row_id])
+        mark_published_soon(rt.db, [row_id])
