@@ -1,8 +1,11 @@
-"""Pipeline benchmark: born-digital PDFs through the whole running pipeline, beside raw JetStream.
+"""Pipeline benchmark: born-digital PDFs through the whole running pipeline, beside its ceiling and raw JetStream.
 
-Prints documents per second and p50/p95 latency from upload to export, and the same figures for raw
-JetStream publish + consume of as many messages on the same machine in the same run (the ratio is the
-figure), with the local server's ``sync_interval: always`` and with NATS's default, to show its cost.
+Prints documents per second and p50/p95 latency from upload to export; in the same run the
+extract-only ceiling (the same PDFs recognised in-process, on one core and on all cores, no services)
+and the pipeline's ratio to it; where a document's time goes (each hop's wait from JetStream's
+timestamps, CPU per service, Postgres transactions and rows, S3 objects, event encode/decode); each
+service's resident memory as the backlog drains; and raw JetStream publish + consume of as many
+messages with the local server's ``sync_interval: always`` and with NATS's default, to show its cost.
 
     python -m bench.pipeline --documents 200 --serial 30
 """
@@ -11,11 +14,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -26,6 +31,7 @@ from nats.js.api import StreamConfig
 from belegflow_contracts.messages import TmsExportV1
 from belegflow_ops import processes, setup, stack
 from belegflow_ops.masterdata import import_file
+from bench import breakdown
 from samples.generate import generate
 
 
@@ -35,6 +41,12 @@ class Figures:
     count: int
     seconds: float
     latencies: list[float]
+    tenant: str = ""
+    uploaded: dict[str, float] = field(default_factory=dict)
+    """Wall-clock upload time per document id (for the hop breakdown)."""
+    cpu: dict[str, float] = field(default_factory=dict)
+    """CPU seconds per service during the run."""
+    rss: list[str] = field(default_factory=list)
 
     @property
     def per_second(self) -> float:
@@ -70,23 +82,82 @@ async def pipeline(
 
     sub = await nc.subscribe(f"export.{tenant}.tms.v1", cb=on_export)
     sent: dict[str, float] = {}
+    wall: dict[str, float] = {}
+    cpu_before = {name: breakdown.cpu_seconds(pid) for name, pid in services.pids.items()}
+    memory = breakdown.RssSampler(dict(services.pids))
+    memory.start()
     start = time.perf_counter()
     async with httpx.AsyncClient(base_url=services.ingest_url, timeout=60) as client:
         for pdf in pdfs:
-            t0 = time.perf_counter()
+            t0, w0 = time.perf_counter(), time.time()
             response = await client.post("/v1/documents", files={"file": (pdf.name, pdf.read_bytes())},
                                          headers={"X-Tenant": tenant, **services.auth})
             response.raise_for_status()
             sent[response.json()["id"]] = t0
+            wall[response.json()["id"]] = w0
             if one_at_a_time:
                 await asyncio.wait_for(one_done.wait(), timeout=60)
                 one_done.clear()
-    await asyncio.wait_for(done.wait(), timeout=600)
+    await asyncio.wait_for(done.wait(), timeout=3600)
     elapsed = max(arrived.values()) - start
+    await memory.stop()
+    cpu = {name: breakdown.cpu_seconds(pid) - cpu_before[name] for name, pid in services.pids.items()}
     await sub.unsubscribe()
     await nc.close()
     name = "pipeline, one document at a time" if one_at_a_time else "pipeline, all uploaded at once"
-    return Figures(name, len(pdfs), elapsed, [arrived[i] - sent[i] for i in sent])
+    return Figures(name, len(pdfs), elapsed, [arrived[i] - sent[i] for i in sent], tenant=tenant, uploaded=wall,
+                   cpu=cpu, rss=memory.table(list(arrived.values())))
+
+
+def _recognise(path: Path) -> str:
+    from belegflow_ocr.domain import recognize
+
+    return recognize(path.read_bytes(), filename=path.name).reader
+
+
+def _warm() -> None:
+    import belegflow_ocr.domain  # noqa: F401 - readers and models load once per process, before the clock
+
+
+def extract_ceiling(pdfs: list[Path]) -> tuple[Figures, Figures]:
+    """The same documents recognised in-process with no services: on one core, and on every core at once."""
+    _warm()
+    _recognise(pdfs[0])
+    started = time.perf_counter()
+    for pdf in pdfs:
+        _recognise(pdf)
+    one = Figures("extract only, one core", len(pdfs), time.perf_counter() - started, [])
+    cores = os.cpu_count() or 1
+    with ProcessPoolExecutor(cores, initializer=_warm) as pool:
+        list(pool.map(_recognise, pdfs[:cores]))  # every worker has read one
+        started = time.perf_counter()
+        list(pool.map(_recognise, pdfs, chunksize=4))
+        every = Figures(f"extract only, {cores} cores (ceiling)", len(pdfs), time.perf_counter() - started, [])
+    return one, every
+
+
+async def where_the_time_goes(state: stack.StackState, serial: Figures, pg: dict[str, float],
+                              s3_before: tuple[int, int]) -> list[str]:
+    """The one-at-a-time run taken apart (no queueing in it, so each figure is the cost of one document)."""
+    await asyncio.sleep(2.0)  # Postgres flushes its statistics about every second
+    pg_after = await breakdown.pg_counters(state.admin_dsn)
+    events = await breakdown.events_of(state.nats_url, serial.tenant)
+    s3 = await asyncio.to_thread(breakdown.s3_written, state.s3_url, state.s3_access_key, state.s3_secret_key,
+                                 serial.tenant)
+    n = serial.count
+    rows = ["where one document's time goes (the one-at-a-time run, per document):", ""]
+    rows += breakdown.hop_table(events, serial.uploaded)
+    rows += ["", f"{'CPU per service':40} {'ms':>8}"]
+    rows += [f"  {name:38} {seconds * 1000 / n:8.1f}" for name, seconds in serial.cpu.items()]
+    rows.append(f"  {'all services':38} {sum(serial.cpu.values()) * 1000 / n:8.1f}")
+    per = breakdown.per_document(pg, pg_after, n)
+    rows += ["", f"{'Postgres':40} {'count':>8}"]
+    rows += [f"  {name:38} {value:8.1f}" for name, value in sorted(per.items()) if value]
+    rows += ["", f"{'S3 objects written':40} {(s3[0] - s3_before[0]) / n:8.1f}",
+             f"{'S3 kilobytes written':40} {(s3[1] - s3_before[1]) / n / 1000:8.1f}",
+             f"{'NATS events stored (DOCS, EXPORT tms)':40} {len(events) / n:8.1f}",
+             f"{'event decode + encode, all hops, ms':40} {breakdown.codec_ms(events, n):8.2f}"]
+    return rows
 
 
 async def raw_jetstream(url: str, count: int, payload: bytes, name: str) -> Figures:
@@ -141,6 +212,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="belegflow-bench-") as tmp:
         home = Path(tmp)
         pdfs = generate(home / "pdfs", seed=2024, count=args.documents, masterdata_dir=home / "md")
+        # before anything else runs: the ceiling has the machine to itself
+        ceiling = extract_ceiling(pdfs)
         state = stack.up(home / "stack", sync_interval="always")
         asyncio.run(setup.init_all(setup.Targets(state.nats_url, state.admin_dsn, state.s3_url, state.s3_access_key,
                                                  state.s3_secret_key, state.role_passwords)))
@@ -151,8 +224,13 @@ def main() -> None:
                                                   "BELEGFLOW_TOUCHLESS_MIN_CONFIDENCE": "0.7"})
         other, default_url = default_sync_nats(home)
         try:
-            results = [asyncio.run(pipeline(services, state, pdfs, home / "md", one_at_a_time=False)),
-                       asyncio.run(pipeline(services, state, pdfs[: args.serial], home / "md", one_at_a_time=True))]
+            results = [asyncio.run(pipeline(services, state, pdfs, home / "md", one_at_a_time=False))]
+            time.sleep(2.0)  # Postgres flushes its statistics about every second
+            pg = asyncio.run(breakdown.pg_counters(state.admin_dsn))
+            results.append(asyncio.run(pipeline(services, state, pdfs[: args.serial], home / "md",
+                                                one_at_a_time=True)))
+            s3_before = (0, 0)  # the serial run has a tenant of its own
+            breakdown_rows = asyncio.run(where_the_time_goes(state, results[1], pg, s3_before))
             payload = b"x" * 1500  # about the size of a pipeline event
             results.append(asyncio.run(raw_jetstream(state.nats_url, len(pdfs), payload,
                                                      "raw JetStream, sync_interval always")))
@@ -162,15 +240,27 @@ def main() -> None:
             other.terminate()
             processes.stop_all(services)
             stack.down(home / "stack")
+    one_core, every_core = ceiling
     print(f"{'':38} {'count':>6} {'per s':>10} {'p50 ms':>10} {'p95 ms':>10}")
     for figures in results:
         print(figures.row())
+    for figures in ceiling:
+        print(f"{figures.name:38} {figures.count:6d} {figures.per_second:10.1f}")
     pipe, serial, always, default = results
-    print(f"\npipeline / raw JetStream (always): {pipe.per_second / always.per_second:.4f} x throughput; "
+    print(f"\npipeline / extract-only ceiling ({every_core.name.split(', ')[1].split(' ')[0]} cores): "
+          f"{pipe.per_second / every_core.per_second:.3f} x throughput "
+          f"({pipe.per_second / one_core.per_second:.3f} x one core)")
+    print(f"pipeline / raw JetStream (always): {pipe.per_second / always.per_second:.4f} x throughput; "
           f"one-at-a-time p50 latency {serial.pct(0.5) / always.pct(0.5):.0f} x raw")
     print(f"sync_interval always / default: {always.per_second / default.per_second:.2f} x throughput, "
           f"{always.pct(0.5) / default.pct(0.5):.2f} x p50 latency")
     print(f"median upload→export latency, one at a time: {statistics.median(serial.latencies):.3f} s")
+    print(f"\nCPU seconds per service, all uploaded at once ({pipe.count} documents): "
+          + ", ".join(f"{name} {seconds:.1f}" for name, seconds in pipe.cpu.items()))
+    print()
+    print("\n".join(pipe.rss))
+    print()
+    print("\n".join(breakdown_rows))
 
 
 if __name__ == "__main__":

@@ -63,6 +63,10 @@ _FILENAME_SAFE = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) not in "%")
 M = TypeVar("M", bound=BaseModel)
 
 
+FIRST_ALONE_S = 0.25
+"""Longest a session's first document is sent alone before the whole window opens."""
+
+
 class ConnectionLost(Exception):
     """Central went away during the session (connection closed, no answer, no responders)."""
 
@@ -403,11 +407,30 @@ class _Sync:
             return
         sub = await self.nc.subscribe(subjects.device_receipt(self.device.tenant, self.device.device),
                                       cb=self._on_receipt)
-        slots = asyncio.Semaphore(max(1, self.options.window))
-        tasks = [asyncio.create_task(self.deliver(doc, slots)) for doc in docs]
+        # the first document goes alone, so its receipt is not queued behind a window's worth of work at
+        # central; the window opens when it is confirmed (or after FIRST_ALONE_S at the latest)
+        slots = asyncio.Semaphore(1)
+        first_done = asyncio.Event()
+
+        async def open_window() -> None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(first_done.wait(), FIRST_ALONE_S)
+            for _ in range(max(1, self.options.window) - 1):
+                slots.release()
+
+        async def first(doc: Document) -> None:
+            try:
+                await self.deliver(doc, slots)
+            finally:
+                first_done.set()
+
+        opener = asyncio.create_task(open_window())
+        tasks = [asyncio.create_task(first(docs[0]))]
+        tasks += [asyncio.create_task(self.deliver(doc, slots)) for doc in docs[1:]]
         try:
             results = await asyncio.gather(*tasks, return_exceptions=True)
         finally:
+            opener.cancel()
             self.flush()
             if self.lost is None:
                 with contextlib.suppress(nats.errors.Error):
