@@ -223,14 +223,13 @@ def hop_table(events: list[Event], uploaded: dict[str, float]) -> list[str]:
         per_doc[ev.document_id].setdefault(ev.kind, ev.at)
     hops: dict[str, list[float]] = defaultdict(list)
     totals: list[float] = []
+    services = {kind: service for kind, service, _ in EVENTS}
     for doc, sent in uploaded.items():
         seen = per_doc.get(doc, {})
         prev_name, prev_at = "upload", sent
-        for kind, service, _ in EVENTS:
-            if kind not in seen:
-                continue
-            hops[f"{prev_name} → {kind} ({service})"].append(seen[kind] - prev_at)
-            prev_name, prev_at = kind, seen[kind]
+        for kind, at in sorted(seen.items(), key=lambda item: item[1]):  # as they happened
+            hops[f"{prev_name} → {kind} ({services[kind]})"].append(at - prev_at)
+            prev_name, prev_at = kind, at
         if "tms" in seen:
             totals.append(seen["tms"] - sent)
     rows = [f"{'hop':40} {'p50 ms':>8} {'p95 ms':>8} {'share':>7}"]
