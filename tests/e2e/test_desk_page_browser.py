@@ -4,13 +4,14 @@ fields with the read boxes, a click on a word fills the focused field."""
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from belegflow_ops import processes, stack
-from tests.conftest import SAMPLES, add_user, upload
+from tests.conftest import SAMPLES, add_user, import_masterdata, upload
 from tests.e2e.test_desk_browser import browser, local  # noqa: F401  (the browser fixture)
 from tests.e2e.test_review import wait_for
 
@@ -129,3 +130,40 @@ async def test_a_german_browser_gets_the_german_desk_reads_german_amounts_and_ca
     await page.get_by_role("button", name="Save corrections").click()
     await expect(page.get_by_role("status")).to_have_text("Corrections saved.")
     await expect(page.get_by_label("Gross amount")).to_have_value("1,234.56")
+
+
+async def test_a_clerk_corrects_a_line_and_saves_the_lines_as_the_suppliers_line_template(
+    services: processes.ServiceSet, stack_state: stack.StackState, tenant: str, browser: Any  # noqa: F811
+) -> None:
+    from playwright.async_api import expect
+
+    # GIVEN a collective invoice in review whose supplier the clerk chose
+    document_id = upload(services, tenant, SAMPLES / "invoices" / "invoice-01-din.pdf").json()["id"]
+    await wait_for(services, document_id, lambda d: d["status"] == "review")
+    await import_masterdata(stack_state, tenant)
+    add_user(stack_state, f"lines-{tenant}", PASSWORD, roles=["clerk"], tenants=[tenant])
+    page = await sign_in(browser, services, f"lines-{tenant}")
+    await page.goto(f"{local(services)}/desk/documents/{document_id}")
+    await page.get_by_label("Supplier number").fill("70001")
+    await page.get_by_role("button", name="Choose supplier").click()
+    await expect(page.get_by_role("status")).to_have_text("Supplier chosen.")
+    # THEN the lines read are in the table, each value editable
+    await expect(page.get_by_label("Line 3: Net amount")).to_have_value("2,497.53")
+    # WHEN the clerk adds the air waybill to line 2's references and corrects line 3's quantity
+    references = page.get_by_label("Line 2: References")
+    await references.fill(await references.input_value() + " MAWB 020-12345675")
+    await page.get_by_label("Line 3: Quantity").fill("3")
+    await page.get_by_role("button", name="Save lines").click()
+    # THEN the lines are saved as a correction, in the audit trail
+    await expect(page.get_by_role("status")).to_have_text("Lines saved.")
+    await expect(page.get_by_label("Line 2: References")).to_have_value(re.compile("MAWB 020-12345675$"))
+    doc = await wait_for(services, document_id, lambda d: len((d.get("review") or {}).get("changes") or []) > 0)
+    assert doc["review"]["invoice"]["lines"][1]["reference_text"].endswith("MAWB 020-12345675")
+    await expect(page.get_by_role("row", name=re.compile("corrected by .*: lines '"))).to_be_visible()
+
+    # WHEN the clerk saves the lines as the supplier's line template
+    await page.get_by_role("button", name="Save as the supplier's line template").click()
+    # THEN it is the creditor's template, listed on the learned page
+    await expect(page.get_by_role("status")).to_contain_text("Saved as the supplier's line template")
+    await page.get_by_role("link", name="learned").click()
+    await expect(page.get_by_text("Supplier 70001: table under 'Beschreibung', 5 columns")).to_be_visible()

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from belegflow_ingest.i18n import Texts
 from belegflow_ops import processes, stack
 from tests.conftest import add_user, upload
 from tests.e2e.test_desk_browser import browser, local  # noqa: F401  (the browser fixture)
@@ -93,7 +94,10 @@ async def test_a_clerk_corrects_on_the_page_and_the_suppliers_next_invoices_are_
     await page.goto(f"{local(services)}/desk/documents/{two}")
     await expect(page.get_by_text("Status exported")).to_be_visible()
     for name in KEY_FIELDS:
-        await expect(page.get_by_label(LABELS[name], exact=True)).to_have_value(truth_of(second, name))
+        # the page shows dates and amounts in its language's format (English: 03/09/2024, 1,234.50)
+        kind = "date" if name.endswith("_date") else "amount" if name.endswith("_amount") else None
+        await expect(page.get_by_label(LABELS[name], exact=True)).to_have_value(
+            Texts("en").shown(kind, truth_of(second, name)))
     await expect(page.get_by_text(re.compile(
         f"invoice_number: {re.escape(truth_of(second, 'invoice_number'))} - learned from the correction of "
         f"document {one} by user:{user}"))).to_be_visible()

@@ -440,6 +440,10 @@ class CorrectionV1(Contract):
     gl_account: str | None = Field(default=None, min_length=1, max_length=32)
     cost_center: str | None = Field(default=None, min_length=1, max_length=32)
     tax_key: str | None = Field(default=None, min_length=1, max_length=16)
+    lines: list[InvoiceLineV1] | None = Field(
+        default=None, max_length=500, description="the whole line table as the person corrected it (positions, "
+        "descriptions, amounts and each line's references), replacing the read one. Added in a backward-compatible "
+        "way: older producers omit it.")
 
 
 class ReviewCommandV1(Contract):

@@ -16,6 +16,7 @@ from belegflow_contracts.messages import (
     Decision,
     DocumentType,
     InvoiceFieldsV1,
+    InvoiceLineV1,
     InvoiceV1,
     MatchedV1,
     MatchKey,
@@ -174,6 +175,25 @@ def test_a_correction_records_old_and_new_values_and_stays_in_review() -> None:
     assert step.review.invoice.invoice_number == "RE-1-K"
     assert [(c.field, c.old, c.new) for c in step.event.changes] == [("invoice_number", "RE-1", "RE-1-K")]
     assert step.matched is None
+
+
+def test_a_corrected_line_table_replaces_the_read_one_and_is_passed_on_when_approved() -> None:
+    # GIVEN an invoice whose one line was read without its container number
+    read = InvoiceLineV1(position=1, description="Seefracht", net_amount=Decimal("100.00"))
+    review = replace(in_review(lines=[read]), supplier=matched().supplier)
+    # WHEN the clerk corrects the line and adds a second one
+    lines = [read.model_copy(update={"reference_text": "MSCU5501845"}),
+             InvoiceLineV1(position=2, description="THC", net_amount=Decimal("19.00"), reference_text="HLXU8034514")]
+    step = apply_step(review, command(ReviewAction.CORRECT, correction=CorrectionV1(lines=lines)))
+    # THEN the lines are the corrected ones, and the audit trail says what they were and are
+    assert step.review.invoice.lines == lines
+    ((changed, old, new),) = [(c.field, c.old, c.new) for c in step.event.changes]
+    assert (changed, old) == ("lines", "1: Seefracht 100.00")
+    assert new == "1: Seefracht 100.00 [MSCU5501845]; 2: THC 19.00 [HLXU8034514]"
+    # AND an approval passes them on to accruals and export
+    approved = apply_step(step.review, command(ReviewAction.APPROVE, version=2))
+    assert approved.matched is not None
+    assert approved.matched.invoice.lines == lines
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ import asyncio
 import base64
 import json
 import math
+import re
 import time
 from decimal import Decimal
 from html import escape
@@ -36,9 +37,20 @@ from belegflow_contracts.messages import (
     ReviewAction,
     Source,
 )
+from belegflow_contracts.runtime.errors import IntegrityError, TransientError
 from belegflow_contracts.runtime.logging import get_logger
 from belegflow_contracts.types import ObjectRef
-from belegflow_ingest import credential_store, credentials, i18n, learning_api, pages, store, throttle, web
+from belegflow_ingest import (
+    credential_store,
+    credentials,
+    i18n,
+    learning_api,
+    line_templates,
+    pages,
+    store,
+    throttle,
+    web,
+)
 from belegflow_ingest.access import ALL_TENANTS, AccessError, Principal, Role, authorize
 from belegflow_ingest.domain import audit_trail
 from belegflow_ingest.review_api import (
@@ -88,7 +100,9 @@ _DONE: Final = {"approve": N_("Approved: it goes on to accruals and export."),
                 "reject": N_("Rejected: it is never exported."), "correct": N_("Corrections saved."),
                 "supplier": N_("Supplier chosen."),
                 "first": N_("First approval recorded: a second person whose approval limit covers the amount must "
-                            "approve.")}
+                            "approve."), "lines": N_("Lines saved."),
+                "template": N_("Saved as the supplier's line template: their next collective invoices are read with "
+                               "it.")}
 STALE_FORM: Final = N_("The form is stale or forged (CSRF token); reload the page.")
 Said = str | tuple[str, dict[str, Any]]
 """A message for a page: a catalogue text, or one with named values."""
@@ -395,6 +409,7 @@ def _document_page(request: Request, principal: Principal, session: credentials.
     supplier = (review or {}).get("supplier") or ((doc.get("supplier") or {}).get("supplier"))
     editable = bool(review and review.get("state") == "review" and principal.roles & {Role.CLERK, Role.APPROVER})
     einvoice = (doc.get("fields") or {}).get("einvoice")
+    lines = _lines(doc)
     audit = audit_trail(doc["protocol"])
     version = str((review or {}).get("version", ""))
     first = [step["by"] for step in audit
@@ -404,6 +419,7 @@ def _document_page(request: Request, principal: Principal, session: credentials.
                  einvoice=einvoice, verdicts=_VERDICTS,
                  supplier=supplier, editable=editable, fields=FIELDS, protocol=_protocol(doc["protocol"]),
                  may_repeat=bool(principal.roles & {Role.CLERK, Role.APPROVER}), audit=audit, first_approvals=first,
+                 lines=lines, line_columns=LINE_COLUMNS,
                  **extra)
 
 
@@ -432,10 +448,12 @@ async def _page_view(request: Request, doc: dict[str, Any], page: int) -> dict[s
     """The page shown beside the fields: its picture's address, its size in points, the read fields' boxes on
     it and the words a click can take (``None`` for a document without pages, an e-invoice XML)."""
     objects = web.runtime(request).objects
-    known = await pages.layout(objects, doc["tenant"], str(doc["id"]), doc["revision"])
     try:
+        known = await pages.layout(objects, doc["tenant"], str(doc["id"]), doc["revision"])
         count = await pages.page_count(objects, _original(doc), doc["media_type"], known)
-    except pages.PageNotFoundError:
+    except (pages.PageNotFoundError, TransientError, IntegrityError) as exc:
+        # the fields stay usable when the page cannot be shown (S3 away, an original the renderer refuses)
+        log.warning("desk: no page view", error=str(exc))
         count = 0
     if count == 0:
         return None
@@ -464,6 +482,8 @@ async def page_picture(request: Request, document_id: str, page: int, w: int = p
         png = await pages.picture(web.runtime(request).objects, _original(doc), doc["media_type"], page, w)
     except pages.PageNotFoundError:
         return Response(status_code=404)
+    except (TransientError, IntegrityError):
+        return Response(status_code=503, headers={"Retry-After": "5"})
     # the picture of a content-addressed original never changes; only the signed-in browser keeps it
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=3600",
                                                           "X-Content-Type-Options": "nosniff"})
@@ -551,6 +571,122 @@ def _view_page(body: str, status_code: int, *, raw: bool = False) -> HTMLRespons
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+LINE_COLUMNS: Final = (("position", N_("Pos."), None), ("description", N_("Description"), None),
+                      ("quantity", N_("Quantity"), "amount"), ("unit_price", N_("Unit price"), "amount"),
+                      ("net_amount", N_("Net amount"), "amount"), ("reference_text", N_("References"), None))
+MAX_LINES: Final = 500
+
+
+def _lines(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """The line table as it stands: corrected in review, else as read."""
+    review = doc.get("review") or {}
+    if review.get("invoice") and review["invoice"].get("lines"):
+        lines: list[dict[str, Any]] = review["invoice"]["lines"]
+        return lines
+    return list(((doc.get("fields") or {}).get("lines")) or [])
+
+
+def _posted_lines(form: dict[str, str], before: list[dict[str, Any]], language: str) -> list[dict[str, Any]]:
+    """The line table a form posts (``line-<i>-<column>``); an empty row is left out, a row keeps its place on the
+    page. ``UnreadableInputError`` for an amount in neither format."""
+    lines: list[dict[str, Any]] = []
+    for i in range(MAX_LINES + 1):
+        if f"line-{i}-description" not in form:
+            break
+        given = {name: form.get(f"line-{i}-{name}", "").strip() for name, _, _ in LINE_COLUMNS}
+        if not any(given.values()):
+            continue
+        line: dict[str, Any] = {"position": given["position"] or str(len(lines) + 1),
+                                "description": given["description"], "reference_text": given["reference_text"]}
+        for name, _, kind in LINE_COLUMNS:
+            if kind == "amount" and given[name]:
+                try:
+                    line[name] = str(i18n.parse_amount(given[name], language))
+                except ValueError as exc:
+                    raise UnreadableInputError(f"line {i + 1} {name}", str(exc)) from None
+        if i < len(before):
+            line.update({k: before[i][k] for k in ("page", "bbox") if before[i].get(k) is not None})
+        lines.append(line)
+    return lines
+
+
+@router.post("/desk/documents/{document_id}/lines")
+async def save_lines(request: Request, document_id: str) -> Response:
+    """The corrected line table: a correction like any other (matching records the old and new lines)."""
+    posted = await _document_form(request, document_id)
+    if isinstance(posted, Response):
+        return posted
+    principal, session, doc, form = posted
+    try:
+        authorize(principal, "POST", f"/v1/documents/{document_id}/review/correct")
+        lines = _posted_lines(form, _lines(doc), texts(request).language)
+        body = CorrectRequest.model_validate({"expected_version": form.get("expected_version", "0"), "lines": lines})
+        done = await take_step(request, doc["id"], doc["tenant"], ReviewAction.CORRECT, body, by=principal.name)
+    except AccessError as exc:
+        return _document_page(request, principal, session, doc, exc.status_code, error=exc.detail)
+    except UnreadableInputError as exc:
+        return _document_page(request, principal, session, doc, 422, error=f"Not saved: {exc}")
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        return _document_page(request, principal, session, doc, 422, error=f"Not saved: {problems}")
+    except ReviewRefused as exc:
+        return _document_page(request, principal, session, doc, exc.status_code, error=f"Not saved: {exc.detail}")
+    await _read_model_caught_up(request, done.id, done.revision, done.version)
+    return RedirectResponse(f"/desk/documents/{document_id}?done=lines", status_code=303)
+
+
+@router.post("/desk/documents/{document_id}/line-template")
+async def save_line_template(request: Request, document_id: str) -> Response:
+    """Save the document's (corrected) line table as its supplier's line template: where each column stands on
+    the page, found from the lines' values among the page's words."""
+    posted = await _document_form(request, document_id)
+    if isinstance(posted, Response):
+        return posted
+    principal, session, doc, _ = posted
+    review = doc.get("review") or {}
+    supplier = review.get("supplier") or ((doc.get("supplier") or {}).get("supplier")) or {}
+    read = ((doc.get("fields") or {}).get("fields")) or {}
+    invoice = review.get("invoice") or {}
+    keys = [re.sub(r"\s+", "", str(value)).upper() for value in (
+        invoice.get("supplier_iban") or (read.get("supplier_iban") or {}).get("value"),
+        invoice.get("supplier_vat_id") or (read.get("supplier_vat_id") or {}).get("value")) if value]
+    try:
+        authorize(principal, "PUT", "/v1/learning/templates")
+        if not supplier.get("supplier_number"):
+            raise line_templates.TemplateError("choose the supplier first")
+        known = await pages.layout(web.runtime(request).objects, doc["tenant"], str(doc["id"]), doc["revision"])
+        template = line_templates.derive(_lines(doc), known.words, supplier_number=supplier["supplier_number"],
+                                         supplier_keys=keys)
+        await learning_api.import_line_template(request, tenant=doc["tenant"], template=template, by=principal.name)
+    except AccessError as exc:
+        return _document_page(request, principal, session, doc, exc.status_code, error=exc.detail)
+    except line_templates.TemplateError as exc:
+        return _document_page(request, principal, session, doc, 422, error=f"Not saved: {exc}")
+    except learning_api.LearningRefused as exc:
+        return _document_page(request, principal, session, doc, exc.status_code, error=f"Not saved: {exc.detail}")
+    log.info("desk: line template saved", supplier=template.supplier_number, columns=len(template.columns))
+    return RedirectResponse(f"/desk/documents/{document_id}?done=template", status_code=303)
+
+
+_DocumentForm = tuple[Principal, credentials.Session, dict[str, Any], dict[str, str]]
+
+
+async def _document_form(request: Request, document_id: str) -> _DocumentForm | Response:
+    """A form posted on a document's page: signed in, the document the person's, a valid CSRF token."""
+    found = await _signed_in(request)
+    if found is None:
+        return _to_login()
+    principal, session = found
+    doc = await _document(request, principal, document_id)
+    if doc is None:
+        return _page(request, "queue.html", 404, user=principal.name, tenant=_tenant(principal), csrf=session.csrf,
+                     status=None, documents=[], error=_said("Document %(id)s not found.", id=document_id))
+    ok, form = await _csrf_ok(request, session)
+    if not ok:
+        return _document_page(request, principal, session, doc, 403, error=STALE_FORM)
+    return principal, session, doc, form
 
 
 @router.post("/desk/documents/{document_id}/{action}")

@@ -172,7 +172,12 @@ async def picture(objects: ObjectStore, original: ObjectRef, media_type: str, pa
     data = await objects.get_verified(original)
     render = _render_pdf if media_type == _PDF else _render_image
     async with _pdfium:
-        png, count = await asyncio.to_thread(render, data, page, key[2])
+        try:
+            png, count = await asyncio.to_thread(render, data, page, key[2])
+        except PageNotFoundError:
+            raise
+        except Exception as exc:  # whatever pdfium or Pillow refuse: the page is not shown
+            raise PageNotFoundError(f"page {page} cannot be rendered: {exc}") from exc
     CACHE.put(key, png)
     CACHE.set_count(original.sha256, count)
     return png

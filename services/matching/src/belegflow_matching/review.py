@@ -118,6 +118,9 @@ def open_review(matched: MatchedV1, *, duplicate_of: UUID | None, at: datetime, 
 def _text(value: object) -> str | None:
     if value is None:
         return None
+    if isinstance(value, list):  # the line table, line by line as the audit trail shows it
+        return "; ".join(f"{line.position}: {line.description} {_text(line.net_amount) or ''}"
+                         + (f" [{line.reference_text}]" if line.reference_text else "") for line in value)[:2000]
     if isinstance(value, date):
         return value.isoformat()
     return format(value, "f") if isinstance(value, Decimal) else str(value)
@@ -162,6 +165,8 @@ def _correct(review: Review, command: ReviewCommandV1, *, companies: frozenset[s
     if company is not None and company not in companies:
         raise ReviewRefusedError("invalid", f"company {company} is not one of the tenant's companies",
                                  field="recipient_company")
+    if correction.lines is not None:
+        given["lines"] = list(correction.lines)  # the models, not their dumps
     invoice = review.invoice.model_copy(update=given)
     if invoice.due_date is not None and invoice.invoice_date is not None and invoice.due_date < invoice.invoice_date:
         raise ReviewRefusedError(
