@@ -53,14 +53,16 @@ class ObjectStore:
         )
         return cls(client)
 
-    async def put(self, bucket: str, key: str, data: bytes, *, content_type: str) -> ObjectRef:
+    async def put(self, bucket: str, key: str, data: bytes, *, content_type: str, sha256: str | None = None
+                  ) -> ObjectRef:
+        """Store ``data``; ``sha256``: its hash when the caller computed it already (it is not computed again)."""
         try:
             await asyncio.to_thread(
                 self._client.put_object, Bucket=bucket, Key=key, Body=data, ContentType=content_type
             )
         except (BotoCoreError, ClientError) as exc:
             raise TransientError(f"S3 put {bucket}/{key} failed: {exc}") from exc
-        return ObjectRef(bucket=bucket, key=key, sha256=sha256_hex(data), size=len(data))
+        return ObjectRef(bucket=bucket, key=key, sha256=sha256 or sha256_hex(data), size=len(data))
 
     async def put_content_addressed(
         self, bucket: str, tenant: str, data: bytes, *, suffix: str, content_type: str

@@ -366,21 +366,26 @@ class ChunkKey:
     sha256: str
 
 
-async def add_chunk(conn: Connection, key: ChunkKey, *, index: int, count: int, size: int, data: bytes) -> int:
-    """Store one chunk (a repeat is a no-op); return how many distinct chunks of this upload are there."""
-    # chunks of an upload that never completed go when the EDGE stream would have forgotten them anyway
-    await conn.execute("DELETE FROM upload_chunks WHERE received_at < now() - interval '30 days'")
-    await conn.execute(
+async def add_chunk(conn: Connection, key: ChunkKey, *, index: int, count: int, size: int, data: bytes,
+                    sweep: bool = True) -> int:
+    """Store one chunk (a repeat is a no-op); return how many distinct chunks of this upload are there.
+
+    ``sweep``: first forget the chunks of uploads that never completed (once per upload is enough).
+    """
+    if sweep:
+        # chunks of an upload that never completed go when the EDGE stream would have forgotten them anyway
+        await conn.execute("DELETE FROM upload_chunks WHERE received_at < now() - interval '30 days'")
+    # one statement: the count does not see the row its own INSERT adds, so that one is added to it
+    n: int = await conn.fetchval(
         """
-        INSERT INTO upload_chunks (tenant, device, pairing, sequence, sha256, index, count, size, data)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING
+        WITH added AS (
+            INSERT INTO upload_chunks (tenant, device, pairing, sequence, sha256, index, count, size, data)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING RETURNING 1
+        )
+        SELECT (SELECT count(*) FROM added) + count(*) FROM upload_chunks
+        WHERE tenant = $1 AND device = $2 AND pairing = $3 AND sequence = $4 AND sha256 = $5 AND count = $7
         """,
         key.tenant, key.device, key.pairing, key.sequence, key.sha256, index, count, size, data,
-    )
-    n: int = await conn.fetchval(
-        "SELECT count(*) FROM upload_chunks WHERE tenant = $1 AND device = $2 AND pairing = $3 AND sequence = $4 "
-        "AND sha256 = $5 AND count = $6",
-        key.tenant, key.device, key.pairing, key.sequence, key.sha256, count,
     )
     return n
 

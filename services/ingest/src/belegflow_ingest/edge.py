@@ -335,7 +335,8 @@ async def _chunk(msg: NatsMessage, rt: Runtime, settings: Settings, tenant: str,
         return
     key = device_store.ChunkKey(tenant, device, pairing, sequence, claimed)
     async with rt.db.acquire() as conn:
-        have = await device_store.add_chunk(conn, key, index=index, count=count, size=size, data=body)
+        have = await device_store.add_chunk(conn, key, index=index, count=count, size=size, data=body,
+                                            sweep=index == 0)
     if have < count:
         return
     async with rt.db.acquire() as conn:

@@ -65,7 +65,7 @@ async def take_in(
     # The original is stored before the record that points to it; a content-addressed key makes a
     # retry after a crash harmless.
     key = content_key(admission.tenant, sha, suffix_for(admission.media_type))
-    ref = await rt.objects.put(ORIGINALS, key, data, content_type=admission.media_type.value)
+    ref = await rt.objects.put(ORIGINALS, key, data, content_type=admission.media_type.value, sha256=sha)
     now = datetime.now(UTC)
     doc_id = uuid.uuid4()
     bind_document(tenant=admission.tenant, document_id=str(doc_id))
