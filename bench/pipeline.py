@@ -132,7 +132,7 @@ def extract_ceiling(pdfs: list[Path]) -> tuple[Figures, Figures]:
         list(pool.map(_recognise, pdfs[:cores]))  # every worker has read one
         started = time.perf_counter()
         list(pool.map(_recognise, pdfs, chunksize=4))
-        every = Figures(f"extract only, {cores} cores (ceiling)", len(pdfs), time.perf_counter() - started, [])
+        every = Figures(f"extract only, {cores} cores", len(pdfs), time.perf_counter() - started, [])
     return one, every
 
 
@@ -241,15 +241,18 @@ def main() -> None:
             processes.stop_all(services)
             stack.down(home / "stack")
     one_core, every_core = ceiling
+    # on a machine other work keeps busy the pool can come out slower than one core; the ceiling is the better one
+    best = max(ceiling, key=lambda f: f.per_second)
     print(f"{'':38} {'count':>6} {'per s':>10} {'p50 ms':>10} {'p95 ms':>10}")
     for figures in results:
         print(figures.row())
     for figures in ceiling:
         print(f"{figures.name:38} {figures.count:6d} {figures.per_second:10.1f}")
     pipe, serial, always, default = results
-    print(f"\npipeline / extract-only ceiling ({every_core.name.split(', ')[1].split(' ')[0]} cores): "
-          f"{pipe.per_second / every_core.per_second:.3f} x throughput "
-          f"({pipe.per_second / one_core.per_second:.3f} x one core)")
+    print(f"\npipeline / extract-only ceiling ({best.name.removeprefix('extract only, ')}): "
+          f"{pipe.per_second / best.per_second:.3f} x throughput "
+          f"({pipe.per_second / one_core.per_second:.3f} x one core, "
+          f"{pipe.per_second / every_core.per_second:.3f} x {every_core.name.removeprefix('extract only, ')})")
     print(f"pipeline / raw JetStream (always): {pipe.per_second / always.per_second:.4f} x throughput; "
           f"one-at-a-time p50 latency {serial.pct(0.5) / always.pct(0.5):.0f} x raw")
     print(f"sync_interval always / default: {always.per_second / default.per_second:.2f} x throughput, "
