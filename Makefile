@@ -12,7 +12,8 @@ LOCAL_PACKAGES := belegflow-contracts belegflow-ingest belegflow-ocr belegflow-m
 SOURCES := contracts/src services/*/src infra/src edge/src
 
 .PHONY: lock install run test lint typecheck unit e2e schemas bench bench-edge bench-recognition bench-engines samples down clean install-tesseract \
-        devset devset-tools train-set train-recognition bench-lofo bench-accruals bench-books bench-learning install-chromium install-dovecot bench-mail bench-einvoice
+        devset devset-tools train-set train-recognition bench-lofo bench-accruals bench-books bench-learning install-chromium install-dovecot bench-mail bench-einvoice \
+        bench-desk desk-screenshot
 
 install: $(STAMP)
 
@@ -71,6 +72,14 @@ bench: install
 
 bench-mail: install
 	$(PY) -m bench.mail --mails 200 --poll 0.5
+
+# The desk with a full tenant: queue and document page p50/p95 with 100,000 documents in the read model
+bench-desk: install
+	$(PY) -m bench.desk --documents 100000
+
+# The README's picture of the desk (docs/desk.png), taken by the page's browser test
+desk-screenshot: install
+	BELEGFLOW_SCREENSHOT_DIR=docs $(VENV)/bin/pytest -q tests/e2e/test_desk_page_browser.py -k read_fields_box
 
 # E-invoice validation (official rules from ../shared/tools/einvoice-rules, or RULES=<folder>)
 bench-einvoice: install
