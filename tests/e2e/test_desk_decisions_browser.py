@@ -59,7 +59,13 @@ async def test_above_a_limit_a_second_person_approves_and_nobody_approves_their_
     # GIVEN an invoice of 6,114.08 in review, and three people with approval limits in the tenant
     (document_id,) = await in_review(services, tenant, "invoice-01-din.pdf")
     await import_masterdata(stack_state, tenant)
-    for user, amount in (("anna", "10000"), ("clara", "1000"), ("ben", "10000")):
+    added = subprocess.run(
+        [sys.executable, "-m", "belegflow_ops", "users", "add", f"anna-{tenant}", "--role", "clerk", "--role",
+         "approver", "--tenant", tenant, "--approval-limit", f"{tenant}=10000"], input=f"{PASSWORD}\n",
+        capture_output=True, text=True, timeout=60, check=False, env={**os.environ, "BELEGFLOW_HOME": stack_state.home})
+    assert added.returncode == 0, added.stderr
+    assert f"approval limits {tenant} 10000.00" in added.stdout
+    for user, amount in (("clara", "1000"), ("ben", "10000")):
         add_user(stack_state, f"{user}-{tenant}", PASSWORD, roles=["clerk", "approver"], tenants=[tenant])
         assert f"{tenant} {amount}" in limit(stack_state, f"{user}-{tenant}", f"{tenant}={amount}")
     anna = await sign_in(browser, services, f"anna-{tenant}")
@@ -83,6 +89,14 @@ async def test_above_a_limit_a_second_person_approves_and_nobody_approves_their_
     await clara.get_by_role("button", name="Approve").click()
     await expect(clara.get_by_role("alert")).to_contain_text("gave the first approval already")
 
+    # AND over the API the same rules hold: anna's approval of her own change is refused there too
+    version = (await wait_for(services, document_id, lambda d: True))["review"]["version"]
+    refused = httpx.post(f"{services.ingest_url}/v1/documents/{document_id}/review/approve",
+                         json={"expected_version": version},
+                         headers={"X-Tenant": tenant, **basic(f"anna-{tenant}", PASSWORD)}, timeout=30)
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["code"] == "own-correction"
+
     # WHEN ben, whose limit covers it, approves
     ben = await sign_in(browser, services, f"ben-{tenant}")
     await ben.goto(f"{local(services)}/desk/documents/{document_id}")
@@ -92,7 +106,7 @@ async def test_above_a_limit_a_second_person_approves_and_nobody_approves_their_
     await expect(ben.get_by_role("row", name=re.compile(f"first approval user:clara-{tenant}"))).to_be_visible()
     await expect(ben.get_by_role("row", name=re.compile(
         f"approved user:ben-{tenant} .*second approval, after the first by user:clara-{tenant}"))).to_be_visible()
-    # AND the API answers the same way: an approval of anna's own correction is refused there too
+    # AND it goes on
     doc = await wait_for(services, document_id, lambda d: d["status"] in ("approved", "exported"))
     assert doc["status"] in ("approved", "exported")
 

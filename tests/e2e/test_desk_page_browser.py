@@ -83,6 +83,15 @@ async def test_the_page_shows_each_read_fields_box_and_a_click_on_a_word_fills_t
     # THEN the word fills the focused field, which keeps the focus
     await expect(field).to_have_value(read["value"])
     await expect(field).to_be_focused()
+    # WHEN the clerk drags a box around the word instead
+    await field.fill("")
+    around = await word.bounding_box()
+    await page.mouse.move(around["x"] - 4, around["y"] - 3)
+    await page.mouse.down()
+    await page.mouse.move(around["x"] + around["width"] + 4, around["y"] + around["height"] + 3, steps=4)
+    await page.mouse.up()
+    # THEN the words inside it fill the field
+    await expect(field).to_have_value(read["value"])
     # AND the README's picture of the desk is taken here (`make desk-screenshot`), with the field's box lit
     if folder := os.environ.get("BELEGFLOW_SCREENSHOT_DIR"):
         await page.get_by_role("heading", name="Page 1 of 1").evaluate("e => e.scrollIntoView()")

@@ -89,3 +89,12 @@ def test_the_cache_forgets_the_oldest_picture() -> None:
         cache.put(("h", n, 800), bytes([n]))
     assert cache.get(("h", 1, 800)) is None
     assert cache.get(("h", 3, 800)) == b"\x03"
+
+
+def test_a_strip_far_taller_than_wide_is_shown_smaller_not_as_a_huge_bitmap() -> None:
+    out = io.BytesIO()
+    Image.new("RGB", (10, 20000), "white").save(out, format="PNG")
+    objects = _Objects({("originals", "strip.png"): out.getvalue()})
+    png = asyncio.run(pages.picture(objects, _ref(out.getvalue(), "strip.png"), "image/png", 1, 800))  # type: ignore[arg-type]
+    width, height = Image.open(io.BytesIO(png)).size
+    assert width * height <= pages.MAX_PIXELS

@@ -25,6 +25,7 @@ WORK = "work"  # ocr's bucket of work products
 WIDTHS: Final = (800, 1200, 1600)
 """Picture widths the desk asks for (pixels): the screen's, and two zoom steps; nothing else is rendered."""
 MAX_PAGES: Final = 200
+MAX_PIXELS: Final = 1600 * 1600 * 3
 _CACHE_ENTRIES: Final = 64
 _PDF: Final = "application/pdf"
 # pdfium is not thread-safe: one rendering at a time per process
@@ -128,8 +129,10 @@ def _render_pdf(data: bytes, page: int, width: int) -> tuple[bytes, int]:
             raise PageNotFoundError(f"page {page} of {count}")
         handle = pdf[page - 1]
         try:
-            points_wide = handle.get_width()
-            bitmap = handle.render(scale=width / points_wide)
+            points_wide, points_high = handle.get_width(), handle.get_height()
+            # a page far taller than wide is drawn smaller rather than as a bitmap of any size
+            scale = min(width / points_wide, (MAX_PIXELS / (points_wide * points_high)) ** 0.5)
+            bitmap = handle.render(scale=scale)
             image = bitmap.to_pil()
         finally:
             handle.close()
@@ -148,6 +151,9 @@ def _render_image(data: bytes, page: int, width: int) -> tuple[bytes, int]:
         image.seek(page - 1)
         frame = ImageOps.exif_transpose(image.convert("RGB"))
         height = max(1, round(frame.height * width / frame.width))
+        if width * height > MAX_PIXELS:  # a strip far taller than wide is shown smaller
+            shrink = (MAX_PIXELS / (width * height)) ** 0.5
+            width, height = max(1, int(width * shrink)), max(1, int(height * shrink))
         return _png(frame.resize((width, height))), count
 
 
