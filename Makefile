@@ -13,7 +13,7 @@ SOURCES := contracts/src services/*/src infra/src edge/src
 
 .PHONY: lock install run test lint typecheck unit e2e schemas bench bench-edge bench-recognition bench-engines samples down clean install-tesseract \
         devset devset-tools train-set train-recognition bench-lofo bench-accruals bench-books bench-learning install-chromium install-dovecot bench-mail bench-einvoice \
-        bench-desk desk-screenshot
+        bench-desk desk-screenshot catalogue
 
 install: $(STAMP)
 
@@ -76,6 +76,12 @@ bench-mail: install
 # The desk with a full tenant: queue and document page p50/p95 with 100,000 documents in the read model
 bench-desk: install
 	$(PY) -m bench.desk --documents 100000
+
+# The desk's German catalogue: adds the new texts of the templates and the code (then translate them)
+catalogue: install
+	mkdir -p out && $(VENV)/bin/pybabel extract -F services/ingest/babel.cfg -k N_ -k _said --no-location \
+	  -o out/desk.pot services/ingest
+	$(VENV)/bin/pybabel update -i out/desk.pot -d services/ingest/src/belegflow_ingest/locale -D desk --no-fuzzy-matching
 
 # The README's picture of the desk (docs/desk.png), taken by the page's browser test
 desk-screenshot: install
