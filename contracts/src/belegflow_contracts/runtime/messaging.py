@@ -57,14 +57,16 @@ def consumer(
 
     A durable is named ``<service>-<what>``; its pulls are answered below the service's own inbox prefix,
     the only inbox its NATS user may read. ``max_workers`` > 1: that many messages are handled at once
-    (each acked when its handler is done), pulled ``batch_size`` (at least ``max_workers``) at a time and
-    pulled again as soon as a worker is free; the handler must then be safe to run concurrently.
+    (each acked when its handler is done) and the next one is pulled as soon as a worker is free; the
+    handler must then be safe to run concurrently. A ``batch_size`` > 1 pull waits, on an idle stream,
+    for the whole batch or its expiry (up to a second) before it hands over the first message: it suits a
+    backlog, not a consumer whose first message should be answered at once.
     """
     service = durable.split("-", 1)[0]
     args: dict[str, Any] = {
         "durable": durable,
         "inbox_prefix": f"{subjects.service_inbox(service)}.".encode(),
-        "pull_sub": PullSub(batch_size=max(batch_size, max_workers), timeout=1.0),
+        "pull_sub": PullSub(batch_size=batch_size, timeout=1.0),
         # NATS gives up one delivery after us, so our error policy always sees the last one
         "config": ConsumerConfig(max_deliver=max_deliver + 1, ack_wait=ack_wait_s),
     }
