@@ -161,6 +161,15 @@ async def test_a_clerk_searches_filters_and_approves_in_bulk_within_the_limit_by
     await expect(page.get_by_text("Nothing here.")).to_be_visible()
     await page.get_by_role("link", name="Clear search").click()
 
+    # WHEN dora pages through the queue by keyboard: j opens the first (newest) document, j the next, k back
+    await page.keyboard.press("j")
+    await expect(page.get_by_role("heading", name="invoice-04-compact.pdf")).to_be_visible()
+    await page.keyboard.press("j")
+    await expect(page.get_by_role("heading", name="invoice-03-english.pdf")).to_be_visible()
+    await page.keyboard.press("k")
+    await expect(page.get_by_role("heading", name="invoice-04-compact.pdf")).to_be_visible()
+    await page.get_by_role("link", name="Back to the queue").click()
+
     # WHEN dora selects all three and approves them at once
     for name in ("invoice-02-modern.pdf", "invoice-03-english.pdf", "invoice-04-compact.pdf"):
         await page.get_by_label(f"Select {name}").check()
