@@ -63,7 +63,7 @@ _FILENAME_SAFE = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) not in "%")
 M = TypeVar("M", bound=BaseModel)
 
 
-FIRST_ALONE_S = 0.25
+FIRST_ALONE_S = 1.0
 """Longest a session's first document is sent alone before the whole window opens."""
 
 

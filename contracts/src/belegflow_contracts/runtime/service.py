@@ -103,6 +103,7 @@ async def start(
         runtime.pool = await db.create_pool(settings.database_url, service, max_size=settings.database_pool_size)
         applied = await db.migrate(runtime.pool, service, db.migrations_of(migrations))
         log.info("schema ready", schema=service, applied=applied)
+    runtime.tasks.append(asyncio.create_task(asyncio.to_thread(runtime.objects.warm)))
     connection = await broker.connect()
     probes.broker, probes.pool = broker, runtime.pool
     if runtime.pool is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 from typing import TYPE_CHECKING
 
@@ -91,6 +92,12 @@ class ObjectStore:
         if actual != ref.sha256:
             raise IntegrityError(bucket=ref.bucket, key=ref.key, expected=ref.sha256, actual=actual)
         return data
+
+    def warm(self) -> None:
+        """One cheap request, so the first document's put does not pay for the client's first call (endpoint
+        rules, connection); whatever the server answers, even a refusal, is fine."""
+        with contextlib.suppress(Exception):  # a warm-up only; the real calls report their own errors
+            self._client.list_buckets()
 
     async def ensure_buckets(self, buckets: tuple[str, ...]) -> None:
         for bucket in buckets:
