@@ -146,6 +146,8 @@ async def bench(args: argparse.Namespace, home: Path, state: stack.StackState, i
     # the raw baseline, once before the sync and once after it: on a busy machine the load moves between them
     files = [store.path_of(d) for d in store.documents()]
     raw_before_s = await raw_publish(state.nats_url, files, args.window)
+    await asyncio.to_thread(os.sync)  # its writes settle before the sync's fsyncs are timed
+    await asyncio.sleep(1.0)
 
     # reconnect: the uplink comes back, the device syncs its backlog
     await proxy.restore()

@@ -345,34 +345,33 @@ class _Sync:
                 return receipt
         return None
 
-    async def deliver(self, doc: Document, slots: asyncio.Semaphore) -> None:
-        async with slots:
-            if self.lost is not None:
+    async def deliver(self, doc: Document) -> None:
+        if self.lost is not None:
+            return
+        data = self.store.read_verified(doc)
+        if data is None:
+            reason = "local file is corrupted or missing: its SHA-256 no longer matches the capture; not sent"
+            self.corrupted.add(doc.sequence)
+            self.store.mark_corrupted(doc.sequence, reason)
+            self._error(reason, doc)
+            return
+        loop = asyncio.get_running_loop()
+        for _ in range(self.options.max_attempts):
+            fut: asyncio.Future[DeviceReceiptV1] = loop.create_future()
+            self.waiting[doc.sequence] = fut
+            await self._publish(doc, data)
+            self.sent.add(doc.sequence)
+            self.session.sent = len(self.sent)
+            self.unflushed_sent.append(doc.sequence)
+            try:
+                receipt: DeviceReceiptV1 | None = await asyncio.wait_for(
+                    asyncio.shield(fut), self.options.receipt_timeout_s)
+            except TimeoutError:
+                receipt = await self._ask(doc.sequence)
+            if receipt is not None:
+                self._record(doc, receipt)
                 return
-            data = self.store.read_verified(doc)
-            if data is None:
-                reason = "local file is corrupted or missing: its SHA-256 no longer matches the capture; not sent"
-                self.corrupted.add(doc.sequence)
-                self.store.mark_corrupted(doc.sequence, reason)
-                self._error(reason, doc)
-                return
-            loop = asyncio.get_running_loop()
-            for _ in range(self.options.max_attempts):
-                fut: asyncio.Future[DeviceReceiptV1] = loop.create_future()
-                self.waiting[doc.sequence] = fut
-                await self._publish(doc, data)
-                self.sent.add(doc.sequence)
-                self.session.sent = len(self.sent)
-                self.unflushed_sent.append(doc.sequence)
-                try:
-                    receipt: DeviceReceiptV1 | None = await asyncio.wait_for(
-                        asyncio.shield(fut), self.options.receipt_timeout_s)
-                except TimeoutError:
-                    receipt = await self._ask(doc.sequence)
-                if receipt is not None:
-                    self._record(doc, receipt)
-                    return
-            self._error(f"no receipt after {self.options.max_attempts} attempts", doc)
+        self._error(f"no receipt after {self.options.max_attempts} attempts", doc)
 
     def _record(self, doc: Document, receipt: DeviceReceiptV1) -> None:
         self.waiting.pop(doc.sequence, None)
@@ -408,29 +407,25 @@ class _Sync:
         sub = await self.nc.subscribe(subjects.device_receipt(self.device.tenant, self.device.device),
                                       cb=self._on_receipt)
         # the first document goes alone, so its receipt is not queued behind a window's worth of work at
-        # central; the window opens when it is confirmed (or after FIRST_ALONE_S at the latest)
-        slots = asyncio.Semaphore(1)
-        first_done = asyncio.Event()
+        # central; the window opens when it is confirmed (or after FIRST_ALONE_S at the latest). ``window``
+        # workers take the documents in order: a backlog of any size costs no more than the window in flight.
+        rest = iter(docs[1:])
 
-        async def open_window() -> None:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(first_done.wait(), FIRST_ALONE_S)
-            for _ in range(max(1, self.options.window) - 1):
-                slots.release()
+        async def worker() -> None:
+            for doc in rest:
+                if self.lost is not None:
+                    return
+                await self.deliver(doc)
 
-        async def first(doc: Document) -> None:
-            try:
-                await self.deliver(doc, slots)
-            finally:
-                first_done.set()
-
-        opener = asyncio.create_task(open_window())
-        tasks = [asyncio.create_task(first(docs[0]))]
-        tasks += [asyncio.create_task(self.deliver(doc, slots)) for doc in docs[1:]]
+        tasks = [asyncio.create_task(self.deliver(docs[0]))]
         try:
+            await asyncio.wait(tasks, timeout=FIRST_ALONE_S)
+            tasks += [asyncio.create_task(worker())
+                      for _ in range(max(1, self.options.window - (0 if tasks[0].done() else 1)))]
             results = await asyncio.gather(*tasks, return_exceptions=True)
         finally:
-            opener.cancel()
+            for task in tasks:  # cancelled from outside: nothing of this session goes on sending
+                task.cancel()
             self.flush()
             if self.lost is None:
                 with contextlib.suppress(nats.errors.Error):
