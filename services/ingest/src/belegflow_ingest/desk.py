@@ -95,7 +95,8 @@ _STEPS: Final[dict[str, tuple[ReviewAction, type[BaseModel]]]] = {
 }
 EINVOICE_STEP: Final = "einvoice-validation"
 VIEW_TIMEOUT_S: Final = 15.0
-_VERDICTS: Final = {"valid": "valid", "valid_with_warnings": "valid with warnings", "invalid": "invalid"}
+_VERDICTS: Final = {"valid": N_("valid"), "valid_with_warnings": N_("valid with warnings"),
+                   "invalid": N_("invalid")}
 _DONE: Final = {"approve": N_("Approved: it goes on to accruals and export."),
                 "reject": N_("Rejected: it is never exported."), "correct": N_("Corrections saved."),
                 "supplier": N_("Supplier chosen."),
