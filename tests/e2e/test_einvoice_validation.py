@@ -86,7 +86,7 @@ async def test_an_invalid_einvoice_in_the_watched_folder_waits_in_review(
 ) -> None:
     await import_masterdata(stack_state, tenant, masterdata)
     folder = services.inbox_dir / tenant
-    folder.mkdir()
+    folder.mkdir(mode=0o700)  # as an operator makes it: the watched folder is its owner's alone
     (folder / "xrechnung.xml").write_bytes(without_buyer_reference())
     for _ in range(240):
         docs = httpx.get(f"{services.ingest_url}/v1/documents", headers={**services.auth, "X-Tenant": tenant},

@@ -206,7 +206,7 @@ async def test_the_same_invoice_from_another_channel_with_other_bytes_is_held_as
 
     # WHEN the same invoice arrives again through the watched folder, as other bytes (saved again)
     folder = services.inbox_dir / tenant
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     (folder / "invoice-again.pdf").write_bytes(INVOICE.read_bytes() + b"% saved again\n")
 
     # THEN it becomes a second document, held in review as a suspected duplicate of the first

@@ -28,6 +28,16 @@ def _settled(path: Path, seen: dict[Path, tuple[int, float]]) -> bool:
     return before == now
 
 
+def _file_away(path: Path, folder: Path) -> Path:
+    """Moves a file that was taken (or refused) into ``folder``; what stays of a document there is its owner's
+    alone, whatever mode the file arrived with."""
+    folder.mkdir(mode=0o700, exist_ok=True)
+    target = folder / path.name
+    path.replace(target)
+    target.chmod(0o600)
+    return target
+
+
 async def scan_once(rt: Runtime, settings: Settings, inbox: Path, seen: dict[Path, tuple[int, float]]) -> int:
     taken = 0
     for tenant_dir in sorted(p for p in inbox.iterdir() if p.is_dir() and not p.name.startswith(".")):
@@ -39,18 +49,14 @@ async def scan_once(rt: Runtime, settings: Settings, inbox: Path, seen: dict[Pat
                 result = await take_in(rt, tenant=tenant_dir.name, data=data, filename=path.name,
                                        source=Source.INBOX, limit=settings.max_upload_bytes)
             except AdmissionError as exc:
-                target = tenant_dir / ".rejected" / path.name
-                target.parent.mkdir(exist_ok=True)
-                path.replace(target)
+                target = _file_away(path, tenant_dir / ".rejected")
                 target.with_name(target.name + ".reason.txt").write_text(f"{exc.code}: {exc.message}\n")
                 log.warning("inbox file rejected", file=path.name, reason=exc.message)
             except TransientError as exc:
                 log.warning("inbox file left for the next scan", file=path.name, error=str(exc))
                 continue
             else:
-                target = tenant_dir / ".done" / path.name
-                target.parent.mkdir(exist_ok=True)
-                path.replace(target)
+                _file_away(path, tenant_dir / ".done")
                 log.info("inbox file taken", file=path.name, document_id=str(result.document_id),
                          duplicate=result.duplicate)
                 taken += 1
