@@ -625,15 +625,8 @@ async def save_lines(request: Request, document_id: str) -> Response:
         lines = _posted_lines(form, _lines(doc), texts(request).language)
         body = CorrectRequest.model_validate({"expected_version": form.get("expected_version", "0"), "lines": lines})
         done = await take_step(request, doc["id"], doc["tenant"], ReviewAction.CORRECT, body, by=principal.name)
-    except AccessError as exc:
-        return _document_page(request, principal, session, doc, exc.status_code, error=exc.detail)
-    except UnreadableInputError as exc:
-        return _document_page(request, principal, session, doc, 422, error=f"Not saved: {exc}")
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-        return _document_page(request, principal, session, doc, 422, error=f"Not saved: {problems}")
-    except ReviewRefused as exc:
-        return _document_page(request, principal, session, doc, exc.status_code, error=f"Not saved: {exc.detail}")
+    except (AccessError, UnreadableInputError, ValidationError, ReviewRefused) as exc:
+        return _not_saved(request, principal, session, doc, exc)
     await _read_model_caught_up(request, done.id, done.revision, done.version)
     return RedirectResponse(f"/desk/documents/{document_id}?done=lines", status_code=303)
 
@@ -674,14 +667,28 @@ async def save_line_template(request: Request, document_id: str) -> Response:
 _DocumentForm = tuple[Principal, credentials.Session, dict[str, Any], dict[str, str]]
 
 
-async def _document_form(request: Request, document_id: str) -> _DocumentForm | Response:
-    """A form posted on a document's page: signed in, the document the person's, a valid CSRF token."""
+def _not_saved(request: Request, principal: Principal, session: credentials.Session, doc: dict[str, Any],
+               exc: AccessError | UnreadableInputError | ValidationError | ReviewRefused) -> Response:
+    """The document's page again, saying why a posted step was not taken."""
+    if isinstance(exc, AccessError):
+        return _document_page(request, principal, session, doc, exc.status_code, error=exc.detail)
+    if isinstance(exc, ReviewRefused):
+        return _document_page(request, principal, session, doc, exc.status_code, error=f"Not saved: {exc.detail}")
+    if isinstance(exc, ValidationError):
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        return _document_page(request, principal, session, doc, 422, error=f"Not saved: {problems}")
+    return _document_page(request, principal, session, doc, 422, error=f"Not saved: {exc}")
+
+
+async def _document_form(request: Request, document_id: str, *, known: bool = True) -> _DocumentForm | Response:
+    """A form posted on a document's page: signed in, the document the person's (and a step the page knows),
+    a valid CSRF token."""
     found = await _signed_in(request)
     if found is None:
         return _to_login()
     principal, session = found
     doc = await _document(request, principal, document_id)
-    if doc is None:
+    if doc is None or not known:
         return _page(request, "queue.html", 404, user=principal.name, tenant=_tenant(principal), csrf=session.csrf,
                      status=None, documents=[], error=_said("Document %(id)s not found.", id=document_id))
     ok, form = await _csrf_ok(request, session)
@@ -692,32 +699,18 @@ async def _document_form(request: Request, document_id: str) -> _DocumentForm | 
 
 @router.post("/desk/documents/{document_id}/{action}")
 async def step(request: Request, document_id: str, action: str) -> Response:
-    found = await _signed_in(request)
-    if found is None:
-        return _to_login()
-    principal, session = found
-    doc = await _document(request, principal, document_id)
-    if doc is None or action not in _STEPS:
-        return _page(request, "queue.html", 404, user=principal.name, tenant=_tenant(principal), csrf=session.csrf,
-                     status=None, documents=[], error=_said("Document %(id)s not found.", id=document_id))
-    ok, form = await _csrf_ok(request, session)
-    if not ok:
-        return _document_page(request, principal, session, doc, 403, error=STALE_FORM)
+    posted = await _document_form(request, document_id, known=action in _STEPS)
+    if isinstance(posted, Response):
+        return posted
+    principal, session, doc, form = posted
     try:
         authorize(principal, "POST", f"/v1/documents/{document_id}/review/{action}")
         invoice = (doc.get("review") or {}).get("invoice") or {}
         body = _body(action, form, invoice, texts(request).language)
         review_action, _ = _STEPS[action]
         done = await take_step(request, UUID(document_id), doc["tenant"], review_action, body, by=principal.name)
-    except AccessError as exc:
-        return _document_page(request, principal, session, doc, exc.status_code, error=exc.detail)
-    except UnreadableInputError as exc:
-        return _document_page(request, principal, session, doc, 422, error=f"Not saved: {exc}")
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-        return _document_page(request, principal, session, doc, 422, error=f"Not saved: {problems}")
-    except ReviewRefused as exc:
-        return _document_page(request, principal, session, doc, exc.status_code, error=f"Not saved: {exc.detail}")
+    except (AccessError, UnreadableInputError, ValidationError, ReviewRefused) as exc:
+        return _not_saved(request, principal, session, doc, exc)
     await _read_model_caught_up(request, done.id, done.revision, done.version)
     return RedirectResponse(f"/desk/documents/{document_id}?done={'first' if done.awaiting else action}",
                             status_code=303)
