@@ -1181,3 +1181,64 @@ class ReceiptQueryV1(Contract):
 
 class ReceiptListV1(Contract):
     receipts: list[DeviceReceiptV1] = Field(default_factory=list)
+
+
+# --- edge devices: batch intake (see edge/README.md, "Batch intake") ----------------------------
+
+
+class DeviceCapabilitiesRequestV1(Contract):
+    """``edge.<t>.<d>.capabilities.v1``: a device asks which upload contracts central takes (a central without
+    this subject has no responders: the device then uses ``upload.v1`` and ``chunk.v1`` only)."""
+
+    agent_version: str = Field(default="", max_length=64)
+    batch_versions: list[int] = Field(default_factory=list, max_length=16,
+                                      description="versions of the batch contract the device can send")
+
+
+class DeviceBatchLimitsV1(Contract):
+    """What one ``batch.v1`` message may carry; a larger document goes up alone (``upload.v1`` or ``chunk.v1``)."""
+
+    version: int = Field(default=1, ge=1)
+    max_documents: int = Field(ge=1)
+    max_bytes: int = Field(ge=1, description="sum of the documents' sizes in one batch")
+
+
+class DeviceCapabilitiesV1(Contract):
+    """Central's answer: ``batch`` is set when it takes batches (and its stream keeps them)."""
+
+    batch: DeviceBatchLimitsV1 | None = None
+    error: str | None = None
+
+
+class DeviceBatchDocumentV1(Contract):
+    """One document of a batch: what ``upload.v1`` carries in its headers, and where its bytes are."""
+
+    model_config = ConfigDict(str_strip_whitespace=False)
+
+    sequence: int = Field(ge=0, description="the device's sequence number of the document")
+    sha256: str = Field(max_length=64, description="SHA-256 of the document's bytes, hex")
+    size: int = Field(ge=0, description="its bytes' length in the body, in manifest order")
+    filename: str = Field(default="", max_length=1024)
+    capture: DeviceCaptureV1 | None = None
+
+
+class DeviceBatchV1(Contract):
+    """``edge.<t>.<d>.batch.v1`` (JetStream, EDGE): the manifest, as one line of JSON, then a newline, then the
+    documents' bytes back to back in manifest order. Header ``Belegflow-Batch``: the batch id again, so even
+    a body that cannot be read is answered."""
+
+    batch_id: UUID
+    documents: list[DeviceBatchDocumentV1] = Field(min_length=1, max_length=1000)
+
+
+class DeviceBatchReceiptV1(Contract):
+    """``edge.<t>.<d>.batch-receipt.v1``: ingest's answer to one batch, one ``DeviceReceiptV1`` per document.
+
+    ``error``: the batch as a whole was refused (unreadable, too large, repeated sequence numbers); then
+    ``receipts`` is empty and no document of it was taken in."""
+
+    tenant: Tenant
+    device: str
+    batch_id: UUID | None = None
+    receipts: list[DeviceReceiptV1] = Field(default_factory=list)
+    error: str | None = None

@@ -139,6 +139,21 @@ def device_receipts(tenant: str, device: str) -> str:
     return f"edge.{normalize_tenant(tenant)}.{_device(device)}.receipts.v1"
 
 
+def device_capabilities(tenant: str, device: str) -> str:
+    """Which upload contracts central takes (request/reply, ``DeviceCapabilitiesV1``)."""
+    return f"edge.{normalize_tenant(tenant)}.{_device(device)}.capabilities.v1"
+
+
+def device_batch(tenant: str, device: str) -> str:
+    """Several documents in one message (``DeviceBatchV1`` manifest and their bytes); in the EDGE stream."""
+    return f"edge.{normalize_tenant(tenant)}.{_device(device)}.batch.v1"
+
+
+def device_batch_receipt(tenant: str, device: str) -> str:
+    """Ingest's answer to one batch (``DeviceBatchReceiptV1``); in the EDGE stream."""
+    return f"edge.{normalize_tenant(tenant)}.{_device(device)}.batch-receipt.v1"
+
+
 def device_prefix(tenant: str, device: str) -> str:
     """Everything below this belongs to one device; its NATS user may publish nowhere else."""
     return f"edge.{normalize_tenant(tenant)}.{_device(device)}"
@@ -201,6 +216,9 @@ ALL_DEVICE_NUMBERS: Final = "edge.*.*.numbers.v1"
 ALL_DEVICE_SYNC: Final = "edge.*.*.sync.v1"
 ALL_DEVICE_SESSIONS: Final = "edge.*.*.session.v1"
 ALL_DEVICE_RECEIPT_QUERIES: Final = "edge.*.*.receipts.v1"
+ALL_DEVICE_CAPABILITIES: Final = "edge.*.*.capabilities.v1"
+ALL_DEVICE_BATCHES: Final = "edge.*.*.batch.v1"
+ALL_DEVICE_BATCH_RECEIPTS: Final = "edge.*.*.batch-receipt.v1"
 ALL_DLQ: Final = "dlq.*.v1"
 
 
@@ -214,9 +232,10 @@ class StreamSpec:
 
 # EXPORT keeps long so integrators can replay; DLQ keeps long so nothing is forgotten.
 STREAMS: Final = (
-    # only what must survive: uploads, chunks and receipts; the request/reply subjects stay core NATS
-    StreamSpec("EDGE", ("edge.*.*.upload.v1", "edge.*.*.chunk.v1", "edge.*.*.receipt.v1"), 30,
-               "device uploads and receipts"),
+    # only what must survive: uploads, chunks, batches and receipts; the request/reply subjects stay core NATS
+    StreamSpec("EDGE", ("edge.*.*.upload.v1", "edge.*.*.chunk.v1", "edge.*.*.receipt.v1", "edge.*.*.batch.v1",
+                        "edge.*.*.batch-receipt.v1"), 30,
+               "device uploads, batches and receipts"),
     StreamSpec("DOCS", ("docs.>",), 30, "pipeline events"),
     StreamSpec("MD", ("md.>",), 365, "master data from TMS/ERP"),
     StreamSpec("EXPORT", ("export.>",), 3650, "exports for integrators"),

@@ -14,7 +14,8 @@ import contextlib
 import json
 import random
 import urllib.parse
-from collections.abc import Awaitable, Callable
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -29,6 +30,12 @@ from pydantic import BaseModel, ValidationError
 
 from belegflow_contracts import subjects
 from belegflow_contracts.messages import (
+    DeviceBatchDocumentV1,
+    DeviceBatchLimitsV1,
+    DeviceBatchReceiptV1,
+    DeviceBatchV1,
+    DeviceCapabilitiesRequestV1,
+    DeviceCapabilitiesV1,
     DeviceCaptureV1,
     DeviceReceiptV1,
     EdgeAckV1,
@@ -44,7 +51,7 @@ from belegflow_contracts.messages import (
     SyncResult,
     SyncSessionV1,
 )
-from belegflow_edge import settings
+from belegflow_edge import __version__, settings
 from belegflow_edge.errors import CentralUnreachableError, CredentialsRefusedError, SyncBusyError
 from belegflow_edge.store import Device, Document, Session, Store, utcnow
 
@@ -54,6 +61,12 @@ FILENAME_HEADER = "Belegflow-Filename"
 CAPTURE_HEADER = "Belegflow-Capture"
 CHUNK_HEADER = "Belegflow-Chunk"
 SIZE_HEADER = "Belegflow-Size"
+BATCH_HEADER = "Belegflow-Batch"
+BATCH_VERSIONS = [1]
+"""Versions of the batch contract (``batch.v1``) this agent sends when central offers one."""
+BATCHES_IN_FLIGHT = 4
+MANIFEST_ROOM = 256 * 1024
+"""Room kept in a batch message (below the broker's message limit) for its manifest and headers."""
 
 """Comma-separated NATS URLs that replace the ones from pairing (a device behind NAT or a relay)."""
 
@@ -78,6 +91,8 @@ class SyncOptions:
     request_timeout_s: float = 5.0
     receipt_timeout_s: float = 15.0
     window: int = 32
+    batches: bool = True
+    """Send small documents in batches when central offers them (``capabilities.v1``)."""
     max_attempts: int = 3
     reconnects: int = 3
     """Times a session connects again after losing a connection it had (not when central was never reached)."""
@@ -93,11 +108,13 @@ def escape_filename(name: str) -> str:
 
 
 async def connect(device: Device, *, timeout_s: float = 3.0,
-                  on_closed: Callable[[], Awaitable[None]] | None = None) -> NATS:
+                  on_closed: Callable[[], Awaitable[None]] | None = None,
+                  on_error: Callable[[Exception], None] | None = None) -> NATS:
     """A connection as this device (its own user and inbox prefix); no reconnect: a lost link ends the session."""
 
-    async def quiet(_: Exception) -> None:
-        return None
+    async def quiet(exc: Exception) -> None:
+        if on_error is not None:
+            on_error(exc)
 
     async def closed() -> None:
         if on_closed is not None:
@@ -149,6 +166,9 @@ class _Sync:
         self.corrupted: set[int] = set()
         self.data_done = False
         self.generation = 0
+        self.batch_waiting: dict[uuid.UUID, asyncio.Future[DeviceBatchReceiptV1]] = {}
+        self.denied: set[str] = set()
+        self.denied_now = asyncio.Event()
 
     # --- transport ----------------------------------------------------------------------------
 
@@ -161,11 +181,20 @@ class _Sync:
         if self.lost is None:
             self.lost = reason
             self._error(f"connection to central lost: {reason}")
-        for fut in self.waiting.values():
+        futures: list[asyncio.Future[DeviceReceiptV1] | asyncio.Future[DeviceBatchReceiptV1]] = [
+            *self.waiting.values(), *self.batch_waiting.values()]
+        for fut in futures:
             if not fut.done():
                 fut.set_exception(ConnectionLost(reason))
                 fut.exception()  # whoever waits on it sees it; nobody else has to
         return ConnectionLost(reason)
+
+    def _on_error(self, exc: Exception) -> None:
+        """The server refused a publish (an older central grants no newer subjects): remembered per subject."""
+        text = str(exc)
+        if "permissions violation" in text.lower():
+            self.denied.add(text)
+            self.denied_now.set()
 
     async def open(self) -> None:
         """A fresh connection; a close of an older one no longer concerns this session."""
@@ -176,7 +205,8 @@ class _Sync:
             if generation == self.generation:
                 self._lose("the broker connection closed")
 
-        self.nc = await connect(self.device, timeout_s=self.options.connect_timeout_s, on_closed=closed)
+        self.nc = await connect(self.device, timeout_s=self.options.connect_timeout_s, on_closed=closed,
+                                on_error=self._on_error)
         # one context per connection: its acks come on one subscription below the device's inbox, and at
         # most this many publishes wait for theirs (the window's documents, each in up to a few chunks)
         self.js = self.nc.jetstream(timeout=self.options.request_timeout_s,
@@ -187,6 +217,7 @@ class _Sync:
         self.generation += 1
         old, self.nc, self.js = self.nc, None, None
         self.waiting.clear()
+        self.batch_waiting.clear()
         if old is not None:
             with contextlib.suppress(Exception):
                 await old.close()
@@ -404,6 +435,10 @@ class _Sync:
         docs = [d for d in self.docs if d.sequence not in self.done and d.sequence not in self.corrupted]
         if not docs:
             return
+        limits = await self.capabilities() if self.options.batches else None
+        if limits is not None:
+            await self.upload_batches(docs, limits)
+            return
         sub = await self.nc.subscribe(subjects.device_receipt(self.device.tenant, self.device.device),
                                       cb=self._on_receipt)
         # the first document goes alone, so its receipt is not queued behind a window's worth of work at
@@ -435,6 +470,202 @@ class _Sync:
                 raise result
         if self.lost is not None:
             raise ConnectionLost(self.lost)
+
+    # --- documents up in batches (central offers ``batch.v1``) ---------------------------------
+
+    async def capabilities(self) -> DeviceBatchLimitsV1 | None:
+        """The batch limits central offers, or None: an older central does not answer (no responders, or a
+        server that refuses the subject to this device), and then every document goes up alone."""
+        if self.lost is not None or self.nc is None:
+            raise ConnectionLost(self.lost or "not connected")
+        subject = subjects.device_capabilities(self.device.tenant, self.device.device)
+        body = DeviceCapabilitiesRequestV1(agent_version=__version__, batch_versions=BATCH_VERSIONS)
+        self.denied_now.clear()
+        asking = asyncio.ensure_future(self.nc.request(subject, body.model_dump_json().encode(),
+                                                       timeout=min(2.0, self.options.request_timeout_s)))
+        refused = asyncio.ensure_future(self.denied_now.wait())
+        try:
+            while not asking.done():
+                await asyncio.wait({asking, refused}, return_when=asyncio.FIRST_COMPLETED)
+                if refused.done():
+                    if any(subject in text for text in self.denied):
+                        return None
+                    self.denied_now.clear()
+                    refused = asyncio.ensure_future(self.denied_now.wait())
+            reply = asking.result()
+        except (nats.errors.NoRespondersError, nats.errors.TimeoutError):
+            return None
+        except (nats.errors.ConnectionClosedError, nats.errors.ConnectionDrainingError, OSError) as exc:
+            raise self._lose(f"{type(exc).__name__} on {subject}") from None
+        finally:
+            asking.cancel()
+            refused.cancel()
+        try:
+            answer = DeviceCapabilitiesV1.model_validate_json(reply.data)
+        except ValidationError:
+            return None
+        if answer.error:
+            self._error(f"central's upload contracts: {answer.error}")
+        return answer.batch if answer.batch is not None and answer.batch.version in BATCH_VERSIONS else None
+
+    def _on_batch_receipt_data(self, data: bytes) -> None:
+        try:
+            answer = DeviceBatchReceiptV1.model_validate_json(data)
+        except ValidationError:
+            return
+        fut = self.batch_waiting.get(answer.batch_id) if answer.batch_id is not None else None
+        if fut is not None and not fut.done():
+            fut.set_result(answer)
+
+    async def _on_batch_receipt(self, msg: Msg) -> None:
+        self._on_batch_receipt_data(msg.data)
+
+    @staticmethod
+    def groups(docs: list[Document], limits: DeviceBatchLimitsV1, budget: int) -> Iterator[list[Document]]:
+        """The documents in order, in batches within the limits; one too large for a batch is a group of one that
+        goes up alone. The first document is a batch of its own: its receipt comes without waiting for others."""
+        group: list[Document] = []
+        size = 0
+        for i, doc in enumerate(docs):
+            if doc.size > budget:
+                yield [doc]
+                continue
+            if group and (len(group) >= limits.max_documents or size + doc.size > budget):
+                yield group
+                group, size = [], 0
+            group.append(doc)
+            size += doc.size
+            if i == 0:
+                yield group
+                group, size = [], 0
+        if group:
+            yield group
+
+    async def upload_batches(self, docs: list[Document], limits: DeviceBatchLimitsV1) -> None:
+        assert self.nc is not None
+        nc = self.nc
+        budget = min(limits.max_bytes, max(1, (nc.max_payload or 1024 * 1024) - MANIFEST_ROOM))
+        subs = [await nc.subscribe(subjects.device_receipt(self.device.tenant, self.device.device),
+                                   cb=self._on_receipt),
+                await nc.subscribe(subjects.device_batch_receipt(self.device.tenant, self.device.device),
+                                   cb=self._on_batch_receipt)]
+        groups = self.groups(docs, limits, budget)
+
+        async def send(group: list[Document]) -> None:
+            if group[0].size > budget:
+                await self.deliver(group[0])
+            else:
+                await self.deliver_batch(group)
+
+        async def worker() -> None:
+            for group in groups:
+                if self.lost is not None:
+                    return
+                await send(group)
+
+        # the first batch (one document) goes alone, as without batches; then the window opens
+        tasks = [asyncio.create_task(send(next(groups)))]
+        try:
+            await asyncio.wait(tasks, timeout=FIRST_ALONE_S)
+            tasks += [asyncio.create_task(worker()) for _ in range(BATCHES_IN_FLIGHT)]
+            results = await asyncio.gather(*tasks, return_exceptions=True)
+        finally:
+            for task in tasks:
+                task.cancel()
+            self.flush()
+            if self.lost is None:
+                for sub in subs:
+                    with contextlib.suppress(nats.errors.Error):
+                        await sub.unsubscribe()
+        for result in results:
+            if isinstance(result, BaseException) and not isinstance(result, ConnectionLost):
+                raise result
+        if self.lost is not None:
+            raise ConnectionLost(self.lost)
+
+    def _read_group(self, group: list[Document]) -> list[tuple[Document, bytes | None]]:
+        return [(doc, self.store.read_verified(doc)) for doc in group]
+
+    def _manifest_entry(self, doc: Document, size: int) -> DeviceBatchDocumentV1:
+        capture = DeviceCaptureV1(document_type=doc.document_type, description=doc.description,
+                                  captured_at=doc.captured_at, series=doc.series,
+                                  document_number=doc.document_number, session_id=self.session.session_id)
+        return DeviceBatchDocumentV1(sequence=doc.sequence, sha256=doc.sha256, size=size, filename=doc.filename,
+                                     capture=capture)
+
+    async def _publish_batch(self, batch_id: uuid.UUID, body: bytes) -> None:
+        if self.lost is not None or self.js is None:
+            raise ConnectionLost(self.lost or "not connected")
+        try:
+            await self.js.publish(subjects.device_batch(self.device.tenant, self.device.device), body,
+                                  timeout=self.options.request_timeout_s, headers={BATCH_HEADER: str(batch_id)})
+        except (nats.errors.NoRespondersError, nats.js.errors.NoStreamResponseError):
+            raise self._lose("the broker stores no batches for this device (no stream answers)") from None
+        except (TimeoutError, nats.errors.TimeoutError, nats.errors.ConnectionClosedError,
+                nats.errors.ConnectionDrainingError, OSError) as exc:
+            raise self._lose(f"{type(exc).__name__} while sending batch {batch_id}") from None
+
+    async def _ask_many(self, sequences: list[int]) -> dict[int, DeviceReceiptV1]:
+        answer = await self.request(subjects.device_receipts(self.device.tenant, self.device.device),
+                                    ReceiptQueryV1(sequences=sequences), ReceiptListV1)
+        wanted = set(sequences)
+        return {r.sequence: r for r in answer.receipts if r.sequence in wanted}
+
+    async def deliver_batch(self, group: list[Document]) -> None:
+        """Several documents in one ``batch.v1`` message, done when their batch receipt (or, when it does not
+        come in time, ``receipts.v1``) answers them; those it does not answer go again in a new batch. A batch
+        central refuses as a whole goes up again document by document."""
+        if self.lost is not None:
+            return
+        pending: list[tuple[Document, bytes]] = []
+        for doc, data in await asyncio.to_thread(self._read_group, group):
+            if data is None:
+                reason = "local file is corrupted or missing: its SHA-256 no longer matches the capture; not sent"
+                self.corrupted.add(doc.sequence)
+                self.store.mark_corrupted(doc.sequence, reason)
+                self._error(reason, doc)
+            else:
+                pending.append((doc, data))
+        loop = asyncio.get_running_loop()
+        for _ in range(self.options.max_attempts):
+            if not pending:
+                return
+            batch_id = uuid.uuid4()
+            manifest = DeviceBatchV1(batch_id=batch_id,
+                                     documents=[self._manifest_entry(doc, len(data)) for doc, data in pending])
+            body = b"".join([manifest.model_dump_json().encode(), b"\n", *(data for _, data in pending)])
+            fut: asyncio.Future[DeviceBatchReceiptV1] = loop.create_future()
+            self.batch_waiting[batch_id] = fut
+            try:
+                await self._publish_batch(batch_id, body)
+                for doc, _ in pending:
+                    self.sent.add(doc.sequence)
+                    self.unflushed_sent.append(doc.sequence)
+                self.session.sent = len(self.sent)
+                try:
+                    answer: DeviceBatchReceiptV1 | None = await asyncio.wait_for(
+                        asyncio.shield(fut), self.options.receipt_timeout_s)
+                except TimeoutError:
+                    answer = None
+            finally:
+                self.batch_waiting.pop(batch_id, None)
+            if answer is not None and answer.error:
+                self._error(f"batch of {len(pending)} refused by central, sent again one by one: {answer.error}")
+                for doc, _ in pending:
+                    await self.deliver(doc)
+                return
+            receipts = ({r.sequence: r for r in answer.receipts} if answer is not None
+                        else await self._ask_many([doc.sequence for doc, _ in pending]))
+            rest = []
+            for doc, data in pending:
+                receipt = receipts.get(doc.sequence)
+                if receipt is None:
+                    rest.append((doc, data))
+                else:
+                    self._record(doc, receipt)
+            pending = rest
+        for doc, _ in pending:
+            self._error(f"no receipt after {self.options.max_attempts} attempts", doc)
 
     # --- the session --------------------------------------------------------------------------
 

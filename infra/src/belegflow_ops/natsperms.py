@@ -36,14 +36,16 @@ class ServiceRights:
 
 RIGHTS: Final[dict[str, ServiceRights]] = {
     "ingest": ServiceRights(
-        publish=("docs.*.ingested.v1", "docs.*.recognition-cancel.v1", "edge.*.*.receipt.v1", "dlq.ingest.v1"),
+        publish=("docs.*.ingested.v1", "docs.*.recognition-cancel.v1", "edge.*.*.receipt.v1",
+                 "edge.*.*.batch-receipt.v1", "dlq.ingest.v1"),
         consumers=(("EDGE", "ingest-device-uploads"), ("EDGE", "ingest-device-chunks"),
+                   ("EDGE", "ingest-device-batches"),
                    ("DOCS", "ingest-recognized"), ("DOCS", "ingest-matched"), ("DOCS", "ingest-decisions"),
                    ("DOCS", "ingest-accrued"), ("EXPORT", "ingest-tms"), ("EXPORT", "ingest-archived"),
                    ("EXPORT", "ingest-datev"), ("DLQ", "ingest-dlq")),
         # device requests and the server's auth callout
         serves=("edge.*.*.numbers.v1", "edge.*.*.sync.v1", "edge.*.*.session.v1", "edge.*.*.receipts.v1",
-                "$SYS.REQ.USER.AUTH"),
+                "edge.*.*.capabilities.v1", "$SYS.REQ.USER.AUTH"),
         kv_read=("device-config", "device-masterdata"),
         requests=("desk.*.review.v1", "desk.*.learning.v1", "desk.*.einvoice-view.v1"),
     ),

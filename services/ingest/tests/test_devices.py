@@ -94,8 +94,10 @@ def test_nats_user_names_round_trip_and_reject_other_shapes() -> None:
 def test_a_device_may_publish_only_below_its_prefix_and_subscribe_to_its_receipts_and_inbox() -> None:
     perms = devices.device_permissions("acme", "kasse-03")
     assert perms.publish == tuple(f"edge.acme.kasse-03.{s}" for s in (
-        "upload.v1", "chunk.v1", "numbers.v1", "sync.v1", "session.v1", "receipts.v1"))
-    assert perms.subscribe == ("edge.acme.kasse-03.receipt.v1", "_INBOX.acme.kasse-03.>")
+        "upload.v1", "chunk.v1", "numbers.v1", "sync.v1", "session.v1", "receipts.v1", "capabilities.v1",
+        "batch.v1"))
+    assert perms.subscribe == ("edge.acme.kasse-03.receipt.v1", "edge.acme.kasse-03.batch-receipt.v1",
+                               "_INBOX.acme.kasse-03.>")
     assert not any("*" in s or s.endswith(".>") for s in perms.publish)
 
 

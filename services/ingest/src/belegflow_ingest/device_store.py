@@ -189,6 +189,19 @@ async def contact_for(conn: Connection, tenant: str, device: str, sequence: int,
     return DeviceState(row["state"]), int(row["pairing"]), receipt
 
 
+async def contact_for_many(conn: Connection, tenant: str, device: str, sequences: list[int], *,
+                           at: datetime) -> tuple[DeviceState, int, dict[int, DeviceReceiptV1]] | None:
+    """``contact`` and the receipts kept for ``sequences`` of the current pairing, in one round trip."""
+    rows = await conn.fetch(_CONTACT.format(select=(
+        "SELECT slot.state, slot.pairing, r.sequence, r.sha256, r.status, r.document_id, r.reason FROM slot "
+        "LEFT JOIN device_receipts r ON r.tenant = $1 AND r.device = $2 AND r.pairing = slot.pairing "
+        "AND r.sequence = ANY($5::bigint[])")), tenant, device, at, None, sequences)
+    if not rows:
+        return None
+    kept = {int(r["sequence"]): _receipt(tenant, device, r) for r in rows if r["sequence"] is not None}
+    return DeviceState(rows[0]["state"]), int(rows[0]["pairing"]), kept
+
+
 _CONTACT = """
         WITH slot AS (SELECT state, pairing, last_contact FROM devices WHERE tenant = $1 AND device = $2),
         touched AS (
@@ -355,6 +368,36 @@ async def save_receipt(conn: Connection, receipt: DeviceReceiptV1, *, pairing: i
         assert stored is not None
         return stored
     return _receipt(receipt.tenant, receipt.device, row)
+
+
+async def save_receipts(conn: Connection, tenant: str, device: str, receipts: list[DeviceReceiptV1], *,
+                        pairing: int) -> list[DeviceReceiptV1]:
+    """``save_receipt`` for many sequences (each at most once) in one statement; the answers kept, in order."""
+    if not receipts:
+        return []
+    rows = await conn.fetch(
+        """
+        WITH saved AS (
+            INSERT INTO device_receipts (tenant, device, sequence, sha256, status, document_id, reason, pairing)
+            SELECT $1, $2, sequence, sha256, status, document_id, reason, $8
+            FROM unnest($3::bigint[], $4::text[], $5::text[], $6::uuid[], $7::text[])
+                AS t(sequence, sha256, status, document_id, reason)
+            ON CONFLICT (tenant, device, pairing, sequence) DO UPDATE SET sha256 = EXCLUDED.sha256,
+                status = EXCLUDED.status, document_id = EXCLUDED.document_id, reason = EXCLUDED.reason, at = now()
+            WHERE device_receipts.status = 'rejected'
+            RETURNING sequence, sha256, status, document_id, reason
+        )
+        SELECT * FROM saved
+        UNION ALL
+        SELECT sequence, sha256, status, document_id, reason FROM device_receipts
+        WHERE tenant = $1 AND device = $2 AND pairing = $8 AND sequence = ANY($3::bigint[])
+          AND sequence NOT IN (SELECT sequence FROM saved)
+        """,
+        tenant, device, [r.sequence for r in receipts], [r.sha256 for r in receipts],
+        [r.status.value for r in receipts], [r.document_id for r in receipts], [r.reason for r in receipts], pairing,
+    )
+    kept = {int(r["sequence"]): _receipt(tenant, device, r) for r in rows}
+    return [kept[r.sequence] for r in receipts]
 
 
 @dataclass(frozen=True, slots=True)

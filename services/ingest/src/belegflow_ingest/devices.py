@@ -29,7 +29,8 @@ CODE_GROUP_LEN = 4
 _SERIES_RE = re.compile(r"^[A-Z0-9]{1,16}$")
 
 # the device subjects a device's NATS user may publish to (below its own prefix)
-DEVICE_PUBLISH = ("upload.v1", "chunk.v1", "numbers.v1", "sync.v1", "session.v1", "receipts.v1")
+DEVICE_PUBLISH = ("upload.v1", "chunk.v1", "numbers.v1", "sync.v1", "session.v1", "receipts.v1", "capabilities.v1",
+                  "batch.v1")
 
 
 class PairingRefusal(StrEnum):
@@ -133,7 +134,8 @@ def device_permissions(tenant: str, device: str) -> Permissions:
     prefix = subjects.device_prefix(tenant, device)
     return Permissions(
         publish=tuple(f"{prefix}.{suffix}" for suffix in DEVICE_PUBLISH),
-        subscribe=(subjects.device_receipt(tenant, device), f"{subjects.device_inbox(tenant, device)}.>"),
+        subscribe=(subjects.device_receipt(tenant, device), subjects.device_batch_receipt(tenant, device),
+                   f"{subjects.device_inbox(tenant, device)}.>"),
     )
 
 
