@@ -139,6 +139,27 @@ async def add_outbox(conn: Connection, out: Outgoing, *, source: str) -> int:
     return row_id
 
 
+async def add_outbox_many(conn: Connection, outs: list[Outgoing], *, source: str) -> list[int]:
+    """Store a step's outgoing messages in one statement; their ids in the order given (the publish order)."""
+    if len(outs) <= 1:
+        return [await add_outbox(conn, out, source=source) for out in outs]
+    rows = await conn.fetch(
+        "INSERT INTO outbox (subject, msg_id, stream, payload, headers, source) "
+        "SELECT m.subject, m.msg_id, m.stream, m.payload, m.headers::jsonb, $7 "
+        "FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[], $5::text[], $6::int[]) "
+        "AS m(subject, msg_id, stream, payload, headers, n) ORDER BY m.n RETURNING id",
+        [out.subject for out in outs],
+        [out.msg_id for out in outs],
+        [out.stream for out in outs],
+        [out.payload for out in outs],
+        [json.dumps(out.headers) for out in outs],
+        list(range(len(outs))),
+        source,
+    )
+    # ids come from one sequence in the order the rows were inserted (ORDER BY m.n)
+    return sorted(int(row["id"]) for row in rows)
+
+
 def _outgoing(row: Any) -> tuple[int, Outgoing]:
     headers = row["headers"]
     return row["id"], Outgoing(

@@ -169,8 +169,9 @@ async def run_once(
     async with pool.acquire() as conn, conn.transaction():
         fresh = await db.claim_message(conn, consumer_name, message_id)
         if fresh:
-            # what was just written is known: no read-back
-            rows = [(await db.add_outbox(conn, out, source=source), out) for out in await effects(conn)]
+            # what was just written is known: no read-back; a step's messages go in with one statement
+            outs = await effects(conn)
+            rows = list(zip(await db.add_outbox_many(conn, outs, source=source), outs, strict=True))
         else:
             rows = await db.outbox_for_source(conn, source)
     for _, out in rows:  # in order: a consumer may rely on the order of one step's messages

@@ -1,9 +1,11 @@
 """The GoBD archive: write-once objects under content-addressed keys, object lock, a hash-chained index per tenant.
 
 - **Objects** lie at ``<tenant>/objects/<aa>/<sha256><suffix>``. A key is written once: the put is
-  conditional (``If-None-Match: *``) and preceded by a look-up, so the guarantee holds on servers that
-  ignore the condition; where the bucket has object lock, each put carries COMPLIANCE retention until the
-  end of the year plus 8 years (invoices) or 10 (booking records).
+  conditional (``If-None-Match: *``); on a server that does not refuse a second conditional put of a key
+  (export tries it once at start, on ``_belegflow/conditional-put-probe``) each put is preceded by a look-up,
+  so the guarantee holds there too. Where the bucket has object lock, each put carries COMPLIANCE retention
+  until the end of the year plus 8 years (invoices) or 10 (booking records). A step's objects are written at
+  once (they are content-addressed, so their order does not matter); its index entries one after the other.
 - **The index** is one JSON entry per archived object at ``<tenant>/index/<seq>.json``, written once too.
   Each entry names the previous entry's SHA-256 (``prev``), so no entry can be changed, removed or slipped in
   without breaking the chain. Export's schema keeps a second copy of the chain (``archive_index``).
@@ -57,6 +59,7 @@ __all__ = [
 
 log = get_logger(__name__)
 GENESIS: Final = store.GENESIS
+PROBE_KEY: Final = "_belegflow/conditional-put-probe"
 
 
 class ArchiveKind(StrEnum):
@@ -116,6 +119,8 @@ class ArchiveBucket:
         self._client = client
         self.bucket = bucket
         self.object_lock = False
+        # True once the server was seen to refuse a second conditional put of a key: no look-up before a put
+        self.conditional_puts = False
 
     @classmethod
     def connect(cls, *, endpoint_url: str, access_key_id: str, secret_access_key: str, region: str,
@@ -136,8 +141,29 @@ class ArchiveBucket:
     def ensure(self) -> bool:
         """Create the bucket with object lock where missing; True when the server locks its objects."""
         self.object_lock = ensure_locked_bucket(self._client, self.bucket)
-        log.info("archive bucket ready", bucket=self.bucket, object_lock=self.object_lock)
+        self.conditional_puts = self._refuses_second_put()
+        log.info("archive bucket ready", bucket=self.bucket, object_lock=self.object_lock,
+                 conditional_puts=self.conditional_puts)
         return self.object_lock
+
+    def _refuses_second_put(self) -> bool:
+        """Whether the server refuses a conditional put (``If-None-Match: *``) of a key that exists.
+
+        Two conditional puts of one key outside every tenant's prefix (a tenant starts with a letter or digit);
+        only a refusal of the second with 412 counts. Anything else, a refused or failed probe included, keeps
+        the look-up before each put."""
+        outcomes: list[bool] = []
+        for _ in range(2):
+            try:
+                self._client.put_object(Bucket=self.bucket, Key=PROBE_KEY, Body=b"probe", IfNoneMatch="*")
+                outcomes.append(True)
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") not in {"PreconditionFailed", "412"}:
+                    return False
+                outcomes.append(False)
+            except BotoCoreError:
+                return False
+        return outcomes[-1] is False
 
     def exists(self, key: str) -> bool:
         try:
@@ -150,7 +176,7 @@ class ArchiveBucket:
 
     def put_once(self, key: str, data: bytes, *, content_type: str, until: datetime) -> bool:
         """Write ``key`` unless it exists; False when it did (never overwritten)."""
-        if self.exists(key):
+        if not self.conditional_puts and self.exists(key):
             return False
         extra: dict[str, Any] = {}
         if self.object_lock:
@@ -194,27 +220,40 @@ async def append(conn: Connection, bucket: ArchiveBucket, tenant: str, items: Se
                  at: datetime, invoice_years: int, booking_years: int) -> list[dict[str, Any]]:
     """Archive ``items`` and chain an index entry for each; in the caller's transaction, one writer per tenant."""
     seq, head = await store.lock_archive_head(conn, tenant)
+    shas = [_sha(item.data) for item in items]
+    keys = [object_key(tenant, sha, item.suffix) for sha, item in zip(shas, items, strict=True)]
+    earlier = await store.find_archive_entries(
+        conn, tenant, [(key, item.document_id, item.kind.value) for key, item in zip(keys, items, strict=True)])
+    again = [body is not None and json.loads(body).get("revision") == item.revision
+             for body, item in zip(earlier, items, strict=True)]
+    untils = [retain_until(item.basis, booking_years if item.kind in BOOKING_RECORDS else invoice_years)
+              for item in items]
+
+    def put_object(i: int) -> None:
+        item = items[i]
+        if not bucket.put_once(keys[i], item.data, content_type=item.content_type, until=untils[i]):
+            existing = bucket.get(keys[i])
+            if existing is None or _sha(existing) != shas[i]:
+                raise ArchiveError(f"archive object {keys[i]} exists with other content; it was altered")
+
+    # the objects first, all at once: content-addressed and written once, their order does not matter
+    await asyncio.gather(*(asyncio.to_thread(put_object, i) for i in range(len(items)) if not again[i]))
     entries: list[dict[str, Any]] = []
-    for item in items:
-        sha = _sha(item.data)
-        key = object_key(tenant, sha, item.suffix)
-        earlier = await store.find_archive_entry(conn, tenant, key, document_id=item.document_id,
-                                                 kind=item.kind.value)
-        if earlier is not None and json.loads(earlier).get("revision") == item.revision:
+    added: list[tuple[int, str, str, UUID | None, str, str]] = []
+    for i, item in enumerate(items):
+        sha, key = shas[i], keys[i]
+        if again[i]:
             # archived before (a redelivery after a crash took it into the chain): once is enough
-            entries.append({**json.loads(earlier), "entry_sha256": _sha(earlier.encode())})
+            body_text = earlier[i] or ""
+            entries.append({**json.loads(body_text), "entry_sha256": _sha(body_text.encode())})
             continue
-        until = retain_until(item.basis, booking_years if item.kind in BOOKING_RECORDS else invoice_years)
-        if not await asyncio.to_thread(bucket.put_once, key, item.data, content_type=item.content_type, until=until):
-            existing = await asyncio.to_thread(bucket.get, key)
-            if existing is None or _sha(existing) != sha:
-                raise ArchiveError(f"archive object {key} exists with other content; it was altered")
         entry: dict[str, Any] = {
             "tenant": tenant, "at": at.astimezone(UTC).isoformat(), "kind": item.kind.value, "event": item.event,
             "by": item.by, "document_id": str(item.document_id) if item.document_id else None,
             "revision": item.revision, "key": key, "sha256": sha, "size": len(item.data),
-            "content_type": item.content_type, "retain_until": until.isoformat(),
+            "content_type": item.content_type, "retain_until": untils[i].isoformat(),
         }
+        # the index entries one after the other: each names the one before
         while True:
             seq += 1
             body = _entry_bytes({**entry, "seq": seq, "prev": head})
@@ -222,9 +261,11 @@ async def append(conn: Connection, bucket: ArchiveBucket, tenant: str, items: Se
                                               content_type="application/json",
                                               until=retain_until(at.date(), booking_years))
             if written:
-                await store.add_archive_entry(conn, tenant, seq, body.decode(), _sha(body),
-                                              document_id=item.document_id, kind=item.kind.value, key=key)
+                added.append((seq, body.decode(), _sha(body), item.document_id, item.kind.value, key))
                 break
+            if added:  # what is written so far goes in first: the adopted entry follows it in the chain
+                await store.add_archive_entries(conn, tenant, added)
+                added = []
             adopted = await _adopt(conn, bucket, tenant, seq, head)
             head = _sha(adopted)
             if _same(json.loads(adopted), entry):  # this very item, written by a try that did not commit
@@ -232,6 +273,7 @@ async def append(conn: Connection, bucket: ArchiveBucket, tenant: str, items: Se
                 break
         head = _sha(body)
         entries.append({**json.loads(body), "entry_sha256": head})
+    await store.add_archive_entries(conn, tenant, added)
     await store.set_archive_head(conn, tenant, seq, head)
     return entries
 

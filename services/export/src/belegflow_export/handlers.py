@@ -42,6 +42,9 @@ RuntimeDep = Annotated[Runtime, Context("runtime")]
 SettingsDep = Annotated[Settings, Context("settings")]
 ArchiveDep = Annotated[ArchiveBucket, Context("archive")]
 EXPORTS = "exports"
+# Accrued revisions of different documents are exported at once (each locks its revision's gate row; the
+# archive's chain head is one writer per tenant): one export's S3 waits overlap another's work.
+EXPORT_WORKERS = 4
 
 
 async def _export(rt: Runtime, settings: Settings, archive: ArchiveBucket, conn: Connection, event: AccruedV1, *,
@@ -67,11 +70,16 @@ async def _export(rt: Runtime, settings: Settings, archive: ArchiveBucket, conn:
         return []
     accruals = ", ".join(a.accrual_number for a in event.assignments) or "none"
     supplier_number = event.supplier.supplier_number if event.supplier else None
-    out: list[Outgoing] = []
-    for version, (xml, ref) in written.items():
-        await rt.objects.put(EXPORTS, ref.key, xml, content_type="application/xml")
+
+    async def deliver(xml: bytes, ref: ObjectRef) -> None:
+        await rt.objects.put(EXPORTS, ref.key, xml, content_type="application/xml", sha256=ref.sha256)
         if settings.export_dir is not None:
             await asyncio.to_thread(write_atomically, settings.export_dir, ref.key, xml)
+
+    # each version's object and file at once (distinct keys)
+    await asyncio.gather(*(deliver(xml, ref) for xml, ref in written.values()))
+    out: list[Outgoing] = []
+    for version, (xml, ref) in written.items():
         protocol = [ProtocolEntryV1(
             step="export", at=exported_at,
             data={"key": ref.key, "sha256": ref.sha256, "approved_by": approved_by, "version": str(version)},
@@ -109,7 +117,8 @@ async def _export(rt: Runtime, settings: Settings, archive: ArchiveBucket, conn:
     return out
 
 
-@router.subscriber(subjects.ALL_ACCRUED, stream=jstream("DOCS"), **consumer("export-accrued"))
+@router.subscriber(subjects.ALL_ACCRUED, stream=jstream("DOCS"),
+                   **consumer("export-accrued", max_workers=EXPORT_WORKERS))
 async def on_accrued(event: AccruedV1, msg: NatsMessage, rt: RuntimeDep, settings: SettingsDep,
                      archive: ArchiveDep) -> None:
     """An accrued revision is kept until matching approved it; an approved one is exported at once."""

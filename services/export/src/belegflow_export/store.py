@@ -127,6 +127,35 @@ async def add_archive_entry(conn: Connection, tenant: str, seq: int, body: str, 
         "VALUES ($1, $2, $3, $4, $5, $6, $7)", tenant, seq, body, sha256, document_id, kind, key)
 
 
+async def add_archive_entries(conn: Connection, tenant: str,
+                              rows: list[tuple[int, str, str, UUID | None, str, str]]) -> None:
+    """``(seq, body, sha256, document_id, kind, object_key)`` of each entry, in one statement."""
+    if not rows:
+        return
+    await conn.execute(
+        "INSERT INTO archive_index (tenant, seq, body, sha256, document_id, kind, object_key) "
+        "SELECT $1, e.seq, e.body, e.sha256, e.document_id, e.kind, e.object_key "
+        "FROM unnest($2::bigint[], $3::text[], $4::text[], $5::uuid[], $6::text[], $7::text[]) "
+        "AS e(seq, body, sha256, document_id, kind, object_key)",
+        tenant, *(list(column) for column in zip(*rows, strict=True)))
+
+
+async def find_archive_entries(conn: Connection, tenant: str,
+                               wanted: list[tuple[str, UUID | None, str]]) -> list[str | None]:
+    """For each ``(object_key, document_id, kind)``: its latest entry (JSON) if archived before, in one query."""
+    if not wanted:
+        return []
+    rows = await conn.fetch(
+        "SELECT w.n, (SELECT a.body FROM archive_index a WHERE a.tenant = $1 AND a.object_key = w.object_key "
+        "AND a.kind = w.kind AND a.document_id IS NOT DISTINCT FROM w.document_id ORDER BY a.seq DESC LIMIT 1) "
+        "AS body FROM unnest($2::text[], $3::uuid[], $4::text[], $5::int[]) AS w(object_key, document_id, kind, n)",
+        tenant, [w[0] for w in wanted], [w[1] for w in wanted], [w[2] for w in wanted], list(range(len(wanted))))
+    found: list[str | None] = [None] * len(wanted)
+    for row in rows:
+        found[row["n"]] = row["body"]
+    return found
+
+
 async def find_archive_entry(conn: Connection, tenant: str, key: str, *, document_id: UUID | None,
                              kind: str) -> str | None:
     """The chain's entry (JSON) for this object of this document, if it was archived before."""
