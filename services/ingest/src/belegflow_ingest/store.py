@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -82,11 +83,36 @@ async def insert_document(conn: Connection, doc: NewDocument) -> bool:
     return row is not None
 
 
+_PROTOCOL_ROWS = (
+    "unnest($2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[]) WITH ORDINALITY "
+    "AS p(step, at, level, message, data, n)"
+)
+
+
+def _protocol_columns(entries: list[ProtocolEntryV1]) -> list[list[Any]]:
+    """The entries as the five arrays ``_PROTOCOL_ROWS`` takes (step, at, level, message, data)."""
+    return [[e.step for e in entries], [e.at for e in entries], [e.level.value for e in entries],
+            [e.message for e in entries], [json.dumps(e.data) for e in entries]]
+
+
 async def add_protocol(conn: Connection, document_id: UUID, entries: list[ProtocolEntryV1]) -> None:
-    await conn.executemany(
-        "INSERT INTO protocol (document_id, step, at, level, message, data) VALUES ($1, $2, $3, $4, $5, $6::jsonb)",
-        [(document_id, e.step, e.at, e.level.value, e.message, json.dumps(e.data)) for e in entries],
+    """Append entries to the document's protocol, in their order, with one statement."""
+    if not entries:
+        return
+    await conn.execute(
+        "INSERT INTO protocol (document_id, step, at, level, message, data) "
+        f"SELECT $1, p.step, p.at, p.level, p.message, p.data::jsonb FROM {_PROTOCOL_ROWS} ORDER BY p.n",
+        document_id, *_protocol_columns(entries),
     )
+
+
+_STATUSES = [status.value for status in Status]
+
+
+@cache
+def _advanced(event: Status) -> list[str]:
+    """The status after ``event`` for each status in ``_STATUSES``, for the statement to pick from."""
+    return [advance(status, event).value for status in Status]
 
 
 async def apply_event(
@@ -100,28 +126,34 @@ async def apply_event(
 ) -> bool:
     """Move the document's status forward, set the event's columns, append its protocol section.
 
-    An event of an older ``revision`` than the document's current one only adds its protocol section.
+    An event of an older ``revision`` than the document's current one only adds its protocol section. One
+    statement: the row's update (its lock; the status it moves to is picked from the status it has then) and
+    the protocol's rows; nothing for a document that does not exist.
     """
-    row = await conn.fetchrow("SELECT status, revision FROM documents WHERE id = $1 FOR UPDATE", document_id)
-    if row is None:
-        return False
-    current = row["status"]
     if unknown := set(updates) - _JSON_COLUMNS - _PLAIN_COLUMNS:
         raise ValueError(f"not read-model columns: {sorted(unknown)}")
-    if revision is not None and revision < row["revision"]:
-        # a late event of a revision a repeated recognition replaced: history, not the current state
-        await add_protocol(conn, document_id, protocol)
-        return False
-    columns = ["status = $2", "updated_at = now()"]
-    values: list[Any] = [document_id, advance(Status(current), event).value]
+    values: list[Any] = [document_id, *_protocol_columns(protocol), _STATUSES, _advanced(event), revision]
+    columns = ["status = ($8::text[])[array_position($7::text[], status)]", "updated_at = now()"]
     for name, value in updates.items():
         is_json = name in _JSON_COLUMNS
         values.append(json.dumps(value) if is_json else value)
         cast = "::jsonb" if is_json else ""
         columns.append(f"{name} = ${len(values)}{cast}")
-    await conn.execute(f"UPDATE documents SET {', '.join(columns)} WHERE id = $1", *values)
-    await add_protocol(conn, document_id, protocol)
-    return True
+    moved: bool = await conn.fetchval(
+        f"""
+        WITH moved AS (
+            UPDATE documents SET {", ".join(columns)}
+            WHERE id = $1 AND ($9::int IS NULL OR revision <= $9::int) RETURNING 1
+        ), noted AS (
+            INSERT INTO protocol (document_id, step, at, level, message, data)
+            SELECT $1, p.step, p.at, p.level, p.message, p.data::jsonb FROM {_PROTOCOL_ROWS}
+            WHERE EXISTS (SELECT 1 FROM documents WHERE id = $1) ORDER BY p.n
+        )
+        SELECT EXISTS (SELECT 1 FROM moved)
+        """,
+        *values,
+    )
+    return moved
 
 
 async def review_version(conn: Connection, document_id: UUID, revision: int) -> int:
