@@ -31,6 +31,11 @@ from nats.js.api import StreamConfig
 
 from belegflow_contracts import subjects
 from belegflow_contracts.messages import (
+    DeviceBatchLimitsV1,
+    DeviceBatchReceiptV1,
+    DeviceBatchV1,
+    DeviceCapabilitiesRequestV1,
+    DeviceCapabilitiesV1,
     DeviceConfigV1,
     DeviceMasterDataV1,
     DeviceReceiptV1,
@@ -136,6 +141,13 @@ class FakeCentral:
     forget: int = 0
     """Drop this many uploads entirely (the device must resend)."""
     subs: list[Any] = field(default_factory=list)
+    batch_limits: DeviceBatchLimitsV1 | None = None
+    """Offer batches (``capabilities.v1``, ``batch.v1``); without, central is one that knows only single uploads."""
+    batches: list[list[int]] = field(default_factory=list)
+    refuse_batches: int = 0
+    """Refuse this many batches as a whole (the device must send their documents one by one)."""
+    silent_batches: int = 0
+    """Take in this many batches without answering them (the device must ask and send the rest again)."""
 
     def subject(self, name: str) -> str:
         return f"edge.{self.tenant}.{self.device}.{name}"
@@ -143,6 +155,8 @@ class FakeCentral:
     async def start(self) -> None:
         handlers = {"upload.v1": self._upload, "chunk.v1": self._chunk, "numbers.v1": self._numbers,
                     "sync.v1": self._sync, "session.v1": self._session, "receipts.v1": self._receipts}
+        if self.batch_limits is not None:
+            handlers.update({"capabilities.v1": self._capabilities, "batch.v1": self._batch})
         for name, handler in handlers.items():
             self.subs.append(await self.nc.subscribe(self.subject(name), cb=handler))
 
@@ -155,6 +169,13 @@ class FakeCentral:
         if self.forget > 0:
             self.forget -= 1
             return
+        receipt = self._decide(sequence, data, claimed)
+        if self.silent_receipts > 0:
+            self.silent_receipts -= 1
+            return
+        await self.nc.publish(self.subject("receipt.v1"), receipt.model_dump_json().encode())
+
+    def _decide(self, sequence: int, data: bytes, claimed: str) -> DeviceReceiptV1:
         actual = hashlib.sha256(data).hexdigest()
         self.uploads.append((sequence, actual))
         previous = self.known.get(sequence)
@@ -171,10 +192,38 @@ class FakeCentral:
                                       status=ReceiptStatus.ACCEPTED, document_id=uuid.uuid4())
             self.bodies[sequence] = data
         self.known.setdefault(sequence, receipt)
-        if self.silent_receipts > 0:
-            self.silent_receipts -= 1
+        return receipt
+
+    async def _capabilities(self, msg: Msg) -> None:
+        ask = DeviceCapabilitiesRequestV1.model_validate_json(msg.data)
+        offer = self.batch_limits if self.batch_limits and self.batch_limits.version in ask.batch_versions else None
+        await msg.respond(DeviceCapabilitiesV1(batch=offer).model_dump_json().encode())
+
+    async def _batch(self, msg: Msg) -> None:
+        end = msg.data.index(b"\n")
+        manifest = DeviceBatchV1.model_validate_json(msg.data[:end])
+        self.batches.append([d.sequence for d in manifest.documents])
+        assert self.batch_limits is not None
+        assert len(manifest.documents) <= self.batch_limits.max_documents
+        assert sum(d.size for d in manifest.documents) <= self.batch_limits.max_bytes
+        if self.refuse_batches > 0:
+            self.refuse_batches -= 1
+            answer = DeviceBatchReceiptV1(tenant=self.tenant, device=self.device, batch_id=manifest.batch_id,
+                                          error="batch too large: test")
+        else:
+            receipts = []
+            offset = end + 1
+            for doc in manifest.documents:
+                data = msg.data[offset:offset + doc.size]
+                offset += doc.size
+                self.headers[doc.sequence] = {"Belegflow-Filename": doc.filename}
+                receipts.append(self._decide(doc.sequence, data, doc.sha256))
+            answer = DeviceBatchReceiptV1(tenant=self.tenant, device=self.device, batch_id=manifest.batch_id,
+                                          receipts=receipts)
+        if self.silent_batches > 0:
+            self.silent_batches -= 1
             return
-        await self.nc.publish(self.subject("receipt.v1"), receipt.model_dump_json().encode())
+        await self.nc.publish(self.subject("batch-receipt.v1"), answer.model_dump_json().encode())
 
     async def _upload(self, msg: Msg) -> None:
         headers = msg.headers or {}
@@ -251,10 +300,25 @@ def paired_store(tmp_path: Path, nats_server: NatsServer, device_name: str) -> I
 
 @pytest.fixture
 async def central(nats_server: NatsServer, device_name: str) -> AsyncIterator[FakeCentral]:
+    """A central that knows only single uploads (as before batches)."""
+    async for fake in _central(nats_server, device_name, None):
+        yield fake
+
+
+@pytest.fixture
+async def batch_central(nats_server: NatsServer, device_name: str) -> AsyncIterator[FakeCentral]:
+    """A central that offers batches of up to 8 documents and 64 KiB."""
+    async for fake in _central(nats_server, device_name, DeviceBatchLimitsV1(max_documents=8, max_bytes=64 * 1024)):
+        yield fake
+
+
+async def _central(nats_server: NatsServer, device_name: str,
+                   batch_limits: DeviceBatchLimitsV1 | None) -> AsyncIterator[FakeCentral]:
     nc = await nats.connect(nats_server.url)
     fake = FakeCentral(nc=nc, tenant=TENANT, device=device_name,
                        config=DeviceConfigV1(version=1, block_size=1000, block_threshold=100),
-                       masterdata=DeviceMasterDataV1(version="md-1"), next_number={"ER": 1001, "BE": 1001})
+                       masterdata=DeviceMasterDataV1(version="md-1"), next_number={"ER": 1001, "BE": 1001},
+                       batch_limits=batch_limits)
     await fake.start()
     try:
         yield fake

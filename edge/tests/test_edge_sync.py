@@ -9,7 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from belegflow_contracts.messages import DeviceConfigV1, DeviceMasterDataV1, DeviceSupplierV1, SyncKind, SyncResult
+from belegflow_contracts.messages import (
+    DeviceConfigV1,
+    DeviceMasterDataV1,
+    DeviceReceiptV1,
+    DeviceSupplierV1,
+    SyncKind,
+    SyncResult,
+)
 from belegflow_edge.errors import SyncBusyError
 from belegflow_edge.settings import SERVERS_ENV
 from belegflow_edge.store import DocState, Store
@@ -286,3 +293,95 @@ async def test_a_link_that_stays_down_ends_the_session_partial(
     assert 20 <= session.accepted < 100
     assert session.accepted + session.failed == 100
     assert paired_store.backlog() == session.failed
+
+
+# --- batches (central offers batch.v1) ---------------------------------------------------------------
+
+
+async def test_small_documents_go_up_in_batches_when_central_offers_them(
+    paired_store: Store, batch_central: FakeCentral, tmp_path: Path
+) -> None:
+    # GIVEN twenty small documents and one larger than a batch may carry (64 KiB at this central)
+    contents = _capture(paired_store, tmp_path, 20, size=6000)
+    big = _capture(paired_store, tmp_path, 1, size=100_000, name="big")
+    session = await run_sync(paired_store, FAST)
+    # THEN the first goes alone, the rest in batches within the limits, the big one alone over upload.v1
+    assert session.result is SyncResult.SUCCESS, session.errors
+    assert (session.sent, session.accepted) == (21, 21)
+    assert batch_central.batches[0] == [1]
+    assert sorted(s for b in batch_central.batches for s in b) == list(range(1, 21))
+    assert all(len(b) <= 8 for b in batch_central.batches)
+    assert [s for s, _ in batch_central.uploads if s == 21] == [21]
+    assert [batch_central.bodies[s] for s in range(1, 22)] == [*contents, *big]
+    assert {d.state for d in paired_store.documents()} == {DocState.ACCEPTED}
+
+
+async def test_a_batch_refused_as_a_whole_goes_up_again_one_by_one(
+    paired_store: Store, batch_central: FakeCentral, tmp_path: Path
+) -> None:
+    _capture(paired_store, tmp_path, 5, size=3000)
+    batch_central.refuse_batches = 1
+    session = await run_sync(paired_store, FAST)
+    assert session.result is SyncResult.SUCCESS, session.errors
+    assert session.accepted == 5
+    assert any("refused by central" in e.reason and "batch too large: test" in e.reason for e in session.errors)
+    assert 1 in {s for s, _ in batch_central.uploads}
+
+
+async def test_a_batch_whose_receipt_is_lost_is_asked_for_and_nothing_goes_twice(
+    paired_store: Store, batch_central: FakeCentral, tmp_path: Path
+) -> None:
+    # GIVEN central takes in the first two batches but their receipts never come
+    contents = _capture(paired_store, tmp_path, 12, size=3000)
+    batch_central.silent_batches = 2
+    session = await run_sync(paired_store, FAST)
+    # THEN the device asks receipts.v1, learns they were taken in, and sends none of them again
+    assert session.result is SyncResult.SUCCESS, session.errors
+    assert session.accepted == 12
+    assert sorted(s for b in batch_central.batches for s in b) == list(range(1, 13))
+    assert [batch_central.bodies[s] for s in range(1, 13)] == contents
+
+
+async def test_a_half_answered_batch_sends_only_the_unanswered_again(
+    paired_store: Store, batch_central: FakeCentral, tmp_path: Path
+) -> None:
+    # GIVEN central forgets the first batch entirely and answers none of it; then it works again
+    _capture(paired_store, tmp_path, 3, size=3000)
+    batch_central.forget = 0
+    original = batch_central._decide
+    dropped: list[int] = []
+
+    def forgetful(sequence: int, data: bytes, claimed: str) -> DeviceReceiptV1:
+        receipt = original(sequence, data, claimed)
+        if sequence == 3 and not dropped:  # the answer for 3 is lost once: central kept nothing of it
+            dropped.append(sequence)
+            batch_central.known.pop(sequence)
+        return receipt
+
+    batch_central._decide = forgetful  # type: ignore[method-assign]
+    batch_central.silent_batches = 2
+    session = await run_sync(paired_store, FAST)
+    assert session.result is SyncResult.SUCCESS, session.errors
+    assert session.accepted == 3
+    sent = [s for b in batch_central.batches for s in b]
+    assert sorted(set(sent)) == [1, 2, 3]
+    assert sent.count(3) == 2
+    assert sent.count(2) == 1
+
+
+def test_documents_are_grouped_in_order_within_the_limits() -> None:
+    from datetime import UTC, datetime
+
+    from belegflow_contracts.messages import DeviceBatchLimitsV1
+    from belegflow_edge.store import Document
+    from belegflow_edge.sync import _Sync
+
+    def doc(sequence: int, size: int) -> Document:
+        return Document(sequence=sequence, captured_at=datetime.now(UTC), document_type="receipt", description="",
+                        series="BE", number=sequence, document_number=f"BE-{sequence:06d}", filename="x.pdf",
+                        stored_name="x", media_type="application/pdf", size=size, sha256="0" * 64,
+                        state=DocState.CAPTURED, reason=None, document_id=None, attempts=0)
+
+    docs = [doc(1, 10), doc(2, 40), doc(3, 40), doc(4, 500), doc(5, 30), doc(6, 10), doc(7, 10), doc(8, 10)]
+    groups = list(_Sync.groups(docs, DeviceBatchLimitsV1(max_documents=3, max_bytes=100), 100))
+    assert [[d.sequence for d in g] for g in groups] == [[1], [2, 3], [4], [5, 6, 7], [8]]

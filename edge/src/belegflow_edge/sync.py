@@ -528,6 +528,9 @@ class _Sync:
         size = 0
         for i, doc in enumerate(docs):
             if doc.size > budget:
+                if group:
+                    yield group
+                    group, size = [], 0
                 yield [doc]
                 continue
             if group and (len(group) >= limits.max_documents or size + doc.size > budget):

@@ -626,6 +626,8 @@ async def receive_batch(rt: Runtime, settings: Settings, *, tenant: str, device:
     elif slot[0] is not DeviceState.PAIRED:
         refusal = f"device {device!r} of tenant {tenant} is not paired (slot state: {slot[0].value})"
     answers: dict[int, DeviceReceiptV1] = {}
+    told: set[int] = set()
+    """Answered as they were before (a resend), or refused for reusing a sequence: not kept again."""
     items: list[BatchItem] = []
     for (doc, data), actual in zip(batch.documents, hashes, strict=True):
         sequence = doc.sequence
@@ -633,6 +635,7 @@ async def receive_batch(rt: Runtime, settings: Settings, *, tenant: str, device:
         if refusal is not None:
             answers[sequence] = _rejected(tenant, device, sequence, actual, refusal)
         elif known is not None and known.status is not ReceiptStatus.REJECTED:
+            told.add(sequence)
             answers[sequence] = known if known.sha256 == actual else _rejected(
                 tenant, device, sequence, actual,
                 f"sequence {sequence} already carried another document (sha256 {known.sha256}); "
@@ -667,7 +670,9 @@ async def receive_batch(rt: Runtime, settings: Settings, *, tenant: str, device:
                                             status=ReceiptStatus.DUPLICATE if duplicate else ReceiptStatus.ACCEPTED,
                                             document_id=result.document_id))
         if pairing is not None:
-            receipts = await device_store.save_receipts(conn, tenant, device, receipts, pairing=pairing)
+            kept = iter(await device_store.save_receipts(
+                conn, tenant, device, [r for r in receipts if r.sequence not in told], pairing=pairing))
+            receipts = [r if r.sequence in told else next(kept) for r in receipts]
         return [_batch_receipt_out(DeviceBatchReceiptV1(tenant=tenant, device=device, batch_id=batch.batch_id,
                                                         receipts=receipts), message_id)]
 
