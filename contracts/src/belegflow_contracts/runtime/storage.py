@@ -73,14 +73,17 @@ class ObjectStore:
     async def get_bytes(self, bucket: str, key: str) -> bytes | None:
         """The object's bytes, or ``None`` when it does not exist."""
         try:
-            response = await asyncio.to_thread(self._client.get_object, Bucket=bucket, Key=key)
-            body: bytes = await asyncio.to_thread(response["Body"].read)
+            body = await asyncio.to_thread(self._read, bucket, key)  # the request and its body in one thread hop
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in {"NoSuchKey", "404", "NotFound"}:
                 return None
             raise TransientError(f"S3 get {bucket}/{key} failed: {exc}") from exc
         except BotoCoreError as exc:
             raise TransientError(f"S3 get {bucket}/{key} failed: {exc}") from exc
+        return body
+
+    def _read(self, bucket: str, key: str) -> bytes:
+        body: bytes = self._client.get_object(Bucket=bucket, Key=key)["Body"].read()
         return body
 
     async def get_verified(self, ref: ObjectRef) -> bytes:

@@ -238,44 +238,62 @@ async def append(conn: Connection, bucket: ArchiveBucket, tenant: str, items: Se
 
     # the objects first, all at once: content-addressed and written once, their order does not matter
     await asyncio.gather(*(asyncio.to_thread(put_object, i) for i in range(len(items)) if not again[i]))
-    entries: list[dict[str, Any]] = []
-    added: list[tuple[int, str, str, UUID | None, str, str]] = []
+    entries: dict[int, dict[str, Any]] = {}
+    todo: list[tuple[int, dict[str, Any]]] = []
     for i, item in enumerate(items):
-        sha, key = shas[i], keys[i]
         if again[i]:
             # archived before (a redelivery after a crash took it into the chain): once is enough
             body_text = earlier[i] or ""
-            entries.append({**json.loads(body_text), "entry_sha256": _sha(body_text.encode())})
+            entries[i] = {**json.loads(body_text), "entry_sha256": _sha(body_text.encode())}
             continue
-        entry: dict[str, Any] = {
+        todo.append((i, {
             "tenant": tenant, "at": at.astimezone(UTC).isoformat(), "kind": item.kind.value, "event": item.event,
             "by": item.by, "document_id": str(item.document_id) if item.document_id else None,
-            "revision": item.revision, "key": key, "sha256": sha, "size": len(item.data),
+            "revision": item.revision, "key": keys[i], "sha256": shas[i], "size": len(item.data),
             "content_type": item.content_type, "retain_until": untils[i].isoformat(),
-        }
-        # the index entries one after the other: each names the one before
-        while True:
+        }))
+    index_until = retain_until(at.date(), booking_years)
+    added: list[tuple[int, str, str, UUID | None, str, str]] = []
+    while todo:
+        # the index entries one after the other, each naming the one before; one thread writes them in turn and
+        # stops at the first key that exists (on a server that refuses a second conditional put; else one a hop)
+        bodies: list[bytes] = []
+        prev = head
+        for n, (_, entry) in enumerate(todo, start=1):
+            bodies.append(_entry_bytes({**entry, "seq": seq + n, "prev": prev}))
+            prev = _sha(bodies[-1])
+        run = bodies if bucket.conditional_puts else bodies[:1]
+        written = await asyncio.to_thread(_put_entries, bucket, tenant, seq + 1, run, index_until)
+        for (i, _), body in zip(todo[:written], bodies[:written], strict=True):
             seq += 1
-            body = _entry_bytes({**entry, "seq": seq, "prev": head})
-            written = await asyncio.to_thread(bucket.put_once, index_key(tenant, seq), body,
-                                              content_type="application/json",
-                                              until=retain_until(at.date(), booking_years))
-            if written:
-                added.append((seq, body.decode(), _sha(body), item.document_id, item.kind.value, key))
-                break
-            if added:  # what is written so far goes in first: the adopted entry follows it in the chain
-                await store.add_archive_entries(conn, tenant, added)
-                added = []
-            adopted = await _adopt(conn, bucket, tenant, seq, head)
-            head = _sha(adopted)
-            if _same(json.loads(adopted), entry):  # this very item, written by a try that did not commit
-                body = adopted
-                break
-        head = _sha(body)
-        entries.append({**json.loads(body), "entry_sha256": head})
+            head = _sha(body)
+            added.append((seq, body.decode(), head, items[i].document_id, items[i].kind.value, keys[i]))
+            entries[i] = {**json.loads(body), "entry_sha256": head}
+        todo = todo[written:]
+        if not todo or written == len(run) < len(bodies):
+            continue
+        # the next key exists: an entry of a writer whose transaction did not commit
+        seq += 1
+        if added:  # what is written so far goes in first: the adopted entry follows it in the chain
+            await store.add_archive_entries(conn, tenant, added)
+            added = []
+        adopted = await _adopt(conn, bucket, tenant, seq, head)
+        head = _sha(adopted)
+        i, entry = todo[0]
+        if _same(json.loads(adopted), entry):  # this very item, written by a try that did not commit
+            entries[i] = {**json.loads(adopted), "entry_sha256": head}
+            todo = todo[1:]
     await store.add_archive_entries(conn, tenant, added)
     await store.set_archive_head(conn, tenant, seq, head)
-    return entries
+    return [entries[i] for i in range(len(items))]
+
+
+def _put_entries(bucket: ArchiveBucket, tenant: str, first: int, bodies: list[bytes], until: datetime) -> int:
+    """Write index entries ``first``, ``first + 1`` ... in turn; how many were written before a key that exists."""
+    for n, body in enumerate(bodies):
+        if not bucket.put_once(index_key(tenant, first + n), body, content_type="application/json", until=until):
+            return n
+    return len(bodies)
 
 
 def _same(existing: dict[str, Any], entry: dict[str, Any]) -> bool:

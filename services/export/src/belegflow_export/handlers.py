@@ -125,8 +125,8 @@ async def on_accrued(event: AccruedV1, msg: NatsMessage, rt: RuntimeDep, setting
     bind_document(tenant=event.tenant, document_id=str(event.document_id))
 
     async def effects(conn: Connection) -> list[Outgoing]:
-        gate = await store.lock_revision(conn, event.document_id, event.revision, event.tenant)
-        await store.keep_accrued(conn, event.document_id, event.revision, event.model_dump_json())
+        gate = await store.keep_accrued_locked(conn, event.document_id, event.revision, event.tenant,
+                                               event.model_dump_json())
         if gate.state != ReviewState.APPROVED.value:
             log.info("revision not approved; kept until it is", revision=event.revision,
                      state=gate.state or "not decided yet")
@@ -143,9 +143,9 @@ async def on_decision(event: DecisionV1, msg: NatsMessage, rt: RuntimeDep, setti
     bind_document(tenant=event.tenant, document_id=str(event.document_id))
 
     async def effects(conn: Connection) -> list[Outgoing]:
-        gate = await store.lock_revision(conn, event.document_id, event.revision, event.tenant)
-        await store.keep_decision(conn, event.document_id, event.revision, state=event.state.value,
-                                  version=event.version, by=event.by, at=event.at)
+        gate = await store.keep_decision_locked(conn, event.document_id, event.revision, event.tenant,
+                                                state=event.state.value, version=event.version, by=event.by,
+                                                at=event.at)
         if event.state is not ReviewState.APPROVED or gate.accrued is None:
             return []
         return await _export(rt, settings, archive, conn, AccruedV1.model_validate_json(gate.accrued),

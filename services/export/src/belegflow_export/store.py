@@ -71,6 +71,42 @@ async def lock_revision(conn: Connection, document_id: UUID, revision: int, tena
     return Gate(accrued=row["accrued"], state=row["state"], decided_by=row["decided_by"])
 
 
+async def keep_accrued_locked(conn: Connection, document_id: UUID, revision: int, tenant: str,
+                              accrued_json: str) -> Gate:
+    """Keep the revision's accrued event in its gate row (made when missing), locked until the transaction ends;
+    one statement. The gate's decision as it stands (``accrued``: the event just kept)."""
+    row = await conn.fetchrow(
+        "INSERT INTO revisions (document_id, revision, tenant, accrued) VALUES ($1, $2, $3, $4::jsonb) "
+        "ON CONFLICT (document_id, revision) DO UPDATE SET accrued = EXCLUDED.accrued RETURNING state, decided_by",
+        document_id, revision, tenant, accrued_json,
+    )
+    if row is None:  # an upsert always returns its row
+        raise RuntimeError(f"revision {document_id}/{revision} not kept")
+    return Gate(accrued=accrued_json, state=row["state"], decided_by=row["decided_by"])
+
+
+async def keep_decision_locked(
+    conn: Connection, document_id: UUID, revision: int, tenant: str, *, state: str, version: int, by: str,
+    at: datetime,
+) -> Gate:
+    """Keep the decision in the revision's gate row (made when missing) unless a later version of it is kept
+    already, the row locked until the transaction ends; one statement. ``accrued``: the event kept, if any."""
+    newer = "(revisions.version IS NULL OR revisions.version < EXCLUDED.version)"
+    row = await conn.fetchrow(
+        "INSERT INTO revisions (document_id, revision, tenant, state, version, decided_by, decided_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (document_id, revision) DO UPDATE SET "
+        f"state = CASE WHEN {newer} THEN EXCLUDED.state ELSE revisions.state END, "
+        f"version = CASE WHEN {newer} THEN EXCLUDED.version ELSE revisions.version END, "
+        f"decided_by = CASE WHEN {newer} THEN EXCLUDED.decided_by ELSE revisions.decided_by END, "
+        f"decided_at = CASE WHEN {newer} THEN EXCLUDED.decided_at ELSE revisions.decided_at END "
+        "RETURNING accrued, state, decided_by",
+        document_id, revision, tenant, state, version, by, at,
+    )
+    if row is None:  # an upsert always returns its row
+        raise RuntimeError(f"revision {document_id}/{revision} not kept")
+    return Gate(accrued=row["accrued"], state=row["state"], decided_by=row["decided_by"])
+
+
 async def keep_accrued(conn: Connection, document_id: UUID, revision: int, accrued_json: str) -> None:
     await conn.execute(
         "UPDATE revisions SET accrued = $3::jsonb WHERE document_id = $1 AND revision = $2",
@@ -103,6 +139,9 @@ class ArchiveRow:
 
 async def lock_archive_head(conn: Connection, tenant: str) -> tuple[int, str]:
     """The tenant's chain head ``(seq, sha256)``, locked until the transaction ends: one writer per tenant."""
+    row = await conn.fetchrow("SELECT seq, sha256 FROM archive_heads WHERE tenant = $1 FOR UPDATE", tenant)
+    if row is not None:  # a tenant's first archiving makes its head
+        return int(row["seq"]), str(row["sha256"])
     await conn.execute("INSERT INTO archive_heads (tenant, seq, sha256) VALUES ($1, 0, $2) ON CONFLICT DO NOTHING",
                        tenant, GENESIS)
     row = await conn.fetchrow("SELECT seq, sha256 FROM archive_heads WHERE tenant = $1 FOR UPDATE", tenant)
