@@ -100,10 +100,9 @@ async def on_decision(event: DecisionV1, msg: NatsMessage, rt: RuntimeDep) -> No
                                                      "changes", "invoice", "supplier", "duplicate_of"})
 
     async def effects(conn: Connection) -> list[Outgoing]:
-        # a late event of an earlier version adds only its protocol line
-        newer = await store.review_version(conn, event.document_id, event.revision) < event.version
+        # a late event of an earlier version adds only its protocol line (compared in the update itself)
         await store.apply_event(conn, event.document_id, _DECISION_STATUS[event.state], protocol=event.protocol,
-                                updates={"review": review} if newer else {}, revision=event.revision)
+                                updates={"review": review}, revision=event.revision, review_version=event.version)
         return []
 
     if await run_once(rt.db, rt.broker, consumer_name="ingest-decisions", message_id=message_id(msg),

@@ -123,12 +123,14 @@ async def apply_event(
     protocol: list[ProtocolEntryV1],
     updates: dict[str, Any],
     revision: int | None = None,
+    review_version: int | None = None,
 ) -> bool:
     """Move the document's status forward, set the event's columns, append its protocol section.
 
     An event of an older ``revision`` than the document's current one only adds its protocol section. One
     statement: the row's update (its lock; the status it moves to is picked from the status it has then) and
-    the protocol's rows; nothing for a document that does not exist.
+    the protocol's rows; nothing for a document that does not exist. ``review_version``: the ``review`` of
+    ``updates`` is set only over an earlier version of the review of this revision (decisions may arrive late).
     """
     if unknown := set(updates) - _JSON_COLUMNS - _PLAIN_COLUMNS:
         raise ValueError(f"not read-model columns: {sorted(unknown)}")
@@ -138,6 +140,12 @@ async def apply_event(
         is_json = name in _JSON_COLUMNS
         values.append(json.dumps(value) if is_json else value)
         cast = "::jsonb" if is_json else ""
+        if name == "review" and review_version is not None:
+            values.append(review_version)
+            newer = (f"revision IS DISTINCT FROM $9::int OR coalesce((review->>'version')::int, 0) < "
+                     f"${len(values)}::int")
+            columns.append(f"review = CASE WHEN {newer} THEN ${len(values) - 1}{cast} ELSE review END")
+            continue
         columns.append(f"{name} = ${len(values)}{cast}")
     moved: bool = await conn.fetchval(
         f"""
