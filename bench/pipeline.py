@@ -209,6 +209,7 @@ def main() -> None:
     parser.add_argument("--documents", type=int, default=200, help="documents uploaded at once")
     parser.add_argument("--serial", type=int, default=30, help="documents sent one at a time, for latency")
     args = parser.parse_args()
+    load_at_start = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="belegflow-bench-") as tmp:
         home = Path(tmp)
         pdfs = generate(home / "pdfs", seed=2024, count=args.documents, masterdata_dir=home / "md")
@@ -243,6 +244,9 @@ def main() -> None:
     one_core, every_core = ceiling
     # on a machine other work keeps busy the pool can come out slower than one core; the ceiling is the better one
     best = max(ceiling, key=lambda f: f.per_second)
+    # other work on the machine shows in every figure: say how busy it was
+    print(f"load average (1, 5, 15 min) at start: {', '.join(f'{v:.2f}' for v in load_at_start)}; at the end: "
+          f"{', '.join(f'{v:.2f}' for v in os.getloadavg())}; {os.cpu_count()} cores\n")
     print(f"{'':38} {'count':>6} {'per s':>10} {'p50 ms':>10} {'p95 ms':>10}")
     for figures in results:
         print(figures.row())
