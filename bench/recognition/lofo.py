@@ -74,9 +74,9 @@ class Outcome:
     right: bool | None
     """None: the truth does not say (not scored for exactness)."""
     raw: float
+    """What the calibration maps: the model's score times ``ocr`` (as ``scorer.decide`` calibrates it)."""
     ocr: float = 1.0
-    """The lowest OCR confidence of the words the value was read from: the OCR reader multiplies the calibrated
-    confidence by it (``with_ocr_confidence``), so the figures here do too."""
+    """The lowest OCR confidence of the words the value was read from (1.0 on a text layer)."""
     calibration: str = ""
     """Which calibration this confidence goes through (``<field>@invoice`` or ``<field>@receipt``)."""
     real: bool = False
@@ -132,8 +132,9 @@ def train(prepared: Sequence[Prepared], name: str, features: list[str]) -> Any:
 Fit = dict[str, tuple[list[float], list[float]]]
 
 
-def build_model(prepared: Sequence[Prepared], features: dict[str, list[str]],
-                calibration: Fit | None = None) -> tuple[DecisionModel, dict[str, Any]]:
+def build_model(
+    prepared: Sequence[Prepared], features: dict[str, list[str]], calibration: Fit | None = None
+) -> tuple[DecisionModel, dict[str, Any]]:
     specs: dict[str, Any] = {}
     for name in RANKED:
         booster = train(prepared, name, features[name])
@@ -143,8 +144,12 @@ def build_model(prepared: Sequence[Prepared], features: dict[str, list[str]],
             importance = [features[name][i] for i in np.argsort(-gains)[:10]]
         trees = Ensemble.from_lightgbm(booster.dump_model()).to_json() if booster is not None else None
         specs[name] = {"features": features[name], "trees": trees, "importance": importance}
-    model = {"format": FORMAT, "version": "", "fields": specs,
-             "calibrations": {name: {"x": xs, "y": ys} for name, (xs, ys) in (calibration or {}).items()}}
+    model = {
+        "format": FORMAT,
+        "version": "",
+        "fields": specs,
+        "calibrations": {name: {"x": xs, "y": ys} for name, (xs, ys) in (calibration or {}).items()},
+    }
     from belegflow_ocr.recognition.scorer import parse_model
 
     return parse_model(model), model
@@ -182,27 +187,44 @@ def read(p: Prepared, model: DecisionModel) -> list[Outcome]:
     return out
 
 
+UNSURE_CAP = THRESHOLD - 0.01
+"""A share right at or above the touchless threshold that too few values bear out stays just below it."""
+
+
+def share_right(k: float, n: int) -> float:
+    """The confidence of a group of ``n`` values of which ``k`` were right: the share right, estimated with
+    Jeffreys' prior ((k + 1/2) / (n + 1): unbiased enough that the confidences average out to the share right,
+    so the calibration error stays small), but never at or above the touchless threshold unless the lower
+    bound of the share (Wilson, z = 2, one-sided ~98 %) is there too: a confidence of 0.9 or more lets a value
+    into the books without a person, and only a group seen often enough may do that."""
+    if n == 0:
+        return 0.0
+    mean = (k + 0.5) / (n + 1)
+    if mean >= THRESHOLD and wilson_lower(k, n) < THRESHOLD:
+        return UNSURE_CAP
+    return mean
+
+
 def isotonic(points: Sequence[tuple[float, bool]]) -> tuple[list[float], list[float]]:
     from sklearn.isotonic import IsotonicRegression  # type: ignore[import-untyped]
 
     if len(points) < 5:
-        # too few to fit a curve: every score gets the lower bound of the share right (none seen: nothing sure)
-        lo = round(wilson_lower(float(sum(p[1] for p in points)), len(points)), 6)
-        return [0.0, 1.0], [lo, lo]
+        # too few to fit a curve: every score gets the share right of them all (none seen: nothing sure)
+        level = round(share_right(float(sum(p[1] for p in points)), len(points)), 6)
+        return [0.0, 1.0], [level, level]
     xs = np.array([p[0] for p in points])
     ys = np.array([float(p[1]) for p in points])
     iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(xs, ys)
-    # Each step of the fit holds a number of values and a share right; the confidence is that share's lower
-    # bound (Wilson, one-sided ~84 %), so that a step seen on few values never claims certainty.
+    # Each step of the fit holds a number of values and how many were right: its confidence is
+    # ``share_right`` of them; a higher score never gets a lower confidence.
     fitted = iso.predict(xs)
     steps_x: list[float] = []
     steps_y: list[float] = []
     for level in sorted(set(fitted.tolist())):
         inside = fitted == level
         n, k = int(inside.sum()), float(ys[inside].sum())
-        lo = wilson_lower(k, n)
         steps_x += [float(xs[inside].min()), float(xs[inside].max())]
-        steps_y += [lo, lo]
+        steps_y += [share_right(k, n)] * 2
     order = np.argsort(steps_x, kind="stable")
     xs_out = [round(steps_x[i], 6) for i in order]
     ys_out = np.maximum.accumulate([steps_y[i] for i in order])
@@ -219,8 +241,8 @@ def wilson_lower(k: float, n: int, z: float = WILSON_Z) -> float:
 
 
 # Calibration is fitted on documents made by other people's software (real layouts) wherever there are any of a
-# kind: generated layouts are easier than the world and would make every confidence too high. Few values make
-# the lower bound (``wilson_lower``) low: a kind seen rarely is never read as sure.
+# kind: generated layouts are easier than the world and would make every confidence too high. A kind seen
+# rarely is never read as sure (``share_right``).
 
 
 def calibrate(outcomes: Iterable[Outcome]) -> dict[str, tuple[list[float], list[float]]]:
@@ -245,7 +267,7 @@ def apply(outcomes: Iterable[Outcome], calibration: dict[str, tuple[list[float],
         # as the model does: the evidence class's calibration, else the field's for the kind, else the score
         identity = ([0.0, 1.0], [0.0, 1.0])
         xs, ys = calibration.get(o.calibration) or calibration.get(o.calibration.split("#")[0], identity)
-        o.confidence = float(np.interp(o.raw, xs, ys)) * o.ocr if o.value is not None else 0.0
+        o.confidence = float(np.interp(o.raw, xs, ys)) if o.value is not None else 0.0
         if "#conflict" in o.calibration:  # as the model caps amounts that do not add up
             o.confidence = min(o.confidence, CONFLICT_CAP)
 
@@ -346,6 +368,17 @@ def report(outcomes: Sequence[Outcome], groups: dict[str, str]) -> dict[str, Any
     return summary
 
 
+def write_outcomes(path: Path, per_fold: dict[int, list[Outcome]], groups: dict[str, str]) -> None:
+    with path.open("w", encoding="utf-8") as out:
+        for k, fold in sorted(per_fold.items()):
+            for o in fold:
+                out.write(json.dumps({"fold": k, "doc": o.doc.id, "family": o.doc.family, "corpus": groups[o.doc.id],
+                                      "field": o.field, "value": o.value, "right": o.right, "raw": o.raw,
+                                      "ocr": o.ocr, "calibration": o.calibration, "real": o.real,
+                                      "key": o.field.split(":")[0] in o.doc.keys,
+                                      "truth": o.field.split(":")[0] in o.doc.truth}) + "\n")  # fmt: skip
+
+
 # --- the run ------------------------------------------------------------------------------------------------
 
 
@@ -367,13 +400,22 @@ def corpus_docs(train_set: Path | None) -> tuple[list[F.Doc], dict[str, str]]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--train-set", type=Path, default=F.ROOT / "out" / "train-set",
-                        help="generated development set (bench.recognition.sources --seed 1); "
-                             "absent: real layouts only")
+    parser.add_argument(
+        "--train-set",
+        type=Path,
+        default=F.ROOT / "out" / "train-set",
+        help="generated development set (bench.recognition.sources --seed 1); absent: real layouts only",
+    )
     parser.add_argument("--folds", type=int, default=FOLDS)
     parser.add_argument("--write-model", type=Path, help="train on every family and write the model file here")
     parser.add_argument("--json", type=Path, help="write the figures as JSON")
     parser.add_argument("--misses", type=int, default=0, help="print this many wrong key fields")
+    parser.add_argument(
+        "--outcomes",
+        type=Path,
+        help="write every scored field (fold, raw score, right or not) as JSON lines, to study "
+        "calibration without training again",
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
     docs, groups = corpus_docs(args.train_set)
@@ -402,6 +444,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 per_fold[k].extend(read(p, model))
         print(f"fold {k + 1}/{len(folds)}: trained on {len(training)} documents, "
               f"{time.perf_counter() - started:.0f} s", flush=True)  # fmt: skip
+    if args.outcomes:
+        write_outcomes(args.outcomes, per_fold, groups)
     outcomes: list[Outcome] = []
     for k in folds:
         others = [o for j in folds if j != k for o in per_fold[j]]

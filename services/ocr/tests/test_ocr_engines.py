@@ -32,8 +32,9 @@ from belegflow_ocr.recognition.ocr import (
 )
 from belegflow_ocr.recognition.ocr.engines import current_options
 from belegflow_ocr.recognition.ocr.ppocr import deskew_box, mostly_vertical, skew_of
-from belegflow_ocr.recognition.ocr.reader import split_words, with_ocr_confidence
+from belegflow_ocr.recognition.ocr.reader import split_words
 from belegflow_ocr.recognition.ocr.tesseract import languages, parse_rotation, parse_tsv
+from belegflow_ocr.recognition.scorer import with_ocr_confidence
 from belegflow_ocr.settings import Settings
 from bench.recognition.engines import word_lines
 

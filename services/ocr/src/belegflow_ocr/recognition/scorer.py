@@ -17,7 +17,7 @@ import json
 import math
 import re
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
@@ -38,14 +38,14 @@ from belegflow_ocr.recognition.features import (
     number_features,
     squash,
 )
-from belegflow_ocr.recognition.model import BBox, ProtocolLog
+from belegflow_ocr.recognition.model import BBox, ProtocolLog, Word
 from belegflow_ocr.recognition.trees import Ensemble
 
 MODEL_FILE = "decision-v1.json"
 FORMAT = "belegflow-decision/1"
 RANKED = ("invoice_number", "net_amount", "tax_amount", "gross_amount", "invoice_date", "due_date",
           "supplier_name")
-CALIBRATED = ("supplier_iban", "supplier_vat_id")
+CALIBRATED = ("supplier_iban", "supplier_vat_id", "supplier_name")
 TOP_K = 3
 JOINT_SHARE = 0.25
 """A consistent net + tax = gross is taken over the amounts ranked first when its joint likelihood is at least
@@ -267,13 +267,48 @@ def repair_name(text: str) -> str:
     return _ZERO_IN_WORD.sub(lambda m: m.group().replace("0", "O"), text)
 
 
+def _overlaps(a: BBox, b: BBox) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def ocr_factor(words: Sequence[Word], page: int | None, bbox: BBox | None) -> float:
+    """The lowest OCR confidence of the words a value was read from; 1.0 for a text layer (no OCR confidences)."""
+    if page is None or bbox is None:
+        return 1.0
+    return min((w.confidence for w in words if w.confidence is not None and w.page == page
+                and _overlaps(w.bbox, bbox)), default=1.0)  # fmt: skip
+
+
+def with_ocr_confidence(fields: InvoiceFieldsV1, words: Sequence[Word], log: ProtocolLog, *,
+                        skip: Collection[str] = ()) -> InvoiceFieldsV1:  # fmt: skip
+    """Each field's confidence (but those in ``skip``) times the lowest OCR confidence of the words it was read
+    from."""
+    updates: dict[str, object] = {}
+    for name in InvoiceFieldsV1.model_fields:
+        current = getattr(fields, name)
+        if name in skip or current is None or current.page is None or current.bbox is None:
+            continue
+        ocr = ocr_factor(words, current.page, current.bbox)
+        scaled = round(current.confidence * ocr, 3)
+        if scaled < current.confidence:
+            updates[name] = current.model_copy(update={"confidence": scaled})
+            log.info(f"{name}: confidence {current.confidence:.2f} x OCR confidence {ocr:.2f} = {scaled:.2f}",
+                     field=name, ocr_confidence=round(ocr, 3), confidence=scaled)  # fmt: skip
+    return fields.model_copy(update=updates) if updates else fields
+
+
 def decide(doc: Document, log: ProtocolLog, model: DecisionModel | None = None, *,
            trace: dict[str, str] | None = None) -> InvoiceFieldsV1:
-    """The fields as the learned decision reads them: ranked fields replaced, the others' confidence calibrated."""
+    """The fields as the learned decision reads them: ranked fields replaced, the others' confidence calibrated.
+
+    On a scan or photo the OCR confidence of the words a value was read from is part of what is calibrated
+    (the model's score times it): a date the OCR engine was unsure of is not a sure date, however well it is
+    placed. Fields the model does not calibrate take the OCR confidence as a factor."""
     model = model if model is not None else load_model()
     fields = doc.heuristic
+    words = [w for line in doc.lines for w in line.words if w.confidence is not None]
     if model is None:
-        return fields
+        return with_ocr_confidence(fields, words, log)
     updates: dict[str, object] = {}
     ranked: dict[str, list[Ranked]] = {}
     why: dict[str, str] = {}
@@ -306,7 +341,8 @@ def decide(doc: Document, log: ProtocolLog, model: DecisionModel | None = None, 
         how = "consistent net + tax = gross among the top candidates" if joint is not None and name in joint \
             else "ranked first"  # fmt: skip
         key = calibration_key(name, doc.receipt, _evidence(name, pick.value, picks, fields))
-        confidence = model.calibration(key)(pick.score)
+        ocr = ocr_factor(words, pick.page, pick.bbox)
+        confidence = model.calibration(key)(pick.score * ocr)
         if trace is not None:
             trace[name] = key
         rival = next((o for o in options if o.value != pick.value), None)
@@ -322,6 +358,7 @@ def decide(doc: Document, log: ProtocolLog, model: DecisionModel | None = None, 
         top = ", ".join(f"{f} {c:+.2f}" for f, c in fm.contributions(feature_rows[name][pick.row]))
         why[name] = (f"{how} (score {pick.score:.2f}"
                      + (f", next {rival.value} {rival.score:.2f}" if rival is not None else "")
+                     + (f", OCR confidence {ocr:.2f}" if ocr < 1.0 else "")
                      + f"; top features: {top})")
         updates[name] = _field(name, pick.value, confidence, pick.page, pick.bbox)
     # Net, tax and gross that add up stand or fall together: each is as sure as the best of them. Three that do
@@ -345,7 +382,7 @@ def decide(doc: Document, log: ProtocolLog, model: DecisionModel | None = None, 
         if current is None:
             continue
         key = calibration_key(f"{name}:rules", doc.receipt, "rules")
-        calibrated = model.calibration(key)(current.confidence)
+        calibrated = model.calibration(key)(current.confidence * ocr_factor(words, current.page, current.bbox))
         if trace is not None:
             trace[name] = key
         updates[name] = current.model_copy(update={"confidence": round(calibrated, 3)})
@@ -361,8 +398,8 @@ def decide(doc: Document, log: ProtocolLog, model: DecisionModel | None = None, 
         elif name in why:
             log.info(f"{name}: learned decision agrees ({why[name]}); confidence {new.confidence:.2f}",
                      field=name, confidence=f"{new.confidence:.2f}", model=model.version)  # fmt: skip
-    return fields.model_copy(update=updates)
+    return with_ocr_confidence(fields.model_copy(update=updates), words, log, skip=updates.keys())
 
 
 __all__ = ["DecisionModel", "FieldModel", "calibration_key", "candidate_rows", "decide", "load_model",
-           "parse_model", "rank", "repair_name"]
+           "ocr_factor", "parse_model", "rank", "repair_name", "with_ocr_confidence"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
 import numpy as np
@@ -110,30 +110,6 @@ def _chunks(pages: Iterable[PageImage], size: int) -> Iterator[list[PageImage]]:
         yield chunk
 
 
-def _overlaps(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
-    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
-
-
-def with_ocr_confidence(fields: InvoiceFieldsV1, words: Sequence[Word], log: ProtocolLog) -> InvoiceFieldsV1:
-    """Each field's confidence times the lowest OCR confidence of the words it was read from."""
-    updates: dict[str, object] = {}
-    for name in InvoiceFieldsV1.model_fields:
-        current = getattr(fields, name)
-        if current is None or current.page is None or current.bbox is None:
-            continue
-        under = [w.confidence for w in words if w.confidence is not None
-                 and w.page == current.page and _overlaps(w.bbox, current.bbox)]  # fmt: skip
-        if not under:
-            continue
-        ocr = min(under)
-        scaled = round(current.confidence * ocr, 3)
-        if scaled < current.confidence:
-            updates[name] = current.model_copy(update={"confidence": scaled})
-            log.info(f"{name}: confidence {current.confidence:.2f} x OCR confidence {ocr:.2f} = {scaled:.2f}",
-                     field=name, ocr_confidence=round(ocr, 3), confidence=scaled)  # fmt: skip
-    return fields.model_copy(update=updates) if updates else fields
-
-
 class OcrReader(BaseReader):
     """Reads page images with an OCR engine; the engine is built once per process and shared."""
 
@@ -226,7 +202,7 @@ class OcrReader(BaseReader):
             log.warning("ocr: no text found on any page; fields left empty")
             return Recognition(reader=self.name, status=RecognitionStatus.RECOGNIZED, fields=InvoiceFieldsV1(),
                                lines=[], protocol=log.entries, words=[], text="", pages=infos)  # fmt: skip
+        # each field's confidence takes in the OCR confidence of the words it was read from (``scorer``)
         fields, lines = extract_fields(words, infos, log)
-        fields = with_ocr_confidence(fields, words, log)
         return Recognition(reader=self.name, status=RecognitionStatus.RECOGNIZED, fields=fields, lines=lines,
                            protocol=log.entries, words=words, text=text, pages=infos)  # fmt: skip
