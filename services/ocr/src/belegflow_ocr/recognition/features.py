@@ -41,7 +41,8 @@ LABEL_KINDS = ("invoice_number", "invoice_date", "due_date", "net_amount", "tax_
 
 # Key words of a line, matched at a word's start (German compounds: "Gesamtsumme", "Nettobetrag").
 _KEYWORDS: tuple[tuple[str, str], ...] = (
-    ("total", r"total|gesamt|summe|sum\b|montant total|importe total|totale|totaal|grand"),
+    # OCR reads a receipt's TOTAL as TATAL, TUTAL, T0TAL or TOTAI
+    ("total", r"total|gesamt|summe|sum\b|montant total|importe total|totale|totaal|grand|t[oau0]t[aou][l1i]\b"),
     ("subtotal", r"sub ?-?total|zwischensumme|sous-total|subtotaal|subtotale"),
     ("net", r"net(?:to|t)?\b|nett|ht\b|h\.t\.|hors tax|excl|exkl|ohne|before tax|base|imponible|imponibile|"
             r"taxable|amount excl"),
@@ -279,6 +280,8 @@ def amount_features(doc: Document) -> tuple[list[Found], list[dict[str, float]]]
             feats[f"heur_{name}_conf"] = got.confidence if same and got is not None else 0.0
             feats[f"heur_{name}_above"] = float(got is not None and v > abs(got.value))
         rows.append(feats)
+    if doc.receipt:
+        till_equations(doc.amounts, rows)
     found = list(doc.amounts)
     for name, got in heur.items():
         if got is not None and not any(isinstance(f.value, Decimal) and abs(f.value) == abs(got.value) for f in found):
@@ -286,6 +289,41 @@ def amount_features(doc: Document) -> tuple[list[Found], list[dict[str, float]]]
             rows.append({"receipt": float(doc.receipt), "virtual": 1.0, f"heur_{name}": 1.0,
                          f"heur_{name}_conf": got.confidence, "amounts": float(len(distinct))})  # fmt: skip
     return found, rows
+
+
+ROUNDING_MAX = Decimal("0.10")
+"""A cash rounding adjustment is a few cents (to 5 or 10 cents)."""
+
+
+def till_equations(amounts: Sequence[Found], rows: Sequence[dict[str, float]]) -> None:
+    """A till receipt's own arithmetic, added to each amount's features: what was tendered less the change given
+    back is the total (cash 101.00 - change 0.10 = 100.90), and the total after the rounding adjustment is the
+    total before it plus the adjustment (100.88 + 0.02 = 100.90; 101.76 + -0.01 = 101.75). The lines are known
+    by their key words (``kw_cash``, ``kw_card``, ``kw_change``, ``kw_round``), whatever their layout."""
+    values = [abs(f.value) if isinstance(f.value, Decimal) else Decimal(0) for f in amounts]
+    tendered = {v for v, r in zip(values, rows, strict=False) if v > 0 and (r.get("kw_cash") or r.get("kw_card"))
+                and not r.get("kw_change") and not r.get("kw_round")}  # fmt: skip
+    change = {v for v, r in zip(values, rows, strict=False) if r.get("kw_change") and not r.get("kw_cash")}
+    rounding = {f.value for f, r in zip(amounts, rows, strict=False) if isinstance(f.value, Decimal)
+                and r.get("kw_round") and 0 < abs(f.value) < ROUNDING_MAX}  # fmt: skip
+    present = set(values)
+    parts = sorted(present)
+    for v, row in zip(values, rows, strict=False):
+        own_tender = bool(row.get("kw_cash") or row.get("kw_card")) and not row.get("kw_total")
+        row["eq_tender_less_change"] = float(v > 0 and not own_tender and any(
+            t - c == v for t in tendered for c in change if 0 < c < t))  # fmt: skip
+        row["eq_tendered"] = float(v > 0 and not own_tender and v in tendered and (not change or 0 in change))
+        row["eq_after_rounding"] = float(v > 0 and not row.get("kw_round") and any(
+            u + r == v for u in present for r in rounding if u != v and u > abs(r)))  # fmt: skip
+        row["eq_before_rounding"] = float(v > 0 and not row.get("kw_round") and any(
+            v + r == u for u in present for r in rounding if u != v and v > abs(r)))  # fmt: skip
+        # subtotal + tax + rounding, the sum before rounding not printed (179.00 + 10.74 + 0.01 = 189.75)
+        row["eq_sum_plus_rounding"] = float(v > 0 and not row.get("kw_round") and any(
+            _sum_of_two(v - r, parts) for r in rounding if v - r not in present))  # fmt: skip
+        # how many of the receipt's own sums make this amount its total, less the one that makes it the sum
+        # before rounding
+        row["till_evidence"] = (row["eq_tender_less_change"] + row["eq_tendered"] + row["eq_after_rounding"]
+                                + row["eq_sum_plus_rounding"] - row["eq_before_rounding"])  # fmt: skip
 
 
 def _virtual(doc: Document, value: str | date | Decimal, page: int | None, bbox: BBox | None) -> Found:
@@ -429,15 +467,29 @@ def number_features(doc: Document) -> tuple[list[Found], list[dict[str, float]]]
 
 # --- the merchant of a receipt --------------------------------------------------------------------------
 
-_LEGAL = re.compile(r"\b(?:SDN\.?\s*BHD|BHD|S/?B|PTE|LTD|LLC|INC|GMBH|AG|KG|PLT|CORP|ENTERPRISES?|TRADING|"
+_LEGAL = re.compile(r"(?<![A-Za-z])S/B\b|\b(?:SDN\.?\s*BHD|BHD|S/?B|PTE|LTD|LLC|INC|GMBH|AG|KG|PLT|CORP|"
+                    r"ENTERPRISES?|TRADING|"
                     r"RESTAURANT|RESTORAN|CAFE|MART|STORE|SHOP|PHARMACY|FARMASI|HARDWARE|BAKERY|KEDAI|"
                     r"PERNIAGAAN|MARKETING|SUPERMARKET|BOOK|STATIONERY|FOOD|HOLDINGS|INDUSTRIES|SERVICES?|"
                     r"ENT\.?|CO\.?)\b", re.IGNORECASE)  # fmt: skip
+# A legal form alone (not a trade word like STATIONERY or CAFE, which names a shop by itself): "28S/B" too.
+_FORM = re.compile(r"(?<![A-Za-z])S/B\b|\b(?:SDN\.?\s*BHD|BHD|SB|PTE|LTD|LLC|INC|GMBH|AG|KG|PLT|CORP|"
+                   r"ENTERPRISES?|CO)\b\.?", re.IGNORECASE)  # fmt: skip
 _REG_NO = re.compile(r"\(?\b\d{5,12}-?[A-Z]\)?|\bCO\.?\s*REG|\bROC\b|\(\d{6,}\)", re.IGNORECASE)
 _ADDRESS = re.compile(r"\b(?:JALAN|JLN|LOT|NO\.?\s*\d|TAMAN|LORONG|STREET|ROAD|STR\.|STRASSE|\d{5}\b)", re.IGNORECASE)
 _NOT_NAME = re.compile(r"\b(?:TEL|FAX|GST|SST|TAX|INVOICE|RECEIPT|CASH|DATE|TIME|TABLE|COUNTER|WELCOME|THANK|"
                        r"HOURS|OPEN|MEMBER|CASHIER|BILL|ORDER|SIMPLIFIED|ABN|TQ|QTY|PRICE|AMOUNT|DESC|ITEM|"
                        r"TOTAL|SUBTOTAL|VISIT|AGAIN|SHOPPING)\b", re.IGNORECASE)  # fmt: skip
+
+# What a till receipt prints under its shop's name: an address, a phone, a tax or company registration.
+_PHONE = re.compile(r"\b(?:TEL|FAX|PHONE|HP|H/P|MOBILE|EMAIL|E-MAIL)\b|\+?\d{2,4}[- ]\d{3,4}[- ]?\d{3,4}",
+                    re.IGNORECASE)  # fmt: skip
+_TAX_ID = re.compile(r"\b(?:GST|SST|VAT|TAX\s*(?:ID|REG)|REG(?:ISTRATION)?\.?\s*(?:NO|ID)|ABN|UEN|TIN|NPWP)\b",
+                     re.IGNORECASE)  # fmt: skip
+# A branch or outlet line names where the shop is, not who it is; a slogan or a web address is no name either.
+_BRANCH = re.compile(r"\b(?:OUTLET|BRANCH|CAWANGAN|CABANG|FILIALE|STORE\s*(?:NO|#)|KIOSK)\b", re.IGNORECASE)
+_SLOGAN = re.compile(r"\b(?:THANK|THANKS|TQ|VISIT|AGAIN|WELCOME|ENJOY|PLEASE|COME|SEE\s+YOU)|www\.|\.com\b|@|https?:",
+                     re.IGNORECASE)  # fmt: skip
 
 NAME_LINES = 12
 
@@ -462,12 +514,17 @@ def name_features(doc: Document) -> tuple[list[NameCandidate], list[dict[str, fl
     cands: list[NameCandidate] = []
     rows: list[dict[str, float]] = []
     first_name_like = next((i for i, ln in enumerate(top) if _LEGAL.search(ln.text)), -1)
+    ids = [_id_line(ln.text) for ln in top]
+    first_id = next((i for i, is_id in enumerate(ids) if is_id), len(top))
+    namey = [i for i, ln in enumerate(top) if _namey(ln.text)]
     seen: set[tuple[int, str]] = set()
     for i, line in enumerate(top):
         for span, (variant, text) in ((n, v) for n in (1, 2, 3) for v in _variants(top[i : i + n])):
             group = tuple(top[i : i + span])
             if len(group) < span or not text or (i, squash(text)) in seen or _legal_form_only(text):
                 continue
+            if span > 1 and _legal_form_only(group[0].text):
+                continue  # a legal form ends a name, it never starts one ("SDN BHD" + the branch under it)
             seen.add((i, squash(text)))
             box = rounded((min(ln.bbox[0] for ln in group), min(ln.bbox[1] for ln in group),
                            max(ln.bbox[2] for ln in group), max(ln.bbox[3] for ln in group)))  # fmt: skip
@@ -476,6 +533,7 @@ def name_features(doc: Document) -> tuple[list[NameCandidate], list[dict[str, fl
             letters = sum(ch.isalpha() for ch in text)
             chars = max(1, len(text.replace(" ", "")))
             size = max(sizes[i : i + span])
+            confs = [w.confidence if w.confidence is not None else 1.0 for ln in group for w in ln.words] or [1.0]
             feats = {
                 "index": float(i),
                 "span": float(span),
@@ -513,14 +571,43 @@ def name_features(doc: Document) -> tuple[list[NameCandidate], list[dict[str, fl
                 "receipt": float(doc.receipt),
                 "variant_cut_at_legal_form": float(variant == 1),
                 "variant_trimmed": float(variant == 2),
+                "variant_after_colon": float(variant == 3),
+                # a legal form proper, and a trade word that is no legal form ("BISTRO & CAFE", "STATIONERY")
+                "form": float(bool(_FORM.search(text))),
+                "form_last": float(bool(_FORM.search(group[-1].text))),
+                "trade_only": float(bool(_LEGAL.search(text)) and not _FORM.search(text)),
+                # the legal name on a line of its own under a brand ("SUSHI MENTAI" over "KMF SDN BHD (1132-H)"):
+                # a group that ends with it joins two names; a line right above it is the brand
+                "last_self_named": float(span > 1 and bool(_FORM.search(group[-1].text))
+                                         and not _legal_form_only(group[-1].text)),
+                "next_form": float(nxt is not None and bool(_FORM.search(nxt.text)) and not _legal_form_only(nxt.text)),
+                "prev_form": float(prev is not None and bool(_FORM.search(prev.text))),
+                # the block of address, phone and tax numbers under the name: the name stands right above it
+                "id_line": float(any(ids[i : i + span])),
+                "ids_above": float(sum(ids[:i])),
+                "ids_below": float(sum(ids[i + span : i + span + 3])),
+                "before_first_id": float(i + span <= first_id),
+                "lines_to_first_id": float(first_id - (i + span)),
+                "prev_id": float(i > 0 and ids[i - 1]),
+                "prev_address": float(prev is not None and bool(_ADDRESS.search(prev.text))),
+                "next_id": float(i + span < len(top) and ids[i + span]),
+                "namey_rank": float(sum(1 for j in namey if j < i)),
+                "branch": float(bool(_BRANCH.search(text))),
+                "slogan": float(bool(_SLOGAN.search(text))),
+                "lower": float(letters > 0 and not any(ch.isupper() for ch in text)),
+                # how sure OCR was of the words (1 for a text layer): a garbled logo reads unsure
+                "ocr_conf_min": min(confs),
+                "ocr_conf_mean": sum(confs) / len(confs),
             }
             cands.append(NameCandidate(text, line.page, box, group))
             rows.append(feats)
     return cands, rows
 
 
-_LEGAL_END = re.compile(r"^.*?\b(?:SDN\.?\s*BHD|S/?B|BHD|PTE\.?\s*LTD|LTD|LLC|INC|GMBH|AG|KG|PLT|CORP|"
-                        r"ENTERPRISES?|TRADING)\b\.?", re.IGNORECASE)  # fmt: skip
+_LEGAL_END = re.compile(r"^.*?(?:(?<![A-Za-z])S/B|\b(?:SDN\.?\s*BHD|SB|BHD|PTE\.?\s*LTD|LTD|LLC|INC|GMBH|AG|KG|"
+                        r"PLT|CORP|ENTERPRISES?|TRADING|CO(?=\.)))\b\.?", re.IGNORECASE)  # fmt: skip
+# "Owned by: ...", "Operated by: ...": a short lead-in before a colon, the name after it
+_LEAD_IN = re.compile(r"^[A-Za-z][A-Za-z .]{1,24}:\s*(?=[A-Za-z])")
 _LEADING_JUNK = re.compile(r"^(?:[\W\d_]+\s+)+")
 _TRAILING_REG = re.compile(r"\s*(?:[\[(<{][^\])>}]*[\])>}]?|\b(?:CO\.?\s*(?:REG\.?)?\s*(?:NO\.?)?|ROC)\b.*)$",
                            re.IGNORECASE)  # fmt: skip
@@ -536,12 +623,27 @@ def _variants(group: Sequence[Line]) -> list[tuple[int, str]]:
     trimmed = _TRAILING_REG.sub("", _LEADING_JUNK.sub("", text)).strip()
     if trimmed and trimmed != text:
         out.append((2, trimmed))
+    if (lead := _LEAD_IN.match(text)) is not None and not _id_line(text[: lead.end()]):
+        rest = text[lead.end() :]
+        cut = _LEGAL_END.match(rest)
+        rest = _TRAILING_REG.sub("", cut.group() if cut is not None else rest).strip()
+        if rest and all(rest != t for _, t in out):
+            out.append((3, rest))
     return out
 
 
+def _id_line(text: str) -> bool:
+    """A line of the block under a shop's name: its address, phone, tax or company registration."""
+    return bool(_ADDRESS.search(text) or _PHONE.search(text) or _TAX_ID.search(text) or _REG_NO.search(text))
+
+
 def _legal_form_only(text: str) -> bool:
-    """"SDN BHD", "ENTERPRISE", "(M) SDN. BHD.": a legal form is never a name by itself."""
-    return sum(ch.isalpha() for ch in _LEGAL.sub("", text)) < 3
+    """"SDN BHD", "ENTERPRISE", "(M) SDN. BHD.": a legal form is never a name by itself, nor is a trade word
+    before it ("RESTAURANT SDN BHD" under "LIAN CHI VEGETARIAN"); a trade word with a name ("S&Y STATIONERY",
+    "BISTRO & CAFE") is one."""
+    if sum(ch.isalpha() for ch in _FORM.sub("", text)) < 3:
+        return True
+    return bool(_FORM.search(text)) and sum(ch.isalpha() for ch in _LEGAL.sub("", text)) < 3
 
 
 def _namey(text: str) -> bool:
@@ -557,4 +659,4 @@ def squash(text: str) -> str:
 
 
 __all__ = ["Document", "Found", "NameCandidate", "amount_features", "date_features", "name_features",
-           "number_features", "squash"]
+           "number_features", "squash", "till_equations"]
