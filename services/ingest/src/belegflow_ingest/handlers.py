@@ -37,10 +37,6 @@ if TYPE_CHECKING:
     from belegflow_contracts.runtime.db import Connection
 
 router = NatsRouter()
-# Events of different documents are projected at once: each event's update is one statement on its document's
-# row (its revision checked in it), so the order in which documents' events commit does not matter. Decisions
-# stay one at a time (their version is compared with the one the read model shows).
-READ_MODEL_WORKERS = 4
 RuntimeDep = Annotated[Runtime, Context("runtime")]
 SettingsDep = Annotated[Settings, Context("settings")]
 
@@ -65,8 +61,7 @@ async def _project(
     return fresh
 
 
-@router.subscriber(subjects.ALL_RECOGNIZED, stream=jstream("DOCS"),
-                   **consumer("ingest-recognized", max_workers=READ_MODEL_WORKERS))
+@router.subscriber(subjects.ALL_RECOGNIZED, stream=jstream("DOCS"), **consumer("ingest-recognized"))
 async def on_recognized(event: RecognizedV1, msg: NatsMessage, rt: RuntimeDep) -> None:
     bind_document(tenant=event.tenant, document_id=str(event.document_id))
     fields = event.fields.model_dump(mode="json", exclude_none=True)
@@ -78,8 +73,7 @@ async def on_recognized(event: RecognizedV1, msg: NatsMessage, rt: RuntimeDep) -
                    event.revision)
 
 
-@router.subscriber(subjects.ALL_MATCHED, stream=jstream("DOCS"),
-                   **consumer("ingest-matched", max_workers=READ_MODEL_WORKERS))
+@router.subscriber(subjects.ALL_MATCHED, stream=jstream("DOCS"), **consumer("ingest-matched"))
 async def on_matched(event: MatchedV1, msg: NatsMessage, rt: RuntimeDep) -> None:
     bind_document(tenant=event.tenant, document_id=str(event.document_id))
     supplier = event.supplier.model_dump(mode="json") if event.supplier else None
@@ -111,8 +105,7 @@ async def on_decision(event: DecisionV1, msg: NatsMessage, rt: RuntimeDep) -> No
         metrics.DOCUMENTS.labels(_DECISION_STATUS[event.state].value).inc()
 
 
-@router.subscriber(subjects.ALL_ACCRUED, stream=jstream("DOCS"),
-                   **consumer("ingest-accrued", max_workers=READ_MODEL_WORKERS))
+@router.subscriber(subjects.ALL_ACCRUED, stream=jstream("DOCS"), **consumer("ingest-accrued"))
 async def on_accrued(event: AccruedV1, msg: NatsMessage, rt: RuntimeDep) -> None:
     bind_document(tenant=event.tenant, document_id=str(event.document_id))
     updates = {"assignments": [a.model_dump(mode="json") for a in event.assignments]}
@@ -120,8 +113,7 @@ async def on_accrued(event: AccruedV1, msg: NatsMessage, rt: RuntimeDep) -> None
                    event.revision)
 
 
-@router.subscriber(subjects.ALL_TMS_EXPORTS, stream=jstream("EXPORT"),
-                   **consumer("ingest-tms", max_workers=READ_MODEL_WORKERS))
+@router.subscriber(subjects.ALL_TMS_EXPORTS, stream=jstream("EXPORT"), **consumer("ingest-tms"))
 async def on_tms_export(event: TmsExportV1, msg: NatsMessage, rt: RuntimeDep) -> None:
     bind_document(tenant=event.tenant, document_id=str(event.document_id))
     updates = {"export": {"tms": event.xml_ref.model_dump(mode="json"), "exported_at": event.exported_at.isoformat(),
@@ -140,16 +132,14 @@ async def on_tms_export(event: TmsExportV1, msg: NatsMessage, rt: RuntimeDep) ->
             metrics.UPLOAD_TO_EXPORT.observe(max(0.0, (event.exported_at - received[0]).total_seconds()))
 
 
-@router.subscriber(subjects.ALL_ARCHIVED, stream=jstream("EXPORT"),
-                   **consumer("ingest-archived", max_workers=READ_MODEL_WORKERS))
+@router.subscriber(subjects.ALL_ARCHIVED, stream=jstream("EXPORT"), **consumer("ingest-archived"))
 async def on_archived(event: ArchivedV1, msg: NatsMessage, rt: RuntimeDep) -> None:
     """The archive took the approved revision: its protocol names the entries of the hash chain (audit trail)."""
     bind_document(tenant=event.tenant, document_id=str(event.document_id))
     await _project(rt, msg, "ingest-archived", event.document_id, Status.EXPORTED, event.protocol, {}, event.revision)
 
 
-@router.subscriber(subjects.ALL_DATEV_EXPORTS, stream=jstream("EXPORT"),
-                   **consumer("ingest-datev", max_workers=READ_MODEL_WORKERS))
+@router.subscriber(subjects.ALL_DATEV_EXPORTS, stream=jstream("EXPORT"), **consumer("ingest-datev"))
 async def on_datev_result(event: DatevResultV1, msg: NatsMessage, rt: RuntimeDep) -> None:
     """A DATEV run booked the invoice, or left it out with the reasons: both show in its protocol."""
     bind_document(tenant=event.tenant, document_id=str(event.document_id))
