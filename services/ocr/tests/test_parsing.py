@@ -77,3 +77,17 @@ def test_vat_ids() -> None:
 )
 def test_a_till_date_with_its_time_glued_on_by_ocr(text: str, expected: date) -> None:
     assert [d for d, _, _ in find_dates(text)] == [expected]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("DocNo CS00038813 Date.01/02/2018", [date(2018, 2, 1)]),  # OCR glued the date to its label's dot
+        ("Tgl.01-02-2018", [date(2018, 2, 1)]),
+        ("Date.01/02/201813:30", [date(2018, 2, 1)]),
+        ("Version 1.01/02/2018", []),  # after a number and a dot: part of something else
+        ("Ref .01/02/2018", []),
+    ],
+)
+def test_a_date_glued_to_its_label_by_a_dot(text: str, expected: list[date]) -> None:
+    assert [d for d, _, _ in find_dates(text)] == expected

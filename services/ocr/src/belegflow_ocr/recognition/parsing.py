@@ -47,8 +47,10 @@ _MONTHS = {
 _MONTH_ALT = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _Y = r"(?P<y>\d{4}|\d{2})"
 # Day and month in numbers; which comes first depends on the document (``order``).
+# A date glued to its label by a dot ("Date.01/02/2018") is read; one after a number or a sign and a dot is not.
 _NUMERIC = re.compile(
-    r"(?<![\d.,/-])(?P<a>\d{1,2})(?P<sep>[./-])\s?(?P<b>\d{1,2})(?P=sep)\s?" + _Y + r"(?![\d]|[.,/-]\d)"
+    r"(?<![\d,/-])(?<![^A-Za-z]\.)(?<!^\.)(?P<a>\d{1,2})(?P<sep>[./-])\s?(?P<b>\d{1,2})(?P=sep)\s?" + _Y
+    + r"(?![\d]|[.,/-]\d)"
 )
 _ISO = re.compile(r"(?<![\d.,/-])(?P<y>\d{4})(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})(?![\d]|[.,/-]\d)")
 _NAMED = (
@@ -63,7 +65,7 @@ _NAMED = (
 # the year ends where a time of day ("5:16", "12:04") begins.
 _YT = r"(?P<y>(?:19|20)\d{2}|\d{2})(?=\d{1,2}:\d{2})"
 _GLUED = (
-    re.compile(r"(?<![\d.,/-])(?P<a>\d{1,2})(?P<sep>[./-])\s?(?P<b>\d{1,2})(?P=sep)\s?" + _YT),
+    re.compile(r"(?<![\d,/-])(?<![^A-Za-z]\.)(?<!^\.)(?P<a>\d{1,2})(?P<sep>[./-])\s?(?P<b>\d{1,2})(?P=sep)\s?" + _YT),
     re.compile(rf"(?<!\d)(?P<d>\d{{1,2}})(?:\.\s*|\s*-\s*|\s+)(?P<mn>{_MONTH_ALT})\.?(?:\s*-\s*|\s+)" + _YT,
                re.IGNORECASE),
 )
