@@ -200,7 +200,7 @@ async def events_of(nats_url: str, tenant: str) -> list[Event]:
             while True:
                 try:
                     batch = await sub.fetch(256, timeout=1.0)
-                except nats.errors.TimeoutError:
+                except TimeoutError:  # nats' own and asyncio's (the client raises either): nothing more
                     break
                 for msg in batch:
                     kind = wanted.get(msg.subject)
