@@ -189,18 +189,23 @@ def read(p: Prepared, model: DecisionModel) -> list[Outcome]:
 
 UNSURE_CAP = THRESHOLD - 0.01
 """A share right at or above the touchless threshold that too few values bear out stays just below it."""
+TOUCHLESS_LOWER = 0.95
+"""A group of values may be read as sure (a confidence at or above ``THRESHOLD``) only where the lower bound of
+its share right is at least this. Measured: with the bound at the threshold itself (0.9), receipt dates that OCR
+misread (2013 for 2018) passed at 0.97 in a group 98 % right, three silent errors in 441 fields."""
 
 
 def share_right(k: float, n: int) -> float:
     """The confidence of a group of ``n`` values of which ``k`` were right: the share right, estimated with
-    Jeffreys' prior ((k + 1/2) / (n + 1): unbiased enough that the confidences average out to the share right,
-    so the calibration error stays small), but never at or above the touchless threshold unless the lower
-    bound of the share (Wilson, z = 2, one-sided ~98 %) is there too: a confidence of 0.9 or more lets a value
-    into the books without a person, and only a group seen often enough may do that."""
+    Jeffreys' prior ((k + 1/2) / (n + 1): so that the confidences average out to the share right and the
+    calibration error stays small), but never at or above the touchless threshold unless the lower bound of the
+    share (Wilson, z = 2, one-sided ~98 %) is at least ``TOUCHLESS_LOWER``: a confidence of 0.9 or more lets a
+    value into the books without a person, and only a group seen often enough, and right nearly always, may do
+    that."""
     if n == 0:
         return 0.0
     mean = (k + 0.5) / (n + 1)
-    if mean >= THRESHOLD and wilson_lower(k, n) < THRESHOLD:
+    if mean >= THRESHOLD and wilson_lower(k, n) < TOUCHLESS_LOWER:
         return UNSURE_CAP
     return mean
 

@@ -7,8 +7,9 @@ a sender line, or right as in France and Switzerland); where number and date sta
 beside the window, under the title, a grid of labels above values, in the title line "Rechnung Nr. … vom
 …", "Invoice 4711", or in a side column); the table (ruled grid, header rules, zebra rows, no rules; an
 optional VAT-rate column; a line-total column headed "Total", "Nettobetrag" or "Warenwert" that is not the
-sum); the totals block (right, full width, boxed; per-rate breakdown, discounts and charges, the
-EN 16931 "total of charges 0,00" lines, prepaid amounts and a payable amount); the footer (columns, one
+sum); the totals block (right, full width, boxed, or as columns: net, tax and gross as a row of headings over
+a row of values, the per-rate breakdown as a small table; discounts and charges, the EN 16931 "total of
+charges 0,00" lines, prepaid amounts and a payable amount); the footer (columns, one
 line, a side column) with bank, VAT ID and registry data; font; amount notation (1.234,56 · 1,234.56 ·
 1 234,56 · 1'234.56, symbol or code before or after, or in a header note only) and date notation.
 Templates also choose distractors: delivery, order and print dates, customer and order numbers, the
@@ -114,12 +115,16 @@ def template(part: str, index: int) -> Template:
     number_style = rng.choice(world.LANG_NUMBER_STYLES[lang])
     if number_style == "fr" and not font.startswith("DejaVu"):
         number_style = "fr_space"  # the PDF standard fonts have no narrow no-break space
+    totals = rng.choice(["right", "right", "wide", "boxed"])
+    # drawn on its own, so that adding the style left every other template as it was
+    if random.Random(f"zoo-totals-{part}-{index}").random() < 0.2:
+        totals = "columns"
     return Template(
         name=f"zoo-{part[:3]}-{index:03d}", lang=lang, font=font,
         letterhead=rng.choice(["left", "right", "center", "band", "brand"]),
         window=window, info=info,
         table=rng.choice(["grid", "header_rule", "zebra", "plain"]),
-        totals=rng.choice(["right", "right", "wide", "boxed"]),
+        totals=totals,
         footer=rng.choice(["columns", "columns", "line", "block"]),
         number_style=number_style,
         date_style=rng.choice(world.DATE_STYLES[lang]), currency_style=currency_style, labels=labels,
@@ -482,8 +487,13 @@ class Draw:
             share = Decimal(self.rng.choice([25000, 50000, 100000]))
             capital = f"{lb['capital']} {world.fmt_amount(share, t.number_style, 'EUR', 'suffix_symbol')}"
         if t.footer == "line":
-            bank = [f"{lb['bank']}: {s.bank}" if s.bank else "", f"IBAN {self.iban()}" if s.iban else "",
-                    f"BIC {s.bic}" if s.bic else "", f"{lb['vat_id']} {vat}" if s.vat_id else "", capital]
+            bank = [
+                f"{lb['bank']}: {s.bank}" if s.bank else "",
+                f"IBAN {self.iban()}" if s.iban else "",
+                f"BIC {s.bic}" if s.bic else "",
+                f"{lb['vat_id']} {vat}" if s.vat_id else "",
+                capital,
+            ]
             rows = [" · ".join(x for x in (s.name, s.street, f"{s.postal_code} {s.city}", s.register) if x),
                     " · ".join(x for x in bank if x)]  # fmt: skip
             for i, row in enumerate(rows):
@@ -596,8 +606,56 @@ class Draw:
             rows.append((label, inv.gross, True))
         return rows
 
+    def totals_columns(self, y: float) -> float:
+        """Net, tax and gross as a row of headings over a row of values (each heading right above its value),
+        the tax per rate as a small table above them, prepaid and payable as rows below."""
+        p, inv, lb = self.page, self.inv, self.lb
+        rows = self.totals_rows()
+        net_at = next(i for i, (label, _, _) in enumerate(rows) if label == lb["net"])
+        for label, value, _ in rows[:net_at]:  # line sum, allowances and charges before the net
+            p.text(330, y, label, self.size)
+            p.text(W - 57, y, self.a(value) if value is not None else "", self.size, align="right")
+            y += 14
+        taxes, bases = inv.taxes(), inv.bases()
+        if len(taxes) > 1 or self.rng.random() < 0.5:
+            p.text(250, y, lb["tax"], self.size - 0.5, bold=True)
+            p.text(420, y, lb["net"], self.size - 0.5, bold=True, align="right")
+            p.text(W - 57, y, lb["tax"], self.size - 0.5, bold=True, align="right")
+            y += 12
+            for rate in sorted(taxes, reverse=True):
+                p.text(250, y, f"{self.n(rate).rstrip('0').rstrip(',.')} %", self.size - 0.5)
+                p.text(420, y, self.n(bases[rate]), self.size - 0.5, align="right")
+                p.text(W - 57, y, self.n(taxes[rate]), self.size - 0.5, align="right")
+                y += 12
+            y += 6
+        cells = [(lb["net"], inv.net), (lb["tax_total"] if len(taxes) > 1 else lb["tax"], inv.tax),
+                 (lb["gross"], inv.gross)]  # fmt: skip
+        heads: list[tuple[str, Decimal, float]] = []
+        right = W - 57
+        for label, value in reversed(cells):  # each column as wide as its heading or its value, 14 pt apart
+            heads.insert(0, (label, value, right))
+            right -= 14 + max(p.width_of(label, self.size, bold=True), p.width_of(self.a(value), self.size))
+        for label, _, right in heads:
+            p.text(right, y, label, self.size, bold=True, align="right")
+        y += 14
+        for _, value, right in heads:
+            p.text(right, y, self.a(value), self.size, align="right")
+        y += 18
+        if inv.prepaid:
+            for label, value, bold in ((lb["prepaid"], -inv.prepaid, False), (lb["payable"], inv.payable, True)):
+                p.text(330, y, label, self.size + (1 if bold else 0), bold=bold)
+                p.text(W - 57, y, self.a(value), self.size + (1 if bold else 0), bold=bold, align="right")
+                y += 14
+        elif self.rng.random() < 0.5:
+            p.text(330, y, lb["payable"], self.size + 1, bold=True)
+            p.text(W - 57, y, self.a(inv.payable), self.size + 1, bold=True, align="right")
+            y += 14
+        return y
+
     def totals(self, y: float) -> float:
         p, t = self.page, self.tpl
+        if t.totals == "columns":
+            return self.totals_columns(y)
         rows = self.totals_rows()
         label_x = {"right": 330.0, "wide": 57.0, "boxed": 320.0}[t.totals]
         if t.totals == "boxed":

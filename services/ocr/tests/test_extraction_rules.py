@@ -379,3 +379,23 @@ def test_a_footer_address_with_a_dot_before_the_postcode() -> None:
     assert value(fields, "supplier_name") == "Cargo Service Ruhrgebiets GmbH"
     assert value(fields, "supplier_street") == "Carl-Benz-Straße 175"
     assert value(fields, "supplier_postal_code") == "01067"
+
+
+def test_a_totals_row_under_its_headings_with_small_print_of_another_column_set_between() -> None:
+    # GIVEN net, tax and gross as headings over a row of values, the payment conditions' small print on the left
+    # set between the two rows, then a prepaid amount and the amount payable (payable = gross - prepaid)
+    words = page(
+        (57, 600, "LE FOURNISSEUR", 12), (57, 612, "35 rue d'ici"), (57, 624, "75018 PARIS"),
+        (358, 660, "TOTAL HT", 7), (418, 660, "TOTAL TVA", 7), (489, 660, "TOTAL TTC", 7),
+        (57, 668, "En cas de retard de paiement, indemnité de trois fois le taux d'intérêt légal.", 6),
+        (57, 674, "Indemnité forfaitaire pour frais de recouvrement : 40 €.", 6),
+        (364, 679, "100,00", 8), (428, 679, "10,00", 8), (512, 679, "110,00", 8),
+        (427, 699, "Acompte :", 8), (516, 699, "10,00", 8),
+        (326, 717, "NET A PAYER", 9), (458, 717, "100,00 EUR", 9),
+    )  # fmt: skip
+    fields, _, log = extract(words)
+    # THEN the row under the headings gives all three (they add up), not the amount payable as the gross
+    assert value(fields, "net_amount") == Decimal("100.00")
+    assert value(fields, "tax_amount") == Decimal("10.00")
+    assert value(fields, "gross_amount") == Decimal("110.00")
+    assert any(e.data.get("check") == "sum" and e.data.get("ok") for e in log.entries)

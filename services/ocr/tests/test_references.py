@@ -9,7 +9,9 @@ import pytest
 from belegflow_contracts.messages import DocumentReferenceV1, InvoiceFieldsV1
 from belegflow_ocr.domain import header_references
 from belegflow_ocr.recognition.extraction import extract_fields
+from belegflow_ocr.recognition.layout import build_lines
 from belegflow_ocr.recognition.model import PageInfo, ProtocolLog, Word
+from belegflow_ocr.recognition.parties import section_heading
 from belegflow_ocr.recognition.references import abn_ok, parse_reference
 from samples.generate import vat_id_de
 from samples.wordpages import extract, page, value
@@ -106,6 +108,39 @@ def test_a_vat_id_in_the_address_window_is_the_recipients() -> None:
     fields, _, _ = extract(letter((57, 196, f"USt-IdNr.: {OTHER_VAT}")))
     assert value(fields, "recipient_vat_id") == OTHER_VAT
     assert value(fields, "supplier_vat_id") == VAT
+
+
+@pytest.mark.parametrize(("heading", "section"), [
+    ("Vos identifiants", "N° TVA : "), ("Your details", "VAT No.: "), ("Ihre Daten", "USt-IdNr.: "),
+    ("Représentant fiscal", "TVA : "), ("Fiscal representative", "VAT: "),
+])  # fmt: skip
+def test_a_vat_id_in_a_section_headed_as_the_buyers_or_a_representatives_is_not_the_suppliers(
+    heading: str, section: str
+) -> None:
+    # GIVEN the seller's block with its VAT ID on the left, and on the right, under a heading, a section of the
+    # buyer's (or a fiscal representative's) identifiers whose VAT ID carries only a plain label, printed twice
+    words = page(
+        (57, 60, "Nordlicht GmbH", 14), (57, 80, "Hafenstraße 3"), (57, 92, "24103 Kiel"),
+        (57, 104, f"N° TVA : {VAT}"),
+        (300, 80, "Rechnung RE-2024-0815"), (300, 92, "Datum: 12.03.2024"),
+        (300, 200, heading), (305, 212, "SIREN : 987 654 321"), (305, 224, f"{section}{OTHER_VAT}"),
+        (57, 260, "Représentant"), (57, 272, f"VAT {OTHER_VAT}"),
+        (57, 400, "Nettobetrag: 1.000,00 € zzgl. 19 % MwSt.: 190,00 € Gesamtbetrag: 1.190,00 €"),
+    )  # fmt: skip
+    fields, _, _ = extract(words)
+    assert value(fields, "supplier_vat_id") == VAT
+
+
+def test_a_section_heading_is_the_first_short_cell_without_digits_up_the_column() -> None:
+    words = page((300, 200, "Vos identifiants"), (305, 212, "SIREN : 987 654 321"), (305, 224, f"TVA {OTHER_VAT}"),
+                 (57, 224, "Gauche"), (305, 400, f"TVA {VAT}"))  # fmt: skip
+    lines = build_lines(words)
+    tva = [(ln, s) for ln in lines for s in ln.segments if s.text.startswith("TVA")]
+    # up the column, past the cell with digits, to the heading; the cell of another column does not count
+    assert section_heading(lines, *tva[0]) == "Vos identifiants"
+    # a value alone after a wide gap is in no section
+    assert section_heading(lines, *tva[1]) == ""
+    assert section_heading(lines, lines[0], lines[0].segments[0]) == ""
 
 
 @pytest.mark.parametrize(("text", "expected"), [

@@ -78,18 +78,27 @@ def _breakdown(lines: Sequence[Line]) -> dict[str, list[Candidate]]:
     found: dict[str, list[Candidate]] = {k: [] for k in _SUMS}
     for line in lines:
         columns: list[tuple[str, float]] = []
+        left = float("inf")
         for seg in line.segments:
             hit = label_at(seg.text)
             if hit is not None and hit.kind in _SUMS and hit.match.end() >= len(seg.text.rstrip()) - 1:
                 columns.append((hit.kind, seg.x1))
+                left = min(left, seg.x0)
         if len({kind for kind, _ in columns}) < 2:
             continue
         rows: list[tuple[Line, dict[str, Decimal], bool]] = []
+        above = line
         for nxt in lines[line.index + 1 : line.index + 14]:
-            if nxt.page != line.page:
+            if nxt.page != line.page or nxt.top - above.bottom > 3 * max(nxt.height, above.height):
                 break
+            # a line that prints nothing under the headings (small print of a column on the left, set between
+            # the rows) is passed over
+            cells = [seg for seg in nxt.segments if seg.x1 > left]
+            if not cells:
+                continue
+            above = nxt
             values: dict[str, Decimal] = {}
-            for seg in nxt.segments:
+            for seg in cells:
                 amounts = find_amounts(seg.text)
                 if amounts:
                     kind = min(columns, key=lambda col: abs(seg.x1 - col[1]))[0]

@@ -128,6 +128,31 @@ def is_recipients(c: Candidate) -> bool:
     return c.source.endswith((_OF_RECIPIENT, _IN_WINDOW))
 
 
+# A fiscal or legal representative's block (EN 16931 BG-11) carries their VAT ID, not the supplier's.
+_REPRESENTATIVE = re.compile(r"\b(?:Repr[ée]sentant|Representative|Vertreter|Fiskalvertreter|Steuervertreter|"
+                             r"Rappresentante|Representante|Vertegenwoordiger)\b", re.IGNORECASE)  # fmt: skip
+SECTION_LINES = 8
+
+
+def section_heading(lines: Sequence[Line], line: Line, segment: Segment) -> str:
+    """The heading of the column section ``segment`` stands in: going up the column (cells over it, no wide gap
+    between lines), the first short cell without digits ("Vos identifiants", "Your details", "Représentant
+    fiscal"); '' where there is none. Its words say whose the section's identifiers are."""
+    below = line
+    for index in range(line.index - 1, max(-1, line.index - 1 - SECTION_LINES), -1):
+        upper = lines[index]
+        if upper.page != line.page or below.top - upper.bottom > 1.5 * max(below.height, upper.height):
+            return ""
+        over = [s for s in upper.segments if s.x0 < segment.x1 and s.x1 > segment.x0 - 12]
+        if not over:
+            return ""
+        text = " ".join(s.text for s in over).strip()
+        if text and not any(ch.isdigit() for ch in text) and len(text.split()) <= 4 and "@" not in text:
+            return text
+        below = upper
+    return ""
+
+
 def id_candidates(
     lines: Sequence[Line],
     finder: Callable[[str], Sequence[Match]],
@@ -163,6 +188,10 @@ def id_candidates(
                     conf, source = 0.2, f"{what} {_OF_RECIPIENT}"
                 elif recipient_area is not None and _inside(seg.page, seg.bbox, recipient_area):
                     conf, source = 0.2, f"{what} {_IN_WINDOW}"
+                elif (heading := section_heading(lines, line, seg)) and _RECIPIENT_HINT.search(heading):
+                    conf, source = 0.2, f"{what} under {heading!r}, {_OF_RECIPIENT}"
+                elif heading and _REPRESENTATIVE.search(heading):
+                    conf, source = 0.2, f"{what} under {heading!r}, of a representative, not the supplier"
                 found.append(Candidate(value, conf, seg.page, span_box(seg, start, end), source))
     return found
 

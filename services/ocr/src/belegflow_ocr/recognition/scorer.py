@@ -181,8 +181,10 @@ def rank(model: FieldModel, cands: Sequence[Any], rows: Sequence[Mapping[str, fl
     return sorted(best.values(), key=lambda r: -r.score)
 
 
-def _joint(ranked: dict[str, list[Ranked]]) -> dict[str, Ranked] | None:
-    """The best consistent net + tax = gross among the top candidates, where it is nearly as likely."""
+def _joint(ranked: dict[str, list[Ranked]], rules: InvoiceFieldsV1 | None = None) -> dict[str, Ranked] | None:
+    """The best consistent net + tax = gross among the top candidates, where it is nearly as likely; else the
+    rules' three where they add up and each is a candidate (a totals row under its column headings, payable plus
+    prepaid: arithmetic the rules checked and the ranking of single values does not see)."""
     names = ("net_amount", "tax_amount", "gross_amount")
     if any(not ranked.get(n) for n in names):
         return None
@@ -204,9 +206,20 @@ def _joint(ranked: dict[str, list[Ranked]]) -> dict[str, Ranked] | None:
         joint = math.prod(max(c.score, 1e-6) for c in combo)
         if choice is None or joint > choice[0]:
             choice = (joint, combo)
-    if choice is None or choice[0] < JOINT_SHARE * independent:
+    if choice is not None and choice[0] >= JOINT_SHARE * independent:
+        return dict(zip(names, choice[1], strict=True))
+    return _rules_triple(ranked, rules) if rules is not None else None
+
+
+def _rules_triple(ranked: dict[str, list[Ranked]], rules: InvoiceFieldsV1) -> dict[str, Ranked] | None:
+    names = ("net_amount", "tax_amount", "gross_amount")
+    triple = [getattr(rules, n) for n in names]
+    if not _adds_up(triple):
         return None
-    return dict(zip(names, choice[1], strict=True))
+    found = {n: next((r for r in ranked[n] if r.value == t.value), None) for n, t in zip(names, triple, strict=True)}
+    if any(r is None for r in found.values()):
+        return None
+    return {n: r for n, r in found.items() if r is not None}
 
 
 def _field(name: str, value: str | date | Decimal, confidence: float, page: int | None,
@@ -320,7 +333,7 @@ def decide(doc: Document, log: ProtocolLog, model: DecisionModel | None = None, 
         cands, rows = _not_labelled_otherwise(name, cands, rows)
         ranked[name] = rank(fm, cands, rows)
         feature_rows[name] = rows
-    joint = _joint(ranked)
+    joint = _joint(ranked, fields)
     picks: dict[str, object] = {}
     places: dict[str, tuple[int, BBox]] = {}
     for name in ("net_amount", "tax_amount", "gross_amount"):
