@@ -385,3 +385,64 @@ def test_documents_are_grouped_in_order_within_the_limits() -> None:
     docs = [doc(1, 10), doc(2, 40), doc(3, 40), doc(4, 500), doc(5, 30), doc(6, 10), doc(7, 10), doc(8, 10)]
     groups = list(_Sync.groups(docs, DeviceBatchLimitsV1(max_documents=3, max_bytes=100), 100))
     assert [[d.sequence for d in g] for g in groups] == [[1], [2, 3], [4], [5, 6, 7], [8]]
+
+
+async def test_an_older_central_whose_server_refuses_batches_gets_every_document_alone(
+    tmp_path: Path, device_name: str
+) -> None:
+    # GIVEN a broker that grants the device no capabilities.v1 or batch.v1 (an older central's auth callout)
+    import socket
+    import subprocess
+    import time
+
+    import nats
+    from nats.js.api import StreamConfig
+
+    from belegflow_contracts import subjects
+    from belegflow_contracts.messages import DeviceBatchLimitsV1
+    from edge.tests.conftest import TENANT, _free_port, _nats_server_bin, pairing_result
+
+    port = _free_port()
+    conf = tmp_path / "nats.conf"
+    conf.write_text(
+        f'listen: 127.0.0.1:{port}\nmax_payload: 8MB\njetstream {{ store_dir: "{tmp_path}/js" }}\n'
+        'authorization { users = [ {user: central, password: c}, '
+        f'{{user: "device-{device_name}", password: secret, permissions: {{publish: {{deny: '
+        '["edge.*.*.capabilities.v1", "edge.*.*.batch.v1"]}}} ] }\n'
+    )
+    proc = subprocess.Popen([_nats_server_bin(), "-c", str(conf)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        url = f"nats://127.0.0.1:{port}"
+        for _ in range(400):
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            await asyncio.sleep(0.05)
+        nc = await nats.connect(url, user="central", password="c", max_reconnect_attempts=0)  # noqa: S106
+        spec = next(s for s in subjects.STREAMS if s.name == "EDGE")
+        await nc.jetstream().add_stream(StreamConfig(name=spec.name, subjects=list(spec.subjects)))
+        central = FakeCentral(nc=nc, tenant=TENANT, device=device_name,
+                              config=DeviceConfigV1(version=1, block_size=1000, block_threshold=100),
+                              masterdata=DeviceMasterDataV1(version="md-1"), next_number={"ER": 1001, "BE": 1001},
+                              batch_limits=DeviceBatchLimitsV1(max_documents=8, max_bytes=64 * 1024))
+        await central.start()
+        store = Store(tmp_path / "agent")
+        store.pair(pairing_result(url, device_name), "http://central.invalid")
+        try:
+            _capture(store, tmp_path, 3)
+            started = time.monotonic()
+            session = await run_sync(store, FAST)
+            took = time.monotonic() - started
+        finally:
+            store.close()
+            await central.stop()
+            await nc.close()
+        # THEN the agent does not wait for an answer that cannot come: it sends each document alone
+        assert session.result is SyncResult.SUCCESS, session.errors
+        assert central.batches == []
+        assert sorted(s for s, _ in central.uploads) == [1, 2, 3]
+        assert took < FAST.request_timeout_s
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

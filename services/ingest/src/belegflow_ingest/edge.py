@@ -7,6 +7,7 @@ prefix), never from a message body. Request/reply handlers never raise: every re
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import hashlib
 import json
@@ -503,6 +504,8 @@ BATCH_WORKERS = 4
 BATCH_LIMITS = DeviceBatchLimitsV1(version=1, max_documents=64, max_bytes=4 * 1024 * 1024)
 """What one batch may carry (well below the broker's 8 MB message limit, manifest included)."""
 MANIFEST_LIMIT = 1024 * 1024
+_hashing = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="batch-hash")
+"""Batches are hashed beside the event loop, in threads of their own (the default executor stays free)."""
 _batch_stream: tuple[float, bool] = (0.0, False)
 
 
@@ -616,7 +619,8 @@ def _batch_receipt_out(answer: DeviceBatchReceiptV1, incoming: str) -> Outgoing:
 async def receive_batch(rt: Runtime, settings: Settings, *, tenant: str, device: str, batch: Batch,
                         message_id: str) -> None:
     """Answer every document of a batch as ``receive_document`` answers one, and take the new ones in together."""
-    hashes = await asyncio.to_thread(lambda: [hashlib.sha256(data).hexdigest() for _, data in batch.documents])
+    hashes = await asyncio.get_running_loop().run_in_executor(
+        _hashing, lambda: [hashlib.sha256(data).hexdigest() for _, data in batch.documents])
     async with rt.db.acquire() as conn:
         slot = await device_store.contact_for_many(conn, tenant, device, [d.sequence for d, _ in batch.documents],
                                                    at=datetime.now(UTC))

@@ -18,7 +18,7 @@ from belegflow_contracts.runtime.errors import TransientError
 from belegflow_contracts.runtime.logging import bind_document, get_logger
 from belegflow_contracts.runtime.messaging import mark_published_soon, outgoing, publish
 from belegflow_contracts.runtime.storage import content_key, sha256_hex
-from belegflow_contracts.types import normalize_tenant
+from belegflow_contracts.types import ObjectRef, normalize_tenant
 from belegflow_ingest import store
 from belegflow_ingest.domain import Admission, Status, admit, suffix_for
 
@@ -204,10 +204,7 @@ async def take_in_batch(
             results[item.key] = BatchResult(doc_id, True, (device, device_pairing, first.key))
         else:
             fresh[item.sha256] = (item, uuid.uuid4())
-    refs = await asyncio.gather(*(
-        rt.objects.put(ORIGINALS, content_key(normalized, sha, suffix_for(item.admission.media_type)), item.data,
-                       content_type=item.admission.media_type.value, sha256=sha)
-        for sha, (item, _) in fresh.items()))
+    refs = await asyncio.gather(*(_put(rt, normalized, sha, item) for sha, (item, _) in fresh.items()))
     now = datetime.now(UTC)
     new: list[tuple[BatchItem, UUID, Any, ProtocolEntryV1]] = []
     for (sha, (item, doc_id)), ref in zip(fresh.items(), refs, strict=True):
@@ -264,6 +261,22 @@ async def take_in_batch(
     if new:
         log.info("ingested a batch", tenant=normalized, documents=len(new), items=len(items), source=source.value)
     return applied
+
+
+BATCH_PUTS = 3
+"""S3 puts of batches at once per process: each takes a thread of the default executor, and the rest of the
+service (the NATS auth callout's password check among them) must find one free."""
+_puts: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
+
+
+async def _put(rt: Runtime, tenant: str, sha: str, item: BatchItem) -> ObjectRef:
+    loop = asyncio.get_running_loop()
+    slots = _puts.get(loop)
+    if slots is None:
+        slots = _puts[loop] = asyncio.Semaphore(BATCH_PUTS)
+    async with slots:
+        return await rt.objects.put(ORIGINALS, content_key(tenant, sha, suffix_for(item.admission.media_type)),
+                                    item.data, content_type=item.admission.media_type.value, sha256=sha)
 
 
 async def _insert_documents(conn: db.Connection, tenant: str, new: list[tuple[BatchItem, UUID, Any, ProtocolEntryV1]],
