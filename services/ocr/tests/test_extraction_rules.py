@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from belegflow_ocr.recognition.candidates import parse_number
 from belegflow_ocr.recognition.extraction import clean_text
 from belegflow_ocr.recognition.layout import build_lines, estimate_slope
 from belegflow_ocr.recognition.model import PageInfo, Word
@@ -399,3 +400,12 @@ def test_a_totals_row_under_its_headings_with_small_print_of_another_column_set_
     assert value(fields, "tax_amount") == Decimal("10.00")
     assert value(fields, "gross_amount") == Decimal("110.00")
     assert any(e.data.get("check") == "sum" and e.data.get("ok") for e in log.entries)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("RE 2024-17", "RE2024-17"), ("2024 4420", "20244420"), (": F20220023", "F20220023"),
+    ("SIREN : 200 000 008", None), ("HRB 4711", None), ("TVA FR 05 987 654 321", None), ("GLN : 3654789851", None),
+])  # fmt: skip
+def test_a_register_or_tax_number_after_its_label_is_no_invoice_number(text: str, expected: str | None) -> None:
+    found = parse_number(text)
+    assert (found[0][0] if found else None) == expected

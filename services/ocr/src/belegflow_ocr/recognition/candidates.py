@@ -42,6 +42,10 @@ _VALUE_END = re.compile(
 # Words an invoice number's label may be followed by before the number itself.
 _NUMBER_NOISE = re.compile(r"^(?:Nr|No|Nº|N°|n°|nº|Num|Nummer|Number|number|#|:|-|\.)\.?:?$")
 _PREFIX = re.compile(r"^[A-Z]{1,5}$")
+# The label of a register or tax number, which a capital prefix of an invoice number never is ("SIREN : 200 000
+# 008" is a company's number, not the invoice "SIREN200000008").
+_ID_LABEL = re.compile(r"^(?:SIREN|SIRET|RCS|HRA|HRB|KVK|UID|TVA|VAT|GLN|EAN|BIC|IBAN|SWIFT|TIN|EIN|ABN|GST|SST|NIF|"
+                       r"CIF|NIE|RSIN|BTW|MWST|UST|USTID|STNR|ILN|DUNS|EORI|NAF|APE|REG|ROC|CRN|UEN)$")  # fmt: skip
 _GROUP = re.compile(r" (\d{2,})(?= |$)")
 _LETTERS_ONLY = re.compile(r"^(?!(?:ORIGINAL|DUPLICATE|DUPLIKAT|KOPIE|COPY|COPIE|PROFORMA|SUMMARY|STATEMENT|RECEIPT|"
                            r"RECHNUNG|INVOICE|FACTURE|GUTSCHRIFT|ENTWURF|DRAFT|PAID|BEZAHLT)$)[A-Z]{6,}$")
@@ -72,6 +76,8 @@ def parse_number(text: str) -> list[tuple[Value, int, int]]:
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9\-/._]*", token):
             return []
         if not re.search(r"\d", token):
+            if _ID_LABEL.match(token.upper()):
+                return []
             if prefix is None and _PREFIX.match(token):
                 prefix = (token, m.start())
                 continue
