@@ -247,9 +247,12 @@ async def _result(conn: Connection, run: DatevRun, tenant: str, invoice: _Invoic
 
 async def archive_approved(conn: Connection, objects: ObjectStore, bucket: ArchiveBucket, settings: Settings,
                            event: AccruedV1, *, approved_by: str, tms: Sequence[tuple[int, bytes]],
-                           at: datetime) -> list[dict[str, Any]]:
-    """Archive an approved revision: original (or e-invoice XML), recognised fields, protocol, TMS transfers."""
-    original = await objects.get_verified(event.original)
+                           at: datetime, original: bytes | None = None) -> list[dict[str, Any]]:
+    """Archive an approved revision: original (or e-invoice XML), recognised fields, protocol, TMS transfers.
+
+    ``original``: its bytes when the caller read them already (hash checked), else they are read here."""
+    if original is None:
+        original = await objects.get_verified(event.original)
     suffix = _suffix(event.original.key)
     # GoBD counts from the end of the year the record arose in: for us the year it is approved and archived
     # (never the invoice date's year, which may lie so far back that the retention is over already)

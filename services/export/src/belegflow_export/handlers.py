@@ -76,8 +76,9 @@ async def _export(rt: Runtime, settings: Settings, archive: ArchiveBucket, conn:
         if settings.export_dir is not None:
             await asyncio.to_thread(write_atomically, settings.export_dir, ref.key, xml)
 
-    # each version's object and file at once (distinct keys)
-    await asyncio.gather(*(deliver(xml, ref) for xml, ref in written.values()))
+    # each version's object and file at once (distinct keys), while the original is read for the archive
+    original, *_ = await asyncio.gather(rt.objects.get_verified(event.original),
+                                        *(deliver(xml, ref) for xml, ref in written.values()))
     out: list[Outgoing] = []
     for version, (xml, ref) in written.items():
         protocol = [ProtocolEntryV1(
@@ -100,7 +101,8 @@ async def _export(rt: Runtime, settings: Settings, archive: ArchiveBucket, conn:
                                 msg_id=subjects.msg_id(event.document_id, "tms-v2", event.revision)))
     # GoBD: the approved revision, its protocol and every transfer go into the archive, in this transaction
     entries = await archive_approved(conn, rt.objects, archive, settings, event, approved_by=approved_by,
-                                     tms=[(version, xml) for version, (xml, _) in written.items()], at=exported_at)
+                                     tms=[(version, xml) for version, (xml, _) in written.items()], at=exported_at,
+                                     original=original)
     kinds = ", ".join(entry["kind"] for entry in entries)
     last = entries[-1]
     protocol = [ProtocolEntryV1(
