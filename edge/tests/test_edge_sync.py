@@ -419,7 +419,7 @@ async def test_an_older_central_whose_server_refuses_batches_gets_every_document
                 if sock.connect_ex(("127.0.0.1", port)) == 0:
                     break
             await asyncio.sleep(0.05)
-        nc = await nats.connect(url, user="central", password="c", max_reconnect_attempts=0)  # noqa: S106
+        nc = await nats.connect(url, user="central", password="c", max_reconnect_attempts=0)
         spec = next(s for s in subjects.STREAMS if s.name == "EDGE")
         await nc.jetstream().add_stream(StreamConfig(name=spec.name, subjects=list(spec.subjects)))
         central = FakeCentral(nc=nc, tenant=TENANT, device=device_name,
