@@ -250,6 +250,11 @@ def wilson_lower(k: float, n: int, z: float = WILSON_Z) -> float:
 # rarely is never read as sure (``share_right``).
 
 
+MIN_CLASS = 20
+"""An evidence class seen on fewer values than this is calibrated with its field's other classes: four values
+all right would otherwise make any score of the class, however low, a 0.89."""
+
+
 def calibrate(outcomes: Iterable[Outcome]) -> dict[str, tuple[list[float], list[float]]]:
     real: dict[str, list[tuple[float, bool]]] = defaultdict(list)
     every: dict[str, list[tuple[float, bool]]] = defaultdict(list)
@@ -258,8 +263,9 @@ def calibrate(outcomes: Iterable[Outcome]) -> dict[str, tuple[list[float], list[
             every[o.calibration].append((o.raw, o.right))
             if o.real:
                 real[o.calibration].append((o.raw, o.right))
-    fits = {name: isotonic(real[name] if POOL_REAL_ONLY and real[name] else pts) for name, pts in every.items()}
-    # and per field and kind of document over every evidence class, for a class seen in no training document
+    chosen = {name: real[name] if POOL_REAL_ONLY and real[name] else pts for name, pts in every.items()}
+    fits = {name: isotonic(pts) for name, pts in chosen.items() if len(pts) >= MIN_CLASS}
+    # and per field and kind of document over every evidence class, for a class seen on fewer values
     pooled: dict[str, list[tuple[float, bool]]] = defaultdict(list)
     for name, pts in (real if POOL_REAL_ONLY else every).items():
         pooled[name.split("#")[0]] += pts

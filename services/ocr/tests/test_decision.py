@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from belegflow_contracts.messages import AmountFieldV1, InvoiceFieldsV1
 from belegflow_ocr.recognition.extraction import extract_fields
 from belegflow_ocr.recognition.features import Document, amount_features, date_features, name_features
 from belegflow_ocr.recognition.model import PageInfo, ProtocolLog
@@ -21,8 +20,6 @@ from belegflow_ocr.recognition.scorer import (
     CONFLICT_CAP,
     FORMAT,
     MODEL_FILE,
-    Ranked,
-    _joint,
     decide,
     load_model,
     parse_model,
@@ -288,27 +285,3 @@ def test_net_after_document_level_allowances_and_charges_is_the_net() -> None:
     assert value(fields, "net_amount") == Decimal("970.00")
     assert value(fields, "gross_amount") == Decimal("1154.30")
 
-
-def _ranked(*values: str) -> list[Ranked]:
-    """Candidates ranked as given, scores falling from 0.95."""
-    return [Ranked(Decimal(v), 0.95 - 0.1 * i, 1, (0.0, 0.0, 1.0, 1.0), i) for i, v in enumerate(values)]
-
-
-def test_where_no_top_candidates_add_up_the_rules_three_that_do_are_taken() -> None:
-    # GIVEN a ranking whose first net, tax and gross do not add up, nor any three of the top candidates (the
-    # amount payable ranked first as the gross), and the rules' net + tax = gross from the totals row lower down
-    ranked = {"net_amount": _ranked("100.00", "90.00"), "tax_amount": _ranked("10.00"),
-              "gross_amount": _ranked("100.00", "90.00", "80.00", "10.00", "110.00")}  # fmt: skip
-    rules = InvoiceFieldsV1(
-        net_amount=AmountFieldV1(value=Decimal("100.00"), confidence=0.9),
-        tax_amount=AmountFieldV1(value=Decimal("10.00"), confidence=0.9),
-        gross_amount=AmountFieldV1(value=Decimal("110.00"), confidence=0.9),
-    )
-    joint = _joint(ranked, rules)
-    assert joint is not None
-    assert [joint[n].value for n in ("net_amount", "tax_amount", "gross_amount")] == [
-        Decimal("100.00"), Decimal("10.00"), Decimal("110.00")]  # fmt: skip
-    # rules that do not add up, or a value of theirs that is no candidate at all, change nothing
-    assert _joint(ranked, rules.model_copy(update={"gross_amount": rules.tax_amount})) is None
-    ranked["gross_amount"] = ranked["gross_amount"][:4]
-    assert _joint(ranked, rules) is None

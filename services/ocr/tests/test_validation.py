@@ -102,6 +102,21 @@ def test_consistent_sums_raise_confidence() -> None:
     assert checked.gross_amount.confidence > 0.9
 
 
+def test_calibrated_amounts_that_add_up_are_not_raised_again_but_those_that_do_not_are_lowered() -> None:
+    # the learned decision's calibration counted that they add up: 0.89 must not become a touchless 0.94
+    near = AmountFieldV1(value=Decimal("100.00"), confidence=0.89, page=1)
+    fields = InvoiceFieldsV1(net_amount=near, tax_amount=near.model_copy(update={"value": Decimal("19.00")}),
+                             gross_amount=near.model_copy(update={"value": Decimal("119.00")}))  # fmt: skip
+    log = ProtocolLog()
+    checked = validate(fields, [], log, today=TODAY, calibrated=True)
+    assert checked == fields
+    assert any(e.data.get("check") == "sum" and e.data.get("ok") for e in log.entries)
+    wrong = fields.model_copy(update={"gross_amount": near.model_copy(update={"value": Decimal("120.00")})})
+    lowered = validate(wrong, [], ProtocolLog(), today=TODAY, calibrated=True)
+    assert lowered.gross_amount is not None
+    assert lowered.gross_amount.confidence < 0.89
+
+
 def test_line_sum_not_net_lowers_net_confidence() -> None:
     fields = InvoiceFieldsV1(net_amount=_amount("100.00"))
     lines = [InvoiceLineV1(position=1, description="Fracht", net_amount=Decimal("60.00")),

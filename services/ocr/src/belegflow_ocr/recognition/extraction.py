@@ -40,7 +40,7 @@ from belegflow_ocr.recognition.model import PageInfo, ProtocolLog, Word
 from belegflow_ocr.recognition.parsing import find_ibans, find_vat_ids, numeric_date_order
 from belegflow_ocr.recognition.parties import IBAN_LABEL, VAT_LABEL, currency, id_candidates, parties
 from belegflow_ocr.recognition.references import read_references
-from belegflow_ocr.recognition.scorer import decide
+from belegflow_ocr.recognition.scorer import decide, load_model
 from belegflow_ocr.recognition.tables import table_lines
 from belegflow_ocr.recognition.validation import validate
 
@@ -147,9 +147,11 @@ def extract_fields(
                    invoice_lines=invoice_lines, heuristic=fields)  # fmt: skip
     if observe is not None:
         observe(doc)
+    calibrated = False
     if learned:
         fields = decide(doc, log)
-    return validate(fields, invoice_lines, log, today=today), invoice_lines
+        calibrated = load_model() is not None
+    return validate(fields, invoice_lines, log, today=today, calibrated=calibrated), invoice_lines
 
 
 __all__ = ["clean_text", "extract_fields"]

@@ -181,10 +181,8 @@ def rank(model: FieldModel, cands: Sequence[Any], rows: Sequence[Mapping[str, fl
     return sorted(best.values(), key=lambda r: -r.score)
 
 
-def _joint(ranked: dict[str, list[Ranked]], rules: InvoiceFieldsV1 | None = None) -> dict[str, Ranked] | None:
-    """The best consistent net + tax = gross among the top candidates, where it is nearly as likely; else the
-    rules' three where they add up and each is a candidate (a totals row under its column headings, payable plus
-    prepaid: arithmetic the rules checked and the ranking of single values does not see)."""
+def _joint(ranked: dict[str, list[Ranked]]) -> dict[str, Ranked] | None:
+    """The best consistent net + tax = gross among the top candidates, where it is nearly as likely."""
     names = ("net_amount", "tax_amount", "gross_amount")
     if any(not ranked.get(n) for n in names):
         return None
@@ -206,20 +204,9 @@ def _joint(ranked: dict[str, list[Ranked]], rules: InvoiceFieldsV1 | None = None
         joint = math.prod(max(c.score, 1e-6) for c in combo)
         if choice is None or joint > choice[0]:
             choice = (joint, combo)
-    if choice is not None and choice[0] >= JOINT_SHARE * independent:
-        return dict(zip(names, choice[1], strict=True))
-    return _rules_triple(ranked, rules) if rules is not None else None
-
-
-def _rules_triple(ranked: dict[str, list[Ranked]], rules: InvoiceFieldsV1) -> dict[str, Ranked] | None:
-    names = ("net_amount", "tax_amount", "gross_amount")
-    triple = [getattr(rules, n) for n in names]
-    if not _adds_up(triple):
+    if choice is None or choice[0] < JOINT_SHARE * independent:
         return None
-    found = {n: next((r for r in ranked[n] if r.value == t.value), None) for n, t in zip(names, triple, strict=True)}
-    if any(r is None for r in found.values()):
-        return None
-    return {n: r for n, r in found.items() if r is not None}
+    return dict(zip(names, choice[1], strict=True))
 
 
 def _field(name: str, value: str | date | Decimal, confidence: float, page: int | None,
@@ -333,7 +320,7 @@ def decide(doc: Document, log: ProtocolLog, model: DecisionModel | None = None, 
         cands, rows = _not_labelled_otherwise(name, cands, rows)
         ranked[name] = rank(fm, cands, rows)
         feature_rows[name] = rows
-    joint = _joint(ranked, fields)
+    joint = _joint(ranked)
     picks: dict[str, object] = {}
     places: dict[str, tuple[int, BBox]] = {}
     for name in ("net_amount", "tax_amount", "gross_amount"):
@@ -350,6 +337,11 @@ def decide(doc: Document, log: ProtocolLog, model: DecisionModel | None = None, 
             if not options:
                 continue
         pick = joint[name] if joint is not None and name in joint else options[0]
+        rules_value = getattr(fields, name)
+        if name == "invoice_number" and isinstance(pick.value, str) and rules_value is not None \
+                and str(rules_value.value).casefold() == pick.value.casefold():  # fmt: skip
+            # the same number printed in two places in two cases: the rules' choice of spelling (capitals win)
+            pick = replace(pick, value=str(rules_value.value))
         places[name] = (pick.page, pick.bbox)
         how = "consistent net + tax = gross among the top candidates" if joint is not None and name in joint \
             else "ranked first"  # fmt: skip
