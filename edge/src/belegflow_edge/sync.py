@@ -15,7 +15,7 @@ import json
 import random
 import urllib.parse
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -465,11 +465,7 @@ class _Sync:
             if self.lost is None:
                 with contextlib.suppress(nats.errors.Error):
                     await sub.unsubscribe()
-        for result in results:
-            if isinstance(result, BaseException) and not isinstance(result, ConnectionLost):
-                raise result
-        if self.lost is not None:
-            raise ConnectionLost(self.lost)
+        self._raise_what_failed(results)
 
     # --- documents up in batches (central offers ``batch.v1``) ---------------------------------
 
@@ -580,6 +576,11 @@ class _Sync:
                 for sub in subs:
                     with contextlib.suppress(nats.errors.Error):
                         await sub.unsubscribe()
+        self._raise_what_failed(results)
+
+    def _raise_what_failed(self, results: Sequence[object]) -> None:
+        """After the window's workers: the first error that is not the lost connection, else the lost
+        connection, else nothing."""
         for result in results:
             if isinstance(result, BaseException) and not isinstance(result, ConnectionLost):
                 raise result
