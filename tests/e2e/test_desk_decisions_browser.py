@@ -160,12 +160,17 @@ async def test_a_clerk_searches_filters_and_approves_in_bulk_within_the_limit_by
     await page.get_by_role("button", name="Search").click()
     await expect(page.get_by_text("Nothing here.")).to_be_visible()
     await page.get_by_role("link", name="Clear search").click()
+    # the queue page loaded again, its script with it, before a key is pressed
+    await expect(rows).to_have_count(3)
+    await page.wait_for_load_state("load")
 
     # WHEN dora pages through the queue by keyboard: j opens the first (newest) document, j the next, k back
     await page.keyboard.press("j")
     await expect(page.get_by_role("heading", name="invoice-04-compact.pdf")).to_be_visible()
+    await page.wait_for_load_state("load")
     await page.keyboard.press("j")
     await expect(page.get_by_role("heading", name="invoice-03-english.pdf")).to_be_visible()
+    await page.wait_for_load_state("load")
     await page.keyboard.press("k")
     await expect(page.get_by_role("heading", name="invoice-04-compact.pdf")).to_be_visible()
     await page.get_by_role("link", name="Back to the queue").click()
@@ -183,8 +188,10 @@ async def test_a_clerk_searches_filters_and_approves_in_bulk_within_the_limit_by
         assert doc["status"] in ("approved", "exported")
 
     # WHEN dora works by keyboard: j opens the first document, n goes to a field, Esc leaves it, r to the reason
+    await page.wait_for_load_state("load")
     await page.keyboard.press("j")
     await expect(page.get_by_role("heading", name="invoice-04-compact.pdf")).to_be_visible()
+    await page.wait_for_load_state("load")
     await expect(page.get_by_role("complementary", name="Keys")).to_contain_text("next / previous document")
     await page.keyboard.press("n")
     await expect(page.get_by_label("Document type")).to_be_focused()
