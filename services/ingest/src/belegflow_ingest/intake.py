@@ -190,10 +190,7 @@ async def take_in_batch(
     source_name = f"{consumer_name}:{message_id}"
     results: dict[int, BatchResult] = {}
     async with rt.db.acquire() as conn:
-        rows = await conn.fetch(
-            "SELECT sha256, id, device, device_pairing, device_sequence FROM documents "
-            "WHERE tenant = $1 AND sha256 = ANY($2::text[])", normalized, list({i.sha256 for i in items}))
-    known = {r["sha256"]: (r["id"], (r["device"], r["device_pairing"], r["device_sequence"])) for r in rows}
+        known = await _stored(conn, normalized, {i.sha256 for i in items})
     fresh: dict[str, tuple[BatchItem, UUID]] = {}  # the first item of each sha256 not stored yet
     for item in items:
         if item.sha256 in known:
@@ -225,11 +222,7 @@ async def take_in_batch(
             inserted = await _insert_documents(conn, normalized, new, source, now, device, device_pairing)
             lost = [(item, doc_id) for item, doc_id, _, _ in new if doc_id not in inserted]
             if lost:  # a concurrent delivery of the same bytes won the race
-                winners = await conn.fetch(
-                    "SELECT sha256, id, device, device_pairing, device_sequence FROM documents "
-                    "WHERE tenant = $1 AND sha256 = ANY($2::text[])", normalized, [i.sha256 for i, _ in lost])
-                won = {r["sha256"]: (r["id"], (r["device"], r["device_pairing"], r["device_sequence"]))
-                       for r in winners}
+                won = await _stored(conn, normalized, {i.sha256 for i, _ in lost})
                 for item, _ in lost:
                     doc_id, origin = won[item.sha256]
                     results[item.key] = BatchResult(doc_id, True, origin)
@@ -256,11 +249,21 @@ async def take_in_batch(
                 events.append(outgoing(subjects.ingested(normalized), event,
                                        msg_id=subjects.msg_id(doc_id, "ingested", 1)))
             outs = [*events, *await answer(conn, results)]
-            stored = list(zip(await add_outbox_rows(conn, outs, source=source_name), outs, strict=True))
+            stored = list(zip(await db.add_outbox_many(conn, outs, source=source_name), outs, strict=True))
     await _publish_together(rt, stored)
     if new:
         log.info("ingested a batch", tenant=normalized, documents=len(new), items=len(items), source=source.value)
     return applied
+
+
+async def _stored(conn: db.Connection, tenant: str, shas: set[str]
+                  ) -> dict[str, tuple[UUID, tuple[str | None, int | None, int | None]]]:  # fmt: skip
+    """Of these bytes, those the tenant has: each its document and (device, pairing, sequence) of its first
+    delivery."""
+    rows = await conn.fetch(
+        "SELECT sha256, id, device, device_pairing, device_sequence FROM documents "
+        "WHERE tenant = $1 AND sha256 = ANY($2::text[])", tenant, list(shas))
+    return {r["sha256"]: (r["id"], (r["device"], r["device_pairing"], r["device_sequence"])) for r in rows}
 
 
 BATCH_PUTS = 3
@@ -303,20 +306,6 @@ async def _insert_documents(conn: db.Connection, tenant: str, new: list[tuple[Ba
         [json.dumps(i.capture) if i.capture is not None else None for i, _, _, _ in new],
     )
     return {r["id"] for r in rows}
-
-
-async def add_outbox_rows(conn: db.Connection, outs: list[db.Outgoing], *, source: str) -> list[int]:
-    """``db.add_outbox`` for many messages in one statement; their row ids in the same order."""
-    if not outs:
-        return []
-    rows = await conn.fetch(
-        "INSERT INTO outbox (subject, msg_id, stream, payload, headers, source) "
-        "SELECT s, m, st, p, h::jsonb, $6 FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[], $5::text[]) "
-        "AS t(s, m, st, p, h) RETURNING id, msg_id",
-        [o.subject for o in outs], [o.msg_id for o in outs], [o.stream for o in outs], [o.payload for o in outs],
-        [json.dumps(o.headers) for o in outs], source)
-    ids = {r["msg_id"]: int(r["id"]) for r in rows}
-    return [ids[o.msg_id] for o in outs]
 
 
 async def _publish_together(rt: Runtime, rows: list[tuple[int, db.Outgoing]]) -> None:
