@@ -39,6 +39,7 @@ from belegflow_ocr.recognition.scorer import (
     DecisionModel,
     candidate_rows,
     decide,
+    ocr_factor,
 )
 from belegflow_ocr.recognition.trees import Ensemble
 from bench.recognition import families as F
@@ -179,9 +180,7 @@ def read(p: Prepared, model: DecisionModel) -> list[Outcome]:
         key = name if name in RANKED and (name != "supplier_name" or p.document.receipt) else f"{name}:rules"
         kind = "receipt" if p.document.receipt else "invoice"
         cal = trace.get(name, f"{key}@{kind}")
-        ocr = min((w.confidence for w in words if w.confidence is not None and f is not None and f.bbox is not None
-                   and w.page == f.page and w.bbox[0] < f.bbox[2] and f.bbox[0] < w.bbox[2]
-                   and w.bbox[1] < f.bbox[3] and f.bbox[1] < w.bbox[3]), default=1.0)  # fmt: skip
+        ocr = ocr_factor(words, f.page, f.bbox) if f is not None else 1.0
         out.append(Outcome(p.doc, key, value, right, f.confidence if f is not None else 0.0, ocr, cal,
                            real=not p.doc.family.startswith("gen:")))  # fmt: skip
     return out
