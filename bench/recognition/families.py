@@ -195,8 +195,13 @@ def _reader_for(path: Path) -> Any:
 
 def read_words(doc: Doc, cache: Path = CACHE) -> Page:
     """The document's positioned words and pages, as the product's reader sees them (cached by content)."""
+    from belegflow_ocr.recognition.ocr.engines import current_options
+
     data = doc.path.read_bytes()
-    key = hashlib.sha256(data).hexdigest()[:24]
+    # by content and by what reads it: another OCR model set reads other words
+    o = current_options()
+    reading = f"{o.engine}/{o.models}/{o.second_look}/{o.second_look_below}/{o.dpi}/{o.det_side}"
+    key = hashlib.sha256(data + reading.encode()).hexdigest()[:24]
     cached = cache / f"{key}.json"
     if cached.is_file():
         raw = json.loads(cached.read_text(encoding="utf-8"))

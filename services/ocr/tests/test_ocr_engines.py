@@ -69,7 +69,7 @@ def test_default_models_read_german_letters(default_engine: OcrEngine) -> None:
 
 def test_ppocrv4_models_lack_german_letters_the_default_has() -> None:
     # the measurement behind the default: PP-OCRv4's dictionary has no ö, Ä, Ö or ß, so it cannot read them
-    v4 = engine_for(OcrOptions(models="ppocrv4"))
+    v4 = engine_for(OcrOptions(models="ppocrv4", second_look=None))
     got = read_lines(v4, word_lines(GERMAN))
     assert sum(g == w for g, w in zip(got, GERMAN, strict=True)) <= len(GERMAN) // 2
     assert not any(ch in "".join(got) for ch in "öÄÖß")
@@ -285,3 +285,60 @@ def test_field_confidence_is_scaled_by_the_words_it_was_read_from() -> None:
     assert result.invoice_number.confidence == pytest.approx(0.45)
     assert result.supplier_name == fields.supplier_name
     assert len(log.entries) == 1
+
+
+class _Lines:
+    """A recogniser that reads every crop as given and records which crops it was asked to read."""
+
+    def __init__(self, readings: dict[int, tuple[str, float]]) -> None:
+        self.readings = readings
+        self.asked: list[int] = []
+
+    def __call__(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
+        keys = [int(c[0, 0, 0]) for c in crops]
+        self.asked += keys
+        return [self.readings[k] for k in keys]
+
+
+def test_the_second_look_reads_only_the_unsure_lines_again_and_keeps_the_surer_reading() -> None:
+    engine: Any = create_engine(OcrOptions(second_look="ppocrv6-small", second_look_below=0.9))
+    first = _Lines({0: ("TOTAL", 0.99), 1: ("GUARD1AN", 0.62), 2: ("12.5O", 0.80), 3: ("SDN BHD", 0.95)})
+    second = _Lines({1: ("GUARDIAN", 0.97), 2: ("12.S0", 0.55)})
+    engine._recognizer, engine._second_look = first, second
+    crops = [np.full((4, 4, 3), k, np.uint8) for k in range(4)]
+    got = engine._read(crops)
+    assert second.asked == [1, 2]  # only the lines read with a confidence below 0.9
+    assert got == [("TOTAL", 0.99), ("GUARDIAN", 0.97), ("12.5O", 0.80), ("SDN BHD", 0.95)]
+
+
+def test_the_second_look_is_built_from_its_own_model_set_or_not_at_all() -> None:
+    engine: Any = create_engine(OcrOptions(second_look=None))
+    assert engine._second_look is None
+    assert create_engine(OcrOptions(models="ppocrv6-small", second_look="ppocrv6-small"))._second_look is None  # type: ignore[attr-defined]
+    with pytest.raises(OcrEngineUnavailableError, match="unknown model set 'ppocrv9'"):
+        check_engine(OcrOptions(second_look="ppocrv9"))
+    with pytest.raises(OcrEngineUnavailableError, match="no confidence between 0 and 1"):
+        check_engine(OcrOptions(second_look_below=1.5))
+
+
+def test_the_second_look_reads_rendered_words_as_well_as_the_first(default_engine: OcrEngine) -> None:
+    # every line read twice (threshold 1.0): nothing the first reading had right is lost
+    both = engine_for(OcrOptions(second_look="ppocrv6-small", second_look_below=1.0))
+    assert read_lines(both, word_lines(GERMAN)) == GERMAN
+
+
+def test_settings_switch_the_second_look_off_or_refuse_an_unknown_model_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in {"NATS_URL": "nats://127.0.0.1:4222", "S3_ENDPOINT_URL": "http://127.0.0.1:9000",
+                        "S3_ACCESS_KEY_ID": "k", "S3_SECRET_ACCESS_KEY": "s",
+                        "DATABASE_URL": "postgresql://ocr:p@127.0.0.1:5432/belegflow"}.items():  # fmt: skip
+        monkeypatch.setenv(f"BELEGFLOW_{name}", value)
+    assert Settings().ocr_options().second_look == "ppocrv6-small"  # type: ignore[call-arg]
+    monkeypatch.setenv("BELEGFLOW_OCR_SECOND_LOOK", "off")
+    assert Settings().ocr_options().second_look is None  # type: ignore[call-arg]
+    monkeypatch.setenv("BELEGFLOW_OCR_SECOND_LOOK", "ppocrv9")
+    with pytest.raises(ValidationError, match="ocr_second_look"):
+        Settings()  # type: ignore[call-arg]
+    monkeypatch.setenv("BELEGFLOW_OCR_SECOND_LOOK", "ppocrv6-small")
+    monkeypatch.setenv("BELEGFLOW_OCR_SECOND_LOOK_BELOW", "2")
+    with pytest.raises(ValidationError, match="ocr_second_look_below"):
+        Settings()  # type: ignore[call-arg]

