@@ -75,14 +75,20 @@ def test_ppocrv4_models_lack_german_letters_the_default_has() -> None:
     assert not any(ch in "".join(got) for ch in "öÄÖß")
 
 
-def test_settings_choose_the_engine_and_refuse_unknown_values(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("BELEGFLOW_NATS_URL", "nats://127.0.0.1:4222")
-    for name, value in {"S3_ENDPOINT_URL": "http://127.0.0.1:9000", "S3_ACCESS_KEY_ID": "k",
-                        "S3_SECRET_ACCESS_KEY": "s", "DATABASE_URL": "postgresql://ocr:p@127.0.0.1:5432/belegflow"
-                        }.items():  # fmt: skip
+@pytest.fixture
+def service_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """The settings the ocr service needs besides the OCR ones; the OCR ones as their defaults."""
+    for name, value in {"NATS_URL": "nats://127.0.0.1:4222", "S3_ENDPOINT_URL": "http://127.0.0.1:9000",
+                        "S3_ACCESS_KEY_ID": "k", "S3_SECRET_ACCESS_KEY": "s",
+                        "DATABASE_URL": "postgresql://ocr:p@127.0.0.1:5432/belegflow"}.items():  # fmt: skip
         monkeypatch.setenv(f"BELEGFLOW_{name}", value)
-    for name in ("OCR_WORKERS", "OCR_THREADS", "OCR_DEVICE"):
+    for name in ("OCR_WORKERS", "OCR_THREADS", "OCR_DEVICE", "OCR_SECOND_LOOK", "OCR_SECOND_LOOK_BELOW"):
         monkeypatch.delenv(f"BELEGFLOW_{name}", raising=False)
+    return monkeypatch
+
+
+def test_settings_choose_the_engine_and_refuse_unknown_values(service_env: pytest.MonkeyPatch) -> None:
+    monkeypatch = service_env
     monkeypatch.setenv("BELEGFLOW_OCR_ENGINE", "tesseract")
     monkeypatch.setenv("BELEGFLOW_OCR_DPI", "300")
     options = Settings().ocr_options()  # type: ignore[call-arg]
@@ -90,13 +96,16 @@ def test_settings_choose_the_engine_and_refuse_unknown_values(monkeypatch: pytes
     assert options.threads == max(1, (os.cpu_count() or 1))
     monkeypatch.setenv("BELEGFLOW_OCR_WORKERS", str(2 * (os.cpu_count() or 1)))
     assert Settings().ocr_options().threads == 1  # type: ignore[call-arg]
-    monkeypatch.setenv("BELEGFLOW_OCR_ENGINE", "abbyy")
-    with pytest.raises(ValidationError, match="ocr_engine"):
+    _refused(monkeypatch, "OCR_ENGINE", "abbyy")
+    _refused(monkeypatch, "OCR_DEVICE", "tpu")
+
+
+def _refused(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
+    """The settings refuse ``BELEGFLOW_<name>=<value>``, naming the setting; the variable is unset again."""
+    monkeypatch.setenv(f"BELEGFLOW_{name}", value)
+    with pytest.raises(ValidationError, match=name.lower()):
         Settings()  # type: ignore[call-arg]
-    monkeypatch.setenv("BELEGFLOW_OCR_ENGINE", "ppocr-onnx")
-    monkeypatch.setenv("BELEGFLOW_OCR_DEVICE", "tpu")
-    with pytest.raises(ValidationError, match="ocr_device"):
-        Settings()  # type: ignore[call-arg]
+    monkeypatch.delenv(f"BELEGFLOW_{name}")
 
 
 def test_unknown_engine_or_model_set_is_a_clear_start_up_error() -> None:
@@ -327,18 +336,10 @@ def test_the_second_look_reads_rendered_words_as_well_as_the_first(default_engin
     assert read_lines(both, word_lines(GERMAN)) == GERMAN
 
 
-def test_settings_switch_the_second_look_off_or_refuse_an_unknown_model_set(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in {"NATS_URL": "nats://127.0.0.1:4222", "S3_ENDPOINT_URL": "http://127.0.0.1:9000",
-                        "S3_ACCESS_KEY_ID": "k", "S3_SECRET_ACCESS_KEY": "s",
-                        "DATABASE_URL": "postgresql://ocr:p@127.0.0.1:5432/belegflow"}.items():  # fmt: skip
-        monkeypatch.setenv(f"BELEGFLOW_{name}", value)
+def test_settings_switch_the_second_look_off_or_refuse_an_unknown_model_set(service_env: pytest.MonkeyPatch) -> None:
+    monkeypatch = service_env
     assert Settings().ocr_options().second_look == "ppocrv6-small"  # type: ignore[call-arg]
     monkeypatch.setenv("BELEGFLOW_OCR_SECOND_LOOK", "off")
     assert Settings().ocr_options().second_look is None  # type: ignore[call-arg]
-    monkeypatch.setenv("BELEGFLOW_OCR_SECOND_LOOK", "ppocrv9")
-    with pytest.raises(ValidationError, match="ocr_second_look"):
-        Settings()  # type: ignore[call-arg]
-    monkeypatch.setenv("BELEGFLOW_OCR_SECOND_LOOK", "ppocrv6-small")
-    monkeypatch.setenv("BELEGFLOW_OCR_SECOND_LOOK_BELOW", "2")
-    with pytest.raises(ValidationError, match="ocr_second_look_below"):
-        Settings()  # type: ignore[call-arg]
+    _refused(monkeypatch, "OCR_SECOND_LOOK", "ppocrv9")
+    _refused(monkeypatch, "OCR_SECOND_LOOK_BELOW", "2")
