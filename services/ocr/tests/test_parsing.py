@@ -72,6 +72,8 @@ def test_vat_ids() -> None:
         ("Date : 25/09/201701:48:57 PM", date(2017, 9, 25)),
         ("Date: 01/05/162:51 Slip: 0020018018", date(2016, 5, 1)),
         ("15 Jun 1808:34:31 PM", date(2018, 6, 15)),  # not 15 June 1808
+        ("Date:2016/05/0114:11:20", date(2016, 5, 1)),  # year first, the time glued to the day
+        ("2016-05-019:05", date(2016, 5, 1)),
         ("Datum 12.03.2024 10:15", date(2024, 3, 12)),
     ],
 )

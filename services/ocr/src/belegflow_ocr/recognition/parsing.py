@@ -52,7 +52,9 @@ _NUMERIC = re.compile(
     r"(?<![\d,/-])(?<![^A-Za-z]\.)(?<!^\.)(?P<a>\d{1,2})(?P<sep>[./-])\s?(?P<b>\d{1,2})(?P=sep)\s?" + _Y
     + r"(?![\d]|[.,/-]\d)"
 )
-_ISO = re.compile(r"(?<![\d.,/-])(?P<y>\d{4})(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})(?![\d]|[.,/-]\d)")
+# "2024-03-14", "2016/05/01"; also with a till's time glued on by OCR ("Date:2016/05/0114:11:20")
+_ISO = re.compile(r"(?<![\d.,/-])(?P<y>\d{4})(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})"
+                  r"(?:(?=\d{1,2}:\d{2})|(?![\d]|[.,/-]\d))")
 _NAMED = (
     # "14. März 2024", "14 MAR 2018", "14-Mar-24", "1er mars 2024", "14.März2024" (OCR lost the space)
     re.compile(rf"(?<!\d)(?P<d>\d{{1,2}})(?:er|st|nd|rd|th)?(?:\.\s*|\s*-\s*|\s+|(?=[A-Za-zÄÖÜäöüéû]))(?:de\s+|of\s+)?"
