@@ -160,12 +160,13 @@ async def where_the_time_goes(state: stack.StackState, serial: Figures, pg: dict
     return rows
 
 
-async def raw_jetstream(url: str, count: int, payload: bytes, name: str) -> Figures:
-    """Publish ``count`` messages with acks while a pull consumer takes them; latency = publish → consume."""
+async def raw_jetstream(url: str, count: int, payload: bytes, name: str, *, replicas: int = 1) -> Figures:
+    """Publish ``count`` messages with acks while a pull consumer takes them; latency = publish → consume. The
+    stream keeps ``replicas`` copies, as the pipeline's streams do."""
     nc = await nats.connect(url)
     js = nc.jetstream()
     stream = f"BENCH{int(time.time() * 1000)}"
-    await js.add_stream(StreamConfig(name=stream, subjects=[f"{stream.lower()}.>"]))
+    await js.add_stream(StreamConfig(name=stream, subjects=[f"{stream.lower()}.>"], num_replicas=replicas))
     psub = await js.pull_subscribe(f"{stream.lower()}.x", durable="bench")
     sent: dict[int, float] = {}
     got: list[float] = []
@@ -208,17 +209,28 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--documents", type=int, default=200, help="documents uploaded at once")
     parser.add_argument("--serial", type=int, default=30, help="documents sent one at a time, for latency")
+    parser.add_argument("--cluster", type=int, default=1,
+                        help="NATS nodes (3: a cluster whose streams keep three replicas, as `stack up --cluster 3`)")
+    parser.add_argument("--replicas", default="", metavar="SERVICE=N,...",
+                        help="processes per service, e.g. ocr=2,matching=2 (default one each)")
     args = parser.parse_args()
+    try:
+        replicas = {name: int(n) for name, n in (item.split("=") for item in args.replicas.split(",") if item)}
+    except ValueError:
+        parser.error(f"--replicas wants SERVICE=N,... (e.g. ocr=2,matching=2), not {args.replicas!r}")
+    if any(n < 1 for n in replicas.values()) or args.cluster < 1:
+        parser.error("--replicas and --cluster want 1 or more")
     load_at_start = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="belegflow-bench-") as tmp:
         home = Path(tmp)
         pdfs = generate(home / "pdfs", seed=2024, count=args.documents, masterdata_dir=home / "md")
         # before anything else runs: the ceiling has the machine to itself
         ceiling = extract_ceiling(pdfs)
-        state = stack.up(home / "stack", sync_interval="always")
+        state = stack.up(home / "stack", sync_interval="always", cluster=args.cluster if args.cluster > 1 else None)
         asyncio.run(setup.init_all(setup.Targets(state.nats_url, state.admin_dsn, state.s3_url, state.s3_access_key,
-                                                 state.s3_secret_key, state.role_passwords)))
-        services = processes.start_all(state, export_dir=home / "out", inbox_dir=home / "inbox",
+                                                 state.s3_secret_key, state.role_passwords,
+                                                 nats_replicas=state.nats_replicas)))
+        services = processes.start_all(state, export_dir=home / "out", inbox_dir=home / "inbox", replicas=replicas,
                                        extra_env={"BELEGFLOW_OTEL_EXPORTER": "none", "BELEGFLOW_LOG_LEVEL": "WARNING",
                                                   # the samples are read right but partly below the default
                                                   # threshold; the bench measures the touchless way
@@ -234,7 +246,8 @@ def main() -> None:
             breakdown_rows = asyncio.run(where_the_time_goes(state, results[1], pg, s3_before))
             payload = b"x" * 1500  # about the size of a pipeline event
             results.append(asyncio.run(raw_jetstream(state.nats_url, len(pdfs), payload,
-                                                     "raw JetStream, sync_interval always")))
+                                                     "raw JetStream, sync_interval always",
+                                                     replicas=state.nats_replicas)))
             results.append(asyncio.run(raw_jetstream(default_url, len(pdfs), payload,
                                                      "raw JetStream, default sync_interval")))
         finally:
@@ -246,7 +259,9 @@ def main() -> None:
     best = max(ceiling, key=lambda f: f.per_second)
     # other work on the machine shows in every figure: say how busy it was
     print(f"load average (1, 5, 15 min) at start: {', '.join(f'{v:.2f}' for v in load_at_start)}; at the end: "
-          f"{', '.join(f'{v:.2f}' for v in os.getloadavg())}; {os.cpu_count()} cores\n")
+          f"{', '.join(f'{v:.2f}' for v in os.getloadavg())}; {os.cpu_count()} cores")
+    print(f"NATS: {args.cluster} node(s), streams R{3 if args.cluster >= 3 else 1}; service processes: "
+          + ", ".join(f"{name} {replicas.get(name, 1)}" for name in stack.SERVICES) + "\n")
     print(f"{'':38} {'count':>6} {'per s':>10} {'p50 ms':>10} {'p95 ms':>10}")
     for figures in results:
         print(figures.row())

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,10 +61,19 @@ DEV_EINVOICE_RULES = Path(__file__).resolve().parents[3].parent / "shared" / "to
 DEV_EINVOICE_VIEWER = DEV_EINVOICE_RULES.parent / "xrechnung-visualization"
 
 
-def service_env(state: StackState, services: ServiceSet, service: str, extra: dict[str, str] | None) -> dict[str, str]:
+def replica_name(service: str, replica: int) -> str:
+    """``ocr`` for the first replica of a service, ``ocr-2`` for the second, and so on."""
+    return service if replica == 1 else f"{service}-{replica}"
+
+
+def service_env(
+    state: StackState, services: ServiceSet, service: str, extra: dict[str, str] | None, *, replica: int = 1
+) -> dict[str, str]:
+    if service == "ingest" and replica != 1:
+        raise ValueError("one ingest process per service set: it owns the upload port and the inbox folder")
     env = {**os.environ, **state.service_env(service)}
     env.setdefault("BELEGFLOW_OTEL_EXPORTER", "none")
-    env["BELEGFLOW_METRICS_PORT"] = str(services.metrics_ports.setdefault(service, free_port()))
+    env["BELEGFLOW_METRICS_PORT"] = str(services.metrics_ports.setdefault(replica_name(service, replica), free_port()))
     if service == "ingest":
         env["BELEGFLOW_HTTP_HOST"] = "127.0.0.1"
         env["BELEGFLOW_HTTP_PORT"] = str(services.ingest_port)
@@ -78,23 +88,33 @@ def service_env(state: StackState, services: ServiceSet, service: str, extra: di
     return env
 
 
-def start_one(state: StackState, services: ServiceSet, service: str, *, extra_env: dict[str, str] | None = None) -> int:
+def start_one(
+    state: StackState, services: ServiceSet, service: str, *, extra_env: dict[str, str] | None = None,
+    replica: int = 1,
+) -> int:
+    """Starts ``service`` (its ``replica``-th process: the replicas share its durable consumers and its schema)."""
+    name = replica_name(service, replica)
+    env = service_env(state, services, service, extra_env, replica=replica)
     # its log, and the originals, exports and rejected files it writes, are its owner's alone (0600, folders 0700)
-    with private_log(services.home / "logs" / f"{service}.log").open("ab") as out:
+    with private_log(services.home / "logs" / f"{name}.log").open("ab") as out:
         proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             [sys.executable, "-m", f"belegflow_{service}"],
             stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env=service_env(state, services, service, extra_env), start_new_session=True, umask=PRIVATE_UMASK,
+            env=env, start_new_session=True, umask=PRIVATE_UMASK,
         )
-    services.pids[service] = proc.pid
+    services.pids[name] = proc.pid
     services.save()
     return proc.pid
 
 
 def start_all(
     state: StackState, *, export_dir: Path, inbox_dir: Path, extra_env: dict[str, str] | None = None,
-    ingest_port: int | None = None,
+    ingest_port: int | None = None, replicas: Mapping[str, int] | None = None,
 ) -> ServiceSet:
+    """Every service, ``replicas[service]`` processes of it (default one each), ready when this returns."""
+    unknown = sorted(set(replicas or {}) - set(SERVICES))
+    if unknown:
+        raise ValueError(f"no such service: {', '.join(unknown)} (services: {', '.join(SERVICES)})")
     home = Path(state.home)
     services = ServiceSet(home=home, ingest_port=ingest_port or free_port(), export_dir=export_dir.resolve(),
                           inbox_dir=inbox_dir.resolve(), api_key=state.bootstrap_api_key)
@@ -104,7 +124,8 @@ def start_all(
         folder.chmod(0o700)
     try:
         for service in SERVICES:
-            start_one(state, services, service, extra_env=extra_env)
+            for replica in range(1, (replicas or {}).get(service, 1) + 1):
+                start_one(state, services, service, extra_env=extra_env, replica=replica)
         wait_ready(services)
     except BaseException:
         stop_all(services)  # none of them may outlive a start that failed
