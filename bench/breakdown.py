@@ -25,6 +25,7 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 from pydantic import BaseModel
 
 from belegflow_contracts import messages
+from belegflow_contracts.runtime.settings import nats_servers
 
 # the events of an invoice's way, in order; the first hop starts at the HTTP upload
 EVENTS: tuple[tuple[str, str, type[BaseModel]], ...] = (
@@ -187,7 +188,7 @@ class Event:
 
 async def events_of(nats_url: str, tenant: str) -> list[Event]:
     """The pipeline events of ``tenant`` as JetStream stored them."""
-    nc = await nats.connect(nats_url)
+    nc = await nats.connect(nats_servers(nats_url))
     js = nc.jetstream()
     out: list[Event] = []
     wanted = {f"docs.{tenant}.{kind}.v1": kind for kind, _, _ in EVENTS if kind != "tms"}

@@ -29,6 +29,7 @@ from nats.aio.msg import Msg
 from nats.js.api import StreamConfig
 
 from belegflow_contracts.messages import TmsExportV1
+from belegflow_contracts.runtime.settings import nats_servers
 from belegflow_ops import processes, setup, stack
 from belegflow_ops.masterdata import import_file
 from bench import breakdown
@@ -68,7 +69,7 @@ async def pipeline(
     tenant = f"bench{int(time.time() * 1000)}"
     for kind in ("suppliers", "accruals"):
         await import_file(kind, md / f"{kind}.csv", tenant=tenant, nats_url=state.nats_url)
-    nc = await nats.connect(state.nats_url)
+    nc = await nats.connect(nats_servers(state.nats_url))
     arrived: dict[str, float] = {}
     done = asyncio.Event()
     one_done = asyncio.Event()
@@ -163,7 +164,7 @@ async def where_the_time_goes(state: stack.StackState, serial: Figures, pg: dict
 async def raw_jetstream(url: str, count: int, payload: bytes, name: str, *, replicas: int = 1) -> Figures:
     """Publish ``count`` messages with acks while a pull consumer takes them; latency = publish → consume. The
     stream keeps ``replicas`` copies, as the pipeline's streams do."""
-    nc = await nats.connect(url)
+    nc = await nats.connect(nats_servers(url))
     js = nc.jetstream()
     stream = f"BENCH{int(time.time() * 1000)}"
     await js.add_stream(StreamConfig(name=stream, subjects=[f"{stream.lower()}.>"], num_replicas=replicas))
