@@ -219,8 +219,14 @@ def main() -> None:
         replicas = {name: int(n) for name, n in (item.split("=") for item in args.replicas.split(",") if item)}
     except ValueError:
         parser.error(f"--replicas wants SERVICE=N,... (e.g. ocr=2,matching=2), not {args.replicas!r}")
-    if any(n < 1 for n in replicas.values()) or args.cluster < 1:
-        parser.error("--replicas and --cluster want 1 or more")
+    if any(n < 1 for n in replicas.values()):
+        parser.error("--replicas wants 1 or more processes of a service")
+    if unknown := sorted(set(replicas) - set(stack.SERVICES)):
+        parser.error(f"--replicas: no such service {', '.join(unknown)} (services: {', '.join(stack.SERVICES)})")
+    if replicas.get("ingest", 1) != 1:
+        parser.error("--replicas: one ingest process (it owns the upload port); replicate the other services")
+    if args.cluster not in (1, 3):
+        parser.error("--cluster wants 1 (one NATS server) or 3 (a cluster whose streams keep three replicas)")
     load_at_start = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="belegflow-bench-") as tmp:
         home = Path(tmp)
