@@ -198,10 +198,8 @@ def read_words(doc: Doc, cache: Path = CACHE) -> Page:
     from belegflow_ocr.recognition.ocr.engines import current_options
 
     data = doc.path.read_bytes()
-    # by content and by what reads it: another OCR model set reads other words
-    o = current_options()
-    reading = f"{o.engine}/{o.models}/{o.second_look}/{o.second_look_below}/{o.dpi}/{o.det_side}"
-    key = hashlib.sha256(data + reading.encode()).hexdigest()[:24]
+    # by content and by every OCR option (a frozen dataclass): another model set or resolution reads other words
+    key = hashlib.sha256(data + repr(current_options()).encode()).hexdigest()[:24]
     cached = cache / f"{key}.json"
     if cached.is_file():
         raw = json.loads(cached.read_text(encoding="utf-8"))
