@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -255,14 +256,26 @@ print(json.dumps([{"name": s.name, "kind": str(s.kind), "attributes": dict(s.att
 """
 
 
-def test_database_queries_and_s3_calls_have_spans(stack_state: stack.StackState) -> None:
+def _spans(stack_state: stack.StackState, exporter: str) -> list[dict[str, Any]]:
     # as ocr, whose S3 key may read its work products (ingest's may only write originals)
-    env = {**os.environ, **stack_state.service_env("ocr"), "BELEGFLOW_OTEL_EXPORTER": "none"}
+    env = {**os.environ, **stack_state.service_env("ocr"), "BELEGFLOW_OTEL_EXPORTER": exporter}
     done = subprocess.run([sys.executable, "-c", SPAN_SCRIPT, stack_state.database_url("ocr")], env=env,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr[-3000:]
-    spans = json.loads(done.stdout.splitlines()[-1])
+    spans: list[dict[str, Any]] = json.loads(done.stdout.splitlines()[-1])
+    return spans
+
+
+def test_database_queries_and_s3_calls_have_spans(stack_state: stack.StackState) -> None:
+    # spans go somewhere (console: stderr, as a collector would take them)
+    spans = _spans(stack_state, "console")
     db = [s for s in spans if s["attributes"].get("db.system") == "postgresql"]
     s3 = [s for s in spans if s["attributes"].get("rpc.service") == "S3"]
     assert any("SELECT" in s["name"] and s["child"] for s in db), spans
     assert any(s["child"] for s in s3), spans
+
+
+def test_without_an_exporter_queries_and_s3_calls_make_no_spans(stack_state: stack.StackState) -> None:
+    # nothing would take them: the spans of a message stay (trace ids in the logs), no span per query or S3 call
+    spans = _spans(stack_state, "none")
+    assert [s["name"] for s in spans] == ["handle message"], spans
