@@ -6,9 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
 
-from faststream import Context
 from faststream.nats import ConsumerConfig, NatsRouter
-from faststream.nats.annotations import NatsMessage
 
 from belegflow_accrual import domain, store
 from belegflow_accrual.errors import BatchRefusedError
@@ -22,6 +20,7 @@ from belegflow_contracts.messages import (
     MatchedV1,
     SupplierBatchV1,
 )
+from belegflow_contracts.runtime.context import Context, NatsMessage
 from belegflow_contracts.runtime.errors import PermanentError
 from belegflow_contracts.runtime.logging import bind_document, get_logger
 from belegflow_contracts.runtime.masterdata import apply_batch

@@ -6,9 +6,7 @@ import asyncio
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
 
-from faststream import Context
 from faststream.nats import NatsRouter
-from faststream.nats.annotations import NatsMessage
 
 from belegflow_contracts import subjects
 from belegflow_contracts.messages import (
@@ -20,6 +18,7 @@ from belegflow_contracts.messages import (
     TmsExportV1,
     TmsExportV2,
 )
+from belegflow_contracts.runtime.context import Context, NatsMessage
 from belegflow_contracts.runtime.logging import bind_document, get_logger
 from belegflow_contracts.runtime.messaging import consumer, jstream, message_id, outgoing, run_once
 from belegflow_contracts.runtime.service import Runtime

@@ -20,9 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 from uuid import UUID
 
 import nats.js.errors
-from faststream import Context
 from faststream.nats import NatsRouter
-from faststream.nats.annotations import NatsMessage
 from pydantic import BaseModel, ValidationError
 
 from belegflow_contracts import subjects
@@ -52,6 +50,7 @@ from belegflow_contracts.messages import (
     SyncResult,
     SyncSessionV1,
 )
+from belegflow_contracts.runtime.context import Context, NatsMessage
 from belegflow_contracts.runtime.errors import PermanentError
 from belegflow_contracts.runtime.logging import get_logger
 from belegflow_contracts.runtime.messaging import consumer, jstream, message_id, outgoing, run_once

@@ -5,9 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
-from faststream import Context
 from faststream.nats import NatsRouter
-from faststream.nats.annotations import NatsMessage
 
 from belegflow_contracts import subjects
 from belegflow_contracts.messages import (
@@ -23,6 +21,7 @@ from belegflow_contracts.messages import (
     ReviewState,
     TmsExportV1,
 )
+from belegflow_contracts.runtime.context import Context, NatsMessage
 from belegflow_contracts.runtime.logging import bind_document
 from belegflow_contracts.runtime.messaging import consumer, jstream, message_id, run_once
 from belegflow_contracts.runtime.service import Runtime

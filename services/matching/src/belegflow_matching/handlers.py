@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
 
-from faststream import Context
 from faststream.nats import NatsRouter
-from faststream.nats.annotations import NatsMessage
 from pydantic import ValidationError
 
 from belegflow_contracts import subjects
 from belegflow_contracts.messages import CompanyBatchV1, RecognizedV1, ReviewCommandV1, ReviewReplyV1, SupplierBatchV1
 from belegflow_contracts.runtime import db
+from belegflow_contracts.runtime.context import Context, NatsMessage
 from belegflow_contracts.runtime.errors import TransientError
 from belegflow_contracts.runtime.logging import bind_document, get_logger
 from belegflow_contracts.runtime.masterdata import apply_batch

@@ -8,9 +8,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
 from uuid import UUID
 
-from faststream import Context
 from faststream.nats import NatsRouter
-from faststream.nats.annotations import NatsMessage
 from pydantic import ValidationError
 
 from belegflow_contracts import subjects
@@ -30,6 +28,7 @@ from belegflow_contracts.messages import (
     RecognizedV1,
     ReviewAction,
 )
+from belegflow_contracts.runtime.context import Context, NatsMessage
 from belegflow_contracts.runtime.errors import PermanentError, TransientError
 from belegflow_contracts.runtime.logging import bind_document, get_logger
 from belegflow_contracts.runtime.messaging import consumer, jstream, message_id, outgoing, publish, run_once
