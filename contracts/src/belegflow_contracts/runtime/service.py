@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -157,7 +157,22 @@ def serve(
         log.info("service stopping")
         await stop(rt)
 
-    asyncio.run(run())
+    run_loop(run())
+
+
+def run_loop(main: Coroutine[Any, Any, None]) -> None:
+    """Run a service's main coroutine on uvloop where it is installed (not on Windows), else on asyncio's loop.
+
+    uvloop does the event loop's work (sockets, callbacks, timers) in C: every message and query a service
+    handles passes through it several times. Ingest gets it from uvicorn, which picks uvloop where installed.
+    """
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+        return
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(main)
 
 
 async def stop(runtime: Runtime) -> None:
