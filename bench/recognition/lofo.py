@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from belegflow_contracts.messages import AmountFieldV1, DateFieldV1, InvoiceFieldsV1, InvoiceLineV1, TextFieldV1
 from belegflow_ocr.recognition.extraction import extract_fields
 from belegflow_ocr.recognition.features import Document
 from belegflow_ocr.recognition.model import ProtocolLog
@@ -42,6 +43,7 @@ from belegflow_ocr.recognition.scorer import (
     ocr_factor,
 )
 from belegflow_ocr.recognition.trees import Ensemble
+from belegflow_ocr.recognition.validation import validate
 from bench.recognition import families as F
 
 THRESHOLD = 0.9
@@ -65,6 +67,8 @@ class Prepared:
     document: Document
     rows: dict[str, tuple[list[Any], list[dict[str, float]], list[int]]]
     """field -> candidates, features, labels (1 = the right value)."""
+    lines: list[InvoiceLineV1] = field(default_factory=list)
+    """The invoice lines the product checks the net amount against."""
 
 
 @dataclass
@@ -82,6 +86,9 @@ class Outcome:
     """Which calibration this confidence goes through (``<field>@invoice`` or ``<field>@receipt``)."""
     real: bool = False
     confidence: float = 0.0
+    cap: float | None = None
+    """The most the product's checks after the decision leave of any confidence (an IBAN failing its check sum,
+    amounts that do not add up, an implausible date); None: no check lowered it."""
 
 
 def prepare(doc: F.Doc) -> Prepared | None:
@@ -89,7 +96,7 @@ def prepare(doc: F.Doc) -> Prepared | None:
     if not page.words:
         return None
     seen: list[Document] = []
-    extract_fields(page.words, page.pages, ProtocolLog(), learned=False, observe=seen.append)
+    _, lines = extract_fields(page.words, page.pages, ProtocolLog(), learned=False, observe=seen.append)
     if not seen:
         return None
     document = seen[0]
@@ -98,7 +105,7 @@ def prepare(doc: F.Doc) -> Prepared | None:
         want = doc.truth.get(name)
         labels = [int(want is not None and F.norm(name, c.value) in want) for c in cands]
         rows[name] = (cands, feats, labels)
-    return Prepared(doc, document, rows)
+    return Prepared(doc, document, rows, lines)
 
 
 def feature_names(prepared: Iterable[Prepared], name: str) -> list[str]:
@@ -165,10 +172,11 @@ def read(p: Prepared, model: DecisionModel) -> list[Outcome]:
     """The document read with ``model`` (its calibration the identity): each scored field, raw confidence."""
     trace: dict[str, str] = {}
     fields = decide(p.document, ProtocolLog(), model, trace=trace)
+    caps = checked_caps(fields, p.lines)
     words = [w for ln in p.document.lines for w in ln.words]
     out = []
     for name in F.SCORED:
-        f = getattr(fields, name)
+        f = getattr(fields, name) if caps.get(name) != 0.0 else None  # the checks dropped it (due before issue)
         value = F.norm(name, f.value) if f is not None else None
         want = p.doc.truth.get(name)
         if want is not None:
@@ -182,8 +190,27 @@ def read(p: Prepared, model: DecisionModel) -> list[Outcome]:
         cal = trace.get(name, f"{key}@{kind}")
         ocr = ocr_factor(words, f.page, f.bbox) if f is not None else 1.0
         out.append(Outcome(p.doc, key, value, right, f.confidence if f is not None else 0.0, ocr, cal,
-                           real=not p.doc.family.startswith("gen:")))  # fmt: skip
+                           real=not p.doc.family.startswith("gen:"), cap=caps.get(name)))  # fmt: skip
     return out
+
+
+def checked_caps(fields: InvoiceFieldsV1, lines: Sequence[InvoiceLineV1] = ()) -> dict[str, float]:
+    """What the product's checks after the decision (``validation.validate``) leave of each field's confidence:
+    they run on the fields at full confidence, and a field they lower is capped there (a dropped one at 0)."""
+    full = fields.model_copy(update={name: f.model_copy(update={"confidence": 1.0})
+                                     for name in InvoiceFieldsV1.model_fields
+                                     if isinstance(f := getattr(fields, name), AmountFieldV1 | DateFieldV1
+                                                   | TextFieldV1)})  # fmt: skip
+    checked = validate(full, list(lines), ProtocolLog(), calibrated=True)
+    caps = {}
+    for name in InvoiceFieldsV1.model_fields:
+        before, after = getattr(full, name), getattr(checked, name)
+        if isinstance(before, AmountFieldV1 | DateFieldV1 | TextFieldV1):
+            if after is None:
+                caps[name] = 0.0
+            elif isinstance(after, AmountFieldV1 | DateFieldV1 | TextFieldV1) and after.confidence < 1.0:
+                caps[name] = after.confidence
+    return caps
 
 
 UNSURE_CAP = THRESHOLD - 0.01
@@ -280,6 +307,8 @@ def apply(outcomes: Iterable[Outcome], calibration: dict[str, tuple[list[float],
         o.confidence = float(np.interp(o.raw, xs, ys)) if o.value is not None else 0.0
         if "#conflict" in o.calibration:  # as the model caps amounts that do not add up
             o.confidence = min(o.confidence, CONFLICT_CAP)
+        if o.cap is not None:  # and as the checks after the decision do
+            o.confidence = min(o.confidence, o.cap)
 
 
 # --- figures --------------------------------------------------------------------------------------------
@@ -384,7 +413,7 @@ def write_outcomes(path: Path, per_fold: dict[int, list[Outcome]], groups: dict[
             for o in fold:
                 out.write(json.dumps({"fold": k, "doc": o.doc.id, "family": o.doc.family, "corpus": groups[o.doc.id],
                                       "field": o.field, "value": o.value, "right": o.right, "raw": o.raw,
-                                      "ocr": o.ocr, "calibration": o.calibration, "real": o.real,
+                                      "ocr": o.ocr, "calibration": o.calibration, "real": o.real, "cap": o.cap,
                                       "key": o.field.split(":")[0] in o.doc.keys,
                                       "truth": o.field.split(":")[0] in o.doc.truth}) + "\n")  # fmt: skip
 
@@ -395,9 +424,13 @@ def write_outcomes(path: Path, per_fold: dict[int, list[Outcome]], groups: dict[
 def corpus_docs(train_set: Path | None) -> tuple[list[F.Doc], dict[str, str]]:
     docs: list[F.Doc] = []
     groups: dict[str, str] = {}
-    for d in F.real_invoices():
+    invoices = F.real_invoices()
+    for d in invoices:
         docs.append(d)
         groups[d.id] = "real-layouts invoices"
+    for d in F.real_invoice_scans(invoices):
+        docs.append(d)
+        groups[d.id] = "real-layouts scans"
     for d in F.real_receipts():
         docs.append(d)
         groups[d.id] = "real-layouts receipts"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -75,3 +77,54 @@ def test_few_values_never_reach_the_touchless_threshold() -> None:
     # a step of few values gets the same treatment as a kind seen rarely
     _, ys = lofo.isotonic([(0.99, True)] * 4)
     assert max(ys) == lofo.UNSURE_CAP
+
+
+@needs_real
+def test_the_scans_of_real_invoices_are_read_by_ocr_in_the_family_of_their_pdf(tmp_path: Path) -> None:
+    from belegflow_ocr.recognition.ocr.reader import OcrReader
+    from belegflow_ocr.recognition.pdftext import PdfTextReader
+
+    docs = [d for d in F.real_invoices() if "MultiPage" in d.id or d.id.endswith("OK-001_facture.pdf")]
+    scans = F.real_invoice_scans(docs, tmp_path)
+    assert [(s.family, s.truth, s.keys) for s in scans] == [(d.family, d.truth, d.keys) for d in docs]
+    assert {s.path.suffix for s in scans} == {".pdf", ".jpg"}  # several pages: an image-only PDF
+    first = {s.path.name: s.path.read_bytes() for s in scans}
+    for s in scans:
+        s.path.unlink()
+    again = F.real_invoice_scans(docs, tmp_path)
+    assert {s.path.name: s.path.read_bytes() for s in again} == first  # the same scan every time
+    # the product's choice of reader: OCR for the image-only PDF, the text layer for the PDF it was made from
+    assert all(isinstance(F._reader_for(s.path), OcrReader) for s in scans)
+    assert all(isinstance(F._reader_for(d.path), PdfTextReader) for d in docs)
+
+
+@needs_real
+def test_an_iban_or_vat_id_the_xml_leaves_out_is_not_scored_unless_the_page_is_known_not_to_print_one() -> None:
+    docs = {d.id: d for d in F.real_invoices()}
+    minimum = docs["invoices/horstoeko_zugferd/pdf_fx_minimum_1.pdf"]  # a minimum profile: no IBAN in its XML
+    assert "supplier_iban" not in minimum.keys
+    assert "supplier_iban" not in minimum.truth
+    assert "supplier_vat_id" in minimum.keys
+
+
+def test_the_checks_after_the_decision_cap_the_bench_confidence_as_they_cap_the_products() -> None:
+    from datetime import date
+    from decimal import Decimal
+
+    from belegflow_contracts.messages import AmountFieldV1, DateFieldV1, InvoiceFieldsV1, TextFieldV1
+
+    fields = InvoiceFieldsV1(
+        supplier_iban=TextFieldV1(value="DE00123456780000000000", confidence=0.89),  # fails mod 97
+        supplier_vat_id=TextFieldV1(value="DE136695976", confidence=0.89),  # valid
+        invoice_date=DateFieldV1(value=date(2024, 3, 1), confidence=0.89),
+        due_date=DateFieldV1(value=date(2024, 2, 1), confidence=0.89),  # before the date of issue: dropped
+        net_amount=AmountFieldV1(value=Decimal("100.00"), confidence=0.89),
+        tax_amount=AmountFieldV1(value=Decimal("19.00"), confidence=0.89),
+        gross_amount=AmountFieldV1(value=Decimal("119.00"), confidence=0.89),
+    )
+    caps = lofo.checked_caps(fields)
+    assert caps == {"supplier_iban": 0.3, "due_date": 0.0}
+    outcome = lofo.Outcome(F.Doc("d", "fam", "invoice", Path("d"), {}, ()), "supplier_iban:rules", "DE00", True,
+                           0.95, cap=caps["supplier_iban"], calibration="supplier_iban:rules@invoice#rules")
+    lofo.apply([outcome], {"supplier_iban:rules@invoice": ([0.0, 1.0], [0.0, 1.0])})
+    assert outcome.confidence == 0.3

@@ -409,3 +409,13 @@ def test_a_totals_row_under_its_headings_with_small_print_of_another_column_set_
 def test_a_register_or_tax_number_after_its_label_is_no_invoice_number(text: str, expected: str | None) -> None:
     found = parse_number(text)
     assert (found[0][0] if found else None) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("N°FA-2026-0001", "FA-2026-0001"), ("Nr.2024-17", "2024-17"), ("N°:123", "123"), ("No:77A", "77A"),
+    ("Nordsee 4", None),
+])  # fmt: skip
+def test_a_number_sign_glued_to_the_number_is_not_part_of_it(text: str, expected: str | None) -> None:
+    # OCR drops the space after "N°" often; the sign is the label, the rest the number
+    found = parse_number(text)
+    assert (found[0][0] if found else None) == expected

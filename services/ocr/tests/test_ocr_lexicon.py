@@ -19,6 +19,12 @@ from belegflow_ocr.recognition.ocr.reader import split_words
         ("8.April", ["8.", "April"]),  # a date whose space OCR dropped
         ("21.Mai", ["21.", "Mai"]),
         (".", ["·"]),  # a lone dot between words is the middle-dot separator
+        # what OCR glues where the page has a space: a number sign, a label's colon, a middle dot
+        ("N°FA-2026-0001", ["N°", "FA-2026-0001"]),
+        ("Nr.2024-17", ["Nr.", "2024-17"]),
+        ("Date:20260815·Échéance:20260914", ["Date:", "20260815", "·", "Échéance:", "20260914"]),
+        ("USt-IdNr.:DE123456789", ["USt-IdNr.:", "DE123456789"]),
+        ("TOTAL:12.50", ["TOTAL:", "12.50"]),
     ],
 )
 def test_known_slips_are_repaired(read: str, meant: list[str]) -> None:
@@ -28,7 +34,9 @@ def test_known_slips_are_repaired(read: str, meant: list[str]) -> None:
 @pytest.mark.parametrize(
     "word",
     ["Preise", "Weser", "Strasse", "Summe", "Gebuhr", "RE-24-09388", "DE44", "4711", "5.402,10", "19%", "Nr.",
-     "ab1", "B1", "Rechnungsnummer:", "1.800,70", "01.08.2024"],
+     "ab1", "B1", "Rechnungsnummer:", "1.800,70", "01.08.2024",
+     # a time, a URL, a ratio, an e-mail address and a lone sign are no glued label
+     "14:11:20", "https://example.com/x", "1:2", "info@example.com", "N°", "Nordsee"],
 )
 def test_real_words_numbers_and_unknown_words_stay_as_read(word: str) -> None:
     assert correct(word) == [word]

@@ -14,6 +14,7 @@ from belegflow_contracts.messages import (
     TextFieldV1,
 )
 from belegflow_ocr.recognition import ProtocolLog, validate
+from belegflow_ocr.recognition.validation import CONFLICT_CONFIDENCE
 
 TODAY = date(2024, 6, 1)
 
@@ -102,7 +103,7 @@ def test_consistent_sums_raise_confidence() -> None:
     assert checked.gross_amount.confidence > 0.9
 
 
-def test_calibrated_amounts_that_add_up_are_not_raised_again_but_those_that_do_not_are_lowered() -> None:
+def test_calibrated_amounts_that_add_up_are_not_raised_again_but_those_that_do_not_are_never_sure() -> None:
     # the learned decision's calibration counted that they add up: 0.89 must not become a touchless 0.94
     near = AmountFieldV1(value=Decimal("100.00"), confidence=0.89, page=1)
     fields = InvoiceFieldsV1(net_amount=near, tax_amount=near.model_copy(update={"value": Decimal("19.00")}),
@@ -114,7 +115,12 @@ def test_calibrated_amounts_that_add_up_are_not_raised_again_but_those_that_do_n
     wrong = fields.model_copy(update={"gross_amount": near.model_copy(update={"value": Decimal("120.00")})})
     lowered = validate(wrong, [], ProtocolLog(), today=TODAY, calibrated=True)
     assert lowered.gross_amount is not None
-    assert lowered.gross_amount.confidence < 0.89
+    assert lowered.gross_amount.confidence == CONFLICT_CONFIDENCE
+    # below that, the calibration of amounts that do not add up says how sure they are: it is not lowered again
+    doubtful = wrong.model_copy(update={"net_amount": near.model_copy(update={"confidence": 0.62})})
+    kept = validate(doubtful, [], ProtocolLog(), today=TODAY, calibrated=True)
+    assert kept.net_amount is not None
+    assert kept.net_amount.confidence == 0.62
 
 
 def test_line_sum_not_net_lowers_net_confidence() -> None:
@@ -125,6 +131,11 @@ def test_line_sum_not_net_lowers_net_confidence() -> None:
     checked = validate(fields, lines, log, today=TODAY)
     assert checked.net_amount is not None
     assert checked.net_amount.confidence <= 0.6
+    assert "sum to 90.00" in _warnings(log, "lines")[0]
+    # the learned decision weighs the line sum itself: its calibrated confidence stays, the protocol still says it
+    log = ProtocolLog()
+    calibrated = validate(fields, lines, log, today=TODAY, calibrated=True)
+    assert calibrated.net_amount == fields.net_amount
     assert "sum to 90.00" in _warnings(log, "lines")[0]
 
 

@@ -42,6 +42,8 @@ _VALUE_END = re.compile(
 # Words an invoice number's label may be followed by before the number itself.
 _NUMBER_NOISE = re.compile(r"^(?:Nr|No|Nº|N°|n°|nº|Num|Nummer|Number|number|#|:|-|\.)\.?:?$")
 _PREFIX = re.compile(r"^[A-Z]{1,5}$")
+# A number sign that OCR glued to the number after it ("N°FA-2026-0001", "Nr.2024-17", "#4711").
+_GLUED_SIGN = re.compile(r"^(?:[Nn][°º]\.?:?|N[ro][.:]:?|#:?)(?=[A-Za-z0-9])")
 # The label of a register or tax number, which a capital prefix of an invoice number never is ("SIREN : 200 000
 # 008" is a company's number, not the invoice "SIREN200000008").
 _ID_LABEL = re.compile(r"^(?:SIREN|SIRET|RCS|HRA|HRB|KVK|UID|TVA|VAT|GLN|EAN|BIC|IBAN|SWIFT|TIN|EIN|ABN|GST|SST|NIF|"
@@ -71,6 +73,8 @@ def parse_number(text: str) -> list[tuple[Value, int, int]]:
         token = m.group().strip(":#,;()")
         if not token or _NUMBER_NOISE.match(m.group()):
             continue
+        if glued := _GLUED_SIGN.match(m.group()):
+            token = m.group()[glued.end() :].strip(":#,;()")
         if any(s <= m.start() < e for _, s, e in dates) or _AMOUNT_LIKE.match(token) or token.endswith("%"):
             return []
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9\-/._]*", token):

@@ -40,6 +40,7 @@ from belegflow_ocr.recognition.features import (
 )
 from belegflow_ocr.recognition.model import BBox, ProtocolLog, Word
 from belegflow_ocr.recognition.trees import Ensemble
+from belegflow_ocr.recognition.validation import CONFLICT_CONFIDENCE
 
 MODEL_FILE = "decision-v1.json"
 FORMAT = "belegflow-decision/1"
@@ -54,7 +55,7 @@ JOINT_KEEPS = 0.9
 """A first-ranked amount scored at least this high is not moved by the joint decision."""
 CENT = Decimal("0.01")
 ABSTAIN_BELOW = 0.5
-CONFLICT_CAP = 0.75
+CONFLICT_CAP = CONFLICT_CONFIDENCE
 """Net, tax and gross that do not add up: at least one of them is wrong, so none is confident enough to pass
 without a person (every EN 16931 invoice has net + tax = gross; prepaid and rounding change only the amount
 due)."""

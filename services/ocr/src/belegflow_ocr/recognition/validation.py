@@ -14,6 +14,11 @@ from belegflow_ocr.recognition.parsing import vat_id_ok
 FAILED_CHECK_CONFIDENCE = 0.3
 # Sums that disagree leave the amounts usable but doubtful.
 MISMATCH_CONFIDENCE = 0.5
+CONFLICT_CONFIDENCE = 0.89
+"""Net, tax and gross that do not add up after the learned decision: at least one of them is wrong, so none passes
+without a person (below the touchless threshold of 0.9; matching sends such an invoice to review on its own too).
+How sure each still is, the decision's calibration of such amounts says, up to this: on a till receipt whose net
+and tax are misread, the total is right 85 % of the time."""
 EARLIEST_PLAUSIBLE = date(2000, 1, 1)
 # Invoices dated ahead happen (issued on delivery day), more than a few weeks is a misread.
 FUTURE_TOLERANCE = timedelta(days=62)
@@ -44,14 +49,16 @@ def validate(
     calibrated: bool = False,
 ) -> InvoiceFieldsV1:
     """Runs every check; each failure lowers the field's confidence and says why in the protocol. Amounts that add
-    up are made a little surer, unless their confidence is ``calibrated`` already (the learned decision's
-    calibration has counted that they add up: raising it again would make a 0.89 a touchless 0.94)."""
+    up are made a little surer and amounts that do not are made doubtful, unless their confidence is
+    ``calibrated`` already: the learned decision's calibration has counted whether they add up (raising it again
+    would make a 0.89 a touchless 0.94), and amounts that do not add up are calibrated as a class of their own:
+    they stay as calibrated, at most ``CONFLICT_CONFIDENCE``."""
     today = today or date.today()
     fields = _check_iban(fields, log)
     fields = _check_vat_id(fields, log)
     fields = _check_dates(fields, log, today)
-    fields = _check_sums(fields, log, boost=not calibrated)
-    fields = _check_lines(fields, lines, log)
+    fields = _check_sums(fields, log, calibrated=calibrated)
+    fields = _check_lines(fields, lines, log, calibrated=calibrated)
     return fields
 
 
@@ -116,7 +123,7 @@ def _check_dates(fields: InvoiceFieldsV1, log: ProtocolLog, today: date) -> Invo
     return fields
 
 
-def _check_sums(fields: InvoiceFieldsV1, log: ProtocolLog, *, boost: bool = True) -> InvoiceFieldsV1:
+def _check_sums(fields: InvoiceFieldsV1, log: ProtocolLog, *, calibrated: bool = False) -> InvoiceFieldsV1:
     net, tax, gross = fields.net_amount, fields.tax_amount, fields.gross_amount
     if net is None or tax is None or gross is None:
         missing = [n for n, f in (("net", net), ("tax", tax), ("gross", gross)) if f is None]
@@ -129,21 +136,22 @@ def _check_sums(fields: InvoiceFieldsV1, log: ProtocolLog, *, boost: bool = True
             check="sum",
             ok=True,
         )
-        for name in ("net_amount", "tax_amount", "gross_amount") if boost else ():
+        for name in ("net_amount", "tax_amount", "gross_amount") if not calibrated else ():
             fields = _boost(fields, name, 0.05)
         return fields
     log.warning(
         f"amounts: net {net.value} + tax {tax.value} = {net.value + tax.value}, not gross {gross.value} - "
-        "confidence lowered",
+        + ("not sure" if calibrated else "confidence lowered"),
         check="sum",
         ok=False,
     )
     for name in ("net_amount", "tax_amount", "gross_amount"):
-        fields = _cap(fields, name, MISMATCH_CONFIDENCE)
+        fields = _cap(fields, name, CONFLICT_CONFIDENCE if calibrated else MISMATCH_CONFIDENCE)
     return fields
 
 
-def _check_lines(fields: InvoiceFieldsV1, lines: list[InvoiceLineV1], log: ProtocolLog) -> InvoiceFieldsV1:
+def _check_lines(fields: InvoiceFieldsV1, lines: list[InvoiceLineV1], log: ProtocolLog, *,
+                 calibrated: bool = False) -> InvoiceFieldsV1:  # fmt: skip
     for line in lines:
         if line.quantity is not None and line.unit_price is not None and line.net_amount is not None:
             expected = (line.quantity * line.unit_price).quantize(CENT)
@@ -170,9 +178,12 @@ def _check_lines(fields: InvoiceFieldsV1, lines: list[InvoiceLineV1], log: Proto
             ok=True,
         )
         return fields
+    # The learned decision weighs the line sum as one of its features (and lines are misread more often than
+    # totals): a calibrated net amount keeps its confidence.
     log.warning(
-        f"lines: {len(amounts)} line amounts sum to {total}, not the net amount {net.value} - confidence lowered",
+        f"lines: {len(amounts)} line amounts sum to {total}, not the net amount {net.value}"
+        + ("" if calibrated else " - confidence lowered"),
         check="lines",
         ok=False,
     )
-    return _cap(fields, "net_amount", MISMATCH_CONFIDENCE + 0.1)
+    return fields if calibrated else _cap(fields, "net_amount", MISMATCH_CONFIDENCE + 0.1)

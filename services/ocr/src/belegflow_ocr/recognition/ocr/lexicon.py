@@ -30,6 +30,12 @@ _LOOKALIKE = str.maketrans({"1": "l", "0": "o", "5": "s", "8": "b", "|": "l"})
 _WORD = re.compile(r"^([^\W\d_]*[\w|]*?)([:.,;]*)$")
 _GLUED_DATE = re.compile(r"^(\d{1,2}\.)([^\W\d_]{3,}\.?)$")
 _SEPARATORS = {".", "•", "∙", "‧"}
+# What OCR glues together where the page has a space: a number sign and the number ("N°FA-2026-0001"), a label's
+# colon and its value ("Date:2026-08-15", "IBAN:DE02…"), and items on either side of a middle dot
+# ("20260815·Échéance"). A time ("14:11"), a URL ("https://") or a ratio ("1:2") is never split.
+_GLUED_SIGN = re.compile(r"^([Nn][°º]\.?:?|N[ro]\.:?)([A-Za-z0-9].*)$")
+_GLUED_LABEL = re.compile(r"^([^\W\d_][^\W\d_.\-/]*(?:[.\-/][^\W\d_]+)*\.?:)([\w+€$£].*)$")
+_GLUED_DOT = re.compile(r"^(.+?)([·•∙‧])(.+)$")
 
 
 _UMLAUT = {"a": "ä", "o": "ö", "u": "ü", "A": "Ä", "O": "Ö", "U": "Ü"}
@@ -74,9 +80,13 @@ def _cased(replacement: str, read: str) -> str:
 
 
 def correct(token: str) -> list[str]:
-    """The word(s) a read token stands for: itself, a lexicon word, or a glued date split in two."""
+    """The word(s) a read token stands for: itself, a lexicon word, a glued date split in two, or what OCR glued
+    together split where the page has a space (a number sign, a label's colon, a middle dot)."""
     if token in _SEPARATORS:
         return ["·"]
+    for glue in (_GLUED_DOT, _GLUED_SIGN, _GLUED_LABEL):
+        if (parts := glue.match(token)) is not None:
+            return [piece for part in parts.groups() for piece in correct(part)]
     glued = _GLUED_DATE.match(token)
     if glued:
         return [glued.group(1), glued.group(2)]
