@@ -23,6 +23,7 @@ from belegflow_ocr.recognition.scorer import (
     decide,
     load_model,
     parse_model,
+    repair_name,
 )
 from belegflow_ocr.recognition.trees import Ensemble
 from samples.wordpages import A4, centred, extract, page, value
@@ -286,3 +287,15 @@ def test_net_after_document_level_allowances_and_charges_is_the_net() -> None:
     assert value(fields, "net_amount") == Decimal("970.00")
     assert value(fields, "gross_amount") == Decimal("1154.30")
 
+
+
+@pytest.mark.parametrize(("read", "meant"), [
+    ("HAI0RAYA BHD", "HAIORAYA BHD"),  # a zero read for an O inside a word of letters
+    ("KMFF00DICIOUS SDN BHD", "KMFFOODICIOUS SDN BHD"),
+    ("ABC TRADING SONBHD", "ABC TRADING SDN BHD"),  # OCR's spellings of the legal form
+    ("XYZ SIN BHZ", "XYZ SDN BHD"),
+    ("OLIVE9 PHARMACY", "OLIVE9 PHARMACY"),  # a name with a digit in it stays
+    ("7-ELEVEN 1024", "7-ELEVEN 1024"),
+])  # fmt: skip
+def test_ocr_slips_in_a_shop_name_are_repaired_and_numbers_in_it_stay(read: str, meant: str) -> None:
+    assert repair_name(read) == meant

@@ -357,10 +357,11 @@ def decide(doc: Document, log: ProtocolLog, model: DecisionModel | None = None, 
             why[name] = f"nothing: the rules found none and the best candidate {pick.value} is unsure"
             continue
         if name == "supplier_name" and isinstance(pick.value, str):
-            # the rules' spelling of the same name (OCR's glued words split, case set right), else cleaned
+            # the rules' spelling of the same name (OCR's glued words split, case set right), else cleaned; either
+            # with OCR's slips in legal forms and zeros for O repaired
             same = current is not None and squash(str(current.value)) == squash(pick.value)
-            pick = replace(pick, value=str(current.value) if same and current is not None
-                           else repair_name(clean_text(pick.value, name=True)))  # fmt: skip
+            pick = replace(pick, value=repair_name(str(current.value) if same and current is not None
+                                                   else clean_text(pick.value, name=True)))  # fmt: skip
         top = ", ".join(f"{f} {c:+.2f}" for f, c in fm.contributions(feature_rows[name][pick.row]))
         why[name] = (f"{how} (score {pick.score:.2f}"
                      + (f", next {rival.value} {rival.score:.2f}" if rival is not None else "")
