@@ -225,19 +225,19 @@ def generated(folder: Path) -> list[Doc]:
 # --- words, read once --------------------------------------------------------------------------------
 
 
-def _reader_for(path: Path) -> Any:
-    """The reader the product picks (never the embedded XML: that is the truth): the text layer for a PDF that has
-    one, OCR for images and for PDFs without a usable text layer (a scanner's image-only PDF)."""
+def _reader_for(data: bytes) -> Any:
+    """The reader the product picks (never the embedded XML: that is the truth): the product's own selection
+    among the text layer reader and OCR, so a PDF without a usable text layer (a scanner's image-only PDF) goes to
+    OCR as it does in the product."""
     from belegflow_ocr.recognition.ocr.engines import current_options
     from belegflow_ocr.recognition.ocr.reader import OcrReader
     from belegflow_ocr.recognition.pdftext import PdfTextReader
-    from belegflow_ocr.recognition.readers import Reader
+    from belegflow_ocr.recognition.registry import ReaderRegistry
     from belegflow_ocr.recognition.sniff import sniff_media_type
 
-    data = path.read_bytes()
-    media_type = sniff_media_type(data) or ""
-    readers: list[Reader] = [PdfTextReader(), OcrReader(current_options())]
-    return max(readers, key=lambda reader: reader.score(data, media_type))
+    registry = ReaderRegistry([PdfTextReader, lambda: OcrReader(current_options())])
+    factory, _ = registry.select(data, sniff_media_type(data) or "")
+    return factory()
 
 
 @lru_cache(maxsize=1)
@@ -265,7 +265,7 @@ def read_words(doc: Doc, cache: Path = CACHE) -> Page:
     if cached.is_file():
         raw = json.loads(cached.read_text(encoding="utf-8"))
     else:
-        with _reader_for(doc.path) as reader:
+        with _reader_for(data) as reader:
             rec = reader.read(data, filename=doc.path.name)
         raw = {"reader": rec.reader, "pages": [[p.number, p.width, p.height] for p in rec.pages],
                "words": [[w.text, w.page, list(w.bbox), w.size, w.confidence] for w in rec.words]}  # fmt: skip

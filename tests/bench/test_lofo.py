@@ -94,8 +94,8 @@ def test_the_scans_of_real_invoices_are_read_by_ocr_in_the_family_of_their_pdf(t
     again = F.real_invoice_scans(docs, tmp_path)
     assert {s.path.name: s.path.read_bytes() for s in again} == first  # the same scan every time
     # the product's choice of reader: OCR for the image-only PDF, the text layer for the PDF it was made from
-    assert all(isinstance(F._reader_for(s.path), OcrReader) for s in scans)
-    assert all(isinstance(F._reader_for(d.path), PdfTextReader) for d in docs)
+    assert all(isinstance(F._reader_for(s.path.read_bytes()), OcrReader) for s in scans)
+    assert all(isinstance(F._reader_for(d.path.read_bytes()), PdfTextReader) for d in docs)
 
 
 @needs_real
