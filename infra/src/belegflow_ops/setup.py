@@ -13,7 +13,7 @@ import nats.js.errors
 from belegflow_contracts import subjects
 from belegflow_contracts.runtime.messaging import ensure_topology
 from belegflow_contracts.runtime.settings import nats_servers
-from belegflow_contracts.runtime.storage import ObjectStore, ensure_locked_bucket
+from belegflow_contracts.runtime.storage import ObjectStore, connect, ensure_locked_bucket
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +85,9 @@ async def init_storage(targets: Targets) -> None:
     )
     # the archive bucket first, with object lock (it can only be switched on when a bucket is created)
     await asyncio.to_thread(ensure_locked_bucket, client, "archive")
-    await ObjectStore(client).ensure_buckets(subjects.S3_BUCKETS)
+    objects = ObjectStore(connect(targets.s3_endpoint_url, targets.s3_access_key_id, targets.s3_secret_access_key,
+                                  "us-east-1"))
+    await objects.ensure_buckets(subjects.S3_BUCKETS)
 
 
 async def init_all(targets: Targets) -> None:

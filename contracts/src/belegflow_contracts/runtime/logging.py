@@ -21,7 +21,7 @@ def _add_trace(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMappi
 
 # Libraries that configure handlers of their own: their records go through ours (one JSON object per line).
 _LIBRARY_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "faststream", "faststream.access", "nats",
-                    "asyncio", "botocore", "boto3", "httpx", "py.warnings", "opentelemetry")
+                    "asyncio", "botocore", "boto3", "urllib3", "httpx", "py.warnings", "opentelemetry")
 
 
 def configure_logging(service: str, level: str = "INFO") -> None:

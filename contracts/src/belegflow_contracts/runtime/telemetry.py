@@ -1,9 +1,10 @@
 """OpenTelemetry tracer setup: OTLP when configured, console (stderr) for debugging, or none (the default).
 
-Database queries (asyncpg) and S3 calls (botocore) get spans of their own, children of the message or
-request that caused them, wherever spans go somewhere. With no exporter they are left out: such a span would be
-made and dropped for every query and S3 request (a fifth of a message's CPU in ingest and accrual). The spans of
-messages and requests stay, so log lines keep their trace id and a trace still runs across the services.
+Database queries (asyncpg) and S3 calls (ObjectStore's, the archive's through botocore) get spans of their own,
+children of the message or request that caused them, wherever spans go somewhere. With no exporter they are left
+out: such a span would be made and dropped for every query and S3 request (a fifth of a message's CPU in ingest and
+accrual). The spans of messages and requests stay, so log lines keep their trace id and a trace still runs across
+the services.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
 
+from belegflow_contracts.runtime import storage
 from belegflow_contracts.runtime.settings import OtelExporter, ServiceSettings
 
 
@@ -46,3 +48,4 @@ def instrument_clients(provider: TracerProvider) -> None:
     for instrumentor in (asyncpg_spans, s3_spans):
         if not instrumentor.is_instrumented_by_opentelemetry:
             instrumentor.instrument(tracer_provider=provider)
+    storage.trace_calls(provider.get_tracer("belegflow_contracts.runtime.storage"))

@@ -1,0 +1,166 @@
+"""ObjectStore against a small S3 stand-in: what callers see for a missing object, a refusal, a server error
+(tried again), a server that does not answer in time or at all, and bytes that do not match their claim check."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
+
+import pytest
+
+from belegflow_contracts.runtime import storage
+from belegflow_contracts.runtime.errors import IntegrityError, TransientError
+from belegflow_contracts.runtime.storage import ObjectStore, content_key, sha256_hex
+from belegflow_contracts.types import ObjectRef
+
+
+def _error(code: str) -> bytes:
+    return (f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code><Message>{code}</Message>'
+            f"<Resource>/b/k</Resource><RequestId>1</RequestId></Error>").encode()
+
+
+class _S3(BaseHTTPRequestHandler):
+    """Objects in memory; keys under ``denied/`` are refused, ``flaky/`` fail with 503 ``fails`` times first,
+    ``slow/`` answer after ``delay_s``. Every request is noted with its signature header."""
+
+    objects: ClassVar[dict[str, bytes]] = {}
+    requests: ClassVar[list[tuple[str, str, str]]] = []
+    fails: ClassVar[int] = 0
+    delay_s: ClassVar[float] = 0.0
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def _answer(self, status: int, body: bytes = b"", content_type: str = "application/xml") -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _refused(self) -> bool:
+        self.requests.append((self.command, self.path, self.headers.get("Authorization", "")))
+        if "/denied/" in self.path:
+            self._answer(403, _error("AccessDenied"))
+            return True
+        if "/flaky/" in self.path and type(self).fails > 0:
+            type(self).fails -= 1
+            self._answer(503, _error("SlowDown"))
+            return True
+        if "/slow/" in self.path:
+            threading.Event().wait(type(self).delay_s)
+        return False
+
+    def do_PUT(self) -> None:
+        data = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        if not self._refused():
+            self.objects[self.path] = data
+            self._answer(200)
+
+    def do_GET(self) -> None:
+        if self._refused():
+            return
+        if self.path == "/":  # ListBuckets
+            self._answer(200, b"<ListAllMyBucketsResult><Buckets></Buckets></ListAllMyBucketsResult>")
+        elif self.path in self.objects:
+            self._answer(200, self.objects[self.path], "application/octet-stream")
+        else:
+            self._answer(404, _error("NoSuchKey"))
+
+
+@pytest.fixture
+def server() -> Iterator[str]:
+    _S3.objects, _S3.requests, _S3.fails, _S3.delay_s = {}, [], 0, 0.0
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _S3)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def _store(url: str) -> ObjectStore:
+    return ObjectStore(storage.connect(url, "service-key", "service-secret", "us-east-1"))
+
+
+def test_put_then_get_verified_with_a_content_addressed_key(server: str) -> None:
+    objects = _store(server)
+    data = b"%PDF-1.4 an original"
+    ref = asyncio.run(objects.put_content_addressed("originals", "acme", data, suffix=".pdf",
+                                                    content_type="application/pdf"))
+    assert ref == ObjectRef(bucket="originals", key=content_key("acme", sha256_hex(data), ".pdf"),
+                            sha256=sha256_hex(data), size=len(data))
+    assert asyncio.run(objects.get_verified(ref)) == data
+    # path-style, signed with the service's own key, one request each
+    (put, put_path, signature), (get, get_path, _) = _S3.requests
+    assert (put, get) == ("PUT", "GET")
+    assert put_path == get_path == f"/originals/{ref.key}"
+    assert "Credential=service-key/" in signature
+    assert signature.startswith("AWS4-HMAC-SHA256")
+
+
+def test_a_missing_object_is_none_and_a_missing_claim_check_transient(server: str) -> None:
+    objects = _store(server)
+    assert asyncio.run(objects.get_bytes("work", "acme/no/such/key")) is None
+    with pytest.raises(TransientError, match="not found"):
+        asyncio.run(objects.get_verified(ObjectRef(bucket="work", key="acme/gone", sha256="0" * 64, size=1)))
+
+
+def test_bytes_that_do_not_match_their_claim_check_are_an_integrity_error(server: str) -> None:
+    objects = _store(server)
+    ref = asyncio.run(objects.put("work", "acme/product.json", b"{}", content_type="application/json"))
+    forged = ref.model_copy(update={"sha256": sha256_hex(b"other")})
+    with pytest.raises(IntegrityError) as failed:
+        asyncio.run(objects.get_verified(forged))
+    assert failed.value.actual == ref.sha256
+
+
+def test_a_refusal_is_transient_for_a_read_and_a_write(server: str) -> None:
+    objects = _store(server)
+    with pytest.raises(TransientError, match="AccessDenied"):
+        asyncio.run(objects.get_bytes("exports", "denied/x"))
+    with pytest.raises(TransientError, match="AccessDenied"):
+        asyncio.run(objects.put("exports", "denied/x", b"x", content_type="application/xml"))
+    # a refusal is not tried again
+    assert len(_S3.requests) == 2
+
+
+def test_a_server_error_is_tried_again_up_to_three_times_in_all(server: str) -> None:
+    objects = _store(server)
+    _S3.fails = 2
+    asyncio.run(objects.put("work", "flaky/a", b"a", content_type="application/json"))
+    assert [r[0] for r in _S3.requests] == ["PUT", "PUT", "PUT"]
+    _S3.fails, _S3.requests[:] = 5, []
+    with pytest.raises(TransientError, match="SlowDown"):
+        asyncio.run(objects.get_bytes("work", "flaky/a"))
+    assert len(_S3.requests) == storage.ATTEMPTS
+
+
+def test_a_server_that_does_not_answer_in_time_is_transient(server: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(storage, "READ_TIMEOUT_S", 0.2)
+    objects = _store(server)
+    _S3.delay_s = 1.0
+    with pytest.raises(TransientError, match="slow/x"):
+        asyncio.run(objects.get_bytes("work", "slow/x"))
+
+
+def test_an_unreachable_server_is_transient() -> None:
+    with socket.socket() as probe:  # an address nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}"
+        objects = _store(url)
+        with pytest.raises(TransientError, match="S3 put"):
+            asyncio.run(objects.put("work", "k", b"x", content_type="application/json"))
+        with pytest.raises(TransientError, match="S3 get"):
+            asyncio.run(objects.get_bytes("work", "k"))
+        objects.warm()  # a warm-up never fails
+
+
+def test_an_endpoint_with_a_path_is_refused_at_start() -> None:
+    with pytest.raises(ValueError, match="no path"):
+        storage.connect("http://127.0.0.1:9000/s3", "k", "s", "us-east-1")
+
