@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from belegflow_ocr.recognition.validation import CONFLICT_CONFIDENCE
 from bench.recognition import families as F
 from bench.recognition import lofo
 
@@ -123,8 +124,9 @@ def test_the_checks_after_the_decision_cap_the_bench_confidence_as_they_cap_the_
         gross_amount=AmountFieldV1(value=Decimal("119.00"), confidence=0.89),
     )
     caps = lofo.checked_caps(fields)
-    assert caps == {"supplier_iban": 0.3, "due_date": 0.0}
+    # an ID failing its check keeps its calibrated confidence, but below the touchless threshold
+    assert caps == {"supplier_iban": CONFLICT_CONFIDENCE, "due_date": 0.0}
     outcome = lofo.Outcome(F.Doc("d", "fam", "invoice", Path("d"), {}, ()), "supplier_iban:rules", "DE00", True,
-                           0.95, cap=caps["supplier_iban"], calibration="supplier_iban:rules@invoice#rules")
+                           0.95, cap=caps["supplier_iban"], calibration="supplier_iban:rules@invoice#invalid")
     lofo.apply([outcome], {"supplier_iban:rules@invoice": ([0.0, 1.0], [0.0, 1.0])})
-    assert outcome.confidence == 0.3
+    assert outcome.confidence == CONFLICT_CONFIDENCE

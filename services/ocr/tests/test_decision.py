@@ -26,6 +26,7 @@ from belegflow_ocr.recognition.scorer import (
     repair_name,
 )
 from belegflow_ocr.recognition.trees import Ensemble
+from belegflow_ocr.recognition.validation import validate
 from samples.wordpages import A4, centred, extract, page, value
 
 REAL = Path(__file__).resolve().parents[3].parent / "shared" / "corpora" / "real-layouts" / "invoices"
@@ -212,6 +213,42 @@ def test_a_conflict_caps_even_what_the_model_and_the_rules_agree_on() -> None:
         assert field is not None, name
         assert field.confidence == CONFLICT_CAP, (name, field)
     assert sum("net + tax != gross" in e.message for e in log.entries) == 3
+
+
+def test_an_id_failing_its_check_digits_is_calibrated_apart_and_never_sure() -> None:
+    # GIVEN a model whose calibration makes every valid IBAN certain and one failing its check sum a coin toss
+    model = parse_model({**_raw_model(), "calibrations": {
+        "supplier_iban:rules@invoice#rules": {"x": [0.0, 1.0], "y": [0.99, 0.99]},
+        "supplier_iban:rules@invoice#invalid": {"x": [0.0, 1.0], "y": [0.5, 0.5]}}})
+    valid, invalid = "DE34200505501234567890", "DE35200505501234567890"
+    confidences = {}
+    for iban in (valid, invalid):
+        words = page((57, 60, "Rechnung Nr. 2024-117"), (57, 74, "Datum: 12.03.2024"), (57, 700, f"IBAN: {iban}"))
+        seen: list[Document] = []
+        extract_fields(words, A4, ProtocolLog(), learned=False, observe=seen.append)
+        trace: dict[str, str] = {}
+        # WHEN the learned decision calibrates the IBAN the rules read
+        fields = decide(seen[0], ProtocolLog(), model, trace=trace)
+        assert fields.supplier_iban is not None
+        assert fields.supplier_iban.value == iban
+        confidences[iban] = (trace["supplier_iban"], fields.supplier_iban.confidence)
+    # THEN each goes through its own class's calibration
+    assert confidences[valid] == ("supplier_iban:rules@invoice#rules", 0.99)
+    assert confidences[invalid] == ("supplier_iban:rules@invoice#invalid", 0.5)
+    # and after the checks, even a class that learned to trust such IDs never lets one pass without a person
+    sure = parse_model({**_raw_model(), "calibrations": {
+        "supplier_iban:rules@invoice#invalid": {"x": [0.0, 1.0], "y": [0.99, 0.99]}}})
+    words = page((57, 60, "Rechnung Nr. 2024-117"), (57, 74, "Datum: 12.03.2024"), (57, 700, f"IBAN: {invalid}"))
+    seen = []
+    extract_fields(words, A4, ProtocolLog(), learned=False, observe=seen.append)
+    decided = decide(seen[0], ProtocolLog(), sure)
+    assert decided.supplier_iban is not None
+    assert decided.supplier_iban.confidence == 0.99
+    log = ProtocolLog()
+    checked = validate(decided, [], log, calibrated=True)
+    assert any("mod-97" in e.message for e in log.entries)
+    assert checked.supplier_iban is not None
+    assert checked.supplier_iban.confidence == CONFLICT_CAP < 0.9
 
 
 def test_the_protocol_says_why_the_learned_decision_chose_with_its_top_features() -> None:

@@ -98,7 +98,9 @@ def test_protocol_says_which_reader_and_why_each_field_won(generated: list[tuple
     assert number["data"]["reason"]
 
 
-def test_a_misprinted_iban_is_read_but_marked_doubtful(generator: ModuleType, tmp_path: Path) -> None:
+def test_a_misprinted_iban_is_read_as_printed_but_never_passes_without_a_person(
+    generator: ModuleType, tmp_path: Path
+) -> None:
     # GIVEN an invoice whose IBAN has two digits swapped (mod-97 fails)
     invoice = generator.build_invoices(seed=4711, count=1)[0]
     iban = invoice.supplier.iban
@@ -109,10 +111,11 @@ def test_a_misprinted_iban_is_read_but_marked_doubtful(generator: ModuleType, tm
     generator.render(invoice, path)
     # WHEN it is extracted
     result = extract_to_json(path)
-    # THEN the IBAN is reported as printed, with low confidence and a warning saying why
+    # THEN the IBAN is reported as printed (the calibration of IDs failing their check says how likely that is),
+    # below the touchless threshold, with a warning saying why
     field = result["fields"]["supplier_iban"]
     assert field["value"] == broken
-    assert field["confidence"] <= 0.3
+    assert field["confidence"] <= CONFLICT_CONFIDENCE < 0.9
     warnings = [e for e in result["protocol"] if e["level"] == "warning" and e["data"].get("check") == "iban"]
     assert warnings
     assert "mod-97" in warnings[0]["message"]

@@ -419,3 +419,46 @@ def test_a_number_sign_glued_to_the_number_is_not_part_of_it(text: str, expected
     # OCR drops the space after "N°" often; the sign is the label, the rest the number
     found = parse_number(text)
     assert (found[0][0] if found else None) == expected
+
+
+@pytest.mark.parametrize("heading", ["Émetteur", "Verkäufer:", "Seller", "Absender"])
+def test_the_supplier_is_the_block_under_its_own_heading_not_the_heading(heading: str) -> None:
+    # GIVEN the seller's block under a heading that names its role, beside the buyer's block under its heading
+    words = page(
+        (57, 60, "FACTURE N° FA-2026-0001", 12),
+        (57, 120, heading, 9), (57, 132, "Atelier Berthier SARL", 10), (57, 144, "14 rue des Fabriques", 10),
+        (57, 156, "45000 Orléans", 10),
+        (320, 120, "Destinataire", 9), (320, 132, "Mairie de Blois", 10), (320, 144, "9 place Saint-Louis", 10),
+        (320, 156, "41000 Blois", 10),
+    )  # fmt: skip
+    fields, _, _ = extract(words)
+    # THEN the name is the line under the heading; the heading is never a name, and the buyer stays the buyer
+    assert value(fields, "supplier_name") == "Atelier Berthier SARL"
+    assert value(fields, "recipient_name") == "Mairie de Blois"
+
+
+def test_a_place_of_performance_is_no_supplier() -> None:
+    # GIVEN the supplier only in large type at the top and, further down, a block headed "Leistungsadresse"
+    # (where the work was done)
+    words = page(
+        (57, 40, "Muster GmbH", 20),
+        (57, 145, "Peter Paulsen", 10), (57, 158, "Störzbachstraße 1", 10), (57, 171, "70188 Stuttgart", 10),
+        (57, 420, "Leistungsadresse", 10), (57, 432, "Lagerhalle Nord", 10), (57, 444, "Hafenweg 3", 10),
+        (57, 456, "70327 Stuttgart", 10),
+        (57, 520, "Rechnung Nr. 2024-17", 10),
+    )  # fmt: skip
+    fields, _, _ = extract(words)
+    # THEN neither the heading nor the place it names is the supplier
+    assert value(fields, "supplier_name") == "Muster GmbH"
+    assert value(fields, "recipient_name") == "Peter Paulsen"
+
+
+def test_a_sender_line_names_its_supplier_first_whatever_lies_before_the_place() -> None:
+    # GIVEN a sender line with a suite and a building between the street and the place
+    words = page(
+        (57, 127, "Seller Company · 123 Seller St · Suite 100 · Building A · 12345 Seller City", 6.5),
+        (57, 145, "Buyer Company", 10), (57, 158, "456 Buyer St", 10), (57, 171, "54321 Buyer City", 10),
+    )  # fmt: skip
+    fields, _, _ = extract(words)
+    assert value(fields, "supplier_name") == "Seller Company"
+    assert value(fields, "recipient_name") == "Buyer Company"

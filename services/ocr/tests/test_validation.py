@@ -47,6 +47,22 @@ def test_bad_iban_lowers_confidence() -> None:
     assert "mod-97" in _warnings(log, "iban")[0]
 
 
+def test_calibrated_ids_failing_their_check_keep_their_calibration_but_are_never_sure() -> None:
+    # GIVEN the learned decision's calibrated IBAN and VAT ID, both failing their check digits, one sure, one not
+    sure = TextFieldV1(value="DE35200505501234567890", confidence=0.97, page=1)
+    unsure = TextFieldV1(value="DE118654321", confidence=0.6, page=1)
+    log = ProtocolLog()
+    checked = validate(InvoiceFieldsV1(supplier_iban=sure, supplier_vat_id=unsure), [], log, today=TODAY,
+                       calibrated=True)  # fmt: skip
+    # THEN neither passes without a person, the calibration's doubt stays, and the protocol says why
+    assert checked.supplier_iban is not None
+    assert checked.supplier_iban.confidence == CONFLICT_CONFIDENCE < 0.9
+    assert checked.supplier_vat_id is not None
+    assert checked.supplier_vat_id.confidence == 0.6
+    assert "mod-97" in _warnings(log, "iban")[0]
+    assert "check digit" in _warnings(log, "vat_id")[0]
+
+
 def test_good_iban_keeps_confidence() -> None:
     fields = InvoiceFieldsV1(supplier_iban=_text("DE34200505501234567890"))
     checked = validate(fields, [], ProtocolLog(), today=TODAY)

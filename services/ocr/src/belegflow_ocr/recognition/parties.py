@@ -91,8 +91,15 @@ _RECIPIENT_HEADING = re.compile(
 )
 _DELIVERY_HEADING = re.compile(
     r"^(?:Ship(?:ped)?\s+to|Deliver(?:ed)?\s+to|Delivery\s+address|Shipping\s+address|Liefer(?:anschrift|adresse)|"
-    r"Lieferung\s+an|Warenempfänger|Livr[ée]\s+[àa]|Adresse\s+de\s+livraison|Leveringsadres|Afleveradres|"
-    r"Consegna\s+a|Destinazione|Enviar\s+a|Direcci[óo]n\s+de\s+entrega)\s*:?$",
+    r"Lieferung\s+an|Warenempfänger|Leistungs(?:adresse|ort)|Livr[ée]\s+[àa]|Adresse\s+de\s+livraison|Leveringsadres|"
+    r"Afleveradres|Consegna\s+a|Destinazione|Enviar\s+a|Direcci[óo]n\s+de\s+entrega)\s*:?$",
+    re.IGNORECASE,
+)
+# A heading over the supplier's own block ("Émetteur", "Seller", "Absender"): the name is the line under it.
+_SENDER_HEADING = re.compile(
+    r"^(?:Absender|Verkäufer|Rechnungssteller|Lieferant|Leistungserbringer|From|Seller|Supplier|Vendor|Issued\s+by|"
+    r"[ÉE]metteur|Exp[ée]diteur|Vendeur|Fournisseur|Afzender|Leverancier|Mittente|Fornitore|Cedente|Emisor|"
+    r"Vendedor|Proveedor)\s*:?$",
     re.IGNORECASE,
 )
 _SKIP_NAME = re.compile(
@@ -261,7 +268,8 @@ class Address:
     source: str
     left_aligned: bool = True
     role: str = ""
-    """'recipient' or 'delivery' where a heading over the block says so ("Bill to", "Livré à")."""
+    """'recipient', 'delivery' or 'sender' where a heading over the block says so ("Bill to", "Livré à",
+    "Émetteur")."""
     """False for a block whose lines share only their centre or right edge (a receipt's header, a letterhead
     set right): never the address window."""
 
@@ -308,6 +316,8 @@ def _address_blocks(lines: Sequence[Line]) -> list[Address]:
                     role = "recipient"
                 elif _DELIVERY_HEADING.match(part.text.strip()):
                     role = "delivery"
+                elif _SENDER_HEADING.match(part.text.strip()):
+                    role = "sender"
             names = [s for s in stack[: -1 if street else None] if not _heading(s.text)]
             names = [s for s in names if not re.search(r"\d{3,}|@|Tel|Fax", s.text)]
             blocks.append(Address(_joined_name(names), street, m.group("plz"), m.group("city"), seg,
@@ -329,7 +339,8 @@ def _joined_numbers(parts: list[str]) -> list[str]:
 
 def _heading(text: str) -> bool:
     text = text.strip()
-    return bool(_SKIP_NAME.match(text) or _RECIPIENT_HEADING.match(text) or _DELIVERY_HEADING.match(text))
+    return bool(_SKIP_NAME.match(text) or _RECIPIENT_HEADING.match(text) or _DELIVERY_HEADING.match(text)
+                or _SENDER_HEADING.match(text))
 
 
 def _aligned(a: Segment, b: Segment, mode: str) -> bool:
@@ -374,6 +385,11 @@ class InlineAddress:
     source: str
 
 
+def _name_like(part: str) -> bool:
+    return not (_STREET.search(part) or _place(part) or re.search(r"\d{3,}|@|www\.|\bTel\b|\bFax\b", part)
+                or part[:1].isdigit())
+
+
 def _inline_addresses(lines: Sequence[Line]) -> list[tuple[InlineAddress, Line]]:
     """Addresses on one line, parts separated by '·', '|' or commas (sender line, footer)."""
     found = []
@@ -389,6 +405,10 @@ def _inline_addresses(lines: Sequence[Line]) -> list[tuple[InlineAddress, Line]]
                 street = parts[k - 1] if k >= 1 and _STREET.search(parts[k - 1]) else None
                 name_idx = k - 2 if street else k - 1
                 name = parts[name_idx] if name_idx >= 0 and not _place(parts[name_idx]) else None
+                if name_idx > 0 and _name_like(parts[0]):
+                    # the name leads a sender line, whatever lies between it and the street ("Suite 100 ·
+                    # Building A")
+                    name = parts[0]
                 joined = _NAME_THEN_STREET.match(street) if street and name_idx < 0 else None
                 if joined:
                     name, street = joined.group("name"), joined.group("street")
@@ -413,7 +433,7 @@ def parties(
     # heading that says so ("Bill to"), else the block under a sender line, else the left one (DIN 5008),
     # else one on the right (Swiss and French letters).
     window = [b for b in blocks if b.page == 1 and 0.1 * first.height <= b.top < 0.45 * first.height
-              and first.width >= 400 and b.left_aligned and b.role != "delivery"]  # fmt: skip
+              and first.width >= 400 and b.left_aligned and b.role not in ("delivery", "sender")]  # fmt: skip
 
     def sender_above(b: Address) -> InlineAddress | None:
         over = [a for a, ln in inline if ln.page == 1 and ln.bottom <= b.top + 1 and b.top - ln.bottom < 40
@@ -437,11 +457,12 @@ def parties(
             supplier[key].append(Candidate(text, conf, seg.page, rounded(seg.bbox), source))
 
     for b in blocks:
-        if b is recipient_block or b.role:
+        if b is recipient_block or b.role in ("recipient", "delivery"):
             continue
         footer = b.top > 0.75 * first.height
-        where = "footer address block" if footer else "letterhead address block"
-        conf = 0.75 if footer else 0.8
+        where = ("address block under the sender's heading" if b.role == "sender" else
+                 "footer address block" if footer else "letterhead address block")  # fmt: skip
+        conf = 0.85 if b.role == "sender" else 0.75 if footer else 0.8
         if b.name is not None:
             add("name", b.name.text, conf + (0.05 if _LEGAL_FORM.search(b.name.text) else 0), b.name, where)
         if b.street is not None:

@@ -40,7 +40,7 @@ from belegflow_ocr.recognition.features import (
 )
 from belegflow_ocr.recognition.model import BBox, ProtocolLog, Word
 from belegflow_ocr.recognition.trees import Ensemble
-from belegflow_ocr.recognition.validation import CONFLICT_CONFIDENCE
+from belegflow_ocr.recognition.validation import CONFLICT_CONFIDENCE, id_check_fails
 
 MODEL_FILE = "decision-v1.json"
 FORMAT = "belegflow-decision/1"
@@ -388,7 +388,9 @@ def decide(doc: Document, log: ProtocolLog, model: DecisionModel | None = None, 
         current = getattr(fields, name)
         if current is None:
             continue
-        key = calibration_key(f"{name}:rules", doc.receipt, "rules")
+        # an ID failing its check digits is calibrated as a class of its own (a misread, or a specimen printed so)
+        invalid = isinstance(current.value, str) and id_check_fails(name, current.value)
+        key = calibration_key(f"{name}:rules", doc.receipt, "invalid" if invalid else "rules")
         calibrated = model.calibration(key)(current.confidence * ocr_factor(words, current.page, current.bbox))
         if trace is not None:
             trace[name] = key
