@@ -462,3 +462,28 @@ def test_a_sender_line_names_its_supplier_first_whatever_lies_before_the_place()
     fields, _, _ = extract(words)
     assert value(fields, "supplier_name") == "Seller Company"
     assert value(fields, "recipient_name") == "Buyer Company"
+
+
+def test_the_block_the_footer_names_is_the_supplier_and_the_other_one_the_recipient() -> None:
+    # GIVEN a French hotel invoice: the hotel's block top left (house number first, with a comma), the guest's
+    # company on the right with its VAT ID under the address, the hotel's legal line in the footer
+    words = page(
+        (471, 75, "FACTURE", 14), (501, 113, "20/09/2023", 9), (493, 127, "nº 2023-6013", 9),
+        (43, 169, "Société Hôtelière du Pacano", 10), (43, 184, "2, rue de la Paix", 10), (43, 198, "75000 Paris", 10),
+        (43, 213, "France", 10), (43, 227, "+33 1 01 12 34 56", 10),
+        (397, 256, "Securibox SARL", 10), (397, 271, "27, Rue de Bassano", 10), (397, 285, "75008 Paris", 10),
+        (397, 300, "France", 10), (397, 329, "TVA : FR38500003710", 10),
+        (43, 730, "Date limite de règlement : 19/10/2023", 9),
+        (257, 788, "Société Hôtelière du Pacano", 7),
+        (99, 812, "SASU au capital de 200000€ - SIRET 12345682400016 - TVA FR40123456824", 7),
+    )  # fmt: skip
+    fields, _, _ = extract(words)
+    # THEN the hotel is the supplier, the guest the recipient, and the guest's VAT ID is not the supplier's
+    assert value(fields, "supplier_name") == "Société Hôtelière du Pacano"
+    assert value(fields, "supplier_street") == "2, rue de la Paix"
+    assert value(fields, "recipient_name") == "Securibox SARL"
+    assert value(fields, "supplier_vat_id") == "FR40123456824"
+    assert value(fields, "recipient_vat_id") == "FR38500003710"
+    # and the payment deadline is the due date, never the date of issue
+    assert value(fields, "due_date") == date(2023, 10, 19)
+    assert value(fields, "invoice_date") == date(2023, 9, 20)

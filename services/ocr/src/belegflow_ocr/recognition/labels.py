@@ -80,7 +80,8 @@ _LEXICON: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
     ("due_date", 1.0, True, (
         r"F[äa]llig(?:keitsdatum|keit|\s+am|\s+bis)?", r"(?:bitte )?zahlbar (?:bis|am)(?: zum)?", r"Zahlungsziel",
         r"Due (?:date|by|on)", r"Payment due(?: date| by)?", r"Payable by", r"Pay by", r"Date d'[ée]ch[ée]ance",
-        r"[ÉE]ch[ée]ance", r"(?:à )?payer avant le", r"Vervaldatum", r"(?:Data (?:di )?)?scadenza",
+        r"[ÉE]ch[ée]ance", r"(?:à )?payer avant le", r"Date limite(?: de (?:r[èe]glement|paiement))?",
+        r"[ÀA] r[ée]gler (?:avant|au plus tard) le", r"Payment deadline", r"Vervaldatum", r"(?:Data (?:di )?)?scadenza",
         r"Fecha (?:de )?vencimiento", r"Vencimiento",
     )),
     ("net_amount", 1.0, True, (

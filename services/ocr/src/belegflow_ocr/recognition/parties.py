@@ -274,13 +274,22 @@ class Address:
     set right): never the address window."""
 
 
+_HOUSE_NUMBER_FIRST = re.compile(r"^\d{1,4}\s?[a-zA-Z]?(?:\s?(?:bis|ter))?,\s+(?=\D)")
+
+
+def _several_parts(text: str) -> bool:
+    """A line of several address parts ("Muster GmbH · Hauptstr. 1 · 12345 Ort"); the comma after a house number
+    written first ("2, rue de la Paix") separates nothing."""
+    return bool(_SEPARATORS.search(_HOUSE_NUMBER_FIRST.sub("", text, count=1)))
+
+
 def _address_blocks(lines: Sequence[Line]) -> list[Address]:
     """Address blocks written one part per line: name, (department), street, postcode and city."""
     blocks = []
     for line in lines:
         for seg in line.segments:
             m = _place(seg.text)
-            if not m or _SEPARATORS.search(seg.text):
+            if not m or _several_parts(seg.text):
                 continue
             stack: list[Segment] = []
             last = seg
@@ -304,7 +313,7 @@ def _address_blocks(lines: Sequence[Line]) -> list[Address]:
                 if gap < -0.4 * size:
                     continue
                 modes = [md for md in modes if any(a is above and md == m for a, m in aligned)]
-                if above.size < 0.75 * size or _SEPARATORS.search(above.text):
+                if above.size < 0.75 * size or _several_parts(above.text):
                     break
                 stack.append(above)
                 last = above
@@ -420,6 +429,20 @@ def _inline_addresses(lines: Sequence[Line]) -> list[tuple[InlineAddress, Line]]
     return found
 
 
+def _squashed(text: str) -> str:
+    return re.sub(r"\W", "", text).casefold()
+
+
+def _named_in_footer(b: Address, lines: Sequence[Line], first: PageInfo) -> bool:
+    """A block whose name the page's footer repeats (the legal line: "Société X – SASU au capital de …") is the
+    supplier's own letterhead, never the address window, wherever it stands."""
+    name = _squashed(b.name.text) if b.name is not None else ""
+    if len(name) < 6:
+        return False
+    footer = "".join(_squashed(ln.text) for ln in lines if ln.page == b.page and ln.top > 0.8 * first.height)
+    return name in footer
+
+
 def parties(
     lines: Sequence[Line], pages: Sequence[PageInfo], log: ProtocolLog
 ) -> tuple[dict[str, Candidate | None], Candidate | None, tuple[int, BBox] | None]:
@@ -433,7 +456,8 @@ def parties(
     # heading that says so ("Bill to"), else the block under a sender line, else the left one (DIN 5008),
     # else one on the right (Swiss and French letters).
     window = [b for b in blocks if b.page == 1 and 0.1 * first.height <= b.top < 0.45 * first.height
-              and first.width >= 400 and b.left_aligned and b.role not in ("delivery", "sender")]  # fmt: skip
+              and first.width >= 400 and b.left_aligned and b.role not in ("delivery", "sender")
+              and not _named_in_footer(b, lines, first)]  # fmt: skip
 
     def sender_above(b: Address) -> InlineAddress | None:
         over = [a for a, ln in inline if ln.page == 1 and ln.bottom <= b.top + 1 and b.top - ln.bottom < 40
@@ -506,9 +530,31 @@ def parties(
     chosen_recipient = choose("recipient_name", recipients, log)
     area = None
     if recipient_block is not None:
-        box = (recipient_block.x0, recipient_block.top, recipient_block.place.x1, recipient_block.place.bbox[3])
+        box = (recipient_block.x0, recipient_block.top, recipient_block.place.x1,
+               _block_bottom(lines, recipient_block))  # fmt: skip
         area = (recipient_block.page, box)
     return chosen, chosen_recipient, area
+
+
+def _block_bottom(lines: Sequence[Line], b: Address, most: int = 3) -> float:
+    """Where the address block ends: its place line, or the lines under it that continue it on the same left
+    edge (the country, the recipient's VAT ID and registration: "France", "TVA : FR…", "SIRET : …")."""
+    bottom = b.place.bbox[3]
+    size = b.place.size
+    taken = 0
+    for line in lines:
+        if line.page != b.page or line.top <= b.place.bbox[1] + 1:
+            continue
+        if taken >= most or line.top - bottom > 2.2 * size:
+            break
+        seg = next((s for s in line.segments if abs(s.x0 - b.x0) < 4), None)
+        if seg is None:
+            if any(s.x0 < b.place.x1 and s.x1 > b.x0 for s in line.segments):
+                break  # something else spans the block's column: it has ended
+            continue
+        bottom = seg.bbox[3]
+        taken += 1
+    return bottom
 
 
 # Forms (the XRechnung viewer, ERP print-outs) set the parties side by side under section headings, each
