@@ -487,3 +487,15 @@ def test_the_block_the_footer_names_is_the_supplier_and_the_other_one_the_recipi
     # and the payment deadline is the due date, never the date of issue
     assert value(fields, "due_date") == date(2023, 10, 19)
     assert value(fields, "invoice_date") == date(2023, 9, 20)
+
+
+def test_a_document_number_in_large_type_is_not_the_supplier() -> None:
+    # GIVEN the invoice number set in the largest type at the top, and the supplier's name in smaller type
+    words = page(
+        (300, 31, "FACTURE", 12), (300, 45, "N°", 12), (330, 45, "UC1_2023020_AFF", 18),
+        (44, 60, "Atelier Berthier", 14), (44, 150, "Mairie de Blois", 10), (44, 162, "9 place Saint-Louis", 10),
+        (44, 174, "41000 Blois", 10),
+    )  # fmt: skip
+    fields, _, _ = extract(words)
+    assert value(fields, "invoice_number") == "UC1_2023020_AFF"
+    assert value(fields, "supplier_name") == "Atelier Berthier"

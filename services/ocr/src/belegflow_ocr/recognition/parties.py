@@ -429,6 +429,15 @@ def _inline_addresses(lines: Sequence[Line]) -> list[tuple[InlineAddress, Line]]
     return found
 
 
+_CODE = re.compile(r"\S*(?:\d\S*){4,}|N[°ºo]\.?|Nr\.?|No\.?|#|:")
+
+
+def _only_a_number(text: str) -> bool:
+    """A document's number ("N° UC1_2023020_AFF", "RE-2024-0815": tokens with four digits or more, and number
+    signs), never a name."""
+    return not any(re.search(r"[^\W\d_]{3}", t) for t in text.split() if not _CODE.fullmatch(t))
+
+
 def _squashed(text: str) -> str:
     return re.sub(r"\W", "", text).casefold()
 
@@ -505,7 +514,8 @@ def parties(
         add("city", a.city, conf, a.segment, where)
     # The largest type at the top of page 1 is usually the supplier's name (logo text).
     top_segs = [s for ln in lines if ln.page == 1 and ln.top < 0.15 * first.height for s in ln.segments
-                if not _TITLE.match(s.text.strip()) and re.search(r"[A-Za-zÄÖÜäöü]{3}", s.text)]  # fmt: skip
+                if not _TITLE.match(s.text.strip()) and re.search(r"[A-Za-zÄÖÜäöü]{3}", s.text)
+                and not _only_a_number(s.text)]  # fmt: skip
     body = median(w.size or w.height for ln in lines for w in ln.words)
     if top_segs:
         biggest = max(top_segs, key=lambda s: s.size)
