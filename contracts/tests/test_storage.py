@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import contextvars
 import socket
 import threading
 from collections.abc import Iterator
@@ -101,6 +103,38 @@ def test_put_then_get_verified_with_a_content_addressed_key(server: str) -> None
     assert put_path == get_path == f"/originals/{ref.key}"
     assert "Credential=service-key/" in signature
     assert signature.startswith("AWS4-HMAC-SHA256")
+
+
+def test_s3_calls_never_wait_for_the_default_executor_and_keep_the_callers_context(server: str) -> None:
+    # GIVEN a service whose default executor is busy (every thread blocked, as by slow password checks)
+    objects = _store(server)
+    seen: contextvars.ContextVar[str] = contextvars.ContextVar("seen", default="none")
+    calls: list[str] = []
+    original = objects._read
+
+    def read(bucket: str, key: str) -> bytes | None:
+        calls.append(seen.get())
+        return original(bucket, key)
+
+    objects._read = read  # type: ignore[method-assign]
+
+    async def main() -> bytes | None:
+        loop = asyncio.get_running_loop()
+        loop.set_default_executor(concurrent.futures.ThreadPoolExecutor(max_workers=1))
+        release = threading.Event()
+        blocked = loop.run_in_executor(None, release.wait)
+        try:
+            seen.set("the message's context")
+            # WHEN the store writes and reads meanwhile
+            await asyncio.wait_for(objects.put("work", "acme/k", b"bytes", content_type="application/json"), 10)
+            return await asyncio.wait_for(objects.get_bytes("work", "acme/k"), 10)
+        finally:
+            release.set()
+            await blocked
+
+    # THEN both finish in the store's own threads, in the caller's context (a span's parent is the message's)
+    assert asyncio.run(main()) == b"bytes"
+    assert calls == ["the message's context"]
 
 
 def test_a_missing_object_is_none_and_a_missing_claim_check_transient(server: str) -> None:

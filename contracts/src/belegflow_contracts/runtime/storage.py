@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
+import functools
 import hashlib
 import io
 import os
-from typing import TYPE_CHECKING
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
 import certifi
@@ -27,7 +30,7 @@ from belegflow_contracts.runtime.errors import IntegrityError, TransientError
 from belegflow_contracts.types import ObjectRef
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     from mypy_boto3_s3 import S3Client
     from opentelemetry.trace import Tracer
@@ -42,6 +45,12 @@ read that timed out and a throttling or server error (429, 500, 502, 503, 504) a
 MISSING = frozenset({"NoSuchKey", "404", "NotFound"})
 FAILURES = (MinioException, urllib3.exceptions.HTTPError, OSError, ValueError)
 """What a request may raise: the server's refusal or error, an HTTP or connection failure (retries spent)."""
+
+S3_THREADS = 8
+"""Threads of a store's own for its blocking S3 calls (the client's connection pool holds 10): S3 calls never
+take the event loop's default executor, which the rest of the service (the NATS auth callout's password check
+among them) must find free."""
+_T = TypeVar("_T")
 
 _tracer: Tracer | None = None
 
@@ -100,6 +109,14 @@ class ObjectStore:
 
     def __init__(self, client: Minio) -> None:
         self._client = client
+        self._threads: ThreadPoolExecutor | None = None
+
+    async def _call(self, fn: Callable[..., _T], *args: object) -> _T:
+        """``fn(*args)`` in one of the store's threads, in the caller's context (its span is the parent)."""
+        if self._threads is None:
+            self._threads = ThreadPoolExecutor(max_workers=S3_THREADS, thread_name_prefix="s3")
+        call = functools.partial(contextvars.copy_context().run, fn, *args)
+        return await asyncio.get_running_loop().run_in_executor(self._threads, call)
 
     @classmethod
     def from_settings(cls, settings: ServiceSettings) -> ObjectStore:
@@ -116,7 +133,7 @@ class ObjectStore:
                   ) -> ObjectRef:
         """Store ``data``; ``sha256``: its hash when the caller computed it already (it is not computed again)."""
         try:
-            await asyncio.to_thread(self._put, bucket, key, data, content_type)
+            await self._call(self._put, bucket, key, data, content_type)
         except FAILURES as exc:
             raise TransientError(f"S3 put {bucket}/{key} failed: {exc}") from exc
         return ObjectRef(bucket=bucket, key=key, sha256=sha256 or sha256_hex(data), size=len(data))
@@ -129,7 +146,7 @@ class ObjectStore:
     async def get_bytes(self, bucket: str, key: str) -> bytes | None:
         """The object's bytes, or ``None`` when it does not exist."""
         try:
-            return await asyncio.to_thread(self._read, bucket, key)  # the request and its body in one thread hop
+            return await self._call(self._read, bucket, key)  # the request and its body in one thread hop
         except FAILURES as exc:
             raise TransientError(f"S3 get {bucket}/{key} failed: {exc}") from exc
 
@@ -166,8 +183,8 @@ class ObjectStore:
 
     async def ensure_buckets(self, buckets: tuple[str, ...]) -> None:
         for bucket in buckets:
-            if not await asyncio.to_thread(self._client.bucket_exists, bucket):
-                await asyncio.to_thread(self._client.make_bucket, bucket)
+            if not await self._call(self._client.bucket_exists, bucket):
+                await self._call(self._client.make_bucket, bucket)
 
 
 def ensure_locked_bucket(client: S3Client, bucket: str) -> bool:

@@ -266,9 +266,9 @@ async def _stored(conn: db.Connection, tenant: str, shas: set[str]
     return {r["sha256"]: (r["id"], (r["device"], r["device_pairing"], r["device_sequence"])) for r in rows}
 
 
-BATCH_PUTS = 3
-"""S3 puts of batches at once per process: each takes a thread of the default executor, and the rest of the
-service (the NATS auth callout's password check among them) must find one free."""
+BATCH_PUTS = 8
+"""S3 puts of batches at once per process, as many as the store has threads of its own (``S3_THREADS``): the
+default executor, which the NATS auth callout's password check needs, stays free."""
 _puts: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
 
 
