@@ -8,9 +8,9 @@ from decimal import Decimal
 import pytest
 
 from belegflow_ocr.recognition.candidates import parse_number
-from belegflow_ocr.recognition.extraction import clean_text
+from belegflow_ocr.recognition.extraction import clean_text, extract_fields
 from belegflow_ocr.recognition.layout import build_lines, estimate_slope
-from belegflow_ocr.recognition.model import PageInfo, Word
+from belegflow_ocr.recognition.model import PageInfo, ProtocolLog, Word
 from samples.generate import iban_de, vat_id_de
 from samples.wordpages import (
     A4,
@@ -499,3 +499,17 @@ def test_a_document_number_in_large_type_is_not_the_supplier() -> None:
     fields, _, _ = extract(words)
     assert value(fields, "invoice_number") == "UC1_2023020_AFF"
     assert value(fields, "supplier_name") == "Atelier Berthier"
+
+
+@pytest.mark.parametrize("start", ["Date début : 01/12/2019", "Date de début : 01/12/2019", "Date fin : 31/12/2019"])
+def test_a_line_items_period_is_not_the_date_of_issue(start: str) -> None:
+    # GIVEN the date of issue in the header and a service period printed under a line item
+    words = page(
+        (298, 32, "FACTURE N° :", 9), (420, 32, "F20200027", 9), (298, 49, "Date :", 9), (420, 49, "15/01/2020", 9),
+        (81, 411, "1 PRESTATION SUPPORT 60,00 PCE 1,00 60,00 10,00%", 7), (143, 420, start, 7),
+    )  # fmt: skip
+    # THEN the rules (the learned decision's evidence) and the product read the header's date
+    rules, _ = extract_fields(words, A4, ProtocolLog(), learned=False)
+    assert value(rules, "invoice_date") == date(2020, 1, 15)
+    fields, _, _ = extract(words)
+    assert value(fields, "invoice_date") == date(2020, 1, 15)

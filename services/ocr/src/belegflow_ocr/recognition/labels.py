@@ -229,7 +229,7 @@ _LEXICON: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
         r"Date (?:de (?:la )?)?facture (?:associ[ée]e|d'origine|initiale|pr[ée]c[ée]dente|rectifi[ée]e)",
         r"(?:Original|Preceding|Referenced|Corrected) invoice date", r"Datum der (?:Ursprungs|Original)rechnung",
         r"(?:Urspr[üu]ngliches|Original) ?-? ?Rechnungsdatum",
-        r"Date (?:de )?(?:d[ée]but|fin)(?: de)? (?:prestation|p[ée]riode)",
+        r"Date (?:de )?(?:d[ée]but|fin)(?:(?: de)? (?:prestation|p[ée]riode))?",
         r"(?:Period|Service) (?:start|end)(?: date)?", r"(?:Start|End) date", r"Leistungs ?-? ?(?:beginn|ende)",
         r"(?:Beginn|Ende) (?:des )?(?:Leistungs|Abrechnungs)?zeitraums?",
         r"Fecha (?:de )?factura (?:original|rectificada)",
