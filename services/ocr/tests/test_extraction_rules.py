@@ -513,3 +513,19 @@ def test_a_line_items_period_is_not_the_date_of_issue(start: str) -> None:
     assert value(rules, "invoice_date") == date(2020, 1, 15)
     fields, _, _ = extract(words)
     assert value(fields, "invoice_date") == date(2020, 1, 15)
+
+
+def test_dutch_totals_whose_labels_all_begin_with_totaal_bedrag() -> None:
+    # GIVEN a Belgian invoice's totals: excl. BTW, the BTW, incl. BTW, each "Totaal bedrag ..."
+    words = page(
+        (41, 292, "Nr.", 8), (105, 292, "16117778", 8), (41, 304, "Datum", 8), (105, 304, "21-04-2016", 8),
+        (330, 650, "Totaal bedrag excl. BTW", 8), (500, 650, "€ 31,00", 8),
+        (330, 669, "Totaal bedrag BTW", 8), (500, 669, "€ 6,51", 8),
+        (330, 700, "Totaal bedrag incl. BTW", 8), (500, 700, "€ 37,51", 8),
+    )  # fmt: skip
+    rules, _ = extract_fields(words, A4, ProtocolLog(), learned=False)
+    fields, _, _ = extract(words)
+    for read in (rules, fields):
+        assert value(read, "net_amount") == Decimal("31.00")
+        assert value(read, "tax_amount") == Decimal("6.51")
+        assert value(read, "gross_amount") == Decimal("37.51")

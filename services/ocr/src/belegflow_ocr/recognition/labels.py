@@ -89,7 +89,8 @@ _LEXICON: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
         r"Gesamt ?betrag netto", r"Rechnungs ?betrag netto", r"Nettowarenwert", r"Warenwert netto",
         r"Zwischensumme netto", r"Summe (?:der )?Positionen netto", r"Net amount", r"Net total", r"Total net",
         r"Total (?:excl\.?|excluding|before|w/o) (?:VAT|GST|tax(?:es)?)", r"Amount (?:excl\.?|excluding) (?:VAT|tax)",
-        r"Sub ?-? ?total (?:excl\.?|excluding) (?:VAT|GST|tax)", r"Total HT", r"Montant HT", r"Total hors taxes?",
+        r"Sub ?-? ?total (?:excl\.?|excluding) (?:VAT|GST|tax)", r"Totaal ?bedrag excl\.? BTW",
+        r"Total HT", r"Montant HT", r"Total hors taxes?",
         r"Montant hors taxes?", r"Sous ?-? ?total HT", r"Net HT", r"Totaal excl\.? BTW", r"Totaal exclusief BTW",
         r"Bedrag excl\.? BTW", r"Totale imponibile", r"Imponibile", r"(?:Total )?Base imponible", r"Importe neto",
         r"Totale netto", r"Total neto", r"Net (?:amount )?excl\.? (?:VAT|tax)",
@@ -106,6 +107,7 @@ _LEXICON: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
         rf"(?: ?-? ?(?:betrag|summe|amount|total))?"
         rf"(?: ?\(?(?:{_PCT}|[A-Z])\)?)?(?: ?{_CUR})?",
         r"Steuer ?betrag", r"Umsatzsteuer ?betrag", r"Tax amount", r"VAT amount", r"Sales tax",
+        r"Totaal ?bedrag BTW", r"BTW ?bedrag",
         r"Montant (?:de la )?TVA",
     )),
     ("gross_amount", 1.0, True, (
@@ -118,6 +120,7 @@ _LEXICON: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
         r"Total (?:amount )?(?:incl?\.?|including) (?:VAT|GST|tax)", r"Amount (?:incl?\.?|including) (?:VAT|tax)",
         r"Total sales (?:\()?(?:incl\.?|inclusive)(?: of)? (?:GST|VAT)(?:\))?", r"Nett total", r"Total TTC",
         r"Montant TTC", r"Total toutes taxes comprises", r"Montant total", r"Totaal incl\.? BTW",
+        r"Totaal ?bedrag incl\.? BTW",
         r"Totaal inclusief BTW", r"Totaal ?bedrag", r"Factuurbedrag", r"Totale fattura", r"Totale documento",
         r"Importe total", r"Total factura", r"Credit total", r"Total credit", r"Gross (?:total|amount)",
         r"Total gross", r"Totale (?:lordo|complessivo|generale)", r"Total general",
