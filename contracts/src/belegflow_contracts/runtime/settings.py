@@ -30,6 +30,9 @@ class ServiceSettings(BaseSettings):
     s3_access_key_id: str
     s3_secret_access_key: str
     s3_region: str = "us-east-1"
+    s3_ca_bundle: str | None = Field(
+        default=None, description="CA certificates (PEM file) to trust for an https S3 endpoint; default: certifi's"
+    )
     log_level: str = "INFO"
     # spans go to a collector (otlp) or nowhere; console (stderr) is for debugging, never the log stream's default
     otel_exporter: OtelExporter = OtelExporter.NONE

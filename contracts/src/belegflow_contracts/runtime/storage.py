@@ -13,7 +13,6 @@ import contextvars
 import functools
 import hashlib
 import io
-import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
@@ -82,9 +81,11 @@ def content_key(tenant: str, sha256: str, suffix: str) -> str:
     return f"{tenant}/{sha256[:2]}/{sha256}{suffix}"
 
 
-def connect(endpoint_url: str, access_key: str, secret_key: str, region: str) -> Minio:
+def connect(endpoint_url: str, access_key: str, secret_key: str, region: str, *, ca_bundle: str | None = None
+            ) -> Minio:  # fmt: skip
     """A client of the S3 server at ``endpoint_url`` (``http[s]://host[:port]``) with the services' timeouts and
-    retries; path-style requests (the bucket in the path) to any server but AWS's own."""
+    retries; path-style requests (the bucket in the path) to any server but AWS's own. ``ca_bundle``: the CA
+    certificates an https endpoint is checked against (certifi's when ``None``)."""
     url = urlsplit(endpoint_url)
     if url.scheme not in ("http", "https") or not url.netloc or url.path.strip("/") or url.query:
         raise ValueError(f"S3 endpoint URL {endpoint_url!r}: want http[s]://host[:port], no path")
@@ -98,7 +99,7 @@ def connect(endpoint_url: str, access_key: str, secret_key: str, region: str) ->
     http = urllib3.PoolManager(
         timeout=urllib3.Timeout(connect=CONNECT_TIMEOUT_S, read=READ_TIMEOUT_S), maxsize=10, retries=retries,
         cert_reqs="CERT_REQUIRED",
-        ca_certs=os.environ.get("AWS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE") or certifi.where(),
+        ca_certs=ca_bundle or certifi.where(),
     )
     return Minio(url.netloc, access_key=access_key, secret_key=secret_key, secure=url.scheme == "https",
                  region=region, http_client=http)
@@ -121,7 +122,7 @@ class ObjectStore:
     @classmethod
     def from_settings(cls, settings: ServiceSettings) -> ObjectStore:
         return cls(connect(settings.s3_endpoint_url, settings.s3_access_key_id, settings.s3_secret_access_key,
-                           settings.s3_region))
+                           settings.s3_region, ca_bundle=settings.s3_ca_bundle))
 
     def _put(self, bucket: str, key: str, data: bytes, content_type: str) -> None:
         with _span("PutObject", bucket, key):
