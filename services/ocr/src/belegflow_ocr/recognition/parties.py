@@ -14,6 +14,7 @@ from statistics import median
 
 from belegflow_ocr.recognition.candidates import Candidate, above, choose, span_box
 from belegflow_ocr.recognition.cleanup import clean_text
+from belegflow_ocr.recognition.features import squash
 from belegflow_ocr.recognition.layout import Line, Segment, rounded
 from belegflow_ocr.recognition.model import BBox, PageInfo, ProtocolLog
 from belegflow_ocr.recognition.parsing import Match
@@ -438,18 +439,16 @@ def _only_a_number(text: str) -> bool:
     return not any(re.search(r"[^\W\d_]{3}", t) for t in text.split() if not _CODE.fullmatch(t))
 
 
-def _squashed(text: str) -> str:
-    return re.sub(r"\W", "", text).casefold()
+def _footer_text(lines: Sequence[Line], first: PageInfo) -> str:
+    """Page 1's footer (its lowest fifth), squashed as names are compared."""
+    return "".join(squash(ln.text) for ln in lines if ln.page == 1 and ln.top > 0.8 * first.height)
 
 
-def _named_in_footer(b: Address, lines: Sequence[Line], first: PageInfo) -> bool:
+def _named_in_footer(b: Address, footer: str) -> bool:
     """A block whose name the page's footer repeats (the legal line: "Société X – SASU au capital de …") is the
     supplier's own letterhead, never the address window, wherever it stands."""
-    name = _squashed(b.name.text) if b.name is not None else ""
-    if len(name) < 6:
-        return False
-    footer = "".join(_squashed(ln.text) for ln in lines if ln.page == b.page and ln.top > 0.8 * first.height)
-    return name in footer
+    name = squash(b.name.text) if b.name is not None else ""
+    return len(name) >= 6 and name in footer
 
 
 def parties(
@@ -464,9 +463,10 @@ def parties(
     # letterhead), and only on letter-sized pages (a till receipt has no window). It is the block under a
     # heading that says so ("Bill to"), else the block under a sender line, else the left one (DIN 5008),
     # else one on the right (Swiss and French letters).
+    legal_line = _footer_text(lines, first)
     window = [b for b in blocks if b.page == 1 and 0.1 * first.height <= b.top < 0.45 * first.height
               and first.width >= 400 and b.left_aligned and b.role not in ("delivery", "sender")
-              and not _named_in_footer(b, lines, first)]  # fmt: skip
+              and not _named_in_footer(b, legal_line)]  # fmt: skip
 
     def sender_above(b: Address) -> InlineAddress | None:
         over = [a for a, ln in inline if ln.page == 1 and ln.bottom <= b.top + 1 and b.top - ln.bottom < 40
