@@ -16,6 +16,7 @@ from decimal import Decimal
 from itertools import combinations
 
 from belegflow_ocr.recognition.candidates import Candidate, choose, labelled, parse_last_amount, show
+from belegflow_ocr.recognition.exemption import Exemption, exemption_note
 from belegflow_ocr.recognition.labels import label_at
 from belegflow_ocr.recognition.layout import Line, rounded, union
 from belegflow_ocr.recognition.model import ProtocolLog
@@ -49,6 +50,8 @@ class Totals:
     tax: Candidate | None
     gross: Candidate | None
     confirmed: bool
+    exemption: Exemption | None = None
+    """The note that says the invoice charges no tax, where its tax was read as zero by it."""
 
 
 def _amount(c: Candidate) -> Decimal:
@@ -200,6 +203,9 @@ def decide_totals(
             log.info(f"{name}: {show(c.value)} - {pick.how}, confirmed by the sum (confidence {c.confidence:.2f})",
                      field=name, value=show(c.value), confidence=f"{c.confidence:.2f}", reason=pick.how)  # fmt: skip
         return Totals(chosen["net_amount"], chosen["tax_amount"], chosen["gross_amount"], confirmed=True)
+    note = None if receipt else exemption_note(lines)
+    if note is not None and (untaxed := _untaxed(note, nets, grosses, log)) is not None:
+        return untaxed
 
     net = choose("net_amount", [p.candidate for p in nets if p.how != "sum of the lines"], log)
     tax = choose("tax_amount", [p.candidate for p in taxes], log)
@@ -228,6 +234,53 @@ def decide_totals(
             candidates=_listing(found),
         )
     return Totals(_capped(net, cap), _capped(tax, cap), _capped(gross, cap), confirmed=False)
+
+
+def _untaxed(note: Exemption, nets: list[_Pick], grosses: list[_Pick], log: ProtocolLog) -> Totals | None:
+    """An invoice that says it charges no tax and prints one total as net and as gross (or the lines' sum as net):
+    net = gross, tax zero, the note as the tax's evidence. Where no printed net equals a printed total, the
+    note alone does not say which total is the invoice's: the ordinary decision goes on."""
+    best: tuple[float, _Pick, _Pick] | None = None
+    top_gross = max((abs(_amount(g.candidate)) for g in grosses), default=Decimal(0))
+    for n in nets:
+        for g in grosses:
+            if _amount(n.candidate) != _amount(g.candidate) or _amount(g.candidate) == 0:
+                continue
+            score = n.candidate.confidence + g.candidate.confidence + (0.3 if abs(_amount(g.candidate)) == top_gross
+                                                                       else 0.0)  # fmt: skip
+            if best is None or score > best[0]:
+                best = (score, n, g)
+    why = f"no tax charged ({note.kind}): '{note.text}'"
+    if best is None:
+        return _untaxed_total(note, why, nets, grosses, log)
+    _, n, g = best
+    tax = _Pick(Candidate(Decimal("0.00"), CONFIRMED, note.page, note.bbox, why), why)
+    picks = {"net_amount": n, "tax_amount": tax, "gross_amount": g}
+    log.info(f"amounts: {why}, so net {show(n.candidate.value)} ({n.how}) = gross {show(g.candidate.value)} "
+             f"({g.how}) and tax 0.00", check="sum", ok=True, exemption=note.kind, note=note.text)  # fmt: skip
+    chosen = {name: _confirmed(name, pick) for name, pick in picks.items()}
+    for name, pick in picks.items():
+        c = chosen[name]
+        log.info(f"{name}: {show(c.value)} - {pick.how}, confirmed by the note (confidence {c.confidence:.2f})",
+                 field=name, value=show(c.value), confidence=f"{c.confidence:.2f}", reason=pick.how)  # fmt: skip
+    return Totals(chosen["net_amount"], chosen["tax_amount"], chosen["gross_amount"], confirmed=True, exemption=note)
+
+
+def _untaxed_total(note: Exemption, why: str, nets: list[_Pick], grosses: list[_Pick], log: ProtocolLog
+                   ) -> Totals | None:  # fmt: skip
+    """A small business's invoice often prints only its total: with the note, that total is net and gross. Which
+    printed total it is no sum confirms, so none of the three is sure."""
+    if not grosses or any(p.how != "sum of the lines" for p in nets):
+        return None
+    gross = choose("gross_amount", [p.candidate for p in grosses], log)
+    if gross is None or _amount(gross) == 0:
+        return None
+    cap = min(gross.confidence, UNCONFIRMED_CAP)
+    net = Candidate(gross.value, cap, gross.page, gross.bbox, f"the total, as {why}")
+    tax = Candidate(Decimal("0.00"), cap, note.page, note.bbox, why)
+    log.info(f"amounts: {why}, so the total {show(gross.value)} is net and gross and tax is 0.00 - confidence at "
+             f"most {cap}", check="sum", ok=True, exemption=note.kind, note=note.text)  # fmt: skip
+    return Totals(net, tax, replace(gross, confidence=cap), confirmed=False, exemption=note)
 
 
 def _rate_fit(

@@ -144,7 +144,7 @@ def extract_fields(
         supplier_registration_id=text_field(refs.supplier_registration_id),
     )
     doc = Document(lines, pages, receipt=kind.value == "receipt", order=order, table_rows=table_rows,
-                   invoice_lines=invoice_lines, heuristic=fields)  # fmt: skip
+                   invoice_lines=invoice_lines, heuristic=fields, tax_exemption=totals.exemption)  # fmt: skip
     if observe is not None:
         observe(doc)
     calibrated = False

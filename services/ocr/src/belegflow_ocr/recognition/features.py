@@ -27,6 +27,7 @@ from statistics import median
 
 from belegflow_contracts.messages import InvoiceFieldsV1, InvoiceLineV1
 from belegflow_ocr.recognition.candidates import span_box
+from belegflow_ocr.recognition.exemption import Exemption
 from belegflow_ocr.recognition.labels import REFERENCE_KINDS, label_at
 from belegflow_ocr.recognition.layout import Line, Segment, rounded
 from belegflow_ocr.recognition.model import BBox, PageInfo
@@ -124,6 +125,8 @@ class Document:
     table_rows: set[int]
     invoice_lines: Sequence[InvoiceLineV1]
     heuristic: InvoiceFieldsV1
+    tax_exemption: Exemption | None = None
+    """The note saying the invoice charges no tax, where the rules read its tax as zero by it."""
     body_size: float = 0.0
     amounts: list[Found] = field(default_factory=list)
     dates: list[Found] = field(default_factory=list)

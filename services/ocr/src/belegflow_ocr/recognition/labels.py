@@ -87,7 +87,8 @@ _LEXICON: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
     ("net_amount", 1.0, True, (
         r"Summe netto", r"Netto ?summe", r"Netto ?betrag", r"Gesamt ?netto", r"Netto ?gesamt",
         r"Gesamt ?betrag netto", r"Rechnungs ?betrag netto", r"Nettowarenwert", r"Warenwert netto",
-        r"Zwischensumme netto", r"Summe (?:der )?Positionen netto", r"Net amount", r"Net total", r"Total net",
+        r"Zwischensumme netto", r"Summe (?:der )?Positionen netto", r"Net amount", r"Net total", r"Net total amount",
+        r"Total net",
         r"Total (?:excl\.?|excluding|before|w/o) (?:VAT|GST|tax(?:es)?)", r"Amount (?:excl\.?|excluding) (?:VAT|tax)",
         r"Sub ?-? ?total (?:excl\.?|excluding) (?:VAT|GST|tax)", r"Totaal ?bedrag excl\.? BTW",
         r"Total HT", r"Montant HT", r"Total hors taxes?",
@@ -97,7 +98,8 @@ _LEXICON: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
         r"Taxable amount", r"Tax base", r"Steuerpflichtiger Betrag", r"Bemessungsgrundlage",
     )),
     ("net_amount", 0.9, True, (r"Netto", r"Net")),
-    ("net_amount", 0.75, True, (r"Zwischen ?summe", r"Sub ?-? ?total", r"Warenwert", r"Sous ?-? ?total",
+    ("net_amount", 0.75, True, (r"Zwischen ?summe", r"Sub ?-? ?total", r"Warenwert", r"Summe (?:der )?Waren",
+                                r"Waren ?summe", r"Sous ?-? ?total",
                                 r"Goods total", r"Total goods", r"Lines? total", r"Total of lines",
                                 r"Subtotaal", r"Summe (?:der )?Positionen", r"Positionssumme")),
     ("tax_amount", 1.0, True, (
@@ -123,7 +125,7 @@ _LEXICON: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
         r"Totaal ?bedrag incl\.? BTW",
         r"Totaal inclusief BTW", r"Totaal ?bedrag", r"Factuurbedrag", r"Totale fattura", r"Totale documento",
         r"Importe total", r"Total factura", r"Credit total", r"Total credit", r"Gross (?:total|amount)",
-        r"Total gross", r"Totale (?:lordo|complessivo|generale)", r"Total general",
+        r"Gross total amount", r"Total gross", r"Totale (?:lordo|complessivo|generale)", r"Total general",
     )),
     ("gross_amount", 0.9, True, (r"Brutto", rf"Total ?\(?{_CUR}\)?", rf"Summe ?{_CUR}", r"Totaal", r"Totale",
                                  r"Rounded total", r"Total rounded", r"Gesamt")),

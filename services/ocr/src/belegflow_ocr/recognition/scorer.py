@@ -210,6 +210,25 @@ def _joint(ranked: dict[str, list[Ranked]]) -> dict[str, Ranked] | None:
     return dict(zip(names, choice[1], strict=True))
 
 
+def _joint_untaxed(ranked: dict[str, list[Ranked]]) -> dict[str, Ranked] | None:
+    """Net and gross of an invoice that charges no tax: the likeliest pair among the top candidates that is one
+    value, where the first-ranked two differ and the pair is nearly as likely as they are."""
+    names = ("net_amount", "gross_amount")
+    if any(not ranked.get(n) for n in names):
+        return None
+    firsts = [ranked[n][0] for n in names]
+    if firsts[0].value == firsts[1].value:
+        return None
+    independent = math.prod(max(r.score, 1e-6) for r in firsts)
+    options = [ranked[n][:1] if ranked[n][0].score >= JOINT_KEEPS else ranked[n][:TOP_K] for n in names]
+    pairs = [(math.prod(max(c.score, 1e-6) for c in combo), combo) for combo in product(*options)
+             if combo[0].value == combo[1].value and combo[1].value != 0]  # fmt: skip
+    if not pairs:
+        return None
+    joint, combo = max(pairs, key=lambda p: p[0])
+    return dict(zip(names, combo, strict=True)) if joint >= JOINT_SHARE * independent else None
+
+
 def _field(name: str, value: str | date | Decimal, confidence: float, page: int | None,
            bbox: BBox | None) -> AmountFieldV1 | DateFieldV1 | TextFieldV1:
     conf = round(min(1.0, max(0.0, confidence)), 3)
@@ -321,7 +340,17 @@ def decide(doc: Document, log: ProtocolLog, model: DecisionModel | None = None, 
         cands, rows = _not_labelled_otherwise(name, cands, rows)
         ranked[name] = rank(fm, cands, rows)
         feature_rows[name] = rows
-    joint = _joint(ranked)
+    # An invoice that says it charges no tax, read so by the rules: its tax is zero, and net and gross are one
+    # value (the model ranks printed amounts; a tax that is not printed is none of them).
+    untaxed = doc.tax_exemption is not None and fields.tax_amount is not None and fields.tax_amount.value == 0
+    # Where it printed a single total, that total is also its net.
+    net_is_total = untaxed and fields.net_amount is not None and fields.gross_amount is not None \
+        and (fields.net_amount.page, fields.net_amount.bbox) == (fields.gross_amount.page, fields.gross_amount.bbox)
+    if untaxed:
+        ranked.pop("tax_amount", None)
+    if net_is_total:
+        ranked.pop("net_amount", None)
+    joint = _joint_untaxed(ranked) if untaxed else _joint(ranked)
     picks: dict[str, object] = {}
     places: dict[str, tuple[int, BBox]] = {}
     for name in ("net_amount", "tax_amount", "gross_amount"):
@@ -368,6 +397,16 @@ def decide(doc: Document, log: ProtocolLog, model: DecisionModel | None = None, 
                      + (f", OCR confidence {ocr:.2f}" if ocr < 1.0 else "")
                      + f"; top features: {top})")
         updates[name] = _field(name, pick.value, confidence, pick.page, pick.bbox)
+    if untaxed and doc.tax_exemption is not None and (tax := fields.tax_amount) is not None:
+        key = calibration_key("tax_amount", doc.receipt, "exempt")
+        confidence = model.calibration(key)(tax.confidence * ocr_factor(words, tax.page, tax.bbox))
+        if trace is not None:
+            trace["tax_amount"] = key
+        why["tax_amount"] = f"no tax charged ({doc.tax_exemption.kind}): '{doc.tax_exemption.text}'"
+        updates["tax_amount"] = tax.model_copy(update={"confidence": round(confidence, 3)})
+        if net_is_total and isinstance(total := updates.get("gross_amount") or fields.gross_amount, AmountFieldV1):
+            updates["net_amount"] = total
+            why["net_amount"] = "the single total, as no tax is charged"
     # Net, tax and gross that add up stand or fall together: each is as sure as the best of them. Three that do
     # not add up are none of them sure.
     amounts = ("net_amount", "tax_amount", "gross_amount")
