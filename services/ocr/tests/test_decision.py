@@ -336,3 +336,25 @@ def test_net_after_document_level_allowances_and_charges_is_the_net() -> None:
 ])  # fmt: skip
 def test_ocr_slips_in_a_shop_name_are_repaired_and_numbers_in_it_stay(read: str, meant: str) -> None:
     assert repair_name(read) == meant
+
+
+def test_the_joint_decision_never_takes_a_tax_larger_than_any_rate() -> None:
+    from belegflow_ocr.recognition.scorer import Ranked, _joint
+
+    def ranked(*options: tuple[str, float]) -> list[Ranked]:
+        return [Ranked(Decimal(v), s, 1, (0.0, 0.0, 1.0, 1.0), i) for i, (v, s) in enumerate(options)]
+
+    # GIVEN first-ranked amounts that do not add up; among the runners-up a tax 7 times the net that adds up
+    # (700 + 100 = 800, the likelier combination) and a tax at 19 % that adds up too
+    choices = {"net_amount": ranked(("100.00", 0.6)),
+               "tax_amount": ranked(("50.00", 0.6), ("700.00", 0.55), ("19.00", 0.3)),
+               "gross_amount": ranked(("900.00", 0.6), ("800.00", 0.55), ("119.00", 0.4))}  # fmt: skip
+    joint = _joint(choices)
+    # THEN the reading at a real rate wins
+    assert joint is not None
+    assert [joint[n].value for n in ("net_amount", "tax_amount", "gross_amount")] == \
+        [Decimal("100.00"), Decimal("19.00"), Decimal("119.00")]  # fmt: skip
+    # ... and with only the swapped reading at hand (tax 7 times the net), nothing is forced
+    choices = {"net_amount": ranked(("100.00", 0.6)), "tax_amount": ranked(("50.00", 0.6), ("700.00", 0.5)),
+               "gross_amount": ranked(("900.00", 0.6), ("800.00", 0.5))}  # fmt: skip
+    assert _joint(choices) is None

@@ -529,3 +529,29 @@ def test_dutch_totals_whose_labels_all_begin_with_totaal_bedrag() -> None:
         assert value(read, "net_amount") == Decimal("31.00")
         assert value(read, "tax_amount") == Decimal("6.51")
         assert value(read, "gross_amount") == Decimal("37.51")
+
+
+@pytest.mark.parametrize(("label", "tax"), [
+    ("zzgl. 19 % USt auf 90,00", "17,10"),
+    ("19% MwSt. auf 90,00 €", "17,10 €"),
+    ("TVA 19 % sur 90,00", "17,10"),
+    ("VAT 19% on 90.00", "17.10"),
+    ("19% BTW over 90,00", "17,10"),
+])  # fmt: skip
+def test_the_amount_a_tax_is_computed_on_is_part_of_its_label(label: str, tax: str) -> None:
+    # GIVEN a tax line that names its base before the tax ("19 % MwSt. auf 90,00 €   17,10 €")
+    words = page((57, 150, "Rechnung Nr. RE-2024-117"), (57, 162, "Rechnungsdatum 12.03.2024"),
+                 (330, 345, "Nettobetrag"), (500, 345, "90,00"), (330, 360, label), (500, 360, tax),
+                 (330, 375, "Rechnungsbetrag"), (500, 375, "107,10"))  # fmt: skip
+    # THEN the rules (the learned decision's evidence) take the tax, not its base
+    rules, _ = extract_fields(words, A4, ProtocolLog(), learned=False)
+    assert value(rules, "tax_amount") == Decimal("17.10")
+    assert value(rules, "net_amount") == Decimal("90.00")
+
+
+def test_a_tax_named_with_von_is_the_tax_itself() -> None:
+    # "inkl. MwSt. von 3,19 €": the amount after "von" is the tax, not a base
+    words = page((57, 150, "Rechnung Nr. RE-2024-118"), (330, 345, "Gesamtbetrag"), (500, 345, "19,99 €"),
+                 (330, 360, "inkl. 19 % MwSt. von 3,19 €"))  # fmt: skip
+    rules, _ = extract_fields(words, A4, ProtocolLog(), learned=False)
+    assert value(rules, "tax_amount") == Decimal("3.19")

@@ -167,3 +167,29 @@ def test_receipt_items_priced_with_tax_may_sum_to_the_gross_amount() -> None:
     assert checked.net_amount.confidence > 0.9
     assert not _warnings(log, "lines")
     assert any("sum to the gross amount 32.10" in e.message for e in log.entries)
+
+
+def test_a_tax_larger_than_any_rate_is_net_and_tax_read_the_wrong_way_round() -> None:
+    # GIVEN totals that add up, but the "tax" is 7 times the "net" (a header row's columns read swapped)
+    fields = InvoiceFieldsV1(net_amount=_amount("222527.33"), tax_amount=_amount("1645070.37"),
+                             gross_amount=_amount("1867597.70"))  # fmt: skip
+    for calibrated, cap in ((True, CONFLICT_CONFIDENCE), (False, 0.5)):
+        log = ProtocolLog()
+        checked = validate(fields, [], log, today=TODAY, calibrated=calibrated)
+        # THEN none of the three is sure, and the protocol names the rate
+        for name in ("net_amount", "tax_amount", "gross_amount"):
+            field = getattr(checked, name)
+            assert field is not None
+            assert field.confidence <= cap
+        assert "no tax rate is 739.3 %" in _warnings(log, "sum")[0]
+
+
+def test_the_rate_check_accepts_every_real_rate_and_credit_notes() -> None:
+    from belegflow_ocr.recognition.validation import plausible_rate
+
+    assert plausible_rate(Decimal("100.00"), Decimal("27.00"))  # the highest standard rate (Hungary)
+    assert plausible_rate(Decimal("-100.00"), Decimal("-19.00"))  # a credit note, signs as printed
+    assert plausible_rate(Decimal("100.00"), Decimal("0.00"))
+    assert not plausible_rate(Decimal("100.00"), Decimal("-19.00"))
+    assert not plausible_rate(Decimal("24.00"), Decimal("16.00"))
+    assert not plausible_rate(Decimal("0.00"), Decimal("5.00"))

@@ -21,6 +21,7 @@ from belegflow_ocr.recognition.labels import label_at
 from belegflow_ocr.recognition.layout import Line, rounded, union
 from belegflow_ocr.recognition.model import ProtocolLog
 from belegflow_ocr.recognition.parsing import find_amounts
+from belegflow_ocr.recognition.validation import plausible_rate
 
 CENT = Decimal("0.01")
 # Amounts a sum confirms are this sure at least; a weakly labelled one (read beside a slanting row) less so.
@@ -180,7 +181,8 @@ def decide_totals(
     for n in nets:
         for t in taxes:
             for g in grosses:
-                if abs(_amount(n.candidate) + _amount(t.candidate) - _amount(g.candidate)) > CENT / 2:
+                if abs(_amount(n.candidate) + _amount(t.candidate) - _amount(g.candidate)) > CENT / 2 \
+                        or not plausible_rate(_amount(n.candidate), _amount(t.candidate)):  # fmt: skip
                     continue
                 score = n.candidate.confidence + t.candidate.confidence + g.candidate.confidence
                 if _amount(g.candidate) == top_gross:

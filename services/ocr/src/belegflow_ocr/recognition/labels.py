@@ -30,6 +30,10 @@ _PCT = r"(?:\d{1,2}(?:[.,]\d{1,2})?\s*%)"
 _TAXWORD = (r"(?:MwSt|Mehrwertsteuer|USt|Umsatzsteuer|VAT|GST|TVA|T\.V\.A|BTW|IVA|Tax|Steuer|SST|CGST|SGST|IGST|UTGST|"
             r"HST|PST|QST|GST/HST|MOMS|MVA|ALV|DPH|ÁFA|PTU|KDV)\.?")
 _CUR = r"(?:EUR|€|USD|\$|CHF|GBP|£|RM|MYR|SGD|S\$|INR|₹|Rs\.?)"
+_BASE = (rf"(?: ?\(?(?:auf|on|sur|op|over|su|sobre) ?{_CUR}? ?\d{{1,3}}(?:[.,' ]?\d{{3}})*[.,]\d{{2}} ?{_CUR}?"
+         rf"\)?)?")
+"""The amount a tax is computed on, written into its label ("19 % MwSt. auf 90,00 €", "TVA 20 % sur 100,00"):
+part of the label, never the tax. Not "von"/"of": "inkl. MwSt. von 3,19 €" names the tax itself."""
 
 # (kind, weight, looks below, phrases). Weight is how surely the label names its kind; "looks below" says
 # whether a value set under the label counts (a title's number never stands under it).
@@ -107,7 +111,7 @@ _LEXICON: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
         rf"(?:(?:zzgl\.?|zuzüglich|plus|inkl\.?|inklusive|enthaltene|enth\.|incl?\.?|including|add) ?|"
         rf"(?:total|gesamt|summe|montant(?: total)?|totaal|totale|importe|betrag) ?)?(?:{_PCT} ?)?{_TAXWORD}"
         rf"(?: ?-? ?(?:betrag|summe|amount|total))?"
-        rf"(?: ?\(?(?:{_PCT}|[A-Z])\)?)?(?: ?{_CUR})?",
+        rf"(?: ?\(?(?:{_PCT}|[A-Z]\b)\)?)?(?: ?{_CUR})?(?: (?:von|of))?{_BASE}",
         r"Steuer ?betrag", r"Umsatzsteuer ?betrag", r"Tax amount", r"VAT amount", r"Sales tax",
         r"Totaal ?bedrag BTW", r"BTW ?bedrag",
         r"Montant (?:de la )?TVA",

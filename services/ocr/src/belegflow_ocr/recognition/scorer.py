@@ -40,7 +40,7 @@ from belegflow_ocr.recognition.features import (
 )
 from belegflow_ocr.recognition.model import BBox, ProtocolLog, Word
 from belegflow_ocr.recognition.trees import Ensemble
-from belegflow_ocr.recognition.validation import CONFLICT_CONFIDENCE, id_check_fails
+from belegflow_ocr.recognition.validation import CONFLICT_CONFIDENCE, id_check_fails, plausible_rate
 
 MODEL_FILE = "decision-v1.json"
 FORMAT = "belegflow-decision/1"
@@ -189,8 +189,9 @@ def _joint(ranked: dict[str, list[Ranked]]) -> dict[str, Ranked] | None:
         return None
     firsts = [ranked[n][0] for n in names]
     values = [r.value for r in firsts]
-    if isinstance(values[0], Decimal) and isinstance(values[1], Decimal) and isinstance(values[2], Decimal) \
-            and abs(values[0] + values[1] - values[2]) <= CENT / 2:  # fmt: skip
+    n, t, g = values
+    if isinstance(n, Decimal) and isinstance(t, Decimal) and isinstance(g, Decimal) \
+            and abs(n + t - g) <= CENT / 2 and plausible_rate(n, t):  # fmt: skip
         return None
     independent = math.prod(max(r.score, 1e-6) for r in firsts)
     choice: tuple[float, tuple[Ranked, ...]] | None = None
@@ -200,7 +201,7 @@ def _joint(ranked: dict[str, list[Ranked]]) -> dict[str, Ranked] | None:
         n, t, g = (c.value for c in combo)
         if not (isinstance(n, Decimal) and isinstance(t, Decimal) and isinstance(g, Decimal)):
             continue
-        if abs(n + t - g) > CENT / 2 or g <= 0 or n == g:
+        if abs(n + t - g) > CENT / 2 or g <= 0 or n == g or not plausible_rate(n, t):
             continue
         joint = math.prod(max(c.score, 1e-6) for c in combo)
         if choice is None or joint > choice[0]:
@@ -248,7 +249,7 @@ def _evidence(name: str, value: object, picks: Mapping[str, object], rules: Invo
     if name in ("net_amount", "tax_amount", "gross_amount"):
         n, t, g = (picks.get(k) for k in ("net_amount", "tax_amount", "gross_amount"))
         if isinstance(n, Decimal) and isinstance(t, Decimal) and isinstance(g, Decimal) and \
-                abs(n + t - g) <= CENT / 2 and g != 0:  # fmt: skip
+                abs(n + t - g) <= CENT / 2 and g != 0 and plausible_rate(n, t):  # fmt: skip
             parts.append("sum")
         elif isinstance(n, Decimal) and isinstance(t, Decimal) and isinstance(g, Decimal):
             parts.append("conflict")
@@ -273,7 +274,8 @@ def _not_labelled_otherwise(name: str, cands: list[Any], rows: list[dict[str, fl
 
 def _adds_up(triple: Sequence[object]) -> bool:
     n, t, g = (x.value if isinstance(x, AmountFieldV1) else None for x in triple)
-    return n is not None and t is not None and g is not None and g != 0 and abs(n + t - g) <= CENT / 2
+    return n is not None and t is not None and g is not None and g != 0 and abs(n + t - g) <= CENT / 2 \
+        and plausible_rate(n, t)
 
 
 _SDN_BHD = re.compile(r"\bS[DIOU0]N\.?\s*BH[DZO0]\b\.?", re.IGNORECASE)

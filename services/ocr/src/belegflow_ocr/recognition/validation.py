@@ -25,8 +25,20 @@ FUTURE_TOLERANCE = timedelta(days=62)
 CENT = Decimal("0.01")
 
 
+MAX_TAX_RATE = Decimal("0.30")
+"""No VAT, GST or sales tax rate reaches 30 % of the net (the highest standard rates are 27-28 %): a tax above
+that is a net and a tax read the wrong way round, or a subtotal taken for one of them."""
+
+
 def amounts_consistent(net: Decimal, tax: Decimal, gross: Decimal) -> bool:
     return abs(net + tax - gross) <= CENT / 2
+
+
+def plausible_rate(net: Decimal, tax: Decimal) -> bool:
+    """Whether ``tax`` can be the tax on ``net`` at some rate: the same sign, at most ``MAX_TAX_RATE`` of it."""
+    if net == 0:
+        return tax == 0
+    return tax * net >= 0 and abs(tax) <= abs(net) * MAX_TAX_RATE
 
 
 def _cap(fields: InvoiceFieldsV1, name: str, limit: float) -> InvoiceFieldsV1:
@@ -141,6 +153,13 @@ def _check_sums(fields: InvoiceFieldsV1, log: ProtocolLog, *, calibrated: bool =
     if net is None or tax is None or gross is None:
         missing = [n for n, f in (("net", net), ("tax", tax), ("gross", gross)) if f is None]
         log.warning(f"amounts: cannot check net + tax = gross, missing {', '.join(missing)}", check="sum", ok=False)
+        return fields
+    if amounts_consistent(net.value, tax.value, gross.value) and not plausible_rate(net.value, tax.value):
+        log.warning(f"amounts: net {net.value} + tax {tax.value} = gross {gross.value}, but no tax rate is "
+                    f"{(tax.value / net.value * 100).quantize(Decimal('0.1')) if net.value else '-'} % - "
+                    + ("not sure" if calibrated else "confidence lowered"), check="sum", ok=False)  # fmt: skip
+        for name in ("net_amount", "tax_amount", "gross_amount"):
+            fields = _cap(fields, name, CONFLICT_CONFIDENCE if calibrated else MISMATCH_CONFIDENCE)
         return fields
     if amounts_consistent(net.value, tax.value, gross.value):
         rate = (tax.value / net.value * 100).quantize(Decimal("0.1")) if net.value else Decimal(0)
