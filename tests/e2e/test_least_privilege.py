@@ -354,6 +354,27 @@ async def test_stack_up_prints_no_secret(stack_state: stack.StackState) -> None:
         assert secret not in output
 
 
+async def test_stack_up_on_a_running_stack_keeps_postgres_running(stack_state: stack.StackState) -> None:
+    # GIVEN the running stack WHEN `belegflow stack up` runs again on it
+    result = subprocess.run([sys.executable, "-m", "belegflow_ops", "stack", "up"], capture_output=True, text=True,
+                            timeout=120, check=False, env={**os.environ, "BELEGFLOW_HOME": stack_state.home})
+    assert result.returncode == 0, result.stderr
+    # THEN Postgres, which runs as its own user when the stack is root's, still reaches its data folder: a
+    # checkpoint (which opens pg_control by its full path) succeeds and the server answers afterwards
+    if os.geteuid() == 0:
+        assert stat.S_IMODE(Path(stack_state.home).stat().st_mode) & 0o001
+    conn = await asyncpg.connect(stack_state.admin_dsn)
+    try:
+        await conn.execute("CHECKPOINT")
+    finally:
+        await conn.close()
+    conn = await asyncpg.connect(stack_state.admin_dsn)
+    try:
+        assert await conn.fetchval("SELECT 1") == 1
+    finally:
+        await conn.close()
+
+
 async def test_state_logs_documents_and_exports_are_their_owners_alone(
     stack_state: stack.StackState, services: processes.ServiceSet
 ) -> None:

@@ -657,7 +657,9 @@ def up(home: Path, *, sync_interval: str = "always", progress: Callable[[str], N
     """
     home = home.resolve()
     home.mkdir(mode=0o700, parents=True, exist_ok=True)
-    home.chmod(0o700)
+    # as root, Postgres runs as its own user and must pass through to its folder: taking that right from a running
+    # stack's home would make its next checkpoint fail (a PANIC: pg_control cannot be opened)
+    home.chmod(0o701 if os.geteuid() == 0 else 0o700)
     # what an older stack wrote with wider rights; Postgres keeps its own folder (0700 data, its own user as root)
     tighten(home, skip=(home / "pg",))
     state = load_state(home)
