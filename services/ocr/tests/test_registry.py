@@ -81,3 +81,33 @@ def test_reader_cleans_its_temp_dir_even_when_reading_fails() -> None:
     with pytest.raises(RuntimeError):
         fail()
     assert not workdir.exists()
+
+
+def test_a_pdfs_text_layer_is_read_once_per_recognition(generated: list[tuple[Path, Any]],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN the default readers (choosing between text layer and OCR reads the text layer) and a born-digital PDF
+    from belegflow_ocr.recognition import pdftext
+    from belegflow_ocr.recognition.registry import default_registry
+
+    reads: list[int] = []
+    real = pdftext._read_text_layer
+
+    def counted(data: bytes, *, filename: str, limits: pdftext.PdfLimits) -> pdftext.TextLayer:
+        reads.append(len(data))
+        return real(data, filename=filename, limits=limits)
+
+    monkeypatch.setattr(pdftext, "_read_text_layer", counted)
+    data = generated[0][0].read_bytes()
+    registry = default_registry()
+    # WHEN it is recognised twice
+    first = registry.recognize(data, filename="a.pdf")
+    assert reads == [len(data)]
+    second = registry.recognize(data, filename="a.pdf")
+    # THEN each recognition read the layer once, and both read the same fields (nothing is kept in between)
+    assert reads == [len(data), len(data)]
+    assert first.reader == second.reader == "pdf-text"
+    assert first.fields == second.fields
+    # AND outside a recognition nothing is kept: two reads are two reads
+    pdftext.read_text_layer(data, filename="a.pdf")
+    pdftext.read_text_layer(data, filename="a.pdf")
+    assert len(reads) == 4

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import pypdfium2 as pdfium  # type: ignore[import-untyped, unused-ignore]
@@ -129,9 +132,39 @@ def _page_words(textpage: object, page_no: int, left: float, top: float) -> tupl
     return words, count, readable
 
 
+# Choosing a reader reads a PDF's text layer (is it usable?) and the chosen reader reads the same bytes again:
+# while one document is recognised (``one_document``), the layer is read once. Compared by identity: the same
+# bytes object, never an equal copy.
+_layers: ContextVar[dict[tuple[int, PdfLimits], tuple[bytes, TextLayer]] | None] = ContextVar("text_layers",
+                                                                                               default=None)
+
+
+@contextmanager
+def one_document() -> Iterator[None]:
+    """Text layers read inside are kept until it ends (one document's recognition)."""
+    token = _layers.set({})
+    try:
+        yield
+    finally:
+        _layers.reset(token)
+
+
 def read_text_layer(data: bytes, *, filename: str, limits: PdfLimits | None = None) -> TextLayer:
     """Positioned words of every page; raises a specific error for empty, damaged or absurd PDFs."""
     limits = limits or PdfLimits()
+    kept = _layers.get()
+    hit = kept.get((id(data), limits)) if kept is not None else None
+    if hit is not None and hit[0] is data:
+        layer = hit[1]
+    else:
+        layer = _read_text_layer(data, filename=filename, limits=limits)
+        if kept is not None:
+            kept[(id(data), limits)] = (data, layer)
+    # each caller its own lists (the words are frozen)
+    return TextLayer(pages=list(layer.pages), words=list(layer.words), chars=layer.chars, readable=layer.readable)
+
+
+def _read_text_layer(data: bytes, *, filename: str, limits: PdfLimits) -> TextLayer:
     pdf = _open(data, filename=filename)
     try:
         page_count: int = len(pdf)  # type: ignore[arg-type]

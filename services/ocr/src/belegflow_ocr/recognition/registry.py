@@ -19,7 +19,7 @@ from belegflow_ocr.recognition.einvoice.readers import PdfInvoiceReader, XmlInvo
 from belegflow_ocr.recognition.model import ProtocolLog, Recognition
 from belegflow_ocr.recognition.ocr.engines import check_options, current_options
 from belegflow_ocr.recognition.ocr.reader import OcrReader
-from belegflow_ocr.recognition.pdftext import PdfTextReader
+from belegflow_ocr.recognition.pdftext import PdfTextReader, one_document
 from belegflow_ocr.recognition.readers import Reader
 from belegflow_ocr.recognition.sniff import sniff_media_type
 
@@ -60,12 +60,13 @@ class ReaderRegistry:
         effective = sniffed or media_type or ""
         reader_name = "reader selection"
         try:
-            factory, why = self.select(data, effective, filename=filename)
-            log = ProtocolLog()
-            log.info(why, media_type=effective, sniffed=sniffed, declared=media_type, size=len(data))
-            with factory() as reader:
-                reader_name = reader.name
-                result = reader.read(data, filename=filename)
+            with one_document():  # the text layer that the choice of reader reads is read once
+                factory, why = self.select(data, effective, filename=filename)
+                log = ProtocolLog()
+                log.info(why, media_type=effective, sniffed=sniffed, declared=media_type, size=len(data))
+                with factory() as reader:
+                    reader_name = reader.name
+                    result = reader.read(data, filename=filename)
         except RecognitionError:
             raise
         except MemoryError as exc:
