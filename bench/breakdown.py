@@ -69,15 +69,22 @@ def tree(pid: int) -> list[int]:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU of the process tree (living processes)."""
+    """User + system CPU of the process tree: the living processes, and the children they reaped (a Postgres
+    backend that ended counts with the postmaster that waited for it)."""
     total = 0
     for p in tree(pid):
         try:
             fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
+        total += int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])  # utime, stime, cutime, cstime
     return total / _TICK
+
+
+def own_cpu_seconds() -> float:
+    """User + system CPU of this process (the bench: uploads, subscribers), its threads included."""
+    usage = os.times()
+    return usage.user + usage.system
 
 
 def rss_bytes(pid: int) -> int:

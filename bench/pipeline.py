@@ -84,7 +84,10 @@ async def pipeline(
     sub = await nc.subscribe(f"export.{tenant}.tms.v1", cb=on_export)
     sent: dict[str, float] = {}
     wall: dict[str, float] = {}
-    cpu_before = {name: breakdown.cpu_seconds(pid) for name, pid in services.pids.items()}
+    # the services, and what they lean on: NATS, Postgres, the S3 server (each a process tree), the bench itself
+    watched = {**services.pids, **{name: pid for name, pid in state.pids.items() if _stack_process(name)}}
+    cpu_before = {name: breakdown.cpu_seconds(pid) for name, pid in watched.items()}
+    cpu_before[BENCH_CPU] = breakdown.own_cpu_seconds()
     memory = breakdown.RssSampler(dict(services.pids))
     memory.start()
     start = time.perf_counter()
@@ -102,12 +105,42 @@ async def pipeline(
     await asyncio.wait_for(done.wait(), timeout=3600)
     elapsed = max(arrived.values()) - start
     await memory.stop()
-    cpu = {name: breakdown.cpu_seconds(pid) - cpu_before[name] for name, pid in services.pids.items()}
+    cpu = {name: breakdown.cpu_seconds(pid) - cpu_before[name] for name, pid in watched.items()}
+    cpu[BENCH_CPU] = breakdown.own_cpu_seconds() - cpu_before[BENCH_CPU]
     await sub.unsubscribe()
     await nc.close()
     name = "pipeline, one document at a time" if one_at_a_time else "pipeline, all uploaded at once"
     return Figures(name, len(pdfs), elapsed, [arrived[i] - sent[i] for i in sent], tenant=tenant, uploaded=wall,
                    cpu=cpu, rss=memory.table(list(arrived.values())))
+
+
+BENCH_CPU = "bench"
+
+
+def _stack_process(name: str) -> bool:
+    """NATS (every node of a cluster), Postgres, the S3 server."""
+    return name in ("postgres", "s3") or name == "nats" or name.startswith("nats-")
+
+
+def _not_a_service(name: str) -> bool:
+    return _stack_process(name) or name == BENCH_CPU
+
+
+def cpu_shares(figures: Figures) -> list[str]:
+    """CPU per document of the services, of the stack under them and of the bench, against the machine's cores:
+    what the throughput of a run on this machine is bound by."""
+    services = sum(s for name, s in figures.cpu.items() if not _not_a_service(name))
+    stack_cpu = sum(s for name, s in figures.cpu.items() if _stack_process(name))
+    everything = sum(figures.cpu.values())
+    cores = os.cpu_count() or 1
+    per_doc = 1000 / figures.count
+    return [
+        f"CPU per document, ms: services {services * per_doc:.1f}, NATS + Postgres + S3 server "
+        f"{stack_cpu * per_doc:.1f}, bench {figures.cpu.get(BENCH_CPU, 0.0) * per_doc:.1f}, "
+        f"all {everything * per_doc:.1f}",
+        f"the {cores} cores were busy {everything / (figures.seconds * cores):.0%} of the run; at this CPU per "
+        f"document they allow {cores * figures.count / everything:.1f} documents / s" if everything else "",
+    ]
 
 
 def _recognise(path: Path) -> str:
@@ -148,9 +181,11 @@ async def where_the_time_goes(state: stack.StackState, serial: Figures, pg: dict
     n = serial.count
     rows = ["where one document's time goes (the one-at-a-time run, per document):", ""]
     rows += breakdown.hop_table(events, serial.uploaded)
-    rows += ["", f"{'CPU per service':40} {'ms':>8}"]
+    rows += ["", f"{'CPU per process':40} {'ms':>8}"]
     rows += [f"  {name:38} {seconds * 1000 / n:8.1f}" for name, seconds in serial.cpu.items()]
-    rows.append(f"  {'all services':38} {sum(serial.cpu.values()) * 1000 / n:8.1f}")
+    services = sum(seconds for name, seconds in serial.cpu.items() if not _not_a_service(name))
+    rows.append(f"  {'all services':38} {services * 1000 / n:8.1f}")
+    rows.append(f"  {'all processes':38} {sum(serial.cpu.values()) * 1000 / n:8.1f}")
     per = breakdown.per_document(pg, pg_after, n)
     rows += ["", f"{'Postgres':40} {'count':>8}"]
     rows += [f"  {name:38} {value:8.1f}" for name, value in sorted(per.items()) if value]
@@ -284,8 +319,9 @@ def main() -> None:
     print(f"sync_interval always / default: {always.per_second / default.per_second:.2f} x throughput, "
           f"{always.pct(0.5) / default.pct(0.5):.2f} x p50 latency")
     print(f"median upload→export latency, one at a time: {statistics.median(serial.latencies):.3f} s")
-    print(f"\nCPU seconds per service, all uploaded at once ({pipe.count} documents): "
+    print(f"\nCPU seconds, all uploaded at once ({pipe.count} documents): "
           + ", ".join(f"{name} {seconds:.1f}" for name, seconds in pipe.cpu.items()))
+    print("\n".join(cpu_shares(pipe)))
     print()
     print("\n".join(pipe.rss))
     print()
