@@ -205,18 +205,20 @@ async def on_ingested(event: IngestedV1, msg: NatsMessage, rt: RuntimeDep, pool:
 async def _apply_learning(rt: Runtime, event: IngestedV1, product: dict[str, object]) -> dict[str, object]:
     """The work product with what was learned of this supplier (its layout, its line template) applied, and said
     in its protocol."""
-    words = domain.words_of(product)
-    if not words:
+    if not product.get("words"):  # an e-invoice: nothing positioned to apply a layout to
         return product
     fields = InvoiceFieldsV1.model_validate(product["fields"])
     keys = learning.supplier_keys(*(f.value for f in (fields.supplier_iban, fields.supplier_vat_id) if f is not None))
+    if not keys:  # no valid IBAN or VAT ID printed: nothing learned can be looked up
+        return product
     said = ProtocolLog()
-    lines = [InvoiceLineV1.model_validate(line) for line in _items(product, "lines")]
     async with rt.db.acquire() as conn, conn.transaction():
         layouts = await store.layouts_for_keys(conn, event.tenant, keys)
         templates = await store.templates_for_keys(conn, event.tenant, keys)
         if not layouts and not templates:
             return product
+        words = domain.words_of(product)
+        lines = [InvoiceLineV1.model_validate(line) for line in _items(product, "lines")]
         shared = await store.shared_keys(conn, event.tenant, keys)
         applied = learning.apply(fields, words, domain.pages_of(product), layouts, said, shared=shared)
         if applied.layout is not None:
