@@ -3,7 +3,8 @@
 Starts the local stack's S3 server (SeaweedFS, as ``belegflow stack up`` does) in a temporary folder, then
 puts and gets ``--count`` objects of ``--size`` bytes and reads as many missing keys with each client, the
 clients taking turns round by round so a busy machine slows each alike. CPU is this process's (every thread):
-what a service pays for its S3 calls, the server's work left out.
+what a service pays for its S3 calls; beside it, the S3 server's own CPU for the same requests (what the
+machine pays again for each request, whichever client sends it).
 
     python -m bench.s3client --count 300 --size 100000
 """
@@ -26,6 +27,7 @@ from botocore.config import Config
 from belegflow_contracts.runtime.settings import ServiceSettings
 from belegflow_contracts.runtime.storage import ObjectStore
 from belegflow_ops import stack
+from bench import breakdown
 
 BUCKET = "bench-s3client"
 OPS = ("put", "get", "get-missing")
@@ -35,10 +37,15 @@ OPS = ("put", "get", "get-missing")
 class Tally:
     cpu: dict[str, float] = field(default_factory=lambda: dict.fromkeys(OPS, 0.0))
     count: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OPS, 0))
+    server: dict[str, float] = field(default_factory=lambda: dict.fromkeys(OPS, 0.0))
 
-    def add(self, op: str, cpu_s: float, n: int) -> None:
+    def add(self, op: str, cpu_s: float, n: int, *, server_s: float = 0.0) -> None:
         self.cpu[op] += cpu_s
         self.count[op] += n
+        self.server[op] += server_s
+
+    def server_ms(self, op: str) -> float:
+        return self.server[op] / max(1, self.count[op]) * 1000
 
     def ms(self, op: str) -> float:
         return self.cpu[op] / max(1, self.count[op]) * 1000
@@ -150,10 +157,12 @@ def main() -> None:
                 for name in order:
                     for op in OPS:
                         fn = clients[name][op]
+                        server = breakdown.cpu_seconds(state.pids["s3"])
                         started = time.process_time()
                         for i in range(per_round):
                             fn(f"{name}/{r}/{i}", data)
-                        tallies[name].add(op, time.process_time() - started, per_round)
+                        tallies[name].add(op, time.process_time() - started, per_round,
+                                          server_s=breakdown.cpu_seconds(state.pids["s3"]) - server)
             base = tallies["boto3 (as before)"].all_ms()
             print(f"{args.rounds * per_round} requests of each kind per client, objects of {args.size} bytes; "
                   "CPU ms per request (this process, all threads)")
@@ -161,6 +170,13 @@ def main() -> None:
             for name, tally in tallies.items():
                 print(f"{name:34}" + "".join(f"{tally.ms(op):13.3f}" for op in OPS)
                       + f"{tally.all_ms():9.3f}{base / tally.all_ms():9.2f}x")
+            print("\nthe S3 server's CPU ms per request (SeaweedFS, all its parts in one process), all clients")
+            print(f"{'':34}" + "".join(f"{op:>13}" for op in OPS))
+            every = Tally()
+            for tally in tallies.values():
+                for op in OPS:
+                    every.add(op, 0.0, tally.count[op], server_s=tally.server[op])
+            print(f"{'SeaweedFS':34}" + "".join(f"{every.server_ms(op):13.3f}" for op in OPS))
         finally:
             stack.down(Path(tmp) / "stack")
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from belegflow_contracts.messages import InvoiceFieldsV1
 from belegflow_ocr.recognition.cleanup import normalised
 from belegflow_ocr.recognition.exemption import exemption_note
 from belegflow_ocr.recognition.extraction import extract_fields
@@ -23,6 +24,13 @@ from samples.wordpages import A4, Cell, extract, page, value
 
 REAL = Path(__file__).resolve().parents[3].parent / "shared" / "corpora" / "real-layouts" / "invoices"
 THRESHOLD = 0.9
+
+
+def _readings(words: list[Word]) -> tuple[list[InvoiceFieldsV1], ProtocolLog]:
+    """The rules' reading and the learned decision's, and the decision's protocol."""
+    rules, _ = extract_fields(words, A4, ProtocolLog(), learned=False)
+    fields, _, log = extract(words)
+    return [rules, fields], log
 
 
 def _head(*totals: Cell) -> list[Word]:
@@ -46,9 +54,8 @@ def test_a_note_that_no_tax_is_charged_makes_the_tax_zero(note: str, kind: str) 
     words = _head((330, 330, "Rabatt 1,00 %"), (500, 330, "-0,90"), (330, 345, "Nettobetrag"), (500, 345, "89,10"),
                   (330, 360, "Rechnungsbetrag"), (500, 360, "89,10"), (57, 400, note, 8))  # fmt: skip
     # THEN the rules and the product read a tax of zero, with net equal to gross
-    rules, _ = extract_fields(words, A4, ProtocolLog(), learned=False)
-    fields, _, log = extract(words)
-    for read in (rules, fields):
+    reads, log = _readings(words)
+    for read in reads:
         assert value(read, "tax_amount") == Decimal("0.00")
         assert value(read, "net_amount") == Decimal("89.10")
         assert value(read, "gross_amount") == Decimal("89.10")
@@ -58,7 +65,7 @@ def test_a_note_that_no_tax_is_charged_makes_the_tax_zero(note: str, kind: str) 
     assert kind in said[0]
     assert note[:20] in said[0]
     # AND the tax is found where the note is printed
-    tax = fields.tax_amount
+    tax = reads[1].tax_amount
     assert tax is not None
     assert tax.bbox is not None
     assert abs(tax.bbox[1] - (400 - 0.8 * 8)) < 1
@@ -68,11 +75,10 @@ def test_without_a_note_a_zero_tax_is_not_assumed() -> None:
     # GIVEN the same totals without any note
     words = _head((330, 330, "Rabatt 1,00 %"), (500, 330, "-0,90"), (330, 345, "Nettobetrag"), (500, 345, "89,10"),
                   (330, 360, "Rechnungsbetrag"), (500, 360, "89,10"))  # fmt: skip
-    rules, _ = extract_fields(words, A4, ProtocolLog(), learned=False)
-    fields, _, log = extract(words)
+    reads, log = _readings(words)
     # THEN nothing says why no tax is printed: no tax of zero is confirmed
     assert not any(e.data.get("exemption") for e in log.entries)
-    for read in (rules, fields):
+    for read in reads:
         tax = read.tax_amount
         assert tax is None or tax.value != 0 or tax.confidence < THRESHOLD
 
@@ -81,9 +87,8 @@ def test_a_single_total_of_a_small_business_is_net_and_gross_but_not_sure() -> N
     # GIVEN a small business's invoice that prints only its total
     words = _head((330, 360, "Gesamtbetrag"), (500, 360, "90,00 €"),
                   (57, 400, "Im Rechnungsbetrag ist gemäß § 19 UStG keine Umsatzsteuer enthalten.", 8))  # fmt: skip
-    rules, _ = extract_fields(words, A4, ProtocolLog(), learned=False)
-    fields, _, _ = extract(words)
-    for read in (rules, fields):
+    reads, _ = _readings(words)
+    for read in reads:
         assert value(read, "gross_amount") == Decimal("90.00")
         assert value(read, "net_amount") == Decimal("90.00")
         assert value(read, "tax_amount") == Decimal("0.00")
