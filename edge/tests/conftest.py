@@ -148,6 +148,18 @@ class FakeCentral:
     """Refuse this many batches as a whole (the device must send their documents one by one)."""
     silent_batches: int = 0
     """Take in this many batches without answering them (the device must ask and send the rest again)."""
+    hold_until: int = 0
+    """Answer no session report, data-down or capabilities request before this many of them have arrived."""
+    held: list[str] = field(default_factory=list)
+    _all_in: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def _hold(self, name: str) -> None:
+        if not self.hold_until:
+            return
+        self.held.append(name)
+        if len(self.held) >= self.hold_until:
+            self._all_in.set()
+        await self._all_in.wait()
 
     def subject(self, name: str) -> str:
         return f"edge.{self.tenant}.{self.device}.{name}"
@@ -195,6 +207,7 @@ class FakeCentral:
         return receipt
 
     async def _capabilities(self, msg: Msg) -> None:
+        await self._hold("capabilities")
         ask = DeviceCapabilitiesRequestV1.model_validate_json(msg.data)
         offer = self.batch_limits if self.batch_limits and self.batch_limits.version in ask.batch_versions else None
         await msg.respond(DeviceCapabilitiesV1(batch=offer).model_dump_json().encode())
@@ -252,6 +265,7 @@ class FakeCentral:
         await msg.respond(NumberBlockReplyV1(block=block).model_dump_json().encode())
 
     async def _sync(self, msg: Msg) -> None:
+        await self._hold("sync")
         ask = SyncDataRequestV1.model_validate_json(msg.data)
         reply = SyncDataReplyV1(
             config=None if ask.config_version == self.config.version else self.config,
@@ -259,6 +273,7 @@ class FakeCentral:
         await msg.respond(reply.model_dump_json().encode())
 
     async def _session(self, msg: Msg) -> None:
+        await self._hold("session")
         session = SyncSessionV1.model_validate_json(msg.data)
         self.sessions[str(session.session_id)] = session
         self.session_reports.append(session)

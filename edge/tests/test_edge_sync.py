@@ -316,6 +316,23 @@ async def test_small_documents_go_up_in_batches_when_central_offers_them(
     assert {d.state for d in paired_store.documents()} == {DocState.ACCEPTED}
 
 
+async def test_the_session_report_data_down_and_capabilities_are_asked_at_once(
+    paired_store: Store, batch_central: FakeCentral, tmp_path: Path
+) -> None:
+    # GIVEN a backlog, and a central that answers none of the three questions of a session's start until all
+    # three have arrived (a device asking one after the other would wait for its first answer in vain)
+    contents = _capture(paired_store, tmp_path, 3, size=2000)
+    batch_central.hold_until = 3
+    # WHEN the device syncs
+    session = await run_sync(paired_store, FAST)
+    # THEN all three were asked before any was answered, and the session went on as usual
+    assert sorted(batch_central.held[:3]) == ["capabilities", "session", "sync"]
+    assert session.result is SyncResult.SUCCESS, session.errors
+    assert (session.sent, session.accepted) == (3, 3)
+    assert [batch_central.bodies[s] for s in range(1, 4)] == contents
+    assert batch_central.batches[0] == [1]
+
+
 async def test_a_batch_refused_as_a_whole_goes_up_again_one_by_one(
     paired_store: Store, batch_central: FakeCentral, tmp_path: Path
 ) -> None:

@@ -169,6 +169,9 @@ class _Sync:
         self.batch_waiting: dict[uuid.UUID, asyncio.Future[DeviceBatchReceiptV1]] = {}
         self.denied: set[str] = set()
         self.denied_now = asyncio.Event()
+        # central's batch limits, asked at the start of each attempt (``steps``) beside the other round trips
+        self.batch_limits: DeviceBatchLimitsV1 | None = None
+        self.limits_asked = False
 
     # --- transport ----------------------------------------------------------------------------
 
@@ -223,17 +226,33 @@ class _Sync:
                 await old.close()
 
     async def steps(self) -> None:
-        """Everything a session does; safe to run again after a reconnect (it skips what is done)."""
+        """Everything a session does; safe to run again after a reconnect (it skips what is done).
+
+        The session's report, the data down and the question which upload contracts central offers do not
+        depend on each other: they are asked at once, so a device back online sends its first document after
+        one round trip to central instead of three.
+        """
         for earlier in self.store.unreported_sessions():
             if earlier.session_id != self.session.session_id and await self.report(earlier):
                 self.store.mark_reported(earlier.session_id)
-        await self.report(self.session)
-        if self.options.kind is not SyncKind.DOCUMENTS and not self.data_done:
-            await self.data_down()
+        data = self.options.kind is not SyncKind.DOCUMENTS and not self.data_done
+        uploading = self.options.kind is not SyncKind.MASTERDATA
+        self.limits_asked = False
+        ask = uploading and self.options.batches and bool(self._pending())
+        await _together(self.report(self.session), *([self.data_down()] if data else []),
+                        *([self._ask_limits()] if ask else []))
+        if data:
             self.data_done = True
-        await self.refill_numbers()
-        if self.options.kind is not SyncKind.MASTERDATA:
+        await self.refill_numbers()  # after the data down: its config names the series
+        if uploading:
             await self.upload()
+
+    def _pending(self) -> list[Document]:
+        return [d for d in self.docs if d.sequence not in self.done and d.sequence not in self.corrupted]
+
+    async def _ask_limits(self) -> None:
+        self.batch_limits = await self.capabilities()
+        self.limits_asked = True
 
     async def request(self, subject: str, body: BaseModel, answer: type[M]) -> M:
         if self.lost is not None or self.nc is None:
@@ -432,10 +451,12 @@ class _Sync:
 
     async def upload(self) -> None:
         assert self.nc is not None
-        docs = [d for d in self.docs if d.sequence not in self.done and d.sequence not in self.corrupted]
+        docs = self._pending()
         if not docs:
             return
-        limits = await self.capabilities() if self.options.batches else None
+        limits = None
+        if self.options.batches:
+            limits = self.batch_limits if self.limits_asked else await self.capabilities()
         if limits is not None:
             await self.upload_batches(docs, limits)
             return
@@ -686,6 +707,15 @@ class _Sync:
             session.result = SyncResult.PARTIAL
         else:
             session.result = SyncResult.FAILED
+
+
+async def _together(*steps: Awaitable[object]) -> None:
+    """Independent round trips at once. When one fails, the others still end (each within the request timeout,
+    none of them writing after this returns) before the first failure is raised."""
+    results = await asyncio.gather(*steps, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
 
 
 async def run_sync(store: Store, options: SyncOptions | None = None) -> Session:
