@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -45,16 +48,33 @@ SERVICE_ENV = {"BELEGFLOW_OTEL_EXPORTER": "none", "BELEGFLOW_MAX_UPLOAD_BYTES": 
                "BELEGFLOW_LOCKOUT_FREE_FAILURES_ADDRESS": "100000"}
 
 
+@contextlib.contextmanager
+def stack_home(name: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A folder for a test stack outside pytest's temporary root; its logs are kept there when it is removed.
+
+    As root, Postgres runs as its own user and passes through every folder above its data. pytest closes its root
+    (``/tmp/pytest-of-<user>``) to 0700 whenever another pytest session of the same user starts: a stack under it
+    would lose that passage while it runs, and Postgres would stop at its next checkpoint.
+    """
+    home = Path(tempfile.mkdtemp(prefix=f"{name}-"))
+    try:
+        yield home
+    finally:
+        with contextlib.suppress(OSError):
+            shutil.copytree(home / "logs", tmp_path_factory.getbasetemp() / f"{name}-logs", dirs_exist_ok=True)
+        shutil.rmtree(home, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def stack_state(tmp_path_factory: pytest.TempPathFactory) -> Iterator[stack.StackState]:
-    home = tmp_path_factory.mktemp("belegflow-stack")
-    state = stack.up(home, sync_interval="always")
-    try:
-        asyncio.run(setup.init_all(setup.Targets(state.nats_url, state.admin_dsn, state.s3_url, state.s3_access_key,
-                                                 state.s3_secret_key, state.role_passwords)))
-        yield state
-    finally:
-        stack.down(home)
+    with stack_home("belegflow-stack", tmp_path_factory) as home:
+        state = stack.up(home, sync_interval="always")
+        try:
+            asyncio.run(setup.init_all(setup.Targets(state.nats_url, state.admin_dsn, state.s3_url,
+                                                     state.s3_access_key, state.s3_secret_key, state.role_passwords)))
+            yield state
+        finally:
+            stack.down(home)
 
 
 class IdentityProvider:

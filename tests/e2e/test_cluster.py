@@ -23,7 +23,7 @@ import pytest
 
 from belegflow_contracts.runtime.settings import nats_servers
 from belegflow_ops import processes, setup, stack
-from tests.conftest import SAMPLES, SERVICE_ENV, stream_messages
+from tests.conftest import SAMPLES, SERVICE_ENV, stack_home, stream_messages
 
 pytestmark = pytest.mark.e2e
 
@@ -34,20 +34,20 @@ UBL = (SAMPLES / "einvoices" / "xrechnung-testsuite" / "src" / "test" / "busines
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[stack.StackState, processes.ServiceSet]]:
-    home = tmp_path_factory.mktemp("belegflow-cluster")
-    state = stack.up(home, cluster=3)
-    try:
-        asyncio.run(setup.init_all(setup.Targets(state.nats_url, state.admin_dsn, state.s3_url, state.s3_access_key,
-                                                 state.s3_secret_key, state.role_passwords,
-                                                 nats_replicas=state.nats_replicas)))
-        services = processes.start_all(state, export_dir=home / "out", inbox_dir=home / "inbox",
-                                       extra_env=SERVICE_ENV)
+    with stack_home("belegflow-cluster", tmp_path_factory) as home:
+        state = stack.up(home, cluster=3)
         try:
-            yield state, services
+            asyncio.run(setup.init_all(setup.Targets(state.nats_url, state.admin_dsn, state.s3_url,
+                                                     state.s3_access_key, state.s3_secret_key, state.role_passwords,
+                                                     nats_replicas=state.nats_replicas)))
+            services = processes.start_all(state, export_dir=home / "out", inbox_dir=home / "inbox",
+                                           extra_env=SERVICE_ENV)
+            try:
+                yield state, services
+            finally:
+                processes.stop_all(services)
         finally:
-            processes.stop_all(services)
-    finally:
-        stack.down(home)
+            stack.down(home)
 
 
 def invoice(number: int) -> bytes:

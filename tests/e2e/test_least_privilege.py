@@ -375,6 +375,27 @@ async def test_stack_up_on_a_running_stack_keeps_postgres_running(stack_state: s
         await conn.close()
 
 
+async def test_another_pytest_session_closing_its_root_leaves_the_test_stack_running(
+    stack_state: stack.StackState, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # GIVEN the running test stack WHEN pytest's root folder is closed to 0700, as every new pytest session of
+    # the same user does on this machine
+    root = tmp_path_factory.getbasetemp().parent
+    mode = stat.S_IMODE(root.stat().st_mode)
+    root.chmod(0o700)
+    try:
+        # THEN Postgres (as root: its own user) still reaches its data folder: the stack lies outside that root
+        assert not Path(stack_state.home).resolve().is_relative_to(root.resolve())
+        conn = await asyncpg.connect(stack_state.admin_dsn)
+        try:
+            await conn.execute("CHECKPOINT")
+            assert await conn.fetchval("SELECT 1") == 1
+        finally:
+            await conn.close()
+    finally:
+        root.chmod(mode)
+
+
 async def test_state_logs_documents_and_exports_are_their_owners_alone(
     stack_state: stack.StackState, services: processes.ServiceSet
 ) -> None:
