@@ -119,7 +119,7 @@ BENCH_CPU = "bench"
 
 def _stack_process(name: str) -> bool:
     """NATS (every node of a cluster), Postgres, the S3 server."""
-    return name in ("postgres", "s3") or name == "nats" or name.startswith("nats-")
+    return name in ("nats", "postgres", "s3") or name.startswith("nats-")
 
 
 def _not_a_service(name: str) -> bool:

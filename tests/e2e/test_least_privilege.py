@@ -363,12 +363,17 @@ async def test_stack_up_on_a_running_stack_keeps_postgres_running(stack_state: s
     # checkpoint (which opens pg_control by its full path) succeeds and the server answers afterwards
     if os.geteuid() == 0:
         assert stat.S_IMODE(Path(stack_state.home).stat().st_mode) & 0o001
-    conn = await asyncpg.connect(stack_state.admin_dsn)
+    await _checkpoint_then_answer(stack_state.admin_dsn)
+
+
+async def _checkpoint_then_answer(dsn: str) -> None:
+    """A checkpoint succeeds (it opens pg_control by its full path) and a new connection is answered after it."""
+    conn = await asyncpg.connect(dsn)
     try:
         await conn.execute("CHECKPOINT")
     finally:
         await conn.close()
-    conn = await asyncpg.connect(stack_state.admin_dsn)
+    conn = await asyncpg.connect(dsn)
     try:
         assert await conn.fetchval("SELECT 1") == 1
     finally:
@@ -386,12 +391,7 @@ async def test_another_pytest_session_closing_its_root_leaves_the_test_stack_run
     try:
         # THEN Postgres (as root: its own user) still reaches its data folder: the stack lies outside that root
         assert not Path(stack_state.home).resolve().is_relative_to(root.resolve())
-        conn = await asyncpg.connect(stack_state.admin_dsn)
-        try:
-            await conn.execute("CHECKPOINT")
-            assert await conn.fetchval("SELECT 1") == 1
-        finally:
-            await conn.close()
+        await _checkpoint_then_answer(stack_state.admin_dsn)
     finally:
         root.chmod(mode)
 

@@ -133,8 +133,8 @@ def _page_words(textpage: object, page_no: int, left: float, top: float) -> tupl
 
 
 # Choosing a reader reads a PDF's text layer (is it usable?) and the chosen reader reads the same bytes again:
-# while one document is recognised (``one_document``), the layer is read once. Compared by identity: the same
-# bytes object, never an equal copy.
+# while one document is recognised (``one_document``), the layer is read once. Keyed by the bytes object's
+# identity, never by an equal copy; each entry holds its bytes, so no other object can take that identity.
 _layers: ContextVar[dict[tuple[int, PdfLimits], tuple[bytes, TextLayer]] | None] = ContextVar("text_layers",
                                                                                                default=None)
 
@@ -154,7 +154,7 @@ def read_text_layer(data: bytes, *, filename: str, limits: PdfLimits | None = No
     limits = limits or PdfLimits()
     kept = _layers.get()
     hit = kept.get((id(data), limits)) if kept is not None else None
-    if hit is not None and hit[0] is data:
+    if hit is not None:
         layer = hit[1]
     else:
         layer = _read_text_layer(data, filename=filename, limits=limits)
