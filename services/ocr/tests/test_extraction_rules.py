@@ -555,3 +555,68 @@ def test_a_tax_named_with_von_is_the_tax_itself() -> None:
                  (330, 360, "inkl. 19 % MwSt. von 3,19 €"))  # fmt: skip
     rules, _ = extract_fields(words, A4, ProtocolLog(), learned=False)
     assert value(rules, "tax_amount") == Decimal("3.19")
+
+
+@pytest.mark.parametrize(("net", "tax", "gross", "price"), [
+    ("100,- €", "19,- €", "119,- €", "50,- €"),  # German whole amounts: a dash for the cents
+    ("EUR 100", "EUR 19", "EUR 119", "EUR 50"),  # the currency code before
+    ("100 €", "19 €", "119 €", "50 €"),  # the sign after
+])  # fmt: skip
+def test_totals_printed_without_cents_are_read(net: str, tax: str, gross: str, price: str) -> None:
+    # GIVEN an invoice whose every amount is whole and printed without cents, marked as money
+    words = page((57, 100, "Muster Transporte GmbH, Hafenstr. 1, 20457 Hamburg"), (57, 150, "Rechnung Nr. RE-2024-118"),
+                 (57, 162, "Rechnungsdatum 12.03.2024"), (57, 280, "Pos Bezeichnung Menge Preis Betrag"),
+                 (57, 300, f"1 Beratung 2 Std {price} {net}"), (330, 345, "Nettobetrag"), (500, 345, net),
+                 (330, 360, "MwSt. 19 %"), (500, 360, tax), (330, 375, "Rechnungsbetrag"),
+                 (500, 375, gross))  # fmt: skip
+    # WHEN the rules and the learned decision read it
+    for fields in (extract_fields(words, A4, ProtocolLog(), learned=False)[0], extract(words)[0]):
+        # THEN the totals are read with their cents made explicit, and the postcode is no amount
+        assert value(fields, "net_amount") == Decimal("100.00")
+        assert value(fields, "tax_amount") == Decimal("19.00")
+        assert value(fields, "gross_amount") == Decimal("119.00")
+
+
+@pytest.mark.parametrize("label", ["nº", "Nº", "n°", "N°"])
+def test_the_ordinal_sign_of_numero_labels_the_number(label: str) -> None:
+    # GIVEN a French invoice whose title stands alone and whose number follows "nº" (the ordinal, not the degree
+    # sign) on a line of its own, as a third-party layout prints it
+    words = page((57, 100, "FACTURE", 16), (57, 120, "20/09/2023"), (57, 135, f"{label} 2023-6013"),
+                 (57, 170, "Société Hôtelière du Pacano"), (57, 182, "75000 Paris"))  # fmt: skip
+    # WHEN the rules read it
+    fields, _ = extract_fields(words, A4, ProtocolLog(), learned=False)
+    # THEN the number after the sign is the invoice number
+    assert value(fields, "invoice_number") == "2023-6013"
+
+
+@pytest.mark.parametrize("cell", ["N° CONTRAT : CT2018120802", "Nr. Auftrag", "No. Dossier :"])
+def test_a_bare_number_label_followed_by_a_word_numbers_that_word(cell: str) -> None:
+    # GIVEN a French or German header whose only "N°"/"Nr." labels a contract, order or file (the word after it),
+    # and a postcode beside it on the next row, as a third-party layout prints its buyer's delivery address
+    words = page((57, 100, "FACTURE", 16), (57, 120, "Date : 01/01/2023"), (300, 200, cell),
+                 (430, 203, "71000 Mâcon, FR"))  # fmt: skip
+    # WHEN the rules read it
+    fields, _ = extract_fields(words, A4, ProtocolLog(), learned=False)
+    # THEN nothing near it is taken for the invoice number
+    assert value(fields, "invoice_number") is None
+
+
+def test_the_date_after_another_invoices_number_is_not_the_date_of_issue() -> None:
+    # GIVEN a correction whose header prints its own number and date in a row under their labels, and below it
+    # the invoice it corrects with that invoice's date ("Réf. facture ... du ...")
+    words = page((57, 100, "Facture corrective", 14),
+                 (57, 130, "Date de facturation"), (200, 130, "N° de facture"), (330, 130, "Date d'échéance"),
+                 (57, 142, "24 janvier 2025"), (200, 142, "KR202571600"), (330, 142, "3 février 2025"),
+                 (57, 165, "Réf. facture 2024/56611 du 22 novembre 2024"))  # fmt: skip
+    # WHEN the rules read it
+    fields, _ = extract_fields(words, A4, ProtocolLog(), learned=False)
+    # THEN its own number and date are read, not the corrected invoice's date
+    assert value(fields, "invoice_number") == "KR202571600"
+    assert value(fields, "invoice_date") == date(2025, 1, 24)
+
+
+def test_the_date_after_the_invoices_own_number_is_its_date_of_issue() -> None:
+    words = page((57, 100, "Rechnung Nr. RE-4711 vom 12.03.2024"), (57, 130, "Lieferdatum 01.03.2024"))
+    fields, _ = extract_fields(words, A4, ProtocolLog(), learned=False)
+    assert value(fields, "invoice_number") == "RE-4711"
+    assert value(fields, "invoice_date") == date(2024, 3, 12)

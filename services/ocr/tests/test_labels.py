@@ -37,6 +37,13 @@ from belegflow_ocr.recognition.labels import label_at
         ("Invoice date: 3 March 2024", "invoice_date", "Invoice date:"),
         # numbers of other things are not the invoice number
         ("Kunden-Nr. 4711", "other", "Kunden-Nr."),
+        # "N° <what>": the word after the sign says whose number it is
+        ("N° CONTRAT : CT2018120802", "other", "N° CONTRAT :"),
+        ("N° BON DE LIVRAISON : DESPADV002", "other", "N° BON DE LIVRAISON :"),
+        ("N° BON DE COMMANDE : ACHETEUR_BC001", "order_reference", "N° BON DE COMMANDE :"),
+        ("N° BON DE VENTE : FOURNISSEUR_BV003", "sales_order_reference", "N° BON DE VENTE :"),
+        ("Contract No. 4711", "other", "Contract No."),
+        ("N° facture 2023-17", "invoice_number", "N° facture"),
         ("USt-IdNr. DE118654320", "other", "USt-IdNr."),
         ("Rechnungs-Nr. 4711", "invoice_number", "Rechnungs-Nr."),
         ("N° de facture FA-1", "invoice_number", "N° de facture"),

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from belegflow_ocr.recognition.parsing import (
+    find_amounts,
     find_dates,
     find_ibans,
     find_vat_ids,
@@ -31,6 +32,41 @@ from belegflow_ocr.recognition.parsing import (
 )
 def test_amounts(text: str, expected: str | None) -> None:
     assert parse_amount(text) == (Decimal(expected) if expected else None)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("150,- €", ["150.00"]),
+        ("Summe 1.500,-- EUR", ["1500.00"]),
+        ("Pauschale 150.– Fr.", ["150.00"]),
+        ("Gutschrift -50,-", ["-50.00"]),
+        ("€ 150", ["150.00"]),
+        ("119 €", ["119.00"]),
+        ("EUR 1.500", ["1500.00"]),
+        ("USD 5", ["5.00"]),
+        ("$25", ["25.00"]),
+        ("Rs. 499", ["499.00"]),
+        ("CHF 1'500.-", ["1500.00"]),
+        ("Rs.1,234.00", ["1234.00"]),
+        ("Netto 100,00 € MwSt 19 € Brutto 119 €", ["100.00", "19.00", "119.00"]),
+        # a whole number is money only where a dash or a currency says so
+        ("Pos 3 Menge 5 Stk", []),
+        ("20457 Hamburg", []),
+        ("Zeitraum 2024", []),
+        ("EUR-Konto", []),
+        ("bis 01.03.2024 EUR", []),
+        # the currency of the amount before it is not a second amount's
+        ("Total 12.50 EUR 5 Stk", ["12.50"]),
+    ],
+)
+def test_whole_amounts_marked_as_money(text: str, expected: list[str]) -> None:
+    assert [str(v) for v, _, _ in find_amounts(text)] == expected
+
+
+def test_a_whole_amounts_span_is_its_number_with_sign_and_dash() -> None:
+    text = "Brutto: EUR -1.500 / 150,- €"
+    assert [text[s:e] for _, s, e in find_amounts(text)] == ["-1.500", "150,-"]
 
 
 @pytest.mark.parametrize(
@@ -93,3 +129,18 @@ def test_a_till_date_with_its_time_glued_on_by_ocr(text: str, expected: date) ->
 )
 def test_a_date_glued_to_its_label_by_a_dot(text: str, expected: list[date]) -> None:
     assert [d for d, _, _ in find_dates(text)] == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("DATE: 2504/2017", date(2017, 4, 25)),  # OCR lost the separator after the day
+    ("Date 25/042017", date(2017, 4, 25)),  # ... or the one before the year
+])  # fmt: skip
+def test_a_labelled_date_with_one_separator_lost_by_ocr(text: str, expected: date) -> None:
+    assert [d for d, _, _ in find_dates(text, compact=True)] == [expected]
+    # without a label saying a date stands there, such digits are no date
+    assert find_dates(text) == []
+
+
+@pytest.mark.parametrize("text", ["Date 03/0/2018", "12/2017", "Date 1234/2017", "Date 3113/2017"])
+def test_digits_that_make_no_date_stay_none_even_after_a_label(text: str) -> None:
+    assert find_dates(text, compact=True) == []

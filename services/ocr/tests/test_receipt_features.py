@@ -198,3 +198,39 @@ def test_a_legal_form_line_never_starts_a_name_and_a_brand_over_the_legal_name_i
     assert names["sushimentaipandanindah"]["next_form"] == 1.0
     assert names["sushimentaipandanindahkmffoodicioussdnbhd"]["last_self_named"] == 1.0
     assert names["kmffoodicioussdnbhd"]["prev_form"] == 0.0
+
+
+# --- the tax summary: its amount column ----------------------------------------------------------------------
+
+
+def _summary_receipt(code: str, amount: str, gst: str) -> list[Word]:
+    """A till receipt that prints its totals, then a GST summary whose "AMOUNT" column stands beside "GST"."""
+    return page(*_header("PERNIAGAAN MAJU", "NO 59 JALAN PERMAS 9/5, 81750 JOHOR BAHRU"),
+                (15, 70, "Date: 09/03/2018"),
+                (15, 100, "ITEM A 1 x 313.50"), (170, 100, "313.50"),
+                (15, 130, "TOTAL GST (RM) :"), (170, 130, "18.81"),
+                (15, 144, "ROUNDING (RM) :"), (170, 144, "-0.01"),
+                (15, 158, "TOTAL (RM) :"), (170, 158, "332.30"),
+                (15, 172, "CASH :"), (170, 172, "332.30"),
+                (15, 186, "CHANGE (RM) :"), (170, 186, "0.00"),
+                (15, 210, "GST SUMMARY"),
+                (15, 224, "TAX CODE"), (80, 224, "%"), (120, 224, "AMOUNT"), (175, 224, "GST"),
+                (15, 238, code), (80, 238, "6"), (120, 238, amount), (175, 238, gst),
+                (15, 252, "TOTAL :"), (120, 252, amount), (175, 252, gst))  # fmt: skip
+
+
+def test_a_summarys_amount_column_of_which_the_tax_is_a_rate_is_the_taxable_base() -> None:
+    # GIVEN a receipt whose GST summary prints the amount before tax (313.50) and its 6 % (18.81)
+    fields, _ = extract_fields(_summary_receipt("SR", "313.50", "18.81"), RECEIPT, ProtocolLog(), learned=False)
+    # THEN that amount is the net, and the total is the one the customer paid
+    assert fields.net_amount is not None
+    assert fields.net_amount.value == Decimal("313.50")
+    assert fields.gross_amount is not None
+    assert fields.gross_amount.value == Decimal("332.30")
+
+
+def test_a_summarys_amount_column_that_includes_the_tax_stays_a_total() -> None:
+    # GIVEN the same summary printing the amount with tax (332.31), of which 18.81 is 6 % of the rest
+    fields, _ = extract_fields(_summary_receipt("SR", "332.31", "18.81"), RECEIPT, ProtocolLog(), learned=False)
+    # THEN it is no net
+    assert fields.net_amount is None or fields.net_amount.value != Decimal("332.31")

@@ -123,10 +123,29 @@ def _breakdown(lines: Sequence[Line]) -> dict[str, list[Candidate]]:
                       if any(k in r[1] for r in parts)}  # fmt: skip
             conf, box_lines = 0.9, [r[0] for r in parts]
             how = "tax breakdown, one rate" if len(parts) == 1 else f"sum of the {len(parts)} rows of the tax breakdown"
+        base = _taxable_base(chosen, slack=CENT * max(1, len(box_lines)))
+        if base is not None:
+            chosen, how = base[0], f"{how}; its amount column is the taxable base (the tax is {base[1]} % of it)"
         box = rounded(union(ln.bbox for ln in box_lines))
         for kind, value in chosen.items():
             found[kind].append(Candidate(value, conf, line.page, box, how))
     return found
+
+
+def _taxable_base(values: dict[str, Decimal], *, slack: Decimal) -> tuple[dict[str, Decimal], Decimal] | None:
+    """A breakdown's plain "Amount" column beside its tax ("TAX CODE | % | AMOUNT | GST") is read as a gross by its
+    label; where the tax is a common rate of that amount, and not of the amount less the tax, it is the taxable
+    base (the net). The breakdown and the rate found, or None where the arithmetic does not say so."""
+    if "net_amount" in values or not {"gross_amount", "tax_amount"} <= values.keys():
+        return None
+    amount, tax = values["gross_amount"], values["tax_amount"]
+    if tax <= 0 or amount <= tax:
+        return None
+    of_base = [r for r in COMMON_RATES if r and abs(amount * r / 100 - tax) <= slack]
+    of_total = [r for r in COMMON_RATES if r and abs((amount - tax) * r / 100 - tax) <= slack]
+    if not of_base or of_total:
+        return None
+    return {"net_amount": amount, "tax_amount": tax}, of_base[0]
 
 
 _TAX_KIND = re.compile(r"[\d.,%\s()]+|zzgl\.?|zuzüglich|plus|add", re.IGNORECASE)

@@ -42,6 +42,9 @@ _VALUE_END = re.compile(
 # Words an invoice number's label may be followed by before the number itself.
 _NUMBER_NOISE = re.compile(r"^(?:Nr|No|Nº|N°|n°|nº|Num|Nummer|Number|number|#|:|-|\.)\.?:?$")
 _PREFIX = re.compile(r"^[A-Z]{1,5}$")
+# A label that says "number" and nothing more, and a word of letters after it in its cell (what it numbers).
+_BARE_NO = re.compile(r"(?:N[°º]|Nr|No|Num|Number|Nummer|Num[ée]ro|N[úu]mero)\.?\s*[:#]?", re.IGNORECASE)
+_NAMED_AFTER = re.compile(r"\s*[^\W\d_]{3,}")
 # A number sign that OCR glued to the number after it ("N°FA-2026-0001", "Nr.2024-17", "#4711").
 _GLUED_SIGN = re.compile(r"^(?:[Nn][°º]\.?:?|N[ro][.:]:?|#:?)(?=[A-Za-z0-9])")
 # The label of a register or tax number, which a capital prefix of an invoice number never is ("SIREN : 200 000
@@ -210,6 +213,8 @@ def labelled(
                     continue
                 if start > 0 and text[m.end() :].strip():
                     continue
+                if _BARE_NO.fullmatch(label_text) and _NAMED_AFTER.match(text, m.end()):
+                    continue  # "N° CONTRAT : CT-7", "Nr. Auftrag": the word after a bare "number" says whose it is
                 right = list(line.segments[si + 1 :])
                 if rightmost:
                     right.reverse()

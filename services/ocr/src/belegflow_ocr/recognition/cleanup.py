@@ -20,9 +20,10 @@ _OTHER_SCRIPT = re.compile(r"[\u0370-\u03ff\u0400-\u04ff]")
 
 
 def normalised(word: Word) -> Word:
-    """Compatibility forms folded (full-width ':' and ',' from OCR, ligatures), Greek beta read for 'ß', and
-    '1' or '0' inside a word of letters read back as 'l' or 'o' ("Fä11ig"); the box stays."""
-    text = unicodedata.normalize("NFKC", word.text).replace("β", "ß")
+    """Compatibility forms folded (full-width ':' and ',' from OCR, ligatures; "nº" kept as "n°"), Greek beta read
+    for 'ß', and '1' or '0' inside a word of letters read back as 'l' or 'o' ("Fä11ig"); the box stays."""
+    # the ordinal º of "Nº" / "nº" (numéro) is the degree sign's look-alike, not the letter NFKC makes of it
+    text = unicodedata.normalize("NFKC", word.text.replace("º", "°")).replace("β", "ß")
     if _OTHER_SCRIPT.search(text) and _LATIN.search(text):
         text = text.translate(_LOOKALIKES)
     if sum(ch.isalpha() for ch in text) >= 3:

@@ -10,7 +10,7 @@ import re
 from collections.abc import Sequence
 from datetime import date, timedelta
 
-from belegflow_ocr.recognition.candidates import Candidate, Parser, Value, labelled, show, span_box
+from belegflow_ocr.recognition.candidates import Candidate, Parser, Value, labelled, parse_number, show, span_box
 from belegflow_ocr.recognition.labels import LabelHit, label_at
 from belegflow_ocr.recognition.layout import Line, Segment
 from belegflow_ocr.recognition.model import PageInfo, ProtocolLog
@@ -37,13 +37,20 @@ def invoice_date_candidates(
     skip: set[int],
     *,
     receipt: bool = False,
+    number: Value | None = None,
 ) -> list[Candidate]:
     """Labelled dates of issue; the date after an invoice number ("Nr. 17 vom 12.03."); a letter's place and
-    date; and only when none of these is printed, the first date at the top of page 1 that no label claims."""
+    date; and only when none of these is printed, the first date at the top of page 1 that no label claims.
+
+    The date after a number is the date of issue only where that number is the invoice's (``number``, when one
+    was read): "Réf. facture 2024/56611 du 22 novembre 2024" on a correction dates the invoice it corrects."""
     found = labelled(lines, "invoice_date", date_parser(order, compact=True), skip=skip)
     for _line, seg, hit in number_hits:
         rest = seg.text[hit.match.end() :]
         for d, s, e in find_dates(rest, order=order):
+            printed = parse_number(rest[:s])
+            if number is not None and printed and printed[0][0] != number:
+                break
             if _OF.search(rest[:s]):
                 start = hit.match.end() + s
                 found.append(Candidate(d, 0.95 * hit.label.weight, seg.page,

@@ -90,7 +90,8 @@ def extract_fields(
         if len(named) == 1:
             kind = Candidate(named.pop(), 0.9, None, None, "the label of the document's number names it")
             log.info(f"document: {kind.value} ({kind.source})", document_type=kind.value)
-    date_cands = invoice_date_candidates(lines, pages, order, number_hits, table_rows, receipt=kind.value == "receipt")
+    date_cands = invoice_date_candidates(lines, pages, order, number_hits, table_rows, receipt=kind.value == "receipt",
+                                         number=None if number is None else number.value)
     invoice_date = choose("invoice_date", date_cands, log)
     issued = invoice_date.value if invoice_date is not None and isinstance(invoice_date.value, date) else None
     due = choose("due_date", due_candidates(lines, issued, date_parser(order), table_rows, log), log)

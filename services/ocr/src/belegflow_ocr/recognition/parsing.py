@@ -16,9 +16,21 @@ from belegflow_contracts.types import de_vat_check_digit_ok, iban_checksum_ok
 _GROUP_SEP = "[.,'\u202f\u00a0\u2009\u25a0\ufffd]"
 _AMOUNT_RE = re.compile(
     # an amount starts after no letter or digit, or right after a currency code ("RM12.61", "EUR12,00")
-    r"(?:(?<![\w.,])|(?<=RM)|(?<=EUR)|(?<=USD)|(?<=CHF)|(?<=GBP)|(?<=SGD)|(?<=AUD))"
+    r"(?:(?<![\w.,])|(?<=RM)|(?<=EUR)|(?<=USD)|(?<=CHF)|(?<=GBP)|(?<=SGD)|(?<=AUD)|(?<=INR)|(?<=Rs\.))"
     r"(?P<sign>[-−])?\s?(?P<num>\d{1,3}(?:" + _GROUP_SEP + r"\d{3})+[.,]\d{2}|\d{1,3}(?: \d{3})+,\d{2}|"
     r"\d+[.,]\d{2})(?![\d%]|[.,]\d|\s?%)(?P<trail>-(?![\d\w]))?"
+)
+
+# A whole amount has no cents, so only what marks it as money makes it one: a dash for the cents ("150,-",
+# "1.500,--", "150.–") or a currency beside it ("€ 150", "150 €", "EUR 1.500", "USD 5", "Rs. 499"). Its groups of
+# three are thousands whatever the separator (no currency is printed with three decimals on an invoice).
+_WHOLE = r"(?P<int>\d{1,3}(?:[.,'\u202f\u00a0\u2009]\d{3})+|\d{1,7})"
+_CURRENCY_BEFORE = r"(?:[€$£₹]|(?<![A-Za-z])(?:EUR|USD|CHF|GBP|INR|SGD|AUD|RM|Rs\.?))"
+_CURRENCY_AFTER = r"(?:[€£₹]|(?:EUR|CHF|USD|GBP)(?![A-Za-z]))"
+_WHOLE_RE = re.compile(
+    r"(?:(?<![\w.,])(?P<dsign>[-−])?" + _WHOLE.replace("int", "dint") + r"[,.](?:--?|[–—])(?![\w\d-])"
+    r"|" + _CURRENCY_BEFORE + r"\s?(?P<csign>[-−])?\s?" + _WHOLE.replace("int", "cint") + r"(?![\d%]|[.,/-]\d|\s?%)"
+    r"|(?<![\w.,/-])(?P<asign>[-−])?" + _WHOLE.replace("int", "aint") + r"\s?" + _CURRENCY_AFTER + r")"
 )
 
 _MONTHS = {
@@ -74,6 +86,11 @@ _GLUED = (
 # "20240314": only where a label says it is a date (a bare eight-digit run is as often a number).
 _COMPACT = re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})(?P<m>0[1-9]|1[0-2])(?P<d>0[1-9]|[12]\d|3[01])(?!\d)")
 
+# A labelled date whose day and month OCR ran together ("DATE: 2504/2017", "25/042017"): one separator left,
+# four digits of a year after it. Only where a label says a date stands there (``compact``).
+_ONE_SEPARATOR = re.compile(r"(?<![\d./-])(?:(?P<a1>\d{2})(?P<b1>\d{2})[./-]|(?P<a2>\d{2})[./-](?P<b2>\d{2}))"
+                            r"(?P<y>(?:19|20)\d{2})(?![\d]|[./-]\d)")
+
 DateOrder = str
 """``"DMY"`` (Europe, most of the world) or ``"MDY"`` (the United States): how ``03/04/2024`` is read."""
 
@@ -95,17 +112,33 @@ class Match:
 
 def parse_amount(text: str) -> Decimal | None:
     """One amount in either notation; the separator before the last two digits is the decimal one."""
-    m = _AMOUNT_RE.search(text)
-    return _to_decimal(m) if m else None
+    found = find_amounts(text)
+    return found[0][0] if found else None
 
 
 def find_amounts(text: str) -> list[tuple[Decimal, int, int]]:
+    """Every amount in ``text`` with its span: those with cents, then whole ones marked as money (in order)."""
     found = []
     for m in _AMOUNT_RE.finditer(text):
         value = _to_decimal(m)
         if value is not None:
             found.append((value, m.start(), m.end()))
-    return found
+    if not any(c in text for c in "-–—€$£₹EUCGIRSAU"):  # nothing that can mark a whole amount
+        return found
+    taken = [(s, e) for _, s, e in found]
+    for m in _WHOLE_RE.finditer(text):
+        group = next(g for g in ("dint", "cint", "aint") if m.group(g) is not None)
+        start, end = m.start(group), m.end(group)
+        if any(s < end and start < e for s, e in taken):
+            continue
+        if group == "cint" and text[: m.start()].rstrip()[-1:].isdigit():
+            continue  # the currency is the amount's before it ("12,50 EUR 5 Stk")
+        sign = group[0] + "sign"
+        value = Decimal(re.sub(r"\D", "", m.group(group))).quantize(Decimal("0.01"))
+        # the span is the number's, with its sign and a dash for the cents, as for an amount with cents
+        found.append((-value if m.group(sign) else value, m.start(sign) if m.group(sign) else start,
+                      m.end() if group == "dint" else end))
+    return sorted(found, key=lambda hit: hit[1])
 
 
 def _to_decimal(m: re.Match[str]) -> Decimal | None:
@@ -178,6 +211,10 @@ def find_dates(text: str, *, order: DateOrder = "DMY", compact: bool = False) ->
     if compact:
         for m in _COMPACT.finditer(text):
             add(_make(int(m.group("y")), int(m.group("m")), int(m.group("d"))), m)
+        for m in _ONE_SEPARATOR.finditer(text):
+            one, two = (m.group("a1"), m.group("b1")) if m.group("a1") else (m.group("a2"), m.group("b2"))
+            day, month = (int(two), int(one)) if order == "MDY" else (int(one), int(two))
+            add(_make(int(m.group("y")), month, day), m)
     return sorted(found, key=lambda f: f[1])
 
 
