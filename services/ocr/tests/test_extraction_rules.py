@@ -620,3 +620,14 @@ def test_the_date_after_the_invoices_own_number_is_its_date_of_issue() -> None:
     fields, _ = extract_fields(words, A4, ProtocolLog(), learned=False)
     assert value(fields, "invoice_number") == "RE-4711"
     assert value(fields, "invoice_date") == date(2024, 3, 12)
+
+
+def test_a_date_named_by_a_misspelt_word_is_still_another_date() -> None:
+    # GIVEN a scan whose header prints the date of issue under a bare "Date", and lower down a delivery date whose
+    # label OCR misspelt ("LVRAISON")
+    words = page((300, 100, "FACTURE N° :"), (450, 100, "F20260023"), (300, 115, "Date :"), (450, 115, "31/01/2026"),
+                 (57, 400, "DATE DE LVRAISON: 28/01/2026"), (300, 415, "DATE DE FACTURE ASSOCIÉE : 01/01/2026"))  # fmt: skip
+    # WHEN the rules read it
+    fields, _ = extract_fields(words, A4, ProtocolLog(), learned=False)
+    # THEN the date of issue is the one under "Date"
+    assert value(fields, "invoice_date") == date(2026, 1, 31)

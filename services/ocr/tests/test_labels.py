@@ -34,6 +34,12 @@ from belegflow_ocr.recognition.labels import label_at
         ("Date de livraison : 01/04/2024", "other_date", "Date de livraison :"),
         ("Date d'échéance : 01/05/2024", "due_date", "Date d'échéance :"),
         ("Date de facture : 03/04/2024", "invoice_date", "Date de facture :"),
+        ("Date de facturation 01/01/2023", "invoice_date", "Date de facturation"),
+        # a date named by what it dates is another date, also where OCR misspelled what ("LVRAISON")
+        ("DATE DE LVRAISON: 28/01/2026", "other_date", "DATE DE LVRAISON:"),
+        ("Date de paiement 12/02/2024", "other_date", "Date de paiement"),
+        ("Date of dispatch 3 March 2024", "other_date", "Date of dispatch"),
+        ("Date limite de règlement : 19/10/2023", "due_date", "Date limite de règlement :"),
         ("Invoice date: 3 March 2024", "invoice_date", "Invoice date:"),
         # numbers of other things are not the invoice number
         ("Kunden-Nr. 4711", "other", "Kunden-Nr."),

@@ -26,6 +26,10 @@ from belegflow_ocr.recognition.parsing import (
         ("1234,56", "1234.56"),
         ("12.345.678,90", "12345678.90"),
         ("-45,00", "-45.00"),
+        ("₹1,23,456.00", "123456.00"),  # India groups by lakh and crore
+        ("Rs. 12,34,567.89", "1234567.89"),
+        ("12,345.67", "12345.67"),
+        ("CHF 1’234.50", "1234.50"),  # a typographic apostrophe groups Swiss thousands
         ("19 %", None),
         ("20457 Hamburg", None),
     ],

@@ -77,7 +77,7 @@ _LEXICON: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
         r"Rechnungs ?-? ?datum", r"Rechnungsdat\.", r"Belegdatum", r"Datum der Rechnung", r"Ausstellungsdatum",
         r"Gutschrifts ?-? ?datum", r"Rechnung vom", r"Invoice date", r"Invoice dt\.?", r"Date of invoice",
         r"Date of issue", r"Issue date", r"Date issued", r"Billing date", r"Invoice dated",
-        r"Date (?:de (?:la )?)?facture", r"Date d'[ée]mission", r"Factuurdatum", r"Data (?:della )?fattura",
+        r"Date (?:de (?:la )?)?factur(?:e|ation)", r"Date d'[ée]mission", r"Factuurdatum", r"Data (?:della )?fattura",
         r"Data (?:di )?emissione", r"Fecha (?:de )?(?:la )?factura", r"Fecha (?:de )?emisi[óo]n",
     )),
     ("invoice_date", 0.9, True, (r"Datum", r"Date", r"Dated", r"Fecha", r"Data", r"Datum/Date")),
@@ -247,6 +247,15 @@ _LEXICON: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
         r"(?:Beginn|Ende) (?:des )?(?:Leistungs|Abrechnungs)?zeitraums?",
         r"Fecha (?:de )?factura (?:original|rectificada)",
         r"Data (?:della )?fattura (?:originale|di riferimento)",
+    )),
+    # "Date de <what>", "Date of <what>", "Fecha de <what>": a date named by what it dates is not the date of issue
+    # unless what it dates is the invoice (those labels above are surer); also where OCR misspells what it is
+    # ("DATE DE LVRAISON").
+    ("other_date", 0.8, True, (
+        r"Date (?:de |d'|du |des )(?!(?:la )?factur|[ée]mission|[ée]ch[ée]ance|limite)"
+        r"[A-Za-zÀ-ÿ]{3,}",
+        r"Date of (?!invoice|issue|issuance)[A-Za-z]{3,}",
+        r"Fecha (?:de |del )(?!(?:la )?factura|emisi|vencim)[a-zñ]{3,}",
     )),
     ("other", 1.0, False, (
         # the number of the invoice a correction or credit note refers to: never this document's number

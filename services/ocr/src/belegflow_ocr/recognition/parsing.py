@@ -10,21 +10,23 @@ from decimal import Decimal, InvalidOperation
 from belegflow_contracts.types import de_vat_check_digit_ok, iban_checksum_ok
 
 # Amounts on invoices carry two decimals; whole numbers are too often quantities or postcodes. Thousands are
-# grouped by '.', ',', an apostrophe (Swiss), a thin or a plain space (French); a sign stands before the number
-# or, as German ERPs print credits, after it ("100,00-").
+# grouped by '.', ',', an apostrophe (Swiss, also typographic: 1’234.50), a thin or a plain space (French), or in
+# India by lakh and crore (1,23,456.00); a sign stands before the number or, as German ERPs print credits, after
+# it ("100,00-").
 # A glyph missing from the font (U+25A0, U+FFFD) where a narrow space groups thousands counts as that space.
-_GROUP_SEP = "[.,'\u202f\u00a0\u2009\u25a0\ufffd]"
+_GROUP_SEP = "[.,'\u2019\u202f\u00a0\u2009\u25a0\ufffd]"
 _AMOUNT_RE = re.compile(
     # an amount starts after no letter or digit, or right after a currency code ("RM12.61", "EUR12,00")
     r"(?:(?<![\w.,])|(?<=RM)|(?<=EUR)|(?<=USD)|(?<=CHF)|(?<=GBP)|(?<=SGD)|(?<=AUD)|(?<=INR)|(?<=Rs\.))"
-    r"(?P<sign>[-−])?\s?(?P<num>\d{1,3}(?:" + _GROUP_SEP + r"\d{3})+[.,]\d{2}|\d{1,3}(?: \d{3})+,\d{2}|"
+    r"(?P<sign>[-−])?\s?(?P<num>\d{1,2}(?:,\d{2})+,\d{3}\.\d{2}|\d{1,3}(?:" + _GROUP_SEP + r"\d{3})+[.,]\d{2}|"
+    r"\d{1,3}(?: \d{3})+,\d{2}|"
     r"\d+[.,]\d{2})(?![\d%]|[.,]\d|\s?%)(?P<trail>-(?![\d\w]))?"
 )
 
 # A whole amount has no cents, so only what marks it as money makes it one: a dash for the cents ("150,-",
 # "1.500,--", "150.–") or a currency beside it ("€ 150", "150 €", "EUR 1.500", "USD 5", "Rs. 499"). Its groups of
 # three are thousands whatever the separator (no currency is printed with three decimals on an invoice).
-_WHOLE = r"(?P<int>\d{1,3}(?:[.,'\u202f\u00a0\u2009]\d{3})+|\d{1,7})"
+_WHOLE = r"(?P<int>\d{1,3}(?:[.,'\u2019\u202f\u00a0\u2009]\d{3})+|\d{1,7})"
 _CURRENCY_BEFORE = r"(?:[€$£₹]|(?<![A-Za-z])(?:EUR|USD|CHF|GBP|INR|SGD|AUD|RM|Rs\.?))"
 _CURRENCY_AFTER = r"(?:[€£₹]|(?:EUR|CHF|USD|GBP)(?![A-Za-z]))"
 _WHOLE_RE = re.compile(
@@ -143,7 +145,7 @@ def find_amounts(text: str) -> list[tuple[Decimal, int, int]]:
 
 def _to_decimal(m: re.Match[str]) -> Decimal | None:
     raw = m.group("num")
-    digits = re.sub(r"[.,' \u202f\u00a0\u2009\u25a0\ufffd]", "", raw[:-3]) + "." + raw[-2:]
+    digits = re.sub(r"[.,'\u2019 \u202f\u00a0\u2009\u25a0\ufffd]", "", raw[:-3]) + "." + raw[-2:]
     try:
         value = Decimal(digits)
     except InvalidOperation:
