@@ -421,6 +421,15 @@ def test_a_number_sign_glued_to_the_number_is_not_part_of_it(text: str, expected
     assert (found[0][0] if found else None) == expected
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    ("018304 / 28865", "018304/28865"), ("RE-17 / 2024", "RE-17/2024"),
+    ("4711 / Kunde 12", "4711"), ("12 / 03 / 2024", "12"), ("4711 /x", "4711"),
+])  # fmt: skip
+def test_a_number_in_two_parts_around_a_spaced_slash_is_one_number(text: str, expected: str) -> None:
+    found = parse_number(text)
+    assert (found[0][0] if found else None) == expected
+
+
 @pytest.mark.parametrize("heading", ["Émetteur", "Verkäufer:", "Seller", "Absender"])
 def test_the_supplier_is_the_block_under_its_own_heading_not_the_heading(heading: str) -> None:
     # GIVEN the seller's block under a heading that names its role, beside the buyer's block under its heading
@@ -625,9 +634,32 @@ def test_the_date_after_the_invoices_own_number_is_its_date_of_issue() -> None:
 def test_a_date_named_by_a_misspelt_word_is_still_another_date() -> None:
     # GIVEN a scan whose header prints the date of issue under a bare "Date", and lower down a delivery date whose
     # label OCR misspelt ("LVRAISON")
-    words = page((300, 100, "FACTURE N° :"), (450, 100, "F20260023"), (300, 115, "Date :"), (450, 115, "31/01/2026"),
-                 (57, 400, "DATE DE LVRAISON: 28/01/2026"), (300, 415, "DATE DE FACTURE ASSOCIÉE : 01/01/2026"))  # fmt: skip
+    words = page((300, 100, "FACTURE N° :"), (450, 100, "F20260023"), (300, 115, "Date :"),
+                 (450, 115, "31/01/2026"),
+                 (57, 400, "DATE DE LVRAISON: 28/01/2026"),
+                 (300, 415, "DATE DE FACTURE ASSOCIÉE : 01/01/2026"))  # fmt: skip
     # WHEN the rules read it
     fields, _ = extract_fields(words, A4, ProtocolLog(), learned=False)
     # THEN the date of issue is the one under "Date"
     assert value(fields, "invoice_date") == date(2026, 1, 31)
+
+
+def _right(x1: float, y: float, text: str, size: float = 9.0) -> Cell:
+    """A cell that ends at ``x1`` (right-aligned, as totals and their headings are)."""
+    tokens = text.split()
+    return (x1 - sum(0.55 * size * len(t) for t in tokens) - 0.28 * size * (len(tokens) - 1), y, text)
+
+
+def test_a_spanish_summary_row_under_subtotal_cuota_and_importe_total() -> None:
+    # GIVEN a Spanish invoice whose totals stand in one row under three headings; the tax is the "cuota"
+    words = page((57, 100, "Factura nº FV-2024-0311"), (57, 115, "Fecha de factura 11/03/2024"),
+                 _right(351, 600, "Subtotal"), _right(443, 600, "Total cuota IVA"), _right(538, 600, "Importe total"),
+                 _right(351, 614, "1.645.070,37 EUR"), _right(443, 614, "222.527,33 EUR"),
+                 _right(538, 614, "1.867.597,70 EUR"), (330, 640, "Total a pagar"),
+                 _right(538, 640, "1.867.597,70 EUR"))  # fmt: skip
+    # WHEN the rules read it
+    fields, _ = extract_fields(words, A4, ProtocolLog(), learned=False)
+    # THEN each heading takes the amount under it
+    assert value(fields, "net_amount") == Decimal("1645070.37")
+    assert value(fields, "tax_amount") == Decimal("222527.33")
+    assert value(fields, "gross_amount") == Decimal("1867597.70")

@@ -20,6 +20,9 @@ from belegflow_ocr.recognition.labels import label_at
         ("Total incl. VAT 119.00", "gross_amount", "Total incl. VAT"),
         ("Montant total TVA 19,00", "tax_amount", "Montant total TVA"),
         ("Total base imponible 100,00", "net_amount", "Total base imponible"),
+        ("Total cuota IVA 21,00", "tax_amount", "Total cuota IVA"),
+        ("Cuota IVA 21 % 21,00", "tax_amount", "Cuota IVA 21 %"),
+        ("Totale imposta 22,00", "tax_amount", "Totale imposta"),
         # a generic sum label qualified by a word that names no sum is no label of a sum
         ("Totale sconti 0,00", "other", "sconti"),
         ("Total HT 100,00", "net_amount", "Total HT"),

@@ -52,6 +52,7 @@ _GLUED_SIGN = re.compile(r"^(?:[Nn][°º]\.?:?|N[ro][.:]:?|#:?)(?=[A-Za-z0-9])")
 _ID_LABEL = re.compile(r"^(?:SIREN|SIRET|RCS|HRA|HRB|KVK|UID|TVA|VAT|GLN|EAN|BIC|IBAN|SWIFT|TIN|EIN|ABN|GST|SST|NIF|"
                        r"CIF|NIE|RSIN|BTW|MWST|UST|USTID|STNR|ILN|DUNS|EORI|NAF|APE|REG|ROC|CRN|UEN)$")  # fmt: skip
 _GROUP = re.compile(r" (\d{2,})(?= |$)")
+_SLASHED = re.compile(r" / ([A-Za-z0-9][A-Za-z0-9\-.]*\d[A-Za-z0-9\-.]*|\d)(?=[\s,;]|$)(?!\s*/)")
 _LETTERS_ONLY = re.compile(r"^(?!(?:ORIGINAL|DUPLICATE|DUPLIKAT|KOPIE|COPY|COPIE|PROFORMA|SUMMARY|STATEMENT|RECEIPT|"
                            r"RECHNUNG|INVOICE|FACTURE|GUTSCHRIFT|ENTWURF|DRAFT|PAID|BEZAHLT)$)[A-Z]{6,}$")
 LETTERS_ONLY_CAP = 0.6
@@ -101,6 +102,9 @@ def parse_number(text: str) -> list[tuple[Value, int, int]]:
         # A number printed in groups ("2024 4420"): digit groups that follow belong to it.
         while value[-1:].isdigit() and (group := _GROUP.match(text, end)) is not None:
             value, end = value + group.group(1), group.end()
+        # A number in two parts around a spaced slash ("018304 / 28865"): one number, written without the spaces.
+        if (part := _SLASHED.match(text, end)) is not None and not find_dates(text[start : part.end()]):
+            value, end = f"{value}/{part.group(1)}", part.end()
         return [(value, start, end)]
     return []
 

@@ -115,6 +115,8 @@ _LEXICON: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
         r"Steuer ?betrag", r"Umsatzsteuer ?betrag", r"Tax amount", r"VAT amount", r"Sales tax",
         r"Totaal ?bedrag BTW", r"BTW ?bedrag",
         r"Montant (?:de la )?TVA",
+        # Spanish "cuota" is the tax charged ("Total cuota IVA", "Cuota IVA 21 %"), Italian "imposta" likewise
+        rf"(?:Total )?cuotas? (?:de )?(?:IVA|IGIC)(?: ?\(?{_PCT}\)?)?", rf"(?:Totale )?imposta(?: IVA)?(?: ?{_PCT})?",
     )),
     ("gross_amount", 1.0, True, (
         r"Rechnungs ?betrag", r"Rechnungs ?endbetrag", r"Gesamt ?betrag", r"Brutto ?betrag", r"Brutto ?summe",
