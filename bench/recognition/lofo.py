@@ -37,6 +37,7 @@ from belegflow_ocr.recognition.scorer import (
     CONFLICT_CAP,
     FORMAT,
     RANKED,
+    Calibration,
     DecisionModel,
     candidate_rows,
     decide,
@@ -306,7 +307,7 @@ def apply(outcomes: Iterable[Outcome], calibration: dict[str, tuple[list[float],
         # as the model does: the evidence class's calibration, else the field's for the kind, else the score
         identity = ([0.0, 1.0], [0.0, 1.0])
         xs, ys = calibration.get(o.calibration) or calibration.get(o.calibration.split("#")[0], identity)
-        o.confidence = float(np.interp(o.raw, xs, ys)) if o.value is not None else 0.0
+        o.confidence = Calibration(xs, ys)(o.raw) if o.value is not None else 0.0
         if "#conflict" in o.calibration:  # as the model caps amounts that do not add up
             o.confidence = min(o.confidence, CONFLICT_CAP)
         if o.cap is not None:  # and as the checks after the decision do

@@ -20,6 +20,7 @@ from belegflow_ocr.recognition.scorer import (
     CONFLICT_CAP,
     FORMAT,
     MODEL_FILE,
+    Calibration,
     decide,
     load_model,
     parse_model,
@@ -70,9 +71,23 @@ def test_every_calibration_is_monotone_and_a_probability() -> None:
         assert np.all(np.diff(cal.ys) >= -1e-9), f"{name}: a higher score must never mean a lower confidence"
         assert cal.ys.min() >= 0.0, name
         assert cal.ys.max() <= 1.0, name
-        # a probability from the fit: a score outside the fitted range keeps the end values
-        assert cal(-5.0) == pytest.approx(float(cal.ys[0]))
+        # a probability from the fit: a score above the fitted range keeps the top value, one below it falls to 0
         assert cal(5.0) == pytest.approx(float(cal.ys[-1]))
+        assert cal(-5.0) == pytest.approx(0.0 if cal.xs[0] > 0 else float(cal.ys[0]))
+
+
+def test_a_score_below_every_score_the_calibration_saw_is_not_raised_to_its_lowest_step() -> None:
+    # GIVEN a calibration fitted only on high scores (every real invoice number scored 0.968 and up, all right)
+    cal = Calibration([0.968, 0.999], [0.89, 0.89])
+    # THEN the fitted range keeps its share right, and below it the confidence falls with the score to 0:
+    # a candidate the model scored 0.01 ("MWST8.1" for the number of a Swiss "Honorarnote") is no 0.89
+    assert cal(0.968) == pytest.approx(0.89)
+    assert cal(0.99) == pytest.approx(0.89)
+    assert cal(0.01) < 0.01
+    assert cal(0.5) == pytest.approx(0.89 * 0.5 / 0.968)
+    assert cal(0.0) == 0.0
+    scores = np.linspace(-1.0, 2.0, 61)
+    assert np.all(np.diff([cal(float(x)) for x in scores]) >= 0), "still monotone"
 
 
 def test_the_manifest_names_only_development_data() -> None:

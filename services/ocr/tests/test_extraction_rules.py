@@ -405,6 +405,8 @@ def test_a_totals_row_under_its_headings_with_small_print_of_another_column_set_
 @pytest.mark.parametrize(("text", "expected"), [
     ("RE 2024-17", "RE2024-17"), ("2024 4420", "20244420"), (": F20220023", "F20220023"),
     ("SIREN : 200 000 008", None), ("HRB 4711", None), ("TVA FR 05 987 654 321", None), ("GLN : 3654789851", None),
+    # a document type code beside the title (UNTDID 1001) is passed over
+    ("(380)", None), ("(380) N° 2025-118", "2025-118"),
 ])  # fmt: skip
 def test_a_register_or_tax_number_after_its_label_is_no_invoice_number(text: str, expected: str | None) -> None:
     found = parse_number(text)

@@ -17,6 +17,10 @@ from belegflow_ocr.recognition.labels import label_at
         ("TOTAL SAVINGS 2.00", "other", "TOTAL SAVINGS"),
         ("TOTAL EXCL. GST 16.98", "net_amount", "TOTAL EXCL. GST"),
         ("TOTAL 18.00", "gross_amount", "TOTAL"),
+        # "AMT" for amount on a till; the amount tendered is no total
+        ("TOTAL AMT PAYABLE : 7.40", "payable", "TOTAL AMT PAYABLE :"),
+        ("TOTAL AMT INCL GST @ 6% : 7.42", "gross_amount", "TOTAL AMT INCL GST"),
+        ("PAID AMOUNT : 10.00", "other", "PAID AMOUNT :"),
         ("Total incl. VAT 119.00", "gross_amount", "Total incl. VAT"),
         ("Montant total TVA 19,00", "tax_amount", "Montant total TVA"),
         ("Total base imponible 100,00", "net_amount", "Total base imponible"),
@@ -26,7 +30,15 @@ from belegflow_ocr.recognition.labels import label_at
         # a generic sum label qualified by a word that names no sum is no label of a sum
         ("Totale sconti 0,00", "other", "sconti"),
         ("Total HT 100,00", "net_amount", "Total HT"),
+        ("Total exkl. MWST 2’310.00", "net_amount", "Total exkl. MWST"),
+        ("Summe ohne USt 100,00", "net_amount", "Summe ohne USt"),
+        ("Honorarnote 2025-031", "invoice_number", "Honorarnote"),
         ("Total TTC 120,00", "gross_amount", "Total TTC"),
+        # Belgian "hors TVA" / "TVA comprise": the net and the gross, not the tax
+        ("Total HTVA 100,00", "net_amount", "Total HTVA"),
+        ("Total TVAC 121,00", "gross_amount", "Total TVAC"),
+        ("TVA 21 % 21,00", "tax_amount", "TVA 21 %"),
+        ("MwSt A 19,00", "tax_amount", "MwSt A"),
         ("Zahlbetrag 690,00", "payable", "Zahlbetrag"),
         ("abzgl. Anzahlung 500,00", "prepaid", "abzgl. Anzahlung"),
         ("Montant déjà payé : 20,00", "prepaid", "Montant déjà payé :"),

@@ -42,6 +42,8 @@ _VALUE_END = re.compile(
 # Words an invoice number's label may be followed by before the number itself.
 _NUMBER_NOISE = re.compile(r"^(?:Nr|No|Nº|N°|n°|nº|Num|Nummer|Number|number|#|:|-|\.)\.?:?$")
 _PREFIX = re.compile(r"^[A-Z]{1,5}$")
+# A document type code in parentheses beside the title ("FACTURE (380)", "Rechnung (326)"; UNTDID 1001).
+_TYPE_CODE = re.compile(r"^\(\d{3}\)[:.,]?$")
 # A label that says "number" and nothing more, and a word of letters after it in its cell (what it numbers).
 _BARE_NO = re.compile(r"(?:N[°º]|Nr|No|Num|Number|Nummer|Num[ée]ro|N[úu]mero)\.?\s*[:#]?", re.IGNORECASE)
 _NAMED_AFTER = re.compile(r"\s*[^\W\d_]{3,}")
@@ -75,7 +77,7 @@ def parse_number(text: str) -> list[tuple[Value, int, int]]:
     prefix: tuple[str, int] | None = None
     for m in re.finditer(r"\S+", text):
         token = m.group().strip(":#,;()")
-        if not token or _NUMBER_NOISE.match(m.group()):
+        if not token or _NUMBER_NOISE.match(m.group()) or _TYPE_CODE.match(m.group()):
             continue
         if glued := _GLUED_SIGN.match(m.group()):
             token = m.group()[glued.end() :].strip(":#,;()")

@@ -71,7 +71,7 @@ _LEXICON: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
         r"Service|Freight|Customs|Summary|Collective|Recurring|Original|Copy) invoice", r"Faktura",
         r"Facture (?:finale|d'acompte|de solde|proforma|rectificative|corrective|d'avoir)",
         r"Factura (?:final|proforma|rectificativa|correctiva|de abono)", r"Fattura (?:finale|proforma|di rettifica)",
-        r"(?:Eind|Voorschot|Correctie|Credit)factuur",
+        r"(?:Eind|Voorschot|Correctie|Credit)factuur", r"Honorarnote", r"Note d'honoraires",
     )),
     ("invoice_date", 1.0, True, (
         r"Rechnungs ?-? ?datum", r"Rechnungsdat\.", r"Belegdatum", r"Datum der Rechnung", r"Ausstellungsdatum",
@@ -95,11 +95,14 @@ _LEXICON: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
         r"Total net",
         r"Total (?:excl\.?|excluding|before|w/o) (?:VAT|GST|tax(?:es)?)", r"Amount (?:excl\.?|excluding) (?:VAT|tax)",
         r"Sub ?-? ?total (?:excl\.?|excluding) (?:VAT|GST|tax)", r"Totaal ?bedrag excl\.? BTW",
-        r"Total HT", r"Montant HT", r"Total hors taxes?",
+        r"Total HT", r"Montant HT", r"Total hors taxes?", r"(?:Total |Montant )?HTVA", r"(?:Total |Montant )?hors TVA",
         r"Montant hors taxes?", r"Sous ?-? ?total HT", r"Net HT", r"Totaal excl\.? BTW", r"Totaal exclusief BTW",
         r"Bedrag excl\.? BTW", r"Totale imponibile", r"Imponibile", r"(?:Total )?Base imponible", r"Importe neto",
         r"Totale netto", r"Total neto", r"Net (?:amount )?excl\.? (?:VAT|tax)",
         r"Taxable amount", r"Tax base", r"Steuerpflichtiger Betrag", r"Bemessungsgrundlage",
+        # "Total exkl. MWST", "Summe ohne USt", "Betrag vor Steuern"
+        rf"(?:Total|Summe|Betrag|Gesamt ?(?:betrag|summe)?|Zwischen ?summe|Rechnungs ?betrag) "
+        rf"(?:exkl\.?|exklusive|ohne|vor|excl\.?|netto) {_TAXWORD}", r"(?:Total|Summe|Betrag) vor Steuern",
     )),
     ("net_amount", 0.9, True, (r"Netto", r"Net")),
     ("net_amount", 0.75, True, (r"Zwischen ?summe", r"Sub ?-? ?total", r"Warenwert", r"Summe (?:der )?Waren",
@@ -111,7 +114,7 @@ _LEXICON: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
         rf"(?:(?:zzgl\.?|zuzüglich|plus|inkl\.?|inklusive|enthaltene|enth\.|incl?\.?|including|add) ?|"
         rf"(?:total|gesamt|summe|montant(?: total)?|totaal|totale|importe|betrag) ?)?(?:{_PCT} ?)?{_TAXWORD}"
         rf"(?: ?-? ?(?:betrag|summe|amount|total))?"
-        rf"(?: ?\(?(?:{_PCT}|[A-Z]\b)\)?)?(?: ?{_CUR})?(?: (?:von|of))?{_BASE}",
+        rf"(?: ?\(?(?:{_PCT}|(?<!TVA)(?<!TVA\x20)[A-Z]\b)\)?)?(?: ?{_CUR})?(?: (?:von|of))?{_BASE}",
         r"Steuer ?betrag", r"Umsatzsteuer ?betrag", r"Tax amount", r"VAT amount", r"Sales tax",
         r"Totaal ?bedrag BTW", r"BTW ?bedrag",
         r"Montant (?:de la )?TVA",
@@ -123,10 +126,13 @@ _LEXICON: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
         r"End ?betrag", r"End ?summe", r"Summe brutto", r"Gesamt ?summe", r"Rechnungs ?summe",
         r"Rechnungs ?summe brutto", r"Gesamt ?betrag brutto", r"Gesamt ?brutto", r"Brutto ?gesamt", r"Total brutto",
         r"Gutschrifts ?betrag", r"Invoice total", r"Invoice amount", r"Total invoice amount", r"Grand total",
-        r"Total amount",
+        r"Total am(?:ount|t\.?)",
         r"Total (?:incl?\.?|including|inclusive(?: of)?|with|inkl\.?) (?:VAT|GST|tax(?:es)?|MwSt\.?|USt\.?)",
-        r"Total (?:amount )?(?:incl?\.?|including) (?:VAT|GST|tax)", r"Amount (?:incl?\.?|including) (?:VAT|tax)",
+        r"Total (?:am(?:ount|t\.?) )?(?:incl?\.?|including) (?:VAT|GST|tax)",
+        r"Amount (?:incl?\.?|including) (?:VAT|tax)",
         r"Total sales (?:\()?(?:incl\.?|inclusive)(?: of)? (?:GST|VAT)(?:\))?", r"Nett total", r"Total TTC",
+        # Belgian "TVA comprise": with the tax, not the tax
+        r"(?:Total |Montant )?TVAC", r"(?:Total |Montant )?TVA (?:comprise|incluse)",
         r"Montant TTC", r"Total toutes taxes comprises", r"Montant total", r"Totaal incl\.? BTW",
         r"Totaal ?bedrag incl\.? BTW",
         r"Totaal inclusief BTW", r"Totaal ?bedrag", r"Factuurbedrag", r"Totale fattura", r"Totale documento",
@@ -140,7 +146,7 @@ _LEXICON: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
         r"Zahl ?betrag", r"Zu zahlen(?:der Betrag)?", r"Zu zahlender (?:Betrag|Gesamtbetrag)", r"Offener Betrag",
         r"Rest ?betrag", r"Noch zu zahlen", r"Bitte (?:überweisen|zahlen)(?: Sie)?", r"Amount due", r"Balance due",
         r"Due payable", r"Total due", r"Amount payable", r"Total payable", r"Please pay", r"Amount to pay",
-        r"Total amount (?:due|payable)", r"Balance (?:due|payable)", r"Montant (?:dû|du)",
+        r"Total am(?:ount|t\.?) (?:due|payable)", r"Balance (?:due|payable)", r"Montant (?:dû|du)",
         r"Net [àa] payer", r"Montant [àa] payer", r"Reste [àa] payer", r"Solde [àa] payer", r"Total [àa] payer",
         r"Te betalen", r"Totaal te betalen", r"Totale da pagare", r"Netto a pagare", r"Total a pagar",
         r"Importe a pagar", r"Zahlungsbetrag", r"Überweisungsbetrag",
@@ -163,7 +169,8 @@ _LEXICON: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
         r"N[°º]\.? ?(?:de )?(?:TVA|SIRET|SIREN|TVA intracommunautaire)", r"N[°º]\.? ?(?:d'identification|IVA|BTW)",
         r"Nachlass", r"Total savings", r"(?:You|Your) sav(?:ed|ings)", r"Savings", r"Total discounts?", r"Discounts?",
         r"Total (?:qty|quantity|items?|number of items|pcs|units)", r"Cash", r"Bar", r"Gegeben", r"R[üu]ckgeld",
-        r"Change(?: due)?", r"Tendered", r"Card", r"Kreditkarte", r"EC ?-? ?Karte", r"Visa", r"Mastercard",
+        r"Change(?: due)?", r"Tendered", r"Paid amount", r"Amount tendered", r"Card", r"Kreditkarte",
+        r"EC ?-? ?Karte", r"Visa", r"Mastercard",
         r"Rounding(?: adj(?:ustment)?\.?)?", r"Rundung", r"[ÜU]bertrag", r"Carried forward", r"Brought forward",
         r"Zwischensumme Seite", r"Seiten ?summe", r"Stamm ?kapital", r"Grund ?kapital", r"Share capital",
         r"Capital social", r"Remise", r"Escompte", r"Einzel ?preis", r"Unit price", r"Preis", r"Price", r"Menge",

@@ -104,14 +104,28 @@ _SENDER_HEADING = re.compile(
     re.IGNORECASE,
 )
 _SKIP_NAME = re.compile(
-    r"^(?:Firma|Herrn?|Frau|An|To|z\.\s?Hd\.?.*|Attn\.?.*|Kreditorenbuchhaltung|Buchhaltung|Abteilung.*|Postfach.*|"
+    r"^(?:Firma|Herrn?|Frau|An|To|Messrs\.?|Spett\.?(?:le|abile)|Egregi[oa]|Gentile|Sig\.(?:r[aei])?|Sehr\s+geehrte.*|"
+    r"z\.\s?Hd\.?.*|Attn\.?.*|Kreditorenbuchhaltung|Buchhaltung|Abteilung.*|Postfach.*|"
     r"À\s+l[’']attention.*|A\s+l[’']attention.*|Accounts\s+payable.*|FAO.*|c/o.*)$",
     re.IGNORECASE,
 )
 _LEGAL_FORM = re.compile(
     r"\b(?:GmbH|AG|KG|OHG|UG|e\.\s?K\.|e\.\s?V\.|SE|KGaA|GbR|Ltd\.?|Inc\.?|B\.V\.|S\.A\.|S\.r\.l\.|mbH)(?:\W|$)"
 )
-_TITLE = re.compile(r"^(?:Rechnung|Invoice|Gutschrift|Credit\s+note|Proforma.*)$", re.IGNORECASE)
+# A document's title, never a supplier's name however large it is printed.
+_TITLE = re.compile(
+    r"^(?:(?:tax|sales|commercial|final|simplified\s+tax|proforma|pro-forma)\s+)?(?:invoice|bill|receipt)"
+    r"(?:\s+\w+)?$|^(?:[\wäöü]*rechnung[\wäöü]*|gutschrift|credit\s+note|facture(?:\s+[\w']+)?|factuur|fattura|"
+    r"factura|faktura|honorarnote|note\s+d'honoraires|quittung|avoir|proforma.*)$",
+    re.IGNORECASE,
+)
+# The supplier named inline after the heading of its role ("Sold by: Shree Ganesh Electronics Pvt. Ltd.").
+_SENDER_INLINE = re.compile(
+    r"^(?:Sold\s+by|Seller|Supplier|Vendor|Issued\s+by|Verkäufer|Verkauft\s+von|Rechnungssteller|Lieferant|"
+    r"Vendu\s+par|Vendeur|Fournisseur|Émetteur|Vendedor|Proveedor|Fornitore|Leverancier)\s*:\s*"
+    r"(?P<name>[^\W\d_][^:]{2,80})$",
+    re.IGNORECASE,
+)
 _CURRENCIES = (("EUR", re.compile(r"€|\bEUR\b|\bEuro\b")), ("USD", re.compile(r"\bUSD\b|\bUS\$")),
                ("$", re.compile(r"(?<![A-Z])\$")), ("AUD", re.compile(r"\bAUD\b|\bA\$")),
                ("CAD", re.compile(r"\bCAD\b|\bC\$")), ("NZD", re.compile(r"\bNZD\b")),
@@ -474,7 +488,9 @@ def parties(
         return over[-1] if over else None
 
     headed = [b for b in blocks if b.page == 1 and b.role == "recipient"]
-    under_sender = [b for b in window if sender_above(b) is not None]
+    # a block right under a sender line is the window, also where a layout sets it higher than a letter would
+    under_sender = [b for b in blocks if b.page == 1 and b.top < 0.45 * first.height and first.width >= 400
+                    and b.role not in ("delivery", "sender") and sender_above(b) is not None]  # fmt: skip
     left = [b for b in window if b.x0 < 0.5 * first.width]
     recipient_block = (min(headed, key=lambda b: b.top) if headed else
                        min(under_sender, key=lambda b: b.top) if under_sender else
@@ -523,6 +539,12 @@ def parties(
             conf = 0.75 if _LEGAL_FORM.search(biggest.text) else 0.55
             add("name", biggest.text, conf, biggest, "largest type at the top of page 1")
 
+    for ln in lines:
+        if ln.page != 1:
+            continue
+        for seg in ln.segments:
+            if (named := _SENDER_INLINE.match(seg.text.strip())) is not None:
+                add("name", named.group("name"), 0.9, seg, "named after the seller's heading")
     form = _form_parties(lines)
     for key, (text, seg) in form.get("seller", {}).items():
         add(key, text, 0.92, seg, "seller's section of a form")
