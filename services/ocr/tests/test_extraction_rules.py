@@ -665,3 +665,16 @@ def test_a_spanish_summary_row_under_subtotal_cuota_and_importe_total() -> None:
     assert value(fields, "net_amount") == Decimal("1645070.37")
     assert value(fields, "tax_amount") == Decimal("222527.33")
     assert value(fields, "gross_amount") == Decimal("1867597.70")
+
+
+def test_a_value_under_a_heading_that_names_no_sum_is_none_of_the_sums() -> None:
+    # GIVEN a summary row under three headings, the middle one in words no lexicon knows (the tax, say)
+    words = page((57, 100, "Rechnung Nr. RE-2024-118"), (57, 115, "Rechnungsdatum 12.03.2024"),
+                 _right(351, 600, "Nettobetrag"), _right(443, 600, "Ivrim emixwer"),
+                 _right(538, 600, "Gesamtbetrag"), _right(351, 614, "12.386,28"), _right(443, 614, "2.353,39"),
+                 _right(538, 614, "14.739,67"))  # fmt: skip
+    # WHEN the rules read it
+    fields, _ = extract_fields(words, A4, ProtocolLog(), learned=False)
+    # THEN the net is the value under "Nettobetrag", not the one under the unknown heading beside it
+    assert value(fields, "net_amount") == Decimal("12386.28")
+    assert value(fields, "gross_amount") == Decimal("14739.67")

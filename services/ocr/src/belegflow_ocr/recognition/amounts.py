@@ -82,12 +82,17 @@ def _breakdown(lines: Sequence[Line]) -> dict[str, list[Candidate]]:
     found: dict[str, list[Candidate]] = {k: [] for k in _SUMS}
     for line in lines:
         columns: list[tuple[str, float]] = []
+        # every heading of the row, known or not: a value under a heading that names no sum is none of them
+        headings: list[tuple[str | None, float]] = []
         left = float("inf")
         for seg in line.segments:
             hit = label_at(seg.text)
             if hit is not None and hit.kind in _SUMS and hit.match.end() >= len(seg.text.rstrip()) - 1:
                 columns.append((hit.kind, seg.x1))
+                headings.append((hit.kind, seg.x1))
                 left = min(left, seg.x0)
+            else:
+                headings.append((None, seg.x1))
         if len({kind for kind, _ in columns}) < 2:
             continue
         rows: list[tuple[Line, dict[str, Decimal], bool]] = []
@@ -105,8 +110,9 @@ def _breakdown(lines: Sequence[Line]) -> dict[str, list[Candidate]]:
             for seg in cells:
                 amounts = find_amounts(seg.text)
                 if amounts:
-                    kind = min(columns, key=lambda col: abs(seg.x1 - col[1]))[0]
-                    values[kind] = amounts[-1][0]
+                    under = min(headings, key=lambda col: abs(seg.x1 - col[1]))[0]
+                    if under is not None:
+                        values[under] = amounts[-1][0]
             if len(values) < 2:
                 break
             first = label_at(nxt.segments[0].text)

@@ -398,6 +398,19 @@ NUMBER_PAGES = 1
 """Numbers are looked for on the first page, and on any line of a later page that names the invoice number."""
 
 
+_POSTCODE = re.compile(r"(?:[A-Z]{1,2}-)?\d{4,5}")
+_PLACE_AFTER = re.compile(r"\s+(?:[A-ZÄÖÜÉ][a-zäöüßéèàç]+|[A-ZÄÖÜÉ]{3,})\b")
+
+
+def _postcode_of_place(text: str, start: int, token: str) -> bool:
+    """A postcode that starts its cell before a place's name ("28195 Bremen", "D-28195 Bremen"): an address
+    line, never the invoice number (a word after it that is a label, "12345 Datum", is no place)."""
+    if text[:start].strip() or not _POSTCODE.fullmatch(token):
+        return False
+    place = _PLACE_AFTER.match(text, start + len(token))
+    return place is not None and _label_kind(text[place.start() :].strip()) is None
+
+
 def number_features(doc: Document) -> tuple[list[Found], list[dict[str, float]]]:
     """Every token with a digit on page 1 (and on other pages' number lines) that is not a date, an amount, an
     IBAN or a VAT ID; a short capital prefix before it ("RE 2024-17") joined to it as a candidate of its own."""
@@ -419,7 +432,7 @@ def number_features(doc: Document) -> tuple[list[Found], list[dict[str, float]]]
                 if any(s < m.end() and m.start() < e for s, e in spans) or not any(ch.isdigit() for ch in token):
                     prev = m
                     continue
-                if len(token) > 30 or token.upper() in taken:
+                if len(token) > 30 or token.upper() in taken or _postcode_of_place(seg.text, m.start(), token):
                     continue
                 found.append(Found(token, seg.page, span_box(seg, m.start(), m.end()), line, seg, m.start()))
                 # a number printed in groups ("2024 4420"): the groups that follow belong to it
@@ -456,6 +469,7 @@ def number_features(doc: Document) -> tuple[list[Found], list[dict[str, float]]]
             "num_count": float(counts[token.upper()]),
             "num_year_like": float(token.isdigit() and len(token) == 4 and token[:2] in ("19", "20")),
             "num_five_digits": float(token.isdigit() and len(token) == 5),
+
             "heur_number": float(rules is not None and rules.value.replace(" ", "").upper() == token.upper()),
             "heur_number_conf": rules.confidence if rules is not None else 0.0,
             "virtual": 0.0,

@@ -85,11 +85,8 @@ class Calibration:
     def __call__(self, score: float) -> float:
         if self.xs.size == 0:
             return score
-        lowest = float(self.xs[0])
-        if score < lowest and lowest > 0:
-            # Below every score the fit saw, nothing bears its share right out: the confidence falls with the
-            # score to 0 (a score of 0.01 where the fit saw only 0.97 and up is no 0.89).
-            return float(self.ys[0]) * max(score, 0.0) / lowest
+        # Below every score the fit saw, the lowest step holds: where no label names a value (a layout's words
+        # unknown), the model ranks the right one first with a score near 0, and the rank is what it knows.
         return float(np.interp(score, self.xs, self.ys))
 
 
