@@ -266,8 +266,8 @@ def _s3(state: stack.StackState) -> Any:
 async def test_verify_reports_every_deleted_overwritten_altered_or_extra_object_and_index_entry(
     services: processes.ServiceSet, stack_state: stack.StackState, tenant: str, tmp_path: Path
 ) -> None:
-    # GIVEN an approved invoice in the archive, which verifies clean
-    await approve_all(services, stack_state, tenant, MARCH[:1], SAMPLES / "masterdata")
+    # GIVEN two approved invoices in the archive, which verifies clean
+    await approve_all(services, stack_state, tenant, MARCH[:2], SAMPLES / "masterdata")
     assert belegflow(stack_state, "archive", "verify", "--tenant", tenant).returncode == 0
     s3 = _s3(stack_state)
     conn = await asyncpg.connect(stack_state.database_url("export"), server_settings={"search_path": "export"})
@@ -279,10 +279,13 @@ async def test_verify_reports_every_deleted_overwritten_altered_or_extra_object_
             await conn.execute("UPDATE archive_index SET body = '{}' WHERE tenant = $1", tenant)
     finally:
         await conn.close()
+    # each approval's entries lie in one index object, under the seq of its first entry
+    listed = s3.list_objects_v2(Bucket="archive", Prefix=f"{tenant}/index/")["Contents"]
+    index_objects = sorted(o["Key"] for o in listed)
+    assert len(index_objects) == 2
     assert len(entries) >= 4
-    deleted, overwritten, index_altered, index_deleted = (entries[0]["key"], entries[1]["key"],
-                                                          f"{tenant}/index/{2:012d}.json",
-                                                          f"{tenant}/index/{3:012d}.json")
+    assert index_objects[0] == f"{tenant}/index/{1:012d}.json"
+    deleted, overwritten, index_altered, index_deleted = (entries[0]["key"], entries[1]["key"], *index_objects)
     locked = s3.get_object_lock_configuration(Bucket="archive")["ObjectLockConfiguration"]["ObjectLockEnabled"]
     assert locked == "Enabled"
     # WHEN someone deletes the locked version of an object THEN the server refuses (COMPLIANCE retention)
@@ -294,7 +297,8 @@ async def test_verify_reports_every_deleted_overwritten_altered_or_extra_object_
     # WHEN they hide objects and entries behind delete markers, overwrite them, and slip in extra ones
     s3.delete_object(Bucket="archive", Key=deleted)
     s3.put_object(Bucket="archive", Key=overwritten, Body=b"tampered")
-    s3.put_object(Bucket="archive", Key=index_altered, Body=b'{"seq": 2, "tampered": true}')
+    step = s3.get_object(Bucket="archive", Key=index_altered)["Body"].read()
+    s3.put_object(Bucket="archive", Key=index_altered, Body=step.replace(b'"by":"', b'"by":"x', 1))
     s3.delete_object(Bucket="archive", Key=index_deleted)
     s3.put_object(Bucket="archive", Key=f"{tenant}/objects/ff/{'f' * 64}.pdf", Body=b"extra")
     s3.put_object(Bucket="archive", Key=f"{tenant}/index/{999:012d}.json", Body=b"{}")

@@ -1,5 +1,5 @@
-"""The archive's chain as ``append`` writes it: objects written once, index entries in turn, an unfinished
-writer's entry adopted; with and without a server that refuses a second conditional put."""
+"""The archive's chain as ``append`` writes it: objects written once, a step's index entries in one object, an
+unfinished writer's entries adopted; with and without a server that refuses a second conditional put."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from uuid import UUID
 import pytest
 
 from belegflow_export import archive, store
-from belegflow_export.archive import ArchiveBucket, ArchiveItem, ArchiveKind, append, index_key
+from belegflow_export.archive import ArchiveBucket, ArchiveItem, ArchiveKind, append, index_bodies, index_key
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -81,9 +81,17 @@ class MemoryIndex:
         async def set_archive_head(conn: Any, tenant: str, seq: int, sha256: str) -> None:
             self.head = (seq, sha256)
 
+        async def archive_entries(conn: Any, tenant: str) -> list[store.ArchiveRow]:
+            return [store.ArchiveRow(seq, body, hashlib.sha256(body.encode()).hexdigest())
+                    for seq, body in sorted(self.rows.items())]
+
+        async def archive_head(conn: Any, tenant: str) -> tuple[int, str] | None:
+            return self.head
+
         for name, fn in {"lock_archive_head": lock_archive_head, "find_archive_entries": find_archive_entries,
                          "add_archive_entries": add_archive_entries, "add_archive_entry": add_archive_entry,
-                         "set_archive_head": set_archive_head}.items():
+                         "set_archive_head": set_archive_head, "archive_entries": archive_entries,
+                         "archive_head": archive_head}.items():
             monkeypatch.setattr(store, name, fn)
 
 
@@ -103,10 +111,24 @@ def _append(bucket: MemoryBucket, items: list[ArchiveItem]) -> list[dict[str, An
                               booking_years=10))
 
 
+def _index_entries(bucket: MemoryBucket) -> dict[int, bytes]:
+    """Every index entry in the bucket by its seq, whichever index object holds it."""
+    found: dict[int, bytes] = {}
+    for key, data in bucket.objects.items():
+        if "/index/" in key:
+            for body in index_bodies(data):
+                seq = json.loads(body)["seq"]
+                assert seq not in found, f"entry {seq} written twice"
+                found[seq] = body
+    return found
+
+
 def _chain_holds(bucket: MemoryBucket, index: MemoryIndex) -> None:
     prev = store.GENESIS
+    stored = _index_entries(bucket)
+    assert sorted(stored) == list(range(1, index.head[0] + 1))
     for seq in range(1, index.head[0] + 1):
-        body = bucket.objects[index_key("demo", seq)]
+        body = stored[seq]
         assert index.rows[seq] == body.decode()
         entry = json.loads(body)
         assert (entry["seq"], entry["prev"]) == (seq, prev)
@@ -125,6 +147,9 @@ def test_each_item_gets_its_object_and_an_index_entry_naming_the_one_before(
     assert [e["seq"] for e in first + second] == [1, 2, 3, 4, 5, 6]
     assert [e["kind"] for e in first] == ["original", "fields", "protocol"]
     _chain_holds(bucket, index)
+    # each step's entries in one index object, under the seq of its first entry, one entry per line
+    assert sorted(key for key in bucket.objects if "/index/" in key) == [index_key("demo", 1), index_key("demo", 4)]
+    assert len(index_bodies(bucket.objects[index_key("demo", 4)])) == 3
     # a redelivery of what is archived: nothing written again, the same entries answered
     before = len(bucket.puts)
     again = _append(bucket, _items(b"b"))
@@ -165,7 +190,7 @@ def test_an_unfinished_writers_entry_of_this_very_item_is_taken_as_its_own(
     entries = _append(bucket, _items(b"a"))
     assert [e["seq"] for e in entries] == [1, 2, 3]
     assert index.head[0] == 3
-    assert len([key for key in bucket.objects if "/index/" in key]) == 3
+    assert [key for key in bucket.objects if "/index/" in key] == [index_key("demo", 1)]
     _chain_holds(bucket, index)
 
 
@@ -184,3 +209,35 @@ def test_the_probe_counts_only_a_refused_second_put() -> None:
     assert ArchiveBucket(Client(True), "archive")._refuses_second_put() is True  # type: ignore[arg-type]
     assert ArchiveBucket(Client(False), "archive")._refuses_second_put() is False  # type: ignore[arg-type]
     assert archive.PROBE_KEY.startswith("_")  # outside every tenant's prefix
+
+
+class ListingBucket(MemoryBucket):
+    def keys(self, prefix: str) -> list[str]:
+        return sorted(key for key in self.objects if key.startswith(prefix))
+
+
+def _verify(bucket: MemoryBucket) -> list[str]:
+    report = asyncio.run(archive.verify(None, bucket, "demo"))  # type: ignore[arg-type]
+    return [str(f).split(" (")[0] for f in report.findings]
+
+
+def test_verify_reads_entries_in_index_objects_of_one_or_of_several(monkeypatch: pytest.MonkeyPatch) -> None:
+    bucket, index = ListingBucket(conditional=True), MemoryIndex()
+    index.install(monkeypatch)
+    # GIVEN a chain whose first entries were written one object each (as before), the next step's in one object
+    _append(bucket, _items(b"a"))
+    for seq, body in enumerate(index_bodies(bucket.objects.pop(index_key("demo", 1))), start=1):
+        bucket.objects[index_key("demo", seq)] = body
+    _append(bucket, _items(b"b"))
+    assert len([key for key in bucket.objects if "/index/" in key]) == 4
+    # THEN it verifies
+    assert _verify(bucket) == []
+    # WHEN an entry inside the step's object is altered, an old single entry is deleted and one is slipped in
+    step = bucket.objects[index_key("demo", 4)]
+    bucket.objects[index_key("demo", 4)] = step.replace(b'"by":"clerk"', b'"by":"mallory"', 1)
+    del bucket.objects[index_key("demo", 2)]
+    bucket.objects[index_key("demo", 999)] = b"{}"
+    # THEN verify names each, by the index object that holds (or should hold) the entry
+    assert _verify(bucket) == [f"missing index entry: {index_key('demo', 2)}",
+                               f"altered index entry: {index_key('demo', 4)}",
+                               f"extra index entry: {index_key('demo', 999)}"]

@@ -5,10 +5,12 @@
   (export tries it once at start, on ``_belegflow/conditional-put-probe``) each put is preceded by a look-up,
   so the guarantee holds there too. Where the bucket has object lock, each put carries COMPLIANCE retention
   until the end of the year plus 8 years (invoices) or 10 (booking records). A step's objects are written at
-  once (they are content-addressed, so their order does not matter); its index entries one after the other.
-- **The index** is one JSON entry per archived object at ``<tenant>/index/<seq>.json``, written once too.
-  Each entry names the previous entry's SHA-256 (``prev``), so no entry can be changed, removed or slipped in
-  without breaking the chain. Export's schema keeps a second copy of the chain (``archive_index``).
+  once (they are content-addressed, so their order does not matter), then its index entries in one object.
+- **The index** is one JSON entry per archived object. A step's entries are written once, together, as one
+  object at ``<tenant>/index/<seq of its first entry>.json``: one entry per line (a single entry is the whole
+  object, as every entry was before). Each entry names the previous entry's SHA-256 (``prev``), so no entry can
+  be changed, removed or slipped in without breaking the chain. Export's schema keeps a second copy of the chain
+  (``archive_index``).
 - **verify** reads both copies and every object: a missing, altered or extra object or index entry and a
   broken chain are each reported with the key.
 """
@@ -51,6 +53,7 @@ __all__ = [
     "VerifyReport",
     "append",
     "entry_contract",
+    "index_bodies",
     "index_key",
     "object_key",
     "retain_until",
@@ -60,6 +63,7 @@ __all__ = [
 log = get_logger(__name__)
 GENESIS: Final = store.GENESIS
 PROBE_KEY: Final = "_belegflow/conditional-put-probe"
+INDEX_CONTENT_TYPE: Final = "application/x-ndjson"
 
 
 class ArchiveKind(StrEnum):
@@ -255,68 +259,65 @@ async def append(conn: Connection, bucket: ArchiveBucket, tenant: str, items: Se
     index_until = retain_until(at.date(), booking_years)
     added: list[tuple[int, str, str, UUID | None, str, str]] = []
     while todo:
-        # the index entries one after the other, each naming the one before; one thread writes them in turn and
-        # stops at the first key that exists (on a server that refuses a second conditional put; else one a hop)
+        # the step's entries, each naming the one before, in one object under the first entry's seq
         bodies: list[bytes] = []
         prev = head
         for n, (_, entry) in enumerate(todo, start=1):
             bodies.append(_entry_bytes({**entry, "seq": seq + n, "prev": prev}))
             prev = _sha(bodies[-1])
-        run = bodies if bucket.conditional_puts else bodies[:1]
-        written = await asyncio.to_thread(_put_entries, bucket, tenant, seq + 1, run, index_until)
-        for (i, _), body in zip(todo[:written], bodies[:written], strict=True):
+        if await asyncio.to_thread(bucket.put_once, index_key(tenant, seq + 1), b"\n".join(bodies),
+                                   content_type=INDEX_CONTENT_TYPE, until=index_until):
+            for (i, _), body in zip(todo, bodies, strict=True):
+                seq += 1
+                head = _sha(body)
+                added.append((seq, body.decode(), head, items[i].document_id, items[i].kind.value, keys[i]))
+                entries[i] = {**json.loads(body), "entry_sha256": head}
+            break
+        # the key exists: the entries of a writer whose transaction did not commit; kept where they chain, and
+        # those of these very items (a try of this step that did not commit) taken as theirs
+        for body in await _adopt(conn, bucket, tenant, seq + 1, head):
             seq += 1
             head = _sha(body)
-            added.append((seq, body.decode(), head, items[i].document_id, items[i].kind.value, keys[i]))
-            entries[i] = {**json.loads(body), "entry_sha256": head}
-        todo = todo[written:]
-        if not todo or written == len(run) < len(bodies):
-            continue
-        # the next key exists: an entry of a writer whose transaction did not commit
-        seq += 1
-        if added:  # what is written so far goes in first: the adopted entry follows it in the chain
-            await store.add_archive_entries(conn, tenant, added)
-            added = []
-        adopted = await _adopt(conn, bucket, tenant, seq, head)
-        head = _sha(adopted)
-        i, entry = todo[0]
-        if _same(json.loads(adopted), entry):  # this very item, written by a try that did not commit
-            entries[i] = {**json.loads(adopted), "entry_sha256": head}
-            todo = todo[1:]
+            if todo and _same(json.loads(body), todo[0][1]):
+                entries[todo[0][0]] = {**json.loads(body), "entry_sha256": head}
+                todo = todo[1:]
     await store.add_archive_entries(conn, tenant, added)
     await store.set_archive_head(conn, tenant, seq, head)
     return [entries[i] for i in range(len(items))]
 
 
-def _put_entries(bucket: ArchiveBucket, tenant: str, first: int, bodies: list[bytes], until: datetime) -> int:
-    """Write index entries ``first``, ``first + 1`` ... in turn; how many were written before a key that exists."""
-    for n, body in enumerate(bodies):
-        if not bucket.put_once(index_key(tenant, first + n), body, content_type="application/json", until=until):
-            return n
-    return len(bodies)
+def index_bodies(data: bytes) -> list[bytes]:
+    """The entries of one index object, each as written (one per line)."""
+    return data.split(b"\n")
 
 
 def _same(existing: dict[str, Any], entry: dict[str, Any]) -> bool:
     return all(existing.get(name) == entry[name] for name in ("kind", "key", "sha256", "document_id", "revision"))
 
 
-async def _adopt(conn: Connection, bucket: ArchiveBucket, tenant: str, seq: int, head: str) -> bytes:
-    """An index entry already at ``seq``: written by a writer whose transaction then failed. Keep it if it chains."""
-    existing = await asyncio.to_thread(bucket.get, index_key(tenant, seq))
+async def _adopt(conn: Connection, bucket: ArchiveBucket, tenant: str, first: int, head: str) -> list[bytes]:
+    """Index entries already at ``first``: written by a writer whose transaction then failed. Kept if they chain."""
+    key = index_key(tenant, first)
+    existing = await asyncio.to_thread(bucket.get, key)
     if existing is None:
-        raise ArchiveError(f"archive index entry {index_key(tenant, seq)} refused a write but cannot be read")
-    try:
-        entry = json.loads(existing)
-    except ValueError as exc:
-        raise ArchiveError(f"archive index entry {index_key(tenant, seq)} is not JSON") from exc
-    if entry.get("prev") != head or entry.get("seq") != seq:
-        raise ArchiveError(f"archive index entry {index_key(tenant, seq)} does not follow the chain's head")
-    document = entry.get("document_id")
-    await store.add_archive_entry(conn, tenant, seq, existing.decode(), _sha(existing),
-                                  document_id=UUID(document) if document else None, kind=str(entry.get("kind")),
-                                  key=str(entry.get("key")))
-    log.warning("archive index entry of an unfinished write adopted", seq=seq)
-    return existing
+        raise ArchiveError(f"archive index entry {key} refused a write but cannot be read")
+    bodies = index_bodies(existing)
+    prev = head
+    rows: list[tuple[int, str, str, UUID | None, str, str]] = []
+    for seq, body in enumerate(bodies, start=first):
+        try:
+            entry = json.loads(body)
+        except ValueError as exc:
+            raise ArchiveError(f"archive index entry {key} is not JSON") from exc
+        if not isinstance(entry, dict) or entry.get("prev") != prev or entry.get("seq") != seq:
+            raise ArchiveError(f"archive index entry {key} does not follow the chain's head")
+        prev = _sha(body)
+        document = entry.get("document_id")
+        rows.append((seq, body.decode(), prev, UUID(document) if document else None, str(entry.get("kind")),
+                     str(entry.get("key"))))
+    await store.add_archive_entries(conn, tenant, rows)
+    log.warning("archive index entries of an unfinished write adopted", first=first, count=len(bodies))
+    return bodies
 
 
 def entry_contract(entry: dict[str, Any]) -> ArchiveEntryV1:
@@ -355,22 +356,30 @@ async def verify(conn: Connection, bucket: ArchiveBucket, tenant: str) -> Verify
     """Check the tenant's chain (both copies) and every object it names; list what is extra in the bucket."""
     report = VerifyReport(tenant=tenant)
     rows = await store.archive_entries(conn, tenant)
-    index_keys = set(await asyncio.to_thread(bucket.keys, f"{tenant}/index/"))
+    index_keys = sorted(await asyncio.to_thread(bucket.keys, f"{tenant}/index/"))
     object_keys = set(await asyncio.to_thread(bucket.keys, f"{tenant}/objects/"))
-    prev, expected_index, referenced = GENESIS, set(), set()
+    # every entry in the bucket by its seq, with the index object that holds it
+    stored: dict[int, tuple[str, bytes]] = {}
+    extra: list[str] = []
+    for key in index_keys:
+        data = await asyncio.to_thread(bucket.get, key)
+        for body in index_bodies(data or b""):
+            seq = _seq_of(body)
+            if seq is None or seq in stored:
+                extra.append(key)
+            else:
+                stored[seq] = (key, body)
+    prev, referenced = GENESIS, set()
     for row in rows:
         report.entries += 1
-        key = index_key(tenant, row.seq)
-        expected_index.add(key)
-        body = row.body.encode()
-        stored = await asyncio.to_thread(bucket.get, key)
-        if stored is None:
+        key, found = stored.pop(row.seq, (index_key(tenant, row.seq), None))
+        if found is None:
             report.findings.append(Finding("missing index entry", key, f"entry {row.seq} is not in the bucket"))
-        elif stored != body:
-            report.findings.append(Finding("altered index entry", key,
-                                           f"sha256 {_sha(stored)} in the bucket, {row.sha256} in the chain"))
+        elif found != row.body.encode():
+            report.findings.append(Finding("altered index entry", key, f"entry {row.seq}: sha256 {_sha(found)} in "
+                                                                       f"the bucket, {row.sha256} in the chain"))
         entry = json.loads(row.body)
-        if _sha(body) != row.sha256 or entry.get("prev") != prev or entry.get("seq") != row.seq:
+        if _sha(row.body.encode()) != row.sha256 or entry.get("prev") != prev or entry.get("seq") != row.seq:
             report.findings.append(Finding("broken chain", key, f"entry {row.seq} does not follow entry {row.seq - 1}"))
         prev = row.sha256
         target = str(entry.get("key"))
@@ -386,8 +395,17 @@ async def verify(conn: Connection, bucket: ArchiveBucket, tenant: str) -> Verify
     if head is not None and head != (len(rows), prev):
         report.findings.append(Finding("broken chain", f"{tenant}/index/",
                                        "the chain's head does not match its entries"))
-    for key in sorted(index_keys - expected_index):
+    for key in sorted({*extra, *(key for key, _ in stored.values())}):
         report.findings.append(Finding("extra index entry", key, "not in the chain"))
     for key in sorted(object_keys - referenced):
         report.findings.append(Finding("extra object", key, "no index entry names it"))
     return report
+
+
+def _seq_of(body: bytes) -> int | None:
+    try:
+        entry = json.loads(body)
+    except ValueError:
+        return None
+    seq = entry.get("seq") if isinstance(entry, dict) else None
+    return seq if isinstance(seq, int) and not isinstance(seq, bool) else None
