@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from belegflow_contracts.messages import AccruedV1, Decision, InvoiceV1, MatchKey, SupplierMatchV1
 from belegflow_contracts.runtime import db
-from belegflow_contracts.runtime.storage import ObjectStore
+from belegflow_contracts.runtime.storage import ObjectStore, connect
 from belegflow_export import store
 from belegflow_export.archive import ArchiveItem, ArchiveKind, append, verify
 from belegflow_export.books import archive_bucket, run_datev
@@ -54,7 +54,9 @@ async def main(args: argparse.Namespace) -> None:
             objects = ObjectStore.from_settings(settings)
             bucket = archive_bucket(settings)
             await asyncio.to_thread(bucket.ensure)
-            await datev(pool, objects, bucket, settings, args.invoices)
+            # the invoices' shared original is ingest's to write: export's credentials only read originals
+            ingest = ObjectStore(connect(state.s3_url, state.s3_access_key, state.s3_secret_key, "us-east-1"))
+            await datev(pool, objects, ingest, bucket, settings, args.invoices)
             await archive(pool, bucket, settings, args.archive)
         finally:
             await pool.close()
@@ -62,9 +64,10 @@ async def main(args: argparse.Namespace) -> None:
         stack.down(home)
 
 
-async def datev(pool: object, objects: ObjectStore, bucket: object, settings: Settings, count: int) -> None:
+async def datev(pool: object, objects: ObjectStore, ingest: ObjectStore, bucket: object, settings: Settings,
+                count: int) -> None:
     tenant = "bench"
-    original = await objects.put_content_addressed("originals", tenant, b"%PDF-1.4 bench " + b"x" * 3000,
+    original = await ingest.put_content_addressed("originals", tenant, b"%PDF-1.4 bench " + b"x" * 3000,
                                                    suffix=".pdf", content_type="application/pdf")
     supplier = SupplierMatchV1(supplier_number="70001", name="Spedition Nordlicht GmbH", gl_account="3800",
                                cost_center="1000", tax_key="9", matched_by=MatchKey.IBAN, confidence=1.0)
