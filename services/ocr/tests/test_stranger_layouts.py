@@ -21,106 +21,6 @@ from reportlab.pdfgen.canvas import Canvas
 
 from belegflow_ocr.recognition.pdftext import PdfTextReader
 
-
-def _us(c: Canvas) -> None:
-    c.setFont("Helvetica-Bold", 20)
-    c.drawString(50, 740, "Acme Cloud Services, Inc.")
-    c.setFont("Helvetica", 9)
-    c.drawString(50, 726, "410 Terry Ave N, Seattle, WA 98109")
-    c.setFont("Helvetica-Bold", 14)
-    c.drawRightString(560, 740, "INVOICE")
-    c.setFont("Helvetica", 9)
-    for i, (k, v) in enumerate([("Invoice #", "INV-88213"), ("Invoice Date", "Nov 2, 2025"),
-                                ("Due Date", "Dec 2, 2025"), ("Account", "551-20931")]):  # fmt: skip
-        c.drawString(400, 715 - 13 * i, k)
-        c.drawRightString(560, 715 - 13 * i, v)
-    for i, text in enumerate(["Bill To:", "Northwind Traders LLC", "12 Harbor Rd, Boston, MA 02110"]):
-        c.drawString(50, 680 - 12 * i, text)
-    c.drawString(50, 600, "Description")
-    for x, head in ((330, "Qty"), (400, "Rate"), (560, "Amount")):
-        c.drawRightString(x, 600, head)
-    rows = [("Compute hours (m5.large)", "720", "$0.096", "$69.12"), ("Storage GB-month", "500", "$0.023", "$11.50"),
-            ("Support plan", "1", "$29.00", "$29.00")]  # fmt: skip
-    for j, row in enumerate(rows):
-        c.drawString(50, 585 - 14 * j, row[0])
-        for x, text in zip((330, 400, 560), row[1:], strict=True):
-            c.drawRightString(x, 585 - 14 * j, text)
-    for j, (k, v) in enumerate([("Subtotal", "$109.62"), ("Sales Tax (6.5%)", "$7.13"), ("Total", "$116.75"),
-                                ("Amount Paid", "$0.00"), ("Balance Due", "$116.75")]):  # fmt: skip
-        c.drawString(400, 520 - 14 * j, k)
-        c.drawRightString(560, 520 - 14 * j, v)
-    c.drawString(50, 400, "Please remit payment within 30 days. Thank you for your business!")
-
-
-def _india(c: Canvas) -> None:
-    c.setFont("Helvetica-Bold", 12)
-    c.drawCentredString(297, 800, "TAX INVOICE")
-    c.setFont("Helvetica", 9)
-    for i, text in enumerate(["Sold By: Shree Ganesh Electronics Pvt. Ltd.",
-                              "Plot 14, MIDC Andheri East, Mumbai, Maharashtra 400093",
-                              "GSTIN: 27AABCS1429B1Z1   PAN: AABCS1429B"]):  # fmt: skip
-        c.drawString(40, 780 - 12 * i, text)
-    for i, text in enumerate(["Invoice Number: MH-2025-004417", "Order ID: OD42273318812",
-                              "Invoice Date: 14-03-2025", "Order Date: 12-03-2025"]):  # fmt: skip
-        c.drawString(360, 780 - 12 * i, text)
-    c.drawString(40, 720, "Billing Address: Rahul Mehta, 22 Park Street, Kolkata 700016")
-    for x, head in ((40, "Product"), (300, "Qty"), (360, "Gross Amount"), (440, "Taxable Value"), (500, "IGST"),
-                    (555, "Total")):  # fmt: skip
-        c.drawString(x, 690, head)
-    c.drawString(40, 675, "LED Television 43 inch")
-    c.drawString(300, 675, "1")
-    for x, text in ((360, "1,26,779.66"), (440, "1,26,779.66"), (500, "22,820.34"), (555, "1,49,600.00")):
-        c.drawString(x, 675, text)
-    for j, (k, v) in enumerate([("Total Taxable Value", "Rs. 1,26,779.66"), ("IGST @ 18%", "Rs. 22,820.34"),
-                                ("Grand Total", "Rs. 1,49,600.00")]):  # fmt: skip
-        c.drawString(360, 640 - 14 * j, k)
-        c.drawRightString(590, 640 - 14 * j, v)
-    c.drawString(40, 580, "Amount in words: One Lakh Forty Nine Thousand Six Hundred Rupees Only")
-
-
-def _uk(c: Canvas) -> None:
-    c.setFont("Times-Bold", 16)
-    c.drawString(40, 790, "Hartley & Sons Joinery Ltd")
-    c.setFont("Times-Roman", 9)
-    c.drawString(40, 776, "Unit 7, Mill Lane Industrial Estate, Leeds LS11 5TU")
-    c.drawString(40, 764, "VAT Reg. No. GB 123 4567 89   Company No. 04567890")
-    c.setFont("Times-Bold", 11)
-    c.drawString(40, 730, "Sales Invoice 10457")
-    c.setFont("Times-Roman", 9)
-    c.drawString(40, 716, "Tax point: 28th February 2025")
-    c.drawString(250, 716, "Your ref: PO-7781")
-    c.drawString(40, 690, "To: Greenfield Homes plc, 3 Station Road, York YO1 6HT")
-    for j, (k, v) in enumerate([("Supply and fit oak staircase", "2,450.00"), ("Delivery 24 February 2025", "85.00")]):
-        c.drawString(40, 650 - 14 * j, k)
-        c.drawRightString(550, 650 - 14 * j, v)
-    for j, (k, v) in enumerate([("Net", "£2,535.00"), ("VAT @ 20%", "£507.00"), ("Invoice total", "£3,042.00")]):
-        c.drawString(380, 600 - 14 * j, k)
-        c.drawRightString(550, 600 - 14 * j, v)
-    c.drawString(40, 530, "Payment terms: 30 days. Bank: Barclays, Sort code 20-00-00, Account 55779911")
-    c.drawString(40, 518, "IBAN GB33 BUKB 2020 1555 5555 55")
-
-
-def _swiss(c: Canvas) -> None:
-    c.setFont("Helvetica-Bold", 13)
-    c.drawString(50, 790, "Alpenblick Treuhand AG")
-    c.setFont("Helvetica", 8.5)
-    c.drawString(50, 777, "Bahnhofstrasse 12 · 8001 Zürich · CHE-109.322.551 MWST")
-    for i, text in enumerate(["Müller Logistik GmbH", "Industriestrasse 4", "4600 Olten"]):
-        c.drawString(330, 720 - 11 * i, text)
-    c.drawString(50, 650, "Zürich, 3. März 2025")
-    c.setFont("Helvetica-Bold", 11)
-    c.drawString(50, 625, "Honorarnote 2025-031")
-    c.setFont("Helvetica", 8.5)
-    for j, (k, v) in enumerate([("Buchhaltung und Jahresabschluss 2024, 12 Std. à CHF 180.–", "2’160.00"),
-                                ("Spesenpauschale", "150.–")]):  # fmt: skip
-        c.drawString(50, 600 - 14 * j, k)
-        c.drawRightString(540, 600 - 14 * j, v)
-    for j, (k, v) in enumerate([("Total exkl. MWST", "2’310.00"), ("MWST 8.1 %", "187.10"), ("Total CHF", "2’497.10")]):
-        c.drawString(350, 560 - 14 * j, k)
-        c.drawRightString(540, 560 - 14 * j, v)
-    c.drawString(50, 500, "Zahlbar innert 30 Tagen netto. IBAN CH93 0076 2011 6238 5295 7")
-
-
 Row = tuple[float, float, str] | tuple[float, float, str, str]
 """(x, y, text) drawn from x, or (x, y, text, "r") ending at x; PDF points from the bottom-left corner."""
 
@@ -129,6 +29,69 @@ def _rows(c: Canvas, rows: list[Row], font: str = "Helvetica", size: float = 9) 
     c.setFont(font, size)
     for row in rows:
         (c.drawRightString if len(row) == 4 else c.drawString)(row[0], row[1], row[2])
+
+
+def _us(c: Canvas) -> None:
+    _rows(c, [(50, 740, "Acme Cloud Services, Inc.")], "Helvetica-Bold", 20)
+    _rows(c, [(560, 740, "INVOICE", "r")], "Helvetica-Bold", 14)
+    _rows(c, [(50, 726, "410 Terry Ave N, Seattle, WA 98109"),
+              (400, 715, "Invoice #"), (560, 715, "INV-88213", "r"), (400, 702, "Invoice Date"),
+              (560, 702, "Nov 2, 2025", "r"), (400, 689, "Due Date"), (560, 689, "Dec 2, 2025", "r"),
+              (400, 676, "Account"), (560, 676, "551-20931", "r"), (50, 680, "Bill To:"),
+              (50, 668, "Northwind Traders LLC"), (50, 656, "12 Harbor Rd, Boston, MA 02110"),
+              (50, 600, "Description"), (330, 600, "Qty", "r"), (400, 600, "Rate", "r"), (560, 600, "Amount", "r"),
+              (50, 585, "Compute hours (m5.large)"), (330, 585, "720", "r"), (400, 585, "$0.096", "r"),
+              (560, 585, "$69.12", "r"), (50, 571, "Storage GB-month"), (330, 571, "500", "r"),
+              (400, 571, "$0.023", "r"), (560, 571, "$11.50", "r"), (50, 557, "Support plan"), (330, 557, "1", "r"),
+              (400, 557, "$29.00", "r"), (560, 557, "$29.00", "r"),
+              (400, 520, "Subtotal"), (560, 520, "$109.62", "r"), (400, 506, "Sales Tax (6.5%)"),
+              (560, 506, "$7.13", "r"), (400, 492, "Total"), (560, 492, "$116.75", "r"), (400, 478, "Amount Paid"),
+              (560, 478, "$0.00", "r"), (400, 464, "Balance Due"), (560, 464, "$116.75", "r"),
+              (50, 400, "Please remit payment within 30 days. Thank you for your business!")])  # fmt: skip
+
+
+def _india(c: Canvas) -> None:
+    _rows(c, [(220, 800, "TAX INVOICE")], "Helvetica-Bold", 12)
+    _rows(c, [(40, 780, "Sold By: Shree Ganesh Electronics Pvt. Ltd."),
+              (40, 768, "Plot 14, MIDC Andheri East, Mumbai, Maharashtra 400093"),
+              (40, 756, "GSTIN: 27AABCS1429B1Z1   PAN: AABCS1429B"), (360, 780, "Invoice Number: MH-2025-004417"),
+              (360, 768, "Order ID: OD42273318812"), (360, 756, "Invoice Date: 14-03-2025"),
+              (360, 744, "Order Date: 12-03-2025"),
+              (40, 720, "Billing Address: Rahul Mehta, 22 Park Street, Kolkata 700016"),
+              (40, 690, "Product"), (300, 690, "Qty"), (360, 690, "Gross Amount"), (440, 690, "Taxable Value"),
+              (500, 690, "IGST"), (555, 690, "Total"), (40, 675, "LED Television 43 inch"), (300, 675, "1"),
+              (360, 675, "1,26,779.66"), (440, 675, "1,26,779.66"), (500, 675, "22,820.34"), (555, 675, "1,49,600.00"),
+              (360, 640, "Total Taxable Value"), (590, 640, "Rs. 1,26,779.66", "r"), (360, 626, "IGST @ 18%"),
+              (590, 626, "Rs. 22,820.34", "r"), (360, 612, "Grand Total"), (590, 612, "Rs. 1,49,600.00", "r"),
+              (40, 580, "Amount in words: One Lakh Forty Nine Thousand Six Hundred Rupees Only")])  # fmt: skip
+
+
+def _uk(c: Canvas) -> None:
+    _rows(c, [(40, 790, "Hartley & Sons Joinery Ltd")], "Times-Bold", 16)
+    _rows(c, [(40, 776, "Unit 7, Mill Lane Industrial Estate, Leeds LS11 5TU"),
+              (40, 764, "VAT Reg. No. GB 123 4567 89   Company No. 04567890")], "Times-Roman")
+    _rows(c, [(40, 730, "Sales Invoice 10457")], "Times-Bold", 11)
+    _rows(c, [(40, 716, "Tax point: 28th February 2025"), (250, 716, "Your ref: PO-7781"),
+              (40, 690, "To: Greenfield Homes plc, 3 Station Road, York YO1 6HT"),
+              (40, 650, "Supply and fit oak staircase"), (550, 650, "2,450.00", "r"),
+              (40, 636, "Delivery 24 February 2025"), (550, 636, "85.00", "r"),
+              (380, 600, "Net"), (550, 600, "£2,535.00", "r"), (380, 586, "VAT @ 20%"), (550, 586, "£507.00", "r"),
+              (380, 572, "Invoice total"), (550, 572, "£3,042.00", "r"),
+              (40, 530, "Payment terms: 30 days. Bank: Barclays, Sort code 20-00-00, Account 55779911"),
+              (40, 518, "IBAN GB33 BUKB 2020 1555 5555 55")], "Times-Roman")  # fmt: skip
+
+
+def _swiss(c: Canvas) -> None:
+    _rows(c, [(50, 790, "Alpenblick Treuhand AG")], "Helvetica-Bold", 13)
+    _rows(c, [(50, 777, "Bahnhofstrasse 12 · 8001 Zürich · CHE-109.322.551 MWST"), (330, 720, "Müller Logistik GmbH"),
+              (330, 709, "Industriestrasse 4"), (330, 698, "4600 Olten"), (50, 650, "Zürich, 3. März 2025")],
+          size=8.5)  # fmt: skip
+    _rows(c, [(50, 625, "Honorarnote 2025-031")], "Helvetica-Bold", 11)
+    _rows(c, [(50, 600, "Buchhaltung und Jahresabschluss 2024, 12 Std. à CHF 180.–"), (540, 600, "2’160.00", "r"),
+              (50, 586, "Spesenpauschale"), (540, 586, "150.–", "r"), (350, 560, "Total exkl. MWST"),
+              (540, 560, "2’310.00", "r"), (350, 546, "MWST 8.1 %"), (540, 546, "187.10", "r"),
+              (350, 532, "Total CHF"), (540, 532, "2’497.10", "r"),
+              (50, 500, "Zahlbar innert 30 Tagen netto. IBAN CH93 0076 2011 6238 5295 7")], size=8.5)  # fmt: skip
 
 
 def _french(c: Canvas) -> None:
