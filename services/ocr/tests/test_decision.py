@@ -23,9 +23,11 @@ from belegflow_ocr.recognition.features import (
 from belegflow_ocr.recognition.model import PageInfo, ProtocolLog
 from belegflow_ocr.recognition.pdftext import PdfTextReader
 from belegflow_ocr.recognition.scorer import (
+    ABSTAIN_BELOW,
     CONFLICT_CAP,
     FORMAT,
     MODEL_FILE,
+    Calibration,
     decide,
     load_model,
     parse_model,
@@ -76,9 +78,22 @@ def test_every_calibration_is_monotone_and_a_probability() -> None:
         assert np.all(np.diff(cal.ys) >= -1e-9), f"{name}: a higher score must never mean a lower confidence"
         assert cal.ys.min() >= 0.0, name
         assert cal.ys.max() <= 1.0, name
-        # a probability from the fit: a score outside the fitted range keeps the end values
-        assert cal(-5.0) == pytest.approx(float(cal.ys[0]))
+        # a probability from the fit: a score above the fitted range keeps the top value; one below it, whose
+        # share right the fit never saw, is offered at most as unsure as a value may be to be offered at all
         assert cal(5.0) == pytest.approx(float(cal.ys[-1]))
+        assert cal(-5.0) == pytest.approx(min(float(cal.ys[0]), ABSTAIN_BELOW))
+
+
+def test_a_score_below_every_score_the_calibration_saw_is_offered_but_never_sure() -> None:
+    # GIVEN a calibration fitted only on high scores (the real invoices' numbers scored 0.968 and up, all right)
+    cal = Calibration([0.968, 0.999], [0.89, 0.89])
+    # THEN the fitted range keeps its share right
+    assert cal(0.968) == pytest.approx(0.89)
+    assert cal(0.99) == pytest.approx(0.89)
+    # AND a score below it (a layout whose labels no lexicon knows) is offered, but as no more than a coin toss
+    assert cal(0.01) == pytest.approx(ABSTAIN_BELOW)
+    assert cal(0.01) >= ABSTAIN_BELOW  # not dropped: the model ranks the right value first there as often as not
+    assert Calibration([0.2, 0.9], [0.3, 0.95])(0.1) == pytest.approx(0.3)  # a lower step stays as low
 
 
 def test_the_manifest_names_only_development_data() -> None:

@@ -148,3 +148,14 @@ def test_a_labelled_date_with_one_separator_lost_by_ocr(text: str, expected: dat
 @pytest.mark.parametrize("text", ["Date 03/0/2018", "12/2017", "Date 1234/2017", "Date 3113/2017"])
 def test_digits_that_make_no_date_stay_none_even_after_a_label(text: str) -> None:
     assert find_dates(text, compact=True) == []
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("P.IVA 00743110157 - C.F. 00743110157", ["IT00743110157"]),  # Italy's number without its country code
+    ("Partita IVA: 03214560371", ["IT03214560371"]),
+    ("P.IVA IT03214560371", ["IT03214560371"]),
+    ("P. IVA 01234567890", []),  # its check digit is wrong: no VAT ID
+    ("C.F. 00743110157", []),  # a tax code without the VAT label is not one
+])  # fmt: skip
+def test_an_italian_vat_number_after_its_label_gets_its_country_code(text: str, expected: list[str]) -> None:
+    assert [m.value for m in find_vat_ids(text)] == expected

@@ -4,9 +4,10 @@ Layouts written as a stranger would: a US cloud bill with dollar amounts, an Ind
 and naming its seller after "Sold By:", a British sales invoice with a tax point, a Swiss "Honorarnote" with
 whole francs "150.–" and typographic apostrophes, a French one with a deposit, a Dutch one with whole euros
 ("€ 60,-"), a German forwarder's with the recipient right under the sender line and its references in a row
-under their headings, an Italian one addressed "Spett.le", an Austrian one with a discount and a payment on
-account, an Irish one with a two-digit year, a Belgian reverse-charge one with its type code beside the title
-("FACTURE (380)") and totals "HTVA" and "TVAC". Each field named must be read right."""
+under their headings, an Italian one addressed "Spett.le" with its VAT number printed without "IT", an Austrian
+one with a discount and a payment on account, an Irish one with a two-digit year, a Belgian reverse-charge one
+with its type code beside the title ("FACTURE (380)") and totals "HTVA" and "TVAC". Each field named must be
+read right."""
 
 from __future__ import annotations
 
@@ -152,7 +153,7 @@ def _german(c: Canvas) -> None:
 def _italian(c: Canvas) -> None:
     _rows(c, [(40, 800, "Rossi Autotrasporti S.r.l.")], "Helvetica-Bold", 13)
     _rows(c, [(40, 786, "Via Emilia 220 - 40026 Imola (BO)"),
-              (40, 774, "P.IVA IT03214560371 - C.F. 03214560371"),
+              (40, 774, "P.IVA 03214560371 - C.F. 03214560371"),
               (330, 740, "Spett.le"), (330, 728, "Bianchi Logistica S.p.A."), (330, 716, "Corso Francia 15"),
               (330, 704, "10138 Torino"), (40, 660, "FATTURA N. 118/2025 DEL 05/03/2025"),
               (40, 630, "Descrizione"), (540, 630, "Importo", "r"),

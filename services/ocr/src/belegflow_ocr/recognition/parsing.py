@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from stdnum.it import iva as stdnum_it_iva
+
 from belegflow_contracts.types import de_vat_check_digit_ok, iban_checksum_ok
 
 # Amounts on invoices carry two decimals; whole numbers are too often quantities or postcodes. Thousands are
@@ -262,7 +264,7 @@ def find_ibans(text: str) -> list[Match]:
 
 
 def find_vat_ids(text: str) -> list[Match]:
-    found = []
+    found = _italian_vat_ids(text)
     for m in _VAT_RE.finditer(text):
         body = re.sub(r"[\s.]", "", m.group("body"))
         cc = m.group("cc")
@@ -273,6 +275,18 @@ def find_vat_ids(text: str) -> list[Match]:
         suffix = m.group("suffix") or "" if cc in ("CHE", "NO") else ""
         found.append(Match(cc + body + suffix, m.start(), m.end()))
     return found
+
+
+# Italy prints its VAT number without the country code after the number's own label ("P.IVA 00743110157"):
+# with its check digit right, it is the VAT ID IT00743110157.
+_IT_PIVA = re.compile(r"\b(?:P\.?\s?IVA|Partita\s+IVA)\s*(?:n\.?|nr\.?)?\s*[:.]?\s*(?P<body>\d{11})\b", re.IGNORECASE)
+
+
+def _italian_vat_ids(text: str) -> list[Match]:
+    if "iva" not in text.casefold():
+        return []
+    return [Match("IT" + m.group("body"), m.start("body"), m.end("body")) for m in _IT_PIVA.finditer(text)
+            if stdnum_it_iva.is_valid(m.group("body"))]
 
 
 def vat_id_ok(vat_id: str) -> tuple[bool, str]:

@@ -55,6 +55,8 @@ JOINT_KEEPS = 0.9
 """A first-ranked amount scored at least this high is not moved by the joint decision."""
 CENT = Decimal("0.01")
 ABSTAIN_BELOW = 0.5
+BELOW_RANGE = ABSTAIN_BELOW
+"""The most a calibration gives a score below every score it was fitted on."""
 CONFLICT_CAP = CONFLICT_CONFIDENCE
 """Net, tax and gross that do not add up: at least one of them is wrong, so none is confident enough to pass
 without a person (every EN 16931 invoice has net + tax = gross; prepaid and rounding change only the amount
@@ -85,8 +87,11 @@ class Calibration:
     def __call__(self, score: float) -> float:
         if self.xs.size == 0:
             return score
-        # Below every score the fit saw, the lowest step holds: where no label names a value (a layout's words
-        # unknown), the model ranks the right one first with a score near 0, and the rank is what it knows.
+        if score < self.xs[0]:
+            # Below every score the fit saw, its share right is unknown. Where no label names a value (a layout's
+            # words unknown), the model ranks the right one first with a score near 0 as often as not: the value
+            # is offered (``ABSTAIN_BELOW``), never as more than that.
+            return min(float(self.ys[0]), BELOW_RANGE)
         return float(np.interp(score, self.xs, self.ys))
 
 
