@@ -81,19 +81,17 @@ def _breakdown(lines: Sequence[Line]) -> dict[str, list[Candidate]]:
     its total row, else the sum of its rows, is a candidate for each of net, tax and gross."""
     found: dict[str, list[Candidate]] = {k: [] for k in _SUMS}
     for line in lines:
-        columns: list[tuple[str, float]] = []
         # every heading of the row, known or not: a value under a heading that names no sum is none of them
         headings: list[tuple[str | None, float]] = []
         left = float("inf")
         for seg in line.segments:
             hit = label_at(seg.text)
             if hit is not None and hit.kind in _SUMS and hit.match.end() >= len(seg.text.rstrip()) - 1:
-                columns.append((hit.kind, seg.x1))
                 headings.append((hit.kind, seg.x1))
                 left = min(left, seg.x0)
             else:
                 headings.append((None, seg.x1))
-        if len({kind for kind, _ in columns}) < 2:
+        if len({kind for kind, _ in headings if kind is not None}) < 2:
             continue
         rows: list[tuple[Line, dict[str, Decimal], bool]] = []
         above = line

@@ -28,14 +28,20 @@ _AMOUNT_RE = re.compile(
 # A whole amount has no cents, so only what marks it as money makes it one: a dash for the cents ("150,-",
 # "1.500,--", "150.–") or a currency beside it ("€ 150", "150 €", "EUR 1.500", "USD 5", "Rs. 499"). Its groups of
 # three are thousands whatever the separator (no currency is printed with three decimals on an invoice).
-_WHOLE = r"(?P<int>\d{1,3}(?:[.,'\u2019\u202f\u00a0\u2009]\d{3})+|\d{1,7})"
+def _whole(name: str) -> str:
+    """A whole number as group ``name``: thousands grouped, or up to seven digits."""
+    return rf"(?P<{name}>\d{{1,3}}(?:[.,'\u2019\u202f\u00a0\u2009]\d{{3}})+|\d{{1,7}})"
+
+
 _CURRENCY_BEFORE = r"(?:[€$£₹]|(?<![A-Za-z])(?:EUR|USD|CHF|GBP|INR|SGD|AUD|RM|Rs\.?))"
 _CURRENCY_AFTER = r"(?:[€£₹]|(?:EUR|CHF|USD|GBP)(?![A-Za-z]))"
 _WHOLE_RE = re.compile(
-    r"(?:(?<![\w.,])(?P<dsign>[-−])?" + _WHOLE.replace("int", "dint") + r"[,.](?:--?|[–—])(?![\w\d-])"
-    r"|" + _CURRENCY_BEFORE + r"\s?(?P<csign>[-−])?\s?" + _WHOLE.replace("int", "cint") + r"(?![\d%]|[.,/-]\d|\s?%)"
-    r"|(?<![\w.,/-])(?P<asign>[-−])?" + _WHOLE.replace("int", "aint") + r"\s?" + _CURRENCY_AFTER + r")"
+    r"(?:(?<![\w.,])(?P<dsign>[-−])?" + _whole("dint") + r"[,.](?:--?|[–—])(?![\w\d-])"
+    r"|" + _CURRENCY_BEFORE + r"\s?(?P<csign>[-−])?\s?" + _whole("cint") + r"(?![\d%]|[.,/-]\d|\s?%)"
+    r"|(?<![\w.,/-])(?P<asign>[-−])?" + _whole("aint") + r"\s?" + _CURRENCY_AFTER + r")"
 )
+# What can mark a whole number as money at all: a dash or a currency (most cells have neither).
+_MONEY_MARK = re.compile(r"[-–—€$£₹]|EUR|USD|CHF|GBP|INR|SGD|AUD|RM|Rs")
 
 _MONTHS = {
     # German
@@ -127,7 +133,7 @@ def find_amounts(text: str) -> list[tuple[Decimal, int, int]]:
         value = _to_decimal(m)
         if value is not None:
             found.append((value, m.start(), m.end()))
-    if not any(c in text for c in "-–—€$£₹EUCGIRSAU"):  # nothing that can mark a whole amount
+    if _MONEY_MARK.search(text) is None:
         return found
     taken = [(s, e) for _, s, e in found]
     for m in _WHOLE_RE.finditer(text):
