@@ -159,3 +159,33 @@ def test_digits_that_make_no_date_stay_none_even_after_a_label(text: str) -> Non
 ])  # fmt: skip
 def test_an_italian_vat_number_after_its_label_gets_its_country_code(text: str, expected: list[str]) -> None:
     assert [m.value for m in find_vat_ids(text)] == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("CIF: B12345674", ["ESB12345674"]),  # Spain's company number: the VAT ID with ES before it
+    ("N.I.F. A28017895", ["ESA28017895"]),
+    ("NIF: 12345678Z", ["ES12345678Z"]),  # a person's, letter last
+    ("NIF: 501964843", ["PT501964843"]),  # Portugal's nine digits
+    ("NIPC PT 500 100 144", ["PT500100144"]),
+    ("NIP: 779-234-56-74", ["PL7792345674"]),  # Poland's, grouped
+    ("NIP 5260001246", ["PL5260001246"]),
+    ("NIP: 779-234-56-70", []),  # its check digit is wrong: no VAT ID
+    ("CIF: B12345670", []),
+    ("NIF: ESB12345674", ["ESB12345674"]),  # with its country code: found once
+])  # fmt: skip
+def test_a_national_vat_number_after_its_label_gets_its_country_code(text: str, expected: list[str]) -> None:
+    assert [m.value for m in find_vat_ids(text)] == expected
+
+
+def test_iban_lengths_come_from_the_registry_for_every_country() -> None:
+    assert [m.value for m in find_ibans("IBAN SE45 5000 0000 0583 9825 7466 BIC ESSESESS")] == [
+        "SE4550000000058398257466"]
+    assert [m.value for m in find_ibans("IBAN: PT50 0002 0123 1234 5678 9015 4")] == ["PT50000201231234567890154"]
+    assert [m.value for m in find_ibans("NO93 8601 1117 947 MVA")] == ["NO9386011117947"]
+
+
+def test_a_swedish_vat_id_is_no_iban() -> None:
+    # shorter than a Swedish IBAN and without a valid check sum: the VAT ID it is, not a broken IBAN
+    text = "Org.nr 556677-8899 Momsreg.nr SE556677889901 Bankgiro 123-4567"
+    assert find_ibans(text) == []
+    assert [m.value for m in find_vat_ids(text)] == ["SE556677889901"]

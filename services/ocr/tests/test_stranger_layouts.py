@@ -6,8 +6,16 @@ whole francs "150.–" and typographic apostrophes, a French one with a deposit,
 ("€ 60,-"), a German forwarder's with the recipient right under the sender line and its references in a row
 under their headings, an Italian one addressed "Spett.le" with its VAT number printed without "IT", an Austrian
 one with a discount and a payment on account, an Irish one with a two-digit year, a Belgian reverse-charge one
-with its type code beside the title ("FACTURE (380)") and totals "HTVA" and "TVAC". Each field named must be
-read right."""
+with its type code beside the title ("FACTURE (380)") and totals "HTVA" and "TVAC".
+
+A second round, in languages and habits the development corpora barely show: a Spanish "factura" with its CIF
+printed without "ES", a Polish "Faktura VAT" with NIP numbers and "Razem netto/brutto", a French telecom bill
+full of customer and line numbers, a US SaaS receipt, a German marketplace invoice "Verkauft von …", a Swedish
+"faktura" with "Momsreg.nr" beside an organisation number and a Bankgiro, a German final invoice less a payment on
+account, a German wholesaler's with two tax rates, a British invoice whose totals stand in one row under their
+headings, an Austrian one whose number looks like a date, a Portuguese "fatura" with its NIF, a Czech "faktura -
+daňový doklad". Each field named must be read right (an invoice number compared without blanks: the product
+writes "FT 2025A/123" compact)."""
 
 from __future__ import annotations
 
@@ -15,15 +23,27 @@ from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from io import BytesIO
+from pathlib import Path
 
 import pytest
 from reportlab.lib.pagesizes import A4, letter
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from belegflow_ocr.recognition.pdftext import PdfTextReader
 
 Row = tuple[float, float, str] | tuple[float, float, str, str]
 """(x, y, text) drawn from x, or (x, y, text, "r") ending at x; PDF points from the bottom-left corner."""
+
+
+# The PDF core fonts have no "ł", "č", "ń": layouts in those languages are set in DejaVu (fontconfig's default
+# font, on every machine with fonts installed).
+DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
+_UNICODE, _UNICODE_BOLD = "DejaVuSans", "DejaVuSans-Bold"
+if (DEJAVU / "DejaVuSans.ttf").is_file():
+    pdfmetrics.registerFont(TTFont(_UNICODE, str(DEJAVU / "DejaVuSans.ttf")))
+    pdfmetrics.registerFont(TTFont(_UNICODE_BOLD, str(DEJAVU / "DejaVuSans-Bold.ttf")))
 
 
 def _rows(c: Canvas, rows: list[Row], font: str = "Helvetica", size: float = 9) -> None:
@@ -214,6 +234,210 @@ def _belgian(c: Canvas) -> None:
               (40, 450, "IBAN BE68 5390 0754 7034 - BIC TRIOBEBB")])  # fmt: skip
 
 
+def _spanish(c: Canvas) -> None:
+    _rows(c, [(40, 800, "Transportes Levante S.L.")], _UNICODE_BOLD, 14)
+    _rows(c, [(40, 786, "Avda. del Puerto 112, 46024 Valencia"), (40, 774, "CIF: B12345674"),
+              (400, 800, "FACTURA"), (400, 786, "Nº Factura: A-2025/0153"), (400, 774, "Fecha: 12/03/2025"),
+              (400, 762, "Vencimiento: 11/04/2025"),
+              (40, 730, "Cliente:"), (40, 718, "Almacenes Norte S.A."), (40, 706, "C/ Mayor 5, 28013 Madrid"),
+              (40, 694, "NIF: A28017895"), (300, 730, "Nº Cliente: 4471"), (300, 718, "Pedido: PED-8812"),
+              (40, 660, "Concepto"), (330, 660, "Cantidad"), (420, 660, "Precio"), (550, 660, "Importe", "r"),
+              (40, 645, "Porte Valencia - Madrid"), (330, 645, "2"), (420, 645, "450,00"), (550, 645, "900,00", "r"),
+              (40, 631, "Seguro mercancía"), (330, 631, "1"), (420, 631, "100,00"), (550, 631, "100,00", "r"),
+              (380, 590, "Base imponible"), (550, 590, "1.000,00 €", "r"), (380, 576, "IVA 21%"),
+              (550, 576, "210,00 €", "r"), (380, 562, "Total factura"), (550, 562, "1.210,00 €", "r"),
+              (40, 520, "Forma de pago: transferencia a ES91 2100 0418 4502 0005 1332")], _UNICODE)  # fmt: skip
+
+
+def _polish(c: Canvas) -> None:
+    _rows(c, [(200, 800, "Faktura VAT nr FV/2025/03/117")], _UNICODE_BOLD, 13)
+    _rows(c, [(40, 780, "Data wystawienia: 2025-03-10"), (300, 780, "Miejsce wystawienia: Poznań"),
+              (40, 768, "Data sprzedaży: 2025-03-08"),
+              (40, 740, "Sprzedawca:"), (40, 728, "Trans-Pol Sp. z o.o."), (40, 716, "ul. Głogowska 31, 60-702 Poznań"),
+              (40, 704, "NIP: 779-234-56-74"),
+              (300, 740, "Nabywca:"), (300, 728, "Logistyka Wisła S.A."),
+              (300, 716, "ul. Marszałkowska 10, 00-590 Warszawa"),
+              (300, 704, "NIP: 5260001246"),
+              (40, 660, "Lp."), (70, 660, "Nazwa"), (300, 660, "Ilość"), (360, 660, "Cena netto"),
+              (440, 660, "Wartość netto"),
+              (520, 660, "VAT"), (40, 645, "1"), (70, 645, "Transport krajowy"), (300, 645, "1"),
+              (360, 645, "2 000,00"),
+              (440, 645, "2 000,00"), (520, 645, "23%"),
+              (300, 600, "Razem netto"), (550, 600, "2 000,00", "r"), (300, 586, "Kwota VAT 23%"),
+              (550, 586, "460,00", "r"),
+              (300, 572, "Razem brutto"), (550, 572, "2 460,00", "r"),
+              (40, 540, "Do zapłaty: 2 460,00 PLN"),
+              (40, 528, "Słownie: dwa tysiące czterysta sześćdziesiąt złotych 00/100"),
+              (40, 510, "Termin płatności: 2025-03-24, przelew"),
+              (40, 498, "Nr konta: PL61 1090 1014 0000 0712 1981 2874")], _UNICODE)  # fmt: skip
+
+
+def _telecom(c: Canvas) -> None:
+    _rows(c, [(40, 800, "Fibrelan Telecom")], _UNICODE_BOLD, 18)
+    _rows(c, [(40, 784, "SAS au capital de 1 000 000 € - RCS Paris 512 345 678"),
+              (40, 772, "8 rue de la Ville-l'Évêque, 75008 Paris - TVA FR40512345678"),
+              (340, 740, "Facture n° 4402318876 du 05/03/2025"), (340, 728, "Identifiant client : 0612345678"),
+              (340, 716, "Ligne : 01 84 60 12 34"), (340, 704, "Période : du 01/03/2025 au 31/03/2025"),
+              (40, 740, "M. Jean Martin"), (40, 728, "14 avenue Foch"), (40, 716, "69006 Lyon"),
+              (40, 670, "Votre abonnement"), (40, 655, "Forfait Fibre Pro"), (550, 655, "33,33 €", "r"),
+              (40, 641, "Option TV"), (550, 641, "4,99 €", "r"),
+              (40, 627, "Consommations hors forfait"), (550, 627, "1,68 €", "r"),
+              (360, 590, "Montant HT"), (550, 590, "40,00 €", "r"), (360, 576, "TVA 20 %"), (550, 576, "8,00 €", "r"),
+              (360, 562, "Montant TTC"), (550, 562, "48,00 €", "r"),
+              (40, 530, "Montant prélevé le 15/03/2025 sur le compte FR76 3000 4000 0312 3456 7890 143"),
+              (40, 518, "Référence mandat SEPA : FBL-0612345678-01")], _UNICODE)  # fmt: skip
+
+
+def _stripe_like(c: Canvas) -> None:
+    _rows(c, [(50, 740, "Receipt")], _UNICODE_BOLD, 22)
+    _rows(c, [(50, 715, "Invoice number"), (160, 715, "3F2A1B7C-0007"), (50, 702, "Receipt number"),
+    (160, 702, "2431-8876"),
+              (50, 689, "Date paid"), (160, 689, "March 4, 2025"), (50, 676, "Payment method"),
+              (160, 676, "Visa - 4242"),
+              (50, 640, "Linear Orbit Inc."), (50, 628, "2261 Market Street #4820"),
+              (50, 616, "San Francisco, CA 94114"),
+              (300, 640, "Bill to"), (300, 628, "Kranich Software GmbH"), (300, 616, "billing@kranich.example"),
+              (50, 570, "$96.00 paid on March 4, 2025"),
+              (50, 530, "Description"), (360, 530, "Qty", "r"), (450, 530, "Unit price", "r"),
+              (560, 530, "Amount", "r"),
+              (50, 515, "Business plan (Mar 4 - Apr 4, 2025)"), (360, 515, "12", "r"), (450, 515, "$8.00", "r"),
+              (560, 515, "$96.00", "r"),
+              (400, 480, "Subtotal"), (560, 480, "$96.00", "r"), (400, 466, "Total"), (560, 466, "$96.00", "r"),
+              (400, 452, "Amount paid"), (560, 452, "$96.00", "r")], _UNICODE)  # fmt: skip
+
+
+def _amazonde(c: Canvas) -> None:
+    _rows(c, [(40, 800, "Rechnung")], _UNICODE_BOLD, 16)
+    _rows(c, [(40, 780, "Zahlung erhalten"), (330, 800, "Rechnungsdatum/Lieferdatum 03 März 2025"),
+              (330, 788, "Rechnungsnummer DE5001ABCDE"), (330, 776, "Gesamtpreis 49,97 €"),
+              (40, 750, "Verkauft von Bücherwelt Handels GmbH"), (40, 738, "Hauptstraße 5, 10827 Berlin"),
+              (40, 726, "USt-IdNr. DE263541823"),
+              (330, 750, "Rechnungsadresse"), (330, 738, "Eva Schulz"), (330, 726, "Lindenweg 3, 04109 Leipzig"),
+              (40, 700, "Bestellnummer 302-1234567-1234567"), (40, 688, "Bestelldatum 01 März 2025"),
+              (40, 676, "Zahlungsreferenznummer 1aB2cD3eF4gH5"),
+              (40, 640, "Beschreibung"), (300, 640, "Menge"), (360, 640, "Stückpreis (ohne USt.)"),
+              (470, 640, "USt. %"),
+              (560, 640, "Gesamtpreis", "r"),
+              (40, 625, "Küchenwaage digital"), (300, 625, "1"), (360, 625, "41,99 €"), (470, 625, "19%"),
+              (560, 625, "49,97 €", "r"),
+              (300, 580, "Gesamtpreis (netto)"), (560, 580, "41,99 €", "r"), (300, 566, "USt. 19%"),
+              (560, 566, "7,98 €", "r"),
+              (300, 552, "Gesamtpreis"), (560, 552, "49,97 €", "r")], _UNICODE)  # fmt: skip
+
+
+def _swedish(c: Canvas) -> None:
+    _rows(c, [(40, 800, "Nordlast Åkeri AB")], _UNICODE_BOLD, 15)
+    _rows(c, [(380, 800, "FAKTURA"), (380, 786, "Fakturanummer"), (480, 786, "10234"), (380, 774, "Fakturadatum"),
+              (480, 774, "2025-03-04"), (380, 762, "Förfallodatum"), (480, 762, "2025-04-03"), (380, 750, "Kundnummer"),
+              (480, 750, "5521"), (380, 738, "Er referens"), (480, 738, "Anna Ek"),
+              (40, 740, "Göteborgs Hamn AB"), (40, 728, "Box 2124"), (40, 716, "403 13 Göteborg"),
+              (40, 670, "Benämning"), (350, 670, "Antal"), (420, 670, "À-pris"), (550, 670, "Belopp", "r"),
+              (40, 655, "Containertransport"), (350, 655, "5"), (420, 655, "1 000,00"), (550, 655, "5 000,00", "r"),
+              (360, 610, "Summa exkl. moms"), (550, 610, "5 000,00", "r"), (360, 596, "Moms 25%"),
+              (550, 596, "1 250,00", "r"),
+              (360, 582, "Att betala SEK"), (550, 582, "6 250,00", "r"),
+              (40, 520, "Org.nr 556677-8899   Momsreg.nr SE556677889901   Bankgiro 123-4567"),
+              (40, 508, "IBAN SE45 5000 0000 0583 9825 7466  BIC ESSESESS")], _UNICODE)  # fmt: skip
+
+
+def _prepay_de(c: Canvas) -> None:
+    _rows(c, [(40, 800, "Elektro Hoffmann e.K. · Am Markt 4 · 97070 Würzburg")], "Helvetica", 7)
+    _rows(c, [(40, 770, "Familie Bauer"), (40, 758, "Rosenstraße 8"), (40, 746, "97080 Würzburg"),
+              (380, 770, "Würzburg, den 5. März 2025"), (380, 750, "Kunden-Nr.: 10023"),
+              (380, 738, "Rechnungs-Nr.: 2025-0088"),
+              (380, 726, "Steuer-Nr.: 257/123/45678"),
+              (40, 700, "Schlussrechnung")], _UNICODE)  # fmt: skip
+    _rows(c, [(40, 680, "Elektroinstallation Neubau, Leistungszeitraum 02/2025"),
+              (40, 650, "Pos."), (80, 650, "Bezeichnung"), (550, 650, "Betrag", "r"),
+              (40, 636, "1"), (80, 636, "Installation laut Angebot 2025-014"), (550, 636, "6.000,00", "r"),
+              (40, 622, "2"), (80, 622, "Zusatzarbeiten"), (550, 622, "500,00", "r"),
+              (330, 590, "Nettobetrag"), (550, 590, "6.500,00 €", "r"), (330, 576, "zzgl. 19 % MwSt."),
+              (550, 576, "1.235,00 €", "r"),
+              (330, 562, "Rechnungsbetrag"), (550, 562, "7.735,00 €", "r"),
+              (330, 548, "abzgl. Abschlagszahlung vom 10.02.2025"), (550, 548, "-3.570,00 €", "r"),
+              (330, 534, "Restbetrag"), (550, 534, "4.165,00 €", "r"),
+              (40, 500, "Bitte überweisen Sie den Restbetrag bis 19.03.2025 auf"),
+              (40, 488, "DE02 7905 0000 0042 1234 56 (Sparkasse Mainfranken)")],
+          _UNICODE)  # fmt: skip
+
+
+def _mixed_rates(c: Canvas) -> None:
+    _rows(c, [(40, 800, "Feinkost Großhandel Brandt GmbH")], _UNICODE_BOLD, 13)
+    _rows(c, [(40, 788, "Großmarkt Halle 3, 20539 Hamburg · USt-IdNr. DE811128135"),
+              (40, 760, "Hotel Seeblick"), (40, 748, "Strandweg 1, 23570 Travemünde"),
+              (380, 760, "RECHNUNG 84412"), (380, 748, "Datum 07.03.2025"), (380, 736, "Lieferschein 7731"),
+              (380, 724, "Kunde 3310"),
+              (40, 690, "Artikel"), (300, 690, "Menge"), (360, 690, "Preis"), (420, 690, "MwSt"),
+              (550, 690, "Summe", "r"),
+              (40, 675, "Kaffee Crema 1 kg"), (300, 675, "10"), (360, 675, "18,00"), (420, 675, "7%"),
+              (550, 675, "180,00", "r"),
+              (40, 661, "Reinigungsmittel 5 l"), (300, 661, "4"), (360, 661, "25,00"), (420, 661, "19%"),
+              (550, 661, "100,00", "r"),
+              (40, 647, "Milch 1 l"), (300, 647, "60"), (360, 647, "1,00"), (420, 647, "7%"), (550, 647, "60,00", "r"),
+              (300, 610, "Warenwert netto"), (550, 610, "340,00", "r"),
+              (300, 596, "MwSt 7% auf 240,00"), (550, 596, "16,80", "r"),
+              (300, 582, "MwSt 19% auf 100,00"), (550, 582, "19,00", "r"),
+              (300, 568, "Endbetrag EUR"), (550, 568, "375,80", "r"),
+              (40, 530, "Zahlbar sofort ohne Abzug. IBAN DE44 5001 0517 5407 3249 31")], _UNICODE)  # fmt: skip
+
+
+def _horizontal_totals(c: Canvas) -> None:
+    _rows(c, [(40, 800, "Brightline Consulting Ltd")], _UNICODE_BOLD, 14)
+    _rows(c, [(40, 786, "14 Queen Street, Edinburgh EH2 1JX  |  VAT GB 987 6543 21"),
+              (40, 750, "INVOICE"), (40, 736, "No. BC-2025-019"), (40, 722, "Issued 10/03/2025"),
+              (40, 708, "Terms: 14 days"),
+              (330, 750, "Client"), (330, 736, "Fjordline Shipping AS"), (330, 722, "Bergen, Norway"),
+              (40, 670, "Strategy workshop, 2 days"), (550, 670, "3,000.00", "r"),
+              (40, 656, "Travel expenses"), (550, 656, "420.00", "r"),
+              (40, 610, "Net amount"), (200, 610, "VAT rate"), (300, 610, "VAT amount"), (450, 610, "Amount due (GBP)"),
+              (40, 596, "3,420.00"), (200, 596, "0%"), (300, 596, "0.00"), (450, 596, "3,420.00"),
+              (40, 570, "Reverse charge: customer to account for VAT."),
+              (40, 540, "Sort code 20-00-00  Account 55555555  IBAN GB33 BUKB 2020 1555 5555 55")],
+          _UNICODE)  # fmt: skip
+
+
+def _datenum(c: Canvas) -> None:
+    _rows(c, [(40, 800, "Alpenblick Catering GmbH")], _UNICODE_BOLD, 13)
+    _rows(c, [(40, 788, "Bergstraße 2, 6020 Innsbruck, Österreich"), (40, 776, "UID: ATU13585627"),
+              (40, 740, "Rechnung Nr. 2025-03-0012"), (40, 726, "Datum: 2025-03-04"),
+              (250, 726, "Veranstaltung: 2025-02-28"),
+              (40, 700, "An: Tiroler Skischule OG, Dorfplatz 1, 6100 Seefeld"),
+              (40, 670, "Buffet 40 Personen"), (550, 670, "1.600,00", "r"),
+              (40, 656, "Getränkepauschale"), (550, 656, "400,00", "r"),
+              (350, 620, "Summe netto"), (550, 620, "2.000,00", "r"), (350, 606, "USt 10 %"), (550, 606, "160,00", "r"),
+              (350, 592, "USt 20 %"), (550, 592, "80,00", "r"), (350, 578, "Gesamt"), (550, 578, "2.240,00", "r"),
+              (40, 540, "IBAN AT48 3200 0000 1234 5864")], _UNICODE)  # fmt: skip
+
+
+def _portuguese(c: Canvas) -> None:
+    _rows(c, [(40, 800, "Tejo Cargas, Lda.")], _UNICODE_BOLD, 14)
+    _rows(c, [(40, 786, "Rua do Comércio 45, 1100-150 Lisboa"), (40, 774, "NIF: 501964843"),
+              (380, 800, "Fatura FT 2025A/123"), (380, 786, "Data de emissão: 06-03-2025"),
+              (380, 774, "Data de vencimento: 05-04-2025"),
+              (40, 740, "Exmos. Senhores"), (40, 728, "Porto Freight S.A."), (40, 716, "NIF: 500100144"),
+              (40, 680, "Descrição"), (550, 680, "Valor", "r"), (40, 665, "Frete Lisboa - Porto"),
+              (550, 665, "800,00", "r"),
+              (350, 630, "Total s/ IVA"), (550, 630, "800,00 €", "r"), (350, 616, "IVA 23%"),
+              (550, 616, "184,00 €", "r"),
+              (350, 602, "Total"), (550, 602, "984,00 €", "r"),
+              (40, 560, "IBAN: PT50 0002 0123 1234 5678 9015 4")], _UNICODE)  # fmt: skip
+
+
+def _czech(c: Canvas) -> None:
+    _rows(c, [(40, 800, "Faktura - daňový doklad č. 2025001")], _UNICODE_BOLD, 13)
+    _rows(c, [(40, 776, "Dodavatel:"), (40, 764, "Vltava Spedice s.r.o."), (40, 752, "Na Příkopě 12, 110 00 Praha 1"),
+              (40, 740, "IČ: 27082440   DIČ: CZ27082440"),
+              (320, 776, "Odběratel:"), (320, 764, "Brno Logistik a.s."), (320, 752, "Masarykova 3, 602 00 Brno"),
+              (320, 740, "DIČ: CZ25596641"),
+              (40, 710, "Datum vystavení: 4. 3. 2025"), (40, 698, "Datum zdanitelného plnění: 28. 2. 2025"),
+              (40, 686, "Datum splatnosti: 18. 3. 2025"), (320, 710, "Variabilní symbol: 2025001"),
+              (40, 650, "Přeprava Praha - Brno"), (550, 650, "10 000,00", "r"),
+              (320, 610, "Základ DPH 21 %"), (550, 610, "10 000,00", "r"), (320, 596, "DPH 21 %"),
+              (550, 596, "2 100,00", "r"),
+              (320, 582, "Celkem k úhradě"), (550, 582, "12 100,00 Kč", "r"),
+              (40, 540, "IBAN: CZ65 0800 0000 1920 0014 5399")], _UNICODE)  # fmt: skip
+
+
 LAYOUTS: dict[str, tuple[Callable[[Canvas], None], tuple[float, float], dict[str, object]]] = {
     "us": (_us, letter, {"invoice_number": "INV-88213", "invoice_date": date(2025, 11, 2),
                          "net_amount": Decimal("109.62"), "tax_amount": Decimal("7.13"),
@@ -260,12 +484,76 @@ LAYOUTS: dict[str, tuple[Callable[[Canvas], None], tuple[float, float], dict[str
                                "net_amount": Decimal("4280.00"), "tax_amount": Decimal("0.00"),
                                "gross_amount": Decimal("4280.00"), "supplier_vat_id": "BE0456789123",
                                "recipient_vat_id": "BE0403199702", "supplier_iban": "BE68539007547034"}),
+    "spanish": (_spanish, A4, {"invoice_number": "A-2025/0153", "invoice_date": date(2025, 3, 12),
+                               "due_date": date(2025, 4, 11), "net_amount": Decimal("1000.00"),
+                               "tax_amount": Decimal("210.00"), "gross_amount": Decimal("1210.00"),
+                               "supplier_vat_id": "ESB12345674", "recipient_vat_id": "ESA28017895",
+                               "supplier_iban": "ES9121000418450200051332", "supplier_name": "Transportes Levante S.L.",
+                               "recipient_name": "Almacenes Norte S.A.", "order_reference": "PED-8812"}),
+    "polish": (_polish, A4, {"invoice_number": "FV/2025/03/117", "invoice_date": date(2025, 3, 10),
+                             "due_date": date(2025, 3, 24), "net_amount": Decimal("2000.00"),
+                             "tax_amount": Decimal("460.00"), "gross_amount": Decimal("2460.00"),
+                             "supplier_vat_id": "PL7792345674", "recipient_vat_id": "PL5260001246",
+                             "supplier_iban": "PL61109010140000071219812874", "supplier_name": "Trans-Pol Sp. z o.o.",
+                             "recipient_name": "Logistyka Wisła S.A."}),
+    "telecom": (_telecom, A4, {"invoice_number": "4402318876", "invoice_date": date(2025, 3, 5),
+                               "net_amount": Decimal("40.00"), "tax_amount": Decimal("8.00"),
+                               "gross_amount": Decimal("48.00"), "supplier_vat_id": "FR40512345678",
+                               "supplier_name": "Fibrelan Telecom"}),
+    "saas": (_stripe_like, letter, {"invoice_number": "3F2A1B7C-0007", "invoice_date": date(2025, 3, 4),
+                                    "gross_amount": Decimal("96.00")}),
+    "marketplace": (_amazonde, A4, {"invoice_number": "DE5001ABCDE", "invoice_date": date(2025, 3, 3),
+                                    "net_amount": Decimal("41.99"), "tax_amount": Decimal("7.98"),
+                                    "gross_amount": Decimal("49.97"), "supplier_vat_id": "DE263541823",
+                                    "supplier_name": "Bücherwelt Handels GmbH",
+                                    "order_reference": "302-1234567-1234567"}),
+    "swedish": (_swedish, A4, {"invoice_number": "10234", "invoice_date": date(2025, 3, 4),
+                               "due_date": date(2025, 4, 3), "net_amount": Decimal("5000.00"),
+                               "tax_amount": Decimal("1250.00"), "gross_amount": Decimal("6250.00"),
+                               "supplier_vat_id": "SE556677889901", "supplier_iban": "SE4550000000058398257466",
+                               "supplier_name": "Nordlast Åkeri AB", "recipient_name": "Göteborgs Hamn AB"}),
+    "final_invoice": (_prepay_de, A4, {"invoice_number": "2025-0088", "invoice_date": date(2025, 3, 5),
+                                       "net_amount": Decimal("6500.00"), "tax_amount": Decimal("1235.00"),
+                                       "gross_amount": Decimal("7735.00"), "supplier_iban": "DE02790500000042123456",
+                                       "supplier_name": "Elektro Hoffmann e.K.", "recipient_name": "Familie Bauer"}),
+    "two_rates": (_mixed_rates, A4, {"invoice_number": "84412", "invoice_date": date(2025, 3, 7),
+                                     "net_amount": Decimal("340.00"), "tax_amount": Decimal("35.80"),
+                                     "gross_amount": Decimal("375.80"), "supplier_vat_id": "DE811128135",
+                                     "supplier_iban": "DE44500105175407324931",
+                                     "supplier_name": "Feinkost Großhandel Brandt GmbH",
+                                     "recipient_name": "Hotel Seeblick"}),
+    "totals_in_a_row": (_horizontal_totals, A4, {"invoice_number": "BC-2025-019", "invoice_date": date(2025, 3, 10),
+                                                 "net_amount": Decimal("3420.00"), "tax_amount": Decimal("0.00"),
+                                                 "gross_amount": Decimal("3420.00"), "supplier_vat_id": "GB987654321",
+                                                 "supplier_iban": "GB33BUKB20201555555555",
+                                                 "supplier_name": "Brightline Consulting Ltd"}),
+    "number_like_a_date": (_datenum, A4, {"invoice_number": "2025-03-0012", "invoice_date": date(2025, 3, 4),
+                                          "net_amount": Decimal("2000.00"), "tax_amount": Decimal("240.00"),
+                                          "gross_amount": Decimal("2240.00"), "supplier_vat_id": "ATU13585627",
+                                          "supplier_iban": "AT483200000012345864",
+                                          "supplier_name": "Alpenblick Catering GmbH"}),
+    "portuguese": (_portuguese, A4, {"invoice_number": "FT 2025A/123", "invoice_date": date(2025, 3, 6),
+                                     "due_date": date(2025, 4, 5), "net_amount": Decimal("800.00"),
+                                     "tax_amount": Decimal("184.00"), "gross_amount": Decimal("984.00"),
+                                     "supplier_vat_id": "PT501964843", "supplier_iban": "PT50000201231234567890154",
+                                     "supplier_name": "Tejo Cargas, Lda."}),
+    "czech": (_czech, A4, {"invoice_number": "2025001", "invoice_date": date(2025, 3, 4), "due_date": date(2025, 3, 18),
+                           "net_amount": Decimal("10000.00"), "tax_amount": Decimal("2100.00"),
+                           "gross_amount": Decimal("12100.00"), "supplier_vat_id": "CZ27082440",
+                           "recipient_vat_id": "CZ25596641", "supplier_iban": "CZ6508000000192000145399",
+                           "supplier_name": "Vltava Spedice s.r.o.", "recipient_name": "Brno Logistik a.s."}),
 }  # fmt: skip
+
+
+_SET_IN_DEJAVU = {_spanish, _polish, _telecom, _stripe_like, _amazonde, _swedish, _prepay_de, _mixed_rates,
+                  _horizontal_totals, _datenum, _portuguese, _czech}
 
 
 @pytest.mark.parametrize("layout", sorted(LAYOUTS))
 def test_a_strangers_layout_is_read_right_or_left_unsure(layout: str) -> None:
     draw, size, want = LAYOUTS[layout]
+    if draw in _SET_IN_DEJAVU and _UNICODE not in pdfmetrics.getRegisteredFontNames():
+        pytest.skip(f"no DejaVu font under {DEJAVU} to set {layout}'s letters")
     out = BytesIO()
     canvas = Canvas(out, pagesize=size, invariant=True)
     draw(canvas)
@@ -276,6 +564,8 @@ def test_a_strangers_layout_is_read_right_or_left_unsure(layout: str) -> None:
     for name, expected in want.items():
         field = getattr(fields, name)
         got = None if field is None else field.value
+        if name == "invoice_number" and isinstance(got, str) and isinstance(expected, str):
+            got, expected = got.replace(" ", ""), expected.replace(" ", "")
         if got != expected:
             wrong[name] = (got, None if field is None else field.confidence)
     # every key field right (the reading and its confidence of each that is not)

@@ -104,7 +104,7 @@ def extract_fields(
         net, tax, gross = (_as_printed(c, log, n) for c, n in ((net, "net_amount"), (tax, "tax_amount"),
                                                                 (gross, "gross_amount")))  # fmt: skip
     money = currency(lines, [net, tax, gross], log)
-    party, recipient, window = parties(lines, pages, log)
+    party, recipient, window = parties(lines, pages, log, receipt=kind.value == "receipt")
     name = party["name"]
     if kind.value == "receipt":
         shop = merchant(lines, pages, lang=lang)

@@ -1,4 +1,5 @@
-"""The label lexicon: what invoices in German, English, French, Dutch, Italian and Spanish write before a value.
+"""The label lexicon: what invoices in German, English, French, Dutch, Italian and Spanish write before a value,
+and the commonest labels of Portuguese, Polish, Czech and Scandinavian invoices.
 
 Every label of every field is matched whole, and at one place in a text the **longest** label wins, whichever
 field it belongs to. That is what keeps "Gesamtbetrag der Zuschläge" from being read as "Gesamtbetrag",
@@ -53,6 +54,11 @@ _LEXICON: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
         r"N[°º]\.? ?(?:de )?(?:abono|rectificativa)", r"Abono (?:n[°º.]?|núm\.?|número)",
         r"Nota (?:di credito|de cr[ée]dito) (?:n\.?|nr\.?|n[°º])", r"Credit(?:nota)? ?(?:nummer|nr\.?)",
         r"Rechnungs ?-? ?korrektur ?-? ?(?:nummer|nr\.?)", r"Storno ?-? ?rechnungs? ?-? ?(?:nummer|nr\.?)",
+        # Portuguese, Polish, Czech, Finnish
+        r"Fatura (?:n[°º.]?|número)", r"N[°º.] (?:da )?fatura", r"Número (?:da )?fatura",
+        r"Faktura (?:VAT )?(?:nr\.?|numer)", r"(?:Numer|Nr\.?) faktury",
+        r"(?:Faktura|Daňový doklad)(?: ?-? ?daňový doklad)? (?:č\.|číslo)", r"Číslo (?:faktury|dokladu)",
+        r"Laskun ?(?:numero|nro\.?)",
     )),
     # In a correction or credit note "Réf. facture" names the invoice corrected, elsewhere the invoice itself.
     ("invoice_number", 0.8, True, (r"R[ée]f\.? (?:de (?:la )?)?facture", r"R[ée]f[ée]rence (?:de (?:la )?)?facture")),
@@ -72,6 +78,7 @@ _LEXICON: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
         r"Facture (?:finale|d'acompte|de solde|proforma|rectificative|corrective|d'avoir)",
         r"Factura (?:final|proforma|rectificativa|correctiva|de abono)", r"Fattura (?:finale|proforma|di rettifica)",
         r"(?:Eind|Voorschot|Correctie|Credit)factuur", r"Honorarnote", r"Note d'honoraires",
+        r"Fatura", r"Fatura ?-? ?recibo", r"Faktura VAT", r"Daňový doklad", r"Lasku",
     )),
     ("invoice_date", 1.0, True, (
         r"Rechnungs ?-? ?datum", r"Rechnungsdat\.", r"Belegdatum", r"Datum der Rechnung", r"Ausstellungsdatum",
@@ -79,6 +86,8 @@ _LEXICON: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
         r"Date of issue", r"Issue date", r"Date issued", r"Billing date", r"Invoice dated",
         r"Date (?:de (?:la )?)?factur(?:e|ation)", r"Date d'[ée]mission", r"Factuurdatum", r"Data (?:della )?fattura",
         r"Data (?:di )?emissione", r"Fecha (?:de )?(?:la )?factura", r"Fecha (?:de )?emisi[óo]n",
+        r"Data (?:de )?emiss[ãa]o", r"Data da fatura", r"Data wystawienia(?: faktury)?", r"Datum vystavení",
+        r"Faktura ?datum", r"Faktura ?dato", r"Laskun päiv[äa]ys",
     )),
     ("invoice_date", 0.9, True, (r"Datum", r"Date", r"Dated", r"Fecha", r"Data", r"Datum/Date")),
     ("due_date", 1.0, True, (
@@ -86,7 +95,9 @@ _LEXICON: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
         r"Due (?:date|by|on)", r"Payment due(?: date| by)?", r"Payable by", r"Pay by", r"Date d'[ée]ch[ée]ance",
         r"[ÉE]ch[ée]ance", r"(?:à )?payer avant le", r"Date limite(?: de (?:r[èe]glement|paiement))?",
         r"[ÀA] r[ée]gler (?:avant|au plus tard) le", r"Payment deadline", r"Vervaldatum", r"(?:Data (?:di )?)?scadenza",
-        r"Fecha (?:de )?vencimiento", r"Vencimiento",
+        r"Fecha (?:de )?vencimiento", r"Vencimiento", r"Data (?:de )?vencimento", r"Termin płatności",
+        r"Datum splatnosti", r"Splatnost", r"Förfallo ?(?:datum|dag)", r"Forfalds ?dato", r"Forfalls ?dato",
+        r"Eräpäivä",
     )),
     ("net_amount", 1.0, True, (
         r"Summe netto", r"Netto ?summe", r"Netto ?betrag", r"Gesamt ?netto", r"Netto ?gesamt",
@@ -103,6 +114,10 @@ _LEXICON: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
         # "Total exkl. MWST", "Summe ohne USt", "Betrag vor Steuern"
         rf"(?:Total|Summe|Betrag|Gesamt ?(?:betrag|summe)?|Zwischen ?summe|Rechnungs ?betrag) "
         rf"(?:exkl\.?|exklusive|ohne|vor|excl\.?|netto) {_TAXWORD}", r"(?:Total|Summe|Betrag) vor Steuern",
+        # Portuguese, Polish, Czech, Scandinavian
+        r"Total (?:s/|sem) IVA", r"Valor (?:s/|sem) IVA", r"Base tribut[áa]vel", r"Incid[êe]ncia", r"Total il[íi]quido",
+        r"(?:Razem|Suma|Warto[śs][ćc]) netto", r"Základ(?: DPH)?", r"Celkem bez DPH",
+        r"(?:Summa|Belopp|Bel[øo]b|Sum|Totalt?) (?:exkl\.?|ekskl\.?|eks\.?|utan|uten|uden) (?:moms|mva)",
     )),
     ("net_amount", 0.9, True, (r"Netto", r"Net")),
     ("net_amount", 0.75, True, (r"Zwischen ?summe", r"Sub ?-? ?total", r"Warenwert", r"Summe (?:der )?Waren",
@@ -112,7 +127,8 @@ _LEXICON: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
     ("tax_amount", 1.0, True, (
         # "zzgl. 19 % MwSt", "Total TVA", "Montant total TVA"; but "Total incl. VAT" is the gross
         rf"(?:(?:zzgl\.?|zuzüglich|plus|inkl\.?|inklusive|enthaltene|enth\.|incl?\.?|including|add) ?|"
-        rf"(?:total|gesamt|summe|montant(?: total)?|totaal|totale|importe|betrag) ?)?(?:{_PCT} ?)?{_TAXWORD}"
+        rf"(?:total|gesamt|summe|montant(?: total)?|totaal|totale|importe|betrag|kwota|valor|summa) ?)?"
+        rf"(?:{_PCT} ?)?{_TAXWORD}"
         rf"(?: ?-? ?(?:betrag|summe|amount|total))?"
         rf"(?: ?\(?(?:{_PCT}|(?<!TVA)(?<!TVA\x20)[A-Z]\b)\)?)?(?: ?{_CUR})?(?: (?:von|of))?{_BASE}",
         r"Steuer ?betrag", r"Umsatzsteuer ?betrag", r"Tax amount", r"VAT amount", r"Sales tax",
@@ -138,6 +154,8 @@ _LEXICON: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
         r"Totaal inclusief BTW", r"Totaal ?bedrag", r"Factuurbedrag", r"Totale fattura", r"Totale documento",
         r"Importe total", r"Total factura", r"Credit total", r"Total credit", r"Gross (?:total|amount)",
         r"Gross total amount", r"Total gross", r"Totale (?:lordo|complessivo|generale)", r"Total general",
+        r"Total (?:c/|com) IVA", r"(?:Razem|Suma|Warto[śs][ćc]) brutto", r"Celkem s DPH",
+        r"(?:Summa|Belopp|Bel[øo]b|Sum|Totalt?) (?:inkl\.?|inklusive) (?:moms|mva)",
     )),
     ("gross_amount", 0.9, True, (r"Brutto", rf"Total ?\(?{_CUR}\)?", rf"Summe ?{_CUR}", r"Totaal", r"Totale",
                                  r"Rounded total", r"Total rounded", r"Gesamt")),
@@ -149,7 +167,8 @@ _LEXICON: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
         r"Total am(?:ount|t\.?) (?:due|payable)", r"Balance (?:due|payable)", r"Montant (?:dû|du)",
         r"Net [àa] payer", r"Montant [àa] payer", r"Reste [àa] payer", r"Solde [àa] payer", r"Total [àa] payer",
         r"Te betalen", r"Totaal te betalen", r"Totale da pagare", r"Netto a pagare", r"Total a pagar",
-        r"Importe a pagar", r"Zahlungsbetrag", r"Überweisungsbetrag",
+        r"Importe a pagar", r"Zahlungsbetrag", r"Überweisungsbetrag", r"Do zapłaty", r"(?:Celkem )?k úhradě",
+        r"Att betala", r"At betale", r"Å betale", r"Maksettava",
     )),
     ("prepaid", 1.0, True, (
         r"(?:abzgl\.? |abzüglich |geleistete |erhaltene )?(?:An|Ab|Voraus) ?(?:zahlung|schlag|schlagszahlung)(?:en)?",
@@ -194,6 +213,9 @@ _LEXICON: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
         r"Rechnungs ?-? ?(?:art|typ)", r"Invoice type(?: code)?",
         r"Type de facture", rf"Company (?:reg(?:istration)?\.?|no\.?)(?: {_NO})?", rf"Co\.? reg\.?(?: {_NO})?",
         rf"(?:GST|SST|GST/HST) ?(?:ID|Reg(?:istration)?\.?|No\.?|Number)(?: ?{_NO})?", r"ABN", r"GSTIN",
+        r"NIP", r"REGON", r"KRS", r"IČO?", r"DIČ", r"NIF", r"NIPC", r"CIF", r"Org\.? ?-? ?nr\.?",
+        r"Organisations ?nummer", r"CVR(?: ?-? ?nr\.?)?", r"Bankgiro", r"Plusgiro", r"Kund ?(?:nummer|nr\.?)",
+        r"(?:Numer|Nr\.?) klienta", r"N[°º.] (?:de )?cliente", r"Momsreg\.? ?-? ?nr\.?", r"(?:Nr\.?|Numer) konta",
     )),
     # Header references: read as such (``references``), never as the invoice number.
     ("order_reference", 1.0, True, (
@@ -245,6 +267,8 @@ _LEXICON: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
         r"Date de (?:livraison|commande|prestation|l'exp[ée]dition)", r"Date d'exp[ée]dition", r"P[ée]riode",
         r"Leverdatum", r"Order ?datum", r"Data (?:di |del )?(?:consegna|ordine|DDT|documento di trasporto)",
         r"Fecha (?:de )?albar[áa]n", r"Date du bon de livraison", r"Fecha de (?:entrega|pedido)",
+        r"Data (?:sprzedaży|dostawy|dokonania dostawy)", r"Datum (?:zdanitelného plnění|uskutečnění plnění)",
+        r"Leverans ?datum", r"Leverings ?dato",
         r"Uhrzeit", r"Time", r"Zeit", r"Heure", r"Valuta", r"Valid (?:until|till)", r"G[üu]ltig bis",
         r"Geburtsdatum", r"Date of birth",
         # the invoice a correction or credit note refers to (EN 16931 BG-3), and the start and end of a period

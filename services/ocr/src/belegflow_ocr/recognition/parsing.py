@@ -6,8 +6,10 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
-from stdnum.it import iva as stdnum_it_iva
+from stdnum import numdb
+from stdnum.eu import vat as stdnum_eu_vat
 
 from belegflow_contracts.types import de_vat_check_digit_ok, iban_checksum_ok
 
@@ -105,8 +107,6 @@ DateOrder = str
 """``"DMY"`` (Europe, most of the world) or ``"MDY"`` (the United States): how ``03/04/2024`` is read."""
 
 _IBAN_RE = re.compile(r"\b([A-Z]{2}\d{2}(?:\s?[A-Z0-9]){11,30})")
-_IBAN_LENGTHS = {"DE": 22, "AT": 20, "CH": 21, "NL": 18, "BE": 16, "FR": 27, "IT": 27, "ES": 24, "LU": 20, "PL": 28,
-                 "DK": 18, "CZ": 24, "GB": 22, "LI": 21}  # fmt: skip
 _VAT_RE = re.compile(
     r"\b(?P<cc>AT|BE|BG|CY|CZ|DE|DK|EE|EL|ES|FI|FR|HR|HU|IE|IT|LT|LU|LV|MT|NL|PL|PT|RO|SE|SI|SK|XI|GB|CHE|NO)"
     r"[\s-]?(?P<body>\d(?:[\s.]?\d){8}[\s.]?B[\s.]?\d{2}|U?\d[\d\s.]{6,13}\d[A-Z0-9]{0,3}|\d{7}[A-Z]{1,2}|[A-Z0-9]\d{7}[A-Z0-9]|[A-Z]\d{7,8})"
@@ -252,26 +252,47 @@ def parse_date(text: str, *, order: DateOrder = "DMY") -> date | None:
 
 
 def find_ibans(text: str) -> list[Match]:
-    """IBANs written compact or in groups; the length comes from the country or from the check sum."""
+    """IBANs written compact or in groups; the length comes from the country or from the check sum.
+
+    Shorter than its country's IBANs, a code is an IBAN only where its check sum holds: otherwise it is a
+    misread IBAN (a digit lost by OCR, which no one can pay to) or something else that starts with a country
+    code and digits (Sweden's VAT ID "SE556677889901")."""
     found = []
     for m in _IBAN_RE.finditer(text):
         compact = re.sub(r"\s", "", m.group(1))
-        length = _IBAN_LENGTHS.get(compact[:2])
-        if length is not None:
-            if len(compact) >= length:
-                found.append(Match(compact[:length], m.start(), m.end()))
+        length = iban_length(compact[:2])
+        if length is not None and len(compact) >= length:
+            found.append(Match(compact[:length], m.start(), m.end()))
             continue
-        best = next(
-            (compact[:n] for n in range(min(len(compact), 34), 14, -1) if iban_checksum_ok(compact[:n])),
-            compact,
-        )
-        found.append(Match(best, m.start(), m.end()))
+        # as printed where the code's country is not in the registry (the check then says whether it holds)
+        best = next((compact[:n] for n in range(min(len(compact), 34), 14, -1) if iban_checksum_ok(compact[:n])),
+                    compact if length is None else None)  # fmt: skip
+        if best is not None:
+            found.append(Match(best, m.start(), m.end()))
     return found
 
 
+_BBAN_PART = re.compile(r"(\d+)!?[nac]")
+
+
+@lru_cache(maxsize=256)
+def iban_length(country: str) -> int | None:
+    """How long an IBAN of ``country`` is, from the IBAN registry (python-stdnum's copy): every country that
+    issues IBANs, not the few a list written here would know. None: no IBAN country (the length then comes
+    from the check sum)."""
+    if not re.fullmatch(r"[A-Z]{2}", country):
+        return None
+    info = numdb.get("iban").info(country + "00")
+    bban = info[0][1].get("bban") if info and info[0][0] == country else None
+    return 4 + sum(int(n) for n in _BBAN_PART.findall(bban)) if bban else None
+
+
 def find_vat_ids(text: str) -> list[Match]:
-    found = _italian_vat_ids(text)
+    found = _national_vat_ids(text)
+    national = [(n.start, n.end) for n in found]
     for m in _VAT_RE.finditer(text):
+        if any(start < m.end() and m.start() < end for start, end in national):
+            continue  # "NIF: ESB12345674" is the one VAT ID its label already gave
         body = re.sub(r"[\s.]", "", m.group("body"))
         cc = m.group("cc")
         # A German VAT ID of the wrong length is passed on as printed: the check says it is wrong, and a clerk
@@ -283,16 +304,34 @@ def find_vat_ids(text: str) -> list[Match]:
     return found
 
 
-# Italy prints its VAT number without the country code after the number's own label ("P.IVA 00743110157"):
-# with its check digit right, it is the VAT ID IT00743110157.
-_IT_PIVA = re.compile(r"\b(?:P\.?\s?IVA|Partita\s+IVA)\s*(?:n\.?|nr\.?)?\s*[:.]?\s*(?P<body>\d{11})\b", re.IGNORECASE)
+# Several countries print their VAT number without the country code, after the number's national label: Italy's
+# "P.IVA 00743110157", Spain's "CIF: B12345674" / "NIF: A28017895", Portugal's "NIF: 501964843" (nine digits,
+# where Spain's has a letter), Poland's "NIP: 779-234-56-70". Where the number with its country code passes that
+# country's check (python-stdnum), it is the VAT ID; a number that fails is no VAT ID at all (a tax number, a
+# personal ID).
+_LABEL_END = r"\s*(?:n\.?|nr\.?|n[°º]|no\.?)?\s*[:.]?\s*"
+_NATIONAL_VAT: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("IT", re.compile(rf"\b(?:P\.?\s?IVA|Partita\s+IVA){_LABEL_END}(?P<body>\d{{11}})\b", re.IGNORECASE)),
+    ("ES", re.compile(rf"\b(?:C\.?\s?I\.?\s?F|N\.?\s?I\.?\s?F){_LABEL_END}(?:ES[\s-]?)?"
+                      r"(?P<body>[A-Z](?:[\s.-]?\d){7}[\s.-]?[\dA-J]|(?:\d[\s.]?){8}-?[A-Z])\b", re.IGNORECASE)),
+    ("PT", re.compile(rf"\b(?:NIF|NIPC|N\.?\s?I\.?\s?F|Contribuinte){_LABEL_END}(?:PT\s?)?"
+                      r"(?P<body>\d{3}\s?\d{3}\s?\d{3})\b", re.IGNORECASE)),
+    ("PL", re.compile(rf"\bNIP{_LABEL_END}(?:PL\s?)?"
+                      r"(?P<body>\d{3}-?\d{3}-?\d{2}-?\d{2}|\d{3}-?\d{2}-?\d{2}-?\d{3})\b", re.IGNORECASE)),
+)
+_NATIONAL_LABEL = re.compile(r"IVA|[CN]\.?\s?I\.?\s?F|NIPC|Contribuinte|NIP", re.IGNORECASE)
 
 
-def _italian_vat_ids(text: str) -> list[Match]:
-    if "iva" not in text.casefold():
+def _national_vat_ids(text: str) -> list[Match]:
+    if not _NATIONAL_LABEL.search(text):
         return []
-    return [Match("IT" + m.group("body"), m.start("body"), m.end("body")) for m in _IT_PIVA.finditer(text)
-            if stdnum_it_iva.is_valid(m.group("body"))]
+    found = []
+    for country, pattern in _NATIONAL_VAT:
+        for m in pattern.finditer(text):
+            vat_id = country + re.sub(r"[\s.-]", "", m.group("body")).upper()
+            if stdnum_eu_vat.is_valid(vat_id):
+                found.append(Match(vat_id, m.start("body"), m.end("body")))
+    return found
 
 
 def vat_id_ok(vat_id: str) -> tuple[bool, str]:

@@ -16,7 +16,7 @@ from belegflow_ocr.recognition.candidates import Candidate, above, choose, span_
 from belegflow_ocr.recognition.cleanup import clean_text
 from belegflow_ocr.recognition.features import squash
 from belegflow_ocr.recognition.layout import Line, Segment, rounded
-from belegflow_ocr.recognition.model import BBox, PageInfo, ProtocolLog
+from belegflow_ocr.recognition.model import BBox, PageInfo, ProtocolLog, Word
 from belegflow_ocr.recognition.parsing import Match
 
 IBAN_LABEL = re.compile(r"\bIBAN\b", re.IGNORECASE)
@@ -29,15 +29,19 @@ VAT_LABEL = re.compile(
 # Words that make an identifier the recipient's: "Ihre USt-IdNr.", "Customer VAT", "N° TVA client".
 _RECIPIENT_HINT = re.compile(
     r"\bVs\.|\b(?:Ihre|Ihr|Your|Votre|Vos|Uw|Vostr[oa]|Su|Sus|Kunden|Kunde|Customer|Client|Buyer|Käufer|"
-    r"Leistungsempfänger|Rechnungsempfänger|Acheteur|Destinataire|Klant|Afnemer|Cliente|Bill\s*to|Ship\s*to|Sold\s*to)\b",
+    r"Leistungsempfänger|Rechnungsempfänger|Acheteur|Destinataire|Klant|Afnemer|Cliente|Bill\s*to|Ship\s*to|Sold\s*to|"
+    r"Nabywca|Odbiorca|Odběratel|Kupující|Adquirente|Comprador|Kund|Köpare)\b",
     re.IGNORECASE,
 )
 # Words that make it the supplier's own: "Unsere USt-IdNr.", "Our VAT number".
-_SUPPLIER_HINT = re.compile(r"\b(?:Unsere?|Our|Notre|Onze|Seller|Supplier|Verkäufer|Lieferant|Vendeur)\b",
-                            re.IGNORECASE)
+_SUPPLIER_HINT = re.compile(r"\b(?:Unsere?|Our|Notre|Onze|Seller|Supplier|Verkäufer|Lieferant|Vendeur|Sprzedawca|"
+                            r"Dostawca|Dodavatel|Prodávající|Fornecedor|Säljare|Leverantör)\b", re.IGNORECASE)
 # OCR may lose the space between postcode and city ("24103Kiel").
 _PLZ_CITY = re.compile(
-    r"^(?:(?:D|A|CH|F|L|B|NL|DE|AT|FR|LU|BE)\s?-\s?)?(?P<plz>\d{5}|\d{4}(?:\s?[A-Z]{2}(?=\s))?)\s*"
+    r"^(?:(?:D|A|CH|F|L|B|NL|DE|AT|FR|LU|BE|PL|PT|P|S|SE|CZ|SK|E|ES|I|IT|DK)\s?-\s?)?"
+    # five digits (DE, FR, IT, ES), four (AT, CH, BE, DK; NL with its letters), Poland's "60-702", Portugal's
+    # "1100-150", Sweden's, Czechia's and Slovakia's "403 13"
+    r"(?P<plz>\d{5}|\d{4}-\d{3}|\d{2}-\d{3}|\d{3}\s\d{2}(?=\s)|\d{4}(?:\s?[A-Z]{2}(?=\s))?)\s*"
     r"(?P<city>[A-ZÄÖÜÉ][\w.\-ßäöüéèàç' ]*[\wß.])$"
 )
 # Where the city comes first: "Leeds LS1 4AP" (UK), "Dublin D02 X285" (Ireland), "Austin, TX 78701" (US).
@@ -87,7 +91,8 @@ _NAME_THEN_STREET = re.compile(
 _RECIPIENT_HEADING = re.compile(
     r"^(?:Bill(?:ed)?\s+to|Invoice\s+to|Sold\s+to|Billing\s+address|Invoice\s+address|Customer|Client|Kunde|"
     r"Rechnungs(?:empfänger|anschrift|adresse)|Empfänger|Leistungsempfänger|Factur[ée]\s+[àa]|Adresse\s+de\s+facturation|"
-    r"Destinataire|Factuuradres|Gefactureerd\s+aan|Fatturare\s+a|Intestatario|Facturar\s+a|Cliente)\s*:?$",
+    r"Destinataire|Factuuradres|Gefactureerd\s+aan|Fatturare\s+a|Intestatario|Facturar\s+a|Cliente|Nabywca|Odbiorca|"
+    r"Odběratel|Kupující|Adquirente|Comprador|Kund|Köpare)\s*:?$",
     re.IGNORECASE,
 )
 _DELIVERY_HEADING = re.compile(
@@ -100,11 +105,12 @@ _DELIVERY_HEADING = re.compile(
 _SENDER_HEADING = re.compile(
     r"^(?:Absender|Verkäufer|Rechnungssteller|Lieferant|Leistungserbringer|From|Seller|Supplier|Vendor|Issued\s+by|"
     r"[ÉE]metteur|Exp[ée]diteur|Vendeur|Fournisseur|Afzender|Leverancier|Mittente|Fornitore|Cedente|Emisor|"
-    r"Vendedor|Proveedor)\s*:?$",
+    r"Vendedor|Proveedor|Sprzedawca|Dostawca|Dodavatel|Prodávající|Fornecedor|Säljare|Leverantör|Leverandør)\s*:?$",
     re.IGNORECASE,
 )
 _SKIP_NAME = re.compile(
     r"^(?:Firma|Herrn?|Frau|An|To|Messrs\.?|Spett\.?(?:le|abile)|Egregi[oa]|Gentile|Sig\.(?:r[aei])?|Sehr\s+geehrte.*|"
+    r"Exm[oa]s?\.?\s+Senhor(?:es|as?)?|Estimad[oa]s?.*|Szanown[iy].*|Vážen[íý].*|"
     r"z\.\s?Hd\.?.*|Attn\.?.*|Kreditorenbuchhaltung|Buchhaltung|Abteilung.*|Postfach.*|"
     r"À\s+l[’']attention.*|A\s+l[’']attention.*|Accounts\s+payable.*|FAO.*|c/o.*)$",
     re.IGNORECASE,
@@ -116,13 +122,17 @@ _LEGAL_FORM = re.compile(
 _TITLE = re.compile(
     r"^(?:(?:tax|sales|commercial|final|simplified\s+tax|proforma|pro-forma)\s+)?(?:invoice|bill|receipt)"
     r"(?:\s+\w+)?$|^(?:[\wäöü]*rechnung[\wäöü]*|gutschrift|credit\s+note|facture(?:\s+[\w']+)?|factuur|fattura|"
-    r"factura|faktura|honorarnote|note\s+d'honoraires|quittung|avoir|proforma.*)$",
+    r"factura|faktura|honorarnote|note\s+d'honoraires|quittung|avoir|proforma.*)$|"
+    # the title with the document's number on its line: "Faktura VAT nr FV/2025/03/117", "Fatura FT 2025A/123"
+    r"^(?:[\wäöü]*rechnung|invoice|facture|factuur|fattura|factura|fatura|faktura|lasku)\b[^\d]{0,40}\d\S*$",
     re.IGNORECASE,
 )
 # The supplier named inline after the heading of its role ("Sold by: Shree Ganesh Electronics Pvt. Ltd.").
 _SENDER_INLINE = re.compile(
-    r"^(?:Sold\s+by|Seller|Supplier|Vendor|Issued\s+by|Verkäufer|Verkauft\s+von|Rechnungssteller|Lieferant|"
-    r"Vendu\s+par|Vendeur|Fournisseur|Émetteur|Vendedor|Proveedor|Fornitore|Leverancier)\s*:\s*"
+    # a phrase that can only name the seller needs no colon ("Verkauft von Bücherwelt GmbH")
+    r"^(?:(?:Sold\s+by|Issued\s+by|Verkauft\s+von|Vendu\s+par|Vendido\s+por|Venduto\s+da)\s*:?\s*|"
+    r"(?:Seller|Supplier|Vendor|Verkäufer|Rechnungssteller|Lieferant|Vendeur|Fournisseur|Émetteur|Vendedor|Proveedor|"
+    r"Fornitore|Leverancier|Sprzedawca|Dostawca|Dodavatel|Fornecedor)\s*:\s*)"
     r"(?P<name>[^\W\d_][^:]{2,80})$",
     re.IGNORECASE,
 )
@@ -298,14 +308,40 @@ def _several_parts(text: str) -> bool:
     return bool(_SEPARATORS.search(_HOUSE_NUMBER_FIRST.sub("", text, count=1)))
 
 
-def _address_blocks(lines: Sequence[Line]) -> list[Address]:
-    """Address blocks written one part per line: name, (department), street, postcode and city."""
+def _street_and_place(text: str) -> re.Match[str] | None:
+    """The place of a line that holds the street and then the place after a comma ("ul. Głogowska 31, 60-702
+    Poznań", "C/ Mayor 5, 28013 Madrid"), as compact layouts write it."""
+    head, comma, tail = text.rpartition(", ")
+    if not comma or not _STREET.search(head) or _several_parts(head) or _several_parts(tail):
+        return None
+    return _place(tail)
+
+
+def _before_comma(seg: Segment) -> Segment:
+    """The street of a line "street, postcode place": its words up to the last comma, without the comma."""
+    words: list[Word] = []
+    kept: list[Word] = []
+    for word in seg.words:
+        if word.text.endswith(","):
+            words.append(replace(word, text=word.text[:-1]))
+            kept = list(words)
+        else:
+            words.append(word)
+    return Segment(tuple(kept))
+
+
+def _address_blocks(lines: Sequence[Line], *, street_with_place: bool = True) -> list[Address]:
+    """Address blocks written one part per line: name, (department), street, postcode and city; the street and
+    the place may share their line (``street_with_place``)."""
     blocks = []
     for line in lines:
         for seg in line.segments:
             m = _place(seg.text)
-            if not m or _several_parts(seg.text):
-                continue
+            one_line = None
+            if m is None or _several_parts(seg.text):
+                m = one_line = _street_and_place(seg.text) if street_with_place else None
+                if m is None:
+                    continue
             stack: list[Segment] = []
             last = seg
             size = seg.size
@@ -333,6 +369,8 @@ def _address_blocks(lines: Sequence[Line]) -> list[Address]:
                 stack.append(above)
                 last = above
             stack.reverse()
+            if one_line is not None:
+                stack.append(_before_comma(seg))
             street = stack[-1] if stack and _STREET.search(stack[-1].text) else None
             role = ""
             for part in stack:
@@ -466,12 +504,14 @@ def _named_in_footer(b: Address, footer: str) -> bool:
 
 
 def parties(
-    lines: Sequence[Line], pages: Sequence[PageInfo], log: ProtocolLog
+    lines: Sequence[Line], pages: Sequence[PageInfo], log: ProtocolLog, *, receipt: bool = False
 ) -> tuple[dict[str, Candidate | None], Candidate | None, tuple[int, BBox] | None]:
     """Supplier (letterhead, sender line, footer) and recipient (address window) of the first page, and where
     the address window is."""
     first = pages[0]
-    blocks = _address_blocks(lines)
+    # A till receipt's shop address is no letter's block: its merchant is decided from the header (``merchant``),
+    # and blocks of one line's street and place there only unsettled that decision (measured).
+    blocks = _address_blocks(lines, street_with_place=not receipt)
     inline = _inline_addresses(lines)
     # The address window of a letter: in the upper part of page 1, not at the very top (that is a
     # letterhead), and only on letter-sized pages (a till receipt has no window). It is the block under a
@@ -562,8 +602,12 @@ def parties(
     chosen_recipient = choose("recipient_name", recipients, log)
     area = None
     if recipient_block is not None:
-        box = (recipient_block.x0, recipient_block.top, recipient_block.place.x1,
-               _block_bottom(lines, recipient_block))  # fmt: skip
+        top = recipient_block.top
+        if sender_line is not None:
+            # the window reaches a little above its first line, never up to the sender line over it (the
+            # supplier's own: "Großmarkt 3, 20539 Hamburg · USt-IdNr. DE…")
+            top = max(top, sender_line.segment.bbox[3] + _ABOVE_WINDOW + 1)
+        box = (recipient_block.x0, top, recipient_block.place.x1, _block_bottom(lines, recipient_block))
         area = (recipient_block.page, box)
     return chosen, chosen_recipient, area
 
@@ -594,13 +638,13 @@ def _block_bottom(lines: Sequence[Line], b: Address, most: int = 3) -> float:
 _SELLER_SECTION = re.compile(
     r"^(?:Informationen\s+zum\s+Verkäufer|Verkäufer|Rechnungssteller|Lieferant|Leistungserbringer|Seller(?:\s+information)?|"
     r"Information\s+(?:about|on)\s+the\s+seller|Supplier|Vendor|Vendeur|Fournisseur|Leverancier|Fornitore|Cedente|"
-    r"Vendedor|Proveedor)\s*:?$",
+    r"Vendedor|Proveedor|Sprzedawca|Dostawca|Dodavatel|Prodávající|Fornecedor|Säljare|Leverantör|Leverandør)\s*:?$",
     re.IGNORECASE,
 )
 _BUYER_SECTION = re.compile(
     r"^(?:Informationen\s+zum\s+Käufer|Käufer|Rechnungsempfänger|Leistungsempfänger|Buyer(?:\s+information)?|"
     r"Information\s+(?:about|on)\s+the\s+buyer|Customer|Acheteur|Client|Afnemer|Klant|Cessionario|Comprador|"
-    r"Cliente)\s*:?$",
+    r"Cliente|Nabywca|Odbiorca|Odběratel|Kupující|Adquirente|Kund|Köpare)\s*:?$",
     re.IGNORECASE,
 )
 _FORM_FIELDS = (
@@ -645,10 +689,14 @@ def _form_parties(lines: Sequence[Line]) -> dict[str, dict[str, tuple[str, Segme
     return found
 
 
+_ABOVE_WINDOW = 30
+"""How far above its first line the address window's area reaches (points)."""
+
+
 def _inside(page: int, box: BBox, area: tuple[int, BBox]) -> bool:
     a_page, (x0, y0, x1, y1) = area
     mid_x, mid_y = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
-    return page == a_page and x0 - 4 <= mid_x <= x1 + 40 and y0 - 30 <= mid_y <= y1 + 30
+    return page == a_page and x0 - 4 <= mid_x <= x1 + 40 and y0 - _ABOVE_WINDOW <= mid_y <= y1 + 30
 
 
 __all__ = ["IBAN_LABEL", "VAT_LABEL", "currency", "id_candidates", "is_recipients", "parties"]
