@@ -130,3 +130,30 @@ def test_the_checks_after_the_decision_cap_the_bench_confidence_as_they_cap_the_
                            0.95, cap=caps["supplier_iban"], calibration="supplier_iban:rules@invoice#invalid")
     lofo.apply([outcome], {"supplier_iban:rules@invoice": ([0.0, 1.0], [0.0, 1.0])})
     assert outcome.confidence == CONFLICT_CONFIDENCE
+
+
+def test_a_copy_without_labels_keeps_values_and_boxes_and_knows_no_label() -> None:
+    from belegflow_ocr.recognition.labels import label_at
+    from belegflow_ocr.recognition.model import Word
+
+    words = [Word("Rechnungsnummer:", 1, (10, 10, 90, 20), 10), Word("RE-2024-17", 1, (200, 10, 260, 20), 10),
+             Word("Kundennr.", 1, (10, 30, 60, 40), 10), Word("4711", 1, (200, 30, 230, 40), 10),
+             Word("Gesamtbetrag", 1, (10, 50, 80, 60), 10), Word("119,00", 1, (200, 50, 240, 60), 10),
+             Word("Palettenstellplatz", 1, (10, 70, 110, 80), 10)]  # fmt: skip
+    blanked = lofo.unlabelled(words)
+    assert [w.bbox for w in blanked] == [w.bbox for w in words]
+    assert [len(w.text) for w in blanked] == [len(w.text) for w in words]
+    # the values and the words that are no label stay; a label's punctuation stays, its letters do not
+    assert [blanked[i].text for i in (1, 3, 5, 6)] == ["RE-2024-17", "4711", "119,00", "Palettenstellplatz"]
+    assert blanked[0].text.endswith(":")
+    assert blanked[2].text.endswith(".")
+    assert all(label_at(blanked[i].text) is None for i in (0, 2, 4))
+    assert lofo.unlabelled(words) == blanked  # the same copy every time
+
+
+def test_the_documents_trained_on_without_labels_are_chosen_by_their_id() -> None:
+    docs = [F.Doc(id=f"doc-{i}", family="f", kind="invoice", path=Path("x"), truth={}, keys=()) for i in range(400)]
+    chosen = [d.id for d in docs if lofo.dropped(d)]
+    assert chosen == [d.id for d in docs if lofo.dropped(d)]
+    assert 0.2 < len(chosen) / len(docs) < 0.4
+    assert not any(lofo.dropped(d, share=0.0) for d in docs)
