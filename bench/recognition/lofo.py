@@ -38,6 +38,7 @@ from belegflow_ocr.recognition.labels import label_at
 from belegflow_ocr.recognition.layout import build_lines
 from belegflow_ocr.recognition.model import ProtocolLog, Word
 from belegflow_ocr.recognition.scorer import (
+    ABSTAIN_BELOW,
     CONFLICT_CAP,
     FORMAT,
     RANKED,
@@ -297,12 +298,17 @@ def share_right(k: float, n: int) -> float:
     calibration error stays small), but never at or above the touchless threshold unless the lower bound of the
     share (Wilson, z = 2, one-sided ~98 %) is at least ``TOUCHLESS_LOWER``: a confidence of 0.9 or more lets a
     value into the books without a person, and only a group seen often enough, and right nearly always, may do
-    that."""
+    that. Likewise never below the abstention floor (``ABSTAIN_BELOW``, where a value that may be absent is
+    dropped) unless the upper bound of the share is below it."""
     if n == 0:
         return 0.0
     mean = (k + 0.5) / (n + 1)
     if mean >= THRESHOLD and wilson_lower(k, n) < TOUCHLESS_LOWER:
         return UNSURE_CAP
+    if mean < ABSTAIN_BELOW and wilson_upper(k, n) >= ABSTAIN_BELOW:
+        # Below the floor a value that may be absent is dropped: only a group seen often enough, and wrong
+        # nearly always, may do that. Two wrong values of one invoice had made every lower score a 0.17.
+        return ABSTAIN_BELOW
     return mean
 
 
@@ -330,6 +336,10 @@ def isotonic(points: Sequence[tuple[float, bool]]) -> tuple[list[float], list[fl
     xs_out = [round(steps_x[i], 6) for i in order]
     ys_out = np.maximum.accumulate([steps_y[i] for i in order])
     return xs_out, [round(float(y), 6) for y in ys_out]
+
+
+def wilson_upper(k: float, n: int, z: float = WILSON_Z) -> float:
+    return 1.0 - wilson_lower(n - k, n, z)
 
 
 def wilson_lower(k: float, n: int, z: float = WILSON_Z) -> float:

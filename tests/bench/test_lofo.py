@@ -80,6 +80,19 @@ def test_few_values_never_reach_the_touchless_threshold() -> None:
     assert max(ys) == lofo.UNSURE_CAP
 
 
+def test_few_wrong_values_never_push_a_score_below_the_abstention_floor() -> None:
+    # two of two wrong: maybe mostly wrong, not proven; a value that may be absent stays offered (unsure)
+    assert lofo.share_right(0, 2) == lofo.ABSTAIN_BELOW
+    assert lofo.share_right(0, 20) < 0.05  # twenty of twenty wrong: it is dropped
+    assert lofo.share_right(3, 10) == lofo.ABSTAIN_BELOW
+    assert lofo.share_right(10, 40) < lofo.ABSTAIN_BELOW
+    # the lowest step of a fit made of one invoice's two wrong values
+    points = [(0.01, False), (0.02, False)] + [(0.5 + i / 200, True) for i in range(100)]
+    xs, ys = lofo.isotonic(points)
+    assert ys[0] == lofo.ABSTAIN_BELOW
+    assert np.all(np.diff(ys) >= 0)
+
+
 @needs_real
 def test_the_scans_of_real_invoices_are_read_by_ocr_in_the_family_of_their_pdf(tmp_path: Path) -> None:
     from belegflow_ocr.recognition.ocr.reader import OcrReader
