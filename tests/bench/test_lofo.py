@@ -88,7 +88,7 @@ def test_few_wrong_values_never_push_a_score_below_the_abstention_floor() -> Non
     assert lofo.share_right(10, 40) < lofo.ABSTAIN_BELOW
     # the lowest step of a fit made of one invoice's two wrong values
     points = [(0.01, False), (0.02, False)] + [(0.5 + i / 200, True) for i in range(100)]
-    xs, ys = lofo.isotonic(points)
+    _, ys = lofo.isotonic(points)
     assert ys[0] == lofo.ABSTAIN_BELOW
     assert np.all(np.diff(ys) >= 0)
 

@@ -88,6 +88,7 @@ from belegflow_ocr.recognition.labels import label_at
         ("Total s/ IVA 800,00", "net_amount", "Total s/ IVA"),
         ("NIP: 526-000-12-46", "other", "NIP:"),
         ("Kundnummer 5521", "other", "Kundnummer"),
+        ("QST 9.975% 152.12", "tax_amount", "QST 9.975%"),  # a rate with three decimals (Québec)
     ],
 )
 def test_the_longest_label_wins(text: str, kind: str, label: str) -> None:

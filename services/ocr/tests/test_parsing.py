@@ -30,6 +30,8 @@ from belegflow_ocr.recognition.parsing import (
         ("Rs. 12,34,567.89", "1234567.89"),
         ("12,345.67", "12345.67"),
         ("CHF 1’234.50", "1234.50"),  # a typographic apostrophe groups Swiss thousands
+        ("1 945.80", "1945.80"),  # a plain space groups them on a Swiss QR bill
+        ("2 460,00 PLN", "2460.00"),
         ("19 %", None),
         ("20457 Hamburg", None),
     ],

@@ -14,8 +14,15 @@ full of customer and line numbers, a US SaaS receipt, a German marketplace invoi
 "faktura" with "Momsreg.nr" beside an organisation number and a Bankgiro, a German final invoice less a payment on
 account, a German wholesaler's with two tax rates, a British invoice whose totals stand in one row under their
 headings, an Austrian one whose number looks like a date, a Portuguese "fatura" with its NIF, a Czech "faktura -
-daňový doklad". Each field named must be read right (an invoice number compared without blanks: the product
-writes "FT 2025A/123" compact)."""
+daňový doklad".
+
+A third round, of habits rather than languages: a German ERP's two-page invoice with its references in a row
+under their headings and a carried-forward subtotal, a French one with its header fields in columns, a Swiss one
+with a QR bill ("1 945.80"), a Canadian one with GST and QST, an Australian "TAX INVOICE" over its seller's
+block, a French sole trader's without VAT, a British "SALES INVOICE" with a header table.
+
+Each field named must be read right (an invoice number compared without blanks: the product writes "FT 2025A/123"
+compact)."""
 
 from __future__ import annotations
 
@@ -438,6 +445,166 @@ def _czech(c: Canvas) -> None:
               (40, 540, "IBAN: CZ65 0800 0000 1920 0014 5399")], _UNICODE)  # fmt: skip
 
 
+_BANK_LINE = ("Haspa · IBAN DE34 2005 0550 1234 5678 90 · BIC HASPDEHHXXX · USt-IdNr. DE812526315 · "
+              "St.-Nr. 27/123/45678")
+
+
+def _erp_de(c: Canvas) -> None:
+    # header table with column headings, values under them; two pages, carried-forward subtotal
+    _rows(c, [(40, 800, "Hanseatische Kühllogistik GmbH")], _UNICODE_BOLD, 14)  # fmt: skip
+    _rows(c, [(40, 750, "Hanseatische Kühllogistik GmbH · Kaistraße 9 · 20457 Hamburg")], _UNICODE, 6)  # fmt: skip
+    _rows(c, [(40, 735, "Bäckerei Sonnenschein KG"), (40, 723, "z. Hd. Buchhaltung"), (40, 711, "Mühlenweg 12"),
+              (40, 699, "21335 Lüneburg")], _UNICODE)  # fmt: skip
+    _rows(c, [(40, 650, "Rechnung")], _UNICODE_BOLD, 13)  # fmt: skip
+    _rows(c, [(40, 630, "Beleg-Nr."), (130, 630, "Kunden-Nr."), (220, 630, "Datum"), (300, 630, "Lieferschein"),
+    (400, 630, "Seite"),
+              (40, 618, "RE250412"), (130, 618, "100734"), (220, 618, "14.04.2025"), (300, 618, "LS-88123"),
+              (400, 618, "1 von 2"),
+              (40, 590, "Pos."), (70, 590, "Menge"), (110, 590, "Einh."), (150, 590, "Bezeichnung"),
+              (470, 590, "Einzelpreis", "r"), (555, 590, "Gesamt", "r"),
+              (40, 575, "1"), (70, 575, "12"), (110, 575, "Pal."), (150, 575, "Kühltransport Hamburg - Lüneburg"),
+              (470, 575, "85,00", "r"), (555, 575, "1.020,00", "r"),
+              (40, 561, "2"), (70, 561, "3"), (110, 561, "Std."), (150, 561, "Wartezeit Entladung"),
+              (470, 561, "45,00", "r"), (555, 561, "135,00", "r"),
+              (400, 520, "Übertrag"), (555, 520, "1.155,00", "r")], _UNICODE)  # fmt: skip
+    _rows(c, [(40, 60, "Sitz Hamburg · Amtsgericht Hamburg HRB 123456 · Geschäftsführer: Jan Peters"),
+              (40, 50, _BANK_LINE)],
+                _UNICODE, 6.5)  # fmt: skip
+    c.showPage()
+    _rows(c, [(40, 800, "Rechnung RE250412 · Seite 2 von 2"), (400, 780, "Übertrag"), (555, 780, "1.155,00", "r"),
+              (40, 760, "3"), (70, 760, "1"), (110, 760, "Psch."), (150, 760, "Maut- und Energiezuschlag"),
+              (470, 760, "62,50", "r"), (555, 760, "62,50", "r"),
+              (400, 720, "Nettobetrag"), (555, 720, "1.217,50", "r"), (400, 706, "USt 19 %"), (555, 706, "231,33", "r"),
+              (400, 692, "Rechnungsbetrag EUR"), (555, 692, "1.448,83", "r"),
+              (40, 650, "Zahlbar bis 28.04.2025 ohne Abzug."),
+              (40, 60, "Sitz Hamburg · Amtsgericht Hamburg HRB 123456 · Geschäftsführer: Jan Peters")],
+                _UNICODE)  # fmt: skip
+    _rows(c, [(40, 50, _BANK_LINE)],
+      _UNICODE, 6.5)  # fmt: skip
+
+
+def _facturx_fr(c: Canvas) -> None:
+    _rows(c, [(40, 800, "SOLUTIONS ATLANTIQUE SAS")], _UNICODE_BOLD, 13)  # fmt: skip
+    _rows(c, [(40, 786, "3 boulevard de la Prairie au Duc"), (40, 774, "44200 Nantes"),
+              (330, 740, "CAMPING LES PINS"), (330, 728, "Route de la Plage"),
+              (330, 716, "85160 Saint-Jean-de-Monts")], _UNICODE)  # fmt: skip
+    _rows(c, [(40, 680, "FACTURE")], _UNICODE_BOLD, 16)  # fmt: skip
+    _rows(c, [(40, 655, "N° facture"), (140, 655, "Date"), (230, 655, "Code client"), (330, 655, "Échéance"),
+    (430, 655, "Mode de règlement"),
+              (40, 642, "FA-2025-00871"), (140, 642, "11/04/2025"), (230, 642, "C00412"), (330, 642, "11/05/2025"),
+              (430, 642, "Virement"),
+              (40, 600, "Référence"), (120, 600, "Désignation"), (360, 600, "Qté", "r"), (430, 600, "P.U. HT", "r"),
+              (480, 600, "TVA", "r"), (555, 600, "Montant HT", "r"),
+              (40, 586, "MAINT-01"), (120, 586, "Contrat de maintenance annuel"), (360, 586, "1", "r"),
+              (430, 586, "1 200,00", "r"), (480, 586, "20 %", "r"), (555, 586, "1 200,00", "r"),
+              (40, 572, "FORM-02"), (120, 572, "Formation utilisateurs (jours)"), (360, 572, "2", "r"),
+              (430, 572, "650,00", "r"), (480, 572, "20 %", "r"), (555, 572, "1 300,00", "r"),
+              (380, 530, "Total HT"), (555, 530, "2 500,00 €", "r"), (380, 516, "Total TVA"),
+              (555, 516, "500,00 €", "r"),
+              (380, 502, "Total TTC"), (555, 502, "3 000,00 €", "r"), (380, 488, "Net à payer"),
+              (555, 488, "3 000,00 €", "r"),
+              (40, 440, "En cas de retard de paiement, indemnité forfaitaire de 40 € pour frais de recouvrement."),
+              (40, 70, "SAS au capital de 50 000 € - RCS Nantes 303 265 045 - SIRET 303 265 045 00015 - "
+                        "TVA FR 40 303265045"),
+              (40, 58, "IBAN FR14 2004 1010 0505 0001 3M02 606 - BIC PSSTFRPPNTE")], _UNICODE, 8)  # fmt: skip
+
+
+def _qrbill_ch(c: Canvas) -> None:
+    _rows(c, [(50, 800, "Holzbau Zwahlen AG")], _UNICODE_BOLD, 13)  # fmt: skip
+    _rows(c, [(50, 786, "Dorfstrasse 44, 3665 Wattenwil"), (50, 774, "MWST-Nr. CHE-116.281.710 MWST"),
+              (330, 730, "Familie Keller"), (330, 718, "Seeweg 3"), (330, 706, "3600 Thun"),
+              (50, 660, "Rechnung Nr. 25-1042"), (330, 660, "Wattenwil, 7. April 2025"),
+              (50, 620, "Ersatz Gartenhaus-Dach"), (540, 620, "1 800.00", "r"),
+              (50, 606, "Material"), (540, 606, "0.00", "r"),
+              (350, 580, "Total exkl. MWST"), (540, 580, "1 800.00", "r"), (350, 566, "MWST 8.1 %"),
+              (540, 566, "145.80", "r"),
+              (350, 552, "Rechnungsbetrag CHF"), (540, 552, "1 945.80", "r"),
+              (50, 520, "Zahlbar innert 30 Tagen.")], _UNICODE)  # fmt: skip
+    c.line(0, 297, 595, 297)
+    _rows(c, [(20, 280, "Empfangsschein")], _UNICODE_BOLD, 11)  # fmt: skip
+    _rows(c, [(20, 265, "Konto / Zahlbar an"), (20, 255, "CH44 3199 9123 0008 8901 2"), (20, 245, "Holzbau Zwahlen AG"),
+              (20, 235, "Dorfstrasse 44"), (20, 225, "3665 Wattenwil"), (20, 205, "Referenz"),
+              (20, 195, "21 00000 00003 13947 14300 09017"),
+              (20, 175, "Zahlbar durch"), (20, 165, "Familie Keller"), (20, 155, "Seeweg 3"), (20, 145, "3600 Thun"),
+              (20, 100, "Währung"), (80, 100, "Betrag"), (20, 90, "CHF"),
+              (80, 90, "1 945.80")], _UNICODE, 7)  # fmt: skip
+    _rows(c, [(190, 280, "Zahlteil")], _UNICODE_BOLD, 11)  # fmt: skip
+    _rows(c, [(190, 100, "Währung"), (250, 100, "Betrag"), (190, 90, "CHF"), (250, 90, "1 945.80"),
+              (350, 265, "Konto / Zahlbar an"), (350, 255, "CH44 3199 9123 0008 8901 2"),
+              (350, 245, "Holzbau Zwahlen AG"),
+              (350, 205, "Referenz"), (350, 195, "21 00000 00003 13947 14300 09017"),
+              (350, 175, "Zusätzliche Informationen"), (350, 165, "Rechnung Nr. 25-1042")], _UNICODE, 7)  # fmt: skip
+
+
+def _canada(c: Canvas) -> None:
+    _rows(c, [(50, 740, "Maple Freight Solutions Inc.")], _UNICODE_BOLD, 15)  # fmt: skip
+    _rows(c, [(50, 726, "1250 René-Lévesque Blvd W, Montréal, QC H3B 4W8"),
+    (50, 714, "GST/HST No. 123456789RT0001  QST No. 1234567890TQ0001"),
+              (400, 690, "INVOICE"), (400, 676, "Invoice No: MF-20417"), (400, 664, "Date: 2025-04-03"),
+              (400, 652, "Terms: Net 30"),
+              (50, 676, "Bill To"), (50, 664, "Laurentian Paper Co."),
+              (50, 652, "88 Rue Principale, Trois-Rivières, QC G9A 1A1"),
+              (50, 610, "Description"), (560, 610, "Amount", "r"),
+              (50, 596, "LTL freight Montréal - Toronto, 6 pallets"),
+              (560, 596, "1,450.00", "r"),
+              (50, 582, "Liftgate delivery"), (560, 582, "75.00", "r"),
+              (380, 550, "Subtotal"), (560, 550, "1,525.00", "r"), (380, 536, "GST 5%"), (560, 536, "76.25", "r"),
+              (380, 522, "QST 9.975%"), (560, 522, "152.12", "r"), (380, 508, "Total CAD"),
+              (560, 508, "1,753.37", "r")], _UNICODE)  # fmt: skip
+
+
+def _australia(c: Canvas) -> None:
+    _rows(c, [(50, 800, "TAX INVOICE")], _UNICODE_BOLD, 16)  # fmt: skip
+    _rows(c, [(50, 780, "Southern Cross Couriers Pty Ltd"), (50, 768, "ABN 51 824 753 556"),
+    (50, 756, "12 Wharf St, Fremantle WA 6160"),
+              (350, 780, "Invoice number"), (460, 780, "SCC-3391"), (350, 768, "Invoice date"), (460, 768, "1/04/2025"),
+              (350, 756, "Due date"), (460, 756, "15/04/2025"), (350, 744, "Reference"), (460, 744, "PO 7781"),
+              (50, 720, "Bill to: Perth Office Supplies, 3 Hay St, Perth WA 6000"),
+              (50, 680, "Description"), (300, 680, "Qty"), (380, 680, "Unit price"), (450, 680, "GST"),
+              (545, 680, "Amount AUD", "r"),
+              (50, 666, "Same-day courier, metro"), (300, 666, "8"), (380, 666, "45.00"), (450, 666, "10%"),
+              (545, 666, "360.00", "r"),
+              (380, 630, "Subtotal"), (545, 630, "360.00", "r"), (380, 616, "TOTAL GST 10%"), (545, 616, "36.00", "r"),
+              (380, 602, "TOTAL AUD"), (545, 602, "396.00", "r"), (380, 588, "Amount due"), (545, 588, "396.00", "r"),
+              (50, 550, "BSB 066-000  Account 1234 5678  Bank: Commonwealth Bank")], _UNICODE)  # fmt: skip
+
+
+def _autoentrepreneur(c: Canvas) -> None:
+    _rows(c, [(40, 800, "Claire Moreau - Graphiste")], _UNICODE_BOLD, 13)  # fmt: skip
+    _rows(c, [(40, 786, "7 impasse des Lilas, 33000 Bordeaux"), (40, 774, "SIRET 912 345 678 00012"),
+              (330, 730, "Agence Horizon"), (330, 718, "25 cours de l'Intendance"), (330, 706, "33000 Bordeaux"),
+              (40, 660, "Facture N° 2025-014"), (40, 646, "Bordeaux, le 14 avril 2025"),
+              (40, 610, "Création logo et charte graphique"), (540, 610, "1 200,00 €", "r"),
+              (40, 596, "Déclinaison cartes de visite"), (540, 596, "150,00 €", "r"),
+              (380, 570, "Total HT"), (540, 570, "1 350,00 €", "r"), (380, 556, "Net à payer"),
+              (540, 556, "1 350,00 €", "r"),
+              (40, 520, "TVA non applicable, art. 293 B du CGI"),
+              (40, 500, "Règlement par virement : IBAN FR28 1027 8060 4100 0205 5710 175")], _UNICODE)  # fmt: skip
+
+
+def _header_table_en(c: Canvas) -> None:
+    _rows(c, [(40, 800, "Kestrel Marine Supplies Ltd")], _UNICODE_BOLD, 14)  # fmt: skip
+    _rows(c, [(40, 786, "Dock Road, Southampton SO14 3XB  ·  VAT No. GB 987 6540 04"),
+              (40, 740, "Invoice address"), (40, 728, "Solent Yachts Ltd"), (40, 716, "1 Quay Lane"),
+              (40, 704, "Cowes PO31 7PN"),
+              (40, 660, "SALES INVOICE")], _UNICODE)  # fmt: skip
+    _rows(c, [(40, 640, "Invoice No."), (140, 640, "Account No."), (240, 640, "Order No."), (340, 640, "Tax Date"),
+    (440, 640, "Page"),
+              (40, 627, "SI-048812"), (140, 627, "SOL001"), (240, 627, "PO-55120"), (340, 627, "09/04/2025"),
+              (440, 627, "1"),
+              (40, 590, "Code"), (100, 590, "Description"), (330, 590, "Qty", "r"), (400, 590, "Price", "r"),
+              (460, 590, "VAT %", "r"), (550, 590, "Net", "r"),
+              (40, 576, "RP-12"), (100, 576, "Rope polyester 12mm (m)"), (330, 576, "100", "r"),
+              (400, 576, "2.40", "r"),
+              (460, 576, "20", "r"), (550, 576, "240.00", "r"),
+              (40, 562, "SH-04"), (100, 562, "Shackle stainless M8"), (330, 562, "20", "r"), (400, 562, "6.50", "r"),
+              (460, 562, "20", "r"), (550, 562, "130.00", "r"),
+              (380, 520, "Total Net"), (550, 520, "370.00", "r"), (380, 506, "Total VAT"), (550, 506, "74.00", "r"),
+              (380, 492, "Invoice Total GBP"), (550, 492, "444.00", "r"),
+              (40, 450, "Bank: Lloyds  Sort code 30-99-50  Account 12345678  IBAN GB40 LOYD 3099 5012 3456 78")],
+                _UNICODE)  # fmt: skip
+
+
 LAYOUTS: dict[str, tuple[Callable[[Canvas], None], tuple[float, float], dict[str, object]]] = {
     "us": (_us, letter, {"invoice_number": "INV-88213", "invoice_date": date(2025, 11, 2),
                          "net_amount": Decimal("109.62"), "tax_amount": Decimal("7.13"),
@@ -542,11 +709,50 @@ LAYOUTS: dict[str, tuple[Callable[[Canvas], None], tuple[float, float], dict[str
                            "gross_amount": Decimal("12100.00"), "supplier_vat_id": "CZ27082440",
                            "recipient_vat_id": "CZ25596641", "supplier_iban": "CZ6508000000192000145399",
                            "supplier_name": "Vltava Spedice s.r.o.", "recipient_name": "Brno Logistik a.s."}),
+    "erp_two_pages": (_erp_de, A4, {"invoice_number": "RE250412", "invoice_date": date(2025, 4, 14),
+                                    "due_date": date(2025, 4, 28), "net_amount": Decimal("1217.50"),
+                                    "tax_amount": Decimal("231.33"), "gross_amount": Decimal("1448.83"),
+                                    "supplier_vat_id": "DE812526315", "supplier_iban": "DE34200505501234567890",
+                                    "supplier_name": "Hanseatische Kühllogistik GmbH",
+                                    "recipient_name": "Bäckerei Sonnenschein KG"}),
+    "french_columns": (_facturx_fr, A4, {"invoice_number": "FA-2025-00871", "invoice_date": date(2025, 4, 11),
+                                         "due_date": date(2025, 5, 11), "net_amount": Decimal("2500.00"),
+                                         "tax_amount": Decimal("500.00"), "gross_amount": Decimal("3000.00"),
+                                         "supplier_vat_id": "FR40303265045",
+                                         "supplier_iban": "FR1420041010050500013M02606",
+                                         "supplier_name": "SOLUTIONS ATLANTIQUE SAS",
+                                         "recipient_name": "CAMPING LES PINS"}),
+    "swiss_qr_bill": (_qrbill_ch, A4, {"invoice_number": "25-1042", "invoice_date": date(2025, 4, 7),
+                                       "net_amount": Decimal("1800.00"), "tax_amount": Decimal("145.80"),
+                                       "gross_amount": Decimal("1945.80"), "supplier_vat_id": "CHE116281710MWST",
+                                       "supplier_iban": "CH4431999123000889012", "supplier_name": "Holzbau Zwahlen AG",
+                                       "recipient_name": "Familie Keller"}),
+    "canadian": (_canada, letter, {"invoice_number": "MF-20417", "invoice_date": date(2025, 4, 3),
+                                   "net_amount": Decimal("1525.00"), "tax_amount": Decimal("228.37"),
+                                   "gross_amount": Decimal("1753.37"),
+                                   "supplier_name": "Maple Freight Solutions Inc."}),
+    "australian": (_australia, A4, {"invoice_number": "SCC-3391", "invoice_date": date(2025, 4, 1),
+                                    "due_date": date(2025, 4, 15), "net_amount": Decimal("360.00"),
+                                    "tax_amount": Decimal("36.00"), "gross_amount": Decimal("396.00"),
+                                    "supplier_name": "Southern Cross Couriers Pty Ltd"}),
+    "sole_trader": (_autoentrepreneur, A4, {"invoice_number": "2025-014", "invoice_date": date(2025, 4, 14),
+                                            "net_amount": Decimal("1350.00"), "tax_amount": Decimal("0.00"),
+                                            "gross_amount": Decimal("1350.00"),
+                                            "supplier_iban": "FR2810278060410002055710175",
+                                            "supplier_name": "Claire Moreau - Graphiste",
+                                            "recipient_name": "Agence Horizon"}),
+    "header_table": (_header_table_en, A4, {"invoice_number": "SI-048812", "invoice_date": date(2025, 4, 9),
+                                            "net_amount": Decimal("370.00"), "tax_amount": Decimal("74.00"),
+                                            "gross_amount": Decimal("444.00"), "supplier_vat_id": "GB987654004",
+                                            "supplier_iban": "GB40LOYD30995012345678",
+                                            "supplier_name": "Kestrel Marine Supplies Ltd",
+                                            "recipient_name": "Solent Yachts Ltd", "order_reference": "PO-55120"}),
 }  # fmt: skip
 
 
 _SET_IN_DEJAVU = {_spanish, _polish, _telecom, _stripe_like, _amazonde, _swedish, _prepay_de, _mixed_rates,
-                  _horizontal_totals, _datenum, _portuguese, _czech}
+                  _horizontal_totals, _datenum, _portuguese, _czech, _erp_de, _facturx_fr, _qrbill_ch, _canada,
+                  _australia, _autoentrepreneur, _header_table_en}
 
 
 @pytest.mark.parametrize("layout", sorted(LAYOUTS))

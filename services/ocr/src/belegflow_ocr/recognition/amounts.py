@@ -30,7 +30,7 @@ CONFIRMED = 0.93
 UNCONFIRMED_CAP = 0.85
 INCONSISTENT_CAP = 0.6
 DERIVED = 0.5
-_RATE = re.compile(r"(\d{1,2}(?:[.,]\d{1,2})?)\s*%")
+_RATE = re.compile(r"(?<![\d.,])(\d{1,2}(?:[.,]\d{1,3})?)\s*%")
 _SUMS = ("net_amount", "tax_amount", "gross_amount")
 # Standard and reduced VAT and GST rates of Europe and of the countries whose receipts we read; a printed rate
 # always comes first.

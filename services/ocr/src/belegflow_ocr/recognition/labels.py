@@ -27,7 +27,7 @@ KINDS = ("invoice_number", "invoice_date", "due_date", "net_amount", "tax_amount
 number, and dates that are not the date of issue (delivery, order, print date)."""
 
 _NO = r"(?:Nr|No|Nº|N°|Num|Nummer|Number|n°|nº|#)\.?"
-_PCT = r"(?:\d{1,2}(?:[.,]\d{1,2})?\s*%)"
+_PCT = r"(?:\d{1,2}(?:[.,]\d{1,3})?\s*%)"
 _TAXWORD = (r"(?:MwSt|Mehrwertsteuer|USt|Umsatzsteuer|VAT|GST|TVA|T\.V\.A|BTW|IVA|Tax|Steuer|SST|CGST|SGST|IGST|UTGST|"
             r"HST|PST|QST|GST/HST|MOMS|MVA|ALV|DPH|ÁFA|PTU|KDV)\.?")
 _CUR = r"(?:EUR|€|USD|\$|CHF|GBP|£|RM|MYR|SGD|S\$|INR|₹|Rs\.?)"

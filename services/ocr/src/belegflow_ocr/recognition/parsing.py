@@ -14,16 +14,16 @@ from stdnum.eu import vat as stdnum_eu_vat
 from belegflow_contracts.types import de_vat_check_digit_ok, iban_checksum_ok
 
 # Amounts on invoices carry two decimals; whole numbers are too often quantities or postcodes. Thousands are
-# grouped by '.', ',', an apostrophe (Swiss, also typographic: 1’234.50), a thin or a plain space (French), or in
-# India by lakh and crore (1,23,456.00); a sign stands before the number or, as German ERPs print credits, after
-# it ("100,00-").
+# grouped by '.', ',', an apostrophe (Swiss, also typographic: 1’234.50), a thin or a plain space (French, and
+# the Swiss QR bill's "1 945.80"), or in India by lakh and crore (1,23,456.00); a sign stands before the number
+# or, as German ERPs print credits, after it ("100,00-").
 # A glyph missing from the font (U+25A0, U+FFFD) where a narrow space groups thousands counts as that space.
 _GROUP_SEP = "[.,'\u2019\u202f\u00a0\u2009\u25a0\ufffd]"
 _AMOUNT_RE = re.compile(
     # an amount starts after no letter or digit, or right after a currency code ("RM12.61", "EUR12,00")
     r"(?:(?<![\w.,])|(?<=RM)|(?<=EUR)|(?<=USD)|(?<=CHF)|(?<=GBP)|(?<=SGD)|(?<=AUD)|(?<=INR)|(?<=Rs\.))"
     r"(?P<sign>[-−])?\s?(?P<num>\d{1,2}(?:,\d{2})+,\d{3}\.\d{2}|\d{1,3}(?:" + _GROUP_SEP + r"\d{3})+[.,]\d{2}|"
-    r"\d{1,3}(?: \d{3})+,\d{2}|"
+    r"\d{1,3}(?: \d{3})+[.,]\d{2}|"
     r"\d+[.,]\d{2})(?![\d%]|[.,]\d|\s?%)(?P<trail>-(?![\d\w]))?"
 )
 

@@ -44,12 +44,14 @@ _PLZ_CITY = re.compile(
     r"(?P<plz>\d{5}|\d{4}-\d{3}|\d{2}-\d{3}|\d{3}\s\d{2}(?=\s)|\d{4}(?:\s?[A-Z]{2}(?=\s))?)\s*"
     r"(?P<city>[A-ZÄÖÜÉ][\w.\-ßäöüéèàç' ]*[\wß.])$"
 )
-# Where the city comes first: "Leeds LS1 4AP" (UK), "Dublin D02 X285" (Ireland), "Austin, TX 78701" (US).
+# Where the city comes first: "Leeds LS1 4AP" (UK), "Dublin D02 X285" (Ireland), "Austin, TX 78701" (US),
+# "Fremantle WA 6160" (Australia).
 _CITY_CODE = (
     re.compile(r"^(?P<plz>[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2})\s+(?P<city>[A-Z][\w.'\- ]*[a-z.])$"),
     re.compile(r"^(?P<city>[A-Z][\w.'\- ]*?[a-z.])\s*,?\s+(?P<plz>[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2})$"),
     re.compile(r"^(?P<city>[A-Z][\w.'\- ]*?[a-z.])\s*,?\s+(?P<plz>[AC-FHKNPRTV-Y]\d{2}\s?[AC-FHKNPRTV-Y\d]{4})$"),
     re.compile(r"^(?P<city>[A-Z][\w.'\- ]*?[a-z.]),\s+(?P<plz>[A-Z]{2}\s+\d{5}(?:-\d{4})?)$"),
+    re.compile(r"^(?P<city>[A-Z][\w.'\- ]*?[a-z.]),?\s+(?P<plz>(?:NSW|VIC|QLD|WA|SA|TAS|ACT|NT)\s+\d{4})$"),
 )
 
 
@@ -330,16 +332,20 @@ def _before_comma(seg: Segment) -> Segment:
     return Segment(tuple(kept))
 
 
-def _address_blocks(lines: Sequence[Line], *, street_with_place: bool = True) -> list[Address]:
-    """Address blocks written one part per line: name, (department), street, postcode and city; the street and
-    the place may share their line (``street_with_place``)."""
+def _address_blocks(lines: Sequence[Line], *, receipt: bool = False) -> list[Address]:
+    """Address blocks written one part per line: name, (department), street, postcode and city; on a letter
+    (not a till ``receipt``) the street and the place may share their line, and a title over the block ("TAX
+    INVOICE") is no part of its name.
+
+    A till receipt's shop address is no letter's block: its merchant is decided from the header (``merchant``),
+    and both readings there only unsettled that decision (measured on the receipts, leaving one family out)."""
     blocks = []
     for line in lines:
         for seg in line.segments:
             m = _place(seg.text)
             one_line = None
             if m is None or _several_parts(seg.text):
-                m = one_line = _street_and_place(seg.text) if street_with_place else None
+                m = one_line = None if receipt else _street_and_place(seg.text)
                 if m is None:
                     continue
             stack: list[Segment] = []
@@ -380,7 +386,8 @@ def _address_blocks(lines: Sequence[Line], *, street_with_place: bool = True) ->
                     role = "delivery"
                 elif _SENDER_HEADING.match(part.text.strip()):
                     role = "sender"
-            names = [s for s in stack[: -1 if street else None] if not _heading(s.text)]
+            names = [s for s in stack[: -1 if street else None]
+                     if not _heading(s.text) and (receipt or not _TITLE.match(s.text.strip()))]
             names = [s for s in names if not re.search(r"\d{3,}|@|Tel|Fax", s.text)]
             blocks.append(Address(_joined_name(names), street, m.group("plz"), m.group("city"), seg,
                                   (stack[0] if stack else seg).bbox[1], seg.page, seg.x0, "address block",
@@ -509,9 +516,7 @@ def parties(
     """Supplier (letterhead, sender line, footer) and recipient (address window) of the first page, and where
     the address window is."""
     first = pages[0]
-    # A till receipt's shop address is no letter's block: its merchant is decided from the header (``merchant``),
-    # and blocks of one line's street and place there only unsettled that decision (measured).
-    blocks = _address_blocks(lines, street_with_place=not receipt)
+    blocks = _address_blocks(lines, receipt=receipt)
     inline = _inline_addresses(lines)
     # The address window of a letter: in the upper part of page 1, not at the very top (that is a
     # letterhead), and only on letter-sized pages (a till receipt has no window). It is the block under a
