@@ -89,6 +89,8 @@ from belegflow_ocr.recognition.labels import label_at
         ("NIP: 526-000-12-46", "other", "NIP:"),
         ("Kundnummer 5521", "other", "Kundnummer"),
         ("QST 9.975% 152.12", "tax_amount", "QST 9.975%"),  # a rate with three decimals (Québec)
+        ("Total exkI. MWST 2'310.00", "net_amount", "Total exkl. MWST"),  # OCR's capital I for a small l
+        ("C.F. 03214560371", "other", "C.F."),  # Italy's tax code is no invoice number
     ],
 )
 def test_the_longest_label_wins(text: str, kind: str, label: str) -> None:

@@ -76,7 +76,8 @@ def parse_number(text: str) -> list[tuple[Value, int, int]]:
     dates = find_dates(text)
     prefix: tuple[str, int] | None = None
     for m in re.finditer(r"\S+", text):
-        token = m.group().strip(":#,;()")
+        # OCR glues the number to its label's dot ("FATTURA N.118/2025": the label "N", the number ".118/2025")
+        token = m.group().strip(":#,;()").lstrip(".")
         if not token or _NUMBER_NOISE.match(m.group()) or _TYPE_CODE.match(m.group()):
             continue
         if glued := _GLUED_SIGN.match(m.group()):

@@ -216,6 +216,7 @@ _LEXICON: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
         r"NIP", r"REGON", r"KRS", r"IČO?", r"DIČ", r"NIF", r"NIPC", r"CIF", r"Org\.? ?-? ?nr\.?",
         r"Organisations ?nummer", r"CVR(?: ?-? ?nr\.?)?", r"Bankgiro", r"Plusgiro", r"Kund ?(?:nummer|nr\.?)",
         r"(?:Numer|Nr\.?) klienta", r"N[°º.] (?:de )?cliente", r"Momsreg\.? ?-? ?nr\.?", r"(?:Nr\.?|Numer) konta",
+        r"C\.? ?F\.?", r"Codice fiscale",
     )),
     # Header references: read as such (``references``), never as the invoice number.
     ("order_reference", 1.0, True, (
@@ -354,6 +355,12 @@ _CURRENCY_WORD = re.compile(r"(?:EUR|USD|CHF|GBP|MYR|SGD|AUD|CAD|Euro|RM)\b", re
 _QUALIFIED = Label("other", 1.0, False, re.compile(""))
 
 
+_OCR_SMALL_L = re.compile(r"(?<=[a-zäöüß])I(?=[a-zäöüß.:\s]|$)")
+"""OCR reads a small "l" as a capital "I" ("Total exkI. MWST", "SchIussrechnung"): inside a word after a small
+letter, a capital I is an l. Labels are matched on the text so repaired (one letter for one, so every position
+stays the same); the values are read from the text as it is."""
+
+
 @lru_cache(maxsize=16384)
 def label_at(text: str, pos: int = 0) -> LabelHit | None:
     """The longest label starting at ``pos`` of ``text`` (of any kind); of equally long ones the surest.
@@ -363,6 +370,7 @@ def label_at(text: str, pos: int = 0) -> LabelHit | None:
     label ("Total base imponible" is the net, "Totale sconti" a discount) or by a word that names no kind
     of sum ("Summe Fracht"), which makes the whole no label of a sum at all.
     """
+    text = _OCR_SMALL_L.sub("l", text)
     best = _longest(text, pos)
     if best is None or best.kind not in _AMOUNT_KINDS:
         return best
