@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from belegflow_ocr.recognition import scorer
 from belegflow_ocr.recognition.validation import CONFLICT_CONFIDENCE
 from bench.recognition import families as F
 from bench.recognition import lofo
@@ -82,14 +83,14 @@ def test_few_values_never_reach_the_touchless_threshold() -> None:
 
 def test_few_wrong_values_never_push_a_score_below_the_abstention_floor() -> None:
     # two of two wrong: maybe mostly wrong, not proven; a value that may be absent stays offered (unsure)
-    assert lofo.share_right(0, 2) == lofo.ABSTAIN_BELOW
+    assert lofo.share_right(0, 2) == scorer.ABSTAIN_BELOW
     assert lofo.share_right(0, 20) < 0.05  # twenty of twenty wrong: it is dropped
-    assert lofo.share_right(3, 10) == lofo.ABSTAIN_BELOW
-    assert lofo.share_right(10, 40) < lofo.ABSTAIN_BELOW
+    assert lofo.share_right(3, 10) == scorer.ABSTAIN_BELOW
+    assert lofo.share_right(10, 40) < scorer.ABSTAIN_BELOW
     # the lowest step of a fit made of one invoice's two wrong values
     points = [(0.01, False), (0.02, False)] + [(0.5 + i / 200, True) for i in range(100)]
     _, ys = lofo.isotonic(points)
-    assert ys[0] == lofo.ABSTAIN_BELOW
+    assert ys[0] == scorer.ABSTAIN_BELOW
     assert np.all(np.diff(ys) >= 0)
 
 
