@@ -91,6 +91,13 @@ from belegflow_ocr.recognition.labels import label_at
         ("QST 9.975% 152.12", "tax_amount", "QST 9.975%"),  # a rate with three decimals (Québec)
         ("Total exkI. MWST 2'310.00", "net_amount", "Total exkl. MWST"),  # OCR's capital I for a small l
         ("C.F. 03214560371", "other", "C.F."),  # Italy's tax code is no invoice number
+        ("Számla sorszáma: DF-2025/0042", "invoice_number", "Számla sorszáma:"),
+        ("Kelt: 2025.04.10", "invoice_date", "Kelt:"),
+        ("Teljesítés: 2025.04.08", "other_date", "Teljesítés:"),
+        ("Fizetési határidő: 2025.04.25", "due_date", "Fizetési határidő:"),
+        ("Nettó összesen 100 000 Ft", "net_amount", "Nettó összesen"),
+        ("Bruttó összesen 127 000 Ft", "gross_amount", "Bruttó összesen"),
+        ("P/O NO.: RI-2025-077", "order_reference", "P/O NO.:"),
     ],
 )
 def test_the_longest_label_wins(text: str, kind: str, label: str) -> None:

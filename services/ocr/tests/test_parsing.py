@@ -56,6 +56,9 @@ def test_amounts(text: str, expected: str | None) -> None:
         ("CHF 1'500.-", ["1500.00"]),
         ("Rs.1,234.00", ["1234.00"]),
         ("Netto 100,00 € MwSt 19 € Brutto 119 €", ["100.00", "19.00", "119.00"]),
+        ("Bruttó összesen 127 000 Ft", ["127000.00"]),  # forints are whole, grouped by a space
+        ("Celkem 12 500 Kč", ["12500.00"]),
+        ("au capital de 50 000 EUR", ["50000.00"]),
         # a whole number is money only where a dash or a currency says so
         ("Pos 3 Menge 5 Stk", []),
         ("20457 Hamburg", []),

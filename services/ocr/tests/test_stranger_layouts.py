@@ -21,6 +21,11 @@ under their headings and a carried-forward subtotal, a French one with its heade
 with a QR bill ("1 945.80"), a Canadian one with GST and QST, an Australian "TAX INVOICE" over its seller's
 block, a French sole trader's without VAT, a British "SALES INVOICE" with a header table.
 
+A fourth: a Hong Kong exporter's commercial invoice, a Hungarian "számla" in whole forints, an American one with
+its dates month first, a Dutch one with dates in words, a British one with dot leaders, a German one with a
+discount under its subtotal, an American one whose shipping is charged after the subtotal (the net is the
+subtotal and the shipping, which the tax was computed on).
+
 Each field named must be read right (an invoice number compared without blanks: the product writes "FT 2025A/123"
 compact)."""
 
@@ -610,6 +615,114 @@ def _header_table_en(c: Canvas) -> None:
                 _UNICODE)  # fmt: skip
 
 
+def _hongkong(c: Canvas) -> None:
+    _rows(c, [(200, 800, "GOLDEN HARBOUR TRADING LIMITED")], _UNICODE_BOLD, 13)  # fmt: skip
+    _rows(c, [(170, 786, "Unit 1203, 12/F, Tower 2, Metroplaza, Kwai Chung, N.T., Hong Kong"),
+              (250, 774, "Tel: +852 2345 6789"),
+              (260, 745, "COMMERCIAL INVOICE"),
+              (40, 715, "TO: Rheinland Import GmbH, Hafenstr. 5, 47119 Duisburg, Germany"),
+              (380, 715, "INVOICE NO.: GHT-250412"), (380, 703, "DATE: APR. 12, 2025"),
+              (380, 691, "P/O NO.: RI-2025-077"),
+              (40, 660, "MARKS & NOS."), (150, 660, "DESCRIPTION"), (330, 660, "QUANTITY"), (420, 660, "UNIT PRICE"),
+              (555, 660, "AMOUNT", "r"),
+              (40, 645, "N/M"), (150, 645, "LED DESK LAMP MODEL DL-20"), (330, 645, "2,400 PCS"),
+               (420, 645, "USD 5.20"),
+              (555, 645, "USD 12,480.00", "r"),
+              (330, 610, "TOTAL:"), (555, 610, "USD 12,480.00", "r"),
+              (40, 580, "SAY U.S. DOLLARS TWELVE THOUSAND FOUR HUNDRED AND EIGHTY ONLY."),
+              (40, 550, "BENEFICIARY BANK: HSBC HONG KONG  A/C NO.: 004-123456-001  SWIFT: HSBCHKHHHKH")],
+          _UNICODE)  # fmt: skip
+
+
+def _hungarian(c: Canvas) -> None:
+    _rows(c, [(40, 800, "Duna Fuvar Kft.")], _UNICODE_BOLD, 14)  # fmt: skip
+    _rows(c, [(40, 786, "1097 Budapest, Gubacsi út 6."),
+    (40, 774, "Adószám: 12345676-2-43  Közösségi adószám: HU12345676"),
+              (380, 800, "SZÁMLA"), (380, 786, "Számla sorszáma: DF-2025/0042"), (380, 774, "Kelt: 2025.04.10"),
+              (380, 762, "Teljesítés: 2025.04.08"), (380, 750, "Fizetési határidő: 2025.04.25"),
+              (40, 730, "Vevő:"), (40, 718, "Bécsi Logisztika Zrt."), (40, 706, "9027 Győr, Ipari park 3."),
+              (40, 670, "Megnevezés"), (300, 670, "Mennyiség"), (400, 670, "Egységár"), (555, 670, "Nettó érték", "r"),
+              (40, 655, "Fuvardíj Budapest - Győr"), (300, 655, "1"), (400, 655, "100 000"),
+              (555, 655, "100 000 Ft", "r"),
+              (330, 620, "Nettó összesen"), (555, 620, "100 000 Ft", "r"), (330, 606, "ÁFA 27%"),
+              (555, 606, "27 000 Ft", "r"),
+              (330, 592, "Bruttó összesen"), (555, 592, "127 000 Ft", "r"),
+              (40, 560, "Bankszámla: HU42 1177 3016 1111 1018 0000 0000")], _UNICODE)  # fmt: skip
+
+
+def _us_mdy(c: Canvas) -> None:
+    _rows(c, [(50, 740, "Lakeside Printing Co.")], _UNICODE_BOLD, 15)  # fmt: skip
+    _rows(c, [(50, 726, "455 Commerce Dr, Madison, WI 53719"),
+              (400, 700, "Invoice Date: 04/05/2025"), (400, 688, "Invoice #: 10482"),
+              (400, 676, "Due Date: 05/05/2025"),
+              (50, 700, "Bill To:"), (50, 688, "Badger Outdoor Supply"), (50, 676, "90 State St, Chicago, IL 60602"),
+              (50, 630, "Item"), (350, 630, "Qty"), (430, 630, "Rate"), (560, 630, "Amount", "r"),
+              (50, 616, "Trifold brochures (1,000)"), (350, 616, "3"), (430, 616, "210.00"), (560, 616, "630.00", "r"),
+              (50, 602, "Design proof"), (350, 602, "1"), (430, 602, "75.00"), (560, 602, "75.00", "r"),
+              (400, 570, "Subtotal"), (560, 570, "705.00", "r"), (400, 556, "Sales Tax 5.5%"), (560, 556, "38.78", "r"),
+              (400, 542, "Total"), (560, 542, "743.78", "r")], _UNICODE)  # fmt: skip
+
+
+def _dutch2(c: Canvas) -> None:
+    _rows(c, [(40, 800, "Bakkerij De Gouden Korenaar")], _UNICODE_BOLD, 13)  # fmt: skip
+    _rows(c, [(40, 786, "Marktstraat 14, 5611 EB Eindhoven"), (40, 774, "KvK 17012345  BTW-nummer NL001234567B01"),
+              (330, 730, "Café Het Hoekje"), (330, 718, "Stratumseind 22"), (330, 706, "5611 ET Eindhoven"),
+              (40, 660, "Factuurnummer: 2025-118"), (40, 646, "Factuurdatum: 5 april 2025"),
+              (40, 632, "Vervaldatum: 19 april 2025"),
+              (40, 600, "Omschrijving"), (550, 600, "Bedrag", "r"), (40, 586, "Broodleveringen maart"),
+              (550, 586, "480,00", "r"),
+              (380, 550, "Subtotaal"), (550, 550, "480,00", "r"), (380, 536, "BTW 9%"), (550, 536, "43,20", "r"),
+              (380, 522, "Totaal incl. BTW"), (550, 522, "523,20", "r"),
+              (40, 490, "Gelieve te betalen op NL91 ABNA 0417 1643 00 o.v.v. het factuurnummer.")],
+          _UNICODE)  # fmt: skip
+
+
+def _dots(label: str, amount: str) -> str:
+    """A label and its amount joined by dot leaders, as a typewriter would set them."""
+    return f"{label} {'.' * (88 - len(label) - len(amount))} {amount}"
+
+
+def _leaders(c: Canvas) -> None:
+    _rows(c, [(40, 800, "Northgate IT Services Ltd")], _UNICODE_BOLD, 13)  # fmt: skip
+    _rows(c, [(40, 786, "2 Canal Wharf, Manchester M1 3HE · VAT GB 987 6540 04"),
+              (40, 750, "Invoice 7731"), (40, 736, "Date 3 April 2025"),
+              (40, 700, "To: Pennine Haulage Ltd, Halifax HX1 1RE"),
+              (40, 660, _dots("Managed support, April 2025", "1,200.00")),
+              (40, 646, _dots("Backup storage 2 TB", "80.00")),
+              (40, 610, _dots("Net amount", "1,280.00")),
+              (40, 596, _dots("VAT at 20%", "256.00")),
+              (40, 582, _dots("Amount due", "1,536.00")),
+              (40, 550, "Payment by BACS to IBAN GB40 LOYD 3099 5012 3456 78")], _UNICODE)  # fmt: skip
+
+
+def _discount(c: Canvas) -> None:
+    _rows(c, [(40, 800, "Bürobedarf Lindner GmbH")], _UNICODE_BOLD, 13)  # fmt: skip
+    _rows(c, [(40, 786, "Gewerbering 7, 90451 Nürnberg · USt-IdNr. DE811128135"),
+              (40, 740, "Spedition Ostwind GmbH"), (40, 728, "Lagerstraße 3"), (40, 716, "90431 Nürnberg"),
+              (380, 740, "Rechnung Nr. 30117"), (380, 728, "Datum: 09.04.2025"),
+              (40, 680, "Artikel"), (330, 680, "Menge"), (400, 680, "Preis"), (550, 680, "Betrag", "r"),
+              (40, 665, "Kopierpapier A4, Karton"), (330, 665, "20"), (400, 665, "45,00"), (550, 665, "900,00", "r"),
+              (40, 651, "Toner schwarz"), (330, 651, "2"), (400, 651, "50,00"), (550, 651, "100,00", "r"),
+              (330, 620, "Zwischensumme"), (550, 620, "1.000,00", "r"), (330, 606, "abzgl. 10 % Rabatt"),
+              (550, 606, "-100,00", "r"),
+              (330, 592, "Nettobetrag"), (550, 592, "900,00", "r"), (330, 578, "zzgl. 19 % MwSt."),
+              (550, 578, "171,00", "r"),
+              (330, 564, "Gesamtbetrag"), (550, 564, "1.071,00", "r"),
+              (40, 530, "IBAN DE44 5001 0517 5407 3249 31")], _UNICODE)  # fmt: skip
+
+
+def _shipping(c: Canvas) -> None:
+    _rows(c, [(50, 740, "Pacific Coast Parts LLC")], _UNICODE_BOLD, 15)  # fmt: skip
+    _rows(c, [(50, 726, "77 Harbor Blvd, Long Beach, CA 90802"),
+              (400, 700, "INVOICE"), (400, 688, "No. PCP-55812"), (400, 676, "Date: March 28, 2025"),
+              (50, 688, "Sold to: Inland Truck Repair, 5 Elm St, Fresno, CA 93721"),
+              (50, 640, "Part"), (350, 640, "Qty"), (430, 640, "Unit"), (560, 640, "Ext.", "r"),
+              (50, 626, "Brake pad set HD"), (350, 626, "4"), (430, 626, "125.00"), (560, 626, "500.00", "r"),
+              (400, 590, "Subtotal"), (560, 590, "500.00", "r"), (400, 576, "Shipping"), (560, 576, "20.00", "r"),
+              (400, 562, "Sales tax 8%"), (560, 562, "41.60", "r"), (400, 548, "Total due"),
+              (560, 548, "561.60", "r")], _UNICODE)  # fmt: skip
+
+
 LAYOUTS: dict[str, tuple[Callable[[Canvas], None], tuple[float, float], dict[str, object]]] = {
     "us": (_us, letter, {"invoice_number": "INV-88213", "invoice_date": date(2025, 11, 2),
                          "net_amount": Decimal("109.62"), "tax_amount": Decimal("7.13"),
@@ -752,12 +865,46 @@ LAYOUTS: dict[str, tuple[Callable[[Canvas], None], tuple[float, float], dict[str
                                             "supplier_iban": "GB40LOYD30995012345678",
                                             "supplier_name": "Kestrel Marine Supplies Ltd",
                                             "recipient_name": "Solent Yachts Ltd", "order_reference": "PO-55120"}),
+    "hong_kong": (_hongkong, A4, {"invoice_number": "GHT-250412", "invoice_date": date(2025, 4, 12),
+                                  "gross_amount": Decimal("12480.00"),
+                                  "supplier_name": "GOLDEN HARBOUR TRADING LIMITED",
+                                  "order_reference": "RI-2025-077"}),
+    "hungarian": (_hungarian, A4, {"invoice_number": "DF-2025/0042", "invoice_date": date(2025, 4, 10),
+                                   "due_date": date(2025, 4, 25), "net_amount": Decimal("100000.00"),
+                                   "tax_amount": Decimal("27000.00"), "gross_amount": Decimal("127000.00"),
+                                   "supplier_vat_id": "HU12345676", "supplier_iban": "HU42117730161111101800000000",
+                                   "supplier_name": "Duna Fuvar Kft."}),
+    "us_month_first": (_us_mdy, letter, {"invoice_number": "10482", "invoice_date": date(2025, 4, 5),
+                                         "due_date": date(2025, 5, 5), "net_amount": Decimal("705.00"),
+                                         "tax_amount": Decimal("38.78"), "gross_amount": Decimal("743.78"),
+                                         "supplier_name": "Lakeside Printing Co."}),
+    "dutch_dates_in_words": (_dutch2, A4, {"invoice_number": "2025-118", "invoice_date": date(2025, 4, 5),
+                                           "due_date": date(2025, 4, 19), "net_amount": Decimal("480.00"),
+                                           "tax_amount": Decimal("43.20"), "gross_amount": Decimal("523.20"),
+                                           "supplier_vat_id": "NL001234567B01", "supplier_iban": "NL91ABNA0417164300",
+                                           "supplier_name": "Bakkerij De Gouden Korenaar",
+                                           "recipient_name": "Café Het Hoekje"}),
+    "dot_leaders": (_leaders, A4, {"invoice_number": "7731", "invoice_date": date(2025, 4, 3),
+                                   "net_amount": Decimal("1280.00"), "tax_amount": Decimal("256.00"),
+                                   "gross_amount": Decimal("1536.00"), "supplier_vat_id": "GB987654004",
+                                   "supplier_iban": "GB40LOYD30995012345678",
+                                   "supplier_name": "Northgate IT Services Ltd"}),
+    "discount": (_discount, A4, {"invoice_number": "30117", "invoice_date": date(2025, 4, 9),
+                                 "net_amount": Decimal("900.00"), "tax_amount": Decimal("171.00"),
+                                 "gross_amount": Decimal("1071.00"), "supplier_vat_id": "DE811128135",
+                                 "supplier_iban": "DE44500105175407324931", "supplier_name": "Bürobedarf Lindner GmbH",
+                                 "recipient_name": "Spedition Ostwind GmbH"}),
+    "shipping_charged": (_shipping, letter, {"invoice_number": "PCP-55812", "invoice_date": date(2025, 3, 28),
+                                             "net_amount": Decimal("520.00"), "tax_amount": Decimal("41.60"),
+                                             "gross_amount": Decimal("561.60"),
+                                             "supplier_name": "Pacific Coast Parts LLC"}),
 }  # fmt: skip
 
 
 _SET_IN_DEJAVU = {_spanish, _polish, _telecom, _stripe_like, _amazonde, _swedish, _prepay_de, _mixed_rates,
                   _horizontal_totals, _datenum, _portuguese, _czech, _erp_de, _facturx_fr, _qrbill_ch, _canada,
-                  _australia, _autoentrepreneur, _header_table_en}
+                  _australia, _autoentrepreneur, _header_table_en, _hongkong, _hungarian, _us_mdy, _dutch2, _leaders,
+                  _discount, _shipping}
 
 
 @pytest.mark.parametrize("layout", sorted(LAYOUTS))
@@ -780,7 +927,7 @@ KEY_FIELDS = ("invoice_number", "invoice_date", "net_amount", "tax_amount", "gro
 """A scan's names are read with OCR's letter slips ("VItava"); its key fields must be right."""
 
 
-@pytest.mark.parametrize("layout", ["italian", "swiss", "polish", "spanish", "swiss_qr_bill"])
+@pytest.mark.parametrize("layout", ["italian", "swiss", "polish", "spanish", "swiss_qr_bill", "hungarian"])
 def test_a_strangers_layout_scanned_is_read_right(layout: str, tmp_path: Path) -> None:
     # The page printed and scanned at 200 dpi (tilted, blurred, noisy, JPEG; the same scan every run), read by
     # OCR: "FATTURA N.118/2025" with the space lost after "N.", "Total exkI. MWST" with a capital I for the l.

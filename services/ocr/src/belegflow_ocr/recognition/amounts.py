@@ -236,10 +236,18 @@ def decide_totals(
     tax = choose("tax_amount", [p.candidate for p in taxes], log)
     gross = choose("gross_amount", [p.candidate for p in grosses], log)
     pair = _rate_fit(net, tax, gross)
+    gross_fits = pair is not None and gross is not None and gross in pair[0]
     if pair is not None:
         kept, rate, how = pair
         log.info(f"amounts: {how} at {rate} % - confirmed by the tax rate", check="rate", ok=True, rate=rate)
         net, tax, gross = (_confirmed_by_rate(c, how) if c is not None and c in kept else c for c in (net, tax, gross))
+    if not receipt and gross_fits and net is not None and tax is not None and gross is not None \
+            and _amount(net) + _amount(tax) != _amount(gross):  # fmt: skip
+        # The rate ties tax and gross; the printed subtotal is the net before document-level charges or
+        # allowances (shipping, a discount: EN 16931 BG-20/BG-21) that the tax was computed on as well.
+        log.warning(f"net_amount: {show(net.value)} + tax {show(tax.value)} is not gross {show(gross.value)}, which "
+                    f"the rate confirms: a subtotal before charges or allowances", field="net_amount")  # fmt: skip
+        net = None
     if not receipt:
         if net is None and tax is not None and gross is not None:
             net = _derived("net_amount", _amount(gross) - _amount(tax), log)

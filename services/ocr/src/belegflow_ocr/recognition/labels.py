@@ -1,5 +1,5 @@
 """The label lexicon: what invoices in German, English, French, Dutch, Italian and Spanish write before a value,
-and the commonest labels of Portuguese, Polish, Czech and Scandinavian invoices.
+and the commonest labels of Portuguese, Polish, Czech, Hungarian and Scandinavian invoices.
 
 Every label of every field is matched whole, and at one place in a text the **longest** label wins, whichever
 field it belongs to. That is what keeps "Gesamtbetrag der Zuschläge" from being read as "Gesamtbetrag",
@@ -58,7 +58,7 @@ _LEXICON: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
         r"Fatura (?:n[°º.]?|número)", r"N[°º.] (?:da )?fatura", r"Número (?:da )?fatura",
         r"Faktura (?:VAT )?(?:nr\.?|numer)", r"(?:Numer|Nr\.?) faktury",
         r"(?:Faktura|Daňový doklad)(?: ?-? ?daňový doklad)? (?:č\.|číslo)", r"Číslo (?:faktury|dokladu)",
-        r"Laskun ?(?:numero|nro\.?)",
+        r"Laskun ?(?:numero|nro\.?)", r"Számla ?(?:sorszáma|száma|szám)", r"Sorszám",
     )),
     # In a correction or credit note "Réf. facture" names the invoice corrected, elsewhere the invoice itself.
     ("invoice_number", 0.8, True, (r"R[ée]f\.? (?:de (?:la )?)?facture", r"R[ée]f[ée]rence (?:de (?:la )?)?facture")),
@@ -78,7 +78,7 @@ _LEXICON: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
         r"Facture (?:finale|d'acompte|de solde|proforma|rectificative|corrective|d'avoir)",
         r"Factura (?:final|proforma|rectificativa|correctiva|de abono)", r"Fattura (?:finale|proforma|di rettifica)",
         r"(?:Eind|Voorschot|Correctie|Credit)factuur", r"Honorarnote", r"Note d'honoraires",
-        r"Fatura", r"Fatura ?-? ?recibo", r"Faktura VAT", r"Daňový doklad", r"Lasku",
+        r"Fatura", r"Fatura ?-? ?recibo", r"Faktura VAT", r"Daňový doklad", r"Lasku", r"Számla",
     )),
     ("invoice_date", 1.0, True, (
         r"Rechnungs ?-? ?datum", r"Rechnungsdat\.", r"Belegdatum", r"Datum der Rechnung", r"Ausstellungsdatum",
@@ -87,7 +87,7 @@ _LEXICON: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
         r"Date (?:de (?:la )?)?factur(?:e|ation)", r"Date d'[ée]mission", r"Factuurdatum", r"Data (?:della )?fattura",
         r"Data (?:di )?emissione", r"Fecha (?:de )?(?:la )?factura", r"Fecha (?:de )?emisi[óo]n",
         r"Data (?:de )?emiss[ãa]o", r"Data da fatura", r"Data wystawienia(?: faktury)?", r"Datum vystavení",
-        r"Faktura ?datum", r"Faktura ?dato", r"Laskun päiv[äa]ys",
+        r"Faktura ?datum", r"Faktura ?dato", r"Laskun päiv[äa]ys", r"Kelt", r"Számla kelte", r"Kiállítás dátuma",
     )),
     ("invoice_date", 0.9, True, (r"Datum", r"Date", r"Dated", r"Fecha", r"Data", r"Datum/Date")),
     ("due_date", 1.0, True, (
@@ -97,7 +97,7 @@ _LEXICON: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
         r"[ÀA] r[ée]gler (?:avant|au plus tard) le", r"Payment deadline", r"Vervaldatum", r"(?:Data (?:di )?)?scadenza",
         r"Fecha (?:de )?vencimiento", r"Vencimiento", r"Data (?:de )?vencimento", r"Termin płatności",
         r"Datum splatnosti", r"Splatnost", r"Förfallo ?(?:datum|dag)", r"Forfalds ?dato", r"Forfalls ?dato",
-        r"Eräpäivä",
+        r"Eräpäivä", r"Fizetési határidő", r"Esedékesség",
     )),
     ("net_amount", 1.0, True, (
         r"Summe netto", r"Netto ?summe", r"Netto ?betrag", r"Gesamt ?netto", r"Netto ?gesamt",
@@ -117,6 +117,7 @@ _LEXICON: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
         # Portuguese, Polish, Czech, Scandinavian
         r"Total (?:s/|sem) IVA", r"Valor (?:s/|sem) IVA", r"Base tribut[áa]vel", r"Incid[êe]ncia", r"Total il[íi]quido",
         r"(?:Razem|Suma|Warto[śs][ćc]) netto", r"Základ(?: DPH)?", r"Celkem bez DPH",
+        r"Nettó(?: (?:összesen|érték|ár|összeg))?",
         r"(?:Summa|Belopp|Bel[øo]b|Sum|Totalt?) (?:exkl\.?|ekskl\.?|eks\.?|utan|uten|uden) (?:moms|mva)",
     )),
     ("net_amount", 0.9, True, (r"Netto", r"Net")),
@@ -155,6 +156,7 @@ _LEXICON: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
         r"Importe total", r"Total factura", r"Credit total", r"Total credit", r"Gross (?:total|amount)",
         r"Gross total amount", r"Total gross", r"Totale (?:lordo|complessivo|generale)", r"Total general",
         r"Total (?:c/|com) IVA", r"(?:Razem|Suma|Warto[śs][ćc]) brutto", r"Celkem s DPH",
+        r"Bruttó(?: (?:összesen|érték|összeg))?", r"Végösszeg",
         r"(?:Summa|Belopp|Bel[øo]b|Sum|Totalt?) (?:inkl\.?|inklusive) (?:moms|mva)",
     )),
     ("gross_amount", 0.9, True, (r"Brutto", rf"Total ?\(?{_CUR}\)?", rf"Summe ?{_CUR}", r"Totaal", r"Totale",
@@ -168,7 +170,7 @@ _LEXICON: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
         r"Net [àa] payer", r"Montant [àa] payer", r"Reste [àa] payer", r"Solde [àa] payer", r"Total [àa] payer",
         r"Te betalen", r"Totaal te betalen", r"Totale da pagare", r"Netto a pagare", r"Total a pagar",
         r"Importe a pagar", r"Zahlungsbetrag", r"Überweisungsbetrag", r"Do zapłaty", r"(?:Celkem )?k úhradě",
-        r"Att betala", r"At betale", r"Å betale", r"Maksettava",
+        r"Att betala", r"At betale", r"Å betale", r"Maksettava", r"Fizetendő(?: összeg)?",
     )),
     ("prepaid", 1.0, True, (
         r"(?:abzgl\.? |abzüglich |geleistete |erhaltene )?(?:An|Ab|Voraus) ?(?:zahlung|schlag|schlagszahlung)(?:en)?",
@@ -216,7 +218,7 @@ _LEXICON: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
         r"NIP", r"REGON", r"KRS", r"IČO?", r"DIČ", r"NIF", r"NIPC", r"CIF", r"Org\.? ?-? ?nr\.?",
         r"Organisations ?nummer", r"CVR(?: ?-? ?nr\.?)?", r"Bankgiro", r"Plusgiro", r"Kund ?(?:nummer|nr\.?)",
         r"(?:Numer|Nr\.?) klienta", r"N[°º.] (?:de )?cliente", r"Momsreg\.? ?-? ?nr\.?", r"(?:Nr\.?|Numer) konta",
-        r"C\.? ?F\.?", r"Codice fiscale",
+        r"C\.? ?F\.?", r"Codice fiscale", r"(?:Közösségi )?adószám", r"Cégjegyzékszám",
     )),
     # Header references: read as such (``references``), never as the invoice number.
     ("order_reference", 1.0, True, (
@@ -224,7 +226,8 @@ _LEXICON: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
         r"Ihre Bestellung", r"Ihr Auftrag", r"Ihre Order(?: ?-? ?(?:nummer|nr\.?))?", r"Bestell ?referenz",
         rf"P\.? ?O\.? ?{_NO}", r"P\.? ?O\.? ?(?:ID|Ref\.?|Reference)", rf"Purchase order(?: {_NO})?",
         r"Purchase order (?:ID|Ref\.?|Reference)", rf"(?:Your|Customer|Client|Buyer's) (?:purchase )?order(?: {_NO})?",
-        rf"Customer P\.? ?O\.?(?: {_NO})?", r"Bon de commande", r"N[°º]\.? (?:de )?commande", r"Num[ée]ro de commande",
+        rf"Customer P\.? ?O\.?(?: {_NO})?", rf"P/O(?: {_NO})?",
+        r"Bon de commande", r"N[°º]\.? (?:de )?commande", r"Num[ée]ro de commande",
         rf"Commande {_NO}", r"Votre commande", r"R[ée]f(?:[ée]rence|\.)? (?:de )?commande", r"Order ?nummer",
         r"N[°º]\.? ?(?:de |du )?bon de commande", r"Bestel ?nummer", r"Inkoop ?order ?(?:nummer|nr\.?)?",
         r"Uw (?:bestelling|order)(?: ?nummer)?",
@@ -269,7 +272,7 @@ _LEXICON: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
         r"Leverdatum", r"Order ?datum", r"Data (?:di |del )?(?:consegna|ordine|DDT|documento di trasporto)",
         r"Fecha (?:de )?albar[áa]n", r"Date du bon de livraison", r"Fecha de (?:entrega|pedido)",
         r"Data (?:sprzedaży|dostawy|dokonania dostawy)", r"Datum (?:zdanitelného plnění|uskutečnění plnění)",
-        r"Leverans ?datum", r"Leverings ?dato",
+        r"Leverans ?datum", r"Leverings ?dato", r"Teljesítés(?: (?:dátuma|kelte|időpontja))?",
         r"Uhrzeit", r"Time", r"Zeit", r"Heure", r"Valuta", r"Valid (?:until|till)", r"G[üu]ltig bis",
         r"Geburtsdatum", r"Date of birth",
         # the invoice a correction or credit note refers to (EN 16931 BG-3), and the start and end of a period

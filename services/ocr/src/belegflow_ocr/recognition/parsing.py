@@ -31,19 +31,21 @@ _AMOUNT_RE = re.compile(
 # "1.500,--", "150.–") or a currency beside it ("€ 150", "150 €", "EUR 1.500", "USD 5", "Rs. 499"). Its groups of
 # three are thousands whatever the separator (no currency is printed with three decimals on an invoice).
 def _whole(name: str) -> str:
-    """A whole number as group ``name``: thousands grouped, or up to seven digits."""
-    return rf"(?P<{name}>\d{{1,3}}(?:[.,'\u2019\u202f\u00a0\u2009]\d{{3}})+|\d{{1,7}})"
+    """A whole number as group ``name``: thousands grouped (also by a plain space, "127 000 Ft"), or up to seven
+    digits."""
+    return rf"(?P<{name}>\d{{1,3}}(?:[.,'\u2019\u202f\u00a0\u2009 ]\d{{3}})+|\d{{1,7}})"
 
 
 _CURRENCY_BEFORE = r"(?:[€$£₹]|(?<![A-Za-z])(?:EUR|USD|CHF|GBP|INR|SGD|AUD|RM|Rs\.?))"
-_CURRENCY_AFTER = r"(?:[€£₹]|(?:EUR|CHF|USD|GBP)(?![A-Za-z]))"
+# Currencies whose amounts are mostly whole (HUF, JPY, ISK) or are often printed so (CZK, SEK, NOK, DKK).
+_CURRENCY_AFTER = r"(?:[€£₹¥]|(?:EUR|CHF|USD|GBP|Ft|HUF|JPY|Kč|CZK|kr|SEK|NOK|DKK|ISK)(?![A-Za-z]))"
 _WHOLE_RE = re.compile(
     r"(?:(?<![\w.,])(?P<dsign>[-−])?" + _whole("dint") + r"[,.](?:--?|[–—])(?![\w\d-])"
     r"|" + _CURRENCY_BEFORE + r"\s?(?P<csign>[-−])?\s?" + _whole("cint") + r"(?![\d%]|[.,/-]\d|\s?%)"
     r"|(?<![\w.,/-])(?P<asign>[-−])?" + _whole("aint") + r"\s?" + _CURRENCY_AFTER + r")"
 )
 # What can mark a whole number as money at all: a dash or a currency (most cells have neither).
-_MONEY_MARK = re.compile(r"[-–—€$£₹]|EUR|USD|CHF|GBP|INR|SGD|AUD|RM|Rs")
+_MONEY_MARK = re.compile(r"[-–—€$£₹¥]|EUR|USD|CHF|GBP|INR|SGD|AUD|RM|Rs|Ft|HUF|JPY|Kč|CZK|kr|SEK|NOK|DKK|ISK")
 
 _MONTHS = {
     # German
