@@ -9,12 +9,12 @@ one with a discount and a payment on account, an Irish one with a two-digit year
 with its type code beside the title ("FACTURE (380)") and totals "HTVA" and "TVAC".
 
 A second round, in languages and habits the development corpora barely show: a Spanish "factura" with its CIF
-printed without "ES", a Polish "Faktura VAT" with NIP numbers and "Razem netto/brutto", a French telecom bill
-full of customer and line numbers, a US SaaS receipt, a German marketplace invoice "Verkauft von …", a Swedish
-"faktura" with "Momsreg.nr" beside an organisation number and a Bankgiro, a German final invoice less a payment on
-account, a German wholesaler's with two tax rates, a British invoice whose totals stand in one row under their
-headings, an Austrian one whose number looks like a date, a Portuguese "fatura" with its NIF, a Czech "faktura -
-daňový doklad".
+printed without "ES", a Polish "Faktura VAT" with NIP numbers and "Razem netto/brutto", a French telecom bill full
+of customer and line numbers and debited from the customer's account, a US SaaS receipt, a German marketplace
+invoice "Verkauft von …", a Swedish "faktura" with "Momsreg.nr" beside an organisation number and a Bankgiro, a
+German final invoice less a payment on account, a German wholesaler's with two tax rates, a British invoice whose
+totals stand in one row under their headings, an Austrian one whose number looks like a date, a Portuguese "fatura"
+with its NIF, a Czech "faktura - daňový doklad".
 
 A third round, of habits rather than languages: a German ERP's two-page invoice with its references in a row
 under their headings and a carried-forward subtotal, a French one with its header fields in columns, a Swiss one
@@ -784,7 +784,9 @@ LAYOUTS: dict[str, tuple[Callable[[Canvas], None], tuple[float, float], dict[str
     "telecom": (_telecom, A4, {"invoice_number": "4402318876", "invoice_date": date(2025, 3, 5),
                                "net_amount": Decimal("40.00"), "tax_amount": Decimal("8.00"),
                                "gross_amount": Decimal("48.00"), "supplier_vat_id": "FR40512345678",
-                               "supplier_name": "Fibrelan Telecom"}),
+                               "supplier_name": "Fibrelan Telecom",
+                               # the account the bill is debited from is the customer's, not one to pay to
+                               "supplier_iban": None}),
     "saas": (_stripe_like, letter, {"invoice_number": "3F2A1B7C-0007", "invoice_date": date(2025, 3, 4),
                                     "gross_amount": Decimal("96.00")}),
     "marketplace": (_amazonde, A4, {"invoice_number": "DE5001ABCDE", "invoice_date": date(2025, 3, 3),

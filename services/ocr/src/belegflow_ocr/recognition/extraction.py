@@ -38,7 +38,7 @@ from belegflow_ocr.recognition.labels import LabelHit
 from belegflow_ocr.recognition.layout import Line, Segment, build_lines
 from belegflow_ocr.recognition.model import PageInfo, ProtocolLog, Word
 from belegflow_ocr.recognition.parsing import find_ibans, find_vat_ids, numeric_date_order
-from belegflow_ocr.recognition.parties import IBAN_LABEL, VAT_LABEL, currency, id_candidates, parties
+from belegflow_ocr.recognition.parties import IBAN_LABEL, VAT_LABEL, currency, id_candidates, parties, payees
 from belegflow_ocr.recognition.references import read_references
 from belegflow_ocr.recognition.scorer import decide, load_model
 from belegflow_ocr.recognition.tables import table_lines
@@ -110,7 +110,8 @@ def extract_fields(
         shop = merchant(lines, pages, lang=lang)
         if shop is not None:
             name = choose("supplier_name", [shop, *([name] if name is not None else [])], log)
-    iban = choose("supplier_iban", id_candidates(lines, find_ibans, IBAN_LABEL, "IBAN", recipient_area=window), log)
+    iban = choose("supplier_iban", payees(id_candidates(lines, find_ibans, IBAN_LABEL, "IBAN", recipient_area=window),
+                                          log), log)  # fmt: skip
     vat_cands = id_candidates(lines, find_vat_ids, VAT_LABEL, "VAT ID", not_inside=find_ibans, recipient_area=window)
     vat = choose("supplier_vat_id", vat_cands, log)
 

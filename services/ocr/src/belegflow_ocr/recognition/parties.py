@@ -28,11 +28,16 @@ VAT_LABEL = re.compile(
 )
 # Words that make an identifier the recipient's: "Ihre USt-IdNr.", "Customer VAT", "N° TVA client".
 _RECIPIENT_HINT = re.compile(
-    r"\bVs\.|\b(?:Ihre|Ihr|Your|Votre|Vos|Uw|Vostr[oa]|Su|Sus|Kunden|Kunde|Customer|Client|Buyer|Käufer|"
+    r"\bVs\.|\b(?:Ihre|Ihr|Ihrem|Ihres|Ihren|Your|Votre|Vos|Uw|Vostr[oa]|Su|Sus|Kunden|Kunde|Customer|Client|Buyer|Käufer|"
     r"Leistungsempfänger|Rechnungsempfänger|Acheteur|Destinataire|Klant|Afnemer|Cliente|Bill\s*to|Ship\s*to|Sold\s*to|"
     r"Nabywca|Odbiorca|Odběratel|Kupující|Adquirente|Comprador|Kund|Köpare)\b",
     re.IGNORECASE,
 )
+# An account the invoice is debited from is the payer's ("Montant prélevé … sur le compte FR76…", "wird von
+# Ihrem Konto DE… abgebucht", "direct debit from"): never the account to pay to.
+_DEBIT = re.compile(r"pr[ée]lev|abgebucht|abbuchen|Abbuchung|Lastschrift|eingezogen|einziehen|\bEinzug|"
+                    r"debited|direct\s+debit|domiciliation|domiciliaci|incasso|addebit|adeudo|cargo\s+en\s+(?:su\s+)?cuenta",
+                    re.IGNORECASE)
 # Words that make it the supplier's own: "Unsere USt-IdNr.", "Our VAT number".
 _SUPPLIER_HINT = re.compile(r"\b(?:Unsere?|Our|Notre|Onze|Seller|Supplier|Verkäufer|Lieferant|Vendeur|Sprzedawca|"
                             r"Dostawca|Dodavatel|Prodávající|Fornecedor|Säljare|Leverantör)\b", re.IGNORECASE)
@@ -154,6 +159,7 @@ _CURRENCIES = (("EUR", re.compile(r"€|\bEUR\b|\bEuro\b")), ("USD", re.compile(
 
 
 _OF_RECIPIENT = "of the recipient"
+_DEBITED = "IBAN debited"
 _IN_WINDOW = "in the recipient's address window"
 
 
@@ -216,7 +222,9 @@ def id_candidates(
                 )
                 conf, source = (0.9, f"{what} label") if labelled else (0.6, f"{what} pattern without label")
                 context = (before[-40:], "" if before.strip() else prev, upper)
-                if any(_SUPPLIER_HINT.search(t) for t in context):
+                if what == "IBAN" and (_DEBIT.search(before[-60:]) or _DEBIT.search(seg.text[end:end + 40])):
+                    conf, source = 0.2, f"{_DEBITED}, {_OF_RECIPIENT}"
+                elif any(_SUPPLIER_HINT.search(t) for t in context):
                     conf, source = 0.95, f"{what} labelled as the supplier's own"
                 elif any(_RECIPIENT_HINT.search(t) for t in context):
                     conf, source = 0.2, f"{what} {_OF_RECIPIENT}"
@@ -228,6 +236,15 @@ def id_candidates(
                     conf, source = 0.2, f"{what} under {heading!r}, of a representative, not the supplier"
                 found.append(Candidate(value, conf, seg.page, span_box(seg, start, end), source))
     return found
+
+
+def payees(ibans: Sequence[Candidate], log: ProtocolLog) -> list[Candidate]:
+    """The IBANs that may be the supplier's: not an account the invoice says it debits (the payer's)."""
+    debited = [c for c in ibans if c.source.startswith(_DEBITED)]
+    for c in debited:
+        log.info(f"supplier_iban: {c.value} is debited, the payer's account - not the supplier's",
+                 field="supplier_iban", value=str(c.value))  # fmt: skip
+    return [c for c in ibans if c not in debited]
 
 
 _CAPITAL = re.compile(r"Stammkapital|Grundkapital|Kommanditkapital|share\s+capital|capital\s+stock", re.IGNORECASE)
@@ -704,4 +721,4 @@ def _inside(page: int, box: BBox, area: tuple[int, BBox]) -> bool:
     return page == a_page and x0 - 4 <= mid_x <= x1 + 40 and y0 - _ABOVE_WINDOW <= mid_y <= y1 + 30
 
 
-__all__ = ["IBAN_LABEL", "VAT_LABEL", "currency", "id_candidates", "is_recipients", "parties"]
+__all__ = ["IBAN_LABEL", "VAT_LABEL", "currency", "id_candidates", "is_recipients", "parties", "payees"]
