@@ -24,7 +24,9 @@ block, a French sole trader's without VAT, a British "SALES INVOICE" with a head
 A fourth: a Hong Kong exporter's commercial invoice, a Hungarian "számla" in whole forints, an American one with
 its dates month first, a Dutch one with dates in words, a British one with dot leaders, a German one with a
 discount under its subtotal, an American one whose shipping is charged after the subtotal (the net is the
-subtotal and the shipping, which the tax was computed on).
+subtotal and the shipping, which the tax was computed on). A fifth: a utility bill debited from its customer's
+account, a German one with an early-payment discount ("Skonto = 1.166,20 €", no total), a copy shop's small bill
+titled "Quittung / Rechnung Nr.", a reverse-charge one with a rate for information ("entspricht CHF …").
 
 Each field named must be read right (an invoice number compared without blanks: the product writes "FT 2025A/123"
 compact)."""
@@ -723,6 +725,65 @@ def _shipping(c: Canvas) -> None:
               (560, 548, "561.60", "r")], _UNICODE)  # fmt: skip
 
 
+def _debit_de(c: Canvas) -> None:
+    _rows(c, [(40, 800, "Stadtwerke Neustadt GmbH")], _UNICODE_BOLD, 13)  # fmt: skip
+    _rows(c, [(40, 760, "Stadtwerke Neustadt GmbH · Werkstr. 1 · 67433 Neustadt")], _UNICODE, 6)  # fmt: skip
+    _rows(c, [(40, 745, "Herrn Klaus Meier"), (40, 733, "Weinstraße 12"), (40, 721, "67435 Neustadt"),
+              (380, 745, "Rechnungsnummer: 4401227"), (380, 733, "Rechnungsdatum: 02.04.2025"),
+              (380, 721, "Kundennummer: 4401227-01"),
+              (40, 680, "Jahresabrechnung Strom 2024")], _UNICODE)  # fmt: skip
+    _rows(c, [(40, 650, "Verbrauch 3.200 kWh"), (550, 650, "1.024,00 €", "r"), (40, 636, "Grundpreis"),
+    (550, 636, "144,00 €", "r"),
+              (330, 600, "Summe netto"), (550, 600, "1.168,00 €", "r"), (330, 586, "Umsatzsteuer 19 %"),
+              (550, 586, "221,92 €", "r"),
+              (330, 572, "Rechnungsbetrag"), (550, 572, "1.389,92 €", "r"),
+              (40, 540, "Der Rechnungsbetrag wird am 15.04.2025 von Ihrem Konto DE02 1203 0000 0000 2020 51 "
+                        "per SEPA-Lastschrift eingezogen."),
+              (40, 526, "Gläubiger-ID DE98ZZZ09999999999, Mandatsreferenz 4401227-01"),
+              (40, 70, "Sparkasse Rhein-Haardt · IBAN DE89 3704 0044 0532 0130 00 · USt-IdNr. DE812526315")],
+          _UNICODE, 8)  # fmt: skip
+
+
+def _skonto(c: Canvas) -> None:
+    _rows(c, [(40, 800, "Schreinerei Vogel")], _UNICODE_BOLD, 13)  # fmt: skip
+    _rows(c, [(40, 786, "Holzweg 3, 79098 Freiburg · USt-IdNr. DE811128135"),
+              (40, 740, "Praxis Dr. Sommer"), (40, 728, "Bertoldstraße 40"), (40, 716, "79098 Freiburg"),
+              (380, 740, "Rechnung 2025-073"), (380, 728, "Datum 10. April 2025"),
+              (40, 690, "Leistungszeitraum: 01.03.2025 - 31.03.2025"),
+              (40, 660, "Einbau Empfangstheke"), (550, 660, "1.000,00 €", "r"),
+              (330, 620, "Nettobetrag"), (550, 620, "1.000,00 €", "r"), (330, 606, "19 % MwSt."),
+              (550, 606, "190,00 €", "r"),
+              (330, 592, "Gesamtbetrag"), (550, 592, "1.190,00 €", "r"),
+              (40, 560, "Zahlbar bis 24.04.2025 ohne Abzug oder bis 17.04.2025 abzüglich 2 % Skonto "
+                        "= 1.166,20 €."),
+              (40, 546, "IBAN DE44 5001 0517 5407 3249 31")], _UNICODE)  # fmt: skip
+
+
+def _smallbill(c: Canvas) -> None:
+    _rows(c, [(40, 800, "Copyshop Am Markt")], _UNICODE_BOLD, 12)  # fmt: skip
+    _rows(c, [(40, 786, "Markt 2, 04109 Leipzig · St.-Nr. 231/456/78901"),
+              (40, 760, "Quittung / Rechnung Nr. 5531"), (40, 746, "Datum: 11.04.2025"),
+              (40, 720, "50 Farbkopien A4"), (300, 720, "23,80 €", "r"),
+              (40, 700, "Gesamt"), (300, 700, "23,80 €", "r"),
+              (40, 686, "Im Betrag sind 19 % MwSt. (3,80 €) enthalten."),
+              (40, 660, "Betrag bar erhalten. Vielen Dank!")], _UNICODE)  # fmt: skip
+
+
+def _fx_note(c: Canvas) -> None:
+    _rows(c, [(40, 800, "Alpine Logistics GmbH")], _UNICODE_BOLD, 13)  # fmt: skip
+    _rows(c, [(40, 786, "Innstraße 8, 6020 Innsbruck · UID ATU13585627"),
+              (40, 740, "Helvetia Transport AG"), (40, 728, "Hafenstrasse 1"), (40, 716, "4057 Basel"),
+              (380, 740, "Rechnung Nr. AL-25-0311"), (380, 728, "Datum: 08.04.2025"),
+              (40, 680, "Transport Innsbruck - Basel, innergemeinschaftlich nicht steuerbar"),
+              (550, 680, "2.400,00 EUR", "r"),
+              (330, 640, "Summe netto"), (550, 640, "2.400,00 EUR", "r"), (330, 626, "USt 0 %"),
+              (550, 626, "0,00 EUR", "r"),
+              (330, 612, "Rechnungsbetrag"), (550, 612, "2.400,00 EUR", "r"),
+              (40, 580, "Informativ: entspricht CHF 2.251,20 (Kurs 0,9380)."),
+              (40, 566, "Steuerschuldnerschaft des Leistungsempfängers. IBAN AT61 1904 3002 3457 3201")],
+          _UNICODE)  # fmt: skip
+
+
 LAYOUTS: dict[str, tuple[Callable[[Canvas], None], tuple[float, float], dict[str, object]]] = {
     "us": (_us, letter, {"invoice_number": "INV-88213", "invoice_date": date(2025, 11, 2),
                          "net_amount": Decimal("109.62"), "tax_amount": Decimal("7.13"),
@@ -900,13 +961,27 @@ LAYOUTS: dict[str, tuple[Callable[[Canvas], None], tuple[float, float], dict[str
                                              "net_amount": Decimal("520.00"), "tax_amount": Decimal("41.60"),
                                              "gross_amount": Decimal("561.60"),
                                              "supplier_name": "Pacific Coast Parts LLC"}),
+    "direct_debit": (_debit_de, A4, {"invoice_number": "4401227", "invoice_date": date(2025, 4, 2),
+                                     "net_amount": Decimal("1168.00"), "tax_amount": Decimal("221.92"),
+                                     "gross_amount": Decimal("1389.92"), "supplier_iban": "DE89370400440532013000",
+                                     "supplier_vat_id": "DE812526315", "supplier_name": "Stadtwerke Neustadt GmbH"}),
+    "skonto": (_skonto, A4, {"invoice_number": "2025-073", "invoice_date": date(2025, 4, 10),
+                             "due_date": date(2025, 4, 24), "net_amount": Decimal("1000.00"),
+                             "tax_amount": Decimal("190.00"), "gross_amount": Decimal("1190.00"),
+                             "supplier_iban": "DE44500105175407324931", "supplier_vat_id": "DE811128135"}),
+    "small_bill": (_smallbill, A4, {"invoice_number": "5531", "invoice_date": date(2025, 4, 11),
+                                    "gross_amount": Decimal("23.80")}),
+    "rate_for_information": (_fx_note, A4, {"invoice_number": "AL-25-0311", "invoice_date": date(2025, 4, 8),
+                                            "net_amount": Decimal("2400.00"), "tax_amount": Decimal("0.00"),
+                                            "gross_amount": Decimal("2400.00"), "supplier_vat_id": "ATU13585627",
+                                            "supplier_iban": "AT611904300234573201"}),
 }  # fmt: skip
 
 
 _SET_IN_DEJAVU = {_spanish, _polish, _telecom, _stripe_like, _amazonde, _swedish, _prepay_de, _mixed_rates,
                   _horizontal_totals, _datenum, _portuguese, _czech, _erp_de, _facturx_fr, _qrbill_ch, _canada,
                   _australia, _autoentrepreneur, _header_table_en, _hongkong, _hungarian, _us_mdy, _dutch2, _leaders,
-                  _discount, _shipping}
+                  _discount, _shipping, _debit_de, _skonto, _smallbill, _fx_note}
 
 
 @pytest.mark.parametrize("layout", sorted(LAYOUTS))

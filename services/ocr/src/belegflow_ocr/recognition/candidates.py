@@ -34,7 +34,8 @@ class Candidate:
     """The label the value was found by ("zzgl. 19 % USt"), where one was."""
 
 
-_INLINE_SEP = re.compile(r"[,;·|•]\s+|\s{2,}|\s+\.\s+|,(?=[A-Za-zÄÖÜäöü])")
+# " / " joins two titles or labels ("Quittung / Rechnung Nr. 5531"): each is read on its own.
+_INLINE_SEP = re.compile(r"[,;·|•]\s+|\s{2,}|\s+\.\s+|,(?=[A-Za-zÄÖÜäöü])|\s+/\s+")
 _VALUE_END = re.compile(
     r"(?:\d[.,']\d{2}-?|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}-\d{2}-\d{2})(?:\s*(?:€|EUR|USD|CHF|GBP|\$|£|RM))?"
     r"(?:\s*[.·•|;,]\s*|\s+)(?=[A-Za-zÄÖÜäöüß])"
