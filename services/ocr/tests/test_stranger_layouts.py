@@ -21,12 +21,12 @@ under their headings and a carried-forward subtotal, a French one with its heade
 with a QR bill ("1 945.80"), a Canadian one with GST and QST, an Australian "TAX INVOICE" over its seller's
 block, a French sole trader's without VAT, a British "SALES INVOICE" with a header table.
 
-A fourth: a Hong Kong exporter's commercial invoice, a Hungarian "számla" in whole forints, an American one with
-its dates month first, a Dutch one with dates in words, a British one with dot leaders, a German one with a
-discount under its subtotal, an American one whose shipping is charged after the subtotal (the net is the
-subtotal and the shipping, which the tax was computed on). A fifth: a utility bill debited from its customer's
-account, a German one with an early-payment discount ("Skonto = 1.166,20 €", no total), a copy shop's small bill
-titled "Quittung / Rechnung Nr.", a reverse-charge one with a rate for information ("entspricht CHF …").
+A fourth: a Hong Kong exporter's commercial invoice, a Hungarian "számla" in whole forints, an American one with its
+dates month first, a Dutch one with dates in words, a British one with dot leaders, a German one with a discount
+under its subtotal, an American one whose shipping is charged after the subtotal (the net is the subtotal and the
+shipping, which the tax was computed on). A fifth: a utility bill debited from its customer's account, a German one
+with an early-payment discount ("Skonto = 1.166,20 €", no total), a copy shop's small bill titled "Quittung /
+Rechnung Nr." whose tax stands in a sentence, a reverse-charge one with a rate for information ("entspricht CHF …").
 
 Each field named must be read right (an invoice number compared without blanks: the product writes "FT 2025A/123"
 compact)."""
@@ -970,6 +970,7 @@ LAYOUTS: dict[str, tuple[Callable[[Canvas], None], tuple[float, float], dict[str
                              "tax_amount": Decimal("190.00"), "gross_amount": Decimal("1190.00"),
                              "supplier_iban": "DE44500105175407324931", "supplier_vat_id": "DE811128135"}),
     "small_bill": (_smallbill, A4, {"invoice_number": "5531", "invoice_date": date(2025, 4, 11),
+                                    "net_amount": Decimal("20.00"), "tax_amount": Decimal("3.80"),
                                     "gross_amount": Decimal("23.80")}),
     "rate_for_information": (_fx_note, A4, {"invoice_number": "AL-25-0311", "invoice_date": date(2025, 4, 8),
                                             "net_amount": Decimal("2400.00"), "tax_amount": Decimal("0.00"),

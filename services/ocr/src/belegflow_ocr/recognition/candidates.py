@@ -34,6 +34,7 @@ class Candidate:
     """The label the value was found by ("zzgl. 19 % USt"), where one was."""
 
 
+_TAX_INCLUDED = re.compile(r"\b(?:enthalten|enthält|included|includes)\b", re.IGNORECASE)
 # " / " joins two titles or labels ("Quittung / Rechnung Nr. 5531"): each is read on its own.
 _INLINE_SEP = re.compile(r"[,;·|•]\s+|\s{2,}|\s+\.\s+|,(?=[A-Za-zÄÖÜäöü])|\s+/\s+")
 _VALUE_END = re.compile(
@@ -202,7 +203,11 @@ def labelled(
             text = seg.text
             seps = [(m.start(), m.end()) for m in _INLINE_SEP.finditer(text)]
             seps += [(m.end(), m.end()) for m in _VALUE_END.finditer(text)]
-            for start in [0, *sorted({e for _, e in seps})]:
+            starts = {e for _, e in seps}
+            if kind == "tax_amount" and _TAX_INCLUDED.search(text):
+                # a sentence that names the tax a total includes: "Im Betrag sind 19 % MwSt. (3,80 €) enthalten"
+                starts |= {m.start() for m in re.finditer(r"(?<=\s)\S", text)}
+            for start in [0, *sorted(starts)]:
                 hit = label_at(text, start)
                 if hit is None or hit.kind != kind:
                     continue
