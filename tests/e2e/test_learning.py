@@ -8,6 +8,7 @@ import os
 import random
 import subprocess
 import sys
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ import httpx
 import pytest
 
 from belegflow_contracts.messages import InvoiceLineV1, LineTemplateV1
+from belegflow_ocr.recognition.pdftext import PdfTextReader
 from belegflow_ops import processes, stack
 from bench.learning.stream import StreamInvoice, Supplier, invoice, render, supplier
 from tests.conftest import add_user, basic, upload
@@ -29,12 +31,28 @@ KEY_FIELDS = ("invoice_number", "invoice_date", "due_date", "net_amount", "tax_a
 
 def unseen_supplier(index: int, seed: int) -> tuple[Supplier, list[StreamInvoice]]:
     """A supplier whose layout the base extractor cannot read, and three of its invoices: invented labels, and
-    invoice numbers of plain digits ("4984") beside a customer number ("315-4068"), which the base extractor
-    takes for the invoice number."""
-    rng = random.Random(seed)
-    made = supplier(index, rng)
-    made = replace(made, style=replace(made.style, number="{n:04d}"))
-    return made, [invoice(made, k, rng) for k in (1, 2, 3)]
+    invoice numbers of plain digits ("4984") beside a customer number ("315-4068").
+
+    The first such supplier from ``seed`` on whose first and third invoice the base extractor (the product's
+    reader with the shipped model, in this process) misses the number: the base reads many of these layouts
+    right, and a test of what a correction teaches needs one it does not."""
+    with tempfile.TemporaryDirectory() as tmp, PdfTextReader() as reader:
+        # seeds a thousand apart: two tests starting from neighbouring seeds never draw the same supplier (the
+        # same IBAN under two supplier numbers is refused by master data)
+        for attempt in range(seed, seed + 200_000, 1000):
+            rng = random.Random(attempt)
+            made = supplier(index, rng)
+            made = replace(made, style=replace(made.style, number="{n:04d}"))
+            invoices = [invoice(made, k, rng) for k in (1, 2, 3)]
+            missed = []
+            for k in (0, 2):
+                path = Path(tmp) / f"{attempt}-{k}.pdf"
+                render(invoices[k], path)
+                read = reader.read(path.read_bytes(), filename=path.name).fields.invoice_number
+                missed.append(read is None or read.value != truth_of(invoices[k], "invoice_number"))
+            if all(missed):
+                return made, invoices
+    raise AssertionError(f"the base extractor reads the invoice number of every supplier {index} from seed {seed}")
 
 
 async def import_supplier(state: stack.StackState, tenant: str, made: Supplier, folder: Path) -> None:
