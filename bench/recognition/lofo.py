@@ -24,7 +24,7 @@ import sys
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -162,8 +162,7 @@ def unlabelled(words: Sequence[Word]) -> list[Word]:
                     for i in range(max(at, start), min(at + len(w.text), hit.match.end())):
                         if w.text[i - at].isalpha():
                             blank[where[id(w)]].add(i - at)
-    return [Word(_nonsense(w.text, blank[i]), w.page, w.bbox, w.size, w.confidence) if i in blank else w
-            for i, w in enumerate(words)]  # fmt: skip
+    return [replace(w, text=_nonsense(w.text, blank[i])) if i in blank else w for i, w in enumerate(words)]
 
 
 def _nonsense(text: str, positions: set[int]) -> str:

@@ -469,7 +469,6 @@ def number_features(doc: Document) -> tuple[list[Found], list[dict[str, float]]]
             "num_count": float(counts[token.upper()]),
             "num_year_like": float(token.isdigit() and len(token) == 4 and token[:2] in ("19", "20")),
             "num_five_digits": float(token.isdigit() and len(token) == 5),
-
             "heur_number": float(rules is not None and rules.value.replace(" ", "").upper() == token.upper()),
             "heur_number_conf": rules.confidence if rules is not None else 0.0,
             "virtual": 0.0,

@@ -45,7 +45,7 @@ _WHOLE_RE = re.compile(
     r"|(?<![\w.,/-])(?P<asign>[-−])?" + _whole("aint") + r"\s?" + _CURRENCY_AFTER + r")"
 )
 # What can mark a whole number as money at all: a dash or a currency (most cells have neither).
-_MONEY_MARK = re.compile(r"[-–—€$£₹¥]|EUR|USD|CHF|GBP|INR|SGD|AUD|RM|Rs|Ft|HUF|JPY|Kč|CZK|kr|SEK|NOK|DKK|ISK")
+_MONEY_MARK = re.compile(rf"[-–—]|{_CURRENCY_BEFORE}|{_CURRENCY_AFTER}")
 
 _MONTHS = {
     # German

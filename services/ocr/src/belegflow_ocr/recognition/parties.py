@@ -26,11 +26,15 @@ VAT_LABEL = re.compile(
     r"UID",
     re.IGNORECASE,
 )
+# The seller's and the buyer's role in Polish, Czech, Portuguese, Spanish and Swedish (Danish, Norwegian): as
+# headings over their blocks or sections, and as hints before an identifier.
+_SELLER_ROLE = r"Sprzedawca|Dostawca|Dodavatel|Prodávající|Fornecedor|Säljare|Leverantör|Leverandør"
+_BUYER_ROLE = r"Nabywca|Odbiorca|Odběratel|Kupující|Adquirente|Comprador|Kund|Köpare"
 # Words that make an identifier the recipient's: "Ihre USt-IdNr.", "Customer VAT", "N° TVA client".
 _RECIPIENT_HINT = re.compile(
     r"\bVs\.|\b(?:Ihre|Ihr|Ihrem|Ihres|Ihren|Your|Votre|Vos|Uw|Vostr[oa]|Su|Sus|Kunden|Kunde|Customer|Client|Buyer|Käufer|"
     r"Leistungsempfänger|Rechnungsempfänger|Acheteur|Destinataire|Klant|Afnemer|Cliente|Bill\s*to|Ship\s*to|Sold\s*to|"
-    r"Nabywca|Odbiorca|Odběratel|Kupující|Adquirente|Comprador|Kund|Köpare)\b",
+    rf"{_BUYER_ROLE})\b",
     re.IGNORECASE,
 )
 # An account the invoice is debited from is the payer's ("Montant prélevé … sur le compte FR76…", "wird von
@@ -39,8 +43,9 @@ _DEBIT = re.compile(r"pr[ée]lev|abgebucht|abbuchen|Abbuchung|Lastschrift|eingez
                     r"debited|direct\s+debit|domiciliation|domiciliaci|incasso|addebit|adeudo|cargo\s+en\s+(?:su\s+)?cuenta",
                     re.IGNORECASE)
 # Words that make it the supplier's own: "Unsere USt-IdNr.", "Our VAT number".
-_SUPPLIER_HINT = re.compile(r"\b(?:Unsere?|Our|Notre|Onze|Seller|Supplier|Verkäufer|Lieferant|Vendeur|Sprzedawca|"
-                            r"Dostawca|Dodavatel|Prodávající|Fornecedor|Säljare|Leverantör)\b", re.IGNORECASE)
+_SUPPLIER_HINT = re.compile(
+    rf"\b(?:Unsere?|Our|Notre|Onze|Seller|Supplier|Verkäufer|Lieferant|Vendeur|{_SELLER_ROLE})\b", re.IGNORECASE
+)
 # OCR may lose the space between postcode and city ("24103Kiel").
 _PLZ_CITY = re.compile(
     r"^(?:(?:D|A|CH|F|L|B|NL|DE|AT|FR|LU|BE|PL|PT|P|S|SE|CZ|SK|E|ES|I|IT|DK)\s?-\s?)?"
@@ -98,8 +103,7 @@ _NAME_THEN_STREET = re.compile(
 _RECIPIENT_HEADING = re.compile(
     r"^(?:Bill(?:ed)?\s+to|Invoice\s+to|Sold\s+to|Billing\s+address|Invoice\s+address|Customer|Client|Kunde|"
     r"Rechnungs(?:empfänger|anschrift|adresse)|Empfänger|Leistungsempfänger|Factur[ée]\s+[àa]|Adresse\s+de\s+facturation|"
-    r"Destinataire|Factuuradres|Gefactureerd\s+aan|Fatturare\s+a|Intestatario|Facturar\s+a|Cliente|Nabywca|Odbiorca|"
-    r"Odběratel|Kupující|Adquirente|Comprador|Kund|Köpare)\s*:?$",
+    rf"Destinataire|Factuuradres|Gefactureerd\s+aan|Fatturare\s+a|Intestatario|Facturar\s+a|Cliente|{_BUYER_ROLE})\s*:?$",
     re.IGNORECASE,
 )
 _DELIVERY_HEADING = re.compile(
@@ -112,7 +116,7 @@ _DELIVERY_HEADING = re.compile(
 _SENDER_HEADING = re.compile(
     r"^(?:Absender|Verkäufer|Rechnungssteller|Lieferant|Leistungserbringer|From|Seller|Supplier|Vendor|Issued\s+by|"
     r"[ÉE]metteur|Exp[ée]diteur|Vendeur|Fournisseur|Afzender|Leverancier|Mittente|Fornitore|Cedente|Emisor|"
-    r"Vendedor|Proveedor|Sprzedawca|Dostawca|Dodavatel|Prodávající|Fornecedor|Säljare|Leverantör|Leverandør)\s*:?$",
+    rf"Vendedor|Proveedor|{_SELLER_ROLE})\s*:?$",
     re.IGNORECASE,
 )
 _SKIP_NAME = re.compile(
@@ -139,7 +143,7 @@ _SENDER_INLINE = re.compile(
     # a phrase that can only name the seller needs no colon ("Verkauft von Bücherwelt GmbH")
     r"^(?:(?:Sold\s+by|Issued\s+by|Verkauft\s+von|Vendu\s+par|Vendido\s+por|Venduto\s+da)\s*:?\s*|"
     r"(?:Seller|Supplier|Vendor|Verkäufer|Rechnungssteller|Lieferant|Vendeur|Fournisseur|Émetteur|Vendedor|Proveedor|"
-    r"Fornitore|Leverancier|Sprzedawca|Dostawca|Dodavatel|Fornecedor)\s*:\s*)"
+    rf"Fornitore|Leverancier|{_SELLER_ROLE})\s*:\s*)"
     r"(?P<name>[^\W\d_][^:]{2,80})$",
     re.IGNORECASE,
 )
@@ -660,13 +664,13 @@ def _block_bottom(lines: Sequence[Line], b: Address, most: int = 3) -> float:
 _SELLER_SECTION = re.compile(
     r"^(?:Informationen\s+zum\s+Verkäufer|Verkäufer|Rechnungssteller|Lieferant|Leistungserbringer|Seller(?:\s+information)?|"
     r"Information\s+(?:about|on)\s+the\s+seller|Supplier|Vendor|Vendeur|Fournisseur|Leverancier|Fornitore|Cedente|"
-    r"Vendedor|Proveedor|Sprzedawca|Dostawca|Dodavatel|Prodávající|Fornecedor|Säljare|Leverantör|Leverandør)\s*:?$",
+    rf"Vendedor|Proveedor|{_SELLER_ROLE})\s*:?$",
     re.IGNORECASE,
 )
 _BUYER_SECTION = re.compile(
     r"^(?:Informationen\s+zum\s+Käufer|Käufer|Rechnungsempfänger|Leistungsempfänger|Buyer(?:\s+information)?|"
     r"Information\s+(?:about|on)\s+the\s+buyer|Customer|Acheteur|Client|Afnemer|Klant|Cessionario|Comprador|"
-    r"Cliente|Nabywca|Odbiorca|Odběratel|Kupující|Adquirente|Kund|Köpare)\s*:?$",
+    rf"Cliente|{_BUYER_ROLE})\s*:?$",
     re.IGNORECASE,
 )
 _FORM_FIELDS = (
