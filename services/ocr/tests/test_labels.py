@@ -98,6 +98,9 @@ from belegflow_ocr.recognition.labels import label_at
         ("Nettó összesen 100 000 Ft", "net_amount", "Nettó összesen"),
         ("Bruttó összesen 127 000 Ft", "gross_amount", "Bruttó összesen"),
         ("P/O NO.: RI-2025-077", "order_reference", "P/O NO.:"),
+        ("Identifiant client : gj1234-nh", "other", "Identifiant client :"),  # a host's customer ID, no number
+        ("Rechnungs-Nr./-Datum: 2025-118 / 03.02.2025", "invoice_number", "Rechnungs-Nr./-Datum:"),
+        ("Invoice No. & Date: 25-0091 / 14.02.2025", "invoice_number", "Invoice No. & Date:"),
     ],
 )
 def test_the_longest_label_wins(text: str, kind: str, label: str) -> None:
@@ -109,3 +112,16 @@ def test_the_longest_label_wins(text: str, kind: str, label: str) -> None:
 @pytest.mark.parametrize("text", ["Gesamtbetrags", "Totalisator 12,00", "Rechnungsweg", "Dates", "Bruttoinland"])
 def test_a_label_is_matched_whole_never_as_the_start_of_a_word(text: str) -> None:
     assert label_at(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "dated"),
+    [("Rechnungs-Nr./-Datum: 2025-118 / 03.02.2025", True), ("Rechnungsnummer und -datum", True),
+     ("Invoice no. / date", True), ("Rechnungs-Nr.: 2025-118", False), ("Rechnungsdatum: 03.02.2025", False),
+     ("Rechnung Nr. 5 / Datenblatt", False)],
+)
+def test_a_number_label_that_names_the_date_too_says_so(text: str, dated: bool) -> None:
+    # both values follow such a label, the number first: the date is read from it as well
+    hit = label_at(text)
+    assert hit is not None
+    assert hit.dated is dated

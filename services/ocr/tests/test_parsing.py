@@ -15,6 +15,7 @@ from belegflow_ocr.recognition.parsing import (
     parse_amount,
     parse_date,
     parse_quantity,
+    vat_id_shaped,
 )
 
 
@@ -194,3 +195,15 @@ def test_a_swedish_vat_id_is_no_iban() -> None:
     text = "Org.nr 556677-8899 Momsreg.nr SE556677889901 Bankgiro 123-4567"
     assert find_ibans(text) == []
     assert [m.value for m in find_vat_ids(text)] == ["SE556677889901"]
+
+
+@pytest.mark.parametrize(
+    ("vat_id", "shaped"),
+    [("FR40303265045", True), ("FR41303265045", True),  # a wrong check digit: a VAT ID misread or misprinted
+     ("FR37195524", False),  # a French host's invoice number: too short for any French VAT ID
+     ("DE123456789", True), ("DE12345678", False), ("ATU12345678", True), ("NL004495445B01", True),
+     ("GB123456782", True), ("GB12345678", False), ("CHE116281710", True), ("CHE116281710MWST", True),
+     ("CHE12345678", False), ("NO123456789MVA", True)],
+)
+def test_a_vat_id_has_its_countrys_shape(vat_id: str, shaped: bool) -> None:
+    assert vat_id_shaped(vat_id) is shaped

@@ -17,7 +17,7 @@ from belegflow_contracts.messages import AmountFieldV1, DateFieldV1, TextFieldV1
 from belegflow_ocr.recognition.labels import LabelHit, label_at
 from belegflow_ocr.recognition.layout import Line, Segment, rounded, union
 from belegflow_ocr.recognition.model import BBox, ProtocolLog
-from belegflow_ocr.recognition.parsing import find_amounts, find_dates, find_ibans, find_vat_ids
+from belegflow_ocr.recognition.parsing import find_amounts, find_dates, find_ibans, find_vat_ids, vat_id_shaped
 
 Value = str | date | Decimal
 Parser = Callable[[str], list[tuple[Value, int, int]]]
@@ -99,7 +99,7 @@ def parse_number(text: str) -> list[tuple[Value, int, int]]:
             if prefix is None and _LETTERS_ONLY.match(token) and not text[m.end() :].strip():
                 return [(token, m.start(), m.end())]
             return []
-        if find_vat_ids(token) or find_ibans(token):
+        if any(vat_id_shaped(v.value) for v in find_vat_ids(token)) or find_ibans(token):
             return []
         value, start, end = token.rstrip("."), m.start(), m.end()
         if prefix is not None:
@@ -209,7 +209,7 @@ def labelled(
                 starts |= {m.start() for m in re.finditer(r"(?<=\s)\S", text)}
             for start in [0, *sorted(starts)]:
                 hit = label_at(text, start)
-                if hit is None or hit.kind != kind:
+                if hit is None or (hit.kind != kind and not (kind == "invoice_date" and hit.dated)):
                     continue
                 if hits is not None:
                     hits.append((line, seg, hit))

@@ -31,7 +31,14 @@ from belegflow_ocr.recognition.exemption import Exemption
 from belegflow_ocr.recognition.labels import REFERENCE_KINDS, label_at
 from belegflow_ocr.recognition.layout import Line, Segment, rounded
 from belegflow_ocr.recognition.model import BBox, PageInfo
-from belegflow_ocr.recognition.parsing import DateOrder, find_amounts, find_dates, find_ibans, find_vat_ids
+from belegflow_ocr.recognition.parsing import (
+    DateOrder,
+    find_amounts,
+    find_dates,
+    find_ibans,
+    find_vat_ids,
+    vat_id_shaped,
+)
 
 CENT = Decimal("0.01")
 _RATES = tuple(Decimal(r) for r in ("19", "7", "20", "10", "5.5", "21", "9", "6", "12", "13", "22", "4", "5",
@@ -425,7 +432,8 @@ def number_features(doc: Document) -> tuple[list[Found], list[dict[str, float]]]
         for seg in line.segments:
             spans = [(s, e) for _, s, e in find_dates(seg.text, order=doc.order, compact=True)]
             spans += [(s, e) for _, s, e in find_amounts(seg.text)]
-            spans += [(m.start, m.end) for m in (*find_ibans(seg.text), *find_vat_ids(seg.text))]
+            spans += [(m.start, m.end) for m in find_ibans(seg.text)]
+            spans += [(m.start, m.end) for m in find_vat_ids(seg.text) if vat_id_shaped(m.value)]
             prev: re.Match[str] | None = None
             for m in _TOKEN.finditer(seg.text):
                 token = m.group()

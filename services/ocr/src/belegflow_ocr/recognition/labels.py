@@ -205,7 +205,8 @@ _LEXICON: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
         r"Fax", r"Seite", r"Page", r"Blatt", r"Customer (?:No\.?|Number|ID|#|Ref\.?)", r"Account (?:No\.?|Number|#)",
         rf"Delivery note(?: {_NO})?", r"Unser Zeichen", r"Client (?:N[°º]|num[ée]ro|code)", r"N[°º] client",
         r"Klant ?nummer", r"Codice cliente",
-        r"N[úu]mero de cliente", r"Tax ID", r"VAT (?:ID|No\.?|Reg(?:istration)?|number)(?: No\.?)?", r"SIRET", r"SIREN",
+        r"N[úu]mero de cliente", r"Identifiant (?:client|abonn[ée])", r"R[ée]f[ée]rence (?:client|abonn[ée])",
+        r"Customer code", r"Tax ID", r"VAT (?:ID|No\.?|Reg(?:istration)?|number)(?: No\.?)?", r"SIRET", r"SIREN",
         r"Register ?nummer", r"HRB", r"Amtsgericht", r"Registergericht", r"Gesch[äa]ftsf[üu]hr(?:er|ung)", r"IBAN",
         r"BIC", r"SWIFT", r"BLZ", r"Vertrags ?nummer", r"Projekt ?nummer",
         r"N[°º]\.? ?(?:de |du )?(?:contrat|march[ée]|bon de (?:r[ée]ception|livraison)|projet|lot|client)",
@@ -326,18 +327,27 @@ class LabelHit:
     def text(self) -> str:
         return self.match.group().strip()
 
+    @property
+    def dated(self) -> bool:
+        """A number's label that names the date too ("Rechnungs-Nr./-Datum: 2025-118 / 03.02.2025")."""
+        return "dated" in self.match.re.groupindex and self.match.group("dated") is not None
 
-def _compile(phrases: tuple[str, ...]) -> re.Pattern[str]:
+
+_WORD_END = r"(?![\wäöüßÄÖÜéèêàâçôûîÉÈ])"
+_AND_DATE = rf"(?P<dated>\s*(?:/|&|und|u\.|and|et)\s*-?\s*(?:Datum|Date|Data|Fecha){_WORD_END})?"
+"""The date named in the same label as the number, after it: both values follow, number first."""
+
+
+def _compile(phrases: tuple[str, ...], *, kind: str) -> re.Pattern[str]:
     # Longest phrase first within one alternation; across alternations the longest match decides (label_at).
     ordered = sorted((p.replace(" ", r"\s*") for p in phrases), key=len, reverse=True)
-    return re.compile(
-        r"\s*(?:" + "|".join(ordered) + r")(?![\wäöüßÄÖÜéèêàâçôûîÉÈ])\s*(?:[:#]|\.(?!\d))?\s*", re.IGNORECASE
-    )
+    dated = _AND_DATE if kind == "invoice_number" else ""
+    return re.compile(rf"\s*(?:{'|'.join(ordered)}){_WORD_END}{dated}\s*(?:[:#]|\.(?!\d))?\s*", re.IGNORECASE)
 
 
 @cache
 def lexicon() -> tuple[Label, ...]:
-    return tuple(Label(kind, weight, below, _compile(phrases)) for kind, weight, below, phrases in _LEXICON)
+    return tuple(Label(kind, weight, below, _compile(phrases, kind=kind)) for kind, weight, below, phrases in _LEXICON)
 
 
 def _longest(text: str, pos: int) -> LabelHit | None:

@@ -9,7 +9,12 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
 from stdnum import numdb
+from stdnum.ch import uid as stdnum_ch_uid
+from stdnum.ch import vat as stdnum_ch_vat
 from stdnum.eu import vat as stdnum_eu_vat
+from stdnum.exceptions import InvalidComponent, InvalidFormat, InvalidLength, ValidationError
+from stdnum.gb import vat as stdnum_gb_vat
+from stdnum.no import mva as stdnum_no_mva
 
 from belegflow_contracts.types import de_vat_check_digit_ok, iban_checksum_ok
 
@@ -336,6 +341,29 @@ def _national_vat_ids(text: str) -> list[Match]:
     return found
 
 
+_VAT_OUTSIDE_EU = {"GB": stdnum_gb_vat, "CHE": stdnum_ch_vat, "NO": stdnum_no_mva}
+"""VAT IDs that python-stdnum's EU module does not know (it answers "unknown country")."""
+
+
+def vat_id_shaped(vat_id: str) -> bool:
+    """Whether ``vat_id`` has its country's length and form (python-stdnum), its check digits aside: "FR37195524"
+    is a hosting company's invoice number with a country prefix, too short for any French VAT ID, while
+    "DE123456789" with a wrong check digit is a VAT ID read or printed wrong."""
+    module = _VAT_OUTSIDE_EU.get(vat_id[:3]) or _VAT_OUTSIDE_EU.get(vat_id[:2])
+    if module is stdnum_ch_vat and vat_id[-1:].isdigit():
+        module = stdnum_ch_uid  # "CHE-123.456.789" without the tax it is registered for
+    try:
+        if module is None:
+            stdnum_eu_vat.validate(vat_id)
+        else:
+            module.validate(vat_id)
+    except (InvalidLength, InvalidFormat, InvalidComponent):
+        return False
+    except ValidationError:  # the check digits (or another check than the form): shaped like a VAT ID
+        return True
+    return True
+
+
 def vat_id_ok(vat_id: str) -> tuple[bool, str]:
     """Format check for every EU VAT ID, plus the check digit where we know it (Germany)."""
     if not re.fullmatch(r"[A-Z]{2,3}[A-Z0-9]{2,13}", vat_id):
@@ -359,4 +387,5 @@ __all__ = [
     "parse_date",
     "parse_quantity",
     "vat_id_ok",
+    "vat_id_shaped",
 ]

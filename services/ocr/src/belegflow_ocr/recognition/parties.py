@@ -102,7 +102,8 @@ _NAME_THEN_STREET = re.compile(
 # Headings over an address block that say whose it is: the invoice's recipient, or a delivery address.
 _RECIPIENT_HEADING = re.compile(
     r"^(?:Bill(?:ed)?\s+to|Invoice\s+to|Sold\s+to|Billing\s+address|Invoice\s+address|Customer|Client|Kunde|"
-    r"Rechnungs(?:empfänger|anschrift|adresse)|Empfänger|Leistungsempfänger|Factur[ée]\s+[àa]|Adresse\s+de\s+facturation|"
+    r"Rechnungs(?:empfänger|anschrift|adresse)|Rechnung\s+an|Empfänger|Leistungsempfänger|Factur[ée]\s+[àa]|"
+    r"Adress[ée]e\s+[àa]|Adresse\s+de\s+facturation|"
     rf"Destinataire|Factuuradres|Gefactureerd\s+aan|Fatturare\s+a|Intestatario|Facturar\s+a|Cliente|{_BUYER_ROLE})\s*:?$",
     re.IGNORECASE,
 )
@@ -475,9 +476,15 @@ class InlineAddress:
     source: str
 
 
+_ADDRESS_UNIT = re.compile(r"(?:Unit|Suite|Ste\.?|Flat|Floor|Building|Bldg\.?|Apt\.?|Apartment|Room|Postfach|"
+                           r"P\.?\s?O\.?\s?Box|Case postale|BP|Bo[iî]te postale)\s*\d", re.IGNORECASE)
+"""The first part of an address that is no name: "Unit 4, Brunel Way, Reading RG1 8DB" is a letterhead's address
+line, not a sender line that names the sender."""
+
+
 def _name_like(part: str) -> bool:
     return not (_STREET.search(part) or _place(part) or re.search(r"\d{3,}|@|www\.|\bTel\b|\bFax\b", part)
-                or part[:1].isdigit())
+                or part[:1].isdigit() or _ADDRESS_UNIT.match(part))
 
 
 def _inline_addresses(lines: Sequence[Line]) -> list[tuple[InlineAddress, Line]]:
@@ -495,6 +502,8 @@ def _inline_addresses(lines: Sequence[Line]) -> list[tuple[InlineAddress, Line]]
                 street = parts[k - 1] if k >= 1 and _STREET.search(parts[k - 1]) else None
                 name_idx = k - 2 if street else k - 1
                 name = parts[name_idx] if name_idx >= 0 and not _place(parts[name_idx]) else None
+                if name is not None and _ADDRESS_UNIT.match(name):
+                    name = None
                 if name_idx > 0 and _name_like(parts[0]):
                     # the name leads a sender line, whatever lies between it and the street ("Suite 100 ·
                     # Building A")
@@ -548,9 +557,14 @@ def parties(
               and first.width >= 400 and b.left_aligned and b.role not in ("delivery", "sender")
               and not _named_in_footer(b, legal_line)]  # fmt: skip
 
+    def between(ln: Line, b: Address) -> bool:
+        """Whether text stands between ``ln`` and the block, over it: a sender line is the one right above."""
+        return any(o.page == b.page and o.top >= ln.bottom - 1 and o.bottom <= b.top + 1 and o is not ln
+                   and any(s.x0 < b.place.x1 and s.x1 > b.x0 for s in o.segments) for o in lines)
+
     def sender_above(b: Address) -> InlineAddress | None:
         over = [a for a, ln in inline if ln.page == 1 and ln.bottom <= b.top + 1 and b.top - ln.bottom < 40
-                and a.segment.x0 < b.place.x1 and a.segment.x1 > b.x0]  # fmt: skip
+                and a.segment.x0 < b.place.x1 and a.segment.x1 > b.x0 and not between(ln, b)]  # fmt: skip
         return over[-1] if over else None
 
     headed = [b for b in blocks if b.page == 1 and b.role == "recipient"]
@@ -633,6 +647,10 @@ def parties(
             # the window reaches a little above its first line, never up to the sender line over it (the
             # supplier's own: "Großmarkt 3, 20539 Hamburg · USt-IdNr. DE…")
             top = max(top, sender_line.segment.bbox[3] + _ABOVE_WINDOW + 1)
+        elif _apart_above(lines, recipient_block):
+            # a line set well apart above the window is not the window's ("VAT Reg No: GB 123 4567 82" under
+            # the supplier's name in the letterhead)
+            top += _ABOVE_WINDOW
         box = (recipient_block.x0, top, recipient_block.place.x1, _block_bottom(lines, recipient_block))
         area = (recipient_block.page, box)
     return chosen, chosen_recipient, area
@@ -717,6 +735,16 @@ def _form_parties(lines: Sequence[Line]) -> dict[str, dict[str, tuple[str, Segme
 
 _ABOVE_WINDOW = 30
 """How far above its first line the address window's area reaches (points)."""
+
+
+def _apart_above(lines: Sequence[Line], b: Address) -> bool:
+    """Whether the nearest text over block ``b`` stands apart from it, more than a line and a half above."""
+    over = [o for o in lines if o.page == b.page and o.bottom <= b.top + 1
+            and any(s.x0 < b.place.x1 and s.x1 > b.x0 for s in o.segments)]  # fmt: skip
+    if not over:
+        return False
+    nearest = max(over, key=lambda o: o.bottom)
+    return b.top - nearest.bottom > 1.5 * nearest.height
 
 
 def _inside(page: int, box: BBox, area: tuple[int, BBox]) -> bool:
