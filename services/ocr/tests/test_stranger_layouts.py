@@ -60,7 +60,7 @@ from reportlab.pdfgen.canvas import Canvas
 from belegflow_contracts.messages import InvoiceFieldsV1
 from belegflow_ocr.recognition.ocr.engines import current_options
 from belegflow_ocr.recognition.ocr.reader import OcrReader
-from belegflow_ocr.recognition.pdftext import PdfTextReader
+from belegflow_ocr.recognition.pdftext import PdfTextReader, read_text_layer
 from bench.recognition.scans import degrade_scan, render_pages
 
 Row = tuple[float, float, str] | tuple[float, float, str, str]
@@ -1430,3 +1430,43 @@ def _wrong(fields: InvoiceFieldsV1, want: dict[str, object]) -> dict[str, tuple[
         if got != expected:
             wrong[name] = (got, None if field is None else field.confidence)
     return wrong
+
+
+_TURNED = {90: (0, 1, -1, 0, 1, 0), 180: (-1, 0, 0, -1, 1, 1), 270: (0, -1, 1, 0, 0, 1)}
+"""Content drawn so that a page with that /Rotate shows it upright: (a, b, c, d, e, f), e and f as shares of the
+page's (width, height) as shown."""
+
+
+def _turned(draw: Callable[[Canvas], None], size: tuple[float, float], rotation: int) -> bytes:
+    """The layout as a page saved turned: landscape content under "/Rotate 90" (a viewer's "rotate and save", a
+    scanner's landscape feed), upside down under "/Rotate 180"."""
+    out = BytesIO()
+    canvas = Canvas(out, pagesize=size, invariant=True)  # ReportLab turns the MediaBox itself for 90 and 270
+    if rotation:
+        canvas.setPageRotation(rotation)
+        a, b, c, d, e, f = _TURNED[rotation]
+        width, height = size
+        canvas.transform(a, b, c, d, e * (height if rotation == 90 else width),
+                         f * (width if rotation == 270 else height))  # fmt: skip
+    draw(canvas)
+    canvas.save()
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("rotation", [90, 180, 270])
+@pytest.mark.parametrize("layout", ["uk_dates", "combined_de", "us", "direct_debit"])
+def test_a_page_saved_turned_is_read_as_it_is_shown(layout: str, rotation: int) -> None:
+    draw, size, want = LAYOUTS[layout]
+    if draw in _SET_IN_DEJAVU and _UNICODE not in pdfmetrics.getRegisteredFontNames():
+        pytest.skip(f"no DejaVu font under {DEJAVU} to set {layout}'s letters")
+    upright = read_text_layer(_turned(draw, size, 0), filename=f"{layout}.pdf")
+    turned = read_text_layer(_turned(draw, size, rotation), filename=f"{layout}-{rotation}.pdf")
+    # the words where a person sees them, on a page as wide and high as shown
+    assert [round(v, 1) for p in turned.pages for v in (p.width, p.height)] == \
+        [round(v, 1) for p in upright.pages for v in (p.width, p.height)]  # fmt: skip
+    assert [w.text for w in turned.words] == [w.text for w in upright.words]
+    for a, b in zip(turned.words, upright.words, strict=True):
+        assert a.bbox == pytest.approx(b.bbox, abs=0.5), a.text
+    with PdfTextReader() as reader:
+        fields = reader.read(_turned(draw, size, rotation), filename=f"{layout}-{rotation}.pdf").fields
+    assert not _wrong(fields, want), _wrong(fields, want)

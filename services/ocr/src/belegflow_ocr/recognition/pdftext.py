@@ -89,7 +89,40 @@ def whole_text(text: str) -> str:
     return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
-def _page_words(textpage: object, page_no: int, left: float, top: float) -> tuple[list[Word], int, int]:
+@dataclass(frozen=True, slots=True)
+class _View:
+    """How a page is shown: its crop box and its /Rotate (clockwise, in degrees). Positions are given as shown,
+    from the top left corner: a page saved turned ("/Rotate 90" over landscape content, as a viewer or a
+    scanner writes it) is read the way a person sees it."""
+
+    left: float
+    bottom: float
+    right: float
+    top: float
+    rotation: int = 0
+
+    @property
+    def size(self) -> tuple[float, float]:
+        width, height = self.right - self.left, self.top - self.bottom
+        return (height, width) if self.rotation in (90, 270) else (width, height)
+
+    def box(self, left: float, bottom: float, right: float, top: float) -> tuple[float, float, float, float]:
+        """A box in PDF user space (x0, y0, x1, y1 from the bottom left) as shown (from the top left)."""
+        corners = [self._point(left, bottom), self._point(right, top)]
+        xs, ys = [c[0] for c in corners], [c[1] for c in corners]
+        return min(xs), min(ys), max(xs), max(ys)
+
+    def _point(self, x: float, y: float) -> tuple[float, float]:
+        if self.rotation == 90:
+            return y - self.bottom, x - self.left
+        if self.rotation == 180:
+            return self.right - x, y - self.bottom
+        if self.rotation == 270:
+            return self.top - y, self.right - x
+        return x - self.left, self.top - y
+
+
+def _page_words(textpage: object, page_no: int, view: _View) -> tuple[list[Word], int, int]:
     """Groups characters into words; a word ends at white space or a jump in position."""
     words: list[Word] = []
     count: int = textpage.count_chars()  # type: ignore[attr-defined]
@@ -113,8 +146,7 @@ def _page_words(textpage: object, page_no: int, left: float, top: float) -> tupl
             continue
         if _is_readable(ch):
             readable += 1
-        c_left, c_bottom, c_right, c_top = textpage.get_charbox(i, loose=True)  # type: ignore[attr-defined]
-        x0, y0, x1, y1 = c_left - left, top - c_top, c_right - left, top - c_bottom
+        x0, y0, x1, y1 = view.box(*textpage.get_charbox(i, loose=True))  # type: ignore[attr-defined]
         if box:
             height = box[3] - box[1]
             same_line = abs((y0 + y1) / 2 - (box[1] + box[3]) / 2) < height * 0.5
@@ -179,7 +211,8 @@ def _read_text_layer(data: bytes, *, filename: str, limits: PdfLimits) -> TextLa
             page = pdf[index]  # type: ignore[index]
             try:
                 left, bottom, right, top = (float(v) for v in page.get_cropbox())
-                width, height = right - left, top - bottom
+                view = _View(left, bottom, right, top, int(page.get_rotation()) % 360)
+                width, height = view.size
                 if not (1.0 <= width <= limits.max_page_side and 1.0 <= height <= limits.max_page_side):
                     raise PageSizeError(
                         filename=filename, page=index + 1, width=width, height=height, limit=limits.max_page_side
@@ -187,7 +220,7 @@ def _read_text_layer(data: bytes, *, filename: str, limits: PdfLimits) -> TextLa
                 pages.append(PageInfo(number=index + 1, width=width, height=height))
                 textpage = page.get_textpage()
                 try:
-                    page_words, n, r = _page_words(textpage, index + 1, left, top)
+                    page_words, n, r = _page_words(textpage, index + 1, view)
                 finally:
                     textpage.close()
                 words.extend(page_words)
