@@ -122,8 +122,35 @@ class _View:
         return x - self.left, self.top - y
 
 
+class _Printed:
+    """The characters of a page so far, to know one printed again over itself: a generator's "bold" that prints
+    each line twice a fraction of a point apart, or a second text layer laid over the first. Such a copy would
+    double every word ("Hotel Hotel Zum Zum Stadtpark Stadtpark")."""
+
+    _CELL = 4.0
+
+    def __init__(self) -> None:
+        self._at: dict[tuple[str, int, int], list[tuple[float, float]]] = {}
+
+    def again(self, ch: str, box: tuple[float, float, float, float]) -> bool:
+        """Whether ``ch`` stands on a copy of itself already printed (centres closer than half its width and
+        a quarter of its height: the next letter of "ll" or "00" is a whole width away); else it is noted."""
+        x0, y0, x1, y1 = box
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        dx, dy = max(x1 - x0, 0.2) / 2, max(y1 - y0, 0.4) / 4
+        gx, gy = int(cx // self._CELL), int(cy // self._CELL)
+        for i in (gx - 1, gx, gx + 1):
+            for j in (gy - 1, gy, gy + 1):
+                if any(abs(px - cx) < dx and abs(py - cy) < dy for px, py in self._at.get((ch, i, j), ())):
+                    return True
+        self._at.setdefault((ch, gx, gy), []).append((cx, cy))
+        return False
+
+
 def _page_words(textpage: object, page_no: int, view: _View) -> tuple[list[Word], int, int]:
-    """Groups characters into words; a word ends at white space or a jump in position."""
+    """Groups characters into words; a word ends at white space or a jump in position. A character printed over
+    a copy of itself is read once."""
+    printed = _Printed()
     words: list[Word] = []
     count: int = textpage.count_chars()  # type: ignore[attr-defined]
     readable = 0
@@ -147,6 +174,8 @@ def _page_words(textpage: object, page_no: int, view: _View) -> tuple[list[Word]
         if _is_readable(ch):
             readable += 1
         x0, y0, x1, y1 = view.box(*textpage.get_charbox(i, loose=True))  # type: ignore[attr-defined]
+        if printed.again(ch, (x0, y0, x1, y1)):
+            continue
         if box:
             height = box[3] - box[1]
             same_line = abs((y0 + y1) / 2 - (box[1] + box[3]) / 2) < height * 0.5
