@@ -51,7 +51,7 @@ def fake_pdfium(monkeypatch: pytest.MonkeyPatch) -> Any:
 def test_surrogates_from_a_font_become_valid_text(fake_pdfium: Any, printed: str, read: list[str]) -> None:
     page = _TextPage(printed)
     fake_pdfium(page)
-    words, count, _ = pdftext._page_words(page, 1, 0.0, 842.0)
+    words, count, _ = pdftext._page_words(page, 1, pdftext._View(0.0, 0.0, 595.0, 842.0))
     assert count == len(_units(printed))
     assert [w.text for w in words] == read
     # THEN everything recognition makes of them can be stored and sent as UTF-8 (the pipeline's JSON)

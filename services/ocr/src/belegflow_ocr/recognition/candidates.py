@@ -101,7 +101,8 @@ def parse_number(text: str) -> list[tuple[Value, int, int]]:
             return []
         if any(vat_id_shaped(v.value) for v in find_vat_ids(token)) or find_ibans(token):
             return []
-        value, start, end = token.rstrip("."), m.start(), m.end()
+        # a separator at its end is the next part's ("2025-118/ 03.02.2025" where OCR lost the space before "/")
+        value, start, end = token.rstrip("./-"), m.start(), m.end()
         if prefix is not None:
             value, start = prefix[0] + value, prefix[1]
         # A number printed in groups ("2024 4420"): digit groups that follow belong to it.

@@ -559,7 +559,11 @@ def parties(
 
     def between(ln: Line, b: Address) -> bool:
         """Whether text stands between ``ln`` and the block, over it: a sender line is the one right above."""
-        return any(o.page == b.page and o.top >= ln.bottom - 1 and o.bottom <= b.top + 1 and o is not ln
+        def mid(o: Line) -> float:
+            return (o.top + o.bottom) / 2
+
+        # by the lines' middles: OCR's rows of text overlap a little
+        return any(o.page == b.page and mid(ln) + 2 < mid(o) < b.top and o is not ln
                    and any(s.x0 < b.place.x1 and s.x1 > b.x0 for s in o.segments) for o in lines)
 
     def sender_above(b: Address) -> InlineAddress | None:
@@ -744,7 +748,8 @@ def _apart_above(lines: Sequence[Line], b: Address) -> bool:
     if not over:
         return False
     nearest = max(over, key=lambda o: o.bottom)
-    return b.top - nearest.bottom > 1.5 * nearest.height
+    # the height of its words, not of the line (OCR joins two close rows into one line)
+    return b.top - nearest.bottom > 1.5 * median(w.bbox[3] - w.bbox[1] for w in nearest.words)
 
 
 def _inside(page: int, box: BBox, area: tuple[int, BBox]) -> bool:
