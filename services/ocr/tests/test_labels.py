@@ -101,6 +101,7 @@ from belegflow_ocr.recognition.labels import label_at
         ("Identifiant client : gj1234-nh", "other", "Identifiant client :"),  # a host's customer ID, no number
         ("Rechnungs-Nr./-Datum: 2025-118 / 03.02.2025", "invoice_number", "Rechnungs-Nr./-Datum:"),
         ("Invoice No. & Date: 25-0091 / 14.02.2025", "invoice_number", "Invoice No. & Date:"),
+        ("Total Taxable Value Rs. 1,26,779.66", "net_amount", "Total Taxable Value"),  # an Indian GST invoice
     ],
 )
 def test_the_longest_label_wins(text: str, kind: str, label: str) -> None:

@@ -25,6 +25,7 @@ from belegflow_ocr.recognition.ocr.reader import split_words
         ("Date:20260815·Échéance:20260914", ["Date:", "20260815", "·", "Échéance:", "20260914"]),
         ("USt-IdNr.:DE123456789", ["USt-IdNr.:", "DE123456789"]),
         ("TOTAL:12.50", ["TOTAL:", "12.50"]),
+        ("/03.02.2025", ["/", "03.02.2025"]),  # "2025-118 / 03.02.2025" with the space after the slash lost
     ],
 )
 def test_known_slips_are_repaired(read: str, meant: list[str]) -> None:
@@ -36,7 +37,8 @@ def test_known_slips_are_repaired(read: str, meant: list[str]) -> None:
     ["Preise", "Weser", "Strasse", "Summe", "Gebuhr", "RE-24-09388", "DE44", "4711", "5.402,10", "19%", "Nr.",
      "ab1", "B1", "Rechnungsnummer:", "1.800,70", "01.08.2024",
      # a time, a URL, a ratio, an e-mail address and a lone sign are no glued label
-     "14:11:20", "https://example.com/x", "1:2", "info@example.com", "N°", "Nordsee"],
+     "14:11:20", "https://example.com/x", "1:2", "info@example.com", "N°", "Nordsee", "/2025", "12/03/2025",
+     "/03/02"],
 )
 def test_real_words_numbers_and_unknown_words_stay_as_read(word: str) -> None:
     assert correct(word) == [word]

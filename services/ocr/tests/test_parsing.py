@@ -207,3 +207,8 @@ def test_a_swedish_vat_id_is_no_iban() -> None:
 )
 def test_a_vat_id_has_its_countrys_shape(vat_id: str, shaped: bool) -> None:
     assert vat_id_shaped(vat_id) is shaped
+
+
+def test_an_italian_vat_number_whose_label_ocr_misread_is_found() -> None:
+    # OCR's 1 for the I of "P.IVA" on a black-and-white scan
+    assert [m.value for m in find_vat_ids("P.1VA 03214560371-C.F.03214560371")] == ["IT03214560371"]

@@ -111,7 +111,7 @@ _LEXICON: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
         r"Montant hors taxes?", r"Sous ?-? ?total HT", r"Net HT", r"Totaal excl\.? BTW", r"Totaal exclusief BTW",
         r"Bedrag excl\.? BTW", r"Totale imponibile", r"Imponibile", r"(?:Total )?Base imponible", r"Importe neto",
         r"Totale netto", r"Total neto", r"Net (?:amount )?excl\.? (?:VAT|tax)",
-        r"Taxable amount", r"Tax base", r"Steuerpflichtiger Betrag", r"Bemessungsgrundlage",
+        r"(?:Total )?Taxable (?:amount|value)", r"Tax base", r"Steuerpflichtiger Betrag", r"Bemessungsgrundlage",
         # "Total exkl. MWST", "Summe ohne USt", "Betrag vor Steuern"
         rf"(?:Total|Summe|Betrag|Gesamt ?(?:betrag|summe)?|Zwischen ?summe|Rechnungs ?betrag) "
         rf"(?:exkl\.?|exklusive|ohne|vor|excl\.?|netto) {_TAXWORD}", r"(?:Total|Summe|Betrag) vor Steuern",

@@ -318,7 +318,8 @@ def find_vat_ids(text: str) -> list[Match]:
 # personal ID).
 _LABEL_END = r"\s*(?:n\.?|nr\.?|n[°º]|no\.?)?\s*[:.]?\s*"
 _NATIONAL_VAT: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("IT", re.compile(rf"\b(?:P\.?\s?IVA|Partita\s+IVA){_LABEL_END}(?P<body>\d{{11}})\b", re.IGNORECASE)),
+    # OCR reads the I of "P.IVA" as a 1 or an l ("P.1VA 03214560371")
+    ("IT", re.compile(rf"\b(?:P\.?\s?[I1l]VA|Partita\s+IVA){_LABEL_END}(?P<body>\d{{11}})\b", re.IGNORECASE)),
     ("ES", re.compile(rf"\b(?:C\.?\s?I\.?\s?F|N\.?\s?I\.?\s?F){_LABEL_END}(?:ES[\s-]?)?"
                       r"(?P<body>[A-Z](?:[\s.-]?\d){7}[\s.-]?[\dA-J]|(?:\d[\s.]?){8}-?[A-Z])\b", re.IGNORECASE)),
     ("PT", re.compile(rf"\b(?:NIF|NIPC|N\.?\s?I\.?\s?F|Contribuinte){_LABEL_END}(?:PT\s?)?"
@@ -326,7 +327,7 @@ _NATIONAL_VAT: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("PL", re.compile(rf"\bNIP{_LABEL_END}(?:PL\s?)?"
                       r"(?P<body>\d{3}-?\d{3}-?\d{2}-?\d{2}|\d{3}-?\d{2}-?\d{2}-?\d{3})\b", re.IGNORECASE)),
 )
-_NATIONAL_LABEL = re.compile(r"IVA|[CN]\.?\s?I\.?\s?F|NIPC|Contribuinte|NIP", re.IGNORECASE)
+_NATIONAL_LABEL = re.compile(r"[I1l]VA|[CN]\.?\s?I\.?\s?F|NIPC|Contribuinte|NIP", re.IGNORECASE)
 
 
 def _national_vat_ids(text: str) -> list[Match]:

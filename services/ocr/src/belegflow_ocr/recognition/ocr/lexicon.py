@@ -36,6 +36,8 @@ _SEPARATORS = {".", "•", "∙", "‧"}
 _GLUED_SIGN = re.compile(r"^([Nn][°º]\.?:?|N[ro]\.:?)([A-Za-z0-9].*)$")
 _GLUED_LABEL = re.compile(r"^([^\W\d_][^\W\d_.\-/]*(?:[.\-/][^\W\d_]+)*\.?:)([\w+€$£].*)$")
 _GLUED_DOT = re.compile(r"^(.+?)([·•∙‧])(.+)$")
+# A slash glued to the date after it, where the page has "2025-118 / 03.02.2025".
+_GLUED_SLASH = re.compile(r"^(/)(\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2}))$")
 
 
 _UMLAUT = {"a": "ä", "o": "ö", "u": "ü", "A": "Ä", "O": "Ö", "U": "Ü"}
@@ -81,10 +83,11 @@ def _cased(replacement: str, read: str) -> str:
 
 def correct(token: str) -> list[str]:
     """The word(s) a read token stands for: itself, a lexicon word, a glued date split in two, or what OCR glued
-    together split where the page has a space (a number sign, a label's colon, a middle dot)."""
+    together split where the page has a space (a number sign, a label's colon, a middle dot, a slash before a
+    date)."""
     if token in _SEPARATORS:
         return ["·"]
-    for glue in (_GLUED_DOT, _GLUED_SIGN, _GLUED_LABEL):
+    for glue in (_GLUED_DOT, _GLUED_SIGN, _GLUED_LABEL, _GLUED_SLASH):
         if (parts := glue.match(token)) is not None:
             return [piece for part in parts.groups() for piece in correct(part)]
     glued = _GLUED_DATE.match(token)
