@@ -6,6 +6,9 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextvars
+import hashlib
+import hmac
+import io
 import socket
 import threading
 from collections.abc import Iterator
@@ -13,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
 
 import pytest
+from minio.helpers import sha256_hash
 
 from belegflow_contracts.runtime import storage
 from belegflow_contracts.runtime.errors import IntegrityError, TransientError
@@ -25,12 +29,44 @@ def _error(code: str) -> bytes:
             f"<Resource>/b/k</Resource><RequestId>1</RequestId></Error>").encode()
 
 
+SECRET = "service-secret"
+
+
+def _signature_problem(method: str, path: str, headers: dict[str, str], body: bytes) -> str | None:
+    """What is wrong with a request's SigV4 signature (header form, no query) and its payload hash, checked as
+    MinIO checks them; None when nothing is."""
+    auth = headers.get("authorization", "")
+    try:
+        credential, signed, signature = (part.split("=", 1)[1] for part in auth.split(" ", 1)[1].split(", "))
+    except (IndexError, ValueError):
+        return "AuthorizationHeaderMalformed"
+    _key, date, region, service, _ = credential.split("/")
+    payload = headers.get("x-amz-content-sha256", "")
+    canonical = "\n".join([method, path, "", *(f"{h}:{headers.get(h, '').strip()}" for h in signed.split(";")), "",
+                           signed, payload])
+    scope = f"{date}/{region}/{service}/aws4_request"
+    to_sign = "\n".join(["AWS4-HMAC-SHA256", headers.get("x-amz-date", ""), scope,
+                         hashlib.sha256(canonical.encode()).hexdigest()])
+    key = f"AWS4{SECRET}".encode()
+    for part in (date, region, service, "aws4_request"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    if not hmac.compare_digest(hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest(), signature):
+        return "SignatureDoesNotMatch"
+    if "x-amz-content-sha256" not in signed.split(";"):
+        return "the payload hash is not signed"
+    if payload != "UNSIGNED-PAYLOAD" and payload != hashlib.sha256(body).hexdigest():
+        return "XAmzContentSHA256Mismatch"
+    return None
+
+
 class _S3(BaseHTTPRequestHandler):
     """Objects in memory; keys under ``denied/`` are refused, ``flaky/`` fail with 503 ``fails`` times first,
-    ``slow/`` answer after ``delay_s``. Every request is noted with its signature header."""
+    ``slow/`` answer after ``delay_s``. Every request is noted with its signature header; a put whose signature
+    or payload hash does not hold is refused, as MinIO refuses it."""
 
     objects: ClassVar[dict[str, bytes]] = {}
     requests: ClassVar[list[tuple[str, str, str]]] = []
+    payload_hashes: ClassVar[list[str]] = []
     fails: ClassVar[int] = 0
     delay_s: ClassVar[float] = 0.0
 
@@ -59,6 +95,12 @@ class _S3(BaseHTTPRequestHandler):
 
     def do_PUT(self) -> None:
         data = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        self.payload_hashes.append(self.headers.get("x-amz-content-sha256", ""))
+        problem = _signature_problem("PUT", self.path, {k.lower(): v for k, v in self.headers.items()}, data)
+        if problem is not None:
+            self.requests.append((self.command, self.path, self.headers.get("Authorization", "")))
+            self._answer(400 if problem == "XAmzContentSHA256Mismatch" else 403, _error(problem))
+            return
         if not self._refused():
             self.objects[self.path] = data
             self._answer(200)
@@ -76,7 +118,7 @@ class _S3(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def server() -> Iterator[str]:
-    _S3.objects, _S3.requests, _S3.fails, _S3.delay_s = {}, [], 0, 0.0
+    _S3.objects, _S3.requests, _S3.payload_hashes, _S3.fails, _S3.delay_s = {}, [], [], 0, 0.0
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _S3)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -86,7 +128,7 @@ def server() -> Iterator[str]:
 
 
 def _store(url: str) -> ObjectStore:
-    return ObjectStore(storage.connect(url, "service-key", "service-secret", "us-east-1"))
+    return ObjectStore(storage.connect(url, "service-key", SECRET, "us-east-1"))
 
 
 def test_put_then_get_verified_with_a_content_addressed_key(server: str) -> None:
@@ -103,6 +145,46 @@ def test_put_then_get_verified_with_a_content_addressed_key(server: str) -> None
     assert put_path == get_path == f"/originals/{ref.key}"
     assert "Credential=service-key/" in signature
     assert signature.startswith("AWS4-HMAC-SHA256")
+
+
+def test_a_put_whose_caller_knows_the_hash_signs_the_payload_with_it_and_hashes_nothing_again(
+        server: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN an original whose SHA-256 the caller has computed (ingest does, to key and check it)
+    objects = _store(server)
+    data = b"%PDF-1.4 " + bytes(range(256)) * 4096
+    sha = sha256_hex(data)
+    hashed: list[int] = []
+
+    def counted(body: str | bytes | None) -> str:
+        hashed.append(len(body or b""))
+        return sha256_hash(body)
+
+    monkeypatch.setattr("minio.api.sha256_hash", counted)
+    # WHEN it is stored with that hash, and another object without one
+    ref = asyncio.run(objects.put("originals", content_key("acme", sha, ".pdf"), data,
+                                  content_type="application/pdf", sha256=sha))
+    other = asyncio.run(objects.put("work", "acme/product.json", b"{}", content_type="application/json"))
+    # THEN the first put's payload is signed with the caller's hash, which the server checked against the bytes
+    # (a signature that does not hold or a hash that does not match is refused), and the body was hashed by
+    # nobody in this process; the second is hashed by the client, as before
+    assert _S3.payload_hashes == [sha, sha256_hex(b"{}")]
+    assert [n for n in hashed if n] == [2]
+    assert asyncio.run(objects.get_verified(ref)) == data
+    assert asyncio.run(objects.get_verified(other)) == b"{}"
+
+
+def test_a_put_with_a_hash_that_is_not_its_bytes_is_refused_by_a_server_that_checks(server: str) -> None:
+    # GIVEN a caller whose hash is not the bytes' (a bug upstream): a server that checks the payload hash, as
+    # MinIO does, refuses the put instead of storing bytes under a claim check they do not match
+    objects = _store(server)
+    with pytest.raises(TransientError, match="XAmzContentSHA256Mismatch"):
+        asyncio.run(objects.put("originals", "acme/x.pdf", b"%PDF-1.4 one", content_type="application/pdf",
+                                sha256=sha256_hex(b"%PDF-1.4 other")))
+    assert _S3.objects == {}
+    # and a value that is not a SHA-256 in hex is no payload hash: the client hashes the body itself
+    client = storage.connect(server, "service-key", SECRET, "us-east-1")
+    client.put_object("work", "acme/y", io.BytesIO(b"y"), 1, metadata={storage.PAYLOAD_SHA256: "not-a-hash"})
+    assert _S3.payload_hashes[-1] == sha256_hex(b"y")
 
 
 def test_s3_calls_never_wait_for_the_default_executor_and_keep_the_callers_context(server: str) -> None:

@@ -13,6 +13,7 @@ import contextvars
 import functools
 import hashlib
 import io
+import re
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
@@ -30,7 +31,10 @@ from belegflow_contracts.types import ObjectRef
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
+    from datetime import datetime
 
+    from minio.credentials.credentials import Credentials
+    from minio.helpers import DictType
     from mypy_boto3_s3 import S3Client
     from opentelemetry.trace import Tracer
 
@@ -81,6 +85,29 @@ def content_key(tenant: str, sha256: str, suffix: str) -> str:
     return f"{tenant}/{sha256[:2]}/{sha256}{suffix}"
 
 
+PAYLOAD_SHA256 = "x-amz-content-sha256"
+"""SigV4's header for the SHA-256 of the request body, which the signature covers."""
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+
+
+class _Client(Minio):
+    """The MinIO client, except that a put whose caller already knows the body's SHA-256 (``PAYLOAD_SHA256`` in
+    its headers) signs the payload with that hash instead of hashing the body a second time. Over plain http the
+    payload stays signed, as before (a server that checks the hash, as MinIO does, refuses a body that does not
+    match it); over https the client sends UNSIGNED-PAYLOAD and a Content-MD5 as it always did."""
+
+    def _build_headers(self, host: str, headers: DictType | None = None, body: bytes | None = None,
+                       creds: Credentials | None = None) -> tuple[DictType, datetime]:
+        known = (headers or {}).get(PAYLOAD_SHA256)
+        if not body or creds is None or self._base_url.is_https or not isinstance(known, str) \
+                or not _SHA256_HEX.fullmatch(known):
+            return super()._build_headers(host, headers, body, creds)
+        built, date = super()._build_headers(host, headers, None, creds)  # the headers, with no body to hash
+        built["Content-Length"] = str(len(body))
+        built[PAYLOAD_SHA256] = known
+        return built, date
+
+
 def connect(endpoint_url: str, access_key: str, secret_key: str, region: str, *, ca_bundle: str | None = None
             ) -> Minio:  # fmt: skip
     """A client of the S3 server at ``endpoint_url`` (``http[s]://host[:port]``) with the services' timeouts and
@@ -101,8 +128,8 @@ def connect(endpoint_url: str, access_key: str, secret_key: str, region: str, *,
         cert_reqs="CERT_REQUIRED",
         ca_certs=ca_bundle or certifi.where(),
     )
-    return Minio(url.netloc, access_key=access_key, secret_key=secret_key, secure=url.scheme == "https",
-                 region=region, http_client=http)
+    return _Client(url.netloc, access_key=access_key, secret_key=secret_key, secure=url.scheme == "https",
+                   region=region, http_client=http)
 
 
 class ObjectStore:
@@ -124,17 +151,20 @@ class ObjectStore:
         return cls(connect(settings.s3_endpoint_url, settings.s3_access_key_id, settings.s3_secret_access_key,
                            settings.s3_region, ca_bundle=settings.s3_ca_bundle))
 
-    def _put(self, bucket: str, key: str, data: bytes, content_type: str) -> None:
+    def _put(self, bucket: str, key: str, data: bytes, content_type: str, sha256: str | None) -> None:
         with _span("PutObject", bucket, key):
-            # one request whatever the size, as before (no multipart upload, which the keys' policies may refuse)
+            # one request whatever the size, as before (no multipart upload, which the keys' policies may refuse);
+            # the payload is signed with the hash the caller has (``_Client``)
             self._client.put_object(bucket, key, io.BytesIO(data), len(data), content_type=content_type,
-                                    part_size=min(max(len(data), MIN_PART_SIZE), MAX_PART_SIZE))
+                                    part_size=min(max(len(data), MIN_PART_SIZE), MAX_PART_SIZE),
+                                    metadata={PAYLOAD_SHA256: sha256} if sha256 is not None else None)
 
     async def put(self, bucket: str, key: str, data: bytes, *, content_type: str, sha256: str | None = None
                   ) -> ObjectRef:
-        """Store ``data``; ``sha256``: its hash when the caller computed it already (it is not computed again)."""
+        """Store ``data``; ``sha256``: its hash when the caller computed it already (it is not computed again,
+        neither here nor for the request's signature, which signs the payload with it)."""
         try:
-            await self._call(self._put, bucket, key, data, content_type)
+            await self._call(self._put, bucket, key, data, content_type, sha256)
         except FAILURES as exc:
             raise TransientError(f"S3 put {bucket}/{key} failed: {exc}") from exc
         return ObjectRef(bucket=bucket, key=key, sha256=sha256 or sha256_hex(data), size=len(data))
