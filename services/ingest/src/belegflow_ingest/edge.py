@@ -146,6 +146,14 @@ async def one_at_a_time(tenant: str, device: str, sequence: int) -> AsyncIterato
             del _locks[key]
 
 
+def raw_body(msg: NatsMessage) -> bytes:
+    """The decoder of the subscribers that take a device's bytes: the body as it came. The default decoder tries
+    every body without a content type as JSON first (on the event loop: the whole body decoded as UTF-8, which for
+    a scan ends at its first binary byte with an error that holds a copy of the body) before it gives it up."""
+    body: bytes = msg.body
+    return body
+
+
 @dataclass(frozen=True, slots=True)
 class Answer:
     """A receipt for the device; ``pairing``: kept for that pairing of the slot in the transaction that answers."""
@@ -275,7 +283,7 @@ async def _answer(rt: Runtime, msg: NatsMessage, consumer_name: str, answer: Ans
 
 @router.subscriber(  # type: ignore[untyped-decorator]  # faststream's decorator is untyped with **kwargs
     subjects.ALL_DEVICE_UPLOADS, stream=jstream("EDGE"),
-    **consumer("ingest-device-uploads", max_workers=UPLOAD_WORKERS))
+    **consumer("ingest-device-uploads", max_workers=UPLOAD_WORKERS), decoder=raw_body)
 async def on_device_upload(msg: NatsMessage, rt: RuntimeDep, settings: SettingsDep) -> None:
     """A device sends a document's bytes over its own subject; ingest answers with a receipt."""
     body = msg.body  # raw bytes: a document is never decoded as JSON
@@ -308,7 +316,7 @@ def parse_chunk(header: str, size_header: str, limit: int) -> tuple[int, int, in
 
 @router.subscriber(  # type: ignore[untyped-decorator]  # faststream's decorator is untyped with **kwargs
     subjects.ALL_DEVICE_CHUNKS, stream=jstream("EDGE"),
-    **consumer("ingest-device-chunks", max_workers=UPLOAD_WORKERS))
+    **consumer("ingest-device-chunks", max_workers=UPLOAD_WORKERS), decoder=raw_body)
 async def on_device_chunk(msg: NatsMessage, rt: RuntimeDep, settings: SettingsDep) -> None:
     """One chunk of a larger document: kept until all are there, then assembled, verified and taken in."""
     tenant, device = _origin(msg)
@@ -588,7 +596,7 @@ async def on_capabilities(msg: NatsMessage, rt: RuntimeDep) -> DeviceCapabilitie
 
 @router.subscriber(  # type: ignore[untyped-decorator]  # faststream's decorator is untyped with **kwargs
     subjects.ALL_DEVICE_BATCHES, stream=jstream("EDGE"),
-    **consumer(BATCH_CONSUMER, max_workers=BATCH_WORKERS, ack_wait_s=60.0))
+    **consumer(BATCH_CONSUMER, max_workers=BATCH_WORKERS, ack_wait_s=60.0), decoder=raw_body)
 async def on_device_batch(msg: NatsMessage, rt: RuntimeDep, settings: SettingsDep) -> None:
     """Several documents of one device: each answered in one batch receipt, taken in in one transaction."""
     tenant, device = _origin(msg)
