@@ -351,9 +351,12 @@ def lexicon() -> tuple[Label, ...]:
     return tuple(Label(kind, weight, below, _compile(phrases, kind=kind)) for kind, weight, below, phrases in _LEXICON)
 
 
+@lru_cache(maxsize=16384)
 def _plain(text: str) -> str:
     """``text`` without its accents ("daňový" -> "danovy"), letter for letter; unchanged where a letter has no
     accent to drop or dropping one would change the length."""
+    if text.isascii():
+        return text
     plain = "".join(ch for ch in unicodedata.normalize("NFD", text) if unicodedata.category(ch) != "Mn")
     return plain if len(plain) == len(text) else text
 

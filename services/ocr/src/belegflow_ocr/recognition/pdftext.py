@@ -127,23 +127,25 @@ class _Printed:
     each line twice a fraction of a point apart, or a second text layer laid over the first. Such a copy would
     double every word ("Hotel Hotel Zum Zum Stadtpark Stadtpark")."""
 
-    _CELL = 4.0
+    _CELL = 8.0
 
     def __init__(self) -> None:
         self._at: dict[tuple[str, int, int], list[tuple[float, float]]] = {}
 
-    def again(self, ch: str, box: tuple[float, float, float, float]) -> bool:
-        """Whether ``ch`` stands on a copy of itself already printed (centres closer than half its width and
-        a quarter of its height: the next letter of "ll" or "00" is a whole width away); else it is noted."""
-        x0, y0, x1, y1 = box
+    def again(self, ch: str, x0: float, y0: float, x1: float, y1: float) -> bool:
+        """Whether ``ch`` in its box stands on a copy of itself already printed (centres closer than half its
+        width and a quarter of its height: the next letter of "ll" or "00" is a whole width away); else it is
+        noted."""
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
         dx, dy = max(x1 - x0, 0.2) / 2, max(y1 - y0, 0.4) / 4
-        gx, gy = int(cx // self._CELL), int(cy // self._CELL)
-        for i in (gx - 1, gx, gx + 1):
-            for j in (gy - 1, gy, gy + 1):
-                if any(abs(px - cx) < dx and abs(py - cy) < dy for px, py in self._at.get((ch, i, j), ())):
-                    return True
-        self._at.setdefault((ch, gx, gy), []).append((cx, cy))
+        cell = self._CELL
+        # the cells the window around the centre touches: one, rarely two or four
+        for i in range(int((cx - dx) // cell), int((cx + dx) // cell) + 1):
+            for j in range(int((cy - dy) // cell), int((cy + dy) // cell) + 1):
+                for px, py in self._at.get((ch, i, j), ()):
+                    if abs(px - cx) < dx and abs(py - cy) < dy:
+                        return True
+        self._at.setdefault((ch, int(cx // cell), int(cy // cell)), []).append((cx, cy))
         return False
 
 
@@ -151,6 +153,7 @@ def _page_words(textpage: object, page_no: int, view: _View) -> tuple[list[Word]
     """Groups characters into words; a word ends at white space or a jump in position. A character printed over
     a copy of itself is read once."""
     printed = _Printed()
+    upright, left, top = view.rotation == 0, view.left, view.top
     words: list[Word] = []
     count: int = textpage.count_chars()  # type: ignore[attr-defined]
     readable = 0
@@ -173,8 +176,12 @@ def _page_words(textpage: object, page_no: int, view: _View) -> tuple[list[Word]
             continue
         if _is_readable(ch):
             readable += 1
-        x0, y0, x1, y1 = view.box(*textpage.get_charbox(i, loose=True))  # type: ignore[attr-defined]
-        if printed.again(ch, (x0, y0, x1, y1)):
+        c_left, c_bottom, c_right, c_top = textpage.get_charbox(i, loose=True)  # type: ignore[attr-defined]
+        if upright:
+            x0, y0, x1, y1 = c_left - left, top - c_top, c_right - left, top - c_bottom
+        else:
+            x0, y0, x1, y1 = view.box(c_left, c_bottom, c_right, c_top)
+        if printed.again(ch, x0, y0, x1, y1):
             continue
         if box:
             height = box[3] - box[1]
