@@ -1404,15 +1404,15 @@ KEY_FIELDS = ("invoice_number", "invoice_date", "net_amount", "tax_amount", "gro
 @pytest.mark.parametrize(("layout", "turn", "bitonal"), [
     ("italian", 0, False), ("swiss", 0, False), ("polish", 0, False), ("spanish", 0, False),
     ("swiss_qr_bill", 0, False), ("hungarian", 0, False), ("combined_de", 0, False), ("hosting_fr", 0, False),
-    ("combined_de", 90, False), ("uk_dates", 90, False), ("uk_dates", 180, False), ("czech", 0, True),
-    ("combined_de", 0, True), ("italian", 0, True)])  # fmt: skip
+    ("combined_de", 90, False), ("uk_dates", 90, False), ("uk_dates", 180, False), ("combined_de", 0, True),
+    ("italian", 0, True)])  # fmt: skip
 def test_a_strangers_layout_scanned_is_read_right(layout: str, turn: int, bitonal: bool, tmp_path: Path) -> None:
     # The page printed and scanned at 200 dpi (tilted, blurred, noisy, JPEG; the same scan every run), read by
     # OCR: "FATTURA N.118/2025" with the space lost after "N.", "Total exkI. MWST" with a capital I for the l,
     # "Rechnungs-Nr./-Datum: 2025-118 / 03.02.2025" in one cell. Fed in sideways or upside down, OCR turns the
     # page upright and reads its rows a little closer ("2025-118/ 03.02.2025", the VAT line's row touching the
-    # address line's above it). Scanned black and white into a fax TIFF (CCITT group 4), OCR reads "dañový" for
-    # "daňový", "P.1VA" for "P.IVA", "2025-118 /03.02.2025".
+    # address line's above it). Scanned black and white into a fax TIFF (CCITT group 4), OCR reads "P.1VA" for
+    # "P.IVA", "2025-118 /03.02.2025".
     draw, size, want = LAYOUTS[layout]
     if draw in _SET_IN_DEJAVU and _UNICODE not in pdfmetrics.getRegisteredFontNames():
         pytest.skip(f"no DejaVu font under {DEJAVU} to set {layout}'s letters")

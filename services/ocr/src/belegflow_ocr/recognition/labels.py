@@ -14,7 +14,6 @@ adds spaces inside compounds).
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
@@ -206,7 +205,7 @@ _LEXICON: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
         r"Fax", r"Seite", r"Page", r"Blatt", r"Customer (?:No\.?|Number|ID|#|Ref\.?)", r"Account (?:No\.?|Number|#)",
         rf"Delivery note(?: {_NO})?", r"Unser Zeichen", r"Client (?:N[°º]|num[ée]ro|code)", r"N[°º] client",
         r"Klant ?nummer", r"Codice cliente",
-        r"N[úu]mero de cliente", r"Identifiant (?:client|abonn[ée])", r"R[ée]f(?:[ée]rence|\.)? (?:client|abonn[ée])",
+        r"N[úu]mero de cliente", r"Identifiant (?:client|abonn[ée])", r"R[ée]f[ée]rence (?:client|abonn[ée])",
         r"Customer code", r"Tax ID", r"VAT (?:ID|No\.?|Reg(?:istration)?|number)(?: No\.?)?", r"SIRET", r"SIREN",
         r"Register ?nummer", r"HRB", r"Amtsgericht", r"Registergericht", r"Gesch[äa]ftsf[üu]hr(?:er|ung)", r"IBAN",
         r"BIC", r"SWIFT", r"BLZ", r"Vertrags ?nummer", r"Projekt ?nummer",
@@ -351,38 +350,15 @@ def lexicon() -> tuple[Label, ...]:
     return tuple(Label(kind, weight, below, _compile(phrases, kind=kind)) for kind, weight, below, phrases in _LEXICON)
 
 
-@lru_cache(maxsize=16384)
-def _plain(text: str) -> str:
-    """``text`` without its accents ("daňový" -> "danovy"), letter for letter; unchanged where a letter has no
-    accent to drop or dropping one would change the length."""
-    if text.isascii():
-        return text
-    plain = "".join(ch for ch in unicodedata.normalize("NFD", text) if unicodedata.category(ch) != "Mn")
-    return plain if len(plain) == len(text) else text
-
-
-@cache
-def _plain_lexicon() -> tuple[Label, ...]:
-    """The phrases that have accents, without them: OCR misreads accents ("dañový doklad č." for "daňový doklad
-    č.", "Fallig"). A phrase without accents is never matched against a text stripped of its own: "Réf." is not
-    the English "Ref." (an invoice number's label), "Référence" not "Reference"."""
-    stripped = ((kind, weight, below, tuple(_plain(p) for p in phrases if _plain(p) != p))
-                for kind, weight, below, phrases in _LEXICON)
-    return tuple(Label(kind, weight, below, _compile(phrases, kind=kind))
-                 for kind, weight, below, phrases in stripped if phrases)  # fmt: skip
-
-
 def _longest(text: str, pos: int) -> LabelHit | None:
     best: LabelHit | None = None
-    for labels, against in ((lexicon(), text), (_plain_lexicon(), _plain(text))):
-        for label in labels:
-            m = label.pattern.match(against, pos)
-            if m is None or m.end() == pos:
-                continue
-            # the same label found with its accents is the one kept (a longer one without them wins)
-            rank = (len(m.group().rstrip()), label.weight)
-            if best is None or rank > (len(best.match.group().rstrip()), best.label.weight):
-                best = LabelHit(label, m)
+    for label in lexicon():
+        m = label.pattern.match(text, pos)
+        if m is None or m.end() == pos:
+            continue
+        rank = (len(m.group().rstrip()), label.weight)
+        if best is None or rank > (len(best.match.group().rstrip()), best.label.weight):
+            best = LabelHit(label, m)
     return best
 
 
