@@ -178,8 +178,8 @@ def test_a_session_left_running_by_a_crash_is_closed_as_failed(store: Store, tmp
     for n in range(2):
         (tmp_path / f"{n}.pdf").write_bytes(pdf(n))
         store.capture(tmp_path / f"{n}.pdf", document_type="invoice")
-    session, docs = store.start_session(SyncKind.FULL)
-    assert [d.sequence for d in docs] == [1, 2]
+    session, backlog = store.start_session(SyncKind.FULL)
+    assert [d.sequence for d in store.backlog_documents(backlog)] == [1, 2]
     # GIVEN the session recorded one receipt before the agent died
     session.accepted = 1
     store.record_progress(session, [1, 2], [])
@@ -193,3 +193,25 @@ def test_a_session_left_running_by_a_crash_is_closed_as_failed(store: Store, tmp
     assert (again.backlog, again.accepted, again.failed) == (2, 1, 1)
     assert not again.reported
     assert [d.state for d in store.documents()] == [DocState.SENT, DocState.SENT]
+
+
+def test_a_sessions_backlog_is_what_waited_at_its_start_read_page_by_page(store: Store, tmp_path: Path) -> None:
+    # GIVEN five documents waiting, one of them corrupted on disk and so marked
+    for n in range(5):
+        (tmp_path / f"{n}.pdf").write_bytes(pdf(n))
+        store.capture(tmp_path / f"{n}.pdf", document_type="invoice" if n < 3 else "receipt")
+    store.mark_corrupted(3, "hash mismatch")
+    # WHEN a session starts, and a sixth document is captured while it runs
+    session, backlog = store.start_session(SyncKind.DOCUMENTS)
+    (tmp_path / "late.pdf").write_bytes(pdf(99))
+    store.capture(tmp_path / "late.pdf", document_type="receipt")
+    # THEN the backlog is the four waiting at the start; the late capture is the next session's
+    assert (session.backlog, backlog.count, backlog.last) == (4, 4, 5)
+    taken = store.backlog_documents(backlog, first_page=2, page=2)
+    assert [next(taken).sequence, next(taken).sequence] == [1, 2]
+    # AND a page is read only when it is reached: a document done with before then is not given again
+    store.mark_corrupted(4, "hash mismatch")
+    assert [d.sequence for d in taken] == [5]
+    assert [d.sequence for d in store.backlog_documents(backlog)] == [1, 2, 5]
+    # AND a session that only fetches master data has no backlog
+    assert store.start_session(SyncKind.MASTERDATA)[1].count == 0

@@ -187,6 +187,15 @@ class Document:
     attempts: int
 
 
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    """What a sync session is to deliver: the documents waiting when it started, the last of them by sequence
+    (documents are numbered in the order they were captured, so later captures lie above it)."""
+
+    count: int
+    last: int
+
+
 @dataclass(slots=True)
 class Session:
     session_id: uuid.UUID
@@ -555,14 +564,32 @@ class Store:
 
     # --- sessions -----------------------------------------------------------------------------
 
-    def start_session(self, kind: SyncKind) -> tuple[Session, list[Document]]:
-        """A new ``running`` session and the documents it is to deliver, read in the same transaction."""
+    def start_session(self, kind: SyncKind) -> tuple[Session, Backlog]:
+        """A new ``running`` session and the backlog it is to deliver, fixed in the same transaction: what was
+        waiting then, never what is captured while it runs (``backlog_documents`` reads it page by page)."""
         with self._tx() as db:
-            docs = [] if kind is SyncKind.MASTERDATA else [self._document(row) for row in db.execute(
-                "SELECT * FROM documents WHERE state IN ('captured', 'sent') ORDER BY sequence")]
-            session = Session(session_id=uuid.uuid4(), kind=kind, started_at=utcnow(), backlog=len(docs))
+            count, last = (0, 0) if kind is SyncKind.MASTERDATA else db.execute(
+                "SELECT COUNT(*), COALESCE(MAX(sequence), 0) FROM documents WHERE state IN ('captured', 'sent')"
+            ).fetchone()  # fmt: skip
+            session = Session(session_id=uuid.uuid4(), kind=kind, started_at=utcnow(), backlog=int(count))
             self._save_session(db, session)
-        return session, docs
+        return session, Backlog(count=int(count), last=int(last))
+
+    def backlog_documents(self, backlog: Backlog, *, first_page: int = 16, page: int = 512) -> Iterator[Document]:
+        """The backlog's documents still waiting (``captured`` or ``sent``), in order, read a page at a time as
+        they are taken: a device back after a week offline sends its first document without reading its whole
+        backlog first, and never holds all of it in memory. A document confirmed or marked corrupted before
+        its page is read is not given again."""
+        after, size = 0, first_page
+        while after < backlog.last:
+            rows = self._db.execute(
+                "SELECT * FROM documents WHERE state IN ('captured', 'sent') AND sequence > ? AND sequence <= ?"
+                " ORDER BY sequence LIMIT ?", (after, backlog.last, size)).fetchall()  # fmt: skip
+            if not rows:
+                return
+            for row in rows:
+                yield self._document(row)
+            after, size = int(rows[-1]["sequence"]), page
 
     def record_progress(self, session: Session, sent: list[int], receipts: list[DeviceReceiptV1]) -> None:
         """Receipts and the session's counts in one transaction, so a crash never separates them."""
@@ -652,4 +679,4 @@ class Store:
         }
 
 
-__all__ = ["CaptureError", "DocState", "Document", "Session", "Store", "validate_document"]
+__all__ = ["Backlog", "CaptureError", "DocState", "Document", "Session", "Store", "validate_document"]

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import random
 import urllib.parse
 import uuid
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -53,7 +54,7 @@ from belegflow_contracts.messages import (
 )
 from belegflow_edge import __version__, settings
 from belegflow_edge.errors import CentralUnreachableError, CredentialsRefusedError, SyncBusyError
-from belegflow_edge.store import Device, Document, Session, Store, utcnow
+from belegflow_edge.store import Backlog, Device, Document, Session, Store, utcnow
 
 SEQUENCE_HEADER = "Belegflow-Sequence"
 SHA256_HEADER = "Belegflow-Sha256"
@@ -156,11 +157,11 @@ class _Sync:
         self.js: JetStreamContext | None = None
         self.lost: str | None = None
         self.waiting: dict[int, asyncio.Future[DeviceReceiptV1]] = {}
-        self.done: dict[int, DeviceReceiptV1] = {}
+        self.done: set[int] = set()
         self.unflushed: list[DeviceReceiptV1] = []
         self.unflushed_sent: list[int] = []
         self.data_errors = False
-        self.docs: list[Document] = []
+        self.backlog = Backlog(count=0, last=0)
         self.last_flush = 0.0
         self.sent: set[int] = set()
         self.corrupted: set[int] = set()
@@ -238,7 +239,7 @@ class _Sync:
         data = self.options.kind is not SyncKind.DOCUMENTS and not self.data_done
         uploading = self.options.kind is not SyncKind.MASTERDATA
         self.limits_asked = False
-        ask = uploading and self.options.batches and bool(self._pending())
+        ask = uploading and self.options.batches and next(self._pending(), None) is not None
         await _together(self.report(self.session), *([self.data_down()] if data else []),
                         *([self._ask_limits()] if ask else []))
         if data:
@@ -247,8 +248,10 @@ class _Sync:
         if uploading:
             await self.upload()
 
-    def _pending(self) -> list[Document]:
-        return [d for d in self.docs if d.sequence not in self.done and d.sequence not in self.corrupted]
+    def _pending(self) -> Iterator[Document]:
+        """The backlog's documents not yet confirmed, in order, read from the store as they are taken."""
+        return (d for d in self.store.backlog_documents(self.backlog)
+                if d.sequence not in self.done and d.sequence not in self.corrupted)
 
     async def _ask_limits(self) -> None:
         self.batch_limits = await self.capabilities()
@@ -429,7 +432,7 @@ class _Sync:
             receipt = receipt.model_copy(update={
                 "status": ReceiptStatus.REJECTED,
                 "reason": f"central confirmed other bytes (sha256 {receipt.sha256}, captured {doc.sha256})"})
-        self.done[doc.sequence] = receipt
+        self.done.add(doc.sequence)
         if receipt.status is ReceiptStatus.ACCEPTED:
             self.session.accepted += 1
         elif receipt.status is ReceiptStatus.DUPLICATE:
@@ -452,28 +455,27 @@ class _Sync:
     async def upload(self) -> None:
         assert self.nc is not None
         docs = self._pending()
-        if not docs:
+        first = next(docs, None)
+        if first is None:
             return
         limits = None
         if self.options.batches:
             limits = self.batch_limits if self.limits_asked else await self.capabilities()
         if limits is not None:
-            await self.upload_batches(docs, limits)
+            await self.upload_batches(itertools.chain([first], docs), limits)
             return
         sub = await self.nc.subscribe(subjects.device_receipt(self.device.tenant, self.device.device),
                                       cb=self._on_receipt)
         # the first document goes alone, so its receipt is not queued behind a window's worth of work at
         # central; the window opens when it is confirmed (or after FIRST_ALONE_S at the latest). ``window``
         # workers take the documents in order: a backlog of any size costs no more than the window in flight.
-        rest = iter(docs[1:])
-
         async def worker() -> None:
-            for doc in rest:
+            for doc in docs:
                 if self.lost is not None:
                     return
                 await self.deliver(doc)
 
-        tasks = [asyncio.create_task(self.deliver(docs[0]))]
+        tasks = [asyncio.create_task(self.deliver(first))]
         try:
             await asyncio.wait(tasks, timeout=FIRST_ALONE_S)
             tasks += [asyncio.create_task(worker())
@@ -538,7 +540,7 @@ class _Sync:
         self._on_batch_receipt_data(msg.data)
 
     @staticmethod
-    def groups(docs: list[Document], limits: DeviceBatchLimitsV1, budget: int) -> Iterator[list[Document]]:
+    def groups(docs: Iterable[Document], limits: DeviceBatchLimitsV1, budget: int) -> Iterator[list[Document]]:
         """The documents in order, in batches within the limits; one too large for a batch is a group of one that
         goes up alone. The first document is a batch of its own: its receipt comes without waiting for others."""
         group: list[Document] = []
@@ -561,7 +563,7 @@ class _Sync:
         if group:
             yield group
 
-    async def upload_batches(self, docs: list[Document], limits: DeviceBatchLimitsV1) -> None:
+    async def upload_batches(self, docs: Iterable[Document], limits: DeviceBatchLimitsV1) -> None:
         assert self.nc is not None
         nc = self.nc
         budget = min(limits.max_bytes, max(1, (nc.max_payload or 1024 * 1024) - MANIFEST_ROOM))
@@ -697,12 +699,12 @@ class _Sync:
     def finish(self) -> None:
         session = self.session
         session.ended_at = utcnow()
-        session.failed = len(self.docs) - session.accepted - session.duplicates - session.rejected
+        session.failed = self.backlog.count - session.accepted - session.duplicates - session.rejected
         problems = bool(session.rejected or session.failed or self.lost or self.data_errors)
         changed = session.config_updated or session.masterdata_updated or session.blocks_received > 0
         confirmed = session.accepted + session.duplicates
         if not problems:
-            session.result = SyncResult.SUCCESS if self.docs or changed else SyncResult.NOTHING_NEW
+            session.result = SyncResult.SUCCESS if self.backlog.count or changed else SyncResult.NOTHING_NEW
         elif confirmed or changed:
             session.result = SyncResult.PARTIAL
         else:
@@ -726,9 +728,9 @@ async def run_sync(store: Store, options: SyncOptions | None = None) -> Session:
             raise SyncBusyError()
         store.device()  # NotPairedError before anything else
         store.close_interrupted_sessions()
-        session, docs = store.start_session(options.kind)
+        session, backlog = store.start_session(options.kind)
         run = _Sync(store, options, session)
-        run.docs = docs
+        run.backlog = backlog
         connected_once = False
         reconnects = 0
         try:
