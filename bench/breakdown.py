@@ -87,10 +87,10 @@ def own_cpu_seconds() -> float:
     return usage.user + usage.system
 
 
-def rss_bytes(pid: int) -> int:
-    """Resident memory of the process tree now."""
+def rss_bytes(pid: int, *, children: bool = True) -> int:
+    """Resident memory of the process tree now (of the process alone with ``children=False``)."""
     total = 0
-    for p in tree(pid):
+    for p in tree(pid) if children else [pid]:
         try:
             total += int(Path(f"/proc/{p}/statm").read_text().split()[1]) * _PAGE
         except OSError:
@@ -104,11 +104,14 @@ class RssSampler:
 
     pids: dict[str, int]
     interval_s: float = 0.5
+    alone: frozenset[str] = frozenset()
+    """Names measured without their child processes (a bench process that started the stack)."""
     samples: list[tuple[float, dict[str, int]]] = field(default_factory=list)
     _task: asyncio.Task[None] | None = None
 
     def sample(self) -> None:
-        self.samples.append((time.perf_counter(), {name: rss_bytes(pid) for name, pid in self.pids.items()}))
+        self.samples.append((time.perf_counter(), {name: rss_bytes(pid, children=name not in self.alone)
+                                                    for name, pid in self.pids.items()}))
 
     async def _run(self) -> None:
         while True:
@@ -123,7 +126,7 @@ class RssSampler:
             self._task.cancel()
         await asyncio.to_thread(self.sample)
 
-    def table(self, progress: list[float]) -> list[str]:
+    def table(self, progress: list[float], done: str = "done") -> list[str]:
         """RSS per service at the start, when each quarter of the documents was done, and its peak."""
         if not self.samples:
             return []
@@ -134,7 +137,7 @@ class RssSampler:
                 break
             at = ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
             sample = min(self.samples, key=lambda s: abs(s[0] - at))
-            marks.append((f"{int(share * 100)} % done", sample[1]))
+            marks.append((f"{int(share * 100)} % {done}", sample[1]))
         names = list(self.pids)
         rows = [f"{'resident memory, MB':22}" + "".join(f"{n:>10}" for n in names)]
         for label, values in marks:

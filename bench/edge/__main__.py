@@ -4,7 +4,9 @@ Captures N documents of realistic sizes offline (mostly small scans, some large 
 configurable), then restores the device's uplink and syncs them to a running ingest service on the
 embedded stack. Prints documents/s and MB/s from connect to the last receipt, the time to the first
 confirmed document after reconnect, and raw JetStream publish (with ack) of the same bytes with nats-py,
-once before and once after the sync in the same run (the ratio to their mean is the figure).
+once before and once after the sync in the same run (the ratio to their mean is the figure), and the resident
+memory of the device agent (this process) and of central's ingest service as each quarter of the backlog is
+confirmed.
 
     python -m bench.edge --documents 10000
     python -m bench.edge --documents 500 --small-share 0.8 --small-kb 50 200 --large-kb 500 2048
@@ -21,6 +23,7 @@ import statistics
 import tempfile
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -33,6 +36,7 @@ from belegflow_edge.settings import SERVERS_ENV
 from belegflow_edge.store import Store
 from belegflow_edge.sync import SyncOptions, connect, run_sync
 from belegflow_ops import processes, setup, stack
+from bench.breakdown import RssSampler
 from bench.edge.proxy import TcpProxy
 
 
@@ -100,7 +104,18 @@ async def first_receipt_watch(store_home: Path, started: float, stop: asyncio.Ev
     return None
 
 
-async def bench(args: argparse.Namespace, home: Path, state: stack.StackState, ingest_url: str) -> None:
+def confirmed_times(store_home: Path) -> list[float]:
+    """When each document was confirmed in the device's store (its receipt written), as Unix time."""
+    db = sqlite3.connect(f"file:{store_home / 'edge.db'}?mode=ro", uri=True)
+    try:
+        rows = db.execute("SELECT confirmed_at FROM documents WHERE confirmed_at IS NOT NULL").fetchall()
+    finally:
+        db.close()
+    return [datetime.fromisoformat(row[0]).timestamp() for row in rows]
+
+
+async def bench(args: argparse.Namespace, home: Path, state: stack.StackState, services: processes.ServiceSet) -> None:
+    ingest_url = f"http://127.0.0.1:{services.ingest_port}"
     rng = random.Random(args.seed)
     mix = Mix(args.small_share, (args.small_kb[0], args.small_kb[1]), (args.large_kb[0], args.large_kb[1]))
     sizes = mix.sizes(args.documents, rng)
@@ -154,11 +169,16 @@ async def bench(args: argparse.Namespace, home: Path, state: stack.StackState, i
     stop = asyncio.Event()
     started = time.perf_counter()
     watcher = asyncio.create_task(first_receipt_watch(agent_home, started, stop))
+    memory = RssSampler({"agent": os.getpid(), "ingest": services.pids["ingest"]}, alone=frozenset({"agent"}))
+    memory.start()
+    wall_started = time.time()
     session = await run_sync(store, SyncOptions(kind=SyncKind.DOCUMENTS, window=args.window,
                                                 receipt_timeout_s=120.0, request_timeout_s=30.0))
     sync_s = time.perf_counter() - started
     stop.set()
+    await memory.stop()
     first = await watcher
+    confirmed = [started + at - wall_started for at in confirmed_times(agent_home)]
     connects = []
     for _ in range(5):  # what of the first receipt's wait is the connect and the auth callout alone
         t0 = time.perf_counter()
@@ -182,6 +202,7 @@ async def bench(args: argparse.Namespace, home: Path, state: stack.StackState, i
     print(f"time to first confirmed document after reconnect: "
           f"{'-' if first is None else f'{first * 1000:.0f} ms'} "
           f"(of it, a connect with the auth callout takes {statistics.median(connects) * 1000:.0f} ms, p50 of 5)")
+    print("\n".join(memory.table(confirmed, done="confirmed")))
     store.close()
 
 
@@ -207,7 +228,7 @@ def main() -> None:
                                                                      "BELEGFLOW_LOG_LEVEL": "WARNING"})
             processes.wait_ready(services)
             try:
-                asyncio.run(bench(args, home, state, f"http://127.0.0.1:{services.ingest_port}"))
+                asyncio.run(bench(args, home, state, services))
             finally:
                 processes.stop_all(services)
         finally:
