@@ -115,7 +115,7 @@ def confirmed_times(store_home: Path) -> list[float]:
 
 
 async def bench(args: argparse.Namespace, home: Path, state: stack.StackState, services: processes.ServiceSet) -> None:
-    ingest_url = f"http://127.0.0.1:{services.ingest_port}"
+    ingest_url = services.ingest_url
     rng = random.Random(args.seed)
     mix = Mix(args.small_share, (args.small_kb[0], args.small_kb[1]), (args.large_kb[0], args.large_kb[1]))
     sizes = mix.sizes(args.documents, rng)

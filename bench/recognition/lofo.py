@@ -375,6 +375,30 @@ def calibrate(outcomes: Iterable[Outcome]) -> dict[str, tuple[list[float], list[
     for name, pts in (real if POOL_REAL_ONLY else every).items():
         pooled[name.split("#")[0]] += pts
     fits.update({name: isotonic(pts) for name, pts in pooled.items() if name not in fits})
+    fits.update(_summed_together(real if POOL_REAL_ONLY else every))
+    return fits
+
+
+AMOUNTS = ("net_amount", "tax_amount", "gross_amount")
+
+
+def _summed_together(points: dict[str, list[tuple[float, bool]]]) -> dict[str, tuple[list[float], list[float]]]:
+    """Net, tax and gross backed by the same evidence that includes their sum (``#sum``, ``#sum+agree``) are
+    calibrated as one group: the arithmetic that backs each of them is one check of all three (a triple that adds
+    up at a plausible rate is right or wrong together), so their values are pooled before the gate of
+    ``share_right`` asks whether enough were seen. Each field alone has at most one value per document, too few
+    for a real-invoice group ever to be read as sure; together they are three. Only where each of the three has
+    ``MIN_CLASS`` values of its own, so that no field rides on the others' record alone."""
+    fits: dict[str, tuple[list[float], list[float]]] = {}
+    groups: dict[str, list[str]] = defaultdict(list)
+    for name in points:
+        field_name, _, rest = name.partition("@")
+        if field_name in AMOUNTS and "#" in rest and "sum" in rest.split("#")[1].split("+"):
+            groups[rest].append(name)
+    for members in groups.values():
+        if len(members) == len(AMOUNTS) and all(len(points[m]) >= MIN_CLASS for m in members):
+            fit = isotonic([p for m in sorted(members) for p in points[m]])
+            fits.update(dict.fromkeys(members, fit))
     return fits
 
 

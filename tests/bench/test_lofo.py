@@ -94,6 +94,36 @@ def test_few_wrong_values_never_push_a_score_below_the_abstention_floor() -> Non
     assert np.all(np.diff(ys) >= 0)
 
 
+
+def _outcomes(name: str, right: int, wrong: int = 0) -> list[lofo.Outcome]:
+    doc = F.Doc(id="x", path=Path("x"), kind="invoice", family="f", truth={}, keys=())
+    return [lofo.Outcome(doc=doc, field=name.split("@")[0], value="1", right=i < right, raw=0.99, calibration=name,
+                         real=True) for i in range(right + wrong)]  # fmt: skip
+
+
+def test_amounts_that_add_up_are_calibrated_together_and_no_other_field_is() -> None:
+    # GIVEN fifty real invoices whose three amounts add up and agree with the rules, all right; and fifty dates
+    summed = [o for f in lofo.AMOUNTS for o in _outcomes(f"{f}@invoice#sum+agree", 50)]
+    dates = _outcomes("invoice_date@invoice#agree", 50)
+    fits = lofo.calibrate([*summed, *dates])
+    # THEN each amount is sure on the record of all three (150 values), as none of them is on its own fifty
+    for name in lofo.AMOUNTS:
+        assert min(fits[f"{name}@invoice#sum+agree"][1]) > 0.99
+    assert lofo.share_right(50, 50) < lofo.THRESHOLD
+    # AND a date of the same record is not: it is checked by no sum
+    assert max(fits["invoice_date@invoice#agree"][1]) == lofo.UNSURE_CAP
+    # AND one wrong field takes the other two with it: the group is one record
+    worse = [o for f in lofo.AMOUNTS
+             for o in _outcomes(f"{f}@invoice#sum+agree", 40 if f == "tax_amount" else 50,
+                                10 if f == "tax_amount" else 0)]  # fmt: skip
+    assert all(max(ys) < lofo.THRESHOLD for _, ys in
+               (lofo.calibrate(worse)[f"{f}@invoice#sum+agree"] for f in lofo.AMOUNTS))
+    # AND amounts that do not add up, or a field seen too rarely, are calibrated field by field
+    apart = [o for f in lofo.AMOUNTS for o in _outcomes(f"{f}@invoice#agree", 50)]
+    assert all(max(ys) == lofo.UNSURE_CAP for _, ys in lofo.calibrate(apart).values())
+    rare = [o for f in lofo.AMOUNTS for o in _outcomes(f"{f}@invoice#sum+agree", 50 if f != "net_amount" else 10)]
+    assert max(lofo.calibrate(rare)["gross_amount@invoice#sum+agree"][1]) == lofo.UNSURE_CAP
+
 @needs_real
 def test_the_scans_of_real_invoices_are_read_by_ocr_in_the_family_of_their_pdf(tmp_path: Path) -> None:
     from belegflow_ocr.recognition.ocr.reader import OcrReader

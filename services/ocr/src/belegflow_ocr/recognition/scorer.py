@@ -250,16 +250,17 @@ def _field(name: str, value: str | date | Decimal, confidence: float, page: int 
 def _evidence(name: str, value: object, picks: Mapping[str, object], rules: InvoiceFieldsV1) -> str:
     """What backs a value besides the model's score: the rules chose it too (``agree``), and for amounts the
     three add up (``sum``). Each class is calibrated apart, so that a value backed by arithmetic and by the rules
-    earns its confidence on its own record."""
+    earns its confidence on its own record. A tax of zero makes no ``sum``: net equal to gross adds up with it
+    whatever was read (one total taken twice), so it checks nothing (a tax-exempt supply has its own class)."""
     old = getattr(rules, name)
     parts = []
     if name in ("net_amount", "tax_amount", "gross_amount"):
         n, t, g = (picks.get(k) for k in ("net_amount", "tax_amount", "gross_amount"))
-        if isinstance(n, Decimal) and isinstance(t, Decimal) and isinstance(g, Decimal) and \
-                abs(n + t - g) <= CENT / 2 and g != 0 and plausible_rate(n, t):  # fmt: skip
-            parts.append("sum")
-        elif isinstance(n, Decimal) and isinstance(t, Decimal) and isinstance(g, Decimal):
-            parts.append("conflict")
+        if isinstance(n, Decimal) and isinstance(t, Decimal) and isinstance(g, Decimal):
+            if not (abs(n + t - g) <= CENT / 2 and g != 0 and plausible_rate(n, t)):
+                parts.append("conflict")
+            elif t != 0:
+                parts.append("sum")
     if old is not None and old.value == value:
         parts.append("agree")
     return "+".join(parts) or "alone"
