@@ -108,6 +108,8 @@ class _View:
 
     def box(self, left: float, bottom: float, right: float, top: float) -> tuple[float, float, float, float]:
         """A box in PDF user space (x0, y0, x1, y1 from the bottom left) as shown (from the top left)."""
+        if self.rotation == 0:  # most pages, and every character of them: no corners to sort
+            return left - self.left, self.top - top, right - self.left, self.top - bottom
         corners = [self._point(left, bottom), self._point(right, top)]
         xs, ys = [c[0] for c in corners], [c[1] for c in corners]
         return min(xs), min(ys), max(xs), max(ys)
@@ -153,7 +155,6 @@ def _page_words(textpage: object, page_no: int, view: _View) -> tuple[list[Word]
     """Groups characters into words; a word ends at white space or a jump in position. A character printed over
     a copy of itself is read once."""
     printed = _Printed()
-    upright, left, top = view.rotation == 0, view.left, view.top
     words: list[Word] = []
     count: int = textpage.count_chars()  # type: ignore[attr-defined]
     readable = 0
@@ -176,11 +177,7 @@ def _page_words(textpage: object, page_no: int, view: _View) -> tuple[list[Word]
             continue
         if _is_readable(ch):
             readable += 1
-        c_left, c_bottom, c_right, c_top = textpage.get_charbox(i, loose=True)  # type: ignore[attr-defined]
-        if upright:
-            x0, y0, x1, y1 = c_left - left, top - c_top, c_right - left, top - c_bottom
-        else:
-            x0, y0, x1, y1 = view.box(c_left, c_bottom, c_right, c_top)
+        x0, y0, x1, y1 = view.box(*textpage.get_charbox(i, loose=True))  # type: ignore[attr-defined]
         if printed.again(ch, x0, y0, x1, y1):
             continue
         if box:

@@ -257,7 +257,7 @@ def _evidence(name: str, value: object, picks: Mapping[str, object], rules: Invo
     if name in ("net_amount", "tax_amount", "gross_amount"):
         n, t, g = (picks.get(k) for k in ("net_amount", "tax_amount", "gross_amount"))
         if isinstance(n, Decimal) and isinstance(t, Decimal) and isinstance(g, Decimal):
-            if not (abs(n + t - g) <= CENT / 2 and g != 0 and plausible_rate(n, t)):
+            if not _sums(n, t, g):
                 parts.append("conflict")
             elif t != 0:
                 parts.append("sum")
@@ -280,10 +280,14 @@ def _not_labelled_otherwise(name: str, cands: list[Any], rows: list[dict[str, fl
     return [cands[i] for i in keep], [rows[i] for i in keep]
 
 
+def _sums(net: Decimal, tax: Decimal, gross: Decimal) -> bool:
+    """Net plus tax is the gross to the cent, at a plausible rate."""
+    return gross != 0 and abs(net + tax - gross) <= CENT / 2 and plausible_rate(net, tax)
+
+
 def _adds_up(triple: Sequence[object]) -> bool:
     n, t, g = (x.value if isinstance(x, AmountFieldV1) else None for x in triple)
-    return n is not None and t is not None and g is not None and g != 0 and abs(n + t - g) <= CENT / 2 \
-        and plausible_rate(n, t)
+    return n is not None and t is not None and g is not None and _sums(n, t, g)
 
 
 _SDN_BHD = re.compile(r"\bS[DIOU0]N\.?\s*BH[DZO0]\b\.?", re.IGNORECASE)
